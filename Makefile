@@ -1,0 +1,121 @@
+# cprof-bpf: one build for the BPF objects, skeletons, protobuf-c code, the tool and its tests.
+# `make` builds ./cprof-bpf; `make test` and `make demo` first install missing Debian packages.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+OUT := build
+CC := cc
+CXX := c++
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PROTOC_C ?= protoc-c
+GO ?= go
+export GOCACHE ?= $(CURDIR)/$(OUT)/go-cache
+export GOFLAGS := -mod=mod
+export GO111MODULE := off
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-7s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+DEPFLAGS = -MMD -MP
+INCLUDES := -I$(OUT) -I$(OUT)/encoder -Ibpf -Iuser -Iencoder
+ALL_CPPFLAGS := $(INCLUDES) -D_GNU_SOURCE -DCPROF_VERSION='"$(VERSION)"' $(CPPFLAGS)
+LIBS := -lbpf -lelf -ldw -lprotobuf-c -lz -llzma -lstdc++ -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf -Wall -Werror \
+	-Wno-unused-function
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+PROTO_SRC := $(OUT)/encoder/profile.pb-c.c
+PROTO_HDR := $(OUT)/encoder/profile.pb-c.h
+PROTO_OBJ := $(OUT)/encoder/profile.pb-c.o
+
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard encoder/*.c)
+LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS)) $(PROTO_OBJ)
+LIB := $(OUT)/libcprof.a
+MAIN_OBJ := $(OUT)/user/main.o
+
+# Test fragments (fixtures, workloads, fuzzers) add their outputs to TEST_TARGETS.
+TEST_TARGETS :=
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+TEST_TARGETS += $(UNIT_BINS)
+include $(sort $(wildcard tests/*/*.mk))
+
+.PHONY: all deps test test-build demo install clean vmlinux
+all: cprof-bpf
+
+deps:
+	$(Q)scripts/install-deps
+
+cprof-bpf: $(MAIN_OBJ) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(PROTO_SRC) $(PROTO_HDR) &: encoder/profile.proto | $(OUT)/encoder
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) --proto_path=. --c_out=$(OUT) $<
+
+# Generated code is compiled without -Werror: its warnings are not ours to fix.
+$(PROTO_OBJ): $(PROTO_SRC)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(ALL_CPPFLAGS) -c $< -o $@
+
+$(OUT)/%.o: %.c | $(SKELS) $(PROTO_HDR)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) -c $< -o $@
+
+$(OUT)/tests/unit/%: tests/unit/%.c $(LIB) | $(SKELS) $(PROTO_HDR)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) -Itests/unit $< -o $@ $(LIB) $(LIBS)
+
+$(OUT)/bpf $(OUT)/encoder:
+	$(Q)mkdir -p $@
+
+test-build: cprof-bpf $(TEST_TARGETS)
+
+# Fresh machine: install packages, then build with them present, then run every test.
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory cprof-bpf $(OUT)/workloads/demo
+	$(Q)scripts/demo $(OUT)/workloads/demo
+
+vmlinux:
+	scripts/gen-vmlinux.sh
+
+install: cprof-bpf
+	install -D -m 0755 cprof-bpf $(DESTDIR)$(PREFIX)/bin/cprof-bpf
+
+clean:
+	rm -rf $(OUT) cprof-bpf
+
+-include $(wildcard $(OUT)/*/*.d $(OUT)/*/*/*.d)

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The only header shared by BPF programs and user space: record formats, map values,
+ * enums. Fixed-width types only, no pointers, no `long`; sizes are checked below so both
+ * compilers agree on every layout.
+ */
+#ifndef CPROF_H
+#define CPROF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CPROF_COMM_LEN 16
+/* Hard ceiling of --max-depth: sizes the record buffer, not a run-time choice. */
+#define CPROF_MAX_USER_FRAMES 256
+#define CPROF_DEFAULT_USER_FRAMES 128
+/* PERF_MAX_STACK_DEPTH is 127; deeper kernel stacks than 64 do not occur in practice. */
+#define CPROF_MAX_KERNEL_FRAMES 64
+
+enum cprof_kind {
+	CPROF_KIND_CPU = 0,
+	CPROF_KIND_BLOCK,
+	CPROF_KIND_MUTEX,
+	CPROF_KIND_HEAP_ALLOC,
+	CPROF_KIND_HEAP_FREE,
+	CPROF_KIND_NR,
+	/* Not samples: process lifecycle events so user space refreshes its maps. */
+	CPROF_EV_EXEC = 32,
+	CPROF_EV_EXIT,
+};
+
+/*
+ * Why a user stack ended. CPROF_STOP_ROOT means the unwinder reached a thread root (an
+ * outermost frame); every other value is a truncation, counted in the summary.
+ */
+enum cprof_unwind_stop {
+	CPROF_STOP_ROOT = 0,	/* reached the outermost frame */
+	CPROF_STOP_DEPTH,	/* --max-depth frames collected */
+	CPROF_STOP_NO_REGS,	/* no user registers (kernel thread) */
+	CPROF_STOP_NO_MAPPING,	/* pc outside every known executable mapping */
+	CPROF_STOP_NO_CFI,	/* pc in a mapping but no unwind row covers it */
+	CPROF_STOP_UNSUPPORTED,	/* the CFI rule here cannot be expressed */
+	CPROF_STOP_READ_FAULT,	/* reading the stack faulted (paged out or bad pointer) */
+	CPROF_STOP_BAD_SP,	/* stack pointer did not increase */
+	CPROF_STOP_BAD_RA,	/* zero or kernel return address */
+	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0): root for FP code */
+	CPROF_STOP_NO_TABLES,	/* tables for this process not built yet */
+	CPROF_STOP_NR,
+};
+
+/* Sample flags (cprof_sample.flags); the low 8 bits hold enum cprof_unwind_stop. */
+#define CPROF_SF_STOP_MASK	0xffu
+#define CPROF_SF_KSTACK_ERR	(1u << 8)	/* bpf_get_stack failed for the kernel part */
+#define CPROF_SF_USER_MODE	(1u << 9)	/* the sample interrupted user code */
+#define CPROF_SF_FP_FALLBACK	(1u << 10)	/* some frames came from frame pointers */
+
+/*
+ * One record in the ring buffer. frames[] holds n_kernel kernel addresses, then n_user
+ * user addresses, each leaf first. The first user frame is the interrupted pc; later
+ * frames are return addresses (user space subtracts 1 when it looks them up).
+ */
+struct cprof_sample {
+	__u32 kind;		/* enum cprof_kind */
+	__u32 pid;		/* thread group id */
+	__u32 tid;
+	__u32 cpu;
+	__u16 n_user;
+	__u16 n_kernel;
+	__u32 flags;		/* CPROF_SF_* */
+	__u64 value[2];		/* per kind: cpu {1, 0}; block/mutex {count, delay ns}; heap {size, 0} */
+	__u64 addr;		/* per kind: lock address, allocation pointer */
+	__u64 ts;		/* bpf_ktime_get_ns() */
+	char comm[CPROF_COMM_LEN];	/* thread name */
+	char pcomm[CPROF_COMM_LEN];	/* process (group leader) name */
+	__u64 frames[];
+};
+
+#define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
+#define CPROF_SAMPLE_MAX_SIZE \
+	(sizeof(struct cprof_sample) + CPROF_SAMPLE_MAX_FRAMES * sizeof(__u64))
+
+/* Per-CPU counters (an array map indexed by this enum); user space sums the CPUs. */
+enum cprof_counter {
+	CPROF_CNT_CPU_SAMPLES = 0,	/* perf events that passed the pid filter */
+	CPROF_CNT_RINGBUF_FULL,		/* records lost: ring buffer had no room */
+	CPROF_CNT_KSTACK_ERR,		/* kernel stack could not be read */
+	CPROF_CNT_IDLE,			/* samples of the idle task (host-wide), not recorded */
+	CPROF_CNT_EVENTS_LOST,		/* exec/exit notifications lost to a full ring buffer */
+	CPROF_CNT_NR,
+};
+
+/*
+ * Unwind table rows, compiled by user space from .eh_frame/.debug_frame, one per change of
+ * rule, sorted by pc. A row covers [pc, next row's pc). pc is the ELF virtual address minus
+ * the object's table base (usually 0), so a process's mapping supplies the load bias.
+ * On x86-64 the return address is always at CFA - 8 and the caller's rsp is the CFA.
+ */
+enum cprof_row_kind {
+	CPROF_ROW_CFA_RSP = 0,	/* CFA = rsp + 8 * cfa_off */
+	CPROF_ROW_CFA_RBP,	/* CFA = rbp + 8 * cfa_off */
+	CPROF_ROW_PLT,		/* CFA = rsp + 8 * cfa_off + ((rip & 15) >= rbp_slot ? 8 : 0) */
+	CPROF_ROW_SIGNAL,	/* signal trampoline: registers come from the ucontext at rsp */
+	CPROF_ROW_STOP,		/* outermost frame (return address undefined): a thread root */
+	CPROF_ROW_FP,		/* no usable CFI here: follow the frame pointer */
+	CPROF_ROW_DEREF,	/* CFA = *(rbp - 8 * cfa_off) (stack realignment, e.g. main) */
+	CPROF_ROW_END,		/* no CFI covers [pc, next row): a gap between FDEs */
+	CPROF_ROW_UNSUPPORTED,	/* a rule the unwinder cannot follow: stop and count */
+};
+
+/* rbp_slot: 0 = rbp unchanged; n = caller's rbp saved at CFA - 8 * n; this value = at *rbp. */
+#define CPROF_RBP_AT_RBP 0xff
+
+struct cprof_unwind_row {
+	__u32 pc;
+	__u8 kind;		/* enum cprof_row_kind */
+	__u8 rbp_slot;
+	__u16 cfa_off;		/* in units of 8 bytes */
+};
+
+#ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct cprof_sample) == 80, "cprof_sample layout");
+_Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");
+#endif
+
+#endif /* CPROF_H */

@@ -1,0 +1,22 @@
+/* Kernel symbols from /proc/kallsyms (text symbols only), with module names. */
+#ifndef CPROF_KALLSYMS_H
+#define CPROF_KALLSYMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kallsyms;
+
+/* Parses kallsyms text (bounded; malformed lines skipped). NULL with errno on ENOMEM. */
+struct kallsyms *kallsyms__parse(const char *text, size_t len);
+/* Reads /proc/kallsyms. NULL with errno set (EPERM-like when addresses are hidden: all 0). */
+struct kallsyms *kallsyms__load(const char *path);
+void kallsyms__free(struct kallsyms *ks);
+
+/* The text symbol containing addr: name, its start, and the module ("" = vmlinux).
+ * Returns 0 or -ENOENT. */
+int kallsyms__find(const struct kallsyms *ks, uint64_t addr, const char **name,
+		   uint64_t *sym_start, const char **module);
+size_t kallsyms__count(const struct kallsyms *ks);
+
+#endif

@@ -1,0 +1,58 @@
+/* Mapped files of profiled processes, opened once and shared by every process that maps
+ * them (keyed by device and inode). The file stays open for the whole run, so a process
+ * that exits or a binary that is replaced still symbolizes. Fields are read-only outside
+ * object.c. Everything read from the file is untrusted. */
+#ifndef CPROF_OBJECT_H
+#define CPROF_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OBJECT_MAX_LOADS 16
+
+struct object_load {
+	uint64_t vaddr, memsz;	/* p_vaddr, p_memsz */
+	uint64_t offset, filesz; /* p_offset, p_filesz */
+	uint32_t flags;		/* p_flags (PF_X ...) */
+};
+
+struct object {
+	int fd;			/* read-only fd of the ELF file; -1 for pseudo objects */
+	char *path;		/* the path the target sees ("/usr/lib/x86_64-linux-gnu/libc.so.6") */
+	char *host_path;	/* a path we can open for siblings, e.g. "/proc/42/root/usr/lib/..." */
+	uint64_t dev, inode;
+	char build_id[41];	/* lowercase hex of up to 20 bytes of NT_GNU_BUILD_ID, "" if none */
+	bool is_elf;		/* ELF header and program headers parsed */
+	bool is_vdso;		/* the kernel's vDSO (image copied from our own process) */
+	uint16_t e_type;	/* ET_EXEC, ET_DYN */
+	size_t n_loads;
+	struct object_load loads[OBJECT_MAX_LOADS];
+	void *vdso_image;	/* is_vdso: malloc'ed copy of the image */
+	size_t vdso_size;
+};
+
+struct objcache;
+
+struct objcache *objcache__new(void);
+void objcache__free(struct objcache *oc);
+
+/* The object mapped by pid at [start, end) with pathname path (dev/inode from the maps
+ * line). Opens /proc/pid/map_files/START-END, else /proc/pid/root/PATH; reads the ELF
+ * header, program headers and build id. Returns NULL with errno set when the file cannot
+ * be opened (the caller shows such frames as module+offset). "[vdso]" gives the vDSO. */
+struct object *objcache__get(struct objcache *oc, int pid, uint64_t start, uint64_t end,
+			     const char *path, uint64_t dev, uint64_t inode);
+
+/* Number of distinct objects opened so far (for the summary and tests). */
+size_t objcache__count(const struct objcache *oc);
+
+/* Translates a file offset (mapping offset + (addr - mapping start)) to the ELF virtual
+ * address through the PT_LOAD that contains it. Returns 0 or -ENOENT. */
+int object__file_offset_to_vaddr(const struct object *obj, uint64_t file_offset, uint64_t *vaddr);
+
+/* Parses an ELF image in memory (header, program headers, build id note); bounded, for
+ * untrusted data and fuzzing. Fills the ELF fields of obj. Returns 0 or -EINVAL. */
+int object__parse_elf(struct object *obj, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,62 @@
+/* /proc/PID/maps of profiled processes: captured at first sight, refreshed on exec and on
+ * addresses outside every known mapping. */
+#ifndef CPROF_PROCMAPS_H
+#define CPROF_PROCMAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct objcache;
+struct object;
+
+#define PM_R 1u
+#define PM_W 2u
+#define PM_X 4u
+
+struct procmaps_entry {
+	uint64_t start, end, offset;
+	uint64_t dev;		/* makedev(major, minor) */
+	uint64_t inode;
+	uint32_t prot;		/* PM_R | PM_W | PM_X */
+	const char *path;	/* pathname column; "" when anonymous; owned by the procmaps */
+	struct object *obj;	/* executable file-backed (or [vdso]) mappings: the object; else NULL */
+};
+
+struct procmaps;
+
+/* Parses maps text (untrusted, bounded; lines that do not parse are skipped). Entries are
+ * kept sorted by start. No objects are opened. Returns NULL with errno set on ENOMEM. */
+struct procmaps *procmaps__parse(const char *text, size_t len);
+
+/* Reads /proc/PID/maps and opens the objects of its executable mappings through oc.
+ * Returns NULL with errno set (ESRCH when the process is gone). */
+struct procmaps *procmaps__load(int pid, struct objcache *oc);
+
+void procmaps__free(struct procmaps *pm);
+
+/* The entry containing addr, or NULL. O(log n). */
+const struct procmaps_entry *procmaps__find(const struct procmaps *pm, uint64_t addr);
+size_t procmaps__count(const struct procmaps *pm);
+const struct procmaps_entry *procmaps__entry(const struct procmaps *pm, size_t i);
+
+/* Per-pid table of procmaps: loaded at first sight, reloaded on exec or on an address outside
+ * every executable mapping (at most once per RELOAD_INTERVAL per pid). Old snapshots stay
+ * valid until proctab__free, so pointers into them never dangle. */
+struct proctab;
+
+struct proctab *proctab__new(struct objcache *oc);
+void proctab__free(struct proctab *pt);
+
+/* The maps of pid, loading them on first sight. NULL if they cannot be read (process gone
+ * before we saw it): errno set. */
+const struct procmaps *proctab__get(struct proctab *pt, int pid);
+
+/* The executable mapping of pid containing addr; reloads the maps (rate-limited) when addr
+ * is outside every known one. NULL if none. */
+const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr);
+
+/* The process exec'ed: its next lookup reloads the maps. */
+void proctab__invalidate(struct proctab *pt, int pid);
+
+#endif

@@ -1,0 +1,59 @@
+/* Address → function names. User addresses through ELF .symtab/.dynsym of the object, its
+ * separate debuginfo (by build-id under the debug dirs, or .gnu_debuglink), C++ names
+ * demangled; kernel addresses through kallsyms. Per-object tables are built once. */
+#ifndef CPROF_SYMBOLIZER_H
+#define CPROF_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct object;
+
+#define SYM_MAX_FRAMES 16
+
+struct sym_frame {
+	const char *name;	/* demangled */
+	const char *system_name;/* as in the symbol table */
+	const char *file;	/* NULL if unknown */
+	int64_t line;		/* 0 if unknown */
+	int64_t start_line;
+};
+
+/* Innermost first: frames[0] is the function the address is in (inlined callee when
+ * there is inline information), frames[n-1] the outermost (real) function. */
+struct sym_result {
+	size_t n;
+	struct sym_frame frames[SYM_MAX_FRAMES];
+	uint64_t sym_start;	/* start (vaddr) of the outermost function, 0 if unknown */
+};
+
+struct symbolizer_opts {
+	const char *const *debug_dirs;	/* NULL-terminated; NULL = { "/usr/lib/debug", NULL } */
+	const char *kallsyms_path;	/* NULL = /proc/kallsyms */
+	bool verbose;
+};
+
+struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts);
+void symbolizer__free(struct symbolizer *s);
+
+/* Resolves an ELF virtual address of obj. Strings stay valid until symbolizer__free.
+ * Returns 0, or -ENOENT when no symbol covers vaddr. */
+int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr,
+			struct sym_result *res);
+
+/* Resolves a kernel address; *module is "" for vmlinux. Returns 0 or -ENOENT. */
+int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
+			       const char **module);
+
+/* What the object's symbols came from, for Mapping.has_* flags. */
+struct sym_object_info {
+	bool has_functions;	/* any symbol table found (own or debuginfo) */
+	bool has_filenames;
+	bool has_line_numbers;
+	bool has_inline_frames;
+	const char *debug_file;	/* separate debuginfo used, NULL if none */
+};
+int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym_object_info *info);
+
+#endif
