@@ -2,6 +2,7 @@
 # `make` builds ./cprof-bpf; `make test` and `make demo` first install missing Debian packages.
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 VERSION := 0.1.0
@@ -33,6 +34,7 @@ ALL_CPPFLAGS := $(INCLUDES) -D_GNU_SOURCE -DCPROF_VERSION='"$(VERSION)"' $(CPPFL
 LIBS := -lbpf -lelf -ldw -lprotobuf-c -lz -llzma -lstdc++ -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf -Wall -Werror \
+	-Wno-gnu-variable-sized-type-not-at-end \
 	-Wno-unused-function
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))

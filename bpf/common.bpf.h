@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Maps and helpers shared by every cprof BPF object. Each object declares the same maps;
+ * user space creates them once and makes the other objects reuse them (bpf_map__reuse_fd),
+ * so there is one pid filter, one ring buffer and one set of counters. */
+#ifndef CPROF_COMMON_BPF_H
+#define CPROF_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "cprof.h"
+
+/* Set by user space before load. */
+const volatile bool filter_pids = false;	/* false: whole host */
+const volatile bool follow_children = false;	/* add forked children of watched pids */
+const volatile __u32 max_user_frames = CPROF_DEFAULT_USER_FRAMES;
+
+/* tgid → 1. Sized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+
+/* Sized by user space (--ring-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CPROF_CNT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Per-CPU scratch record: too large for the 512-byte BPF stack. */
+struct sample_buf {
+	struct cprof_sample s;
+	__u64 frames[CPROF_SAMPLE_MAX_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sample_buf);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool pid_watched(__u32 tgid)
+{
+	if (!filter_pids)
+		return true;
+	return bpf_map_lookup_elem(&pids, &tgid) != NULL;
+}
+
+static __always_inline struct sample_buf *sample_begin(__u32 kind, __u64 id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 zero = 0;
+	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!b)
+		return NULL;
+	b->s.kind = kind;
+	b->s.pid = id >> 32;
+	b->s.tid = (__u32)id;
+	b->s.cpu = bpf_get_smp_processor_id();
+	b->s.n_user = 0;
+	b->s.n_kernel = 0;
+	b->s.flags = 0;
+	b->s.value[0] = 0;
+	b->s.value[1] = 0;
+	b->s.addr = 0;
+	b->s.ts = bpf_ktime_get_ns();
+	bpf_get_current_comm(b->s.comm, sizeof(b->s.comm));
+	BPF_CORE_READ_STR_INTO(&b->s.pcomm, task, group_leader, comm);
+	return b;
+}
+
+/* Kernel stack of the current context into b->frames[0..]; skip = frames to drop at the top
+ * (the BPF program's own callers when not in a perf_event). */
+static __always_inline void sample_kernel_stack(void *ctx, struct sample_buf *b, __u32 skip)
+{
+	long n = bpf_get_stack(ctx, b->frames, sizeof(__u64) * CPROF_MAX_KERNEL_FRAMES,
+			       skip & BPF_F_SKIP_FIELD_MASK);
+
+	if (n < 0) {
+		b->s.flags |= CPROF_SF_KSTACK_ERR;
+		count(CPROF_CNT_KSTACK_ERR);
+		return;
+	}
+	b->s.n_kernel = n / sizeof(__u64);
+}
+
+/* Sends the record; its size follows the frame counts. */
+static __always_inline void sample_submit(struct sample_buf *b)
+{
+	__u64 n = (__u64)b->s.n_kernel + b->s.n_user;
+	__u64 size;
+
+	if (n > CPROF_SAMPLE_MAX_FRAMES)
+		n = CPROF_SAMPLE_MAX_FRAMES;
+	size = sizeof(struct cprof_sample) + n * sizeof(__u64);
+	if (bpf_ringbuf_output(&rb, b, size, 0))
+		count(CPROF_CNT_RINGBUF_FULL);
+}
+
+#endif

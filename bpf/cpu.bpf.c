@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* CPU profile: a perf_event (cpu-clock) program on every CPU records the kernel and user
+ * stacks of the interrupted task. */
+#include "unwind.bpf.h"
+
+SEC("perf_event")
+int cprof_cpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sample_buf *b;
+
+	if (id == 0) {	/* the idle task */
+		count(CPROF_CNT_IDLE);
+		return 0;
+	}
+	if (!pid_watched(id >> 32))
+		return 0;
+	count(CPROF_CNT_CPU_SAMPLES);
+	b = sample_begin(CPROF_KIND_CPU, id);
+	if (!b)
+		return 0;
+	b->s.value[0] = 1;
+	/* In a perf_event program the stack starts at the interrupted context: no BPF frames. */
+	sample_kernel_stack(ctx, b, 0);
+	unwind_user((struct pt_regs *)&ctx->regs, b);
+	sample_submit(b);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,19 @@
+/* A hash map from a pair of u64 keys to a u64 value (e.g. (mapping id, address) → location
+ * id). Open addressing, grows at half load; keys (0, 0) are allowed. */
+#ifndef CPROF_IDMAP_H
+#define CPROF_IDMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct idmap;
+
+struct idmap *idmap__new(void);
+void idmap__free(struct idmap *m);
+/* Returns 1 and sets *val if present, else 0. */
+int idmap__get(const struct idmap *m, uint64_t a, uint64_t b, uint64_t *val);
+/* Inserts or replaces. Returns 0 or -ENOMEM. */
+int idmap__set(struct idmap *m, uint64_t a, uint64_t b, uint64_t val);
+size_t idmap__count(const struct idmap *m);
+
+#endif

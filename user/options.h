@@ -1,0 +1,23 @@
+/* What main.c parsed from the command line; read by the session. */
+#ifndef CPROF_OPTIONS_H
+#define CPROF_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KIND_BIT(k) (1u << (k))
+
+struct cprof_opts {
+	int *pids;		/* -p; n_pids == 0: whole host (or COMMAND) */
+	size_t n_pids;
+	char **command;		/* argv after "--", NULL-terminated; NULL if none */
+	double duration;	/* seconds; 0 = until a signal (or COMMAND's exit) */
+	char *output_dir;	/* never NULL after parsing */
+	unsigned int kinds;	/* KIND_BIT(enum cprof_kind) set */
+	unsigned int freq;	/* Hz */
+	unsigned int max_depth;	/* user frames */
+	unsigned int ring_mib;	/* ring buffer size */
+	bool verbose;
+};
+
+#endif

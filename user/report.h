@@ -1,0 +1,59 @@
+/* Turns aggregated stacks of one kind into a pprof profile: symbolizes each (mapping,
+ * address) once, adds Go's sample types and labels, writes the file, and computes the
+ * figures the end-of-run summary prints. */
+#ifndef CPROF_REPORT_H
+#define CPROF_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pprof.h"
+
+struct stacks;
+struct symbolizer;
+struct report;
+
+struct report_kind {
+	uint32_t kind;			/* enum cprof_kind */
+	const char *name;		/* "cpu" */
+	const char *file;		/* "cpu.pb.gz" */
+	const struct pprof_value_type *types;
+	size_t n_types;
+	struct pprof_value_type period_type;
+	int64_t period;
+	/* Sample values from a stack's record count and summed record values. */
+	void (*values)(const struct report_kind *k, uint64_t count, const uint64_t value[2],
+		       int64_t *out);
+};
+
+#define REPORT_TOP 10
+
+struct report_top {
+	char name[160];
+	int64_t flat, cum;	/* in the kind's last sample type */
+};
+
+struct report_result {
+	int64_t total;		/* sum of the last sample type over all samples */
+	uint64_t records;	/* records aggregated */
+	uint64_t stacks;	/* distinct stacks */
+	uint64_t truncated;	/* records whose user stack did not reach a root */
+	uint64_t stops[32];	/* records per enum cprof_unwind_stop */
+	size_t n_top;
+	struct report_top top[REPORT_TOP];
+};
+
+/* Synthetic samples for what was lost before aggregation. */
+struct report_extra {
+	uint64_t lost;		/* records lost (ring buffer full), shown as [lost samples] */
+	int64_t time_nanos, duration_nanos;
+	const char *comment;
+};
+
+struct report *report__new(struct symbolizer *sym);
+void report__free(struct report *r);
+
+/* Builds and writes kind k's profile from st to path. Returns 0 or -errno. */
+int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,
+		  const struct report_extra *extra, const char *path, struct report_result *res);
+
+#endif

@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cprof.h"
+#include "cpu.h"
+#include "cpu.skel.h"
+#include "object.h"
+#include "options.h"
+#include "proc.skel.h"
+#include "procmaps.h"
+#include "report.h"
+#include "session.h"
+#include "stacks.h"
+#include "symbolizer.h"
+#include "sysinfo.h"
+
+struct target {
+	int pid;
+	char comm[64];
+	bool gone;
+	double gone_after;	/* seconds into the run */
+};
+
+struct session {
+	const struct cprof_opts *o;
+	struct proc_bpf *proc;
+	struct cpu_bpf *cpu;
+	struct bpf_link **cpu_links;
+	int *cpus;
+	size_t n_cpus;
+	struct ring_buffer *rb;
+	struct objcache *oc;
+	struct proctab *pt;
+	struct stacks *st;
+	struct symbolizer *sym;
+	struct target *targets;
+	size_t n_targets;
+	pid_t child;
+	int release_fd;
+	int child_status;
+	bool child_done;
+	double t0, wall0;	/* monotonic and wall-clock start, seconds */
+	uint64_t records, bad_records, agg_errors;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	if (stop_signal && sig == SIGINT) {
+		static const char msg[] = "cprof-bpf: second interrupt, exiting without writing\n";
+
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+			/* nothing more to say */
+		}
+		_exit(130);
+	}
+	stop_signal = sig;
+}
+
+static double now(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cprof-bpf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *perm_hint(int err)
+{
+	return err == -EPERM || err == -EACCES
+		       ? ": run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE"
+		       : "";
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* Creates the output directory (and parents) and proves it is writable before profiling,
+ * so a bad -o fails in a second, not after the run. */
+static int prepare_output(const char *dir)
+{
+	char path[4096], *p;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	if (snprintf(path, sizeof(path), "%s/.cprof-write-test.XXXXXX", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+static int check_targets(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+
+	s->targets = calloc(o->n_pids ? o->n_pids : 1, sizeof(*s->targets));
+	if (!s->targets)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_pids; i++) {
+		struct target *t = &s->targets[i];
+		int err = sysinfo__check_pid(o->pids[i], t->comm, sizeof(t->comm));
+
+		t->pid = o->pids[i];
+		if (err == -ESRCH) {
+			errorf("pid %d: no such process", t->pid);
+			return err;
+		}
+		if (err == -EINVAL) {
+			errorf("pid %d (%s) is a kernel thread: it has no user space to profile; "
+			       "profile the whole host (no -p) to see kernel time", t->pid, t->comm);
+			return err;
+		}
+		if (err) {
+			errorf("pid %d: cannot read /proc/%d/stat: %s", t->pid, t->pid, strerror(-err));
+			return err;
+		}
+	}
+	s->n_targets = o->n_pids;
+	return 0;
+}
+
+static int open_bpf(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	bool filter = o->n_pids > 0 || o->command;
+	int err;
+
+	s->proc = proc_bpf__open();
+	s->cpu = cpu_bpf__open();
+	if (!s->proc || !s->cpu) {
+		err = -errno;
+		errorf("cannot open BPF objects: %s", strerror(-err));
+		return err;
+	}
+	s->proc->rodata->filter_pids = filter;
+	s->proc->rodata->follow_children = o->command != NULL;
+	s->cpu->rodata->filter_pids = filter;
+	s->cpu->rodata->max_user_frames = o->max_depth;
+	bpf_map__set_max_entries(s->proc->maps.rb, o->ring_mib << 20);
+	bpf_map__set_max_entries(s->proc->maps.pids, 65536);
+	err = proc_bpf__load(s->proc);
+	if (err) {
+		errorf("loading BPF programs: %s%s", strerror(-err), perm_hint(err));
+		return err;
+	}
+	/* One pid filter, ring buffer and counter set for every object. */
+	if ((err = bpf_map__reuse_fd(s->cpu->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
+	    (err = bpf_map__reuse_fd(s->cpu->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
+	    (err = bpf_map__reuse_fd(s->cpu->maps.counters, bpf_map__fd(s->proc->maps.counters)))) {
+		errorf("sharing BPF maps: %s", strerror(-err));
+		return err;
+	}
+	if (!(o->kinds & KIND_BIT(CPROF_KIND_CPU)))
+		bpf_program__set_autoload(s->cpu->progs.cprof_cpu_sample, false);
+	err = cpu_bpf__load(s->cpu);
+	if (err) {
+		errorf("loading the CPU profile program: %s%s", strerror(-err), perm_hint(err));
+		return err;
+	}
+	return 0;
+}
+
+static int watch_pid(struct session *s, int pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->proc->maps.pids), &key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int attach_bpf(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	int err;
+
+	err = proc_bpf__attach(s->proc);
+	if (err) {
+		errorf("attaching process lifecycle tracepoints: %s%s", strerror(-err),
+		       perm_hint(err));
+		return err;
+	}
+	for (size_t i = 0; i < s->n_targets; i++)
+		if ((err = watch_pid(s, s->targets[i].pid)))
+			goto map_err;
+	if (!(o->kinds & KIND_BIT(CPROF_KIND_CPU)))
+		return 0;
+	err = sysinfo__online_cpus(&s->cpus, &s->n_cpus);
+	if (err) {
+		errorf("cannot read /sys/devices/system/cpu/online: %s", strerror(-err));
+		return err;
+	}
+	s->cpu_links = calloc(s->n_cpus, sizeof(*s->cpu_links));
+	if (!s->cpu_links)
+		return -ENOMEM;
+	err = cpu__attach(s->cpu->progs.cprof_cpu_sample, o->freq, s->cpus, s->n_cpus,
+			  s->cpu_links);
+	if (err) {
+		errorf("cannot open cpu-clock perf events at %u Hz: %s%s", o->freq, strerror(-err),
+		       err == -EINVAL ? " (frequency above kernel.perf_event_max_sample_rate?)"
+				      : perm_hint(err));
+		return err;
+	}
+	return 0;
+map_err:
+	errorf("cannot update the pid filter: %s", strerror(-err));
+	return err;
+}
+
+static void detach_bpf(struct session *s)
+{
+	for (size_t i = 0; s->cpu_links && i < s->n_cpus; i++) {
+		bpf_link__destroy(s->cpu_links[i]);
+		s->cpu_links[i] = NULL;
+	}
+	if (s->proc)
+		proc_bpf__detach(s->proc);
+}
+
+/* Forks COMMAND stopped on a pipe; it execs when release_command() writes to it, after
+ * the probes are attached and its pid is in the filter. */
+static int spawn_command(struct session *s)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	s->child = fork();
+	if (s->child < 0) {
+		int err = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (s->child == 0) {
+		char c;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(127);	/* the profiler failed before starting us */
+		execvp(s->o->command[0], s->o->command);
+		fprintf(stderr, "cprof-bpf: cannot run %s: %s\n", s->o->command[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	s->release_fd = p[1];
+	return 0;
+}
+
+static int release_command(struct session *s)
+{
+	int err = 0;
+
+	if (write(s->release_fd, "x", 1) != 1)
+		err = -errno;
+	close(s->release_fd);
+	s->release_fd = -1;
+	return err;
+}
+
+static struct target *find_target(struct session *s, int pid)
+{
+	for (size_t i = 0; i < s->n_targets; i++)
+		if (s->targets[i].pid == pid)
+			return &s->targets[i];
+	return NULL;
+}
+
+static void target_gone(struct session *s, struct target *t)
+{
+	if (t->gone)
+		return;
+	t->gone = true;
+	t->gone_after = now(CLOCK_MONOTONIC) - s->t0;
+}
+
+/* Records come from BPF but describe target memory: check sizes before trusting counts. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct cprof_sample *r = data;
+	struct target *t;
+
+	if (size < sizeof(*r)) {
+		s->bad_records++;
+		return 0;
+	}
+	switch (r->kind) {
+	case CPROF_EV_EXEC:
+		proctab__invalidate(s->pt, r->pid);
+		return 0;
+	case CPROF_EV_EXIT:
+		if ((t = find_target(s, r->pid)))
+			target_gone(s, t);
+		return 0;
+	default:
+		break;
+	}
+	if (r->kind >= CPROF_KIND_NR || r->n_kernel > CPROF_MAX_KERNEL_FRAMES ||
+	    r->n_user > CPROF_MAX_USER_FRAMES ||
+	    size < sizeof(*r) + ((size_t)r->n_kernel + r->n_user) * sizeof(__u64)) {
+		s->bad_records++;
+		return 0;
+	}
+	s->records++;
+	/* First sight of a process: capture its maps and open its files while it lives. */
+	proctab__get(s->pt, r->pid);
+	if (stacks__add(s->st, r))
+		s->agg_errors++;
+	return 0;
+}
+
+static bool run_over(struct session *s)
+{
+	bool any_alive = false;
+
+	if (stop_signal)
+		return true;
+	if (s->o->duration > 0 && now(CLOCK_MONOTONIC) - s->t0 >= s->o->duration)
+		return true;
+	if (s->child > 0 && !s->child_done) {
+		if (waitpid(s->child, &s->child_status, WNOHANG) == s->child)
+			s->child_done = true;
+		return s->child_done;
+	}
+	if (!s->n_targets)
+		return false;
+	for (size_t i = 0; i < s->n_targets; i++) {
+		struct target *t = &s->targets[i];
+
+		if (!t->gone && kill(t->pid, 0) && errno == ESRCH)
+			target_gone(s, t);
+		any_alive |= !t->gone;
+	}
+	return !any_alive;
+}
+
+static int poll_loop(struct session *s)
+{
+	int err;
+
+	while (!run_over(s)) {
+		err = ring_buffer__poll(s->rb, 100);
+		if (err < 0 && err != -EINTR) {
+			errorf("reading the ring buffer: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void read_counters(struct session *s, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(s->proc->maps.counters);
+	uint64_t *vals;
+
+	memset(out, 0, CPROF_CNT_NR * sizeof(*out));
+	if (ncpu <= 0 || !(vals = calloc(ncpu, sizeof(*vals))))
+		return;
+	for (uint32_t k = 0; k < CPROF_CNT_NR; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}
+
+static const char *stop_name(unsigned int stop)
+{
+	static const char *const names[CPROF_STOP_NR] = {
+		[CPROF_STOP_ROOT] = "reached root",
+		[CPROF_STOP_DEPTH] = "depth limit (raise --max-depth)",
+		[CPROF_STOP_NO_REGS] = "no user registers",
+		[CPROF_STOP_NO_MAPPING] = "pc outside known mappings",
+		[CPROF_STOP_NO_CFI] = "no unwind info for pc",
+		[CPROF_STOP_UNSUPPORTED] = "unsupported unwind rule",
+		[CPROF_STOP_READ_FAULT] = "stack read faulted",
+		[CPROF_STOP_BAD_SP] = "bad stack or frame pointer",
+		[CPROF_STOP_BAD_RA] = "bad return address",
+		[CPROF_STOP_FP_END] = "frame-pointer chain ended",
+		[CPROF_STOP_NO_TABLES] = "unwind tables not ready",
+	};
+
+	return stop < CPROF_STOP_NR && names[stop] ? names[stop] : "unknown";
+}
+
+static void print_summary(const struct report_kind *k, const struct report_result *res,
+			  const uint64_t *cnt, const char *path, double secs)
+{
+	fprintf(stderr, "%s: %llu samples in %.1f s, %llu lost (ring buffer full), "
+		"%llu kernel stacks unreadable\n", k->name, (unsigned long long)res->records,
+		secs, (unsigned long long)cnt[CPROF_CNT_RINGBUF_FULL],
+		(unsigned long long)cnt[CPROF_CNT_KSTACK_ERR]);
+	if (res->records) {
+		fprintf(stderr, "  user stacks: %.1f%% complete", 100.0 *
+			(double)(res->records - res->truncated) / (double)res->records);
+		for (unsigned int i = 1; i < CPROF_STOP_NR; i++)
+			if (res->stops[i] && i != CPROF_STOP_FP_END && i != CPROF_STOP_NO_REGS)
+				fprintf(stderr, "; %llu %s", (unsigned long long)res->stops[i],
+					stop_name(i));
+		fputc('\n', stderr);
+	}
+	if (res->n_top && res->total > 0)
+		fprintf(stderr, "  top functions (flat):\n");
+	for (size_t i = 0; i < res->n_top && res->total > 0; i++)
+		fprintf(stderr, "    %5.1f%%  %5.1f%% cum  %s\n",
+			100.0 * (double)res->top[i].flat / (double)res->total,
+			100.0 * (double)res->top[i].cum / (double)res->total, res->top[i].name);
+	fprintf(stderr, "  wrote %s  (go tool pprof -top %s)\n", path, path);
+}
+
+static int write_profiles(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	double secs = now(CLOCK_MONOTONIC) - s->t0;
+	struct report *rep = report__new(s->sym);
+	uint64_t cnt[CPROF_CNT_NR];
+	struct report_result res;
+	struct report_kind k;
+	char path[4096], comment[256];
+	int err = 0;
+
+	if (!rep)
+		return -ENOMEM;
+	read_counters(s, cnt);
+	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s", CPROF_VERSION,
+		 o->n_pids ? "selected processes" : o->command ? "command" : "whole host");
+	if (o->kinds & KIND_BIT(CPROF_KIND_CPU)) {
+		struct report_extra extra = {
+			.lost = cnt[CPROF_CNT_RINGBUF_FULL],
+			.time_nanos = (int64_t)(s->wall0 * 1e9),
+			.duration_nanos = (int64_t)(secs * 1e9),
+			.comment = comment,
+		};
+
+		cpu__report_kind(&k, o->freq);
+		snprintf(path, sizeof(path), "%s/%s", o->output_dir, k.file);
+		err = report__write(rep, &k, s->st, &extra, path, &res);
+		if (err)
+			errorf("cannot write %s: %s", path, strerror(-err));
+		else
+			print_summary(&k, &res, cnt, path, secs);
+	}
+	if (s->bad_records || s->agg_errors || cnt[CPROF_CNT_EVENTS_LOST])
+		fprintf(stderr, "  %llu malformed records, %llu aggregation failures, "
+			"%llu process events lost\n", (unsigned long long)s->bad_records,
+			(unsigned long long)s->agg_errors,
+			(unsigned long long)cnt[CPROF_CNT_EVENTS_LOST]);
+	report__free(rep);
+	return err;
+}
+
+static void session_free(struct session *s)
+{
+	detach_bpf(s);
+	ring_buffer__free(s->rb);
+	cpu_bpf__destroy(s->cpu);
+	proc_bpf__destroy(s->proc);
+	free(s->cpu_links);
+	free(s->cpus);
+	stacks__free(s->st);
+	symbolizer__free(s->sym);
+	proctab__free(s->pt);
+	objcache__free(s->oc);
+	free(s->targets);
+	if (s->release_fd >= 0)
+		close(s->release_fd);
+}
+
+static int setup(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	struct symbolizer_opts so = { .verbose = o->verbose };
+	int err;
+
+	if ((err = check_targets(s)))
+		return err;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		errorf("the kernel has no BTF (/sys/kernel/btf/vmlinux): CONFIG_DEBUG_INFO_BTF "
+		       "is required");
+		return -ENOTSUP;
+	}
+	if ((err = prepare_output(o->output_dir))) {
+		errorf("cannot write to %s: %s", o->output_dir, strerror(-err));
+		return err;
+	}
+	s->oc = objcache__new();
+	s->pt = s->oc ? proctab__new(s->oc) : NULL;
+	s->st = s->pt ? stacks__new(s->pt) : NULL;
+	s->sym = symbolizer__new(&so);
+	if (!s->st || !s->sym)
+		return -ENOMEM;
+	/* First sight of the targets: their maps, while they surely exist. */
+	for (size_t i = 0; i < s->n_targets; i++)
+		proctab__get(s->pt, s->targets[i].pid);
+	if ((err = open_bpf(s)))
+		return err;
+	s->rb = ring_buffer__new(bpf_map__fd(s->proc->maps.rb), on_record, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		errorf("cannot open the ring buffer: %s", strerror(-err));
+		return err;
+	}
+	if (o->command && (err = spawn_command(s))) {
+		errorf("cannot start %s: %s", o->command[0], strerror(-err));
+		return err;
+	}
+	if (s->child > 0 && (err = watch_pid(s, s->child))) {
+		errorf("cannot update the pid filter: %s", strerror(-err));
+		return err;
+	}
+	return attach_bpf(s);
+}
+
+/* The run ended (-d or a signal) before COMMAND did: it was started for the profile, so it
+ * ends with it — SIGTERM, then SIGKILL if it lingers past 2 s. */
+static void stop_command(struct session *s)
+{
+	kill(s->child, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(s->child, &s->child_status, WNOHANG) == s->child) {
+			s->child_done = true;
+			return;
+		}
+		usleep(10000);
+	}
+	kill(s->child, SIGKILL);
+	if (waitpid(s->child, &s->child_status, 0) == s->child)
+		s->child_done = true;
+}
+
+static int exit_status(struct session *s, int err)
+{
+	int gone = 0;
+
+	if (s->child > 0) {
+		if (!s->child_done)
+			stop_command(s);
+		if (err)
+			return 1;
+		if (WIFEXITED(s->child_status))
+			return WEXITSTATUS(s->child_status);
+		return 128 + WTERMSIG(s->child_status);
+	}
+	if (err)
+		return 1;
+	for (size_t i = 0; i < s->n_targets; i++) {
+		const struct target *t = &s->targets[i];
+
+		if (!t->gone)
+			continue;
+		fprintf(stderr, "cprof-bpf: pid %d (%s) exited %.1f s into the run; the profiles "
+			"cover it until then\n", t->pid, t->comm, t->gone_after);
+		gone++;
+	}
+	return gone ? CPROF_EXIT_TARGET_GONE : 0;
+}
+
+int session__run(const struct cprof_opts *o)
+{
+	struct session s = { .o = o, .release_fd = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err;
+
+	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = setup(&s);
+	if (err) {
+		if (s.child > 0) {
+			kill(s.child, SIGKILL);
+			waitpid(s.child, NULL, 0);
+			s.child = 0;
+		}
+		goto out;
+	}
+	s.t0 = now(CLOCK_MONOTONIC);
+	s.wall0 = now(CLOCK_REALTIME);
+	if (s.child > 0 && (err = release_command(&s))) {
+		errorf("cannot start %s: %s", o->command[0], strerror(-err));
+		goto out;
+	}
+	err = poll_loop(&s);
+	/* Stop sampling, then drain what is already in the ring buffer. */
+	detach_bpf(&s);
+	ring_buffer__consume(s.rb);
+	if (!err)
+		err = write_profiles(&s);
+out:
+	err = exit_status(&s, err);
+	session_free(&s);
+	return err;
+}

@@ -1,0 +1,39 @@
+/* Aggregation of samples: identical (kind, process, thread name, stack) records are summed.
+ * Each distinct stack's user frames are resolved to their mappings when first seen, so a
+ * later exec, dlclose or exit of the process does not change what they mean. */
+#ifndef CPROF_STACKS_H
+#define CPROF_STACKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cprof.h"
+
+struct proctab;
+struct procmaps_entry;
+
+struct stack {
+	uint32_t kind;
+	uint32_t pid;
+	uint32_t flags;		/* CPROF_SF_* of the first record (stop reason) */
+	uint16_t n_user, n_kernel;
+	char comm[CPROF_COMM_LEN];
+	char thread[CPROF_COMM_LEN];
+	uint64_t count;		/* records aggregated */
+	uint64_t value[2];	/* summed record values */
+	uint64_t *frames;	/* n_kernel kernel frames, then n_user user frames, leaf first */
+	const struct procmaps_entry **maps;	/* per user frame; NULL if unmapped */
+};
+
+struct stacks;
+
+struct stacks *stacks__new(struct proctab *pt);
+void stacks__free(struct stacks *st);
+
+/* Adds one record. Returns 0 or -ENOMEM. */
+int stacks__add(struct stacks *st, const struct cprof_sample *rec);
+
+size_t stacks__count(const struct stacks *st);
+/* Distinct stacks in insertion order; valid until stacks__free. */
+const struct stack *stacks__get(const struct stacks *st, size_t i);
+
+#endif
