@@ -23,11 +23,13 @@ static const char *check__suite = "unit";
 		}                                                                          \
 	} while (0)
 
-/* Stops the current test on failure (for checks later code depends on). */
+/* Stops the current test on failure (for checks later code depends on). cond is
+ * evaluated once, so it may have side effects. */
 #define REQUIRE(cond, ...)                                                                 \
 	do {                                                                               \
-		CHECK(cond, __VA_ARGS__);                                                  \
-		if (!(cond))                                                               \
+		int check__ok = !!(cond);                                                  \
+		CHECK(check__ok && #cond, __VA_ARGS__);                                    \
+		if (!check__ok)                                                            \
 			return;                                                            \
 	} while (0)
 
