@@ -463,7 +463,7 @@ static bool loc_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
 
 	if (l->mapping_id != k->mapping_id || l->address != k->address)
 		return false;
-	if (k->address)
+	if (k->address || (l->n_lines == 0 && k->n_lines == 0))
 		return true;
 	return l->n_lines == k->n_lines &&
 	       memcmp(lines + l->line0, lines + k->line0, k->n_lines * sizeof(*lines)) == 0;
@@ -471,12 +471,14 @@ static bool loc_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
 
 static uint32_t loc_hash(const struct pprof_builder *b, const struct loc *k)
 {
-	const struct line *lines = (const struct line *)b->lines.p + k->line0;
+	const struct line *lines = b->lines.p;
 	uint64_t h = hash_add(hash_add(0, k->mapping_id), k->address);
 	uint32_t i;
 
-	for (i = 0; !k->address && i < k->n_lines; i++)
-		h = hash_add(hash_add(h, lines[i].function_id), (uint64_t)lines[i].line);
+	for (i = 0; !k->address && i < k->n_lines; i++) {
+		h = hash_add(h, lines[k->line0 + i].function_id);
+		h = hash_add(h, (uint64_t)lines[k->line0 + i].line);
+	}
 	return (uint32_t)h;
 }
 
@@ -526,19 +528,20 @@ err_out:
 /* Fills label slots past b->labels.n (already reserved) without committing them. */
 static int fill_labels(struct pprof_builder *b, const struct pprof_label *in, size_t n)
 {
-	struct label *out = (struct label *)b->labels.p + b->labels.n;
+	struct label *out = b->labels.p, *o;
 	size_t i;
 	int err;
 
 	for (i = 0; i < n; i++) {
 		if (!in[i].key)
 			return -EINVAL;
-		out[i] = (struct label){ .num = in[i].str ? 0 : in[i].num };
-		err = intern(b, in[i].key, &out[i].key);
+		o = &out[b->labels.n + i];
+		*o = (struct label){ .num = in[i].str ? 0 : in[i].num };
+		err = intern(b, in[i].key, &o->key);
 		if (!err && in[i].str)
-			err = intern(b, in[i].str, &out[i].str);
+			err = intern(b, in[i].str, &o->str);
 		if (!err && !in[i].str && in[i].num_unit)
-			err = intern(b, in[i].num_unit, &out[i].num_unit);
+			err = intern(b, in[i].num_unit, &o->num_unit);
 		if (err)
 			return err;
 	}
@@ -648,6 +651,8 @@ static int pb__samples(struct pb *pb, const struct pprof_builder *b)
 {
 	const struct sample *s = b->samples.p;
 	const struct label *l = b->labels.p;
+	uint64_t *locs = b->sample_locs.p;
+	int64_t *values = b->values.p;
 	Perftools__Profiles__Sample **sp, *sm;
 	Perftools__Profiles__Label **lp, *lm;
 	size_t i;
@@ -668,10 +673,11 @@ static int pb__samples(struct pb *pb, const struct pprof_builder *b)
 	sm = (void *)(sp + b->samples.n);
 	for (i = 0; i < b->samples.n; i++) {
 		perftools__profiles__sample__init(&sm[i]);
+		/* arrays stay NULL while empty: no pointer arithmetic on them then */
 		sm[i].n_location_id = s[i].n_locs;
-		sm[i].location_id = (uint64_t *)b->sample_locs.p + s[i].loc0;
+		sm[i].location_id = s[i].n_locs ? locs + s[i].loc0 : NULL;
 		sm[i].n_value = b->n_types;
-		sm[i].value = (int64_t *)b->values.p + i * b->n_types;
+		sm[i].value = b->n_types ? values + i * b->n_types : NULL;
 		sm[i].n_label = s[i].n_labels;
 		sm[i].label = lp + s[i].label0;
 		sp[i] = &sm[i];
