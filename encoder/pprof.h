@@ -52,7 +52,8 @@ struct pprof_label {
 	const char *num_unit;	/* optional unit of a numeric label */
 };
 
-/* Returns NULL with errno set on allocation failure. */
+/* Returns NULL with errno set: ENOMEM, or EINVAL when default_sample_type names none of
+ * the sample types (pprof would refuse the file). */
 struct pprof_builder *pprof_builder__new(const struct pprof_opts *opts);
 void pprof_builder__free(struct pprof_builder *b);
 
@@ -61,12 +62,16 @@ uint64_t pprof_builder__mapping(struct pprof_builder *b, const struct pprof_mapp
 
 /* Returns a location id (> 0), deduplicated on (mapping_id, address): the lines of the
  * first call for a given key win. mapping_id may be 0 (no mapping, e.g. synthetic frames).
- * 0 on allocation failure. */
+ * Address 0 means "no address": such locations are deduplicated on (mapping_id, lines), so
+ * "[lost samples]" and "[truncated]" stay apart. 0 with errno set on failure: ENOMEM, or
+ * EINVAL for a mapping id this builder did not return. */
 uint64_t pprof_builder__location(struct pprof_builder *b, uint64_t mapping_id, uint64_t address,
 				 const struct pprof_line *lines, size_t n_lines);
 
 /* Adds a sample: locations leaf first, one value per sample type. Samples are stored as
- * given (no merging here; callers aggregate). Returns 0 or -ENOMEM. */
+ * given (no merging here; callers aggregate). A label with str set is a string label (num is
+ * then ignored). Returns 0, -ENOMEM, or -EINVAL for a location id this builder did not
+ * return or a label without key (pprof rejects the whole file for either). */
 int pprof_builder__add_sample(struct pprof_builder *b, const uint64_t *location_ids, size_t n_locs,
 			      const int64_t *values, const struct pprof_label *labels,
 			      size_t n_labels);

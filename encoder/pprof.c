@@ -1,0 +1,1018 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* pprof builder: interned strings, functions, mappings and locations in flat arrays with
+ * open-addressing indexes, samples stored flat; encoded with protobuf-c and streamed
+ * through zlib's gzip. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+/* next_in is const-qualified with ZLIB_CONST: we never write through it. */
+#define ZLIB_CONST
+#include <zlib.h>
+
+#include "pprof.h"
+#include "profile.pb-c.h"
+
+/* A growable array of fixed-size elements. */
+struct vec {
+	void *p;
+	size_t n;
+	size_t cap;
+};
+
+/* Open addressing with linear probing. A slot holds an entry index + 1 (0 = empty) and the
+ * entry's hash, so growing never looks at the entries and most misses cost no compare. */
+struct hslot {
+	uint32_t idx1;
+	uint32_t hash;
+};
+
+struct htab {
+	struct hslot *slots;
+	size_t cap;	/* a power of two, or 0 */
+	size_t n;
+};
+
+struct fn {
+	int64_t name;
+	int64_t system_name;
+	int64_t filename;
+	int64_t start_line;
+};
+
+struct map {
+	uint64_t start;
+	uint64_t limit;
+	uint64_t offset;
+	int64_t filename;
+	int64_t build_id;
+	bool has_functions;
+	bool has_filenames;
+	bool has_line_numbers;
+	bool has_inline_frames;
+};
+
+struct line {
+	uint64_t function_id;
+	int64_t line;
+};
+
+struct loc {
+	uint64_t mapping_id;
+	uint64_t address;
+	size_t line0;	/* first of n_lines in pprof_builder.lines */
+	uint32_t n_lines;
+};
+
+struct sample {
+	size_t loc0;	/* in pprof_builder.sample_locs */
+	size_t label0;	/* in pprof_builder.labels */
+	uint32_t n_locs;
+	uint32_t n_labels;
+};
+
+struct label {
+	int64_t key;
+	int64_t str;
+	int64_t num;
+	int64_t num_unit;
+};
+
+struct pprof_builder {
+	struct vec strs;	/* char *, owned; [0] = "" */
+	struct vec fns;		/* struct fn; id = index + 1 */
+	struct vec maps;	/* struct map; id = index + 1 */
+	struct vec locs;	/* struct loc; id = index + 1 */
+	struct vec lines;	/* struct line */
+	struct vec samples;	/* struct sample */
+	struct vec sample_locs;	/* uint64_t */
+	struct vec values;	/* int64_t, n_types per sample */
+	struct vec labels;	/* struct label */
+	struct vec comments;	/* int64_t string indices */
+	struct htab str_tab;
+	struct htab fn_tab;
+	struct htab map_tab;
+	struct htab loc_tab;
+	int64_t *types;		/* type, unit string indices per sample type */
+	size_t n_types;
+	int64_t period_type[2];
+	int64_t period;
+	int64_t time_nanos;
+	int64_t duration_nanos;
+	int64_t default_type;
+};
+
+/* Makes room for `extra` more elements without changing v->n. */
+static int vec__reserve(struct vec *v, size_t size, size_t extra)
+{
+	size_t cap = v->cap ? v->cap : 16;
+	void *p;
+
+	if (extra <= v->cap - v->n)
+		return 0;
+	if (extra > SIZE_MAX / size - v->n)
+		return -ENOMEM;
+	while (cap < v->n + extra)
+		cap = cap > SIZE_MAX / 2 / size ? v->n + extra : cap * 2;
+	p = realloc(v->p, cap * size);
+	if (!p)
+		return -ENOMEM;
+	v->p = p;
+	v->cap = cap;
+	return 0;
+}
+
+/* Entry ids are uint32 in the indexes; far beyond any real profile, but checked. */
+static int vec__push(struct vec *v, size_t size, const void *elem)
+{
+	int err;
+
+	if (v->n >= UINT32_MAX - 1)
+		return -ENOMEM;
+	err = vec__reserve(v, size, 1);
+	if (err)
+		return err;
+	memcpy((char *)v->p + v->n * size, elem, size);
+	v->n++;
+	return 0;
+}
+
+static uint64_t mix64(uint64_t z)
+{
+	/* splitmix64's finalizer: every input bit affects every output bit. */
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t hash_add(uint64_t h, uint64_t v)
+{
+	return mix64(h + v + 0x9e3779b97f4a7c15ULL);
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return mix64(h);
+}
+
+static void htab__free(struct htab *t)
+{
+	free(t->slots);
+}
+
+/* Keeps the load factor at most 1/2, so that one insertion after this call cannot fail. */
+static int htab__reserve(struct htab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
+	struct hslot *slots;
+
+	if ((t->n + 1) * 2 <= t->cap)
+		return 0;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < t->cap; i++) {
+		if (!t->slots[i].idx1)
+			continue;
+		for (j = t->slots[i].hash & (cap - 1); slots[j].idx1; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
+}
+
+typedef bool (*htab_eq_fn)(const struct pprof_builder *b, uint32_t idx, const void *key);
+
+/* Returns the slot holding an entry equal to key, or the empty slot where it belongs.
+ * The table must have been reserved. */
+static struct hslot *htab__probe(const struct htab *t, uint32_t hash, htab_eq_fn eq,
+				 const struct pprof_builder *b, const void *key)
+{
+	size_t i = hash & (t->cap - 1);
+
+	for (; t->slots[i].idx1; i = (i + 1) & (t->cap - 1)) {
+		if (t->slots[i].hash == hash && eq(b, t->slots[i].idx1 - 1, key))
+			return &t->slots[i];
+	}
+	return &t->slots[i];
+}
+
+static void htab__set(struct htab *t, struct hslot *slot, uint32_t hash, size_t idx)
+{
+	slot->idx1 = (uint32_t)idx + 1;
+	slot->hash = hash;
+	t->n++;
+}
+
+static bool str_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
+{
+	return strcmp(((char **)b->strs.p)[idx], key) == 0;
+}
+
+/* Stores the string-table index of s (NULL counts as "") in *idx. */
+static int intern(struct pprof_builder *b, const char *s, int64_t *idx)
+{
+	uint32_t hash;
+	struct hslot *slot;
+	char *copy;
+	int err;
+
+	if (!s)
+		s = "";
+	hash = (uint32_t)hash_str(s);
+	err = htab__reserve(&b->str_tab);
+	if (err)
+		return err;
+	slot = htab__probe(&b->str_tab, hash, str_eq, b, s);
+	if (slot->idx1) {
+		*idx = slot->idx1 - 1;
+		return 0;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	err = vec__push(&b->strs, sizeof(char *), &copy);
+	if (err) {
+		free(copy);
+		return err;
+	}
+	*idx = b->strs.n - 1;
+	htab__set(&b->str_tab, slot, hash, b->strs.n - 1);
+	return 0;
+}
+
+static int set_opts(struct pprof_builder *b, const struct pprof_opts *opts)
+{
+	const char *dflt = opts->default_sample_type;
+	int err = 0;
+	size_t i;
+
+	b->types = calloc(opts->n_sample_types ? opts->n_sample_types : 1, 2 * sizeof(int64_t));
+	if (!b->types)
+		return -ENOMEM;
+	b->n_types = opts->n_sample_types;
+	for (i = 0; i < b->n_types && !err; i++) {
+		err = intern(b, opts->sample_types[i].type, &b->types[2 * i]);
+		if (!err)
+			err = intern(b, opts->sample_types[i].unit, &b->types[2 * i + 1]);
+	}
+	if (!err)
+		err = intern(b, opts->period_type.type, &b->period_type[0]);
+	if (!err)
+		err = intern(b, opts->period_type.unit, &b->period_type[1]);
+	if (err || !dflt)
+		return err;
+	for (i = 0; i < b->n_types; i++) {
+		if (strcmp(((char **)b->strs.p)[b->types[2 * i]], dflt) == 0)
+			return intern(b, dflt, &b->default_type);
+	}
+	/* pprof refuses a profile whose default names no sample type; say so now. */
+	return -EINVAL;
+}
+
+struct pprof_builder *pprof_builder__new(const struct pprof_opts *opts)
+{
+	struct pprof_builder *b;
+	int64_t empty;
+	int err;
+
+	if (!opts || (opts->n_sample_types && !opts->sample_types)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = intern(b, "", &empty);
+	if (!err)
+		err = set_opts(b, opts);
+	if (err) {
+		pprof_builder__free(b);
+		errno = -err;
+		return NULL;
+	}
+	b->period = opts->period;
+	b->time_nanos = opts->time_nanos;
+	b->duration_nanos = opts->duration_nanos;
+	return b;
+}
+
+void pprof_builder__free(struct pprof_builder *b)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->strs.n; i++)
+		free(((char **)b->strs.p)[i]);
+	free(b->strs.p);
+	free(b->fns.p);
+	free(b->maps.p);
+	free(b->locs.p);
+	free(b->lines.p);
+	free(b->samples.p);
+	free(b->sample_locs.p);
+	free(b->values.p);
+	free(b->labels.p);
+	free(b->comments.p);
+	htab__free(&b->str_tab);
+	htab__free(&b->fn_tab);
+	htab__free(&b->map_tab);
+	htab__free(&b->loc_tab);
+	free(b->types);
+	free(b);
+}
+
+static bool map_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
+{
+	const struct map *m = (const struct map *)b->maps.p + idx, *k = key;
+
+	return m->start == k->start && m->limit == k->limit && m->offset == k->offset &&
+	       m->filename == k->filename && m->build_id == k->build_id &&
+	       m->has_functions == k->has_functions && m->has_filenames == k->has_filenames &&
+	       m->has_line_numbers == k->has_line_numbers &&
+	       m->has_inline_frames == k->has_inline_frames;
+}
+
+static uint32_t map_hash(const struct map *k)
+{
+	uint64_t h = hash_add(0, k->start);
+
+	h = hash_add(h, k->limit);
+	h = hash_add(h, k->offset);
+	h = hash_add(h, (uint64_t)k->filename);
+	h = hash_add(h, (uint64_t)k->build_id);
+	h = hash_add(h, k->has_functions | k->has_filenames << 1 | k->has_line_numbers << 2 |
+				k->has_inline_frames << 3);
+	return (uint32_t)h;
+}
+
+uint64_t pprof_builder__mapping(struct pprof_builder *b, const struct pprof_mapping *m)
+{
+	struct map k = {
+		.start = m->memory_start,
+		.limit = m->memory_limit,
+		.offset = m->file_offset,
+		.has_functions = m->has_functions,
+		.has_filenames = m->has_filenames,
+		.has_line_numbers = m->has_line_numbers,
+		.has_inline_frames = m->has_inline_frames,
+	};
+	struct hslot *slot;
+	uint32_t hash;
+	int err;
+
+	err = intern(b, m->filename, &k.filename);
+	if (!err)
+		err = intern(b, m->build_id, &k.build_id);
+	if (!err)
+		err = htab__reserve(&b->map_tab);
+	if (err)
+		goto err_out;
+	hash = map_hash(&k);
+	slot = htab__probe(&b->map_tab, hash, map_eq, b, &k);
+	if (slot->idx1)
+		return slot->idx1;
+	err = vec__push(&b->maps, sizeof(k), &k);
+	if (err)
+		goto err_out;
+	htab__set(&b->map_tab, slot, hash, b->maps.n - 1);
+	return b->maps.n;
+err_out:
+	errno = -err;
+	return 0;
+}
+
+static bool fn_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
+{
+	const struct fn *f = (const struct fn *)b->fns.p + idx, *k = key;
+
+	return f->name == k->name && f->system_name == k->system_name &&
+	       f->filename == k->filename && f->start_line == k->start_line;
+}
+
+/* Stores the id of the function a line belongs to in *id. */
+static int function_id(struct pprof_builder *b, const struct pprof_line *l, uint64_t *id)
+{
+	struct fn k = { .start_line = l->start_line };
+	struct hslot *slot;
+	uint32_t hash;
+	int err;
+
+	err = intern(b, l->name, &k.name);
+	if (!err)
+		err = intern(b, l->system_name ? l->system_name : l->name, &k.system_name);
+	if (!err)
+		err = intern(b, l->filename, &k.filename);
+	if (!err)
+		err = htab__reserve(&b->fn_tab);
+	if (err)
+		return err;
+	hash = (uint32_t)hash_add(hash_add(hash_add(hash_add(0, (uint64_t)k.name),
+						    (uint64_t)k.system_name),
+					   (uint64_t)k.filename),
+				  (uint64_t)k.start_line);
+	slot = htab__probe(&b->fn_tab, hash, fn_eq, b, &k);
+	if (!slot->idx1) {
+		err = vec__push(&b->fns, sizeof(k), &k);
+		if (err)
+			return err;
+		htab__set(&b->fn_tab, slot, hash, b->fns.n - 1);
+	}
+	*id = slot->idx1;
+	return 0;
+}
+
+/* Appends the lines of a location to b->lines; on error appends nothing. */
+static int add_lines(struct pprof_builder *b, const struct pprof_line *lines, size_t n_lines)
+{
+	size_t line0 = b->lines.n, i;
+	struct line l;
+	int err = 0;
+
+	for (i = 0; i < n_lines && !err; i++) {
+		l.line = lines[i].line;
+		err = function_id(b, &lines[i], &l.function_id);
+		if (!err)
+			err = vec__push(&b->lines, sizeof(l), &l);
+	}
+	if (err)
+		b->lines.n = line0;
+	return err;
+}
+
+/* Without an address, the lines are what tells two locations apart: synthetic frames
+ * such as "[lost samples]" and "[truncated]" must not collapse into one. */
+static bool loc_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
+{
+	const struct loc *l = (const struct loc *)b->locs.p + idx, *k = key;
+	const struct line *lines = b->lines.p;
+
+	if (l->mapping_id != k->mapping_id || l->address != k->address)
+		return false;
+	if (k->address || (l->n_lines == 0 && k->n_lines == 0))
+		return true;
+	return l->n_lines == k->n_lines &&
+	       memcmp(lines + l->line0, lines + k->line0, k->n_lines * sizeof(*lines)) == 0;
+}
+
+static uint32_t loc_hash(const struct pprof_builder *b, const struct loc *k)
+{
+	const struct line *lines = b->lines.p;
+	uint64_t h = hash_add(hash_add(0, k->mapping_id), k->address);
+	uint32_t i;
+
+	for (i = 0; !k->address && i < k->n_lines; i++) {
+		h = hash_add(h, lines[k->line0 + i].function_id);
+		h = hash_add(h, (uint64_t)lines[k->line0 + i].line);
+	}
+	return (uint32_t)h;
+}
+
+uint64_t pprof_builder__location(struct pprof_builder *b, uint64_t mapping_id, uint64_t address,
+				 const struct pprof_line *lines, size_t n_lines)
+{
+	struct loc k = { mapping_id, address, b->lines.n, (uint32_t)n_lines };
+	struct hslot *slot = NULL;
+	uint32_t hash = 0;
+	int err = -EINVAL;
+
+	if (mapping_id > b->maps.n || n_lines >= UINT32_MAX || (n_lines && !lines))
+		goto err_out;
+	err = htab__reserve(&b->loc_tab);
+	if (err)
+		goto err_out;
+	/* With an address, look up before interning the lines: the first call's lines win. */
+	if (address) {
+		hash = loc_hash(b, &k);
+		slot = htab__probe(&b->loc_tab, hash, loc_eq, b, &k);
+		if (slot->idx1)
+			return slot->idx1;
+	}
+	err = add_lines(b, lines, n_lines);
+	if (err)
+		goto err_out;
+	if (!address) {
+		hash = loc_hash(b, &k);
+		slot = htab__probe(&b->loc_tab, hash, loc_eq, b, &k);
+		if (slot->idx1) {
+			b->lines.n = k.line0;
+			return slot->idx1;
+		}
+	}
+	err = vec__push(&b->locs, sizeof(k), &k);
+	if (err) {
+		b->lines.n = k.line0;
+		goto err_out;
+	}
+	htab__set(&b->loc_tab, slot, hash, b->locs.n - 1);
+	return b->locs.n;
+err_out:
+	errno = -err;
+	return 0;
+}
+
+/* Fills label slots past b->labels.n (already reserved) without committing them. */
+static int fill_labels(struct pprof_builder *b, const struct pprof_label *in, size_t n)
+{
+	struct label *out = b->labels.p, *o;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (!in[i].key)
+			return -EINVAL;
+		o = &out[b->labels.n + i];
+		*o = (struct label){ .num = in[i].str ? 0 : in[i].num };
+		err = intern(b, in[i].key, &o->key);
+		if (!err && in[i].str)
+			err = intern(b, in[i].str, &o->str);
+		if (!err && !in[i].str && in[i].num_unit)
+			err = intern(b, in[i].num_unit, &o->num_unit);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pprof_builder__add_sample(struct pprof_builder *b, const uint64_t *location_ids, size_t n_locs,
+			      const int64_t *values, const struct pprof_label *labels,
+			      size_t n_labels)
+{
+	struct sample s = { b->sample_locs.n, b->labels.n, (uint32_t)n_locs, (uint32_t)n_labels };
+	size_t i;
+	int err;
+
+	if (n_locs >= UINT32_MAX || n_labels >= UINT32_MAX || (n_locs && !location_ids) ||
+	    (n_labels && !labels) || (b->n_types && !values))
+		return -EINVAL;
+	/* pprof rejects the whole profile for one dangling id: refuse it here instead. */
+	for (i = 0; i < n_locs; i++) {
+		if (location_ids[i] == 0 || location_ids[i] > b->locs.n)
+			return -EINVAL;
+	}
+	err = vec__reserve(&b->sample_locs, sizeof(uint64_t), n_locs);
+	if (!err)
+		err = vec__reserve(&b->values, sizeof(int64_t), b->n_types);
+	if (!err)
+		err = vec__reserve(&b->labels, sizeof(struct label), n_labels);
+	if (!err)
+		err = fill_labels(b, labels, n_labels);
+	if (!err)
+		err = vec__push(&b->samples, sizeof(s), &s);
+	if (err)
+		return err;
+	if (n_locs)
+		memcpy((uint64_t *)b->sample_locs.p + b->sample_locs.n, location_ids,
+		       n_locs * sizeof(uint64_t));
+	if (b->n_types)
+		memcpy((int64_t *)b->values.p + b->values.n, values, b->n_types * sizeof(int64_t));
+	b->sample_locs.n += n_locs;
+	b->values.n += b->n_types;
+	b->labels.n += n_labels;
+	return 0;
+}
+
+int pprof_builder__add_comment(struct pprof_builder *b, const char *comment)
+{
+	int64_t idx;
+	int err;
+
+	err = intern(b, comment, &idx);
+	if (!err)
+		err = vec__push(&b->comments, sizeof(idx), &idx);
+	return err;
+}
+
+/* What encoding allocates besides the builder's arrays: protobuf-c wants arrays of message
+ * pointers, so each kind gets one block holding the pointers followed by the messages. */
+struct pb {
+	Perftools__Profiles__Profile prof;
+	Perftools__Profiles__ValueType period_type;
+	void *blocks[8];
+	size_t n_blocks;
+};
+
+static void *pb__alloc(struct pb *pb, size_t n, size_t size)
+{
+	void *p;
+
+	if (n > SIZE_MAX / (sizeof(void *) + size))
+		return NULL;
+	p = malloc(n ? n * (sizeof(void *) + size) : 1);
+	if (p)
+		pb->blocks[pb->n_blocks++] = p;
+	return p;
+}
+
+static void pb__free(struct pb *pb)
+{
+	size_t i;
+
+	for (i = 0; i < pb->n_blocks; i++)
+		free(pb->blocks[i]);
+}
+
+static int pb__value_types(struct pb *pb, const struct pprof_builder *b)
+{
+	Perftools__Profiles__ValueType **pp, *m;
+	size_t i;
+
+	pp = pb__alloc(pb, b->n_types, sizeof(*m));
+	if (!pp)
+		return -ENOMEM;
+	m = (void *)(pp + b->n_types);
+	for (i = 0; i < b->n_types; i++) {
+		perftools__profiles__value_type__init(&m[i]);
+		m[i].type = b->types[2 * i];
+		m[i].unit = b->types[2 * i + 1];
+		pp[i] = &m[i];
+	}
+	pb->prof.n_sample_type = b->n_types;
+	pb->prof.sample_type = pp;
+	return 0;
+}
+
+/* Sample values, location ids and labels point into the builder: nothing is copied. */
+static int pb__samples(struct pb *pb, const struct pprof_builder *b)
+{
+	const struct sample *s = b->samples.p;
+	const struct label *l = b->labels.p;
+	uint64_t *locs = b->sample_locs.p;
+	int64_t *values = b->values.p;
+	Perftools__Profiles__Sample **sp, *sm;
+	Perftools__Profiles__Label **lp, *lm;
+	size_t i;
+
+	sp = pb__alloc(pb, b->samples.n, sizeof(*sm));
+	lp = pb__alloc(pb, b->labels.n, sizeof(*lm));
+	if (!sp || !lp)
+		return -ENOMEM;
+	lm = (void *)(lp + b->labels.n);
+	for (i = 0; i < b->labels.n; i++) {
+		perftools__profiles__label__init(&lm[i]);
+		lm[i].key = l[i].key;
+		lm[i].str = l[i].str;
+		lm[i].num = l[i].num;
+		lm[i].num_unit = l[i].num_unit;
+		lp[i] = &lm[i];
+	}
+	sm = (void *)(sp + b->samples.n);
+	for (i = 0; i < b->samples.n; i++) {
+		perftools__profiles__sample__init(&sm[i]);
+		/* arrays stay NULL while empty: no pointer arithmetic on them then */
+		sm[i].n_location_id = s[i].n_locs;
+		sm[i].location_id = s[i].n_locs ? locs + s[i].loc0 : NULL;
+		sm[i].n_value = b->n_types;
+		sm[i].value = b->n_types ? values + i * b->n_types : NULL;
+		sm[i].n_label = s[i].n_labels;
+		sm[i].label = lp + s[i].label0;
+		sp[i] = &sm[i];
+	}
+	pb->prof.n_sample = b->samples.n;
+	pb->prof.sample = sp;
+	return 0;
+}
+
+static int pb__mappings(struct pb *pb, const struct pprof_builder *b)
+{
+	const struct map *in = b->maps.p;
+	Perftools__Profiles__Mapping **pp, *m;
+	size_t i;
+
+	pp = pb__alloc(pb, b->maps.n, sizeof(*m));
+	if (!pp)
+		return -ENOMEM;
+	m = (void *)(pp + b->maps.n);
+	for (i = 0; i < b->maps.n; i++) {
+		perftools__profiles__mapping__init(&m[i]);
+		m[i].id = i + 1;
+		m[i].memory_start = in[i].start;
+		m[i].memory_limit = in[i].limit;
+		m[i].file_offset = in[i].offset;
+		m[i].filename = in[i].filename;
+		m[i].build_id = in[i].build_id;
+		m[i].has_functions = in[i].has_functions;
+		m[i].has_filenames = in[i].has_filenames;
+		m[i].has_line_numbers = in[i].has_line_numbers;
+		m[i].has_inline_frames = in[i].has_inline_frames;
+		pp[i] = &m[i];
+	}
+	pb->prof.n_mapping = b->maps.n;
+	pb->prof.mapping = pp;
+	return 0;
+}
+
+static int pb__locations(struct pb *pb, const struct pprof_builder *b)
+{
+	const struct loc *in = b->locs.p;
+	const struct line *lines = b->lines.p;
+	Perftools__Profiles__Location **pp, *m;
+	Perftools__Profiles__Line **lp, *lm;
+	size_t i;
+
+	pp = pb__alloc(pb, b->locs.n, sizeof(*m));
+	lp = pb__alloc(pb, b->lines.n, sizeof(*lm));
+	if (!pp || !lp)
+		return -ENOMEM;
+	lm = (void *)(lp + b->lines.n);
+	for (i = 0; i < b->lines.n; i++) {
+		perftools__profiles__line__init(&lm[i]);
+		lm[i].function_id = lines[i].function_id;
+		lm[i].line = lines[i].line;
+		lp[i] = &lm[i];
+	}
+	m = (void *)(pp + b->locs.n);
+	for (i = 0; i < b->locs.n; i++) {
+		perftools__profiles__location__init(&m[i]);
+		m[i].id = i + 1;
+		m[i].mapping_id = in[i].mapping_id;
+		m[i].address = in[i].address;
+		m[i].n_line = in[i].n_lines;
+		m[i].line = lp + in[i].line0;
+		pp[i] = &m[i];
+	}
+	pb->prof.n_location = b->locs.n;
+	pb->prof.location = pp;
+	return 0;
+}
+
+static int pb__functions(struct pb *pb, const struct pprof_builder *b)
+{
+	const struct fn *in = b->fns.p;
+	Perftools__Profiles__Function **pp, *m;
+	size_t i;
+
+	pp = pb__alloc(pb, b->fns.n, sizeof(*m));
+	if (!pp)
+		return -ENOMEM;
+	m = (void *)(pp + b->fns.n);
+	for (i = 0; i < b->fns.n; i++) {
+		perftools__profiles__function__init(&m[i]);
+		m[i].id = i + 1;
+		m[i].name = in[i].name;
+		m[i].system_name = in[i].system_name;
+		m[i].filename = in[i].filename;
+		m[i].start_line = in[i].start_line;
+		pp[i] = &m[i];
+	}
+	pb->prof.n_function = b->fns.n;
+	pb->prof.function = pp;
+	return 0;
+}
+
+static int pb__build(struct pb *pb, const struct pprof_builder *b)
+{
+	Perftools__Profiles__Profile *p = &pb->prof;
+	int err;
+
+	perftools__profiles__profile__init(p);
+	perftools__profiles__value_type__init(&pb->period_type);
+	/* Go's writer leaves an all-zero period_type out; match it. */
+	if (b->period_type[0] || b->period_type[1]) {
+		pb->period_type.type = b->period_type[0];
+		pb->period_type.unit = b->period_type[1];
+		p->period_type = &pb->period_type;
+	}
+	p->n_string_table = b->strs.n;
+	p->string_table = b->strs.p;
+	p->time_nanos = b->time_nanos;
+	p->duration_nanos = b->duration_nanos;
+	p->period = b->period;
+	p->n_comment = b->comments.n;
+	p->comment = b->comments.p;
+	p->default_sample_type = b->default_type;
+	err = pb__value_types(pb, b);
+	if (!err)
+		err = pb__samples(pb, b);
+	if (!err)
+		err = pb__mappings(pb, b);
+	if (!err)
+		err = pb__locations(pb, b);
+	if (!err)
+		err = pb__functions(pb, b);
+	return err;
+}
+
+/* protobuf-c appends a few bytes at a time; deflate() per append would dominate the cost,
+ * so appends are staged and deflated in blocks. */
+#define GZ_STAGE (64 * 1024)
+
+struct gz_sink {
+	ProtobufCBuffer base;	/* first: protobuf-c hands this back to gz_sink__append */
+	z_stream zs;
+	unsigned char *out;
+	size_t len;
+	size_t cap;
+	uint8_t *stage;
+	size_t staged;
+	int err;
+};
+
+static int gz_sink__init(struct gz_sink *s)
+{
+	s->stage = malloc(GZ_STAGE);
+	if (!s->stage)
+		return -ENOMEM;
+	/* 16 + MAX_WBITS: a gzip header and trailer, which is what pprof readers expect. */
+	if (deflateInit2(&s->zs, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	return 0;
+}
+
+static void gz_sink__free(struct gz_sink *s)
+{
+	deflateEnd(&s->zs);	/* safe on a stream deflateInit2 never set up */
+	free(s->stage);
+	free(s->out);
+}
+
+static int gz_sink__deflate_chunk(struct gz_sink *s, int flush)
+{
+	unsigned char *out;
+	size_t cap;
+	int ret;
+
+	do {
+		if (s->len == s->cap) {
+			cap = s->cap ? s->cap * 2 : GZ_STAGE;
+			out = realloc(s->out, cap);
+			if (!out)
+				return -ENOMEM;
+			s->out = out;
+			s->cap = cap;
+		}
+		s->zs.next_out = s->out + s->len;
+		s->zs.avail_out = s->cap - s->len < UINT_MAX ? (uInt)(s->cap - s->len) : UINT_MAX;
+		ret = deflate(&s->zs, flush);
+		s->len = s->zs.next_out - s->out;
+		if (ret == Z_STREAM_ERROR)
+			return -EIO;
+	} while (s->zs.avail_out == 0 || (flush == Z_FINISH && ret != Z_STREAM_END));
+	return 0;
+}
+
+static int gz_sink__deflate(struct gz_sink *s, const uint8_t *data, size_t len, int flush)
+{
+	size_t chunk;
+	int err;
+
+	do {
+		chunk = len < UINT_MAX ? len : UINT_MAX;
+		s->zs.next_in = data;
+		s->zs.avail_in = (uInt)chunk;
+		data += chunk;
+		len -= chunk;
+		err = gz_sink__deflate_chunk(s, len ? Z_NO_FLUSH : flush);
+	} while (!err && len);
+	return err;
+}
+
+static void gz_sink__append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
+{
+	struct gz_sink *s = (struct gz_sink *)buf;
+
+	if (!s->err && len > GZ_STAGE - s->staged) {
+		s->err = gz_sink__deflate(s, s->stage, s->staged, Z_NO_FLUSH);
+		s->staged = 0;
+	}
+	if (s->err)
+		return;
+	if (len >= GZ_STAGE) {
+		s->err = gz_sink__deflate(s, data, len, Z_NO_FLUSH);
+		return;
+	}
+	memcpy(s->stage + s->staged, data, len);
+	s->staged += len;
+}
+
+int pprof_builder__encode(struct pprof_builder *b, void **buf, size_t *len)
+{
+	struct gz_sink s = { .base.append = gz_sink__append };
+	struct pb pb = { .n_blocks = 0 };
+	int err;
+
+	*buf = NULL;
+	*len = 0;
+	err = pb__build(&pb, b);
+	if (!err)
+		err = gz_sink__init(&s);
+	if (err)
+		goto out;
+	perftools__profiles__profile__pack_to_buffer(&pb.prof, &s.base);
+	err = s.err;
+	if (!err)
+		err = gz_sink__deflate(&s, s.stage, s.staged, Z_FINISH);
+	if (err)
+		goto out;
+	*buf = s.out;
+	*len = s.len;
+	s.out = NULL;
+out:
+	gz_sink__free(&s);
+	pb__free(&pb);
+	return err;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Makes the rename durable. Best effort: the target is already replaced, so a failure here
+ * cannot be reported as "path is untouched". */
+static void sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (!slash)
+		dir = strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* Writes buf to a new file next to path and renames it over path. */
+static int write_atomic(const char *path, const void *buf, size_t len)
+{
+	char *tmp = NULL;
+	int fd = -1, err;
+
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0) {
+		tmp = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	/* mkostemp creates with O_CREAT | O_EXCL and mode 0600; fchmod pins 0600 regardless. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		tmp = NULL;	/* nothing was created: nothing to unlink */
+		goto out;
+	}
+	err = fchmod(fd, 0600) ? -errno : 0;
+	if (!err)
+		err = write_all(fd, buf, len);
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (!err)
+		sync_dir_of(path);
+out:
+	if (err && tmp)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+int pprof_builder__write(struct pprof_builder *b, const char *path)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	err = pprof_builder__encode(b, &buf, &len);
+	if (!err)
+		err = write_atomic(path, buf, len);
+	free(buf);
+	return err;
+}
