@@ -106,6 +106,7 @@ enum cprof_row_kind {
 	CPROF_ROW_DEREF,	/* CFA = *(rbp - 8 * cfa_off) (stack realignment, e.g. main) */
 	CPROF_ROW_END,		/* no CFI covers [pc, next row): a gap between FDEs */
 	CPROF_ROW_UNSUPPORTED,	/* a rule the unwinder cannot follow: stop and count */
+	CPROF_ROW_NR,
 };
 
 /* rbp_slot: 0 = rbp unchanged; n = caller's rbp saved at CFA - 8 * n; this value = at *rbp. */
@@ -118,7 +119,38 @@ struct cprof_unwind_row {
 	__u16 cfa_off;		/* in units of 8 bytes */
 };
 
+/* Rows are indexed by 64 KiB pages of pc space: pages[p] is the row covering the page's first
+ * pc, so a lookup binary-searches rows[pages[p] .. pages[p + 1]], at most 16 steps. */
+#define CPROF_PAGE_SHIFT 16
+#define CPROF_ROW_SEARCH_STEPS 17
+
+/* One executable mapping of a process, as the unwinder sees it. */
+struct cprof_exec_map {
+	__u64 start, end;	/* runtime addresses [start, end) */
+	__u64 bias;		/* row pc = runtime address - bias */
+	__u32 row_start;	/* the object's first row in the shared row array */
+	__u32 n_rows;
+	__u32 page_start;	/* the object's first entry in the shared page index */
+	__u32 n_pages;		/* entries in its page index */
+	__u32 flags;		/* CPROF_MAP_* */
+	__u32 obj_id;		/* user space's object number, for per-object counters */
+};
+
+#define CPROF_MAP_NO_TABLES (1u << 0)	/* no CFI (or tables failed): frame pointers only */
+
+/* Per-process unwind view: executable mappings sorted by start. A process with more
+ * executable mappings than this keeps the ones that hold code seen in samples first. */
+#define CPROF_MAX_EXEC_MAPS 512
+#define CPROF_MAP_SEARCH_STEPS 10	/* log2(CPROF_MAX_EXEC_MAPS) + 1 */
+
+struct cprof_proc_maps {
+	__u32 n;
+	__u32 pad;
+	struct cprof_exec_map maps[CPROF_MAX_EXEC_MAPS];
+};
+
 #ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
 _Static_assert(sizeof(struct cprof_sample) == 88, "cprof_sample layout");
 _Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");
 #endif

@@ -1,0 +1,46 @@
+/* Publishes unwind tables to the BPF unwinder: each object's CFI rows (built once per
+ * build-id, cached on disk) go into shared mmapped BPF arrays, and each process's
+ * executable mappings into its entry of the proc_maps hash. */
+#ifndef CPROF_UNWINDER_H
+#define CPROF_UNWINDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct procmaps;
+struct symbolizer;
+struct unwinder;
+
+struct unwinder_opts {
+	int rows_fd;		/* BPF array of struct cprof_unwind_row (mmapable) */
+	int pages_fd;		/* BPF array of __u32 (mmapable) */
+	int proc_maps_fd;	/* BPF hash pid → struct cprof_proc_maps */
+	size_t max_rows, max_pages;	/* the arrays' sizes */
+	const char *cache_dir;	/* NULL: no disk cache */
+	struct symbolizer *sym;	/* finds separate debuginfo (.debug_frame); may be NULL */
+	bool verbose;
+};
+
+struct unwinder_stats {
+	size_t objects;		/* objects with tables published */
+	size_t objects_without;	/* objects with no usable CFI (frame pointers only) */
+	size_t objects_full;	/* objects left out because the arrays were full */
+	size_t rows, pages;	/* array entries used */
+	size_t processes;	/* processes published */
+	double build_seconds;	/* time spent building or loading tables */
+};
+
+struct unwinder *unwinder__new(const struct unwinder_opts *o);
+void unwinder__free(struct unwinder *u);
+
+/* Makes pm the unwind view of pid, building tables for objects seen the first time. Cheap
+ * when pm is the view already published. Returns 0 or -errno. */
+int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm);
+
+/* The process exited: drop its view. */
+void unwinder__forget(struct unwinder *u, int pid);
+
+void unwinder__stats(const struct unwinder *u, struct unwinder_stats *s);
+
+#endif
