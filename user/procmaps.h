@@ -20,6 +20,7 @@ struct procmaps_entry {
 	uint64_t inode;
 	uint32_t prot;		/* PM_R | PM_W | PM_X */
 	const char *path;	/* pathname column; "" when anonymous; owned by the procmaps */
+	bool deleted;		/* path ends with " (deleted)": the file was unlinked */
 	struct object *obj;	/* executable file-backed (or [vdso]) mappings: the object; else NULL */
 };
 
