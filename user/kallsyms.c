@@ -79,7 +79,7 @@ static bool parse_module(struct parse_state *ps, const char *s, const char *end,
 		return false;
 	name = s + 2;
 	close = memchr(name, ']', (size_t)(end - name));
-	if (!close || close == name)
+	if (!close || close == name || memchr(name, '\0', (size_t)(close - name)))
 		return false;
 	n = (size_t)(close - name);
 	if (prev && strlen(ps->ks->arena + prev) == n && memcmp(ps->ks->arena + prev, name, n) == 0) {
@@ -110,7 +110,7 @@ static void parse_line(struct parse_state *ps, const char *s, const char *end)
 	if (rank < 0)
 		return;
 	name = s += 3;
-	while (s < end && *s != '\t' && *s != ' ')
+	while (s < end && *s != '\t' && *s != ' ' && *s != '\0')
 		s++;
 	if (s == name)
 		return;

@@ -117,6 +117,8 @@ static bool parse_line(const char *s, const char *end, struct procmaps_entry *e,
 		return false;
 	while (s < end && *s == ' ')
 		s++;
+	if (memchr(s, '\0', (size_t)(end - s)))
+		return false; /* not from the kernel, and it would cut the path short */
 	e->dev = makedev((unsigned)major, (unsigned)minor);
 	*path = s;
 	*path_len = (size_t)(end - s);
