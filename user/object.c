@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "object.h"
@@ -152,7 +154,7 @@ static int parse_ident(struct elf_src *src, struct ehdr_info *eh)
 
 	err = src_read(src, 0, ident, sizeof(ident));
 	if (err)
-		return -EINVAL;
+		return err;
 	if (memcmp(ident, ELFMAG, SELFMAG) || ident[EI_DATA] != NATIVE_DATA ||
 	    ident[EI_VERSION] != EV_CURRENT)
 		return -EINVAL;
@@ -160,14 +162,16 @@ static int parse_ident(struct elf_src *src, struct ehdr_info *eh)
 		return -EINVAL;
 	eh->is64 = ident[EI_CLASS] == ELFCLASS64;
 	if (eh->is64) {
-		if (src_read(src, 0, &e64, sizeof(e64)))
-			return -EINVAL;
+		err = src_read(src, 0, &e64, sizeof(e64));
+		if (err)
+			return err;
 		*eh = (struct ehdr_info){ true, e64.e_type, e64.e_phoff, e64.e_shoff,
 					  e64.e_phnum, e64.e_shnum, e64.e_phentsize,
 					  e64.e_shentsize };
 	} else {
-		if (src_read(src, 0, &e32, sizeof(e32)))
-			return -EINVAL;
+		err = src_read(src, 0, &e32, sizeof(e32));
+		if (err)
+			return err;
 		*eh = (struct ehdr_info){ false, e32.e_type, e32.e_phoff, e32.e_shoff,
 					  e32.e_phnum, e32.e_shnum, e32.e_phentsize,
 					  e32.e_shentsize };
@@ -334,7 +338,7 @@ out:
 		obj->n_loads = 0;
 		obj->build_id[0] = '\0';
 	}
-	return err == -EINVAL || !err ? err : -EINVAL;
+	return err;
 }
 
 int object__parse_elf(struct object *obj, const void *buf, size_t len)
@@ -344,16 +348,19 @@ int object__parse_elf(struct object *obj, const void *buf, size_t len)
 	return parse_src(obj, &src);
 }
 
-static int object__parse_fd(struct object *obj, uint64_t size)
+int object__parse_fd(struct object *obj, int fd)
 {
 	struct elf_src *src;
+	struct stat st;
 	int err;
 
+	if (fstat(fd, &st))
+		return -errno;
 	src = calloc(1, sizeof(*src));
 	if (!src)
 		return -ENOMEM;
-	src->fd = obj->fd;
-	src->size = size;
+	src->fd = fd;
+	src->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 	err = parse_src(obj, src);
 	free(src);
 	return err;
@@ -484,34 +491,57 @@ static char *strip_deleted(const char *path)
 	return strndup(path, n);
 }
 
+/* Opens for reading the file an O_PATH fd names, if it is a regular file of the expected
+ * inode (0: any): opening a FIFO would block and opening a device can have side effects. */
+static int open_regular(int path_fd, uint64_t inode, struct stat *st)
+{
+	char p[64];
+	int fd;
+
+	if (fstat(path_fd, st))
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return -ENOTSUP;
+	if (inode && st->st_ino != inode)
+		return -ESTALE;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", path_fd);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* map_files gives the very file the process maps, even unlinked or replaced since, and
- * works across mount namespaces. The root path is a fallback for when the mapping is gone;
- * there the inode must match, or a binary replaced at the same path would be misread.
- * (Only the inode: overlayfs and btrfs report a different st_dev than the maps line.) */
+ * works across mount namespaces. The root path is a fallback for when the mapping is gone:
+ * resolved inside the target's root (its symlinks must not reach our files), and only
+ * taken if it is still the inode the process mapped, or a binary replaced at the same path
+ * would be misread. (Only the inode: overlayfs and btrfs report another st_dev than the
+ * maps line.) Returns an fd, -ENOTSUP for a non-regular file, or -errno. */
 static int open_mapped(int pid, uint64_t start, uint64_t end, const char *file,
 		       uint64_t inode, struct stat *st)
 {
-	char p[4096 + 64];
-	int fd, err;
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int pfd, root = -1, err;
+	char p[96];
 
 	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)start,
 		 (unsigned long long)end);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && fstat(fd, st) == 0)
-		return fd;
-	if (fd >= 0)
-		close(fd);
-	if ((size_t)snprintf(p, sizeof(p), "/proc/%d/root%s", pid, file) >= sizeof(p))
-		return -ENAMETOOLONG;
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = fstat(fd, st) ? -errno : st->st_ino != inode ? -ESTALE : 0;
-	if (err) {
-		close(fd);
-		return err;
+	pfd = open(p, O_PATH | O_CLOEXEC);
+	if (pfd >= 0) {
+		err = open_regular(pfd, 0, st);
+		goto out;
 	}
-	return fd;
+	snprintf(p, sizeof(p), "/proc/%d/root", pid);
+	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	pfd = (int)syscall(SYS_openat2, root, file, &how, sizeof(how));
+	err = pfd < 0 ? -errno : open_regular(pfd, inode, st);
+out:
+	if (pfd >= 0)
+		close(pfd);
+	if (root >= 0)
+		close(root);
+	return err;
 }
 
 static struct object *object__open(int pid, uint64_t start, uint64_t end, const char *path,
@@ -533,17 +563,15 @@ static struct object *object__open(int pid, uint64_t start, uint64_t end, const 
 		err = -ENOMEM;
 		goto err_out;
 	}
-	obj->fd = open_mapped(pid, start, end, obj->path, inode, &st);
-	if (obj->fd < 0) {
-		err = obj->fd;
+	err = open_mapped(pid, start, end, obj->path, inode, &st);
+	if (err == -ENOTSUP)
+		return obj; /* a device or the like: kept, with no fd, as a non-ELF object */
+	if (err < 0)
 		goto err_out;
-	}
-	/* Reading a device node could have side effects: only regular files are parsed. */
-	if (S_ISREG(st.st_mode)) {
-		err = object__parse_fd(obj, (uint64_t)st.st_size);
-		if (err == -ENOMEM)
-			goto err_out;
-	}
+	obj->fd = err;
+	err = object__parse_fd(obj, obj->fd);
+	if (err == -ENOMEM)
+		goto err_out;
 	return obj;
 err_out:
 	object__free(obj);
