@@ -122,13 +122,16 @@ TEST(hidden_addresses)
 				     "0000000000000000 t mod_fn\t[mymod]\n";
 	char path[128];
 	struct kallsyms *ks;
+	int err;
 
-	REQUIRE(!write_temp(path, sizeof(path), hidden), "temp file");
+	err = write_temp(path, sizeof(path), hidden);
+	REQUIRE(!err, "temp file");
 	errno = 0;
 	ks = kallsyms__load(path);
 	CHECK(!ks && errno == EPERM, "all-zero addresses: errno %d", errno);
 	kallsyms__free(ks);
-	REQUIRE(!write_temp(path, sizeof(path), synthetic), "temp file");
+	err = write_temp(path, sizeof(path), synthetic);
+	REQUIRE(!err, "temp file");
 	ks = kallsyms__load(path);
 	CHECK(ks && kallsyms__count(ks) == 8, "a file with some zero addresses loads");
 	kallsyms__free(ks);

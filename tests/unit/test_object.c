@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <limits.h>
+
 #include "check.h"
 #include "maps_util.h"
 #include "object.h"
@@ -140,8 +142,10 @@ TEST(parse_memory_and_truncations)
 	struct object obj;
 	unsigned char *buf = NULL;
 	size_t len, i;
+	int err;
 
-	REQUIRE(!read_file(path, &buf, &len), "read %s", path);
+	err = read_file(path, &buf, &len);
+	REQUIRE(!err, "read %s", path);
 	memset(&obj, 0, sizeof(obj));
 	CHECK(object__parse_elf(&obj, buf, len) == 0 && obj.is_elf, "parse");
 	check_against_readelf(&obj, path);
@@ -286,7 +290,8 @@ TEST(deleted_binary_via_map_files)
 
 	REQUIRE(oc, "new");
 	snprintf(copy, sizeof(copy), "%s.deleted-%d", maps_fixture("obj_pie"), getpid());
-	REQUIRE(!copy_file(maps_fixture("obj_pie"), copy), "copy");
+	err = copy_file(maps_fixture("obj_pie"), copy);
+	REQUIRE(!err, "copy");
 	err = maps_child_start(&c, copy);
 	unlink(copy);
 	REQUIRE(!err, "start: %s", strerror(-err));
@@ -329,6 +334,51 @@ TEST(root_fallback_checks_inode)
 	CHECK(!obj && errno == ENOENT, "pseudo path");
 	CHECK(objcache__count(oc) == 1, "count %zu", objcache__count(oc));
 	procmaps__free(pm);
+	objcache__free(oc);
+}
+
+/* The fallback resolves paths in the target's root: an absolute symlink inside a chroot
+ * leads to the chroot's file, not ours; a FIFO there is not opened (it would block). */
+TEST(root_fallback_in_target_root)
+{
+	struct objcache *oc = objcache__new();
+	char dir[PATH_MAX], file[PATH_MAX + 16], link[PATH_MAX + 16], fifo[PATH_MAX + 16];
+	struct stat st, fst;
+	struct object *obj;
+	pid_t child = -1;
+	int err, ready[2];
+	char c;
+
+	REQUIRE(oc, "new");
+	snprintf(dir, sizeof(dir), "%s.root-%d", maps_fixture("obj"), getpid());
+	snprintf(file, sizeof(file), "%s/obj-real.so", dir);
+	snprintf(link, sizeof(link), "%s/obj-link.so", dir);
+	snprintf(fifo, sizeof(fifo), "%s/obj-fifo.so", dir);
+	err = mkdir(dir, 0700) ? -errno : 0;
+	REQUIRE(!err, "mkdir %s: %s", dir, strerror(-err));
+	CHECK(!copy_file(maps_fixture("obj_tiny"), file) && !symlink("/obj-real.so", link) &&
+	      !mkfifo(fifo, 0600) && !stat(file, &st) && !stat(fifo, &fst), "setup");
+	err = pipe2(ready, O_CLOEXEC) ? -errno : 0;
+	REQUIRE(!err, "pipe");
+	child = fork();
+	if (child == 0) {
+		if (chroot(dir) == 0 && write(ready[1], "", 1) == 1)
+			for (;;)
+				pause();
+		_exit(1);
+	}
+	close(ready[1]);
+	CHECK(read(ready[0], &c, 1) == 1, "child in its chroot");
+	close(ready[0]);
+	obj = objcache__get(oc, child, 0x1000, 0x2000, "/obj-link.so", st.st_dev, st.st_ino);
+	CHECK(obj && obj->is_elf && obj->build_id[0], "symlink resolved in the target's root");
+	obj = objcache__get(oc, child, 0x1000, 0x2000, "/obj-fifo.so", fst.st_dev, fst.st_ino);
+	CHECK(obj && !obj->is_elf && obj->fd == -1, "FIFO kept as a non-ELF object, not opened");
+	maps_kill(child);
+	unlink(fifo);
+	unlink(link);
+	unlink(file);
+	rmdir(dir);
 	objcache__free(oc);
 }
 
@@ -423,6 +473,7 @@ int main(void)
 	RUN(synthetic_notes);
 	RUN(deleted_binary_via_map_files);
 	RUN(root_fallback_checks_inode);
+	RUN(root_fallback_in_target_root);
 	RUN(dedup_across_pids);
 	RUN(not_elf_still_cached);
 	RUN(vdso_copied_from_ourselves);

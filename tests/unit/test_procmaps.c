@@ -186,6 +186,7 @@ TEST(proctab_reload_rate_limited)
 	uint64_t first_start;
 	size_t n1;
 	char *r;
+	int err;
 
 	REQUIRE(oc && pt, "new");
 	r = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -198,7 +199,8 @@ TEST(proctab_reload_rate_limited)
 	first_start = first->start;
 	e = proctab__find(pt, getpid(), (uintptr_t)&sleep_ms);
 	CHECK(e && (e->prot & PM_X), "own text found");
-	REQUIRE(!mprotect(r, 4096, PROT_READ | PROT_EXEC), "mprotect");
+	err = mprotect(r, 4096, PROT_READ | PROT_EXEC);
+	REQUIRE(!err, "mprotect");
 	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "within 100 ms of the load: no reload");
 	sleep_ms(120);
 	e = proctab__find(pt, getpid(), (uintptr_t)r + 10);
@@ -208,7 +210,8 @@ TEST(proctab_reload_rate_limited)
 	CHECK(procmaps__count(pm1) == n1 && first->start == first_start, "old snapshot intact");
 	e = procmaps__find(pm1, (uintptr_t)r);
 	CHECK(e && e->prot == 0, "old snapshot still sees PROT_NONE");
-	REQUIRE(!mprotect(r + 8192, 4096, PROT_READ | PROT_EXEC), "mprotect");
+	err = mprotect(r + 8192, 4096, PROT_READ | PROT_EXEC);
+	REQUIRE(!err, "mprotect");
 	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r + 8192), "rate limited after a reload");
 	sleep_ms(120);
 	e = proctab__find(pt, getpid(), (uintptr_t)r + 8192);
