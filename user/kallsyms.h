@@ -9,7 +9,8 @@ struct kallsyms;
 
 /* Parses kallsyms text (bounded; malformed lines skipped). NULL with errno on ENOMEM. */
 struct kallsyms *kallsyms__parse(const char *text, size_t len);
-/* Reads /proc/kallsyms. NULL with errno set (EPERM-like when addresses are hidden: all 0). */
+/* Reads path (NULL = /proc/kallsyms). NULL with errno set: EPERM when every address is 0
+ * (kptr_restrict, or no CAP_SYSLOG: the names alone cannot resolve anything). */
 struct kallsyms *kallsyms__load(const char *path);
 void kallsyms__free(struct kallsyms *ks);
 

@@ -55,4 +55,8 @@ int object__file_offset_to_vaddr(const struct object *obj, uint64_t file_offset,
  * untrusted data and fuzzing. Fills the ELF fields of obj. Returns 0 or -EINVAL. */
 int object__parse_elf(struct object *obj, const void *buf, size_t len);
 
+/* The same for the file open at fd (read with pread, never past its size): e.g. to check
+ * the build id of a separate debug file. Returns 0, -EINVAL, or -errno of fstat/pread. */
+int object__parse_fd(struct object *obj, int fd);
+
 #endif

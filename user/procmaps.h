@@ -20,6 +20,7 @@ struct procmaps_entry {
 	uint64_t inode;
 	uint32_t prot;		/* PM_R | PM_W | PM_X */
 	const char *path;	/* pathname column; "" when anonymous; owned by the procmaps */
+	bool deleted;		/* path ends with " (deleted)": the file was unlinked */
 	struct object *obj;	/* executable file-backed (or [vdso]) mappings: the object; else NULL */
 };
 
@@ -29,8 +30,8 @@ struct procmaps;
  * kept sorted by start. No objects are opened. Returns NULL with errno set on ENOMEM. */
 struct procmaps *procmaps__parse(const char *text, size_t len);
 
-/* Reads /proc/PID/maps and opens the objects of its executable mappings through oc.
- * Returns NULL with errno set (ESRCH when the process is gone). */
+/* Reads /proc/PID/maps and opens the objects of its executable mappings through oc (none
+ * if oc is NULL). Returns NULL with errno set (ESRCH when the process is gone). */
 struct procmaps *procmaps__load(int pid, struct objcache *oc);
 
 void procmaps__free(struct procmaps *pm);

@@ -1,0 +1,292 @@
+/* procmaps: the maps parser on realistic and broken text, find() at boundaries, loading our
+ * own maps (libc's object and build id), and the per-pid table (reload, rate limit, exec,
+ * snapshots that outlive the process). */
+#include <limits.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "check.h"
+#include "maps_util.h"
+#include "object.h"
+#include "procmaps.h"
+
+static const char realistic[] =
+	"55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1835012                    /usr/bin/my prog\n"
+	"55d0c0a02000-55d0c0a06000 r-xp 00002000 fd:01 1835012                    /usr/bin/my prog\n"
+	"55d0c1e4b000-55d0c1e6c000 rw-p 00000000 00:00 0                          [heap]\n"
+	"7f1e2c000000-7f1e2c021000 rw-p 00000000 00:00 0 \n"
+	"7f1e30a28000-7f1e30bbd000 r-xp 00028000 103:02 264222                    /tmp/lib with  spaces.so (deleted)\n"
+	"7f1e30bbd000-7f1e30bc0000 rw-s 00000000 00:05 9                          /dev/zero (deleted)\n"
+	"7ffd6d3a1000-7ffd6d3c2000 rw-p 00000000 00:00 0                          [stack]\n"
+	"7ffd6d3f4000-7ffd6d3f6000 r-xp 00000000 00:00 0                          [vdso]\n"
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+
+TEST(parse_realistic)
+{
+	struct procmaps *pm = procmaps__parse(realistic, strlen(realistic));
+	const struct procmaps_entry *e;
+
+	REQUIRE(pm, "parse: %s", strerror(errno));
+	CHECK(procmaps__count(pm) == 9, "count %zu", procmaps__count(pm));
+	e = procmaps__entry(pm, 1);
+	REQUIRE(e, "entry 1");
+	CHECK(e->start == 0x55d0c0a02000 && e->end == 0x55d0c0a06000, "%" PRIx64, e->start);
+	CHECK(e->offset == 0x2000 && e->prot == (PM_R | PM_X), "offset/prot");
+	CHECK(e->dev == makedev(0xfd, 1) && e->inode == 1835012, "dev/inode");
+	CHECK(!strcmp(e->path, "/usr/bin/my prog") && !e->deleted, "path '%s'", e->path);
+	CHECK(e->obj == NULL, "parse opens no object");
+	e = procmaps__entry(pm, 2);
+	CHECK(e && !strcmp(e->path, "[heap]") && e->prot == (PM_R | PM_W), "heap");
+	e = procmaps__entry(pm, 3);
+	CHECK(e && !strcmp(e->path, "") && e->inode == 0 && e->dev == 0, "anonymous");
+	e = procmaps__entry(pm, 4);
+	REQUIRE(e, "entry 4");
+	CHECK(!strcmp(e->path, "/tmp/lib with  spaces.so (deleted)") && e->deleted,
+	      "deleted path '%s'", e->path);
+	CHECK(e->dev == makedev(0x103, 2) && e->offset == 0x28000, "3-digit major");
+	e = procmaps__entry(pm, 5);
+	CHECK(e && e->prot == (PM_R | PM_W) && e->deleted, "shared anonymous");
+	e = procmaps__entry(pm, 7);
+	CHECK(e && !strcmp(e->path, "[vdso]") && e->prot == (PM_R | PM_X), "vdso");
+	e = procmaps__entry(pm, 8);
+	CHECK(e && e->start == 0xffffffffff600000ull && e->prot == PM_X, "vsyscall");
+	procmaps__free(pm);
+}
+
+TEST(find_boundaries)
+{
+	struct procmaps *pm = procmaps__parse(realistic, strlen(realistic));
+	const struct procmaps_entry *e;
+
+	REQUIRE(pm, "parse");
+	CHECK(!procmaps__find(pm, 0), "below all");
+	CHECK(!procmaps__find(pm, 0x55d0c09fffff), "just below first");
+	e = procmaps__find(pm, 0x55d0c0a00000);
+	CHECK(e && e->start == 0x55d0c0a00000, "start inclusive");
+	e = procmaps__find(pm, 0x55d0c0a01fff);
+	CHECK(e && e->start == 0x55d0c0a00000, "end - 1");
+	e = procmaps__find(pm, 0x55d0c0a02000);
+	CHECK(e && e->start == 0x55d0c0a02000, "end exclusive: adjacent next mapping");
+	CHECK(!procmaps__find(pm, 0x55d0c0a06000), "end exclusive: gap after");
+	CHECK(!procmaps__find(pm, 0x7000000000), "in a gap");
+	e = procmaps__find(pm, 0xffffffffff600fffull);
+	CHECK(e && e->prot == PM_X, "last byte of last mapping");
+	CHECK(!procmaps__find(pm, 0xffffffffff601000ull), "after last");
+	CHECK(!procmaps__find(pm, UINT64_MAX), "max");
+	procmaps__free(pm);
+}
+
+TEST(parse_garbage_and_unsorted)
+{
+	static const char text[] =
+		"garbage\n"
+		"\n"
+		"3000-4000 r-xp 00000000 00:00 0 /ok/b\n"
+		"1000-2000 r-xp 00000000 00:00 0\n"	/* unsorted, no path */
+		"11111111111111111-2 r-xp 0 00:00 0 /too/many/digits\n"
+		"5000-5000 r-xp 00000000 00:00 0 /empty\n"
+		"6000-5000 r-xp 00000000 00:00 0 /reversed\n"
+		"7000-8000 rzxp 00000000 00:00 0 /badperm\n"
+		"7000-8000 r-xp 00000000 00:00 x /badinode\n"
+		"7000-8000 r-xp 00000000 0000 1 /nodev\n"
+		"3800-3900 r-xp 00000000 00:00 0 /overlaps/b\n"
+		"7000-8000 r-xp 00000000 00:00 1/nospace\n"
+		"9000-a000 r-xp 00000000 00:00 0 /truncated-here";
+	struct procmaps *pm;
+	const struct procmaps_entry *e;
+
+	/* The last line is cut by len, not by a NUL: the parser must honour len. */
+	pm = procmaps__parse(text, sizeof(text) - 1 - strlen("-here"));
+	REQUIRE(pm, "parse");
+	CHECK(procmaps__count(pm) == 3, "count %zu", procmaps__count(pm));
+	e = procmaps__entry(pm, 0);
+	CHECK(e && e->start == 0x1000 && !strcmp(e->path, ""), "sorted first");
+	e = procmaps__entry(pm, 1);
+	CHECK(e && e->start == 0x3000 && !strcmp(e->path, "/ok/b"), "second");
+	e = procmaps__entry(pm, 2);
+	CHECK(e && e->start == 0x9000 && !strcmp(e->path, "/truncated"), "cut by len: '%s'",
+	      e ? e->path : "");
+	CHECK(!procmaps__find(pm, 0x3850) || procmaps__find(pm, 0x3850)->start == 0x3000,
+	      "overlap dropped");
+	procmaps__free(pm);
+	pm = procmaps__parse("", 0);
+	CHECK(pm && procmaps__count(pm) == 0 && !procmaps__find(pm, 0), "empty text");
+	procmaps__free(pm);
+}
+
+static const struct procmaps_entry *find_exec(const struct procmaps *pm, const char *needle)
+{
+	const struct procmaps_entry *e;
+	size_t i;
+
+	for (i = 0; i < procmaps__count(pm); i++) {
+		e = procmaps__entry(pm, i);
+		if ((e->prot & PM_X) && strstr(e->path, needle))
+			return e;
+	}
+	return NULL;
+}
+
+TEST(load_self_libc)
+{
+	struct objcache *oc = objcache__new();
+	struct procmaps *pm = procmaps__load(getpid(), oc);
+	const struct procmaps_entry *e;
+	char expect[41];
+
+	REQUIRE(oc && pm, "load: %s", strerror(errno));
+	e = find_exec(pm, "/libc.so.6");
+	REQUIRE(e, "libc executable mapping");
+	REQUIRE(e->obj, "libc object: %s", strerror(errno));
+	CHECK(e->obj->is_elf && e->obj->e_type == 3 /* ET_DYN */, "elf");
+	CHECK(!strcmp(e->obj->path, e->path), "path %s", e->obj->path);
+	CHECK(e->obj->dev == e->dev && e->obj->inode == e->inode, "dev/inode");
+	maps_readelf_build_id(e->path, expect);
+	if (!expect[0])
+		SKIP("readelf -n %s gave no build id", e->path);
+	CHECK(!strcmp(e->obj->build_id, expect), "build id %s, readelf %s", e->obj->build_id,
+	      expect);
+	e = procmaps__find(pm, (uintptr_t)&find_exec);
+	CHECK(e && (e->prot & PM_X) && e->obj && e->obj->is_elf, "our own text");
+	e = procmaps__find(pm, (uintptr_t)&e);
+	CHECK(e && !strcmp(e->path, "[stack]") && !e->obj, "stack, no object");
+	procmaps__free(pm);
+	objcache__free(oc);
+}
+
+TEST(load_gone_pid)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	REQUIRE(pid > 0, "fork");
+	waitpid(pid, NULL, 0);
+	errno = 0;
+	CHECK(!procmaps__load(pid, NULL) && errno == ESRCH, "errno %d", errno);
+	CHECK(!procmaps__load(0, NULL) && errno == EINVAL, "pid 0");
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Reload on a miss, at most once per 100 ms; old snapshots stay readable. Pages of a
+ * PROT_NONE region made executable one by one are misses the table has to reload for. */
+TEST(proctab_reload_rate_limited)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	const struct procmaps *pm1, *pm2;
+	const struct procmaps_entry *e, *first;
+	uint64_t first_start;
+	size_t n1;
+	char *r;
+	int err;
+
+	REQUIRE(oc && pt, "new");
+	r = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(r != MAP_FAILED, "mmap");
+	pm1 = proctab__get(pt, getpid());
+	REQUIRE(pm1, "get: %s", strerror(errno));
+	CHECK(proctab__get(pt, getpid()) == pm1, "second get reuses the snapshot");
+	n1 = procmaps__count(pm1);
+	first = procmaps__entry(pm1, 0);
+	first_start = first->start;
+	e = proctab__find(pt, getpid(), (uintptr_t)&sleep_ms);
+	CHECK(e && (e->prot & PM_X), "own text found");
+	err = mprotect(r, 4096, PROT_READ | PROT_EXEC);
+	REQUIRE(!err, "mprotect");
+	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "within 100 ms of the load: no reload");
+	sleep_ms(120);
+	e = proctab__find(pt, getpid(), (uintptr_t)r + 10);
+	CHECK(e && e->start == (uintptr_t)r && (e->prot & PM_X), "reloaded after 100 ms");
+	pm2 = proctab__get(pt, getpid());
+	CHECK(pm2 && pm2 != pm1, "new snapshot");
+	CHECK(procmaps__count(pm1) == n1 && first->start == first_start, "old snapshot intact");
+	e = procmaps__find(pm1, (uintptr_t)r);
+	CHECK(e && e->prot == 0, "old snapshot still sees PROT_NONE");
+	err = mprotect(r + 8192, 4096, PROT_READ | PROT_EXEC);
+	REQUIRE(!err, "mprotect");
+	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r + 8192), "rate limited after a reload");
+	sleep_ms(120);
+	e = proctab__find(pt, getpid(), (uintptr_t)r + 8192);
+	CHECK(e && e->start == (uintptr_t)r + 8192, "found after the interval");
+	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r + 4096), "PROT_NONE page is no text");
+	munmap(r, 3 * 4096);
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
+TEST(proctab_invalidate_reloads_at_once)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	const struct procmaps *pm1, *pm2;
+	char *a;
+
+	REQUIRE(oc && pt, "new");
+	pm1 = proctab__get(pt, getpid());
+	REQUIRE(pm1, "get");
+	a = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(a != MAP_FAILED, "mmap");
+	CHECK(proctab__get(pt, getpid()) == pm1, "no reload without a reason");
+	proctab__invalidate(pt, getpid());
+	pm2 = proctab__get(pt, getpid());
+	CHECK(pm2 && pm2 != pm1 && procmaps__find(pm2, (uintptr_t)a), "reloaded after exec");
+	CHECK(!procmaps__find(pm1, (uintptr_t)a), "old snapshot unchanged");
+	proctab__invalidate(pt, 999999999);	/* unknown pid: nothing to do */
+	munmap(a, 8192);
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
+/* A process that exits keeps its last snapshot and its objects stay readable. */
+TEST(proctab_child_exits)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	const struct procmaps_entry *e;
+	struct maps_child c;
+	char expect[41], magic[4];
+	int err, pid;
+
+	REQUIRE(oc && pt, "new");
+	err = maps_child_start(&c, maps_fixture("obj_pie"));
+	REQUIRE(!err, "start %s: %s", maps_fixture("obj_pie"), strerror(-err));
+	pid = c.pid;
+	e = proctab__find(pt, pid, c.marker);
+	maps_child_stop(&c);
+	REQUIRE(e && e->obj, "fixture text mapping and object");
+	CHECK(strstr(e->path, "obj_pie") != NULL, "path %s", e->path);
+	CHECK(pread(e->obj->fd, magic, 4, 0) == 4 && !memcmp(magic, "\177ELF", 4),
+	      "fd readable after exit");
+	maps_readelf_build_id(maps_fixture("obj_pie"), expect);
+	CHECK(expect[0] && !strcmp(e->obj->build_id, expect), "build id %s / %s",
+	      e->obj->build_id, expect);
+	CHECK(proctab__find(pt, pid, c.marker) == e, "same entry after exit");
+	proctab__invalidate(pt, pid);
+	CHECK(proctab__get(pt, pid) != NULL, "last snapshot kept when the reload fails");
+	errno = 0;
+	CHECK(!proctab__get(pt, INT_MAX) && errno == ESRCH, "unknown pid: errno %d", errno);
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
+int main(void)
+{
+	CHECK_SUITE("procmaps");
+	RUN(parse_realistic);
+	RUN(find_boundaries);
+	RUN(parse_garbage_and_unsorted);
+	RUN(load_self_libc);
+	RUN(load_gone_pid);
+	RUN(proctab_reload_rate_limited);
+	RUN(proctab_invalidate_reloads_at_once);
+	RUN(proctab_child_exits);
+	return CHECK_EXIT();
+}
