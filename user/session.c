@@ -25,6 +25,12 @@
 #include "stacks.h"
 #include "symbolizer.h"
 #include "sysinfo.h"
+#include "unwinder.h"
+
+/* Shared unwind arrays: 4M rows (32 MiB) hold the tables of ~150 typical libraries (libc is
+ * ~25k rows, the largest C++ libraries ~900k); the page index is 1/4 of that in entries. */
+#define UNWIND_ROWS (4u << 20)
+#define UNWIND_PAGES (1u << 20)
 
 struct target {
 	int pid;
@@ -45,6 +51,7 @@ struct session {
 	struct proctab *pt;
 	struct stacks *st;
 	struct symbolizer *sym;
+	struct unwinder *uw;
 	struct target *targets;
 	size_t n_targets;
 	pid_t child;
@@ -169,6 +176,42 @@ static int check_targets(struct session *s)
 	return 0;
 }
 
+/* Tables are cached by build-id in CPROF_CACHE_DIR, else /var/cache/cprof-bpf; a cache
+ * that cannot be created only costs rebuilding. */
+static const char *cache_dir(void)
+{
+	const char *dir = getenv("CPROF_CACHE_DIR");
+
+	if (!dir || !*dir)
+		dir = "/var/cache/cprof-bpf";
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return NULL;
+	return dir;
+}
+
+static int open_unwinder(struct session *s)
+{
+	struct unwinder_opts uo = {
+		.rows_fd = bpf_map__fd(s->cpu->maps.unwind_rows),
+		.pages_fd = bpf_map__fd(s->cpu->maps.unwind_pages),
+		.proc_maps_fd = bpf_map__fd(s->cpu->maps.proc_maps),
+		.max_rows = UNWIND_ROWS,
+		.max_pages = UNWIND_PAGES,
+		.cache_dir = cache_dir(),
+		.sym = s->sym,
+		.verbose = s->o->verbose,
+	};
+	int err;
+
+	s->uw = unwinder__new(&uo);
+	if (!s->uw) {
+		err = -errno;
+		errorf("cannot map the unwind table arrays: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 static int open_bpf(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
@@ -188,6 +231,9 @@ static int open_bpf(struct session *s)
 	s->cpu->rodata->max_user_frames = o->max_depth;
 	bpf_map__set_max_entries(s->proc->maps.rb, o->ring_mib << 20);
 	bpf_map__set_max_entries(s->proc->maps.pids, 65536);
+	bpf_map__set_max_entries(s->cpu->maps.unwind_rows, UNWIND_ROWS);
+	bpf_map__set_max_entries(s->cpu->maps.unwind_pages, UNWIND_PAGES);
+	bpf_map__set_max_entries(s->cpu->maps.proc_maps, filter ? 1024 : 8192);
 	err = proc_bpf__load(s->proc);
 	if (err) {
 		errorf("loading BPF programs: %s%s", strerror(-err), perm_hint(err));
@@ -207,7 +253,7 @@ static int open_bpf(struct session *s)
 		errorf("loading the CPU profile program: %s%s", strerror(-err), perm_hint(err));
 		return err;
 	}
-	return 0;
+	return open_unwinder(s);
 }
 
 static int watch_pid(struct session *s, int pid)
@@ -340,11 +386,14 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	switch (r->kind) {
 	case CPROF_EV_EXEC:
+		/* New image: publish its tables before its first samples if we can. */
 		proctab__invalidate(s->pt, r->pid);
+		unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
 		return 0;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
 			target_gone(s, t);
+		unwinder__forget(s->uw, r->pid);
 		return 0;
 	default:
 		break;
@@ -356,8 +405,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	s->records++;
-	/* First sight of a process: capture its maps and open its files while it lives. */
-	proctab__get(s->pt, r->pid);
+	/* First sight of a process: capture its maps and open its files while it lives, and
+	 * publish its unwind tables. A later reload (dlopen, unknown pc) republishes them. */
+	unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
 	if (stacks__add(s->st, r))
 		s->agg_errors++;
 	return 0;
@@ -463,6 +513,19 @@ static void print_summary(const struct report_kind *k, const struct report_resul
 	fprintf(stderr, "  wrote %s  (go tool pprof -top %s)\n", path, path);
 }
 
+static void print_unwind_summary(struct session *s)
+{
+	struct unwinder_stats us;
+
+	unwinder__stats(s->uw, &us);
+	fprintf(stderr, "unwind tables: %zu objects (%zu without CFI: frame pointers there), "
+		"%zu rows, %zu processes, %.0f ms building\n", us.objects, us.objects_without,
+		us.rows, us.processes, us.build_seconds * 1e3);
+	if (us.objects_full)
+		fprintf(stderr, "  %zu objects left without tables: the row arrays are full\n",
+			us.objects_full);
+}
+
 static int write_profiles(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
@@ -495,6 +558,7 @@ static int write_profiles(struct session *s)
 		else
 			print_summary(&k, &res, cnt, path, secs);
 	}
+	print_unwind_summary(s);
 	if (s->bad_records || s->agg_errors || cnt[CPROF_CNT_EVENTS_LOST])
 		fprintf(stderr, "  %llu malformed records, %llu aggregation failures, "
 			"%llu process events lost\n", (unsigned long long)s->bad_records,
@@ -508,6 +572,7 @@ static void session_free(struct session *s)
 {
 	detach_bpf(s);
 	ring_buffer__free(s->rb);
+	unwinder__free(s->uw);
 	cpu_bpf__destroy(s->cpu);
 	proc_bpf__destroy(s->proc);
 	free(s->cpu_links);
@@ -544,11 +609,11 @@ static int setup(struct session *s)
 	s->sym = symbolizer__new(&so);
 	if (!s->st || !s->sym)
 		return -ENOMEM;
-	/* First sight of the targets: their maps, while they surely exist. */
-	for (size_t i = 0; i < s->n_targets; i++)
-		proctab__get(s->pt, s->targets[i].pid);
 	if ((err = open_bpf(s)))
 		return err;
+	/* First sight of the targets: their maps and tables, before the first sample. */
+	for (size_t i = 0; i < s->n_targets; i++)
+		unwinder__sync(s->uw, s->targets[i].pid, proctab__get(s->pt, s->targets[i].pid));
 	s->rb = ring_buffer__new(bpf_map__fd(s->proc->maps.rb), on_record, s, NULL);
 	if (!s->rb) {
 		err = -errno;
