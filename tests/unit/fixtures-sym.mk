@@ -1,0 +1,68 @@
+# Symbolizer fixtures (tests/unit/test_symbolizer.c): programs with functions at known
+# places, and stripped copies whose symbols live in separate debuginfo found by build id,
+# by .gnu_debuglink next to the binary, in its .debug/ subdirectory or under a debug dir,
+# plus one whose debuglink CRC does not match. The fake debug dir is $(SYM_FIX_DEBUG).
+SYM_FIX := $(OUT)/fixtures
+SYM_FIX_DEBUG := $(SYM_FIX)/sym_debugdir
+SYM_FIX_CFLAGS := -O1 -g -fno-omit-frame-pointer -falign-functions=64 $(WARN)
+SYM_LINKED := sym_buildid sym_debuglink sym_dotdebug sym_dldir sym_badcrc
+SYM_FIXTURES := $(addprefix $(SYM_FIX)/,sym_nopie sym_pie sym_cxx $(SYM_LINKED))
+TEST_TARGETS += $(SYM_FIXTURES)
+
+$(OUT)/tests/unit/test_symbolizer: | $(SYM_FIXTURES)
+
+$(SYM_FIX)/sym_nopie: tests/unit/fixtures/sym_prog.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SYM_FIX_CFLAGS) -fno-pie -no-pie -Wl,--build-id -DSYM_FIXTURE='"$(@F)"' $< -o $@
+
+$(SYM_FIX)/sym_pie: tests/unit/fixtures/sym_prog.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SYM_FIX_CFLAGS) -fPIE -pie -Wl,--build-id -DSYM_FIXTURE='"$(@F)"' $< -o $@
+
+$(SYM_FIX)/sym_cxx: tests/unit/fixtures/sym_cxx.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(SYM_FIX_CFLAGS) -Wl,--build-id $< -o $@
+
+# The unstripped originals (.full) are what the tests compare against. sym_debuglink has
+# no build id, so only its debuglink can find its debuginfo.
+$(SYM_LINKED:%=$(SYM_FIX)/%.full): $(SYM_FIX)/%.full: tests/unit/fixtures/sym_prog.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SYM_FIX_CFLAGS) -fPIE -pie $(SYM_FIX_LDFLAGS) -DSYM_FIXTURE='"$*"' $< -o $@
+
+SYM_FIX_LDFLAGS = -Wl,--build-id
+$(SYM_FIX)/sym_debuglink.full: SYM_FIX_LDFLAGS = -Wl,--build-id=none
+
+$(SYM_FIX)/sym_buildid: $(SYM_FIX)/sym_buildid.full
+	$(call msg,STRIP,$@)
+	$(Q)id=$$(readelf -n $< | sed -n 's/^.*Build ID: *//p'); test -n "$$id" && \
+	d=$(SYM_FIX_DEBUG)/.build-id/$$(echo $$id | cut -c1-2) && mkdir -p $$d && \
+	objcopy --only-keep-debug $< $$d/$$(echo $$id | cut -c3-).debug && \
+	objcopy --strip-all $< $@
+
+$(SYM_FIX)/sym_debuglink: $(SYM_FIX)/sym_debuglink.full
+	$(call msg,STRIP,$@)
+	$(Q)objcopy --only-keep-debug $< $@.debug && \
+	objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@
+
+$(SYM_FIX)/sym_dotdebug: $(SYM_FIX)/sym_dotdebug.full
+	$(call msg,STRIP,$@)
+	$(Q)mkdir -p $(SYM_FIX)/.debug && \
+	objcopy --only-keep-debug $< $(SYM_FIX)/.debug/$(@F).debug && \
+	objcopy --strip-all --add-gnu-debuglink=$(SYM_FIX)/.debug/$(@F).debug $< $@
+
+# <debugdir>/<the binary's directory>/<debuglink>: the .debug file is moved there.
+$(SYM_FIX)/sym_dldir: $(SYM_FIX)/sym_dldir.full
+	$(call msg,STRIP,$@)
+	$(Q)d=$(SYM_FIX_DEBUG)$(abspath $(SYM_FIX)) && mkdir -p $$d && \
+	objcopy --only-keep-debug $< $@.debug && \
+	objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@ && mv $@.debug $$d/
+
+# The debuginfo changes after the link recorded its CRC: it must be rejected.
+$(SYM_FIX)/sym_badcrc: $(SYM_FIX)/sym_badcrc.full
+	$(call msg,STRIP,$@)
+	$(Q)objcopy --only-keep-debug $< $@.debug && \
+	objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@ && printf 'x' >> $@.debug

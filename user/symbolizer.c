@@ -1,0 +1,1033 @@
+/* Address → function names. See symbolizer.h.
+ *
+ * Per object (keyed by the struct object pointer, which the objcache keeps alive for the
+ * whole run) a sorted table of function symbols is built on first use: .symtab of the
+ * object, else .symtab of its separate debuginfo merged with its .dynsym, else .dynsym.
+ * Lookups are a binary search. Names live in one arena per object; C++ names are
+ * demangled on first lookup only, since most symbols of a big library are never hit.
+ *
+ * Every file read here comes from (or is chosen by) the profiled process: headers are
+ * checked against the file size before libelf allocates anything from them, counts are
+ * capped, and a file that does not parse yields an empty table (-ENOENT), never a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "kallsyms.h"
+#include "object.h"
+#include "symbolizer.h"
+
+/* libstdc++'s demangler (we link -lstdc++); declared here to keep this file C. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* Bounds on hostile input. libLLVM's .symtab has ~200k functions; 8M is far beyond any
+ * real object and bounds memory at a few hundred MiB. */
+#define SYM_MAX_SYMBOLS (1u << 23)
+#define SYM_MAX_SECTIONS (1u << 20)
+#define SYM_MAX_NAME 65536
+/* The demangler recurses on the input: long hostile names cost stack and time. */
+#define SYM_MAX_DEMANGLE 16384
+#define ARENA_CHUNK (64 * 1024)
+
+static const char *const default_debug_dirs[] = { "/usr/lib/debug", NULL };
+
+/* ---- arena: strings that stay valid until symbolizer__free ---- */
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct arena {
+	struct arena_chunk *head;
+};
+
+static const char *arena__strdup(struct arena *a, const char *s, size_t len)
+{
+	struct arena_chunk *c = a->head;
+	char *p;
+
+	if (!c || c->cap - c->used < len + 1) {
+		size_t cap = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = c->data + c->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	c->used += len + 1;
+	return p;
+}
+
+static void arena__free(struct arena *a)
+{
+	struct arena_chunk *c = a->head, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/* ---- per-object state ---- */
+
+struct sym {
+	uint64_t start, end;	/* [start, end) in ELF virtual addresses */
+	const char *system_name;
+	const char *name;	/* demangled; NULL until first looked up */
+};
+
+/* Grows with DWARF state (lines, inlines) in a later version. */
+struct symobj {
+	const struct object *obj;
+	struct sym *syms;
+	size_t n_syms;
+	bool has_table;		/* a symbol table was found (own or debuginfo) */
+	const char *debug_file;	/* arena; NULL if no separate debuginfo was used */
+	struct arena arena;
+};
+
+struct symbolizer {
+	char **debug_dirs;	/* NULL-terminated copy of the options' */
+	char *kallsyms_path;
+	bool verbose;
+	struct symobj **objs;	/* open addressing on the object pointer */
+	size_t objs_cap, objs_n;
+	struct kallsyms *ks;
+	bool ks_tried;
+};
+
+static void symobj__free(struct symobj *so)
+{
+	if (!so)
+		return;
+	free(so->syms);
+	arena__free(&so->arena);
+	free(so);
+}
+
+static void symbolizer__vlog(const struct symbolizer *s, const char *fmt, const char *a,
+			     const char *b)
+{
+	if (!s->verbose)
+		return;
+	fprintf(stderr, "symbolizer: ");
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, "\n");
+}
+
+/* ---- ELF files, validated before libelf sees them ---- */
+
+struct sec_info {
+	uint64_t addr, end, flags;
+	uint32_t type, link;
+};
+
+struct elf_file {
+	Elf *elf;
+	int fd;			/* owned when own_fd; -1 for an in-memory image */
+	bool own_fd;
+	const unsigned char *image;
+	uint64_t size;		/* bound for every offset read from the file */
+	size_t shnum, shstrndx;
+	struct sec_info *secs;
+	dev_t dev;
+	ino_t ino;
+};
+
+static void elf_file__close(struct elf_file *f)
+{
+	if (f->elf)
+		elf_end(f->elf);
+	if (f->own_fd && f->fd >= 0)
+		close(f->fd);
+	free(f->secs);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+static int elf_file__read(const struct elf_file *f, uint64_t off, void *buf, size_t len)
+{
+	if (off > f->size || len > f->size - off)
+		return -EINVAL;
+	if (f->image) {
+		memcpy(buf, f->image + off, len);
+		return 0;
+	}
+	if (pread(f->fd, buf, len, (off_t)off) != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
+/* libelf, reading a file it has not mmapped, allocates the section header table from
+ * e_shnum (or section 0's sh_size) before comparing it with the file size: check here
+ * that the table lies inside the file so a forged count cannot make it allocate GiBs. */
+static int elf_file__check_header(const struct elf_file *f)
+{
+	unsigned char id[EI_NIDENT];
+	uint64_t shoff, shnum;
+	size_t shentsize, want;
+
+	if (elf_file__read(f, 0, id, sizeof(id)) || memcmp(id, ELFMAG, SELFMAG) ||
+	    id[EI_DATA] != ELFDATA2LSB) /* we only profile native (x86-64) processes */
+		return -ENOENT;
+	if (id[EI_CLASS] == ELFCLASS64) {
+		Elf64_Ehdr eh;
+		Elf64_Shdr sh0;
+
+		if (elf_file__read(f, 0, &eh, sizeof(eh)))
+			return -ENOENT;
+		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
+		want = sizeof(sh0);
+		if (shoff && !shnum && !elf_file__read(f, shoff, &sh0, sizeof(sh0)))
+			shnum = sh0.sh_size;
+	} else if (id[EI_CLASS] == ELFCLASS32) {
+		Elf32_Ehdr eh;
+		Elf32_Shdr sh0;
+
+		if (elf_file__read(f, 0, &eh, sizeof(eh)))
+			return -ENOENT;
+		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
+		want = sizeof(sh0);
+		if (shoff && !shnum && !elf_file__read(f, shoff, &sh0, sizeof(sh0)))
+			shnum = sh0.sh_size;
+	} else {
+		return -ENOENT;
+	}
+	if (!shoff || !shnum || shnum > SYM_MAX_SECTIONS || shentsize != want ||
+	    shoff > f->size || shnum * want > f->size - shoff)
+		return -ENOENT;
+	return 0;
+}
+
+static int elf_file__load_sections(struct elf_file *f)
+{
+	size_t i;
+
+	if (elf_getshdrnum(f->elf, &f->shnum) || !f->shnum || f->shnum > SYM_MAX_SECTIONS ||
+	    elf_getshdrstrndx(f->elf, &f->shstrndx))
+		return -ENOENT;
+	f->secs = calloc(f->shnum, sizeof(*f->secs));
+	if (!f->secs)
+		return -ENOMEM;
+	for (i = 0; i < f->shnum; i++) {
+		Elf_Scn *scn = elf_getscn(f->elf, i);
+		GElf_Shdr sh;
+
+		if (!scn || !gelf_getshdr(scn, &sh))
+			return -ENOENT;
+		f->secs[i].addr = sh.sh_addr;
+		f->secs[i].end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX
+								      : sh.sh_addr + sh.sh_size;
+		f->secs[i].flags = sh.sh_flags;
+		f->secs[i].type = sh.sh_type;
+		f->secs[i].link = sh.sh_link;
+	}
+	return 0;
+}
+
+/* Opens fd (taking ownership when own_fd) or an in-memory image. -ENOENT when it is not a
+ * well-formed native ELF file with section headers. */
+static int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image,
+			  size_t image_size)
+{
+	struct stat st;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = fd;
+	f->own_fd = own_fd;
+	f->image = image;
+	if (image) {
+		f->size = image_size;
+	} else {
+		if (fstat(fd, &st)) {
+			err = -errno;
+			goto out;
+		}
+		f->size = (uint64_t)st.st_size;
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+	}
+	err = elf_file__check_header(f);
+	if (err)
+		goto out;
+	f->elf = image ? elf_memory((char *)image, image_size) : elf_begin(fd, ELF_C_READ, NULL);
+	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
+		err = -ENOENT;
+		goto out;
+	}
+	err = elf_file__load_sections(f);
+out:
+	return err;
+}
+
+/* Section contents, or NULL. libelf does not bound sh_offset/sh_size by the file size
+ * when reading with pread, so do it here before it mallocs sh_size bytes. */
+static Elf_Data *elf_file__data(const struct elf_file *f, size_t idx)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+
+	if (idx >= f->shnum || !(scn = elf_getscn(f->elf, idx)) || !gelf_getshdr(scn, &sh) ||
+	    sh.sh_type == SHT_NOBITS || sh.sh_offset > f->size ||
+	    sh.sh_size > f->size - sh.sh_offset)
+		return NULL;
+	return elf_getdata(scn, NULL);
+}
+
+/* A string of a string table section, validated (in bounds, terminated) by elf_strptr
+ * once the section itself has been bounded. */
+static const char *elf_file__str(const struct elf_file *f, size_t strndx, size_t off)
+{
+	if (strndx >= f->shnum || f->secs[strndx].type != SHT_STRTAB ||
+	    !elf_file__data(f, strndx))
+		return NULL;
+	return elf_strptr(f->elf, strndx, off);
+}
+
+static size_t elf_file__find_section(const struct elf_file *f, uint32_t type, const char *name)
+{
+	size_t i;
+
+	for (i = 1; i < f->shnum; i++) {
+		GElf_Shdr sh;
+		const char *sname;
+
+		if (f->secs[i].type != type)
+			continue;
+		if (!name)
+			return i;
+		if (!gelf_getshdr(elf_getscn(f->elf, i), &sh))
+			continue;
+		sname = elf_file__str(f, f->shstrndx, sh.sh_name);
+		if (sname && !strcmp(sname, name))
+			return i;
+	}
+	return 0;
+}
+
+/* ---- building a table ---- */
+
+/* A symbol read from a table, before duplicates at one address are folded. */
+struct sym_cand {
+	uint64_t start, size, sec_end;
+	const char *name;	/* libelf's string, valid while the file is open */
+	uint32_t rank;		/* lower is preferred, see sym_rank */
+	bool sized_func;
+};
+
+struct symvec {
+	struct sym_cand *v;
+	size_t n, cap;
+};
+
+/* Preference among names at one address, for stable and readable profiles:
+ * non-LOCAL first (aliases are exported under their public name), FUNC/IFUNC over NOTYPE,
+ * unversioned over "name@VERSION", fewer leading underscores (glibc exports `puts`
+ * as a WEAK alias of the GLOBAL `_IO_puts`, and `malloc` beside `__libc_malloc`),
+ * then GLOBAL over WEAK, then the shorter name; ties are broken by strcmp. */
+static uint32_t sym_rank(const GElf_Sym *sym, const char *name, size_t len)
+{
+	unsigned bind = GELF_ST_BIND(sym->st_info), us = 0;
+
+	while (us < 15 && name[us] == '_')
+		us++;
+	return (uint32_t)(bind == STB_LOCAL) << 20 |
+	       (uint32_t)(GELF_ST_TYPE(sym->st_info) == STT_NOTYPE) << 19 |
+	       (uint32_t)(strchr(name, '@') != NULL) << 18 | us << 14 |
+	       (uint32_t)(bind == STB_WEAK) << 13 | (uint32_t)(len < 8191 ? len : 8191);
+}
+
+static int symvec__push(struct symvec *sv, const struct sym_cand *c)
+{
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 1024;
+		struct sym_cand *v = realloc(sv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		sv->v = v;
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = *c;
+	return 0;
+}
+
+/* Whether sym is code we can attribute samples to; fills c. */
+static bool sym_accept(const struct elf_file *f, const GElf_Sym *sym, size_t shndx,
+		       const char *name, struct sym_cand *c)
+{
+	unsigned type = GELF_ST_TYPE(sym->st_info), bind = GELF_ST_BIND(sym->st_info);
+	const struct sec_info *sec;
+	size_t len;
+
+	if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+		return false;
+	if (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK &&
+	    bind != STB_GNU_UNIQUE)
+		return false;
+	if (!name || !name[0] || shndx == SHN_UNDEF || shndx >= f->shnum)
+		return false;
+	sec = &f->secs[shndx];
+	/* Executable sections only: a debuginfo file keeps the flags of the sections it
+	 * emptied (SHT_NOBITS), so this works for it too. Symbols at or past their
+	 * section's end are markers such as __etext. */
+	if (!(sec->flags & SHF_EXECINSTR) || sym->st_value < sec->addr ||
+	    sym->st_value >= sec->end)
+		return false;
+	/* Assembler local labels and mapping symbols are not functions. */
+	if (type == STT_NOTYPE && (name[0] == '$' || !strncmp(name, ".L", 2)))
+		return false;
+	len = strnlen(name, SYM_MAX_NAME);
+	if (len == SYM_MAX_NAME)
+		return false;
+	c->start = sym->st_value;
+	c->sec_end = sec->end;
+	c->size = sym->st_size < sec->end - c->start ? sym->st_size : sec->end - c->start;
+	c->name = name;
+	c->rank = sym_rank(sym, name, len);
+	c->sized_func = c->size && type != STT_NOTYPE;
+	return true;
+}
+
+/* Extended section index of symbol i (tables of files with ≥ SHN_LORESERVE sections). */
+static size_t sym_shndx(const GElf_Sym *sym, const Elf_Data *xdata, size_t i)
+{
+	Elf32_Word x;
+
+	if (sym->st_shndx != SHN_XINDEX)
+		return sym->st_shndx >= SHN_LORESERVE ? SHN_UNDEF : sym->st_shndx;
+	if (!xdata || !xdata->d_buf || i >= xdata->d_size / sizeof(x))
+		return SHN_UNDEF;
+	memcpy(&x, (const char *)xdata->d_buf + i * sizeof(x), sizeof(x));
+	return x;
+}
+
+/* Adds the function symbols of f's first section of type (SHT_SYMTAB or SHT_DYNSYM).
+ * Returns 0, -ENOENT when there is no such table, -ENOMEM. */
+static int symvec__add_table(struct symvec *sv, const struct elf_file *f, uint32_t type)
+{
+	size_t idx = elf_file__find_section(f, type, NULL), strndx, n, i, x;
+	Elf_Data *data, *xdata = NULL;
+	size_t entsize = gelf_fsize(f->elf, ELF_T_SYM, 1, EV_CURRENT);
+	int err = 0;
+
+	if (!idx || !entsize)
+		return -ENOENT;
+	strndx = f->secs[idx].link;
+	data = elf_file__data(f, idx);
+	if (!data || !data->d_buf || strndx >= f->shnum || f->secs[strndx].type != SHT_STRTAB ||
+	    !elf_file__data(f, strndx))
+		return -ENOENT;
+	for (x = 1; x < f->shnum; x++)
+		if (f->secs[x].type == SHT_SYMTAB_SHNDX && f->secs[x].link == idx)
+			xdata = elf_file__data(f, x);
+	n = data->d_size / entsize;
+	if (n > INT_MAX) /* gelf_getsym takes an int */
+		n = INT_MAX;
+	for (i = 1; i < n && sv->n < SYM_MAX_SYMBOLS && !err; i++) {
+		GElf_Sym sym;
+		struct sym_cand c;
+		const char *name;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		name = sym.st_name ? elf_strptr(f->elf, strndx, sym.st_name) : NULL;
+		if (sym_accept(f, &sym, sym_shndx(&sym, xdata, i), name, &c))
+			err = symvec__push(sv, &c);
+	}
+	return err;
+}
+
+static int sym_cand_cmp(const void *pa, const void *pb)
+{
+	const struct sym_cand *a = pa, *b = pb;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* Folds aliases (the first of a run at one address is the preferred name; the largest
+ * size wins) and drops unsized or NOTYPE symbols that lie inside a sized function: they
+ * are labels within it (glibc's assembly has many), not functions of their own. */
+static size_t symvec__fold(struct symvec *sv)
+{
+	uint64_t cover_end = 0;
+	size_t i, out = 0;
+
+	if (!sv->n)
+		return 0;
+	qsort(sv->v, sv->n, sizeof(*sv->v), sym_cand_cmp);
+	for (i = 0; i < sv->n; i++) {
+		struct sym_cand *c = &sv->v[i];
+
+		if (out && sv->v[out - 1].start == c->start) {
+			struct sym_cand *keep = &sv->v[out - 1];
+
+			if (c->size > keep->size) {
+				keep->size = c->size;
+				keep->sized_func = true;
+				if (keep->start + keep->size > cover_end)
+					cover_end = keep->start + keep->size;
+			}
+			continue;
+		}
+		if (!c->sized_func && c->start < cover_end)
+			continue;
+		if (c->sized_func && c->start + c->size > cover_end)
+			cover_end = c->start + c->size;
+		sv->v[out++] = *c;
+	}
+	return out;
+}
+
+/* Turns the candidates into so's final table; names are copied into the arena. A symbol
+ * without size extends to the next symbol or the end of its section. */
+static int symobj__finish(struct symobj *so, struct symvec *sv)
+{
+	size_t i, n = symvec__fold(sv);
+
+	if (!n)
+		return 0;
+	so->syms = calloc(n, sizeof(*so->syms));
+	if (!so->syms)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct sym_cand *c = &sv->v[i];
+		struct sym *s = &so->syms[i];
+		uint64_t next = i + 1 < n ? sv->v[i + 1].start : UINT64_MAX;
+
+		s->start = c->start;
+		s->end = c->size ? c->start + c->size : (next < c->sec_end ? next : c->sec_end);
+		s->system_name = arena__strdup(&so->arena, c->name, strlen(c->name));
+		if (!s->system_name)
+			return -ENOMEM;
+		/* Only C++ (Itanium ABI) names need the demangler. */
+		s->name = strncmp(s->system_name, "_Z", 2) ? s->system_name : NULL;
+		so->n_syms = i + 1;
+	}
+	return 0;
+}
+
+/* ---- separate debuginfo ---- */
+
+/* Opens path read-only as a regular file. O_NONBLOCK and the S_ISREG check matter: the
+ * candidate paths are partly chosen by the target (its directory, its debuglink name),
+ * and a FIFO there must not block us. */
+static int open_regular(const char *path, int *fdp)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode))
+		err = -EINVAL;
+out:
+	if (err && fd >= 0)
+		close(fd);
+	*fdp = err ? -1 : fd;
+	return err;
+}
+
+/* Lowercase hex of f's NT_GNU_BUILD_ID note into out[41]; "" if none. */
+static void elf_file__build_id(const struct elf_file *f, char out[41])
+{
+	size_t i, off, name_off, desc_off, k;
+	GElf_Nhdr nh;
+
+	out[0] = '\0';
+	for (i = 1; i < f->shnum; i++) {
+		Elf_Data *d;
+
+		if (f->secs[i].type != SHT_NOTE || !(d = elf_file__data(f, i)) || !d->d_buf)
+			continue;
+		for (off = 0; (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0;) {
+			const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
+
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((const char *)d->d_buf + name_off, "GNU", 4) ||
+			    !nh.n_descsz || nh.n_descsz > 20)
+				continue;
+			for (k = 0; k < nh.n_descsz; k++)
+				snprintf(out + 2 * k, 3, "%02x", desc[k]);
+			return;
+		}
+	}
+}
+
+/* The file's CRC-32 as .gnu_debuglink computes it (zlib's polynomial). */
+static int file_crc32(int fd, uint32_t *crc)
+{
+	unsigned char buf[64 * 1024];
+	uLong c = crc32(0L, Z_NULL, 0);
+	off_t off = 0;
+	ssize_t n;
+
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		c = crc32(c, buf, (uInt)n);
+		off += n;
+	}
+	if (n < 0)
+		return -errno;
+	*crc = (uint32_t)c;
+	return 0;
+}
+
+/* Opens path as the debuginfo of own: a different file, an ELF file with a .symtab,
+ * whose build id matches (when own has one) or whose CRC matches crc (when want_crc). */
+static int debuginfo__try(const struct symbolizer *s, const struct elf_file *own,
+			  const char *want_bid, const char *path, bool want_crc, uint32_t crc,
+			  struct elf_file *dbg)
+{
+	char bid[41];
+	uint32_t got;
+	int fd, err;
+
+	err = open_regular(path, &fd);
+	if (err)
+		goto out;
+	err = elf_file__open(dbg, fd, true, NULL, 0);
+	if (err)
+		goto out;
+	if (dbg->dev == own->dev && dbg->ino == own->ino && !own->image) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (!elf_file__find_section(dbg, SHT_SYMTAB, NULL)) {
+		err = -ENOENT;
+		goto out;
+	}
+	elf_file__build_id(dbg, bid);
+	if (want_bid[0] && strcmp(bid, want_bid)) {
+		err = -ESTALE;
+		goto out;
+	}
+	if (want_crc && (file_crc32(dbg->fd, &got) || got != crc))
+		err = -ESTALE;
+out:
+	if (err == -ESTALE)
+		symbolizer__vlog(s, "%s: %s, ignored", path,
+				 want_crc ? "CRC differs from .gnu_debuglink" : "build id differs");
+	if (err)
+		elf_file__close(dbg);
+	return err;
+}
+
+static bool is_hex_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i >= 4 && i % 2 == 0;
+}
+
+/* <debugdir>/.build-id/xx/rest.debug for each debug dir. */
+static int debuginfo__by_build_id(const struct symbolizer *s, const struct object *obj,
+				  const struct elf_file *own, struct elf_file *dbg, char *path)
+{
+	char **dir;
+
+	if (!is_hex_id(obj->build_id))
+		return -ENOENT;
+	for (dir = s->debug_dirs; *dir; dir++) {
+		if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", *dir, obj->build_id,
+			     obj->build_id + 2) >= PATH_MAX)
+			continue;
+		if (!debuginfo__try(s, own, obj->build_id, path, false, 0, dbg))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Reads .gnu_debuglink: a file name, NUL, padding to 4, then the CRC-32 of the file.
+ * The name comes from the target: no directories, so it cannot point elsewhere. */
+static int debuglink__parse(const struct elf_file *own, char name[NAME_MAX + 1], uint32_t *crc)
+{
+	size_t idx = elf_file__find_section(own, SHT_PROGBITS, ".gnu_debuglink"), len, crc_off;
+	Elf_Data *d = idx ? elf_file__data(own, idx) : NULL;
+
+	if (!d || !d->d_buf)
+		return -ENOENT;
+	len = strnlen(d->d_buf, d->d_size);
+	crc_off = (len + 4) & ~(size_t)3;
+	if (!len || len > NAME_MAX || crc_off > d->d_size || d->d_size - crc_off < 4)
+		return -ENOENT;
+	memcpy(name, d->d_buf, len);
+	name[len] = '\0';
+	memcpy(crc, (const char *)d->d_buf + crc_off, 4);
+	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -ENOENT;
+	return 0;
+}
+
+/* Where gdb looks: next to the object, in its .debug/ subdirectory, and under each debug
+ * dir followed by the object's directory as the target sees it. */
+static int debuginfo__by_debuglink(const struct symbolizer *s, const struct object *obj,
+				   const struct elf_file *own, struct elf_file *dbg, char *path)
+{
+	const char *host = obj->host_path ? obj->host_path : obj->path;
+	const char *hslash = host ? strrchr(host, '/') : NULL;
+	const char *pslash = obj->path ? strrchr(obj->path, '/') : NULL;
+	char name[NAME_MAX + 1], **dir;
+	uint32_t crc;
+	int hlen = hslash ? (int)(hslash - host) : 0, plen = pslash ? (int)(pslash - obj->path) : 0;
+
+	if (debuglink__parse(own, name, &crc))
+		return -ENOENT;
+	if (hslash && snprintf(path, PATH_MAX, "%.*s/%s", hlen, host, name) < PATH_MAX &&
+	    !debuginfo__try(s, own, "", path, true, crc, dbg))
+		return 0;
+	if (hslash && snprintf(path, PATH_MAX, "%.*s/.debug/%s", hlen, host, name) < PATH_MAX &&
+	    !debuginfo__try(s, own, "", path, true, crc, dbg))
+		return 0;
+	if (!pslash || obj->path[0] != '/')
+		return -ENOENT;
+	for (dir = s->debug_dirs; *dir; dir++)
+		if (snprintf(path, PATH_MAX, "%s%.*s/%s", *dir, plen, obj->path, name) < PATH_MAX &&
+		    !debuginfo__try(s, own, "", path, true, crc, dbg))
+			return 0;
+	return -ENOENT;
+}
+
+/* ---- per-object tables ---- */
+
+/* Adds the .symtab of obj's separate debuginfo, opened into dbg (which must stay open
+ * until the names are copied). Returns 0, -ENOENT if none, -ENOMEM. */
+static int symobj__add_debuginfo(const struct symbolizer *s, struct symobj *so,
+				 const struct elf_file *own, struct elf_file *dbg,
+				 struct symvec *sv)
+{
+	char *path = malloc(PATH_MAX);
+	int err = -ENOENT;
+
+	if (!path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (debuginfo__by_build_id(s, so->obj, own, dbg, path) &&
+	    debuginfo__by_debuglink(s, so->obj, own, dbg, path))
+		goto out;
+	err = symvec__add_table(sv, dbg, SHT_SYMTAB);
+	if (!err) {
+		so->debug_file = arena__strdup(&so->arena, path, strlen(path));
+		if (!so->debug_file)
+			err = -ENOMEM;
+	}
+out:
+	free(path);
+	return err;
+}
+
+static int symobj__open(const struct object *obj, struct elf_file *own)
+{
+	if (obj->is_vdso && obj->vdso_image)
+		return elf_file__open(own, -1, false, obj->vdso_image, obj->vdso_size);
+	if (obj->fd >= 0)
+		return elf_file__open(own, obj->fd, false, NULL, 0);
+	return -ENOENT;
+}
+
+/* Own .symtab if there is one; otherwise the debuginfo's .symtab (richer) merged with the
+ * own .dynsym (which a debuginfo file may lack symbols of, e.g. versioned aliases). */
+static int symobj__build(const struct symbolizer *s, struct symobj *so)
+{
+	struct elf_file own = { .fd = -1 }, dbg = { .fd = -1 };
+	struct symvec sv = { 0 };
+	int err, dyn;
+
+	err = symobj__open(so->obj, &own);
+	if (err) {
+		symbolizer__vlog(s, "%s: %s, no symbols", so->obj->path ? so->obj->path : "?",
+				 err == -ENOENT ? "not a readable ELF file" : strerror(-err));
+		err = err == -ENOMEM ? err : 0;
+		goto out;
+	}
+	err = symvec__add_table(&sv, &own, SHT_SYMTAB);
+	if (err == -ENOENT) {
+		err = symobj__add_debuginfo(s, so, &own, &dbg, &sv);
+		dyn = symvec__add_table(&sv, &own, SHT_DYNSYM);
+		if (err == -ENOMEM || dyn == -ENOMEM)
+			err = -ENOMEM;
+		else if (err && dyn)
+			err = -ENOENT;
+		else
+			err = 0;
+	}
+	so->has_table = !err;
+	if (err == -ENOENT)
+		err = 0;
+	if (!err)
+		err = symobj__finish(so, &sv);
+out:
+	free(sv.v);
+	elf_file__close(&dbg);
+	elf_file__close(&own);
+	return err;
+}
+
+static size_t ptr_hash(const void *p, size_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static int symbolizer__grow(struct symbolizer *s)
+{
+	size_t cap = s->objs_cap ? s->objs_cap * 2 : 64, i, j;
+	struct symobj **objs = calloc(cap, sizeof(*objs));
+
+	if (!objs)
+		return -ENOMEM;
+	for (i = 0; i < s->objs_cap; i++) {
+		if (!s->objs[i])
+			continue;
+		for (j = ptr_hash(s->objs[i]->obj, cap); objs[j]; j = (j + 1) & (cap - 1))
+			;
+		objs[j] = s->objs[i];
+	}
+	free(s->objs);
+	s->objs = objs;
+	s->objs_cap = cap;
+	return 0;
+}
+
+/* The table of obj, built on first use. A file without symbols still gets an (empty)
+ * entry so it is not read again. */
+static int symbolizer__get(struct symbolizer *s, const struct object *obj, struct symobj **sop)
+{
+	struct symobj *so = NULL;
+	size_t j;
+	int err = 0;
+
+	if (s->objs_cap) {
+		for (j = ptr_hash(obj, s->objs_cap); s->objs[j]; j = (j + 1) & (s->objs_cap - 1))
+			if (s->objs[j]->obj == obj) {
+				*sop = s->objs[j];
+				return 0;
+			}
+	}
+	if ((s->objs_n + 1) * 2 > s->objs_cap && (err = symbolizer__grow(s)))
+		goto out;
+	so = calloc(1, sizeof(*so));
+	if (!so) {
+		err = -ENOMEM;
+		goto out;
+	}
+	so->obj = obj;
+	err = symobj__build(s, so);
+	if (err)
+		goto out;
+	for (j = ptr_hash(obj, s->objs_cap); s->objs[j]; j = (j + 1) & (s->objs_cap - 1))
+		;
+	s->objs[j] = so;
+	s->objs_n++;
+	*sop = so;
+	so = NULL;
+out:
+	symobj__free(so);
+	return err;
+}
+
+static struct sym *symobj__find(struct symobj *so, uint64_t vaddr)
+{
+	size_t lo = 0, hi = so->n_syms;
+
+	/* First symbol starting after vaddr; the one before it is the candidate. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (so->syms[mid].start <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || vaddr >= so->syms[lo - 1].end)
+		return NULL;
+	return &so->syms[lo - 1];
+}
+
+static const char *symobj__name(struct symobj *so, struct sym *sym)
+{
+	char *d = NULL;
+	int status = -1;
+
+	if (sym->name)
+		return sym->name;
+	if (strlen(sym->system_name) <= SYM_MAX_DEMANGLE)
+		d = __cxa_demangle(sym->system_name, NULL, NULL, &status);
+	if (d && status == 0)
+		sym->name = arena__strdup(&so->arena, d, strlen(d));
+	free(d);
+	/* Not demangleable (or no memory): the mangled name is still a useful name. */
+	if (!sym->name)
+		sym->name = sym->system_name;
+	return sym->name;
+}
+
+int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr,
+			struct sym_result *res)
+{
+	struct symobj *so;
+	struct sym *sym;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = symbolizer__get(s, obj, &so);
+	if (err)
+		return err;
+	sym = symobj__find(so, vaddr);
+	if (!sym)
+		return -ENOENT;
+	res->n = 1;
+	res->frames[0].name = symobj__name(so, sym);
+	res->frames[0].system_name = sym->system_name;
+	res->sym_start = sym->start;
+	return 0;
+}
+
+int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym_object_info *info)
+{
+	struct symobj *so;
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	err = symbolizer__get(s, obj, &so);
+	if (err)
+		return err;
+	info->has_functions = so->has_table && so->n_syms > 0;
+	info->debug_file = so->debug_file;
+	return 0;
+}
+
+/* ---- kernel ---- */
+
+int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
+			       const char **module)
+{
+	const char *name, *mod;
+	uint64_t start;
+
+	memset(res, 0, sizeof(*res));
+	*module = "";
+	if (!s->ks_tried) {
+		const char *path = s->kallsyms_path ? s->kallsyms_path : "/proc/kallsyms";
+
+		s->ks_tried = true;
+		s->ks = kallsyms__load(path);
+		if (!s->ks)
+			symbolizer__vlog(s, "%s: %s, kernel frames stay unsymbolized", path,
+					 strerror(errno));
+	}
+	if (!s->ks || kallsyms__find(s->ks, addr, &name, &start, &mod))
+		return -ENOENT;
+	res->n = 1;
+	res->frames[0].name = name;
+	res->frames[0].system_name = name;
+	res->sym_start = start;
+	*module = mod ? mod : "";
+	return 0;
+}
+
+/* ---- lifetime ---- */
+
+static void free_strv(char **v)
+{
+	char **p;
+
+	if (!v)
+		return;
+	for (p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static char **dup_strv(const char *const *v)
+{
+	size_t n = 0, i;
+	char **out;
+
+	while (v[n])
+		n++;
+	out = calloc(n + 1, sizeof(*out));
+	for (i = 0; out && i < n; i++) {
+		out[i] = strdup(v[i]);
+		if (!out[i]) {
+			free_strv(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
+{
+	const struct symbolizer_opts none = { 0 };
+	struct symbolizer *s;
+
+	if (!opts)
+		opts = &none;
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->verbose = opts->verbose;
+	s->debug_dirs = dup_strv(opts->debug_dirs ? opts->debug_dirs : default_debug_dirs);
+	if (opts->kallsyms_path)
+		s->kallsyms_path = strdup(opts->kallsyms_path);
+	if (!s->debug_dirs || (opts->kallsyms_path && !s->kallsyms_path)) {
+		symbolizer__free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->objs_cap; i++)
+		symobj__free(s->objs[i]);
+	free(s->objs);
+	kallsyms__free(s->ks);
+	free_strv(s->debug_dirs);
+	free(s->kallsyms_path);
+	free(s);
+}
