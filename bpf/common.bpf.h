@@ -37,10 +37,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Per-CPU scratch record: too large for the 512-byte BPF stack. */
+/* Per-CPU scratch record: too large for the 512-byte BPF stack. Its frame array is a power
+ * of two so an index can be masked: the verifier loses range checks across bpf_loop. */
+#define SCRATCH_FRAMES 512
+#define SCRATCH_MASK (SCRATCH_FRAMES - 1)
+_Static_assert(SCRATCH_FRAMES >= CPROF_SAMPLE_MAX_FRAMES, "scratch frames");
+
 struct sample_buf {
 	struct cprof_sample s;
-	__u64 frames[CPROF_SAMPLE_MAX_FRAMES];
+	__u64 frames[SCRATCH_FRAMES];
 };
 
 struct {

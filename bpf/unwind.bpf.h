@@ -37,7 +37,7 @@ struct {
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);	/* array elements are 8-byte aligned: a __u32 would pad anyway */
 } unwind_pages SEC(".maps");
 
 struct {
@@ -60,29 +60,52 @@ struct cprof_ustate {
 	bool exact;	/* ip is an exact pc (interrupted), not a return address */
 };
 
+/* Binary searches run as bpf_loop callbacks: the verifier then checks one iteration instead
+ * of every path through an unrolled search (which exceeds its 1M-instruction budget). */
+struct map_search {
+	const struct cprof_proc_maps *pm;
+	__u64 pc;
+	__u32 lo, hi;
+	__s32 found;
+};
+
+static long map_search_step(__u32 i, void *ctx)
+{
+	struct map_search *ms = ctx;
+	const struct cprof_exec_map *m;
+	__u32 mid;
+
+	if (ms->lo >= ms->hi)
+		return 1;
+	mid = (ms->lo + ms->hi) / 2;
+	m = &ms->pm->maps[mid & (CPROF_MAX_EXEC_MAPS - 1)];
+	if (ms->pc < m->start) {
+		ms->hi = mid;
+	} else if (ms->pc >= m->end) {
+		ms->lo = mid + 1;
+	} else {
+		ms->found = mid;
+		return 1;
+	}
+	return 0;
+}
+
 static __always_inline const struct cprof_exec_map *find_map(const struct cprof_proc_maps *pm,
 							     __u64 pc)
 {
-	__u32 lo = 0, hi = pm->n;
+	struct map_search ms = { .pm = pm, .pc = pc, .hi = pm->n, .found = -1 };
 
-	if (hi > CPROF_MAX_EXEC_MAPS)
-		hi = CPROF_MAX_EXEC_MAPS;
-	for (int i = 0; i < CPROF_MAP_SEARCH_STEPS && lo < hi; i++) {
-		__u32 mid = ((lo + hi) / 2) & (CPROF_MAX_EXEC_MAPS - 1);
-
-		if (pc < pm->maps[mid].start)
-			hi = mid;
-		else if (pc >= pm->maps[mid].end)
-			lo = mid + 1;
-		else
-			return &pm->maps[mid];
-	}
-	return NULL;
+	if (ms.hi > CPROF_MAX_EXEC_MAPS)
+		ms.hi = CPROF_MAX_EXEC_MAPS;
+	bpf_loop(CPROF_MAP_SEARCH_STEPS, map_search_step, &ms, 0);
+	if (ms.found < 0)
+		return NULL;
+	return &pm->maps[ms.found & (CPROF_MAX_EXEC_MAPS - 1)];
 }
 
 static __always_inline __u32 page_entry(__u32 idx, bool *ok)
 {
-	__u32 *v = bpf_map_lookup_elem(&unwind_pages, &idx);
+	__u64 *v = bpf_map_lookup_elem(&unwind_pages, &idx);
 
 	if (!v) {
 		*ok = false;
@@ -91,13 +114,42 @@ static __always_inline __u32 page_entry(__u32 idx, bool *ok)
 	return *v;
 }
 
+struct row_search {
+	__u32 row_start, rel;
+	__u32 lo, hi;
+	bool fail;
+};
+
+/* Narrows [lo, hi] to the last row with row.pc <= rel. */
+static long row_search_step(__u32 i, void *ctx)
+{
+	struct row_search *rs = ctx;
+	struct cprof_unwind_row *row;
+	__u32 mid, idx;
+
+	if (rs->lo >= rs->hi)
+		return 1;
+	mid = rs->lo + (rs->hi - rs->lo + 1) / 2;
+	idx = rs->row_start + mid;
+	row = bpf_map_lookup_elem(&unwind_rows, &idx);
+	if (!row) {
+		rs->fail = true;
+		return 1;
+	}
+	if (row->pc <= rs->rel)
+		rs->lo = mid;
+	else
+		rs->hi = mid - 1;
+	return 0;
+}
+
 /* The row covering pc in m's table, mirroring cfi_table__find(); NULL: none (a gap). */
 static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec_map *m,
 							 __u64 pc)
 {
 	__u64 rel = pc - m->bias;
-	__u32 page, lo, hi, idx;
-	struct cprof_unwind_row *row;
+	struct row_search rs = { .row_start = m->row_start, .rel = (__u32)rel };
+	__u32 page, idx;
 	bool ok = true;
 
 	if (pc < m->bias || rel >> 32)
@@ -105,24 +157,14 @@ static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec
 	page = rel >> CPROF_PAGE_SHIFT;
 	if (page + 1 >= m->n_pages)
 		return NULL;
-	lo = page_entry(m->page_start + page, &ok);
-	hi = page_entry(m->page_start + page + 1, &ok);
-	if (!ok || hi < lo || hi >= m->n_rows)
+	rs.lo = page_entry(m->page_start + page, &ok);
+	rs.hi = page_entry(m->page_start + page + 1, &ok);
+	if (!ok || rs.hi < rs.lo || rs.hi >= m->n_rows)
 		return NULL;
-	/* The last row with row.pc <= rel. */
-	for (int i = 0; i < CPROF_ROW_SEARCH_STEPS && lo < hi; i++) {
-		__u32 mid = lo + (hi - lo + 1) / 2;
-
-		idx = m->row_start + mid;
-		row = bpf_map_lookup_elem(&unwind_rows, &idx);
-		if (!row)
-			return NULL;
-		if (row->pc <= (__u32)rel)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	idx = m->row_start + lo;
+	bpf_loop(CPROF_ROW_SEARCH_STEPS, row_search_step, &rs, 0);
+	if (rs.fail)
+		return NULL;
+	idx = m->row_start + rs.lo;
 	return bpf_map_lookup_elem(&unwind_rows, &idx);
 }
 
@@ -247,21 +289,19 @@ static long unwind_step(__u32 i, void *ctx)
 		st->stop = CPROF_STOP_DEPTH;
 		return 1;
 	}
-	if (st->pm) {
+	if (st->pm)
 		m = find_map(st->pm, pc);
-		/* An unmapped caller is garbage from a bad step: keep only the leaf. */
-		if (!m && st->n > 0) {
-			st->stop = CPROF_STOP_NO_MAPPING;
-			return 1;
-		}
-	}
-	b->frames[idx] = st->ip;
+	/* Hide idx's known range from clang so the mask survives for the verifier. */
+	asm volatile("" : "+r"(idx));
+	b->frames[idx & SCRATCH_MASK] = st->ip;
 	st->n++;
 	if (!st->pm) {
 		st->flags |= CPROF_SF_FP_FALLBACK;
 		return fp_step(st);
 	}
 	if (!m) {
+		/* Kept: user space reloads the maps when it sees an address outside them (a
+		 * library mapped after the view was published), or shows it as unmapped. */
 		st->stop = CPROF_STOP_NO_MAPPING;
 		return 1;
 	}

@@ -96,11 +96,14 @@ static void errorf(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* EPERM/EACCES mean missing privileges, unless we have them: then the verifier refused. */
 static const char *perm_hint(int err)
 {
-	return err == -EPERM || err == -EACCES
-		       ? ": run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE"
-		       : "";
+	if (err != -EPERM && err != -EACCES)
+		return "";
+	if (!sysinfo__has_bpf_caps())
+		return ": run as root, or with CAP_BPF and CAP_PERFMON";
+	return " (the kernel's verifier refused it; -v shows its log)";
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -406,7 +409,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	s->records++;
 	/* First sight of a process: capture its maps and open its files while it lives, and
-	 * publish its unwind tables. A later reload (dlopen, unknown pc) republishes them. */
+	 * publish its unwind tables. A pc outside the published view (a library mapped since,
+	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes. */
+	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
+		proctab__find(s->pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
 	unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
 	if (stacks__add(s->st, r))
 		s->agg_errors++;

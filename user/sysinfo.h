@@ -2,6 +2,7 @@
 #ifndef CPROF_SYSINFO_H
 #define CPROF_SYSINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Online CPUs from /sys/devices/system/cpu/online (malloc'ed array). Returns 0 or -errno. */
@@ -13,5 +14,9 @@ int sysinfo__parse_cpu_list(const char *s, int **cpus, size_t *n);
 /* Whether pid can be profiled: 0; -ESRCH (no such process); -EPERM (not ours to read);
  * -EINVAL (a kernel thread: no user space). comm receives the process name. */
 int sysinfo__check_pid(int pid, char *comm, size_t size);
+
+/* Whether this process has the capabilities to load and attach tracing BPF programs
+ * (CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON), from /proc/self/status. */
+bool sysinfo__has_bpf_caps(void);
 
 #endif

@@ -28,7 +28,7 @@ struct obj_table {
 struct unwinder {
 	struct unwinder_opts o;
 	struct cprof_unwind_row *rows;	/* mmapped BPF arrays */
-	uint32_t *pages;
+	uint64_t *pages;	/* BPF array elements are 8 bytes apart */
 	size_t rows_map_len, pages_map_len;
 	struct obj_table *tabs;		/* by object number */
 	size_t n_tabs, cap_tabs;
@@ -144,7 +144,8 @@ static int publish_table(struct unwinder *u, const struct cfi_table *t, struct o
 	if (u->st.rows + n_rows > u->o.max_rows || u->st.pages + n_pages > u->o.max_pages)
 		return -ENOSPC;
 	memcpy(u->rows + u->st.rows, rows, n_rows * sizeof(*rows));
-	memcpy(u->pages + u->st.pages, pages, n_pages * sizeof(*pages));
+	for (size_t i = 0; i < n_pages; i++)
+		u->pages[u->st.pages + i] = pages[i];
 	*ot = (struct obj_table){
 		.row_start = u->st.rows,
 		.n_rows = n_rows,
