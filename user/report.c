@@ -351,10 +351,12 @@ static void compute_top(struct report *r, struct report_result *res)
 	qsort(r->info, r->n_info, sizeof(*r->info), cmp_info_name);
 	for (size_t i = 0; i < r->n_info && r->info[i].name;) {
 		struct report_top t = { .flat = 0 };
+		const char *name = r->info[i].name;
 		size_t j = i;
 
-		snprintf(t.name, sizeof(t.name), "%s", r->info[i].name);
-		for (; j < r->n_info && r->info[j].name && !strcmp(r->info[j].name, t.name); j++) {
+		/* The display copy may be cut short: group on the full name. */
+		snprintf(t.name, sizeof(t.name), "%s", name);
+		for (; j < r->n_info && r->info[j].name && !strcmp(r->info[j].name, name); j++) {
 			t.flat += r->info[j].flat;
 			t.cum += r->info[j].cum;
 		}
