@@ -265,6 +265,52 @@ static bool stack_complete(const struct stack *s)
 	return stop == CPROF_STOP_ROOT || stop == CPROF_STOP_FP_END || stop == CPROF_STOP_NO_REGS;
 }
 
+/* The object where s stopped short: that of its last frame inside a known mapping. */
+static const char *trunc_object(const struct stack *s)
+{
+	for (size_t i = s->n_user; i > 0; i--)
+		if (s->maps[i - 1])
+			return s->maps[i - 1]->path[0] ? s->maps[i - 1]->path : "[anon]";
+	return s->n_user ? "[unmapped]" : "[no user frames]";
+}
+
+static void count_trunc(struct report_result *res, const struct stack *s, uint32_t stop)
+{
+	const char *obj = trunc_object(s);
+	size_t i;
+
+	for (i = 0; i < res->n_trunc; i++)
+		if (res->trunc[i].stop == stop && !strncmp(res->trunc[i].object, obj,
+							   sizeof(res->trunc[i].object) - 1))
+			break;
+	if (i == res->n_trunc) {
+		if (i == REPORT_TRUNC)
+			return;
+		res->n_trunc++;
+		res->trunc[i] = (struct report_trunc){ .stop = stop };
+		snprintf(res->trunc[i].object, sizeof(res->trunc[i].object), "%s", obj);
+	}
+	res->trunc[i].count += s->count;
+}
+
+static void count_proc(struct report_result *res, const struct stack *s, bool complete)
+{
+	size_t i;
+
+	for (i = 0; i < res->n_procs && res->procs[i].pid != s->pid; i++)
+		;
+	if (i == res->n_procs) {
+		if (i == REPORT_PROCS)
+			return;
+		res->n_procs++;
+		res->procs[i] = (struct report_proc){ .pid = s->pid };
+		memcpy(res->procs[i].comm, s->comm, sizeof(res->procs[i].comm));
+	}
+	res->procs[i].records += s->count;
+	if (complete)
+		res->procs[i].complete += s->count;
+}
+
 /* Adds the stack's cum to each distinct location once. */
 static void count_cum(struct report *r, const uint64_t *ids, size_t n, uint64_t tag, int64_t v)
 {
@@ -304,7 +350,9 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		if (!ids[n++])
 			return -ENOMEM;
 		res->truncated += s->count;
+		count_trunc(res, s, stop);
 	}
+	count_proc(res, s, stack_complete(s));
 	if (stop < 32)
 		res->stops[stop] += s->count;
 	k->values(k, s->count, s->value, vals);
@@ -375,6 +423,23 @@ static void compute_top(struct report *r, struct report_result *res)
 	}
 }
 
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return (a < b) - (a > b);
+}
+
+static int cmp_trunc(const void *a, const void *b)
+{
+	return cmp_u64_desc(((const struct report_trunc *)a)->count,
+			    ((const struct report_trunc *)b)->count);
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	return cmp_u64_desc(((const struct report_proc *)a)->records,
+			    ((const struct report_proc *)b)->records);
+}
+
 int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,
 		  const struct report_extra *extra, const char *path, struct report_result *res)
 {
@@ -417,6 +482,8 @@ int report__write(struct report *r, const struct report_kind *k, const struct st
 	if (err)
 		goto out;
 	compute_top(r, res);
+	qsort(res->trunc, res->n_trunc, sizeof(res->trunc[0]), cmp_trunc);
+	qsort(res->procs, res->n_procs, sizeof(res->procs[0]), cmp_proc);
 out:
 	reset(r);
 	return err;

@@ -26,6 +26,21 @@ struct report_kind {
 };
 
 #define REPORT_TOP 10
+#define REPORT_TRUNC 64
+#define REPORT_PROCS 256
+
+/* Where user stacks stopped short: reason and the object of the last frame unwound. */
+struct report_trunc {
+	uint32_t stop;		/* enum cprof_unwind_stop */
+	char object[128];
+	uint64_t count;
+};
+
+struct report_proc {
+	uint32_t pid;
+	char comm[16];
+	uint64_t records, complete;
+};
 
 struct report_top {
 	char name[160];
@@ -40,6 +55,10 @@ struct report_result {
 	uint64_t stops[32];	/* records per enum cprof_unwind_stop */
 	size_t n_top;
 	struct report_top top[REPORT_TOP];
+	size_t n_trunc;		/* sorted by count, largest first */
+	struct report_trunc trunc[REPORT_TRUNC];
+	size_t n_procs;		/* sorted by records, largest first */
+	struct report_proc procs[REPORT_PROCS];
 };
 
 /* Synthetic samples for what was lost before aggregation. */

@@ -494,6 +494,26 @@ static const char *stop_name(unsigned int stop)
 	return stop < CPROF_STOP_NR && names[stop] ? names[stop] : "unknown";
 }
 
+/* Complete = reached a thread root (or a frame-pointer chain's end); the rest by reason and
+ * the object where the unwinder gave up, and per process when there are several. */
+static void print_completeness(const struct report_result *res)
+{
+	fprintf(stderr, "  user stacks: %.1f%% complete (reached a thread root)\n",
+		100.0 * (double)(res->records - res->truncated) / (double)res->records);
+	for (size_t i = 0; i < res->n_trunc && i < 5; i++)
+		fprintf(stderr, "    %llu truncated: %s in %s\n",
+			(unsigned long long)res->trunc[i].count, stop_name(res->trunc[i].stop),
+			res->trunc[i].object);
+	if (res->n_procs < 2)
+		return;
+	fprintf(stderr, "  per process (most samples first):\n");
+	for (size_t i = 0; i < res->n_procs && i < 8; i++)
+		fprintf(stderr, "    pid %-7u %-16s %6llu samples, %5.1f%% complete\n",
+			res->procs[i].pid, res->procs[i].comm,
+			(unsigned long long)res->procs[i].records,
+			100.0 * (double)res->procs[i].complete / (double)res->procs[i].records);
+}
+
 static void print_summary(const struct report_kind *k, const struct report_result *res,
 			  const uint64_t *cnt, const char *path, double secs)
 {
@@ -501,15 +521,8 @@ static void print_summary(const struct report_kind *k, const struct report_resul
 		"%llu kernel stacks unreadable\n", k->name, (unsigned long long)res->records,
 		secs, (unsigned long long)cnt[CPROF_CNT_RINGBUF_FULL],
 		(unsigned long long)cnt[CPROF_CNT_KSTACK_ERR]);
-	if (res->records) {
-		fprintf(stderr, "  user stacks: %.1f%% complete", 100.0 *
-			(double)(res->records - res->truncated) / (double)res->records);
-		for (unsigned int i = 1; i < CPROF_STOP_NR; i++)
-			if (res->stops[i] && i != CPROF_STOP_FP_END && i != CPROF_STOP_NO_REGS)
-				fprintf(stderr, "; %llu %s", (unsigned long long)res->stops[i],
-					stop_name(i));
-		fputc('\n', stderr);
-	}
+	if (res->records)
+		print_completeness(res);
 	if (res->n_top && res->total > 0)
 		fprintf(stderr, "  top functions (flat):\n");
 	for (size_t i = 0; i < res->n_top && res->total > 0; i++)
