@@ -119,7 +119,7 @@ struct cprof_unwind_row {
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct cprof_sample) == 80, "cprof_sample layout");
+_Static_assert(sizeof(struct cprof_sample) == 88, "cprof_sample layout");
 _Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");
 #endif
 
