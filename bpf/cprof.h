@@ -106,6 +106,7 @@ enum cprof_row_kind {
 	CPROF_ROW_DEREF,	/* CFA = *(rbp - 8 * cfa_off) (stack realignment, e.g. main) */
 	CPROF_ROW_END,		/* no CFI covers [pc, next row): a gap between FDEs */
 	CPROF_ROW_UNSUPPORTED,	/* a rule the unwinder cannot follow: stop and count */
+	CPROF_ROW_NR,
 };
 
 /* rbp_slot: 0 = rbp unchanged; n = caller's rbp saved at CFA - 8 * n; this value = at *rbp. */
