@@ -1,0 +1,61 @@
+/* Unwind tables: an object's call frame information (.eh_frame, else .debug_frame) compiled
+ * into the sorted rows of bpf/cprof.h that the BPF unwinder follows, plus a page index that
+ * bounds a lookup to 16 binary-search steps, and a disk cache keyed by build id.
+ * Everything read from an object or a cache file is untrusted: parsing is bounded. */
+#ifndef CPROF_CFI_H
+#define CPROF_CFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cprof.h"
+
+/* Rows are grouped in pages of 1 << CFI_PAGE_SHIFT bytes of pc space (pc = vaddr - base).
+ * pages[p] is the index of the row that covers pc p << CFI_PAGE_SHIFT, so the row covering
+ * any pc of page p lies in rows[pages[p] .. pages[p + 1]] (inclusive): at most 65536 rows,
+ * 16 steps of binary search. The last entry of pages[] is n_rows - 1 (the final END row). */
+#define CFI_PAGE_SHIFT 16
+
+/* Where rows came from (flags). */
+enum cfi_source {
+	CFI_SRC_EH_FRAME = 1,	/* the object's .eh_frame */
+	CFI_SRC_DEBUG_FRAME = 2,	/* the object's own .debug_frame */
+	CFI_SRC_DEBUG_FILE = 4,	/* .debug_frame of the separate debuginfo file */
+};
+
+struct cfi_stats {
+	uint32_t rows[CPROF_ROW_NR];	/* rows per enum cprof_row_kind */
+	uint32_t fdes;			/* FDEs compiled into rows */
+	uint32_t fdes_dropped;		/* FDEs not compiled: overlapping, undecodable */
+	uint32_t bad_programs;		/* malformed CFA programs (rest of the FDE UNSUPPORTED) */
+	uint32_t source;		/* enum cfi_source flags */
+};
+
+struct cfi_table;
+
+/* Compiles the CFI of the x86-64 ELF object open on fd: its .eh_frame, and for code that
+ * .eh_frame does not cover, its .debug_frame or else that of debug_fd (the separate
+ * debuginfo file; -1 for none). Returns 0, -ENOENT (no CFI), -ENOEXEC (not a 64-bit x86-64
+ * ELF), -E2BIG (code spans more than 4 GiB) or -ENOMEM. Malformed entries are dropped and
+ * counted in the stats, malformed programs give UNSUPPORTED rows. */
+int cfi_table__build(int fd, int debug_fd, struct cfi_table **out);
+
+/* A table from rows already compiled (the cache, tests). Rows must be sorted by strictly
+ * increasing pc, have known kinds, and end with an END row. stats may be NULL; its row
+ * counts are recomputed. Returns 0, -EINVAL or -ENOMEM. */
+int cfi_table__new(const struct cprof_unwind_row *rows, size_t n_rows, uint64_t base,
+		   const struct cfi_stats *stats, struct cfi_table **out);
+
+void cfi_table__free(struct cfi_table *t);
+
+const struct cprof_unwind_row *cfi_table__rows(const struct cfi_table *t, size_t *n_rows);
+const uint32_t *cfi_table__pages(const struct cfi_table *t, size_t *n_pages);
+/* Subtracted from ELF virtual addresses to give row pcs. */
+uint64_t cfi_table__base(const struct cfi_table *t);
+const struct cfi_stats *cfi_table__stats(const struct cfi_table *t);
+
+/* The row covering ELF virtual address vaddr (an END row between and after FDEs), or NULL
+ * below the first row. The BPF unwinder mirrors this search. */
+const struct cprof_unwind_row *cfi_table__find(const struct cfi_table *t, uint64_t vaddr);
+
+#endif
