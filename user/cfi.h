@@ -58,4 +58,21 @@ const struct cfi_stats *cfi_table__stats(const struct cfi_table *t);
  * below the first row. The BPF unwinder mirrors this search. */
 const struct cprof_unwind_row *cfi_table__find(const struct cfi_table *t, uint64_t vaddr);
 
+/* Loads <dir>/<build_id>.cfi. Returns 0, -ENOENT (not cached) or -EINVAL (a corrupt,
+ * truncated or foreign file: the caller rebuilds and stores over it). build_id is lowercase
+ * hex, 2 to 64 characters. */
+int cfi_cache__load(const char *dir, const char *build_id, struct cfi_table **out);
+
+/* The same on an open cache file (fuzzing, tests). */
+int cfi_cache__load_fd(int fd, const char *build_id, struct cfi_table **out);
+
+/* Writes t as <dir>/<build_id>.cfi atomically (temporary file + rename), mode 0600. */
+int cfi_cache__store(const char *dir, const char *build_id, const struct cfi_table *t);
+
+/* The table of the object open on fd: from the cache when dir and build_id are given and a
+ * valid file exists, else built (and then stored; a failed store is not an error).
+ * Returns what cfi_table__build returns. */
+int cfi_cache__get(const char *dir, const char *build_id, int fd, int debug_fd,
+		   struct cfi_table **out);
+
 #endif
