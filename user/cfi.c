@@ -25,11 +25,13 @@
 enum cfa_kind { CFA_REG, CFA_PLT, CFA_DEREF, CFA_BAD };
 enum rule_kind { RULE_SAME, RULE_UNDEF, RULE_OFFSET, RULE_AT_RBP, RULE_OTHER };
 
+/* reg and off survive an expression rule: see mod_cfa. */
 struct cfa_rule {
 	uint8_t kind;		/* enum cfa_kind */
 	uint8_t plt_threshold;	/* CFA_PLT */
 	uint64_t reg;		/* CFA_REG */
-	int64_t off;		/* CFA_REG, CFA_PLT: added to the register; CFA_DEREF: rbp offset */
+	int64_t off;		/* CFA_REG */
+	int64_t expr_off;	/* CFA_PLT: added to rsp; CFA_DEREF: added to rbp */
 };
 
 struct reg_rule {
@@ -262,7 +264,7 @@ static bool match_plt(struct rd r, struct cfa_rule *cfa)
 	    rd_u8(&r) != DW_OP_plus || r.bad || r.p != r.end)
 		return false;
 	cfa->kind = CFA_PLT;
-	cfa->off = off;
+	cfa->expr_off = off;
 	cfa->plt_threshold = lit - DW_OP_lit0;
 	return true;
 }
@@ -279,7 +281,7 @@ static bool match_deref(struct rd r, struct cfa_rule *cfa)
 	if (rd_u8(&r) != DW_OP_deref || r.bad || r.p != r.end)
 		return false;
 	cfa->kind = CFA_DEREF;
-	cfa->off = off;
+	cfa->expr_off = off;
 	return true;
 }
 
@@ -376,13 +378,13 @@ static struct cprof_unwind_row row_of(const struct frame_state *s)
 		row.rbp_slot = (uint8_t)slot;
 		break;
 	case CFA_PLT:
-		if (slot != 0 || !off8(s->cfa.off, &row.cfa_off))
+		if (slot != 0 || !off8(s->cfa.expr_off, &row.cfa_off))
 			return row;
 		row.kind = CPROF_ROW_PLT;
 		row.rbp_slot = s->cfa.plt_threshold;
 		break;
 	case CFA_DEREF:
-		if (s->cfa.off >= 0 || !off8(-s->cfa.off, &row.cfa_off))
+		if (s->cfa.expr_off >= 0 || !off8(-s->cfa.expr_off, &row.cfa_off))
 			return row;
 		row.kind = CPROF_ROW_DEREF;
 		row.rbp_slot = (uint8_t)slot;
@@ -489,17 +491,19 @@ static void def_cfa(struct interp *in, uint64_t reg, int64_t off)
 	in->st.cfa.off = off;
 }
 
-/* def_cfa_register and def_cfa_offset only modify a register rule. */
+/* DWARF defines def_cfa_register and def_cfa_offset only on a register rule. After an
+ * expression, GCC's unwinder (unwind-dw2.c) and readelf make def_cfa_register a register
+ * rule with the last register offset, and let def_cfa_offset change that offset but keep
+ * the expression; hand-written assembly relies on it (libgcrypt 1.10 has
+ * def_cfa_expression, later def_cfa_register rsp). libdw gives up there. */
 static void mod_cfa(struct interp *in, bool set_reg, uint64_t reg, int64_t off)
 {
-	if (in->st.cfa.kind != CFA_REG) {
-		in->st.cfa.kind = CFA_BAD;
-		return;
-	}
-	if (set_reg)
+	if (set_reg) {
+		in->st.cfa.kind = CFA_REG;
 		in->st.cfa.reg = reg;
-	else
+	} else {
 		in->st.cfa.off = off;
+	}
 }
 
 /* Operations with a block operand: DW_CFA_*expression. */
