@@ -704,7 +704,8 @@ static int add_cie(struct builder *b, const struct cfi_section *sec, uint64_t of
 	cie->ra_reg = dc->return_address_register;
 	cie->insns = dc->initial_instructions;
 	cie->insns_end = dc->initial_instructions_end;
-	cie->usable = parse_augmentation(dc, cie);
+	/* Rows put the return address at CFA - 8: only rip can be that column on x86-64. */
+	cie->usable = parse_augmentation(dc, cie) && cie->ra_reg == REG_RIP;
 	/* Registers the CIE does not mention keep their value; the CFA must be defined. */
 	in.cie = cie;
 	in.st.cfa.kind = CFA_BAD;
