@@ -11,9 +11,11 @@
 #include "cprof.h"
 
 /* Rows are grouped in pages of 1 << CFI_PAGE_SHIFT bytes of pc space (pc = vaddr - base).
- * pages[p] is the index of the row that covers pc p << CFI_PAGE_SHIFT, so the row covering
- * any pc of page p lies in rows[pages[p] .. pages[p + 1]] (inclusive): at most 65536 rows,
- * 16 steps of binary search. The last entry of pages[] is n_rows - 1 (the final END row). */
+ * rows[0].pc is 0 and the last row is END. pages[p] is the index of the row covering
+ * pc p << CFI_PAGE_SHIFT, for p < n_pages - 1, and pages[n_pages - 1] is n_rows - 1; so the
+ * row covering a pc of page p < n_pages - 1 is the last row with row.pc <= pc among
+ * rows[pages[p] .. pages[p + 1]] (inclusive: at most 65537 rows, 17 probes of binary
+ * search), and any higher pc is covered by the final END row. */
 #define CFI_PAGE_SHIFT 16
 
 /* Where rows came from (flags). */
@@ -54,8 +56,8 @@ const uint32_t *cfi_table__pages(const struct cfi_table *t, size_t *n_pages);
 uint64_t cfi_table__base(const struct cfi_table *t);
 const struct cfi_stats *cfi_table__stats(const struct cfi_table *t);
 
-/* The row covering ELF virtual address vaddr (an END row between and after FDEs), or NULL
- * below the first row. The BPF unwinder mirrors this search. */
+/* The row covering ELF virtual address vaddr (an END row where no FDE does), or NULL below
+ * the table's base. The BPF unwinder mirrors this search (see CFI_PAGE_SHIFT). */
 const struct cprof_unwind_row *cfi_table__find(const struct cfi_table *t, uint64_t vaddr);
 
 /* Loads <dir>/<build_id>.cfi. Returns 0, -ENOENT (not cached) or -EINVAL (a corrupt,
