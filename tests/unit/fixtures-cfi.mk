@@ -6,7 +6,8 @@ CFI_OBJS := $(OUT)/user/cfi.o $(OUT)/user/cfi_cache.o
 CFI_LIBS := -lelf -ldw -lz
 CFI_FIX := $(OUT)/fixtures
 CFI_FIXTURES := $(CFI_FIX)/cfi_o2 $(CFI_FIX)/cfi_fp $(CFI_FIX)/cfi_realign \
-	$(CFI_FIX)/cfi_nounwind.so $(CFI_FIX)/cfi_nounwind.stripped.so $(CFI_FIX)/cfi_nounwind.debug
+	$(CFI_FIX)/cfi_nounwind.so $(CFI_FIX)/cfi_nounwind.stripped.so $(CFI_FIX)/cfi_nounwind.debug \
+	$(CFI_FIX)/cfi_nounwind.z.so
 TEST_TARGETS += $(CFI_FIXTURES) $(OUT)/bench/cfi_build
 
 $(CFI_OBJS): $(OUT)/%.o: %.c
@@ -52,3 +53,6 @@ $(CFI_FIX)/cfi_nounwind.debug: $(CFI_FIX)/cfi_nounwind.so
 
 $(CFI_FIX)/cfi_nounwind.stripped.so: $(CFI_FIX)/cfi_nounwind.so
 	$(Q)objcopy --strip-debug $< $@
+
+$(CFI_FIX)/cfi_nounwind.z.so: $(CFI_FIX)/cfi_nounwind.so
+	$(Q)objcopy --compress-debug-sections=zlib-gabi $< $@

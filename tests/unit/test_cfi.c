@@ -857,6 +857,14 @@ TEST(debug_frame_and_debuginfo_file)
 	cfi_table__rows(b, &nb);
 	CHECK(na == nb && !memcmp(cfi_table__rows(a, &na), cfi_table__rows(b, &nb), na * 8),
 	      "the debuginfo file gives other rows (%zu vs %zu)", na, nb);
+	cfi_table__free(b);
+	b = NULL;
+	/* The same .debug_frame, compressed (SHF_COMPRESSED). */
+	err = build_file(fixture("cfi_nounwind.z.so"), NULL, &b);
+	REQUIRE(err == 0, "cfi_nounwind.z.so: %s", strerror(-err));
+	cfi_table__rows(b, &nb);
+	CHECK(na == nb && !memcmp(cfi_table__rows(a, &na), cfi_table__rows(b, &nb), na * 8),
+	      "the compressed .debug_frame gives other rows (%zu vs %zu)", na, nb);
 	cfi_table__free(a);
 	cfi_table__free(b);
 	cfi_table__free(c);
