@@ -929,7 +929,7 @@ TEST(libc)
 static int flip_byte(const char *path, off_t off)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
-	uint8_t b;
+	uint8_t b = 0;
 	int err = fd < 0 || pread(fd, &b, 1, off) != 1 ? -EIO : 0;
 
 	b ^= 0x40;
