@@ -444,7 +444,7 @@ static int emit_kind(struct builder *b, uint64_t vaddr, enum cprof_row_kind kind
 
 /* ---- the CFA program ---- */
 
-/* Moves to loc + delta; the rules so far cover [loc, new loc). Returns 1 at the FDE's end. */
+/* Moves to address to; the rules so far cover [loc, to). Returns 1 at the FDE's end. */
 static int advance(struct interp *in, uint64_t to)
 {
 	int err;
