@@ -684,6 +684,7 @@ TEST(find_matches_linear_search)
 	size_t n_pages, n_got, bad = 0;
 	uint64_t base = 0x7f0000000000;
 	uint32_t pc = 0;
+	int err;
 
 	REQUIRE(rows, "calloc");
 	/* Dense runs, gaps of several pages, rows exactly on page starts. */
@@ -699,7 +700,8 @@ TEST(find_matches_linear_search)
 			pc += 1 + i % 40;
 	}
 	rows[N - 1].kind = CPROF_ROW_END;
-	REQUIRE(cfi_table__new(rows, N, base, NULL, &t) == 0, "cfi_table__new");
+	err = cfi_table__new(rows, N, base, NULL, &t);
+	REQUIRE(err == 0, "cfi_table__new: %s", strerror(-err));
 	pages = cfi_table__pages(t, &n_pages);
 	got = cfi_table__rows(t, &n_got);
 	CHECK(n_got == N, "n_rows %zu", n_got);
@@ -954,24 +956,29 @@ static void cache_corruptions(const char *dir, const char *id, const char *file)
 {
 	struct cfi_table *u = NULL;
 	struct stat st;
+	int err;
 
 	CHECK(cfi_cache__load(dir, "0badc0de", &u) == -ENOENT, "missing file");
 	CHECK(cfi_cache__load(dir, "../x", &u) == -EINVAL, "path in build id");
 	CHECK(cfi_cache__load(dir, "ABCD", &u) == -EINVAL, "uppercase build id");
 	CHECK(cfi_cache__load(dir, "", &u) == -EINVAL, "empty build id");
 	CHECK(cfi_cache__store(dir, "x/y", NULL) == -EINVAL, "store with a path in the id");
-	REQUIRE(stat(file, &st) == 0, "stat %s", file);
+	err = stat(file, &st) ? -errno : 0;
+	REQUIRE(err == 0, "stat %s: %s", file, strerror(-err));
 	CHECK((st.st_mode & 0777) == 0600, "mode %o", st.st_mode & 0777);
 	/* A flipped bit anywhere: header, build id, rows. */
 	for (off_t off = 0; off < st.st_size; off += st.st_size / 7 + 1) {
-		REQUIRE(flip_byte(file, off) == 0, "flip");
+		err = flip_byte(file, off);
+		REQUIRE(err == 0, "flip");
 		CHECK(cfi_cache__load(dir, id, &u) == -EINVAL, "corrupt byte %ld accepted", (long)off);
-		REQUIRE(flip_byte(file, off) == 0, "flip back");
+		err = flip_byte(file, off);
+		REQUIRE(err == 0, "flip back");
 	}
 	CHECK(cfi_cache__load(dir, id, &u) == 0, "restored file rejected");
 	cfi_table__free(u);
 	u = NULL;
-	REQUIRE(truncate(file, st.st_size - 8) == 0, "truncate");
+	err = truncate(file, st.st_size - 8) ? -errno : 0;
+	REQUIRE(err == 0, "truncate: %s", strerror(-err));
 	CHECK(cfi_cache__load(dir, id, &u) == -EINVAL, "truncated file accepted");
 	CHECK(u == NULL, "table after failure");
 }
@@ -982,11 +989,14 @@ TEST(cache_roundtrip)
 	const char *path = fixture("cfi_o2");
 	struct cfi_table *t = NULL, *u = NULL;
 	char id[129] = "";
-	int fd;
+	bool ok = build_id_of(path, id);
+	int fd, err;
 
-	REQUIRE(build_id_of(path, id), "%s has no build id", path);
-	REQUIRE(mkdtemp(dir), "mkdtemp");
-	REQUIRE(build_file(path, NULL, &t) == 0, "build");
+	REQUIRE(ok, "%s has no build id", path);
+	ok = mkdtemp(dir) != NULL;
+	REQUIRE(ok, "mkdtemp: %s", strerror(errno));
+	err = build_file(path, NULL, &t);
+	REQUIRE(err == 0, "build: %s", strerror(-err));
 	snprintf(file, sizeof(file), "%s/%s.cfi", dir, id);
 	CHECK(cfi_cache__load(dir, id, &u) == -ENOENT, "empty cache");
 	CHECK(cfi_cache__store(dir, id, t) == 0, "store");
@@ -1020,9 +1030,11 @@ TEST(not_an_object)
 {
 	struct cfi_table *t = NULL;
 	int fd = memfd_create("not-elf", MFD_CLOEXEC);
+	ssize_t n;
 
 	REQUIRE(fd >= 0, "memfd_create: %s", strerror(errno));
-	REQUIRE(write(fd, "\177ELF but not really", 20) == 20, "write");
+	n = write(fd, "\177ELF but not really", 20);
+	REQUIRE(n == 20, "write");
 	CHECK(cfi_table__build(fd, -1, &t) == -ENOEXEC, "junk accepted");
 	CHECK(cfi_table__build(-1, -1, &t) == -ENOEXEC, "bad fd accepted");
 	CHECK(t == NULL, "table after failure");
