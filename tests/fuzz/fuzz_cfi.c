@@ -20,44 +20,41 @@
 
 #define FUZZ_BUILD_ID "f0"
 
-static char cache_dir[] = "/tmp/cprof-fuzz-cfi-XXXXXX";
-
-static void remove_cache_dir(void)
+/* Stores t in a fresh directory, loads it back, removes both: libFuzzer may end the
+ * process without running exit handlers, so nothing is left for one to clean up. */
+static void round_trip(const struct cfi_table *t)
 {
-	char path[sizeof(cache_dir) + 16];
+	char dir[] = "/tmp/cprof-fuzz-cfi-XXXXXX", path[64];
+	const struct cprof_unwind_row *rows, *back;
+	struct cfi_table *u = NULL;
+	size_t n, nu;
 
-	snprintf(path, sizeof(path), "%s/%s.cfi", cache_dir, FUZZ_BUILD_ID);
-	unlink(path);
-	rmdir(cache_dir);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (!mkdtemp(cache_dir))
-		abort();
-	atexit(remove_cache_dir);
-	return 0;
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/%s.cfi", dir, FUZZ_BUILD_ID);
+	if (!cfi_cache__store(dir, FUZZ_BUILD_ID, t)) {
+		if (cfi_cache__load(dir, FUZZ_BUILD_ID, &u))
+			__builtin_trap();
+		rows = cfi_table__rows(t, &n);
+		back = cfi_table__rows(u, &nu);
+		if (nu != n || memcmp(back, rows, n * sizeof(*rows)))
+			__builtin_trap();
+		cfi_table__free(u);
+		unlink(path);
+	}
+	rmdir(dir);
 }
 
 static void check_table(const struct cfi_table *t)
 {
-	struct cfi_table *u = NULL;
-	size_t n, nu;
+	size_t n;
 	const struct cprof_unwind_row *rows = cfi_table__rows(t, &n);
 	uint64_t base = cfi_table__base(t);
 
 	for (size_t i = 0; i < n; i++)
 		if (cfi_table__find(t, base + rows[i].pc) != &rows[i])
 			__builtin_trap();
-	if (cfi_cache__store(cache_dir, FUZZ_BUILD_ID, t))
-		return;
-	if (cfi_cache__load(cache_dir, FUZZ_BUILD_ID, &u))
-		__builtin_trap();
-	if (memcmp(cfi_table__rows(u, &nu), rows, n * sizeof(*rows)) || nu != n)
-		__builtin_trap();
-	cfi_table__free(u);
+	round_trip(t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
