@@ -1,0 +1,13 @@
+# fuzz_cfi links only the modules it fuzzes (see tests/unit/fixtures-cfi.mk).
+CFI_FUZZ_OBJS := $(OUT)/fuzz/obj/user/cfi.o $(OUT)/fuzz/obj/user/cfi_cache.o
+
+$(CFI_FUZZ_OBJS): $(OUT)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ALL_CPPFLAGS) -c $< -o $@
+
+$(OUT)/fuzz/fuzz_cfi: tests/fuzz/fuzz_cfi.c $(CFI_FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(ALL_CPPFLAGS) $< -o $@ $(CFI_FUZZ_OBJS) \
+		-lelf -ldw -lz

@@ -1,0 +1,58 @@
+# Unwind-table compiler: fixtures, unit test and benchmark.
+#
+# test_cfi and cfi_build link only the modules they exercise (cfi, cfi_cache) rather than
+# libcprof.a, so they build and run while the rest of the library is incomplete.
+CFI_OBJS := $(OUT)/user/cfi.o $(OUT)/user/cfi_cache.o
+CFI_LIBS := -lelf -ldw -lz
+CFI_FIX := $(OUT)/fixtures
+CFI_FIXTURES := $(CFI_FIX)/cfi_o2 $(CFI_FIX)/cfi_fp $(CFI_FIX)/cfi_realign \
+	$(CFI_FIX)/cfi_nounwind.so $(CFI_FIX)/cfi_nounwind.stripped.so $(CFI_FIX)/cfi_nounwind.debug \
+	$(CFI_FIX)/cfi_nounwind.z.so
+TEST_TARGETS += $(CFI_FIXTURES) $(OUT)/bench/cfi_build
+
+$(CFI_OBJS): $(OUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) -c $< -o $@
+
+$(OUT)/tests/unit/test_cfi: tests/unit/test_cfi.c $(CFI_OBJS) $(CFI_FIXTURES)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) -Itests/unit $< -o $@ \
+		$(CFI_OBJS) $(CFI_LIBS)
+
+$(OUT)/bench/cfi_build: tests/bench/cfi_build.c $(CFI_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) $< -o $@ $(CFI_OBJS) $(CFI_LIBS)
+
+# Fixtures are compiled with fixed flags (not $(CFLAGS)): their CFI is what is tested.
+$(CFI_FIX)/cfi_o2: tests/unit/fixtures/cfi_o2.c
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -O2 -fomit-frame-pointer -fasynchronous-unwind-tables $(WARN) $< -o $@
+
+$(CFI_FIX)/cfi_fp: tests/unit/fixtures/cfi_fp.c
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -O0 -fno-omit-frame-pointer $(WARN) $< -o $@
+
+$(CFI_FIX)/cfi_realign: tests/unit/fixtures/cfi_realign.c
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -O2 $(WARN) $< -o $@
+
+$(CFI_FIX)/cfi_nounwind.so: tests/unit/fixtures/cfi_nounwind.c
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -shared -fPIC -O2 -g -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		$(WARN) $< -o $@
+
+$(CFI_FIX)/cfi_nounwind.debug: $(CFI_FIX)/cfi_nounwind.so
+	$(Q)objcopy --only-keep-debug $< $@
+
+$(CFI_FIX)/cfi_nounwind.stripped.so: $(CFI_FIX)/cfi_nounwind.so
+	$(Q)objcopy --strip-debug $< $@
+
+$(CFI_FIX)/cfi_nounwind.z.so: $(CFI_FIX)/cfi_nounwind.so
+	$(Q)objcopy --compress-debug-sections=zlib-gabi $< $@
