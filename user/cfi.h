@@ -16,7 +16,7 @@
  * row covering a pc of page p < n_pages - 1 is the last row with row.pc <= pc among
  * rows[pages[p] .. pages[p + 1]] (inclusive: at most 65537 rows, 17 probes of binary
  * search), and any higher pc is covered by the final END row. */
-#define CFI_PAGE_SHIFT 16
+#define CFI_PAGE_SHIFT CPROF_PAGE_SHIFT
 
 /* Where rows came from (flags). */
 enum cfi_source {
