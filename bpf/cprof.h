@@ -54,6 +54,8 @@ enum cprof_unwind_stop {
 #define CPROF_SF_KSTACK_ERR	(1u << 8)	/* bpf_get_stack failed for the kernel part */
 #define CPROF_SF_USER_MODE	(1u << 9)	/* the sample interrupted user code */
 #define CPROF_SF_FP_FALLBACK	(1u << 10)	/* some frames came from frame pointers */
+#define CPROF_SF_PC_EXACT	(1u << 11)	/* the first user frame is the exact pc, not a
+						 * return address (user mode, or a fault) */
 
 /*
  * One record in the ring buffer. frames[] holds n_kernel kernel addresses, then n_user

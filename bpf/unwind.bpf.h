@@ -27,7 +27,6 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct cprof_unwind_row);
 } unwind_rows SEC(".maps");
@@ -35,7 +34,6 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);	/* array elements are 8-byte aligned: a __u32 would pad anyway */
 } unwind_pages SEC(".maps");
@@ -351,7 +349,6 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 		uregs = regs;
 		st.exact = true;
 	} else {
-		/* Saved at kernel entry: ip is where the syscall or fault returns to. */
 		uregs = (struct pt_regs *)bpf_task_pt_regs(task);
 	}
 	st.ip = BPF_CORE_READ(uregs, ip);
@@ -361,6 +358,16 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}
+	if (!st.exact) {
+		/* Saved at kernel entry: after a syscall ip is the next instruction (a return
+		 * address); after a fault it is the faulting instruction itself. */
+		__u16 insn = 0;
+
+		st.exact = bpf_probe_read_user(&insn, sizeof(insn), (void *)(st.ip - 2)) ||
+			   insn != 0x050f;	/* "syscall" is 0f 05 */
+	}
+	if (st.exact)
+		b->s.flags |= CPROF_SF_PC_EXACT;
 	st.pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
 	st.stop = CPROF_STOP_DEPTH;
 	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &st, 0);

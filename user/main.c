@@ -27,7 +27,7 @@ static const char usage_text[] =
 	"  -t, --types LIST         profile kinds, comma-separated (available: cpu)\n"
 	"  -F, --frequency HZ       CPU sampling frequency (default 99)\n"
 	"      --max-depth N        user frames per stack, 1-256 (default 128)\n"
-	"      --ring-size MIB      ring buffer size in MiB, a power of two (default 8)\n"
+	"      --ring-size MIB      ring buffer size in MiB, a power of two (default 4)\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
@@ -172,7 +172,8 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 	unsigned long v;
 	int c, err = 0;
 
-	while (!err && (c = getopt_long(argc, argv, "+p:d:o:t:F:vh", long_opts, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages */
+	while (!err && (c = getopt_long(argc, argv, "+:p:d:o:t:F:vh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			err = add_pids(o, optarg);
@@ -214,8 +215,10 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 		case OPT_VERSION:
 			printf("cprof-bpf %s\n", CPROF_VERSION);
 			return 1;
+		case ':':
+			return usage_error("option %s needs a value", argv[optind - 1]);
 		default:
-			return -EINVAL;	/* getopt printed the reason */
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (err)
@@ -235,7 +238,7 @@ int main(int argc, char **argv)
 		.kinds = KIND_BIT(CPROF_KIND_CPU),
 		.freq = 99,
 		.max_depth = CPROF_DEFAULT_USER_FRAMES,
-		.ring_mib = 8,
+		.ring_mib = 4,
 	};
 	int err = parse_args(argc, argv, &o);
 

@@ -12,7 +12,9 @@
 #include "procmaps.h"
 
 #define MAPS_MAX_BYTES (256u << 20)	/* ~2.5M mappings: far beyond vm.max_map_count */
-#define RELOAD_INTERVAL_NS 100000000ull	/* at most one reload per pid per 100 ms */
+/* At most one reload per pid per 20 ms: right after exec the dynamic loader maps libraries
+ * within milliseconds, and samples there must not wait long for them. */
+#define RELOAD_INTERVAL_NS 20000000ull
 
 struct procmaps {
 	size_t n;

@@ -42,7 +42,7 @@ size_t procmaps__count(const struct procmaps *pm);
 const struct procmaps_entry *procmaps__entry(const struct procmaps *pm, size_t i);
 
 /* Per-pid table of procmaps: loaded at first sight, reloaded on exec or on an address outside
- * every executable mapping (at most once per RELOAD_INTERVAL per pid). Old snapshots stay
+ * every executable mapping (at most once per 20 ms per pid). Old snapshots stay
  * valid until proctab__free, so pointers into them never dangle. */
 struct proctab;
 

@@ -247,13 +247,13 @@ static uint64_t user_location(struct report *r, const struct procmaps_entry *e, 
 }
 
 /* The address to symbolize for frame i of s: return addresses point after the call, so
- * every frame but the interrupted one is looked up at address - 1. A user pc saved at
- * kernel entry is also a return address (the instruction after the syscall). */
+ * every frame but the interrupted one is looked up at address - 1. The first user frame is
+ * exact unless the task entered the kernel by a syscall (then it is the next instruction). */
 static uint64_t frame_pc(const struct stack *s, size_t i)
 {
 	uint64_t a = s->frames[i];
 
-	if (i == 0 && (s->n_kernel || (s->flags & CPROF_SF_USER_MODE) || !s->n_user))
+	if (i == 0 || (i == s->n_kernel && (s->flags & CPROF_SF_PC_EXACT)))
 		return a;
 	return a ? a - 1 : a;
 }

@@ -559,6 +559,7 @@ static int write_profiles(struct session *s)
 	if (!rep)
 		return -ENOMEM;
 	read_counters(s, cnt);
+	stacks__resolve_unmapped(s->st);
 	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s", CPROF_VERSION,
 		 o->n_pids ? "selected processes" : o->command ? "command" : "whole host");
 	if (o->kinds & KIND_BIT(CPROF_KIND_CPU)) {

@@ -173,6 +173,17 @@ found:
 	return 0;
 }
 
+void stacks__resolve_unmapped(struct stacks *st)
+{
+	for (size_t i = 0; st->pt && i < st->n; i++) {
+		struct stack *s = &st->v[i];
+
+		for (size_t j = 0; j < s->n_user; j++)
+			if (!s->maps[j])
+				s->maps[j] = proctab__find(st->pt, s->pid, s->frames[s->n_kernel + j]);
+	}
+}
+
 size_t stacks__count(const struct stacks *st)
 {
 	return st->n;

@@ -32,6 +32,10 @@ void stacks__free(struct stacks *st);
 /* Adds one record. Returns 0 or -ENOMEM. */
 int stacks__add(struct stacks *st, const struct cprof_sample *rec);
 
+/* Resolves user frames that had no mapping when their stack was first seen (a library the
+ * loader mapped a moment later) against the maps as known now. Call before reporting. */
+void stacks__resolve_unmapped(struct stacks *st);
+
 size_t stacks__count(const struct stacks *st);
 /* Distinct stacks in insertion order; valid until stacks__free. */
 const struct stack *stacks__get(const struct stacks *st, size_t i);

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/mman.h>	/* memfd_create */
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -27,9 +27,6 @@ struct obj_table {
 
 struct unwinder {
 	struct unwinder_opts o;
-	struct cprof_unwind_row *rows;	/* mmapped BPF arrays */
-	uint64_t *pages;	/* BPF array elements are 8 bytes apart */
-	size_t rows_map_len, pages_map_len;
 	struct obj_table *tabs;		/* by object number */
 	size_t n_tabs, cap_tabs;
 	struct idmap *objs;		/* (object pointer, 0) → object number */
@@ -46,33 +43,19 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void *map_array(int fd, size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 struct unwinder *unwinder__new(const struct unwinder_opts *o)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
-	long page = sysconf(_SC_PAGESIZE);
 
 	if (!u)
 		return NULL;
 	u->o = *o;
-	u->rows_map_len = (o->max_rows * sizeof(*u->rows) + page - 1) / page * page;
-	u->pages_map_len = (o->max_pages * sizeof(*u->pages) + page - 1) / page * page;
-	u->rows = map_array(o->rows_fd, u->rows_map_len);
-	u->pages = map_array(o->pages_fd, u->pages_map_len);
 	u->objs = idmap__new();
 	u->procs = idmap__new();
 	u->view = calloc(1, sizeof(*u->view));
-	if (!u->rows || !u->pages || !u->objs || !u->procs || !u->view) {
-		int err = errno ? errno : ENOMEM;
-
+	if (!u->objs || !u->procs || !u->view) {
 		unwinder__free(u);
-		errno = err;
+		errno = ENOMEM;
 		return NULL;
 	}
 	return u;
@@ -82,15 +65,34 @@ void unwinder__free(struct unwinder *u)
 {
 	if (!u)
 		return;
-	if (u->rows)
-		munmap(u->rows, u->rows_map_len);
-	if (u->pages)
-		munmap(u->pages, u->pages_map_len);
 	idmap__free(u->objs);
 	idmap__free(u->procs);
 	free(u->tabs);
 	free(u->view);
 	free(u);
+}
+
+/* Writes n values to the BPF array fd from index start, in batches: mmapping the arrays
+ * would charge all of their pages to our RSS. */
+static int write_array(int fd, uint32_t start, const void *values, size_t n, size_t size)
+{
+	enum { CHUNK = 65536 };
+	uint32_t *keys = malloc(CHUNK * sizeof(*keys));
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (size_t done = 0; done < n && !err;) {
+		__u32 count = n - done < CHUNK ? n - done : CHUNK;
+
+		for (uint32_t i = 0; i < count; i++)
+			keys[i] = start + done + i;
+		if (bpf_map_update_batch(fd, keys, (const char *)values + done * size, &count, NULL))
+			err = -errno;
+		done += count;
+	}
+	free(keys);
+	return err;
 }
 
 /* The vDSO has no file: its image is handed to the compiler through a memfd. */
@@ -141,11 +143,23 @@ static int publish_table(struct unwinder *u, const struct cfi_table *t, struct o
 	const struct cprof_unwind_row *rows = cfi_table__rows(t, &n_rows);
 	const uint32_t *pages = cfi_table__pages(t, &n_pages);
 
+	uint64_t *wide;
+	int err;
+
 	if (u->st.rows + n_rows > u->o.max_rows || u->st.pages + n_pages > u->o.max_pages)
 		return -ENOSPC;
-	memcpy(u->rows + u->st.rows, rows, n_rows * sizeof(*rows));
+	/* Page entries are __u64 in BPF: array elements are 8-byte aligned anyway. */
+	wide = malloc(n_pages * sizeof(*wide));
+	if (!wide)
+		return -ENOMEM;
 	for (size_t i = 0; i < n_pages; i++)
-		u->pages[u->st.pages + i] = pages[i];
+		wide[i] = pages[i];
+	err = write_array(u->o.rows_fd, u->st.rows, rows, n_rows, sizeof(*rows));
+	if (!err)
+		err = write_array(u->o.pages_fd, u->st.pages, wide, n_pages, sizeof(*wide));
+	free(wide);
+	if (err)
+		return err;
 	*ot = (struct obj_table){
 		.row_start = u->st.rows,
 		.n_rows = n_rows,

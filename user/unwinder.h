@@ -1,5 +1,5 @@
 /* Publishes unwind tables to the BPF unwinder: each object's CFI rows (built once per
- * build-id, cached on disk) go into shared mmapped BPF arrays, and each process's
+ * build-id, cached on disk) go into shared BPF arrays, and each process's
  * executable mappings into its entry of the proc_maps hash. */
 #ifndef CPROF_UNWINDER_H
 #define CPROF_UNWINDER_H
@@ -13,8 +13,8 @@ struct symbolizer;
 struct unwinder;
 
 struct unwinder_opts {
-	int rows_fd;		/* BPF array of struct cprof_unwind_row (mmapable) */
-	int pages_fd;		/* BPF array of __u32 (mmapable) */
+	int rows_fd;		/* BPF array of struct cprof_unwind_row */
+	int pages_fd;		/* BPF array of __u64 */
 	int proc_maps_fd;	/* BPF hash pid → struct cprof_proc_maps */
 	size_t max_rows, max_pages;	/* the arrays' sizes */
 	const char *cache_dir;	/* NULL: no disk cache */

@@ -175,7 +175,7 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Reload on a miss, at most once per 100 ms; old snapshots stay readable. Pages of a
+/* Reload on a miss, at most once per 20 ms; old snapshots stay readable. Pages of a
  * PROT_NONE region made executable one by one are misses the table has to reload for. */
 TEST(proctab_reload_rate_limited)
 {
@@ -201,10 +201,10 @@ TEST(proctab_reload_rate_limited)
 	CHECK(e && (e->prot & PM_X), "own text found");
 	err = mprotect(r, 4096, PROT_READ | PROT_EXEC);
 	REQUIRE(!err, "mprotect");
-	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "within 100 ms of the load: no reload");
+	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "within 20 ms of the load: no reload");
 	sleep_ms(120);
 	e = proctab__find(pt, getpid(), (uintptr_t)r + 10);
-	CHECK(e && e->start == (uintptr_t)r && (e->prot & PM_X), "reloaded after 100 ms");
+	CHECK(e && e->start == (uintptr_t)r && (e->prot & PM_X), "reloaded after 20 ms");
 	pm2 = proctab__get(pt, getpid());
 	CHECK(pm2 && pm2 != pm1, "new snapshot");
 	CHECK(procmaps__count(pm1) == n1 && first->start == first_start, "old snapshot intact");
