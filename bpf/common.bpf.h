@@ -70,17 +70,17 @@ static __always_inline bool pid_watched(__u32 tgid)
 	return bpf_map_lookup_elem(&pids, &tgid) != NULL;
 }
 
-static __always_inline struct sample_buf *sample_begin(__u32 kind, __u64 id)
+/* Starts a record about task (usually current). */
+static __always_inline struct sample_buf *sample_begin_task(__u32 kind, struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 zero = 0;
 	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &zero);
 
 	if (!b)
 		return NULL;
 	b->s.kind = kind;
-	b->s.pid = id >> 32;
-	b->s.tid = (__u32)id;
+	b->s.pid = BPF_CORE_READ(task, tgid);
+	b->s.tid = BPF_CORE_READ(task, pid);
 	b->s.cpu = bpf_get_smp_processor_id();
 	b->s.n_user = 0;
 	b->s.n_kernel = 0;
@@ -88,10 +88,17 @@ static __always_inline struct sample_buf *sample_begin(__u32 kind, __u64 id)
 	b->s.value[0] = 0;
 	b->s.value[1] = 0;
 	b->s.addr = 0;
+	b->s.aux = 0;
+	__builtin_memset(b->s.aux_comm, 0, sizeof(b->s.aux_comm));
 	b->s.ts = bpf_ktime_get_ns();
-	bpf_get_current_comm(b->s.comm, sizeof(b->s.comm));
+	BPF_CORE_READ_STR_INTO(&b->s.comm, task, comm);
 	BPF_CORE_READ_STR_INTO(&b->s.pcomm, task, group_leader, comm);
 	return b;
+}
+
+static __always_inline struct sample_buf *sample_begin(__u32 kind)
+{
+	return sample_begin_task(kind, bpf_get_current_task_btf());
 }
 
 /* Kernel stack of the current context into b->frames[0..]; skip = frames to drop at the top
@@ -118,8 +125,11 @@ static __always_inline void sample_submit(struct sample_buf *b)
 	if (n > CPROF_SAMPLE_MAX_FRAMES)
 		n = CPROF_SAMPLE_MAX_FRAMES;
 	size = sizeof(struct cprof_sample) + n * sizeof(__u64);
-	if (bpf_ringbuf_output(&rb, b, size, 0))
+	if (bpf_ringbuf_output(&rb, b, size, 0)) {
 		count(CPROF_CNT_RINGBUF_FULL);
+		if (b->s.kind < CPROF_KIND_NR)
+			count(CPROF_CNT_LOST_KIND + b->s.kind);
+	}
 }
 
 #endif

@@ -71,12 +71,21 @@ struct cprof_sample {
 	__u16 n_kernel;
 	__u32 flags;		/* CPROF_SF_* */
 	__u64 value[2];		/* per kind: cpu {1, 0}; block/mutex {count, delay ns}; heap {size, 0} */
-	__u64 addr;		/* per kind: lock address, allocation pointer */
+	__u64 addr;		/* per kind: block: task state; lock address; allocation pointer */
+	__u64 aux;		/* block: waker tgid << 32 | tid (0 unknown, CPROF_WAKER_IRQ) */
 	__u64 ts;		/* bpf_ktime_get_ns() */
 	char comm[CPROF_COMM_LEN];	/* thread name */
 	char pcomm[CPROF_COMM_LEN];	/* process (group leader) name */
+	char aux_comm[CPROF_COMM_LEN];	/* block: the waker's thread name */
 	__u64 frames[];
 };
+
+/* Block samples: the wait was ended from interrupt context (timer, I/O completion), not
+ * by another task. */
+#define CPROF_WAKER_IRQ (~0ULL)
+/* Task states as the sched_switch tracepoint reports them (include/linux/sched.h). */
+#define CPROF_TASK_INTERRUPTIBLE 0x1
+#define CPROF_TASK_UNINTERRUPTIBLE 0x2
 
 #define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
 #define CPROF_SAMPLE_MAX_SIZE \
@@ -85,11 +94,16 @@ struct cprof_sample {
 /* Per-CPU counters (an array map indexed by this enum); user space sums the CPUs. */
 enum cprof_counter {
 	CPROF_CNT_CPU_SAMPLES = 0,	/* perf events that passed the pid filter */
-	CPROF_CNT_RINGBUF_FULL,		/* records lost: ring buffer had no room */
+	CPROF_CNT_RINGBUF_FULL,		/* records lost: ring buffer had no room (all kinds) */
 	CPROF_CNT_KSTACK_ERR,		/* kernel stack could not be read */
 	CPROF_CNT_IDLE,			/* samples of the idle task (host-wide), not recorded */
 	CPROF_CNT_EVENTS_LOST,		/* exec/exit notifications lost to a full ring buffer */
-	CPROF_CNT_NR,
+	CPROF_CNT_BLOCK_WAITS,		/* waits that ended (watched tasks) */
+	CPROF_CNT_BLOCK_KEPT,		/* waits kept by --block-rate sampling */
+	CPROF_CNT_BLOCK_NO_STORAGE,	/* waits lost: no task storage could be allocated */
+	CPROF_CNT_BLOCK_OVERWRITTEN,	/* kept waits whose stack came from a later switch-out */
+	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
+	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };
 
 /*
@@ -153,7 +167,7 @@ struct cprof_proc_maps {
 
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
-_Static_assert(sizeof(struct cprof_sample) == 88, "cprof_sample layout");
+_Static_assert(sizeof(struct cprof_sample) == 112, "cprof_sample layout");
 _Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");
 #endif
 

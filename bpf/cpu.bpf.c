@@ -16,7 +16,7 @@ int cprof_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (!pid_watched(id >> 32))
 		return 0;
 	count(CPROF_CNT_CPU_SAMPLES);
-	b = sample_begin(CPROF_KIND_CPU, id);
+	b = sample_begin(CPROF_KIND_CPU);
 	if (!b)
 		return 0;
 	b->s.value[0] = 1;

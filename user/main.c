@@ -24,19 +24,22 @@ static const char usage_text[] =
 	"  -d, --duration SECS      stop after SECS (default: until SIGINT/SIGTERM, or until\n"
 	"                           COMMAND exits)\n"
 	"  -o, --output DIR         where profiles go (default ./cprof-YYYYmmdd-HHMMSS)\n"
-	"  -t, --types LIST         profile kinds, comma-separated (available: cpu)\n"
+	"  -t, --types LIST         profile kinds, comma-separated: cpu, block (default: both)\n"
 	"  -F, --frequency HZ       CPU sampling frequency (default 99)\n"
 	"      --max-depth N        user frames per stack, 1-256 (default 128)\n"
 	"      --ring-size MIB      ring buffer size in MiB, a power of two (default 4)\n"
+	"      --block-rate NS      block profile: waits >= NS are all kept, shorter ones with\n"
+	"                           probability wait/NS (Go's semantics; default 1000000)\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
 	"\n"
 	"Without -p and COMMAND the whole host is profiled, each sample labelled with its\n"
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
-	"with its exit status. Read a profile with: go tool pprof -top DIR/cpu.pb.gz\n";
+	"with its exit status. Read a profile with: go tool pprof -top DIR/cpu.pb.gz;\n"
+	"DIR/block.pb.gz holds where threads waited off-CPU and for how long.\n";
 
-enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE };
+enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -46,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "frequency", required_argument, NULL, 'F' },
 	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "block-rate", required_argument, NULL, OPT_BLOCK_RATE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -114,7 +118,7 @@ static int parse_types(struct cprof_opts *o, const char *list)
 		[CPROF_KIND_HEAP_ALLOC] = "heap",
 	};
 	/* Kinds this build can record; the others are named so the error says "not yet". */
-	const unsigned int built = KIND_BIT(CPROF_KIND_CPU);
+	const unsigned int built = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK);
 	char *copy = strdup(list), *save = NULL, *tok;
 	int err = 0;
 
@@ -132,7 +136,7 @@ static int parse_types(struct cprof_opts *o, const char *list)
 					  tok);
 		else if (!(built & KIND_BIT(k)))
 			err = usage_error("profile type '%s' is not available in this version "
-					  "(available: cpu)", tok);
+					  "(available: cpu, block)", tok);
 		else
 			o->kinds |= KIND_BIT(k);
 	}
@@ -206,6 +210,12 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 						   "from 1 to 1024 (MiB)", optarg);
 			o->ring_mib = v;
 			break;
+		case OPT_BLOCK_RATE:
+			if (parse_uint(optarg, 1, 3600000000000ul, &v))
+				return usage_error("invalid --block-rate '%s': expected nanoseconds "
+						   "from 1 to 3600e9", optarg);
+			o->block_rate_ns = v;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -235,10 +245,11 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 int main(int argc, char **argv)
 {
 	struct cprof_opts o = {
-		.kinds = KIND_BIT(CPROF_KIND_CPU),
+		.kinds = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK),
 		.freq = 99,
 		.max_depth = CPROF_DEFAULT_USER_FRAMES,
 		.ring_mib = 4,
+		.block_rate_ns = 1000000,
 	};
 	int err = parse_args(argc, argv, &o);
 

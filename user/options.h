@@ -17,6 +17,7 @@ struct cprof_opts {
 	unsigned int freq;	/* Hz */
 	unsigned int max_depth;	/* user frames */
 	unsigned int ring_mib;	/* ring buffer size */
+	unsigned long long block_rate_ns;	/* block profile sampling rate */
 	bool verbose;
 };
 

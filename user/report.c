@@ -326,9 +326,10 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		     uint64_t tag, struct report_result *res)
 {
 	uint64_t ids[CPROF_SAMPLE_MAX_FRAMES + 1];
-	size_t n = 0, total = (size_t)s->n_kernel + s->n_user;
+	size_t n = 0, total = (size_t)s->n_kernel + s->n_user, n_labels = 3;
 	int64_t vals[8] = { 0 };
-	struct pprof_label labels[3] = {
+	char buf[REPORT_EXTRA_LABELS][REPORT_LABEL_LEN];
+	struct pprof_label labels[3 + REPORT_EXTRA_LABELS] = {
 		{ .key = "pid", .num = s->pid },
 		{ .key = "comm", .str = s->comm },
 		{ .key = "thread", .str = s->thread },
@@ -362,7 +363,9 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		r->info[ids[0]].flat += vals[k->n_types - 1];
 		count_cum(r, ids, n, tag, vals[k->n_types - 1]);
 	}
-	return pprof_builder__add_sample(r->b, ids, n, vals, labels, 3);
+	if (k->labels)
+		n_labels += k->labels(s, labels + 3, buf);
+	return pprof_builder__add_sample(r->b, ids, n, vals, labels, n_labels);
 }
 
 static int add_lost(struct report *r, const struct report_kind *k, uint64_t lost,

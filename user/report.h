@@ -8,8 +8,12 @@
 #include <stdint.h>
 #include "pprof.h"
 
+struct stack;
 struct stacks;
 struct symbolizer;
+
+#define REPORT_EXTRA_LABELS 4
+#define REPORT_LABEL_LEN 64
 struct report;
 
 struct report_kind {
@@ -23,6 +27,10 @@ struct report_kind {
 	/* Sample values from a stack's record count and summed record values. */
 	void (*values)(const struct report_kind *k, uint64_t count, const uint64_t value[2],
 		       int64_t *out);
+	/* Labels beyond pid/comm/thread (NULL: none). Writes at most REPORT_EXTRA_LABELS into
+	 * out, their strings into buf; returns how many. */
+	size_t (*labels)(const struct stack *s, struct pprof_label *out,
+			 char buf[][REPORT_LABEL_LEN]);
 };
 
 #define REPORT_TOP 10

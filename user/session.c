@@ -13,6 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "block.h"
+#include "block.skel.h"
 #include "cprof.h"
 #include "cpu.h"
 #include "cpu.skel.h"
@@ -24,6 +26,7 @@
 #include "session.h"
 #include "stacks.h"
 #include "symbolizer.h"
+#include "summary.h"
 #include "sysinfo.h"
 #include "unwinder.h"
 
@@ -43,6 +46,8 @@ struct session {
 	const struct cprof_opts *o;
 	struct proc_bpf *proc;
 	struct cpu_bpf *cpu;
+	struct block_bpf *block;	/* NULL unless the block profile is asked for */
+	bool block_attached;
 	struct bpf_link **cpu_links;
 	int *cpus;
 	size_t n_cpus;
@@ -215,6 +220,53 @@ static int open_unwinder(struct session *s)
 	return 0;
 }
 
+/* Maps the block object shares: the pid filter, ring buffer and counters of the lifecycle
+ * object, the unwind tables of the CPU object. */
+static int share_block_maps(struct session *s)
+{
+	struct { struct bpf_map *map, *from; } m[] = {
+		{ s->block->maps.pids, s->proc->maps.pids },
+		{ s->block->maps.rb, s->proc->maps.rb },
+		{ s->block->maps.counters, s->proc->maps.counters },
+		{ s->block->maps.unwind_rows, s->cpu->maps.unwind_rows },
+		{ s->block->maps.unwind_pages, s->cpu->maps.unwind_pages },
+		{ s->block->maps.proc_maps, s->cpu->maps.proc_maps },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		int err = bpf_map__reuse_fd(m[i].map, bpf_map__fd(m[i].from));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int open_block(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	int err;
+
+	s->block = block_bpf__open();
+	if (!s->block) {
+		err = -errno;
+		errorf("cannot open the block profile object: %s", strerror(-err));
+		return err;
+	}
+	s->block->rodata->filter_pids = o->n_pids > 0 || o->command;
+	s->block->rodata->max_user_frames = o->max_depth;
+	s->block->rodata->block_rate_ns = o->block_rate_ns;
+	err = share_block_maps(s);
+	if (err) {
+		errorf("sharing BPF maps: %s", strerror(-err));
+		return err;
+	}
+	err = block_bpf__load(s->block);
+	if (err)
+		errorf("loading the block profile programs: %s%s", strerror(-err), perm_hint(err));
+	return err;
+}
+
 static int open_bpf(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
@@ -256,6 +308,8 @@ static int open_bpf(struct session *s)
 		errorf("loading the CPU profile program: %s%s", strerror(-err), perm_hint(err));
 		return err;
 	}
+	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
+		return err;
 	return open_unwinder(s);
 }
 
@@ -283,6 +337,17 @@ static int attach_bpf(struct session *s)
 	for (size_t i = 0; i < s->n_targets; i++)
 		if ((err = watch_pid(s, s->targets[i].pid)))
 			goto map_err;
+	if (s->block) {
+		err = block__attach(s->block);
+		if (!err)
+			err = block__sweep(s->block, 1);
+		if (err) {
+			errorf("attaching the block profile (sched_switch, sched_waking, sys_exit): "
+			       "%s%s", strerror(-err), perm_hint(err));
+			return err;
+		}
+		s->block_attached = true;
+	}
 	if (!(o->kinds & KIND_BIT(CPROF_KIND_CPU)))
 		return 0;
 	err = sysinfo__online_cpus(&s->cpus, &s->n_cpus);
@@ -313,8 +378,24 @@ static void detach_bpf(struct session *s)
 		bpf_link__destroy(s->cpu_links[i]);
 		s->cpu_links[i] = NULL;
 	}
+	if (s->block)
+		block_bpf__detach(s->block);
 	if (s->proc)
 		proc_bpf__detach(s->proc);
+}
+
+/* After detaching: the waits still in progress become records too. */
+static void finish_block(struct session *s)
+{
+	int err;
+
+	if (!s->block_attached)
+		return;
+	s->block_attached = false;
+	err = block__sweep(s->block, 2);
+	if (err)
+		errorf("block profile: cannot report the waits in progress at the end: %s",
+		       strerror(-err));
 }
 
 /* Forks COMMAND stopped on a pipe; it execs when release_command() writes to it, after
@@ -475,74 +556,30 @@ static void read_counters(struct session *s, uint64_t *out)
 	free(vals);
 }
 
-static const char *stop_name(unsigned int stop)
+/* Writes kind k's profile and its summary. */
+static int write_kind(struct session *s, struct report *rep, const struct report_kind *k,
+		      const uint64_t *cnt, double secs)
 {
-	static const char *const names[CPROF_STOP_NR] = {
-		[CPROF_STOP_ROOT] = "reached root",
-		[CPROF_STOP_DEPTH] = "depth limit (raise --max-depth)",
-		[CPROF_STOP_NO_REGS] = "no user registers",
-		[CPROF_STOP_NO_MAPPING] = "pc outside known mappings",
-		[CPROF_STOP_NO_CFI] = "no unwind info for pc",
-		[CPROF_STOP_UNSUPPORTED] = "unsupported unwind rule",
-		[CPROF_STOP_READ_FAULT] = "stack read faulted",
-		[CPROF_STOP_BAD_SP] = "bad stack or frame pointer",
-		[CPROF_STOP_BAD_RA] = "bad return address",
-		[CPROF_STOP_FP_END] = "frame-pointer chain ended",
-		[CPROF_STOP_NO_TABLES] = "unwind tables not ready",
+	const struct cprof_opts *o = s->o;
+	char path[4096], comment[256];
+	struct report_result res;
+	struct report_extra extra = {
+		.lost = cnt[CPROF_CNT_LOST_KIND + k->kind],
+		.time_nanos = (int64_t)(s->wall0 * 1e9),
+		.duration_nanos = (int64_t)(secs * 1e9),
+		.comment = comment,
 	};
+	int err;
 
-	return stop < CPROF_STOP_NR && names[stop] ? names[stop] : "unknown";
-}
-
-/* Complete = reached a thread root (or a frame-pointer chain's end); the rest by reason and
- * the object where the unwinder gave up, and per process when there are several. */
-static void print_completeness(const struct report_result *res)
-{
-	fprintf(stderr, "  user stacks: %.1f%% complete (reached a thread root)\n",
-		100.0 * (double)(res->records - res->truncated) / (double)res->records);
-	for (size_t i = 0; i < res->n_trunc && i < 5; i++)
-		fprintf(stderr, "    %llu truncated: %s in %s\n",
-			(unsigned long long)res->trunc[i].count, stop_name(res->trunc[i].stop),
-			res->trunc[i].object);
-	if (res->n_procs < 2)
-		return;
-	fprintf(stderr, "  per process (most samples first):\n");
-	for (size_t i = 0; i < res->n_procs && i < 8; i++)
-		fprintf(stderr, "    pid %-7u %-16s %6llu samples, %5.1f%% complete\n",
-			res->procs[i].pid, res->procs[i].comm,
-			(unsigned long long)res->procs[i].records,
-			100.0 * (double)res->procs[i].complete / (double)res->procs[i].records);
-}
-
-static void print_summary(const struct report_kind *k, const struct report_result *res,
-			  const uint64_t *cnt, const char *path, double secs)
-{
-	fprintf(stderr, "%s: %llu samples in %.1f s, %llu lost (ring buffer full), "
-		"%llu kernel stacks unreadable\n", k->name, (unsigned long long)res->records,
-		secs, (unsigned long long)cnt[CPROF_CNT_RINGBUF_FULL],
-		(unsigned long long)cnt[CPROF_CNT_KSTACK_ERR]);
-	if (res->records)
-		print_completeness(res);
-	if (res->n_top && res->total > 0)
-		fprintf(stderr, "  top functions (flat):\n");
-	for (size_t i = 0; i < res->n_top && res->total > 0; i++)
-		fprintf(stderr, "    %5.1f%%  %5.1f%% cum  %s\n",
-			100.0 * (double)res->top[i].flat / (double)res->total,
-			100.0 * (double)res->top[i].cum / (double)res->total, res->top[i].name);
-	fprintf(stderr, "  wrote %s  (go tool pprof -top %s)\n", path, path);
-}
-
-static void print_unwind_summary(struct session *s)
-{
-	struct unwinder_stats us;
-
-	unwinder__stats(s->uw, &us);
-	fprintf(stderr, "unwind tables: %zu objects (%zu without CFI: frame pointers there), "
-		"%zu rows, %zu processes, %.0f ms building\n", us.objects, us.objects_without,
-		us.rows, us.processes, us.build_seconds * 1e3);
-	if (us.objects_full)
-		fprintf(stderr, "  %zu objects left without tables: the row arrays are full\n",
-			us.objects_full);
+	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s", CPROF_VERSION,
+		 o->n_pids ? "selected processes" : o->command ? "command" : "whole host");
+	snprintf(path, sizeof(path), "%s/%s", o->output_dir, k->file);
+	err = report__write(rep, k, s->st, &extra, path, &res);
+	if (err)
+		errorf("cannot write %s: %s", path, strerror(-err));
+	else
+		summary__kind(k, &res, cnt, path, secs);
+	return err;
 }
 
 static int write_profiles(struct session *s)
@@ -550,35 +587,26 @@ static int write_profiles(struct session *s)
 	const struct cprof_opts *o = s->o;
 	double secs = now(CLOCK_MONOTONIC) - s->t0;
 	struct report *rep = report__new(s->sym);
+	struct unwinder_stats us;
 	uint64_t cnt[CPROF_CNT_NR];
-	struct report_result res;
-	struct report_kind k;
-	char path[4096], comment[256];
-	int err = 0;
+	struct report_kind cpu, block;
+	int err = 0, e;
 
 	if (!rep)
 		return -ENOMEM;
 	read_counters(s, cnt);
 	stacks__resolve_unmapped(s->st);
-	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s", CPROF_VERSION,
-		 o->n_pids ? "selected processes" : o->command ? "command" : "whole host");
-	if (o->kinds & KIND_BIT(CPROF_KIND_CPU)) {
-		struct report_extra extra = {
-			.lost = cnt[CPROF_CNT_RINGBUF_FULL],
-			.time_nanos = (int64_t)(s->wall0 * 1e9),
-			.duration_nanos = (int64_t)(secs * 1e9),
-			.comment = comment,
-		};
-
-		cpu__report_kind(&k, o->freq);
-		snprintf(path, sizeof(path), "%s/%s", o->output_dir, k.file);
-		err = report__write(rep, &k, s->st, &extra, path, &res);
-		if (err)
-			errorf("cannot write %s: %s", path, strerror(-err));
-		else
-			print_summary(&k, &res, cnt, path, secs);
-	}
-	print_unwind_summary(s);
+	cpu__report_kind(&cpu, o->freq);
+	block__report_kind(&block);
+	/* Every kind is written even if one fails: no collected data is dropped. */
+	if (o->kinds & KIND_BIT(CPROF_KIND_CPU) && (e = write_kind(s, rep, &cpu, cnt, secs)))
+		err = e;
+	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (e = write_kind(s, rep, &block, cnt, secs)))
+		err = e;
+	unwinder__stats(s->uw, &us);
+	summary__unwind(&us);
+	if ((o->kinds & KIND_BIT(CPROF_KIND_CPU)) && (o->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
+		summary__offcpu(s->st, cpu.period);
 	if (s->bad_records || s->agg_errors || cnt[CPROF_CNT_EVENTS_LOST])
 		fprintf(stderr, "  %llu malformed records, %llu aggregation failures, "
 			"%llu process events lost\n", (unsigned long long)s->bad_records,
@@ -593,6 +621,7 @@ static void session_free(struct session *s)
 	detach_bpf(s);
 	ring_buffer__free(s->rb);
 	unwinder__free(s->uw);
+	block_bpf__destroy(s->block);
 	cpu_bpf__destroy(s->cpu);
 	proc_bpf__destroy(s->proc);
 	free(s->cpu_links);
@@ -644,11 +673,13 @@ static int setup(struct session *s)
 		errorf("cannot start %s: %s", o->command[0], strerror(-err));
 		return err;
 	}
-	if (s->child > 0 && (err = watch_pid(s, s->child))) {
-		errorf("cannot update the pid filter: %s", strerror(-err));
+	if ((err = attach_bpf(s)))
 		return err;
-	}
-	return attach_bpf(s);
+	/* Watched only now: its wait for release_command() is ours, not the command's, and the
+	 * start sweep of the block profile must not stamp it. */
+	if (s->child > 0 && (err = watch_pid(s, s->child)))
+		errorf("cannot update the pid filter: %s", strerror(-err));
+	return err;
 }
 
 /* The run ended (-d or a signal) before COMMAND did: it was started for the profile, so it
@@ -723,6 +754,7 @@ int session__run(const struct cprof_opts *o)
 	err = poll_loop(&s);
 	/* Stop sampling, then drain what is already in the ring buffer. */
 	detach_bpf(&s);
+	finish_block(&s);
 	ring_buffer__consume(s.rb);
 	if (!err)
 		err = write_profiles(&s);

@@ -33,6 +33,9 @@ static uint64_t rec_hash(const struct cprof_sample *r)
 	h = hash_bytes(h, &r->pid, sizeof(r->pid));
 	h = hash_bytes(h, r->comm, sizeof(r->comm));
 	h = hash_bytes(h, r->pcomm, sizeof(r->pcomm));
+	h = hash_bytes(h, &r->addr, sizeof(r->addr));
+	h = hash_bytes(h, &r->aux, sizeof(r->aux));
+	h = hash_bytes(h, r->aux_comm, sizeof(r->aux_comm));
 	h = hash_bytes(h, &r->n_kernel, sizeof(r->n_kernel));
 	h = hash_bytes(h, &r->n_user, sizeof(r->n_user));
 	h = hash_bytes(h, r->frames, ((size_t)r->n_kernel + r->n_user) * sizeof(uint64_t));
@@ -45,7 +48,8 @@ static int rec_equal(const struct stack *s, const struct cprof_sample *r)
 
 	return s->kind == r->kind && s->pid == r->pid && s->n_kernel == r->n_kernel &&
 	       s->n_user == r->n_user && !memcmp(s->thread, r->comm, sizeof(s->thread)) &&
-	       !memcmp(s->comm, r->pcomm, sizeof(s->comm)) &&
+	       !memcmp(s->comm, r->pcomm, sizeof(s->comm)) && s->addr == r->addr &&
+	       s->aux == r->aux && !memcmp(s->aux_comm, r->aux_comm, sizeof(s->aux_comm)) &&
 	       !memcmp(s->frames, r->frames, n * sizeof(uint64_t));
 }
 
@@ -135,6 +139,10 @@ static int stack_init(struct stacks *st, struct stack *s, const struct cprof_sam
 	s->n_user = r->n_user;
 	memcpy(s->thread, r->comm, sizeof(s->thread));
 	memcpy(s->comm, r->pcomm, sizeof(s->comm));
+	s->addr = r->addr;
+	s->aux = r->aux;
+	memcpy(s->aux_comm, r->aux_comm, sizeof(s->aux_comm));
+	s->aux_comm[sizeof(s->aux_comm) - 1] = 0;
 	s->thread[sizeof(s->thread) - 1] = 0;
 	s->comm[sizeof(s->comm) - 1] = 0;
 	for (size_t i = 0; st->pt && i < r->n_user; i++)

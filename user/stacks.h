@@ -1,4 +1,5 @@
-/* Aggregation of samples: identical (kind, process, thread name, stack) records are summed.
+/* Aggregation of samples: identical (kind, process, thread name, per-kind key fields, stack)
+ * records are summed.
  * Each distinct stack's user frames are resolved to their mappings when first seen, so a
  * later exec, dlclose or exit of the process does not change what they mean. */
 #ifndef CPROF_STACKS_H
@@ -18,6 +19,8 @@ struct stack {
 	uint16_t n_user, n_kernel;
 	char comm[CPROF_COMM_LEN];
 	char thread[CPROF_COMM_LEN];
+	uint64_t addr, aux;	/* the record's per-kind key fields (block: state, waker) */
+	char aux_comm[CPROF_COMM_LEN];
 	uint64_t count;		/* records aggregated */
 	uint64_t value[2];	/* summed record values */
 	uint64_t *frames;	/* n_kernel kernel frames, then n_user user frames, leaf first */

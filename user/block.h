@@ -1,0 +1,21 @@
+/* The block (off-CPU) profile: sched_switch waits with Go's block-profile sampling. */
+#ifndef CPROF_BLOCK_H
+#define CPROF_BLOCK_H
+
+#include <stdint.h>
+
+struct block_bpf;
+struct report_kind;
+
+/* Attaches the switch, waking and syscall-exit programs. Returns 0 or -errno. */
+int block__attach(struct block_bpf *skel);
+
+/* Runs the task iterator: at the start (mode 1) it stamps waits already in progress, at
+ * the end (mode 2) it reports the waits still in progress. Returns 0 or -errno. */
+int block__sweep(struct block_bpf *skel, int mode);
+
+/* Go's block profile conventions: contentions/count, delay/nanoseconds, period 1; labels
+ * state (interruptible/uninterruptible) and waker (thread name) with waker_pid. */
+void block__report_kind(struct report_kind *k);
+
+#endif
