@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kallsyms.h"
+#include "readfile.h"
 
 #define KALLSYMS_MAX_BYTES (1u << 30)	/* arena offsets are 32-bit */
 #define RANK_BOUNDARY 4
@@ -198,45 +199,6 @@ struct kallsyms *kallsyms__parse(const char *text, size_t len)
 	return parse(text, len, &ps);
 }
 
-static int read_all(const char *path, char **text, size_t *len)
-{
-	size_t cap = 4 << 20, n = 0;
-	char *buf = NULL, *tmp;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (!buf || n == cap) {
-			cap = buf ? cap * 2 : cap;
-			tmp = cap <= KALLSYMS_MAX_BYTES ? realloc(buf, cap) : NULL;
-			if (!tmp) {
-				err = cap <= KALLSYMS_MAX_BYTES ? -ENOMEM : -EFBIG;
-				break;
-			}
-			buf = tmp;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r < 0 ? -errno : 0;
-			break;
-		}
-		n += (size_t)r;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
 struct kallsyms *kallsyms__load(const char *path)
 {
 	struct parse_state ps = { 0 };
@@ -245,7 +207,8 @@ struct kallsyms *kallsyms__load(const char *path)
 	size_t len = 0;
 	int err;
 
-	err = read_all(path ? path : "/proc/kallsyms", &text, &len);
+	err = readfile__all(path ? path : "/proc/kallsyms", 4 << 20, KALLSYMS_MAX_BYTES, &text,
+			    &len);
 	if (err) {
 		errno = -err;
 		return NULL;

@@ -10,6 +10,7 @@
 
 #include "object.h"
 #include "procmaps.h"
+#include "readfile.h"
 
 #define MAPS_MAX_BYTES (256u << 20)	/* ~2.5M mappings: far beyond vm.max_map_count */
 /* At most one reload per pid per 20 ms: right after exec the dynamic loader maps libraries
@@ -295,53 +296,13 @@ const struct procmaps_entry *procmaps__entry(const struct procmaps *pm, size_t i
 	return i < pm->n ? &pm->entries[i] : NULL;
 }
 
-/* Reads a whole /proc file; they report no size, so read until EOF. */
-static int read_proc_file(const char *path, char **text, size_t *len)
-{
-	size_t cap = 64 << 10, n = 0;
-	char *buf = NULL, *tmp;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (!buf || n == cap) {
-			cap = buf ? cap * 2 : cap;
-			tmp = cap <= MAPS_MAX_BYTES ? realloc(buf, cap) : NULL;
-			if (!tmp) {
-				err = cap <= MAPS_MAX_BYTES ? -ENOMEM : -EFBIG;
-				break;
-			}
-			buf = tmp;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r < 0 ? -errno : 0;
-			break;
-		}
-		n += (size_t)r;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
 static int read_maps(int pid, char **text, size_t *len)
 {
 	char path[64];
 	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	err = read_proc_file(path, text, len);
+	err = readfile__all(path, 64 << 10, MAPS_MAX_BYTES, text, len);
 	return err == -ENOENT ? -ESRCH : err;
 }
 
