@@ -55,12 +55,17 @@ struct {
 	__type(value, struct sample_buf);
 } scratch SEC(".maps");
 
-static __always_inline void count(__u32 which)
+static __always_inline void count_n(__u32 which, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &which);
 
 	if (v)
-		*v += 1;
+		*v += n;
+}
+
+static __always_inline void count(__u32 which)
+{
+	count_n(which, 1);
 }
 
 static __always_inline bool pid_watched(__u32 tgid)
@@ -116,8 +121,9 @@ static __always_inline void sample_kernel_stack(void *ctx, struct sample_buf *b,
 	b->s.n_kernel = n / sizeof(__u64);
 }
 
-/* Sends the record; its size follows the frame counts. */
-static __always_inline void sample_submit(struct sample_buf *b)
+/* Sends the record; its size follows the frame counts. Returns 0, or -1 when the ring
+ * buffer had no room (counted). */
+static __always_inline int sample_submit(struct sample_buf *b)
 {
 	__u64 n = (__u64)b->s.n_kernel + b->s.n_user;
 	__u64 size;
@@ -129,7 +135,9 @@ static __always_inline void sample_submit(struct sample_buf *b)
 		count(CPROF_CNT_RINGBUF_FULL);
 		if (b->s.kind < CPROF_KIND_NR)
 			count(CPROF_CNT_LOST_KIND + b->s.kind);
+		return -1;
 	}
+	return 0;
 }
 
 #endif

@@ -46,6 +46,8 @@ enum cprof_unwind_stop {
 	CPROF_STOP_BAD_RA,	/* zero or kernel return address */
 	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0): root for FP code */
 	CPROF_STOP_NO_TABLES,	/* tables for this process not built yet */
+	CPROF_STOP_NOT_CAPTURED,	/* block: the task did not run in its own context after the
+					 * wait was kept (still waiting at the end of the run) */
 	CPROF_STOP_NR,
 };
 
@@ -101,7 +103,9 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_WAITS,		/* waits that ended (watched tasks) */
 	CPROF_CNT_BLOCK_KEPT,		/* waits kept by --block-rate sampling */
 	CPROF_CNT_BLOCK_NO_STORAGE,	/* waits lost: no task storage could be allocated */
-	CPROF_CNT_BLOCK_OVERWRITTEN,	/* kept waits whose stack came from a later switch-out */
+	CPROF_CNT_BLOCK_OVERWRITTEN,	/* kept waits whose user stack was read at the task's next
+					 * switch-out, before it returned to user space */
+	CPROF_CNT_BLOCK_LOST_DELAY,	/* nanoseconds of delay in block records lost (ring full) */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };
