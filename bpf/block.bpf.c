@@ -59,6 +59,10 @@ struct block_task {
 	__u32 n_kernel, n_user;	/* captured stacks */
 	__u32 user_flags;	/* unwind flags of the captured user stack */
 	__u32 has_user;		/* ustack holds the stack of the current context */
+	__u32 swept;		/* t0 comes from the start sweep, not from a switch-out */
+	__u32 kflags;		/* CPROF_SF_KSTACK_ERR: the pending record has no kernel stack */
+	__u64 ran_at_out;	/* se.sum_exec_runtime at the last switch-out */
+	__u64 entry_ip, entry_sp;	/* user registers of the pending wait's kernel entry */
 	__u64 kstack[CPROF_MAX_KERNEL_FRAMES];
 	__u64 ustack[CPROF_MAX_USER_FRAMES];
 };
@@ -160,6 +164,31 @@ static __always_inline void capture_user(struct block_task *bt)
 	bt->has_user = 1;
 }
 
+/* The user registers saved when t entered the kernel: they stay until it returns. */
+static __always_inline void note_entry(struct block_task *bt, struct task_struct *t)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	bt->entry_ip = regs->ip;
+	bt->entry_sp = regs->sp;
+}
+
+/* current is still in (or leaving) the kernel entry of its pending wait: its user stack
+ * is the one it waited with. A task work normally runs before the task's next entry, but
+ * not always (and the sys_exit fallback misses waits outside syscalls, e.g. page faults);
+ * a stack from a later entry would be another wait's. */
+static __always_inline void capture_if_same_entry(struct block_task *bt, struct task_struct *t)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	if (regs->ip == bt->entry_ip && regs->sp == bt->entry_sp) {
+		capture_user(bt);
+		return;
+	}
+	bt->has_user = 0;
+	count(CPROF_CNT_BLOCK_STACK_LATE);
+}
+
 /* Sends bt's pending wait as a record about task, with its captured stacks. */
 static __always_inline void send_wait(struct block_task *bt, struct task_struct *task)
 {
@@ -175,6 +204,8 @@ static __always_inline void send_wait(struct block_task *bt, struct task_struct 
 	b->s.aux = bt->waker;
 	__builtin_memcpy(b->s.aux_comm, bt->waker_comm, sizeof(b->s.aux_comm));
 	b->s.flags = CPROF_STOP_NOT_CAPTURED;	/* no user stack unless one was captured */
+	if (bt->kflags & CPROF_SF_KSTACK_ERR)
+		nk = 0;
 	/* Explicit bounds the verifier can follow: kernel part ≤ 64, user part ≤ 256. */
 	asm volatile("" : "+r"(nk), "+r"(nu));
 	if (nk > CPROF_MAX_KERNEL_FRAMES)
@@ -191,6 +222,8 @@ static __always_inline void send_wait(struct block_task *bt, struct task_struct 
 	} else if (bt->has_user) {
 		b->s.flags = bt->user_flags;	/* e.g. no user registers: an exiting task */
 	}
+	b->s.flags |= bt->kflags;
+	bt->kflags = 0;
 	if (sample_submit(b))
 		count_n(CPROF_CNT_BLOCK_LOST_DELAY, bt->delay);
 }
@@ -209,14 +242,39 @@ static __always_inline struct block_task *new_task(struct task_struct *t)
 }
 
 /* prev (current) leaves the CPU; state is its task state if it goes to sleep, else 0. */
+/* prev is running, so its last wait ended, but no sched_switch reported that: on this
+ * kernel about one switch-in in a few hundred never reaches the program (nor ftrace's
+ * sched_switch event). It has run without interruption since, for the CPU time it gained
+ * since its last switch-out: the wait ended that long ago. Its user stack, if captured
+ * at the wait's start, is still its own; its kernel stack is gone. */
+static __always_inline void end_unseen(struct block_task *bt, struct task_struct *prev,
+				       __u64 now)
+{
+	__u64 ran = BPF_CORE_READ(prev, se.sum_exec_runtime) - bt->ran_at_out;
+	__u64 end = now - ran, delay = end > bt->t0 ? end - bt->t0 : 0;
+
+	count(CPROF_CNT_BLOCK_UNSEEN_END);
+	count(CPROF_CNT_BLOCK_WAITS);
+	bt->t0 = 0;
+	bt->last_delay = delay;
+	if (keep_wait(delay, &bt->count, &bt->delay)) {
+		count(CPROF_CNT_BLOCK_KEPT);
+		bt->kflags = CPROF_SF_KSTACK_ERR;
+		send_wait(bt, prev);
+	}
+	bt->has_user = 0;
+}
+
 static __always_inline void switch_out(struct block_task *bt, struct task_struct *prev,
 				       unsigned int state, __u64 now)
 {
+	if (bt->t0 && !bt->swept)
+		end_unseen(bt, prev, now);
+	bt->swept = 0;
+	bt->ran_at_out = BPF_CORE_READ(prev, se.sum_exec_runtime);
 	if (bt->pending) {
-		/* Kept, and it has not returned to user space since: its user stack is still
-		 * the one it waited with. */
-		count(CPROF_CNT_BLOCK_OVERWRITTEN);
-		capture_user(bt);
+		/* Kept, and no task work ran since: e.g. it waits again in the same syscall. */
+		capture_if_same_entry(bt, prev);
 		send_wait(bt, prev);
 	}
 	if (!state) {
@@ -241,8 +299,9 @@ static int user_stack_work(struct bpf_map *map, void *key, void *value)
 		return 0;
 	/* Task works run preemptible; the scratch record is per CPU. */
 	bpf_preempt_disable();
-	capture_user(bt);
+	capture_if_same_entry(bt, task);
 	send_wait(bt, task);
+	bt->has_user = 0;	/* the task runs on: this stack is not its next wait's */
 	bpf_preempt_enable();
 	return 0;
 }
@@ -272,6 +331,7 @@ static __always_inline void switch_in(struct block_task *bt, struct task_struct 
 	long n;
 
 	bt->t0 = 0;
+	bt->swept = 0;
 	bt->last_delay = delay;
 	count(CPROF_CNT_BLOCK_WAITS);
 	if (!keep_wait(delay, &bt->count, &bt->delay)) {
@@ -285,9 +345,11 @@ static __always_inline void switch_in(struct block_task *bt, struct task_struct 
 	if (bt->has_user) {
 		send_wait(bt, next);
 		bt->has_user = 0;
-	} else if (with_work) {
-		request_user_stack(next);
+		return;
 	}
+	note_entry(bt, next);
+	if (with_work)
+		request_user_stack(next);
 }
 
 static __always_inline int on_switch(bool preempt, struct task_struct *prev,
@@ -343,8 +405,9 @@ int BPF_PROG(cprof_block_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!bt || !bt->pending)
 		return 0;
-	capture_user(bt);
+	capture_if_same_entry(bt, task);
 	send_wait(bt, task);
+	bt->has_user = 0;
 	return 0;
 }
 
@@ -415,6 +478,7 @@ static __always_inline void stamp_asleep(struct task_struct *task)
 		bt->t0 = sched_now(bpf_get_current_task_btf());
 		bt->state = state;
 		bt->waker = 0;
+		bt->swept = 1;
 	}
 }
 

@@ -103,9 +103,11 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_WAITS,		/* waits that ended (watched tasks) */
 	CPROF_CNT_BLOCK_KEPT,		/* waits kept by --block-rate sampling */
 	CPROF_CNT_BLOCK_NO_STORAGE,	/* waits lost: no task storage could be allocated */
-	CPROF_CNT_BLOCK_OVERWRITTEN,	/* kept waits whose user stack was read at the task's next
-					 * switch-out, before it returned to user space */
+	CPROF_CNT_BLOCK_STACK_LATE,	/* kept waits sent without a user stack: the task entered
+					 * the kernel again before it could be read */
 	CPROF_CNT_BLOCK_LOST_DELAY,	/* nanoseconds of delay in block records lost (ring full) */
+	CPROF_CNT_BLOCK_UNSEEN_END,	/* waits whose ending sched_switch never reached the
+					 * program: length from the task's run time since */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };

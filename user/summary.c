@@ -69,6 +69,13 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 			(unsigned long long)cnt[CPROF_CNT_BLOCK_KEPT],
 			(unsigned long long)cnt[CPROF_CNT_BLOCK_NO_STORAGE]);
 	fputc('\n', stderr);
+	if (k->kind == CPROF_KIND_BLOCK && (cnt[CPROF_CNT_BLOCK_UNSEEN_END] ||
+					    cnt[CPROF_CNT_BLOCK_STACK_LATE]))
+		fprintf(stderr, "  %llu waits ended unseen by sched_switch (lengths from run "
+			"times, no kernel stacks); %llu kept waits without a user stack: the task "
+			"entered the kernel again before it could be read\n",
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_UNSEEN_END],
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_STACK_LATE]);
 	if (res->records)
 		print_completeness(res);
 	if (res->n_top && res->total > 0)
