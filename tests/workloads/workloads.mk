@@ -15,3 +15,17 @@ $(WORKLOAD_BINS): $(OUT)/workloads/%: tests/workloads/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
+
+# Go workloads: tests/workloads/NAME.go → build/workloads/NAME where Go is installed (the
+# tests that run them read profiles with go tool pprof, and skip without Go). One file,
+# no module: GO111MODULE=off is exported by the Makefile, and -mod needs modules.
+ifneq ($(shell command -v $(GO) 2>/dev/null),)
+GO_WORKLOAD_BINS := $(patsubst tests/workloads/%.go,$(OUT)/workloads/%,\
+	$(wildcard tests/workloads/*.go))
+TEST_TARGETS += $(GO_WORKLOAD_BINS)
+
+$(GO_WORKLOAD_BINS): $(OUT)/workloads/%: tests/workloads/%.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)GOFLAGS= $(GO) build -o $@ $<
+endif
