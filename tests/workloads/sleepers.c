@@ -2,8 +2,8 @@
 /*
  * sleepers [N] [MS] [WAIT]: starts N threads (default 4) 100 ms apart, named "sleeper-I";
  * each sleeps MS milliseconds (default 300) in one nanosleep (sleeper_wait) and exits. The
- * process exits once all have: after about (N - 1) × 100 + MS ms. With WAIT = 1 it first
- * prints "sleepers: pid P" and reads one byte from stdin, so a profiler can attach first.
+ * process exits once all have: after about (N - 1) × 100 + MS ms. Prints "sleepers: pid P"
+ * first; with WAIT = 1 it then reads one byte from stdin, so a profiler can attach first.
  * Ground truth: short-lived threads in a short-lived process, each waiting MS ms in
  * sleeper_wait ← sleeper_thread ← start_thread ← clone3.
  */
@@ -42,12 +42,10 @@ int main(int argc, char **argv)
 	g_ms = workload_arg(argc, argv, 2, 300);
 	if (n > 64)
 		n = 64;
-	if (workload_arg(argc, argv, 3, 0) > 0) {
-		printf("sleepers: pid %d\n", (int)getpid());
-		fflush(stdout);
-		if (read(0, &c, 1) < 0)
-			return 1;
-	}
+	printf("sleepers: pid %d\n", (int)getpid());
+	fflush(stdout);
+	if (workload_arg(argc, argv, 3, 0) > 0 && read(0, &c, 1) < 0)
+		return 1;
 	for (int i = 0; i < n; i++) {
 		if (i)
 			usleep(100 * 1000);
