@@ -215,6 +215,18 @@ static __always_inline void capture_if_same_entry(struct block_task *bt, struct 
 	count(CPROF_CNT_BLOCK_STACK_LATE);
 }
 
+/* A record need not wake the consumer, which drains the ring buffer every 100 ms anyway: a
+ * wakeup costs an irq_work and a cross-CPU wakeup, a third of a kept wait's cost here
+ * (tests/bench/block_overhead.sh at --block-rate 100000). It does wake it for a process it
+ * has not seen yet (its maps must be read while it lives) and when the buffer fills. */
+static __always_inline __u64 wakeup_flags(__u32 tgid)
+{
+	if (!bpf_map_lookup_elem(&proc_maps, &tgid) ||
+	    bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&rb, BPF_RB_RING_SIZE) / 8)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Sends bt's pending wait as a record about task, with its captured stacks. */
 static __always_inline void send_wait(struct block_task *bt, struct task_struct *task)
 {
@@ -250,7 +262,7 @@ static __always_inline void send_wait(struct block_task *bt, struct task_struct 
 	}
 	b->s.flags |= bt->kflags;
 	bt->kflags = 0;
-	if (sample_submit(b))
+	if (sample_submit_flags(b, wakeup_flags(b->s.pid)))
 		count_n(CPROF_CNT_BLOCK_LOST_DELAY, bt->delay);
 }
 

@@ -121,9 +121,10 @@ static __always_inline void sample_kernel_stack(void *ctx, struct sample_buf *b,
 	b->s.n_kernel = n / sizeof(__u64);
 }
 
-/* Sends the record; its size follows the frame counts. Returns 0, or -1 when the ring
- * buffer had no room (counted). */
-static __always_inline int sample_submit(struct sample_buf *b)
+/* Sends the record; its size follows the frame counts. flags: 0 (wake the consumer if it
+ * waits), BPF_RB_NO_WAKEUP or BPF_RB_FORCE_WAKEUP. Returns 0, or -1 when the ring buffer had
+ * no room (counted). */
+static __always_inline int sample_submit_flags(struct sample_buf *b, __u64 flags)
 {
 	__u64 n = (__u64)b->s.n_kernel + b->s.n_user;
 	__u64 size;
@@ -131,13 +132,18 @@ static __always_inline int sample_submit(struct sample_buf *b)
 	if (n > CPROF_SAMPLE_MAX_FRAMES)
 		n = CPROF_SAMPLE_MAX_FRAMES;
 	size = sizeof(struct cprof_sample) + n * sizeof(__u64);
-	if (bpf_ringbuf_output(&rb, b, size, 0)) {
+	if (bpf_ringbuf_output(&rb, b, size, flags)) {
 		count(CPROF_CNT_RINGBUF_FULL);
 		if (b->s.kind < CPROF_KIND_NR)
 			count(CPROF_CNT_LOST_KIND + b->s.kind);
 		return -1;
 	}
 	return 0;
+}
+
+static __always_inline int sample_submit(struct sample_buf *b)
+{
+	return sample_submit_flags(b, 0);
 }
 
 #endif

@@ -532,6 +532,9 @@ static int poll_loop(struct session *s)
 
 	while (!run_over(s)) {
 		err = ring_buffer__poll(s->rb, 100);
+		/* Block records do not always wake us (bpf/block.bpf.c): drain what came. */
+		if (err == 0)
+			err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR) {
 			errorf("reading the ring buffer: %s", strerror(-err));
 			return err;
