@@ -24,6 +24,7 @@
  * tests/bench/block_overhead.sh), hence the task work where the kernel has it.
  */
 #include "unwind.bpf.h"
+#include "block_sample.h"
 
 const volatile __u64 block_rate_ns = 1000000;
 
@@ -147,28 +148,11 @@ static __always_inline __u64 random64(void)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
-/* Go's blocksampled(): waits of at least the rate are kept as they are; shorter ones with
- * probability delay/rate, standing for rate/delay waits of rate ns in all. */
+/* Go's sampling (bpf/block_sample.h); a random draw only for waits shorter than the rate. */
 static __always_inline bool keep_wait(__u64 delay, __u64 *count, __u64 *value)
 {
-	__u64 rate = block_rate_ns ? block_rate_ns : 1;
-
-	*count = 1;
-	*value = delay;
-	if (delay >= rate)
-		return true;
-	if (!delay)
-		return false;
-	/* u < delay/rate for u uniform in [0, 1): a multiplication while rate < 2^32 ns. */
-	if (rate <= 0xffffffffULL) {
-		if ((random64() >> 32) * rate >= delay << 32)
-			return false;
-	} else if (random64() % rate >= delay) {
-		return false;
-	}
-	*count = rate / delay;
-	*value = rate;
-	return true;
+	return block_sample(delay, block_rate_ns, delay < block_rate_ns ? random64() : 0, count,
+			    value);
 }
 
 /* Unwinds current's user stack into bt (own context: current is the waiting task). */
