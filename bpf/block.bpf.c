@@ -15,11 +15,13 @@
  *    space, or on older kernels the task's next syscall exit does.
  *  - task iterators at the start (stamp tasks already asleep) and the end (report waits
  *    still in progress) keep long sleeps from being lost at the run's edges.
+ *  - sched_waking runs in the waker's context: it names the waker, or [interrupt].
  *
  * Every context switch and wakeup on the host runs these programs, so their common paths
- * do no more than two task-storage lookups and a load of the runqueue clock: storage is
- * created (and the pid filter consulted) only when a task first goes to sleep, and nothing
- * is unwound for waits the sampling drops. A tracepoint on sys_exit would put every
+ * do little more than the task-storage lookups and a load of the runqueue clock, with as
+ * few helper calls as possible: storage is created (and the pid filter consulted) only
+ * when a task first goes to sleep, nothing is unwound for waits the sampling drops, and
+ * records do not wake user space one by one. A tracepoint on sys_exit would put every
  * syscall of the host on the kernel's slow path (≈ 0.2 µs each, measured on
  * tests/bench/block_overhead.sh), hence the task work where the kernel has it.
  */
@@ -78,8 +80,10 @@ struct {
 } block_tasks SEC(".maps");
 
 /* Task works are map values (task storage cannot hold them): one per thread id with a
- * kept wait, evicted least recently used. An evicted work is cancelled; its record then
- * goes out at the task's next switch-out or in the end sweep. Sized by user space. */
+ * kept wait, evicted least recently used (a work is needed only until the thread next
+ * returns to user space). An evicted work is cancelled; its record then goes out at the
+ * task's next switch-out or in the end sweep. User space shrinks the map to one entry on
+ * kernels without task works. */
 struct block_work {
 	struct bpf_task_work tw;
 };
@@ -265,19 +269,20 @@ static __always_inline struct block_task *new_task(struct task_struct *t)
 	return bt;
 }
 
-/* prev (current) leaves the CPU; state is its task state if it goes to sleep, else 0. */
 /* prev is running, so its last wait ended, but no sched_switch reported that: on this
  * kernel about one switch-in in a few hundred never reaches the program (nor ftrace's
  * sched_switch event). It has run without interruption since, for the CPU time it gained
  * since its last switch-out: the wait ended that long ago. Its user stack, if captured
- * at the wait's start, is still its own; its kernel stack is gone. */
+ * at the wait's start, is still its own; its kernel stack is gone. (The end sweep uses
+ * this too, for tasks found running with a wait still open: missed = false.) */
 static __always_inline void end_unseen(struct block_task *bt, struct task_struct *prev,
-				       __u64 now)
+				       __u64 now, bool missed)
 {
 	__u64 ran = prev->se.sum_exec_runtime - bt->ran_at_out;
 	__u64 end = now - ran, delay = end > bt->t0 ? end - bt->t0 : 0;
 
-	count(CPROF_CNT_BLOCK_UNSEEN_END);
+	if (missed)
+		count(CPROF_CNT_BLOCK_UNSEEN_END);
 	count(CPROF_CNT_BLOCK_WAITS);
 	bt->t0 = 0;
 	bt->last_delay = delay;
@@ -289,11 +294,12 @@ static __always_inline void end_unseen(struct block_task *bt, struct task_struct
 	bt->has_user = 0;
 }
 
+/* prev (current) leaves the CPU; state is its task state if it goes to sleep, else 0. */
 static __always_inline void switch_out(struct block_task *bt, struct task_struct *prev,
 				       unsigned int state, __u64 now)
 {
 	if (bt->t0 && !bt->swept)
-		end_unseen(bt, prev, now);
+		end_unseen(bt, prev, now, true);
 	bt->swept = 0;
 	bt->ran_at_out = prev->se.sum_exec_runtime;
 	if (bt->pending) {
@@ -534,6 +540,7 @@ static __always_inline void stamp_asleep(struct task_struct *task)
 		bt->state = state;
 		bt->waker = 0;
 		bt->swept = 1;
+		bt->ran_at_out = task->se.sum_exec_runtime;
 	}
 }
 
@@ -550,6 +557,12 @@ static __always_inline void report_in_progress(struct task_struct *task)
 		send_wait(bt, task);
 	if (!bt->t0 || bt->t0 > now)
 		return;
+	if (!(task->__state & (CPROF_TASK_INTERRUPTIBLE | CPROF_TASK_UNINTERRUPTIBLE)) &&
+	    !bt->swept) {
+		/* Running: its wait ended after the programs were detached (or unseen). */
+		end_unseen(bt, task, now, false);
+		return;
+	}
 	count(CPROF_CNT_BLOCK_WAITS);
 	if (!keep_wait(now - bt->t0, &bt->count, &bt->delay))
 		return;
