@@ -15,6 +15,9 @@
 const volatile bool filter_pids = false;	/* false: whole host */
 const volatile bool follow_children = false;	/* add forked children of watched pids */
 const volatile __u32 max_user_frames = CPROF_DEFAULT_USER_FRAMES;
+/* Wake the consumer only once this much is waiting: it drains on a timer anyway, and a
+ * wakeup per record costs more than the record (set to a quarter of the ring's size). */
+const volatile __u64 wakeup_bytes = 1 << 20;
 
 /* tgid → 1. Sized by user space. */
 struct {
@@ -125,7 +128,10 @@ static __always_inline void sample_submit(struct sample_buf *b)
 	if (n > CPROF_SAMPLE_MAX_FRAMES)
 		n = CPROF_SAMPLE_MAX_FRAMES;
 	size = sizeof(struct cprof_sample) + n * sizeof(__u64);
-	if (bpf_ringbuf_output(&rb, b, size, 0)) {
+	__u64 flags = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&rb, b, size, flags)) {
 		count(CPROF_CNT_RINGBUF_FULL);
 		if (b->s.kind < CPROF_KIND_NR)
 			count(CPROF_CNT_LOST_KIND + b->s.kind);

@@ -256,6 +256,7 @@ static int open_block(struct session *s)
 	s->block->rodata->filter_pids = o->n_pids > 0 || o->command;
 	s->block->rodata->max_user_frames = o->max_depth;
 	s->block->rodata->block_rate_ns = o->block_rate_ns;
+	s->block->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	err = share_block_maps(s);
 	if (err) {
 		errorf("sharing BPF maps: %s", strerror(-err));
@@ -281,6 +282,8 @@ static int open_bpf(struct session *s)
 		return err;
 	}
 	s->proc->rodata->filter_pids = filter;
+	s->proc->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	s->cpu->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	s->proc->rodata->follow_children = o->command != NULL;
 	s->cpu->rodata->filter_pids = filter;
 	s->cpu->rodata->max_user_frames = o->max_depth;
@@ -530,7 +533,11 @@ static int poll_loop(struct session *s)
 	int err;
 
 	while (!run_over(s)) {
+		/* Records arrive without wakeups until the ring is a quarter full: drain on the
+		 * timeout too. */
 		err = ring_buffer__poll(s->rb, 100);
+		if (err >= 0)
+			err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR) {
 			errorf("reading the ring buffer: %s", strerror(-err));
 			return err;
