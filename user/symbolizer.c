@@ -26,6 +26,7 @@
 #include "elffile.h"
 #include "kallsyms.h"
 #include "object.h"
+#include "plt.h"
 #include "symbolizer.h"
 
 /* libstdc++'s demangler (we link -lstdc++); declared here to keep this file C. */
@@ -294,6 +295,18 @@ static int symobj__finish(struct symobj *so, struct symvec *sv)
 	return 0;
 }
 
+/* A PLT stub (plt.h): sized, and ranked as a global function. */
+static int symvec__add_plt(void *ctx, uint64_t start, uint64_t size, const char *name)
+{
+	GElf_Sym sym = { .st_info = GELF_ST_INFO(STB_GLOBAL, STT_FUNC) };
+	struct sym_cand c = {
+		.start = start, .size = size, .sec_end = start + size, .name = name,
+		.rank = sym_rank(&sym, name, strlen(name)), .sized_func = true,
+	};
+
+	return symvec__push(ctx, &c);
+}
+
 /* ---- separate debuginfo ---- */
 
 
@@ -501,6 +514,8 @@ static int symobj__build(const struct symbolizer *s, struct symobj *so)
 	if (err == -ENOENT)
 		err = 0;
 	if (!err)
+		err = plt__symbols(&own, &so->arena, symvec__add_plt, &sv);
+	if (!err)
 		err = symobj__finish(so, &sv);
 out:
 	free(sv.v);
@@ -591,18 +606,45 @@ static struct sym *symobj__find(struct symobj *so, uint64_t vaddr)
 	return &so->syms[lo - 1];
 }
 
-static const char *symobj__name(struct symobj *so, struct sym *sym)
+/* The demangled form of an Itanium C++ name, in the arena; NULL if it does not demangle.
+ * A PLT stub's "_ZN...@plt" keeps its suffix, as objdump -C shows it. */
+static const char *demangle(struct arena *a, const char *mangled)
 {
-	char *d = NULL;
+	static const char plt[] = "@plt";
+	size_t len = strlen(mangled), plen = sizeof(plt) - 1;
+	const char *out = NULL;
+	char *m = NULL, *d = NULL;
 	int status = -1;
 
+	if (len > SYM_MAX_DEMANGLE)
+		return NULL;
+	if (len > plen && !strcmp(mangled + len - plen, plt)) {
+		m = strndup(mangled, len - plen);
+		if (!m)
+			return NULL;
+	}
+	d = __cxa_demangle(m ? m : mangled, NULL, NULL, &status);
+	if (d && status == 0) {
+		size_t dlen = strlen(d);
+		char *full = m ? realloc(d, dlen + plen + 1) : d;
+
+		if (full) {
+			d = full;
+			if (m)
+				memcpy(d + dlen, plt, plen + 1);
+			out = arena__strdup(a, d, strlen(d));
+		}
+	}
+	free(d);
+	free(m);
+	return out;
+}
+
+static const char *symobj__name(struct symobj *so, struct sym *sym)
+{
 	if (sym->name)
 		return sym->name;
-	if (strlen(sym->system_name) <= SYM_MAX_DEMANGLE)
-		d = __cxa_demangle(sym->system_name, NULL, NULL, &status);
-	if (d && status == 0)
-		sym->name = arena__strdup(&so->arena, d, strlen(d));
-	free(d);
+	sym->name = demangle(&so->arena, sym->system_name);
 	/* Not demangleable (or no memory): the mangled name is still a useful name. */
 	if (!sym->name)
 		sym->name = sym->system_name;
