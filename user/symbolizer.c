@@ -22,8 +22,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "arena.h"
+#include "elffile.h"
 #include "kallsyms.h"
 #include "object.h"
+#include "plt.h"
 #include "symbolizer.h"
 
 /* libstdc++'s demangler (we link -lstdc++); declared here to keep this file C. */
@@ -32,59 +35,11 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 /* Bounds on hostile input. libLLVM's .symtab has ~200k functions; 8M is far beyond any
  * real object and bounds memory at a few hundred MiB. */
 #define SYM_MAX_SYMBOLS (1u << 23)
-#define SYM_MAX_SECTIONS (1u << 20)
 #define SYM_MAX_NAME 65536
 /* The demangler recurses on the input: long hostile names cost stack and time. */
 #define SYM_MAX_DEMANGLE 16384
-#define ARENA_CHUNK (64 * 1024)
 
 static const char *const default_debug_dirs[] = { "/usr/lib/debug", NULL };
-
-/* ---- arena: strings that stay valid until symbolizer__free ---- */
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-struct arena {
-	struct arena_chunk *head;
-};
-
-static const char *arena__strdup(struct arena *a, const char *s, size_t len)
-{
-	struct arena_chunk *c = a->head;
-	char *p;
-
-	if (!c || c->cap - c->used < len + 1) {
-		size_t cap = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->used = 0;
-		c->cap = cap;
-		c->next = a->head;
-		a->head = c;
-	}
-	p = c->data + c->used;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	c->used += len + 1;
-	return p;
-}
-
-static void arena__free(struct arena *a)
-{
-	struct arena_chunk *c = a->head, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	a->head = NULL;
-}
 
 /* ---- per-object state ---- */
 
@@ -133,196 +88,6 @@ static void symbolizer__vlog(const struct symbolizer *s, const char *fmt, const 
 	fprintf(stderr, "\n");
 }
 
-/* ---- ELF files, validated before libelf sees them ---- */
-
-struct sec_info {
-	uint64_t addr, end, flags;
-	uint32_t type, link;
-};
-
-struct elf_file {
-	Elf *elf;
-	int fd;			/* owned when own_fd; -1 for an in-memory image */
-	bool own_fd;
-	const unsigned char *image;
-	uint64_t size;		/* bound for every offset read from the file */
-	size_t shnum, shstrndx;
-	struct sec_info *secs;
-	dev_t dev;
-	ino_t ino;
-};
-
-static void elf_file__close(struct elf_file *f)
-{
-	if (f->elf)
-		elf_end(f->elf);
-	if (f->own_fd && f->fd >= 0)
-		close(f->fd);
-	free(f->secs);
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-}
-
-static int elf_file__read(const struct elf_file *f, uint64_t off, void *buf, size_t len)
-{
-	if (off > f->size || len > f->size - off)
-		return -EINVAL;
-	if (f->image) {
-		memcpy(buf, f->image + off, len);
-		return 0;
-	}
-	if (pread(f->fd, buf, len, (off_t)off) != (ssize_t)len)
-		return -EIO;
-	return 0;
-}
-
-/* libelf, reading a file it has not mmapped, allocates the section header table from
- * e_shnum (or section 0's sh_size) before comparing it with the file size: check here
- * that the table lies inside the file so a forged count cannot make it allocate GiBs. */
-static int elf_file__check_header(const struct elf_file *f)
-{
-	unsigned char id[EI_NIDENT];
-	uint64_t shoff, shnum;
-	size_t shentsize, want;
-
-	if (elf_file__read(f, 0, id, sizeof(id)) || memcmp(id, ELFMAG, SELFMAG) ||
-	    id[EI_DATA] != ELFDATA2LSB) /* we only profile native (x86-64) processes */
-		return -ENOENT;
-	if (id[EI_CLASS] == ELFCLASS64) {
-		Elf64_Ehdr eh;
-		Elf64_Shdr sh0;
-
-		if (elf_file__read(f, 0, &eh, sizeof(eh)))
-			return -ENOENT;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-		want = sizeof(sh0);
-		if (shoff && !shnum && !elf_file__read(f, shoff, &sh0, sizeof(sh0)))
-			shnum = sh0.sh_size;
-	} else if (id[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr eh;
-		Elf32_Shdr sh0;
-
-		if (elf_file__read(f, 0, &eh, sizeof(eh)))
-			return -ENOENT;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-		want = sizeof(sh0);
-		if (shoff && !shnum && !elf_file__read(f, shoff, &sh0, sizeof(sh0)))
-			shnum = sh0.sh_size;
-	} else {
-		return -ENOENT;
-	}
-	if (!shoff || !shnum || shnum > SYM_MAX_SECTIONS || shentsize != want ||
-	    shoff > f->size || shnum * want > f->size - shoff)
-		return -ENOENT;
-	return 0;
-}
-
-static int elf_file__load_sections(struct elf_file *f)
-{
-	size_t i;
-
-	if (elf_getshdrnum(f->elf, &f->shnum) || !f->shnum || f->shnum > SYM_MAX_SECTIONS ||
-	    elf_getshdrstrndx(f->elf, &f->shstrndx))
-		return -ENOENT;
-	f->secs = calloc(f->shnum, sizeof(*f->secs));
-	if (!f->secs)
-		return -ENOMEM;
-	for (i = 0; i < f->shnum; i++) {
-		Elf_Scn *scn = elf_getscn(f->elf, i);
-		GElf_Shdr sh;
-
-		if (!scn || !gelf_getshdr(scn, &sh))
-			return -ENOENT;
-		f->secs[i].addr = sh.sh_addr;
-		f->secs[i].end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX
-								      : sh.sh_addr + sh.sh_size;
-		f->secs[i].flags = sh.sh_flags;
-		f->secs[i].type = sh.sh_type;
-		f->secs[i].link = sh.sh_link;
-	}
-	return 0;
-}
-
-/* Opens fd (taking ownership when own_fd) or an in-memory image. -ENOENT when it is not a
- * well-formed native ELF file with section headers. */
-static int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image,
-			  size_t image_size)
-{
-	struct stat st;
-	int err;
-
-	memset(f, 0, sizeof(*f));
-	f->fd = fd;
-	f->own_fd = own_fd;
-	f->image = image;
-	if (image) {
-		f->size = image_size;
-	} else {
-		if (fstat(fd, &st)) {
-			err = -errno;
-			goto out;
-		}
-		f->size = (uint64_t)st.st_size;
-		f->dev = st.st_dev;
-		f->ino = st.st_ino;
-	}
-	err = elf_file__check_header(f);
-	if (err)
-		goto out;
-	f->elf = image ? elf_memory((char *)image, image_size) : elf_begin(fd, ELF_C_READ, NULL);
-	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
-		err = -ENOENT;
-		goto out;
-	}
-	err = elf_file__load_sections(f);
-out:
-	return err;
-}
-
-/* Section contents, or NULL. libelf does not bound sh_offset/sh_size by the file size
- * when reading with pread, so do it here before it mallocs sh_size bytes. */
-static Elf_Data *elf_file__data(const struct elf_file *f, size_t idx)
-{
-	Elf_Scn *scn;
-	GElf_Shdr sh;
-
-	if (idx >= f->shnum || !(scn = elf_getscn(f->elf, idx)) || !gelf_getshdr(scn, &sh) ||
-	    sh.sh_type == SHT_NOBITS || sh.sh_offset > f->size ||
-	    sh.sh_size > f->size - sh.sh_offset)
-		return NULL;
-	return elf_getdata(scn, NULL);
-}
-
-/* A string of a string table section, validated (in bounds, terminated) by elf_strptr
- * once the section itself has been bounded. */
-static const char *elf_file__str(const struct elf_file *f, size_t strndx, size_t off)
-{
-	if (strndx >= f->shnum || f->secs[strndx].type != SHT_STRTAB ||
-	    !elf_file__data(f, strndx))
-		return NULL;
-	return elf_strptr(f->elf, strndx, off);
-}
-
-static size_t elf_file__find_section(const struct elf_file *f, uint32_t type, const char *name)
-{
-	size_t i;
-
-	for (i = 1; i < f->shnum; i++) {
-		GElf_Shdr sh;
-		const char *sname;
-
-		if (f->secs[i].type != type)
-			continue;
-		if (!name)
-			return i;
-		if (!gelf_getshdr(elf_getscn(f->elf, i), &sh))
-			continue;
-		sname = elf_file__str(f, f->shstrndx, sh.sh_name);
-		if (sname && !strcmp(sname, name))
-			return i;
-	}
-	return 0;
-}
 
 /* ---- building a table ---- */
 
@@ -530,59 +295,20 @@ static int symobj__finish(struct symobj *so, struct symvec *sv)
 	return 0;
 }
 
+/* A PLT stub (plt.h): sized, and ranked as a global function. */
+static int symvec__add_plt(void *ctx, uint64_t start, uint64_t size, const char *name)
+{
+	GElf_Sym sym = { .st_info = GELF_ST_INFO(STB_GLOBAL, STT_FUNC) };
+	struct sym_cand c = {
+		.start = start, .size = size, .sec_end = start + size, .name = name,
+		.rank = sym_rank(&sym, name, strlen(name)), .sized_func = true,
+	};
+
+	return symvec__push(ctx, &c);
+}
+
 /* ---- separate debuginfo ---- */
 
-/* Opens path read-only as a regular file. O_NONBLOCK and the S_ISREG check matter: the
- * candidate paths are partly chosen by the target (its directory, its debuglink name),
- * and a FIFO there must not block us. */
-static int open_regular(const char *path, int *fdp)
-{
-	struct stat st;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode))
-		err = -EINVAL;
-out:
-	if (err && fd >= 0)
-		close(fd);
-	*fdp = err ? -1 : fd;
-	return err;
-}
-
-/* Lowercase hex of f's NT_GNU_BUILD_ID note into out[41]; "" if none. */
-static void elf_file__build_id(const struct elf_file *f, char out[41])
-{
-	size_t i, off, name_off, desc_off, k;
-	GElf_Nhdr nh;
-
-	out[0] = '\0';
-	for (i = 1; i < f->shnum; i++) {
-		Elf_Data *d;
-
-		if (f->secs[i].type != SHT_NOTE || !(d = elf_file__data(f, i)) || !d->d_buf)
-			continue;
-		for (off = 0; (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0;) {
-			const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
-
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-			    memcmp((const char *)d->d_buf + name_off, "GNU", 4) ||
-			    !nh.n_descsz || nh.n_descsz > 20)
-				continue;
-			for (k = 0; k < nh.n_descsz; k++)
-				snprintf(out + 2 * k, 3, "%02x", desc[k]);
-			return;
-		}
-	}
-}
 
 /* The file's CRC-32 as .gnu_debuglink computes it (zlib's polynomial). */
 static int file_crc32(int fd, uint32_t *crc)
@@ -612,7 +338,7 @@ static int debuginfo__try(const struct symbolizer *s, const struct elf_file *own
 	uint32_t got;
 	int fd, err;
 
-	err = open_regular(path, &fd);
+	err = elf_file__open_regular(path, &fd);
 	if (err)
 		goto out;
 	err = elf_file__open(dbg, fd, true, NULL, 0);
@@ -788,6 +514,8 @@ static int symobj__build(const struct symbolizer *s, struct symobj *so)
 	if (err == -ENOENT)
 		err = 0;
 	if (!err)
+		err = plt__symbols(&own, &so->arena, symvec__add_plt, &sv);
+	if (!err)
 		err = symobj__finish(so, &sv);
 out:
 	free(sv.v);
@@ -878,18 +606,45 @@ static struct sym *symobj__find(struct symobj *so, uint64_t vaddr)
 	return &so->syms[lo - 1];
 }
 
-static const char *symobj__name(struct symobj *so, struct sym *sym)
+/* The demangled form of an Itanium C++ name, in the arena; NULL if it does not demangle.
+ * A PLT stub's "_ZN...@plt" keeps its suffix, as objdump -C shows it. */
+static const char *demangle(struct arena *a, const char *mangled)
 {
-	char *d = NULL;
+	static const char plt[] = "@plt";
+	size_t len = strlen(mangled), plen = sizeof(plt) - 1;
+	const char *out = NULL;
+	char *m = NULL, *d = NULL;
 	int status = -1;
 
+	if (len > SYM_MAX_DEMANGLE)
+		return NULL;
+	if (len > plen && !strcmp(mangled + len - plen, plt)) {
+		m = strndup(mangled, len - plen);
+		if (!m)
+			return NULL;
+	}
+	d = __cxa_demangle(m ? m : mangled, NULL, NULL, &status);
+	if (d && status == 0) {
+		size_t dlen = strlen(d);
+		char *full = m ? realloc(d, dlen + plen + 1) : d;
+
+		if (full) {
+			d = full;
+			if (m)
+				memcpy(d + dlen, plt, plen + 1);
+			out = arena__strdup(a, d, strlen(d));
+		}
+	}
+	free(d);
+	free(m);
+	return out;
+}
+
+static const char *symobj__name(struct symobj *so, struct sym *sym)
+{
 	if (sym->name)
 		return sym->name;
-	if (strlen(sym->system_name) <= SYM_MAX_DEMANGLE)
-		d = __cxa_demangle(sym->system_name, NULL, NULL, &status);
-	if (d && status == 0)
-		sym->name = arena__strdup(&so->arena, d, strlen(d));
-	free(d);
+	sym->name = demangle(&so->arena, sym->system_name);
 	/* Not demangleable (or no memory): the mangled name is still a useful name. */
 	if (!sym->name)
 		sym->name = sym->system_name;

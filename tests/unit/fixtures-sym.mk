@@ -6,7 +6,8 @@ SYM_FIX := $(OUT)/fixtures
 SYM_FIX_DEBUG := $(SYM_FIX)/sym_debugdir
 SYM_FIX_CFLAGS := -O1 -g -fno-omit-frame-pointer -falign-functions=64 $(WARN)
 SYM_LINKED := sym_buildid sym_debuglink sym_dotdebug sym_dldir sym_badcrc
-SYM_FIXTURES := $(addprefix $(SYM_FIX)/,sym_nopie sym_pie sym_cxx $(SYM_LINKED))
+SYM_PLT := sym_plt_lazy sym_plt_ibt sym_plt_now sym_plt_nopie
+SYM_FIXTURES := $(addprefix $(SYM_FIX)/,sym_nopie sym_pie sym_cxx $(SYM_LINKED) $(SYM_PLT))
 TEST_TARGETS += $(SYM_FIXTURES)
 
 $(OUT)/tests/unit/test_symbolizer: | $(SYM_FIXTURES)
@@ -66,3 +67,13 @@ $(SYM_FIX)/sym_badcrc: $(SYM_FIX)/sym_badcrc.full
 	$(call msg,STRIP,$@)
 	$(Q)objcopy --only-keep-debug $< $@.debug && \
 	objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@ && printf 'x' >> $@.debug
+
+# PLT layouts: lazy, IBT (.plt.sec), -z now, and non-PIE; named as objdump -d names them.
+SYM_PLT_FLAGS_lazy :=
+SYM_PLT_FLAGS_ibt := -fcf-protection=full -Wl,-z,ibtplt
+SYM_PLT_FLAGS_now := -Wl,-z,now
+SYM_PLT_FLAGS_nopie := -fno-pie -no-pie
+$(SYM_PLT:%=$(SYM_FIX)/%): $(SYM_FIX)/sym_plt_%: tests/unit/fixtures/sym_plt.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 $(WARN) $(SYM_PLT_FLAGS_$*) $< -o $@

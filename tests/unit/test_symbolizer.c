@@ -655,6 +655,93 @@ TEST(test_vdso)
 	symbolizer__free(s);
 }
 
+/* ---- PLT stubs ---- */
+
+struct label {
+	uint64_t addr;
+	int section;	/* ordinal of objdump's "Disassembly of section" header */
+	char name[256];
+};
+
+/* The "ADDR <NAME>:" labels of objdump -d [-C], in address order. */
+static size_t objdump_labels(const char *path, bool demangle, struct label *v, size_t cap)
+{
+	char cmd[PATH_MAX + 64], line[1024];
+	size_t n = 0;
+	int section = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "objdump -d %s '%s' 2>/dev/null", demangle ? "-C" : "", path);
+	f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && n < cap) {
+		unsigned long long a;
+		char *lt = strchr(line, '<'), *gt = strrchr(line, '>');
+
+		section += !strncmp(line, "Disassembly of section", 22);
+		if (sscanf(line, "%llx <", &a) != 1 || !lt || !gt || gt < lt || strncmp(gt, ">:", 2))
+			continue;
+		v[n].addr = a;
+		v[n].section = section;
+		snprintf(v[n].name, sizeof(v[n].name), "%.*s", (int)(gt - lt - 1), lt + 1);
+		n++;
+	}
+	pclose(f);
+	return n;
+}
+
+/* Every NAME@plt label of objdump resolves to NAME@plt over its whole entry; the PLT0
+ * label ("x@plt-0x10" or ".plt") to "[plt]". Returns the number of stubs checked. */
+static size_t check_plt(const char *path, bool demangle)
+{
+	struct symbolizer *s = fixture_symbolizer();
+	struct label labels[512];
+	struct object obj;
+	size_t n, i, stubs = 0;
+	bool ok;
+
+	ok = s && obj_open(&obj, path) == 0;
+	CHECK(ok, "%s: run make first", path);
+	if (!ok)
+		return 0;
+	n = objdump_labels(obj.path, demangle, labels, 512);
+	for (i = 0; i < n; i++) {
+		const struct label *l = &labels[i];
+		/* An entry is 16 bytes, or 8 in a non-IBT .plt.got: up to the next label of
+		 * its section, at most 16 bytes; 8 if it is the last. */
+		uint64_t end = i + 1 < n && labels[i + 1].section == l->section &&
+			       labels[i + 1].addr - l->addr <= 16 ? labels[i + 1].addr : l->addr + 8;
+		const char *want = l->name;
+		size_t len = strlen(l->name);
+
+		if (!strcmp(l->name, ".plt") || strstr(l->name, "@plt-0x"))
+			want = "[plt]";
+		else if (len < 4 || strcmp(l->name + len - 4, "@plt"))
+			continue;
+		stubs += want == l->name;
+		expect_sym(s, &obj, l->addr, want, l->addr);
+		expect_sym(s, &obj, end - 1, want, l->addr);
+	}
+	obj_close(&obj);
+	symbolizer__free(s);
+	return stubs;
+}
+
+TEST(test_plt)
+{
+	static const char *const names[] = { "sym_plt_lazy", "sym_plt_ibt", "sym_plt_now",
+					     "sym_plt_nopie" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = check_plt(fixture(names[i]), false);
+		CHECK(n >= 8, "%s: only %zu PLT stubs named", names[i], n);
+	}
+	n = check_plt(fixture("sym_cxx"), true);
+	CHECK(n >= 4, "sym_cxx: only %zu PLT stubs named", n);
+}
+
 /* ---- hostile files ---- */
 
 static int read_file(const char *path, unsigned char **buf, size_t *len)
@@ -881,6 +968,7 @@ int main(void)
 	RUN(test_libc_malloc);
 	RUN(test_libstdcxx);
 	RUN(test_vdso);
+	RUN(test_plt);
 	RUN(test_truncated);
 	RUN(test_corrupted);
 	RUN(test_no_file);
