@@ -165,7 +165,7 @@ static void *reader(void *arg)
 		pthread_rwlock_rdlock(&rw_lock);
 		spin_us(10);
 		reader_release();
-		spin_us(100);
+		spin_us(300);
 	}
 	return NULL;
 }
