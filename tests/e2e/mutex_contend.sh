@@ -79,4 +79,16 @@ why=()
 [ "$RC" -eq 0 ] || why+=("exited $RC")
 [ ! -e "$E2E_TMP/nomutex/mutex.pb.gz" ] || why+=("-t cpu,block wrote mutex.pb.gz")
 verdict types_without_mutex "-t cpu,block: no mutex.pb.gz" "${why[@]}"
+
+# Default set: mutex with -p (and COMMAND, above), not for the whole host.
+start_bg target "$WL/locks" contend 4
+run_cprof bypid 60 -d 2 -p "$target" -o "$E2E_TMP/bypid"
+run_cprof host 60 -d 1 -o "$E2E_TMP/host"
+pid_hot=$(pprof_traces "$E2E_TMP/bypid/mutex.pb.gz" -sample_index=delay -unit=ms 2>/dev/null |
+	traces_count 'lab ~ /,lock=hot_lock,/ && $3 ~ /hot_section/')
+why=()
+fcmp "${pid_hot:-0} > 0" || why+=("-p without -t: no hot_lock delay in $E2E_TMP/bypid/mutex.pb.gz")
+[ ! -e "$E2E_TMP/host/mutex.pb.gz" ] || why+=("whole host without -t wrote mutex.pb.gz")
+[ ${#why[@]} -gt 0 ] && show_err bypid
+verdict default_types "-p: $pid_hot ms of hot_lock delay; whole host: no mutex.pb.gz" "${why[@]}"
 e2e_exit
