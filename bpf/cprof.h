@@ -71,7 +71,7 @@ struct cprof_sample {
 	__u16 n_kernel;
 	__u32 flags;		/* CPROF_SF_* */
 	__u64 value[2];		/* per kind: cpu {1, 0}; block/mutex {count, delay ns}; heap {size, 0} */
-	__u64 addr;		/* per kind: block: task state; lock address; allocation pointer */
+	__u64 addr;		/* per kind: block: task state; mutex: futex word; heap: pointer */
 	__u64 aux;		/* block: waker tgid << 32 | tid (0 unknown, CPROF_WAKER_IRQ) */
 	__u64 ts;		/* bpf_ktime_get_ns() */
 	char comm[CPROF_COMM_LEN];	/* thread name */
@@ -102,6 +102,10 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_KEPT,		/* waits kept by --block-rate sampling */
 	CPROF_CNT_BLOCK_NO_STORAGE,	/* waits lost: no task storage could be allocated */
 	CPROF_CNT_BLOCK_OVERWRITTEN,	/* kept waits whose stack came from a later switch-out */
+	CPROF_CNT_MUTEX_WAKES,		/* lock waiters woken by a lock release */
+	CPROF_CNT_MUTEX_KEPT,		/* of those, kept by --mutex-rate sampling */
+	CPROF_CNT_MUTEX_NOT_LOCK,	/* waiters woken by a wake that is no lock release */
+	CPROF_CNT_MUTEX_NO_STORAGE,	/* futex calls lost: no task storage */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };

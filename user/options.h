@@ -18,6 +18,7 @@ struct cprof_opts {
 	unsigned int max_depth;	/* user frames */
 	unsigned int ring_mib;	/* ring buffer size */
 	unsigned long long block_rate_ns;	/* block profile sampling rate */
+	unsigned int mutex_rate;	/* mutex profile: keep 1 in mutex_rate contentions */
 	bool verbose;
 };
 

@@ -363,7 +363,9 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		r->info[ids[0]].flat += vals[k->n_types - 1];
 		count_cum(r, ids, n, tag, vals[k->n_types - 1]);
 	}
-	if (k->labels)
+	if (k->labels_ctx)
+		n_labels += k->labels_ctx(k->ctx, s, labels + 3, buf);
+	else if (k->labels)
 		n_labels += k->labels(s, labels + 3, buf);
 	return pprof_builder__add_sample(r->b, ids, n, vals, labels, n_labels);
 }

@@ -31,6 +31,10 @@ struct report_kind {
 	 * out, their strings into buf; returns how many. */
 	size_t (*labels)(const struct stack *s, struct pprof_label *out,
 			 char buf[][REPORT_LABEL_LEN]);
+	/* Instead of labels, for kinds whose labels need state: called with ctx. */
+	size_t (*labels_ctx)(void *ctx, const struct stack *s, struct pprof_label *out,
+			     char buf[][REPORT_LABEL_LEN]);
+	void *ctx;
 };
 
 #define REPORT_TOP 10

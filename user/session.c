@@ -18,6 +18,8 @@
 #include "cprof.h"
 #include "cpu.h"
 #include "cpu.skel.h"
+#include "mutex.h"
+#include "mutex.skel.h"
 #include "object.h"
 #include "options.h"
 #include "proc.skel.h"
@@ -48,6 +50,8 @@ struct session {
 	struct cpu_bpf *cpu;
 	struct block_bpf *block;	/* NULL unless the block profile is asked for */
 	bool block_attached;
+	struct mutex_bpf *mutex;	/* NULL unless the mutex profile is asked for */
+	bool mutex_tracepoints;		/* futex hooks: syscalls/ tracepoints, not raw */
 	struct bpf_link **cpu_links;
 	int *cpus;
 	size_t n_cpus;
@@ -268,6 +272,40 @@ static int open_block(struct session *s)
 	return err;
 }
 
+/* The mutex object shares the same maps as the block object. */
+static int open_mutex(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	struct mutex_bpf *m;
+	int err;
+
+	s->mutex = m = mutex_bpf__open();
+	if (!m) {
+		err = -errno;
+		errorf("cannot open the mutex profile object: %s", strerror(-err));
+		return err;
+	}
+	m->rodata->filter_pids = o->n_pids > 0 || o->command;
+	m->rodata->max_user_frames = o->max_depth;
+	m->rodata->mutex_rate = o->mutex_rate;
+	m->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	s->mutex_tracepoints = mutex__choose_hooks(m);
+	if ((err = bpf_map__reuse_fd(m->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
+	    (err = bpf_map__reuse_fd(m->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
+	    (err = bpf_map__reuse_fd(m->maps.counters, bpf_map__fd(s->proc->maps.counters))) ||
+	    (err = bpf_map__reuse_fd(m->maps.unwind_rows, bpf_map__fd(s->cpu->maps.unwind_rows))) ||
+	    (err = bpf_map__reuse_fd(m->maps.unwind_pages,
+				     bpf_map__fd(s->cpu->maps.unwind_pages))) ||
+	    (err = bpf_map__reuse_fd(m->maps.proc_maps, bpf_map__fd(s->cpu->maps.proc_maps)))) {
+		errorf("sharing BPF maps: %s", strerror(-err));
+		return err;
+	}
+	err = mutex_bpf__load(m);
+	if (err)
+		errorf("loading the mutex profile programs: %s%s", strerror(-err), perm_hint(err));
+	return err;
+}
+
 static int open_bpf(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
@@ -313,6 +351,8 @@ static int open_bpf(struct session *s)
 	}
 	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
 		return err;
+	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (err = open_mutex(s)))
+		return err;
 	return open_unwinder(s);
 }
 
@@ -351,6 +391,11 @@ static int attach_bpf(struct session *s)
 		}
 		s->block_attached = true;
 	}
+	if (s->mutex && (err = mutex__attach(s->mutex))) {
+		errorf("attaching the mutex profile (futex syscalls, sched_waking): %s%s",
+		       strerror(-err), perm_hint(err));
+		return err;
+	}
 	if (!(o->kinds & KIND_BIT(CPROF_KIND_CPU)))
 		return 0;
 	err = sysinfo__online_cpus(&s->cpus, &s->n_cpus);
@@ -383,6 +428,8 @@ static void detach_bpf(struct session *s)
 	}
 	if (s->block)
 		block_bpf__detach(s->block);
+	if (s->mutex)
+		mutex_bpf__detach(s->mutex);
 	if (s->proc)
 		proc_bpf__detach(s->proc);
 }
@@ -596,20 +643,30 @@ static int write_profiles(struct session *s)
 	struct report *rep = report__new(s->sym);
 	struct unwinder_stats us;
 	uint64_t cnt[CPROF_CNT_NR];
-	struct report_kind cpu, block;
+	struct report_kind cpu, block, mutex;
+	struct mutex_names *names = mutex_names__new(s->pt, s->oc);
 	int err = 0, e;
 
-	if (!rep)
+	if (!rep || !names) {
+		report__free(rep);
+		mutex_names__free(names);
 		return -ENOMEM;
+	}
 	read_counters(s, cnt);
 	stacks__resolve_unmapped(s->st);
 	cpu__report_kind(&cpu, o->freq);
 	block__report_kind(&block);
+	mutex__report_kind(&mutex, names);
 	/* Every kind is written even if one fails: no collected data is dropped. */
 	if (o->kinds & KIND_BIT(CPROF_KIND_CPU) && (e = write_kind(s, rep, &cpu, cnt, secs)))
 		err = e;
 	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (e = write_kind(s, rep, &block, cnt, secs)))
 		err = e;
+	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (e = write_kind(s, rep, &mutex, cnt, secs)))
+		err = e;
+	if (s->mutex && !s->mutex_tracepoints)
+		fprintf(stderr, "  mutex: no tracefs syscall events (not mountable here): futex "
+			"calls are hooked at raw sys_enter/sys_exit, a program run per syscall\n");
 	unwinder__stats(s->uw, &us);
 	summary__unwind(&us);
 	if ((o->kinds & KIND_BIT(CPROF_KIND_CPU)) && (o->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
@@ -620,6 +677,7 @@ static int write_profiles(struct session *s)
 			(unsigned long long)s->agg_errors,
 			(unsigned long long)cnt[CPROF_CNT_EVENTS_LOST]);
 	report__free(rep);
+	mutex_names__free(names);
 	return err;
 }
 
@@ -629,6 +687,7 @@ static void session_free(struct session *s)
 	ring_buffer__free(s->rb);
 	unwinder__free(s->uw);
 	block_bpf__destroy(s->block);
+	mutex_bpf__destroy(s->mutex);
 	cpu_bpf__destroy(s->cpu);
 	proc_bpf__destroy(s->proc);
 	free(s->cpu_links);
