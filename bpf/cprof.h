@@ -87,6 +87,11 @@ struct cprof_sample {
 #define CPROF_TASK_INTERRUPTIBLE 0x1
 #define CPROF_TASK_UNINTERRUPTIBLE 0x2
 
+/* Heap samples (kind CPROF_KIND_HEAP_ALLOC): value[0] = requested size, addr = the pointer.
+ * CPROF_KIND_HEAP_FREE: addr = a sampled pointer that was freed (no stack). The exponential
+ * draws of the byte countdown come from a table user space fills (BPF has no floats). */
+#define CPROF_HEAP_DRAWS 4096
+
 #define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
 #define CPROF_SAMPLE_MAX_SIZE \
 	(sizeof(struct cprof_sample) + CPROF_SAMPLE_MAX_FRAMES * sizeof(__u64))
@@ -102,6 +107,9 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_KEPT,		/* waits kept by --block-rate sampling */
 	CPROF_CNT_BLOCK_NO_STORAGE,	/* waits lost: no task storage could be allocated */
 	CPROF_CNT_BLOCK_OVERWRITTEN,	/* kept waits whose stack came from a later switch-out */
+	CPROF_CNT_HEAP_SAMPLED,		/* allocations sampled by --heap-rate */
+	CPROF_CNT_HEAP_NO_STORAGE,	/* allocator calls lost: no task storage */
+	CPROF_CNT_HEAP_LIVE_FULL,	/* sampled allocations whose free cannot be matched */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };

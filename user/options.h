@@ -18,6 +18,7 @@ struct cprof_opts {
 	unsigned int max_depth;	/* user frames */
 	unsigned int ring_mib;	/* ring buffer size */
 	unsigned long long block_rate_ns;	/* block profile sampling rate */
+	unsigned long long heap_rate;	/* heap profile: mean bytes between samples */
 	bool verbose;
 };
 

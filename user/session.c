@@ -18,6 +18,7 @@
 #include "cprof.h"
 #include "cpu.h"
 #include "cpu.skel.h"
+#include "heap.h"
 #include "object.h"
 #include "options.h"
 #include "proc.skel.h"
@@ -48,6 +49,7 @@ struct session {
 	struct cpu_bpf *cpu;
 	struct block_bpf *block;	/* NULL unless the block profile is asked for */
 	bool block_attached;
+	struct heap *heap;		/* NULL unless the heap profile is asked for */
 	struct bpf_link **cpu_links;
 	int *cpus;
 	size_t n_cpus;
@@ -268,6 +270,28 @@ static int open_block(struct session *s)
 	return err;
 }
 
+static int open_heap(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	struct heap_opts ho = {
+		.rate = o->heap_rate,
+		.max_depth = o->max_depth,
+		.filter_pids = true,
+		.wakeup_bytes = (__u64)o->ring_mib << 18,
+		.pids_fd = bpf_map__fd(s->proc->maps.pids),
+		.rb_fd = bpf_map__fd(s->proc->maps.rb),
+		.counters_fd = bpf_map__fd(s->proc->maps.counters),
+		.rows_fd = bpf_map__fd(s->cpu->maps.unwind_rows),
+		.pages_fd = bpf_map__fd(s->cpu->maps.unwind_pages),
+		.proc_maps_fd = bpf_map__fd(s->cpu->maps.proc_maps),
+		.st = s->st,
+		.verbose = o->verbose,
+	};
+
+	s->heap = heap__open(&ho);
+	return s->heap ? 0 : -errno;
+}
+
 static int open_bpf(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
@@ -313,6 +337,8 @@ static int open_bpf(struct session *s)
 	}
 	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
 		return err;
+	if (o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC) && (err = open_heap(s)))
+		return err;
 	return open_unwinder(s);
 }
 
@@ -340,6 +366,9 @@ static int attach_bpf(struct session *s)
 	for (size_t i = 0; i < s->n_targets; i++)
 		if ((err = watch_pid(s, s->targets[i].pid)))
 			goto map_err;
+	for (size_t i = 0; s->heap && i < s->n_targets; i++)
+		if ((err = heap__watch(s->heap, s->targets[i].pid, NULL)))
+			return err;
 	if (s->block) {
 		err = block__attach(s->block);
 		if (!err)
@@ -383,6 +412,7 @@ static void detach_bpf(struct session *s)
 	}
 	if (s->block)
 		block_bpf__detach(s->block);
+	heap__detach(s->heap);
 	if (s->proc)
 		proc_bpf__detach(s->proc);
 }
@@ -476,6 +506,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		/* New image: publish its tables before its first samples if we can. */
 		proctab__invalidate(s->pt, r->pid);
 		unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
+		if (s->heap)
+			heap__watch(s->heap, r->pid, NULL);
 		return 0;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
@@ -498,8 +530,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
 		proctab__find(s->pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
 	unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
-	if (stacks__add(s->st, r))
+	if (r->kind == CPROF_KIND_HEAP_ALLOC || r->kind == CPROF_KIND_HEAP_FREE) {
+		if (s->heap && heap__record(s->heap, r))
+			s->agg_errors++;
+	} else if (stacks__add(s->st, r)) {
 		s->agg_errors++;
+	}
 	return 0;
 }
 
@@ -535,6 +571,7 @@ static int poll_loop(struct session *s)
 	while (!run_over(s)) {
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the
 		 * timeout too. */
+		heap__poll(s->heap, 250);	/* allocators loaded since (dlopen) */
 		err = ring_buffer__poll(s->rb, 100);
 		if (err >= 0)
 			err = ring_buffer__consume(s->rb);
@@ -596,7 +633,7 @@ static int write_profiles(struct session *s)
 	struct report *rep = report__new(s->sym);
 	struct unwinder_stats us;
 	uint64_t cnt[CPROF_CNT_NR];
-	struct report_kind cpu, block;
+	struct report_kind cpu, block, heap;
 	int err = 0, e;
 
 	if (!rep)
@@ -605,11 +642,15 @@ static int write_profiles(struct session *s)
 	stacks__resolve_unmapped(s->st);
 	cpu__report_kind(&cpu, o->freq);
 	block__report_kind(&block);
+	heap__report_kind(&heap, o->heap_rate);
 	/* Every kind is written even if one fails: no collected data is dropped. */
 	if (o->kinds & KIND_BIT(CPROF_KIND_CPU) && (e = write_kind(s, rep, &cpu, cnt, secs)))
 		err = e;
 	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (e = write_kind(s, rep, &block, cnt, secs)))
 		err = e;
+	if (s->heap && (e = write_kind(s, rep, &heap, cnt, secs)))
+		err = e;
+	heap__summary(s->heap, cnt, o->n_pids > 0);
 	unwinder__stats(s->uw, &us);
 	summary__unwind(&us);
 	if ((o->kinds & KIND_BIT(CPROF_KIND_CPU)) && (o->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
@@ -629,6 +670,7 @@ static void session_free(struct session *s)
 	ring_buffer__free(s->rb);
 	unwinder__free(s->uw);
 	block_bpf__destroy(s->block);
+	heap__free(s->heap);
 	cpu_bpf__destroy(s->cpu);
 	proc_bpf__destroy(s->proc);
 	free(s->cpu_links);
@@ -686,6 +728,8 @@ static int setup(struct session *s)
 	 * start sweep of the block profile must not stamp it. */
 	if (s->child > 0 && (err = watch_pid(s, s->child)))
 		errorf("cannot update the pid filter: %s", strerror(-err));
+	if (!err && s->child > 0 && s->heap)
+		err = heap__watch(s->heap, s->child, o->command[0]);
 	return err;
 }
 
