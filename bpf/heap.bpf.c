@@ -72,7 +72,8 @@ static __always_inline void free_ptr(__u32 pid, __u64 p)
 	struct heap_ptr key = { .pid = pid, .ptr = p };
 	struct sample_buf *b;
 
-	if (!p || bpf_map_delete_elem(&heap_live, &key))
+	/* Lookup first: it takes no lock, and most frees are of unsampled pointers. */
+	if (!p || !bpf_map_lookup_elem(&heap_live, &key) || bpf_map_delete_elem(&heap_live, &key))
 		return;
 	b = sample_begin(CPROF_KIND_HEAP_FREE);
 	if (!b)
@@ -91,8 +92,7 @@ static __always_inline struct heap_task *gate(struct pt_regs *ctx, __u64 size)
 	struct heap_task *ht;
 	bool inner;
 
-	if (!pid_watched(task->tgid))
-		return NULL;
+	/* No pid filter here: every link is attached for one process (uprobe_multi's pid). */
 	ht = bpf_task_storage_get(&heap_tasks, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ht) {
 		count(CPROF_CNT_HEAP_NO_STORAGE);
@@ -293,10 +293,7 @@ int cprof_heap_reallocarray(struct pt_regs *ctx)
 SEC("kprobe")
 int cprof_heap_free(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-
-	if (pid_watched(id >> 32))
-		free_ptr(id >> 32, PT_REGS_PARM1(ctx));
+	free_ptr(bpf_get_current_pid_tgid() >> 32, PT_REGS_PARM1(ctx));
 	return 0;
 }
 

@@ -161,7 +161,7 @@ long heap__probe_offset(const uint8_t *code, size_t len, uint64_t addr)
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
 		return -ENOTSUP;
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	n = cs_disasm(cs, code, len, addr, 8, &in);
+	n = cs_disasm(cs, code, len, addr, 16, &in);
 	for (size_t i = 0; i < n; i++) {
 		if (emulated(cs, &in[i])) {
 			off = (long)(in[i].address - addr);
@@ -225,7 +225,7 @@ static int elf_allocator(const char *path, struct alloc_obj *ao)
 	uint64_t va[FN_NR] = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 	Elf_Scn *scn = NULL;
-	uint8_t code[64];
+	uint8_t code[96];
 	Elf *e;
 
 	if (fd < 0)
