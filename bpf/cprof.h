@@ -92,6 +92,17 @@ struct cprof_sample {
  * draws of the byte countdown come from a table user space fills (BPF has no floats). */
 #define CPROF_HEAP_DRAWS 4096
 
+/* The allocator functions heap.bpf.c handles: the attach cookie of each probe. */
+enum cprof_heap_fn {
+	CPROF_HEAP_MALLOC = 0,	/* malloc(size), valloc(size), pvalloc(size) */
+	CPROF_HEAP_CALLOC,	/* calloc(n, size) */
+	CPROF_HEAP_REALLOC,	/* realloc(p, size) */
+	CPROF_HEAP_REALLOCARRAY,	/* reallocarray(p, n, size) */
+	CPROF_HEAP_MEMALIGN,	/* memalign(align, size), aligned_alloc(align, size) */
+	CPROF_HEAP_POSIX_MEMALIGN,	/* posix_memalign(&p, align, size) */
+	CPROF_HEAP_FREE,	/* free(p), past its entry: no return probe */
+};
+
 #define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
 #define CPROF_SAMPLE_MAX_SIZE \
 	(sizeof(struct cprof_sample) + CPROF_SAMPLE_MAX_FRAMES * sizeof(__u64))

@@ -11,8 +11,8 @@
  * decides, and only a sampled call pays for the return probe that reads the pointer
  * (returning 1 from the entry skips it). The user stack is unwound at entry, kept in task
  * storage, and sent with the pointer at return; the pointer is remembered so that its free
- * is reported. free() itself is a plain uprobe, placed by user space on an instruction the
- * kernel emulates rather than single-steps.
+ * is reported. free()'s probe is placed by user space on an instruction the kernel emulates
+ * rather than single-steps (its entry often is not); it never asks for the return.
  */
 #include "unwind.bpf.h"
 
@@ -121,14 +121,16 @@ static __always_inline void unwind_caller(struct pt_regs *ctx, struct sample_buf
 	struct pt_regs r;
 	__u64 ra;
 
-	if (bpf_probe_read_kernel(&r, sizeof(r), ctx) ||
-	    bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) || ra < 2) {
-		unwind_user(ctx, b);
-		return;
+	struct pt_regs *regs = ctx;
+
+	/* One call site: each inlined copy of the unwinder costs the verifier much time. */
+	if (!bpf_probe_read_kernel(&r, sizeof(r), ctx) &&
+	    !bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) && ra >= 2) {
+		r.ip = ra - 1;
+		r.sp += 8;
+		regs = &r;
 	}
-	r.ip = ra - 1;
-	r.sp += 8;
-	unwind_user(&r, b);
+	unwind_user(regs, b);
 }
 
 /* Sampling decision for an allocation of size bytes; a sampled call has its user stack
@@ -203,35 +205,26 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 	return 0;
 }
 
-static __always_inline int alloc(struct pt_regs *ctx, __u64 size, __u64 memptr)
+/* One allocator call; realloc (is_realloc) = free of old + allocation, and realloc(NULL, n)
+ * may call malloc for the same request, which is then skipped. */
+static __always_inline int alloc(struct pt_regs *ctx, __u64 size, __u64 memptr, __u64 old,
+				 bool is_realloc)
 {
-	struct heap_task *ht;
+	struct heap_task *ht = gate(ctx, size);
 
-	if (bpf_session_is_return())
-		return alloc_return(ctx);
-	ht = gate(ctx, size);
-	return ht ? alloc_entry(ctx, ht, size, memptr) : 1;
-}
-
-/* realloc = free + malloc; realloc(NULL, n) may call malloc for the same request. */
-static __always_inline int realloc_common(struct pt_regs *ctx, __u64 old, __u64 size)
-{
-	struct heap_task *ht;
-
-	if (bpf_session_is_return())
-		return alloc_return(ctx);
-	ht = gate(ctx, size);
 	if (!ht)
 		return 1;
-	if (old)
-		free_ptr(bpf_get_current_pid_tgid() >> 32, old);
-	if (!size)
-		return 1;
-	if (!old) {
-		ht->skip_sp = PT_REGS_SP(ctx);
-		ht->skip_size = size;
+	if (is_realloc) {
+		if (old)
+			free_ptr(bpf_get_current_pid_tgid() >> 32, old);
+		if (!size)
+			return 1;
+		if (!old) {
+			ht->skip_sp = PT_REGS_SP(ctx);
+			ht->skip_size = size;
+		}
 	}
-	return alloc_entry(ctx, ht, size, 0);
+	return alloc_entry(ctx, ht, size, memptr);
 }
 
 /* n * size does not overflow (written so clang does not widen it to 128 bits). */
@@ -243,58 +236,56 @@ static __always_inline bool mul_ok(__u64 n, __u64 size)
 	return !size || prod / size == n;
 }
 
+/* One program for every probe of an object, told apart by the attach cookie, so a process
+ * has one uprobe_multi link per allocator object: each link's release waits for an RCU
+ * grace period, and a run should not end (or start) one of those per function. */
 SEC("kprobe")
-int cprof_heap_malloc(struct pt_regs *ctx)
+int cprof_heap_probe(struct pt_regs *ctx)
 {
-	return alloc(ctx, PT_REGS_PARM1(ctx), 0);
-}
+	__u64 fn = bpf_get_attach_cookie(ctx), n = 1, size, memptr = 0, old = 0;
+	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+	bool is_realloc = false;
 
-SEC("kprobe")
-int cprof_heap_calloc(struct pt_regs *ctx)
-{
-	__u64 n = PT_REGS_PARM1(ctx), size = PT_REGS_PARM2(ctx);
-
-	if (!mul_ok(n, size))
-		return 1;	/* overflow: calloc fails */
-	return alloc(ctx, n * size, 0);
-}
-
-/* memalign(align, size), aligned_alloc(align, size) */
-SEC("kprobe")
-int cprof_heap_memalign(struct pt_regs *ctx)
-{
-	return alloc(ctx, PT_REGS_PARM2(ctx), 0);
-}
-
-/* posix_memalign(&p, align, size) */
-SEC("kprobe")
-int cprof_heap_posix_memalign(struct pt_regs *ctx)
-{
-	return alloc(ctx, PT_REGS_PARM3(ctx), PT_REGS_PARM1(ctx));
-}
-
-SEC("kprobe")
-int cprof_heap_realloc(struct pt_regs *ctx)
-{
-	return realloc_common(ctx, PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));
-}
-
-SEC("kprobe")
-int cprof_heap_reallocarray(struct pt_regs *ctx)
-{
-	__u64 n = PT_REGS_PARM2(ctx), size = PT_REGS_PARM3(ctx);
-
-	if (!mul_ok(n, size))
+	/* Loaded up front: clang would otherwise compute one ctx offset per case and the
+	 * verifier refuses loads through a modified ctx pointer. */
+	asm volatile("" : "+r"(a1), "+r"(a2), "+r"(a3));
+	if (bpf_session_is_return())
+		return alloc_return(ctx);
+	switch (fn) {
+	case CPROF_HEAP_MALLOC:
+		size = a1;
+		break;
+	case CPROF_HEAP_CALLOC:
+		n = a1;
+		size = a2;
+		break;
+	case CPROF_HEAP_REALLOC:
+		old = a1;
+		size = a2;
+		is_realloc = true;
+		break;
+	case CPROF_HEAP_REALLOCARRAY:
+		old = a1;
+		n = a2;
+		size = a3;
+		is_realloc = true;
+		break;
+	case CPROF_HEAP_MEMALIGN:
+		size = a2;
+		break;
+	case CPROF_HEAP_POSIX_MEMALIGN:
+		memptr = a1;
+		size = a3;
+		break;
+	default:
+		/* free: placed past the entry, where rdi still holds the pointer; returning 1
+		 * means no return probe. */
+		free_ptr(bpf_get_current_pid_tgid() >> 32, a1);
 		return 1;
-	return realloc_common(ctx, PT_REGS_PARM1(ctx), n * size);
-}
-
-/* A plain uprobe (not a session): rdi still holds the pointer where it is placed. */
-SEC("kprobe")
-int cprof_heap_free(struct pt_regs *ctx)
-{
-	free_ptr(bpf_get_current_pid_tgid() >> 32, PT_REGS_PARM1(ctx));
-	return 0;
+	}
+	if (!mul_ok(n, size))
+		return 1;	/* calloc/reallocarray overflow: the call fails */
+	return alloc(ctx, n * size, memptr, old, is_realloc);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

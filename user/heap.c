@@ -21,8 +21,7 @@
 #include "report.h"
 #include "stacks.h"
 
-/* enum bpf_attach_type values newer than the installed UAPI headers (Linux 6.6 and 6.13). */
-#define ATTACH_UPROBE_MULTI 48
+/* enum bpf_attach_type value newer than the installed UAPI headers (Linux 6.13). */
 #define ATTACH_UPROBE_SESSION 57
 
 /* The allocator entry points, each with the program that handles it. */
@@ -259,10 +258,10 @@ out:
 	return err;
 }
 
-/* BPF_LINK_CREATE for uprobe_multi / uprobe sessions, which this libbpf predates: the
- * link_create member of union bpf_attr as the kernel defines it (include/uapi/linux/bpf.h). */
-static int link_multi(int prog_fd, uint32_t type, const char *path, const unsigned long *offs,
-		      uint32_t cnt, int pid)
+/* BPF_LINK_CREATE for a uprobe session, which this libbpf predates: the link_create member
+ * of union bpf_attr as the kernel defines it (include/uapi/linux/bpf.h, Linux 6.13). */
+static int link_session(int prog_fd, const char *path, const unsigned long *offs,
+			const uint64_t *cookies, uint32_t cnt, int pid)
 {
 	union {
 		struct {
@@ -276,62 +275,55 @@ static int link_multi(int prog_fd, uint32_t type, const char *path, const unsign
 
 	memset(&a, 0, sizeof(a));
 	a.l.prog_fd = prog_fd;
-	a.l.attach_type = type;
+	a.l.attach_type = ATTACH_UPROBE_SESSION;
 	a.l.path = (uint64_t)(uintptr_t)path;
 	a.l.offsets = (uint64_t)(uintptr_t)offs;
+	a.l.cookies = (uint64_t)(uintptr_t)cookies;
 	a.l.cnt = cnt;
 	a.l.pid = pid;
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
 	return fd < 0 ? -errno : fd;
 }
 
-static struct bpf_program *fn_prog(struct heap *h, int f)
+static uint64_t fn_cookie(int f)
 {
-	struct heap_bpf *s = h->skel;
-
 	switch (f) {
-	case FN_MALLOC: case FN_VALLOC: case FN_PVALLOC: return s->progs.cprof_heap_malloc;
-	case FN_CALLOC: return s->progs.cprof_heap_calloc;
-	case FN_REALLOC: return s->progs.cprof_heap_realloc;
-	case FN_REALLOCARRAY: return s->progs.cprof_heap_reallocarray;
-	case FN_MEMALIGN: case FN_ALIGNED_ALLOC: return s->progs.cprof_heap_memalign;
-	case FN_POSIX_MEMALIGN: return s->progs.cprof_heap_posix_memalign;
-	default: return s->progs.cprof_heap_free;
+	case FN_MALLOC: case FN_VALLOC: case FN_PVALLOC: return CPROF_HEAP_MALLOC;
+	case FN_CALLOC: return CPROF_HEAP_CALLOC;
+	case FN_REALLOC: return CPROF_HEAP_REALLOC;
+	case FN_REALLOCARRAY: return CPROF_HEAP_REALLOCARRAY;
+	case FN_MEMALIGN: case FN_ALIGNED_ALLOC: return CPROF_HEAP_MEMALIGN;
+	case FN_POSIX_MEMALIGN: return CPROF_HEAP_POSIX_MEMALIGN;
+	default: return CPROF_HEAP_FREE;
 	}
 }
 
-/* One link per program, over the offsets of the functions it handles; an offset shared by
- * two names (aliases) is probed once. */
+/* One link for every function of the object (the cookie says which); an offset shared by
+ * two names (aliases such as memalign and aligned_alloc) is probed once. */
 static int attach_obj(struct heap *h, const struct alloc_obj *ao, const char *path, int pid,
 		      struct probed *p)
 {
-	bool done[FN_NR] = { false };
+	unsigned long offs[FN_NR];
+	uint64_t cookies[FN_NR];
+	uint32_t n = 0;
+	int fd;
 
 	for (int f = 0; f < FN_NR; f++) {
-		struct bpf_program *prog = fn_prog(h, f);
-		unsigned long offs[FN_NR];
-		uint32_t n = 0;
-		int fd;
+		unsigned long off = ao->off[f] + (f == FN_FREE ? ao->free_shift : 0);
+		bool dup = false;
 
-		if (!ao->off[f] || done[f])
+		for (uint32_t i = 0; i < n; i++)
+			dup |= offs[i] == off;
+		if (!ao->off[f] || dup)
 			continue;
-		for (int g = f; g < FN_NR; g++) {
-			bool dup = false;
-
-			if (!ao->off[g] || done[g] || fn_prog(h, g) != prog)
-				continue;
-			for (uint32_t i = 0; i < n; i++)
-				dup |= offs[i] == ao->off[g];
-			done[g] = true;
-			if (!dup)
-				offs[n++] = ao->off[g] + (g == FN_FREE ? ao->free_shift : 0);
-		}
-		fd = link_multi(bpf_program__fd(prog), f == FN_FREE ? ATTACH_UPROBE_MULTI :
-				ATTACH_UPROBE_SESSION, path, offs, n, pid);
-		if (fd < 0)
-			return fd;
-		p->fds[p->n_fds++] = fd;
+		offs[n] = off;
+		cookies[n++] = fn_cookie(f);
 	}
+	fd = link_session(bpf_program__fd(h->skel->progs.cprof_heap_probe), path, offs, cookies,
+			  n, pid);
+	if (fd < 0)
+		return fd;
+	p->fds[p->n_fds++] = fd;
 	return 0;
 }
 
@@ -420,8 +412,8 @@ static int scan_pid(struct heap *h, int pid)
 	char path[4096];
 	int err = 0;
 
-	if (!pm)
-		return -errno;
+	if (!pm)	/* gone: its exit is noticed and reported elsewhere */
+		return errno == ESRCH || errno == ENOENT ? 0 : -errno;
 	for (size_t i = 0; i < procmaps__count(pm); i++) {
 		const struct procmaps_entry *e = procmaps__entry(pm, i);
 		int r;
@@ -574,16 +566,13 @@ static int fill_draws(struct heap *h)
 static int load(struct heap *h, const struct heap_opts *o)
 {
 	struct heap_bpf *s = h->skel;
-	struct bpf_program *prog;
 	int err;
 
 	s->rodata->filter_pids = o->filter_pids;
 	s->rodata->max_user_frames = o->max_depth;
 	s->rodata->wakeup_bytes = o->wakeup_bytes;
-	bpf_object__for_each_program(prog, s->obj)
-		bpf_program__set_expected_attach_type(prog, (enum bpf_attach_type)(prog == s->progs.cprof_heap_free ?
-						      ATTACH_UPROBE_MULTI :
-						      ATTACH_UPROBE_SESSION));
+	bpf_program__set_expected_attach_type(s->progs.cprof_heap_probe,
+					      (enum bpf_attach_type)ATTACH_UPROBE_SESSION);
 	if ((err = share_maps(s, o))) {
 		fprintf(stderr, "cprof-bpf: heap profile: sharing BPF maps: %s\n", strerror(-err));
 		return err;
