@@ -87,6 +87,22 @@ struct cprof_sample {
 #define CPROF_TASK_INTERRUPTIBLE 0x1
 #define CPROF_TASK_UNINTERRUPTIBLE 0x2
 
+/* Heap samples (kind CPROF_KIND_HEAP_ALLOC): value[0] = requested size, addr = the pointer.
+ * CPROF_KIND_HEAP_FREE: addr = a sampled pointer that was freed (no stack). The exponential
+ * draws of the byte countdown come from a table user space fills (BPF has no floats). */
+#define CPROF_HEAP_DRAWS 4096
+
+/* The allocator functions heap.bpf.c handles: the attach cookie of each probe. */
+enum cprof_heap_fn {
+	CPROF_HEAP_MALLOC = 0,	/* malloc(size), valloc(size), pvalloc(size) */
+	CPROF_HEAP_CALLOC,	/* calloc(n, size) */
+	CPROF_HEAP_REALLOC,	/* realloc(p, size) */
+	CPROF_HEAP_REALLOCARRAY,	/* reallocarray(p, n, size) */
+	CPROF_HEAP_MEMALIGN,	/* memalign(align, size), aligned_alloc(align, size) */
+	CPROF_HEAP_POSIX_MEMALIGN,	/* posix_memalign(&p, align, size) */
+	CPROF_HEAP_FREE,	/* free(p), past its entry: no return probe */
+};
+
 #define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
 #define CPROF_SAMPLE_MAX_SIZE \
 	(sizeof(struct cprof_sample) + CPROF_SAMPLE_MAX_FRAMES * sizeof(__u64))
@@ -106,6 +122,9 @@ enum cprof_counter {
 	CPROF_CNT_MUTEX_KEPT,		/* of those, kept by --mutex-rate sampling */
 	CPROF_CNT_MUTEX_NOT_LOCK,	/* waiters woken by a wake that is no lock release */
 	CPROF_CNT_MUTEX_NO_STORAGE,	/* futex calls lost: no task storage */
+	CPROF_CNT_HEAP_SAMPLED,		/* allocations sampled by --heap-rate */
+	CPROF_CNT_HEAP_NO_STORAGE,	/* allocator calls lost: no task storage */
+	CPROF_CNT_HEAP_LIVE_FULL,	/* sampled allocations whose free cannot be matched */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };

@@ -24,8 +24,8 @@ static const char usage_text[] =
 	"  -d, --duration SECS      stop after SECS (default: until SIGINT/SIGTERM, or until\n"
 	"                           COMMAND exits)\n"
 	"  -o, --output DIR         where profiles go (default ./cprof-YYYYmmdd-HHMMSS)\n"
-	"  -t, --types LIST         profile kinds, comma-separated: cpu, block, mutex (default:\n"
-	"                           cpu,block; with -p or COMMAND also mutex)\n"
+	"  -t, --types LIST         profile kinds, comma-separated: cpu, block, mutex, heap\n"
+	"                           (default: cpu,block; with -p or COMMAND also mutex,heap)\n"
 	"  -F, --frequency HZ       CPU sampling frequency (default 99)\n"
 	"      --max-depth N        user frames per stack, 1-256 (default 128)\n"
 	"      --ring-size MIB      ring buffer size in MiB, a power of two (default 4)\n"
@@ -33,6 +33,8 @@ static const char usage_text[] =
 	"                           probability wait/NS (Go's semantics; default 1000000)\n"
 	"      --mutex-rate N       mutex profile: keep 1 in N lock contentions, values scaled\n"
 	"                           by N (Go's semantics; default 1)\n"
+	"      --heap-rate BYTES    heap profile: mean bytes allocated between samples\n"
+	"                           (default 524288, as Go)\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
@@ -43,7 +45,8 @@ static const char usage_text[] =
 	"DIR/block.pb.gz holds where threads waited off-CPU and for how long, DIR/mutex.pb.gz\n"
 	"which lock releases made other threads wait (the holder's stack) and for how long.\n";
 
-enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE };
+enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
+       OPT_HEAP_RATE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -55,6 +58,7 @@ static const struct option long_opts[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "block-rate", required_argument, NULL, OPT_BLOCK_RATE },
 	{ "mutex-rate", required_argument, NULL, OPT_MUTEX_RATE },
+	{ "heap-rate", required_argument, NULL, OPT_HEAP_RATE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -124,7 +128,8 @@ static int parse_types(struct cprof_opts *o, const char *list)
 	};
 	/* Kinds this build can record; the others are named so the error says "not yet". */
 	const unsigned int built = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK) |
-				   KIND_BIT(CPROF_KIND_MUTEX);
+				   KIND_BIT(CPROF_KIND_MUTEX) |
+				   KIND_BIT(CPROF_KIND_HEAP_ALLOC);
 	char *copy = strdup(list), *save = NULL, *tok;
 	int err = 0;
 
@@ -142,7 +147,7 @@ static int parse_types(struct cprof_opts *o, const char *list)
 					  tok);
 		else if (!(built & KIND_BIT(k)))
 			err = usage_error("profile type '%s' is not available in this version "
-					  "(available: cpu, block, mutex)", tok);
+					  "(available: cpu, block, mutex, heap)", tok);
 		else
 			o->kinds |= KIND_BIT(k);
 	}
@@ -179,8 +184,8 @@ static char *default_output(void)
 /* Returns 0 to run, 1 when done (help, version), -errno on a usage error. */
 static int parse_args(int argc, char **argv, struct cprof_opts *o)
 {
-	unsigned long v;
 	bool types_given = false;
+	unsigned long v;
 	int c, err = 0;
 
 	opterr = 0;	/* our own one-line messages */
@@ -230,6 +235,12 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 						   optarg);
 			o->mutex_rate = v;
 			break;
+		case OPT_HEAP_RATE:
+			if (parse_uint(optarg, 1, 1ul << 40, &v))
+				return usage_error("invalid --heap-rate '%s': expected bytes from 1 "
+						   "to 2^40", optarg);
+			o->heap_rate = v;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -251,9 +262,12 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 		o->command = &argv[optind];
 	if (o->command && o->n_pids)
 		return usage_error("give either -p or a COMMAND, not both%s", "");
-	/* Lock contention is a question about given processes, not the host. */
+	/* Lock contention is a question about given processes, not the host; heap probes go
+	 * into each target's allocator, never host-wide. */
 	if (!types_given && (o->command || o->n_pids))
-		o->kinds |= KIND_BIT(CPROF_KIND_MUTEX);
+		o->kinds |= KIND_BIT(CPROF_KIND_MUTEX) | KIND_BIT(CPROF_KIND_HEAP_ALLOC);
+	if ((o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC)) && !o->command && !o->n_pids)
+		return usage_error("the heap profile needs -p or a COMMAND%s", "");
 	if (!o->output_dir && !(o->output_dir = default_output()))
 		return -ENOMEM;
 	return 0;
@@ -268,6 +282,7 @@ int main(int argc, char **argv)
 		.ring_mib = 4,
 		.block_rate_ns = 1000000,
 		.mutex_rate = 1,
+		.heap_rate = 524288,
 	};
 	int err = parse_args(argc, argv, &o);
 

@@ -19,6 +19,7 @@ struct cprof_opts {
 	unsigned int ring_mib;	/* ring buffer size */
 	unsigned long long block_rate_ns;	/* block profile sampling rate */
 	unsigned int mutex_rate;	/* mutex profile: keep 1 in mutex_rate contentions */
+	unsigned long long heap_rate;	/* heap profile: mean bytes between samples */
 	bool verbose;
 };
 

@@ -356,7 +356,10 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 	count_proc(res, s, stack_complete(s));
 	if (stop < 32)
 		res->stops[stop] += s->count;
-	k->values(k, s->count, s->value, vals);
+	if (k->stack_values)
+		k->stack_values(k, s, vals);
+	else
+		k->values(k, s->count, s->value, vals);
 	res->total += vals[k->n_types - 1];
 	res->records += s->count;
 	if (n) {

@@ -20,6 +20,7 @@
 #include "cpu.skel.h"
 #include "mutex.h"
 #include "mutex.skel.h"
+#include "heap.h"
 #include "object.h"
 #include "options.h"
 #include "proc.skel.h"
@@ -52,6 +53,7 @@ struct session {
 	bool block_attached;
 	struct mutex_bpf *mutex;	/* NULL unless the mutex profile is asked for */
 	bool mutex_tracepoints;		/* futex hooks: syscalls/ tracepoints, not raw */
+	struct heap *heap;		/* NULL unless the heap profile is asked for */
 	struct bpf_link **cpu_links;
 	int *cpus;
 	size_t n_cpus;
@@ -306,6 +308,28 @@ static int open_mutex(struct session *s)
 	return err;
 }
 
+static int open_heap(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	struct heap_opts ho = {
+		.rate = o->heap_rate,
+		.max_depth = o->max_depth,
+		.filter_pids = true,
+		.wakeup_bytes = (__u64)o->ring_mib << 18,
+		.pids_fd = bpf_map__fd(s->proc->maps.pids),
+		.rb_fd = bpf_map__fd(s->proc->maps.rb),
+		.counters_fd = bpf_map__fd(s->proc->maps.counters),
+		.rows_fd = bpf_map__fd(s->cpu->maps.unwind_rows),
+		.pages_fd = bpf_map__fd(s->cpu->maps.unwind_pages),
+		.proc_maps_fd = bpf_map__fd(s->cpu->maps.proc_maps),
+		.st = s->st,
+		.verbose = o->verbose,
+	};
+
+	s->heap = heap__open(&ho);
+	return s->heap ? 0 : -errno;
+}
+
 static int open_bpf(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
@@ -353,6 +377,8 @@ static int open_bpf(struct session *s)
 		return err;
 	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (err = open_mutex(s)))
 		return err;
+	if (o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC) && (err = open_heap(s)))
+		return err;
 	return open_unwinder(s);
 }
 
@@ -380,6 +406,9 @@ static int attach_bpf(struct session *s)
 	for (size_t i = 0; i < s->n_targets; i++)
 		if ((err = watch_pid(s, s->targets[i].pid)))
 			goto map_err;
+	for (size_t i = 0; s->heap && i < s->n_targets; i++)
+		if ((err = heap__watch(s->heap, s->targets[i].pid, NULL)))
+			return err;
 	if (s->block) {
 		err = block__attach(s->block);
 		if (!err)
@@ -430,6 +459,7 @@ static void detach_bpf(struct session *s)
 		block_bpf__detach(s->block);
 	if (s->mutex)
 		mutex_bpf__detach(s->mutex);
+	heap__detach(s->heap);
 	if (s->proc)
 		proc_bpf__detach(s->proc);
 }
@@ -523,6 +553,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		/* New image: publish its tables before its first samples if we can. */
 		proctab__invalidate(s->pt, r->pid);
 		unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
+		if (s->heap)
+			heap__watch(s->heap, r->pid, NULL);
 		return 0;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
@@ -545,8 +577,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
 		proctab__find(s->pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
 	unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
-	if (stacks__add(s->st, r))
+	if (r->kind == CPROF_KIND_HEAP_ALLOC || r->kind == CPROF_KIND_HEAP_FREE) {
+		if (s->heap && heap__record(s->heap, r))
+			s->agg_errors++;
+	} else if (stacks__add(s->st, r)) {
 		s->agg_errors++;
+	}
 	return 0;
 }
 
@@ -582,6 +618,7 @@ static int poll_loop(struct session *s)
 	while (!run_over(s)) {
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the
 		 * timeout too. */
+		heap__poll(s->heap, 250);	/* allocators loaded since (dlopen) */
 		err = ring_buffer__poll(s->rb, 100);
 		if (err >= 0)
 			err = ring_buffer__consume(s->rb);
@@ -643,7 +680,7 @@ static int write_profiles(struct session *s)
 	struct report *rep = report__new(s->sym);
 	struct unwinder_stats us;
 	uint64_t cnt[CPROF_CNT_NR];
-	struct report_kind cpu, block, mutex;
+	struct report_kind cpu, block, mutex, heap;
 	struct mutex_names *names = mutex_names__new(s->pt, s->oc);
 	int err = 0, e;
 
@@ -657,6 +694,7 @@ static int write_profiles(struct session *s)
 	cpu__report_kind(&cpu, o->freq);
 	block__report_kind(&block);
 	mutex__report_kind(&mutex, names);
+	heap__report_kind(&heap, o->heap_rate);
 	/* Every kind is written even if one fails: no collected data is dropped. */
 	if (o->kinds & KIND_BIT(CPROF_KIND_CPU) && (e = write_kind(s, rep, &cpu, cnt, secs)))
 		err = e;
@@ -667,6 +705,9 @@ static int write_profiles(struct session *s)
 	if (s->mutex && !s->mutex_tracepoints)
 		fprintf(stderr, "  mutex: no tracefs syscall events (not mountable here): futex "
 			"calls are hooked at raw sys_enter/sys_exit, a program run per syscall\n");
+	if (s->heap && (e = write_kind(s, rep, &heap, cnt, secs)))
+		err = e;
+	heap__summary(s->heap, cnt, o->n_pids > 0);
 	unwinder__stats(s->uw, &us);
 	summary__unwind(&us);
 	if ((o->kinds & KIND_BIT(CPROF_KIND_CPU)) && (o->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
@@ -688,6 +729,7 @@ static void session_free(struct session *s)
 	unwinder__free(s->uw);
 	block_bpf__destroy(s->block);
 	mutex_bpf__destroy(s->mutex);
+	heap__free(s->heap);
 	cpu_bpf__destroy(s->cpu);
 	proc_bpf__destroy(s->proc);
 	free(s->cpu_links);
@@ -745,6 +787,8 @@ static int setup(struct session *s)
 	 * start sweep of the block profile must not stamp it. */
 	if (s->child > 0 && (err = watch_pid(s, s->child)))
 		errorf("cannot update the pid filter: %s", strerror(-err));
+	if (!err && s->child > 0 && s->heap)
+		err = heap__watch(s->heap, s->child, o->command[0]);
 	return err;
 }
 

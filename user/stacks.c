@@ -152,6 +152,21 @@ static int stack_init(struct stacks *st, struct stack *s, const struct cprof_sam
 
 int stacks__add(struct stacks *st, const struct cprof_sample *r)
 {
+	size_t index;
+
+	return stacks__add_index(st, r, &index);
+}
+
+void stacks__add_values(struct stacks *st, size_t index, uint64_t v0, uint64_t v1)
+{
+	if (index >= st->n)
+		return;
+	st->v[index].value[0] += v0;
+	st->v[index].value[1] += v1;
+}
+
+int stacks__add_index(struct stacks *st, const struct cprof_sample *r, size_t *index)
+{
 	uint64_t h = rec_hash(r);
 	size_t j = h & (st->n_slots - 1);
 	struct stack *s;
@@ -175,6 +190,7 @@ int stacks__add(struct stacks *st, const struct cprof_sample *r)
 		;
 	st->slots[j] = st->n;
 found:
+	*index = (size_t)(s - st->v);
 	s->count++;
 	s->value[0] += r->value[0];
 	s->value[1] += r->value[1];

@@ -35,6 +35,13 @@ void stacks__free(struct stacks *st);
 /* Adds one record. Returns 0 or -ENOMEM. */
 int stacks__add(struct stacks *st, const struct cprof_sample *rec);
 
+/* Adds one record like stacks__add and returns the index of its stack in *index. */
+int stacks__add_index(struct stacks *st, const struct cprof_sample *rec, size_t *index);
+
+/* Adds to the values of stack index (not to its record count): later events about records
+ * already aggregated, such as the free of a sampled allocation. */
+void stacks__add_values(struct stacks *st, size_t index, uint64_t v0, uint64_t v1);
+
 /* Resolves user frames that had no mapping when their stack was first seen (a library the
  * loader mapped a moment later) against the maps as known now. Call before reporting. */
 void stacks__resolve_unmapped(struct stacks *st);

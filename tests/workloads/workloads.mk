@@ -15,3 +15,24 @@ $(WORKLOAD_BINS): $(OUT)/workloads/%: tests/workloads/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
+
+# Heap workload variants: C++ new/delete, the same C program linked with jemalloc, and
+# statically linked (the allocator is in the executable itself).
+HEAP_VARIANTS := $(OUT)/workloads/heap_cxx $(OUT)/workloads/heap_jemalloc \
+	$(OUT)/workloads/heap_static
+TEST_TARGETS += $(HEAP_VARIANTS)
+
+$(OUT)/workloads/heap_cxx: tests/workloads/heap_cxx.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(WORKLOAD_CFLAGS) $(WARN) $(DEPFLAGS) $< -o $@
+
+$(OUT)/workloads/heap_jemalloc: tests/workloads/heap.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d $< -o $@ -ljemalloc
+
+$(OUT)/workloads/heap_static: tests/workloads/heap.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d -static $< -o $@
