@@ -449,7 +449,10 @@ static int poll_loop(struct session *s)
 	int err;
 
 	while (!run_over(s)) {
+		/* Most samples do not wake us (see sample_submit): read them on the timeout. */
 		err = ring_buffer__poll(s->rb, 100);
+		if (err >= 0)
+			err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR) {
 			errorf("reading the ring buffer: %s", strerror(-err));
 			return err;
