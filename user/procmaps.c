@@ -394,6 +394,7 @@ struct proc {
 	int pid;
 	bool used;
 	bool stale;		/* exec'ed since the last load */
+	bool at_exec;		/* the last load was the one right after exec */
 	int err;		/* why the last load failed (cur == NULL) */
 	uint64_t loaded_ns;	/* CLOCK_MONOTONIC of the last load attempt */
 	struct procmaps *cur;
@@ -515,6 +516,7 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	int err;
 
 	p->loaded_ns = now_ns();
+	p->at_exec = p->stale;
 	p->stale = false;
 	err = read_maps(p->pid, &text, &len);
 	if (err)
@@ -578,7 +580,9 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 	e = procmaps__find(p->cur, addr);
 	if (e && (e->prot & PM_X))
 		return e;
-	if (now_ns() - p->loaded_ns < RELOAD_INTERVAL_NS || proc_reload(pt, p)) {
+	/* The maps loaded at exec lack the libraries the loader maps a moment later: the first
+	 * miss after them reloads at once, later ones at most every RELOAD_INTERVAL_NS. */
+	if ((!p->at_exec && now_ns() - p->loaded_ns < RELOAD_INTERVAL_NS) || proc_reload(pt, p)) {
 		errno = ENOENT;
 		return NULL;
 	}
