@@ -44,7 +44,7 @@ enum cprof_unwind_stop {
 	CPROF_STOP_READ_FAULT,	/* reading the stack faulted (paged out or bad pointer) */
 	CPROF_STOP_BAD_SP,	/* stack pointer did not increase */
 	CPROF_STOP_BAD_RA,	/* zero or kernel return address */
-	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0): root for FP code */
+	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0) where no row marks a root */
 	CPROF_STOP_NO_TABLES,	/* tables for this process not built yet */
 	CPROF_STOP_NR,
 };

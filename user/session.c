@@ -497,7 +497,7 @@ static const char *stop_name(unsigned int stop)
 	return stop < CPROF_STOP_NR && names[stop] ? names[stop] : "unknown";
 }
 
-/* Complete = reached a thread root (or a frame-pointer chain's end); the rest by reason and
+/* Complete = reached a thread root; the rest by reason and
  * the object where the unwinder gave up, and per process when there are several. */
 static void print_completeness(const struct report_result *res)
 {
