@@ -32,6 +32,7 @@ struct unwinder {
 	struct idmap *objs;		/* (object pointer, 0) → object number */
 	struct idmap *procs;		/* (pid, 0) → procmaps pointer published */
 	struct cprof_proc_maps *view;	/* scratch for one process's view */
+	uint32_t gen;			/* of the last view published */
 	struct unwinder_stats st;
 };
 
@@ -258,6 +259,8 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 			v->n++;
 		}
 	}
+	/* A new generation for every view: the BPF side caches rows per generation. */
+	v->gen = ++u->gen ? u->gen : ++u->gen;
 	if (bpf_map_update_elem(u->o.proc_maps_fd, &key, v, BPF_ANY))
 		return -errno;
 	if (!idmap__get(u->procs, pid, 0, &published))
