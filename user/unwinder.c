@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>	/* memfd_create */
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -73,27 +73,24 @@ void unwinder__free(struct unwinder *u)
 	free(u);
 }
 
-/* Writes n values to the BPF array fd from index start, in batches: mmapping the arrays
- * would charge all of their pages to our RSS. */
+/* Writes n values of size bytes (the arrays' element stride) to the BPF array fd from index
+ * start, through a mapping of just the pages written: element-wise updates cost ~0.3 us per
+ * row (13 ms for libstdc++, while that process's samples wait), and mapping the whole
+ * arrays would charge all their pages to our RSS. */
 static int write_array(int fd, uint32_t start, const void *values, size_t n, size_t size)
 {
-	enum { CHUNK = 65536 };
-	uint32_t *keys = malloc(CHUNK * sizeof(*keys));
-	int err = 0;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off = (uint64_t)start * size;
+	uint64_t lo = off & ~(page - 1), len = off + n * size - lo;
+	void *p;
 
-	if (!keys)
-		return -ENOMEM;
-	for (size_t done = 0; done < n && !err;) {
-		__u32 count = n - done < CHUNK ? n - done : CHUNK;
-
-		for (uint32_t i = 0; i < count; i++)
-			keys[i] = start + done + i;
-		if (bpf_map_update_batch(fd, keys, (const char *)values + done * size, &count, NULL))
-			err = -errno;
-		done += count;
-	}
-	free(keys);
-	return err;
+	if (!n)
+		return 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)lo);
+	if (p == MAP_FAILED)
+		return -errno;
+	memcpy((char *)p + (off - lo), values, n * size);
+	munmap(p, len);
+	return 0;
 }
 
 /* The vDSO has no file: its image is handed to the compiler through a memfd. */
