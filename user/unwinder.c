@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -112,17 +113,33 @@ static int object_fd(const struct object *obj, bool *owned)
 	return fd;
 }
 
+/* The cache key of the object open on fd: its build id and its size. Stripping a file keeps
+ * its build id but may take CFI with it (a Go binary's .debug_frame): the two files must not
+ * share a table. NULL without a build id. */
+static const char *cache_key(const struct object *obj, int fd, char *key, size_t len)
+{
+	struct stat st;
+
+	if (!obj->build_id[0] || fstat(fd, &st))
+		return NULL;
+	/* 40 + 8 hex digits: what the cache accepts as a build id. */
+	snprintf(key, len, "%s%08llx", obj->build_id, (unsigned long long)st.st_size & 0xffffffffu);
+	return key;
+}
+
 /* Builds (or loads from the cache) obj's table; for an object without .eh_frame, tries the
  * .debug_frame of its separate debuginfo. */
 static int build_table(struct unwinder *u, struct object *obj, struct cfi_table **t)
 {
-	const char *bid = obj->build_id[0] ? obj->build_id : NULL;
 	struct sym_object_info info = { 0 };
+	char key[sizeof(obj->build_id) + 8];
+	const char *bid;
 	bool owned;
 	int fd = object_fd(obj, &owned), dfd, err;
 
 	if (fd < 0)
 		return fd;
+	bid = cache_key(obj, fd, key, sizeof(key));
 	err = cfi_cache__get(u->o.cache_dir, bid, fd, -1, t);
 	if (err == -ENOENT && u->o.sym && !symbolizer__object_info(u->o.sym, obj, &info) &&
 	    info.debug_file && (dfd = open(info.debug_file, O_RDONLY | O_CLOEXEC)) >= 0) {
