@@ -32,6 +32,8 @@ UW_FN void *worker(void *arg)
 	long total = 0;
 
 	(void)arg;
+	/* Named before any work: every sample in t_hot carries the name. */
+	pthread_setname_np(pthread_self(), "uw_worker");
 	while (uw_now() < end)
 		total += t_level(20);
 	return (void *)total;
@@ -49,7 +51,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uw_thread: pthread_create: error %d\n", err);
 		return 1;
 	}
-	pthread_setname_np(t, "uw_worker");
 	pthread_join(t, &total);
 	printf("uw_thread: %ld units\n", (long)total);
 	return 0;
