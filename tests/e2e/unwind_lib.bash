@@ -55,7 +55,9 @@ uw_check_root() {
 # samples may be truncated, and at least MIN (default 100) must be there.
 uw_check_stacks() {
 	local check=$1 leaf=$2 tail=$3 min=${4:-100} nhot ntrunc nbad example name=${2//\\/}
-	read -r nhot ntrunc nbad example < <(awk -F '\t' -v leaf="^($leaf)\$" -v tail="^($tail)\$" '
+	# The EREs go through the environment: awk -v would take their backslashes as escapes.
+	read -r nhot ntrunc nbad example < <(LEAF="^($leaf)\$" TAIL="^($tail)\$" awk -F '\t' '
+		BEGIN { leaf = ENVIRON["LEAF"]; tail = ENVIRON["TAIL"] }
 		{
 			nf = split($3, fr, ";")
 			for (i = 1; i <= nf && fr[i] !~ leaf; i++)
