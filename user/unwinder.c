@@ -279,6 +279,9 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 		return -errno;
 	if (!idmap__get(u->procs, pid, 0, &published))
 		u->st.processes++;
+	if (u->o.verbose)
+		fprintf(stderr, "cprof-bpf: pid %d: unwind view published at %.3f s (monotonic), "
+			"%u mappings\n", pid, now(), v->n);
 	return idmap__set(u->procs, pid, 0, (uintptr_t)pm);
 }
 
