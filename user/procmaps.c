@@ -394,6 +394,7 @@ struct proc {
 	int pid;
 	bool used;
 	bool stale;		/* exec'ed since the last load */
+	bool exec;		/* exec'ed since the last load (the next one is "at exec") */
 	bool at_exec;		/* the last load was the one right after exec */
 	int err;		/* why the last load failed (cur == NULL) */
 	uint64_t loaded_ns;	/* CLOCK_MONOTONIC of the last load attempt */
@@ -516,7 +517,8 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	int err;
 
 	p->loaded_ns = now_ns();
-	p->at_exec = p->stale;
+	p->at_exec = p->exec;
+	p->exec = false;
 	p->stale = false;
 	err = read_maps(p->pid, &text, &len);
 	if (err)
@@ -599,7 +601,10 @@ void proctab__invalidate(struct proctab *pt, int pid)
 
 	if (pid <= 0)
 		return;
-	p = slot_lookup(pt->slots, pt->cap, pid);
-	if (p->used)
-		p->stale = true;
+	/* Known or not (a child that forked and exec'ed), its next load is the one at exec. */
+	p = proc_slot(pt, pid);
+	if (!p)
+		return;
+	p->stale = true;
+	p->exec = true;
 }
