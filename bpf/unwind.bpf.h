@@ -4,10 +4,10 @@
  *
  * Frames are unwound from tables that user space compiles out of .eh_frame (rows of
  * bpf/cprof.h, shared by every process mapping the object) through each process's sorted
- * list of executable mappings. Where an object has no CFI (JIT, hand-written assembly) or
- * the process's tables are not built yet, a frame-pointer step is taken instead and the
- * sample is flagged CPROF_SF_FP_FALLBACK; rows also ask for frame-pointer steps where code
- * switches stacks (Go's runtime).
+ * list of executable mappings. Where an object has no CFI (JIT, hand-written assembly), a
+ * frame-pointer step is taken instead and the sample is flagged CPROF_SF_FP_FALLBACK; rows
+ * also ask for frame-pointer steps where code switches stacks (Go's runtime). A process
+ * whose tables are not published yet gets its leaf frame only.
  *
  * Cost, measured per sample in a VM (tests/bench/unwind_cost.sh): reads of user memory and
  * the two binary searches per frame dominated, so the stack is read a page at a time and
@@ -72,13 +72,20 @@ struct {
 	__type(value, struct stack_win);
 } unwind_stack SEC(".maps");
 
+/* Where the last frames were found: the mapping (consecutive frames are often in one) and
+ * the stack page held in unwind_stack. Memory of the caller's that the global functions
+ * below read and update. */
+struct unwind_hint {
+	__u64 m_start, m_end;	/* the mapping found last; m_end == 0: none */
+	__u32 m_idx;
+	__u32 use_win;		/* this unwind holds unwind_stack (it is not busy) */
+	__u64 win_base;		/* user address of the page in unwind_stack; 0: none */
+};
+
 struct cprof_ustate {
 	__u64 ip, sp, bp;
-	struct cprof_proc_maps *pm;	/* NULL: no tables for this process yet */
-	struct stack_win *win;	/* NULL: busy, read every value alone */
-	__u64 win_base;		/* user address of win's page; 0: none read yet */
-	__u64 m_start, m_end;	/* the mapping found last: consecutive frames are often in it */
-	__u32 m_idx;
+	struct unwind_hint hint;
+	__u32 pid, gen;	/* the process and its view's generation; gen 0: no view yet */
 	__u32 base;	/* index of the first user frame in frames[] (= n_kernel) */
 	__u32 n;	/* user frames collected */
 	__u32 max;
@@ -194,31 +201,43 @@ static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec
 	return bpf_map_lookup_elem(&unwind_rows, &idx);
 }
 
-/* *v = the 8 bytes of user memory at addr, from the page in st->win when addr is in it; a
- * page that cannot be read whole (or a value across pages) is read alone. 0 or negative. */
-static __always_inline int read_u64(struct cprof_ustate *st, __u64 addr, __u64 *v)
+/* The verifier checks a global function once, on its own, and its callers only against its
+ * signature: the reads and searches below are global so that their branches do not multiply
+ * the paths it walks through the frame loop (a tenfold load time when they were inlined).
+ * Their pointer arguments may be NULL as far as it knows. */
+
+/* *v = the 8 bytes of user memory at addr, from the page in unwind_stack when addr is in it;
+ * a page that cannot be read whole (or a value across pages) is read alone. 0 or negative. */
+__noinline int cprof_read_user(struct unwind_hint *h, __u64 addr, __u64 *v)
 {
-	__u64 off = addr - st->win_base;
+	__u32 zero = 0;
+	struct stack_win *win = bpf_map_lookup_elem(&unwind_stack, &zero);
+	__u64 off, page = addr & ~(__u64)(STACK_WIN - 1);
 
-	if (!st->win)
+	if (!h || !v)
+		return -1;
+	if (!win || !h->use_win)
 		return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
-	if (!st->win_base || off > STACK_WIN - 8) {
-		__u64 page = addr & ~(__u64)(STACK_WIN - 1);
-
+	off = addr - h->win_base;
+	if (!h->win_base || off > STACK_WIN - 8) {
 		off = addr - page;
-		if (off > STACK_WIN - 8 ||
-		    bpf_probe_read_user(st->win->bytes, STACK_WIN, (void *)page)) {
-			st->win_base = 0;
+		if (off > STACK_WIN - 8 || bpf_probe_read_user(win->bytes, STACK_WIN, (void *)page)) {
+			h->win_base = 0;
 			return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
 		}
-		st->win_base = page;
+		h->win_base = page;
 	}
 	/* Restated for the verifier, which does not follow both paths to here. */
 	asm volatile("" : "+r"(off));
 	if (off > STACK_WIN - 8)
 		return -1;
-	*v = *(__u64 *)&st->win->bytes[off];
+	*v = *(__u64 *)&win->bytes[off];
 	return 0;
+}
+
+static __always_inline int read_u64(struct cprof_ustate *st, __u64 addr, __u64 *v)
+{
+	return cprof_read_user(&st->hint, addr, v);
 }
 
 /* The rows found for recent pcs, per CPU: a profile samples the same stacks again and
@@ -250,43 +269,53 @@ static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, const struct cp
 	return (__u32)(h >> 32);
 }
 
-/* Finds the row covering pc: false when pc is outside every executable mapping of the
- * view. A pc in a mapping without tables, or in a gap of its table, gets an END row. */
-static __always_inline bool resolve(struct cprof_ustate *st, __u64 pc, struct cprof_unwind_row *row)
+/* *row = the row covering pc in the view of pid (generation gen): 1, or 0 when pc is outside
+ * every executable mapping of the view (or the view changed since gen). A pc in a mapping
+ * without tables, or in a gap of its table, gets an END row. */
+__noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 pc,
+			     struct cprof_unwind_row *row)
 {
-	__u32 gen = st->pm->gen, slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
+	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
 	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
 	__s32 i;
 
-	if (e && e->pc == pc && e->gen == gen) {
+	if (!e || !h || !row)
+		return 0;
+	if (e->pc == pc && e->gen == gen && e->check == pc_cache_check(pc, gen, &e->row)) {
 		*row = e->row;
-		if (e->check == pc_cache_check(pc, gen, row))
-			return true;
+		return 1;
 	}
-	if (pc - st->m_start >= st->m_end - st->m_start) {
-		i = find_map(st->pm, pc);
+	pm = bpf_map_lookup_elem(&proc_maps, &pid);
+	if (!pm || pm->gen != gen)
+		return 0;
+	if (pc - h->m_start >= h->m_end - h->m_start) {
+		i = find_map(pm, pc);
 		if (i < 0)
-			return false;
-		m = &st->pm->maps[i & (CPROF_MAX_EXEC_MAPS - 1)];
-		st->m_start = m->start;
-		st->m_end = m->end;
-		st->m_idx = i;
+			return 0;
+		m = &pm->maps[i & (CPROF_MAX_EXEC_MAPS - 1)];
+		h->m_start = m->start;
+		h->m_end = m->end;
+		h->m_idx = i;
 	}
-	m = &st->pm->maps[st->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
+	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
 	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
 	if (r)
-		*row = *r;
+		e->row = *r;
 	else
-		*row = (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
-	if (e) {
-		e->pc = pc;
-		e->gen = gen;
-		e->row = *row;
-		e->check = pc_cache_check(pc, gen, row);
-	}
-	return true;
+		e->row = (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
+	e->pc = pc;
+	e->gen = gen;
+	e->check = pc_cache_check(pc, gen, &e->row);
+	*row = e->row;
+	return 1;
+}
+
+static __always_inline bool resolve(struct cprof_ustate *st, __u64 pc, struct cprof_unwind_row *row)
+{
+	return cprof_resolve(st->pid, st->gen, &st->hint, pc, row);
 }
 
 /* Ends the walk when ra cannot be a return into user code; else moves to the caller. */
@@ -445,12 +474,9 @@ static long unwind_step(__u32 i, void *ctx)
 	 * addresses): an exact pc there (the instruction a signal interrupted) is stored + 1. */
 	b->frames[idx] = st->ip + (st->exact && i ? 1 : 0);
 	st->n = i + 1;
-	if (!st->pm) {
-		/* No view yet: frame pointers are all there is, and whatever they give, the
-		 * stack is not known to be complete. */
-		st->flags |= CPROF_SF_FP_FALLBACK;
-		if (!fp_step(st))
-			return 0;
+	if (!st->gen) {
+		/* No view yet: the leaf alone. Frame pointers would give code built without
+		 * them made-up callers, and the stack is cut short either way. */
 		st->stop = CPROF_STOP_NO_TABLES;
 		return 1;
 	}
@@ -528,6 +554,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct cprof_ustate st = {};
+	struct cprof_proc_maps *pm;
 	struct stack_win *win;
 	__u32 zero = 0;
 
@@ -542,12 +569,16 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	win = bpf_map_lookup_elem(&unwind_stack, &zero);
 	if (win && !win->busy) {
 		win->busy = 1;
-		st.win = win;
+		st.hint.use_win = 1;
 	}
-	st.pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
+	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
+	if (pm) {
+		st.pid = b->s.pid;
+		st.gen = pm->gen;
+	}
 	st.stop = CPROF_STOP_DEPTH;
 	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &st, 0);
-	if (st.win)
+	if (win && st.hint.use_win)
 		win->busy = 0;
 	b->s.n_user = st.n;
 	b->s.flags |= (st.stop & CPROF_SF_STOP_MASK) | st.flags;
