@@ -11,7 +11,8 @@
 # with nothing watched that runs. The median, 10th and 90th percentile of the intervals are
 # printed: means inside an interval, medians across them (a loaded host skews some intervals).
 #
-# Usage: tests/bench/unwind_cost.sh          (env: SECS=10 HZ=999 DEPTHS="25 95" CPROF=...)
+# Usage: tests/bench/unwind_cost.sh          (env: SECS=10 HZ=999 DEPTHS="25 95" CPROF=...;
+#        EXTRA="--max-depth 1": more cprof-bpf options, e.g. to see the cost of no frame)
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 CPROF=${CPROF:-$root/cprof-bpf}
