@@ -203,8 +203,8 @@ static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec
 
 /* The verifier checks a global function once, on its own, and its callers only against its
  * signature: the reads and searches below are global so that their branches do not multiply
- * the paths it walks through the frame loop (a tenfold load time when they were inlined).
- * Their pointer arguments may be NULL as far as it knows. */
+ * the paths it walks through the frame loop (inlined, they cost 0.6 s of verification at
+ * every start; 10-25 ms now). Their pointer arguments may be NULL as far as it knows. */
 
 /* *v = the 8 bytes of user memory at addr, from the page in unwind_stack when addr is in it;
  * a page that cannot be read whole (or a value across pages) is read alone. 0 or negative. */
