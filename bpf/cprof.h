@@ -44,7 +44,7 @@ enum cprof_unwind_stop {
 	CPROF_STOP_READ_FAULT,	/* reading the stack faulted (paged out or bad pointer) */
 	CPROF_STOP_BAD_SP,	/* stack pointer did not increase */
 	CPROF_STOP_BAD_RA,	/* zero or kernel return address */
-	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0): root for FP code */
+	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0) where no row marks a root */
 	CPROF_STOP_NO_TABLES,	/* tables for this process not built yet */
 	CPROF_STOP_NR,
 };
@@ -60,7 +60,9 @@ enum cprof_unwind_stop {
 /*
  * One record in the ring buffer. frames[] holds n_kernel kernel addresses, then n_user
  * user addresses, each leaf first. The first user frame is the interrupted pc; later
- * frames are return addresses (user space subtracts 1 when it looks them up).
+ * frames are return addresses (user space subtracts 1 when it looks them up), except that
+ * an exact pc found later (the instruction a signal interrupted, a signal trampoline
+ * entered by a return) is stored plus 1, so that the same subtraction finds it.
  */
 struct cprof_sample {
 	__u32 kind;		/* enum cprof_kind */
@@ -145,6 +147,9 @@ enum cprof_row_kind {
 	CPROF_ROW_DEREF,	/* CFA = *(rbp - 8 * cfa_off) (stack realignment, e.g. main) */
 	CPROF_ROW_END,		/* no CFI covers [pc, next row): a gap between FDEs */
 	CPROF_ROW_UNSUPPORTED,	/* a rule the unwinder cannot follow: stop and count */
+	CPROF_ROW_FP_SWITCH,	/* frameless code that switched stacks (Go's asmcgocall,
+				 * systemstack): rbp leads back to its caller's stack; cfa_off, if
+				 * not 0, is that caller's CFA offset at the call */
 	CPROF_ROW_NR,
 };
 
@@ -184,7 +189,7 @@ struct cprof_exec_map {
 
 struct cprof_proc_maps {
 	__u32 n;
-	__u32 pad;
+	__u32 gen;		/* unique per publication (never 0): keys the unwinder's caches */
 	struct cprof_exec_map maps[CPROF_MAX_EXEC_MAPS];
 };
 

@@ -258,11 +258,14 @@ static uint64_t frame_pc(const struct stack *s, size_t i)
 	return a ? a - 1 : a;
 }
 
+/* Complete: the unwinder reached a thread root (or there is no user stack). A frame-pointer
+ * chain that ends (rbp == 0) is not one: every root has a table row saying so, and code
+ * without frame pointers leaves rbp 0 as often as not. */
 static bool stack_complete(const struct stack *s)
 {
 	uint32_t stop = s->flags & CPROF_SF_STOP_MASK;
 
-	return stop == CPROF_STOP_ROOT || stop == CPROF_STOP_FP_END || stop == CPROF_STOP_NO_REGS;
+	return stop == CPROF_STOP_ROOT || stop == CPROF_STOP_NO_REGS;
 }
 
 /* The object where s stopped short: that of its last frame inside a known mapping. */

@@ -69,6 +69,7 @@ struct session {
 	int release_fd;
 	int child_status;
 	bool child_done;
+	bool first_complete;	/* a complete user stack was seen (-v tells when) */
 	double t0, wall0;	/* monotonic and wall-clock start, seconds */
 	uint64_t records, bad_records, agg_errors;
 };
@@ -577,6 +578,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
 		proctab__find(s->pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
 	unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
+	if (s->o->verbose && !s->first_complete && r->n_user &&
+	    (r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT) {
+		s->first_complete = true;
+		/* ts is bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+		fprintf(stderr, "cprof-bpf: first complete user stack at %.3f s (monotonic): pid %u\n",
+			(double)r->ts / 1e9, r->pid);
+	}
 	if (r->kind == CPROF_KIND_HEAP_ALLOC || r->kind == CPROF_KIND_HEAP_FREE) {
 		if (s->heap && heap__record(s->heap, r))
 			s->agg_errors++;

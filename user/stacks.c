@@ -25,10 +25,17 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
+/* The flags that change what a stack means: why it stopped (identical frames may end at a
+ * root or be cut short, as before a process's tables exist) and whether its first user
+ * frame is an exact pc. */
+#define KEY_FLAGS (CPROF_SF_STOP_MASK | CPROF_SF_PC_EXACT)
+
 static uint64_t rec_hash(const struct cprof_sample *r)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t flags = r->flags & KEY_FLAGS;
 
+	h = hash_bytes(h, &flags, sizeof(flags));
 	h = hash_bytes(h, &r->kind, sizeof(r->kind));
 	h = hash_bytes(h, &r->pid, sizeof(r->pid));
 	h = hash_bytes(h, r->comm, sizeof(r->comm));
@@ -47,6 +54,7 @@ static int rec_equal(const struct stack *s, const struct cprof_sample *r)
 	size_t n = (size_t)r->n_kernel + r->n_user;
 
 	return s->kind == r->kind && s->pid == r->pid && s->n_kernel == r->n_kernel &&
+	       (s->flags & KEY_FLAGS) == (r->flags & KEY_FLAGS) &&
 	       s->n_user == r->n_user && !memcmp(s->thread, r->comm, sizeof(s->thread)) &&
 	       !memcmp(s->comm, r->pcomm, sizeof(s->comm)) && s->addr == r->addr &&
 	       s->aux == r->aux && !memcmp(s->aux_comm, r->aux_comm, sizeof(s->aux_comm)) &&

@@ -1,5 +1,5 @@
-/* Aggregation of samples: identical (kind, process, thread name, per-kind key fields, stack)
- * records are summed.
+/* Aggregation of samples: identical (kind, process, thread name, per-kind key fields, stack,
+ * stop reason) records are summed.
  * Each distinct stack's user frames are resolved to their mappings when first seen, so a
  * later exec, dlclose or exit of the process does not change what they mean. */
 #ifndef CPROF_STACKS_H
@@ -15,7 +15,8 @@ struct procmaps_entry;
 struct stack {
 	uint32_t kind;
 	uint32_t pid;
-	uint32_t flags;		/* CPROF_SF_* of the first record (stop reason) */
+	uint32_t flags;		/* CPROF_SF_* of the first record; the stop reason and
+				 * CPROF_SF_PC_EXACT are the same in all */
 	uint16_t n_user, n_kernel;
 	char comm[CPROF_COMM_LEN];
 	char thread[CPROF_COMM_LEN];
