@@ -119,18 +119,19 @@ static __always_inline struct heap_task *gate(struct pt_regs *ctx, __u64 size)
 static __always_inline void unwind_caller(struct pt_regs *ctx, struct sample_buf *b)
 {
 	struct pt_regs r;
-	__u64 ra;
+	__u64 ra = 0;
 
-	struct pt_regs *regs = ctx;
-
-	/* One call site: each inlined copy of the unwinder costs the verifier much time. */
-	if (!bpf_probe_read_kernel(&r, sizeof(r), ctx) &&
-	    !bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) && ra >= 2) {
+	/* One call site, always with the stack copy: each inlined copy of the unwinder costs
+	 * the verifier much time, and one instruction may not see two pointer types. */
+	if (bpf_probe_read_kernel(&r, sizeof(r), ctx)) {
+		unwind_user(NULL, b);
+		return;
+	}
+	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) && ra >= 2) {
 		r.ip = ra - 1;
 		r.sp += 8;
-		regs = &r;
 	}
-	unwind_user(regs, b);
+	unwind_user(&r, b);
 }
 
 /* Sampling decision for an allocation of size bytes; a sampled call has its user stack
