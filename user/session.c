@@ -69,9 +69,10 @@ struct session {
 	int release_fd;
 	int child_status;
 	bool child_done;
+	bool child_execed;	/* COMMAND's exec was seen: its samples are the command's */
 	bool first_complete;	/* a complete user stack was seen (-v tells when) */
 	double t0, wall0;	/* monotonic and wall-clock start, seconds */
-	uint64_t records, bad_records, agg_errors;
+	uint64_t records, bad_records, agg_errors, pre_exec_records;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -551,6 +552,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	switch (r->kind) {
 	case CPROF_EV_EXEC:
+		if (s->child > 0 && r->pid == (__u32)s->child)
+			s->child_execed = true;
 		/* New image: publish its tables before its first samples if we can. */
 		proctab__invalidate(s->pt, r->pid);
 		unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
@@ -564,6 +567,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	default:
 		break;
+	}
+	/* Before its exec, COMMAND's process is our fork (inside execve): not the command. */
+	if (s->child > 0 && r->pid == (__u32)s->child && !s->child_execed) {
+		s->pre_exec_records++;
+		return 0;
 	}
 	if (r->kind >= CPROF_KIND_NR || r->n_kernel > CPROF_MAX_KERNEL_FRAMES ||
 	    r->n_user > CPROF_MAX_USER_FRAMES ||
@@ -720,6 +728,9 @@ static int write_profiles(struct session *s)
 	summary__unwind(&us);
 	if ((o->kinds & KIND_BIT(CPROF_KIND_CPU)) && (o->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
 		summary__offcpu(s->st, cpu.period);
+	if (o->verbose && s->pre_exec_records)
+		fprintf(stderr, "  %llu samples of the command's process before its exec (our fork) "
+			"left out\n", (unsigned long long)s->pre_exec_records);
 	if (s->bad_records || s->agg_errors || cnt[CPROF_CNT_EVENTS_LOST])
 		fprintf(stderr, "  %llu malformed records, %llu aggregation failures, "
 			"%llu process events lost\n", (unsigned long long)s->bad_records,
