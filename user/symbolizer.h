@@ -10,7 +10,7 @@
 
 struct object;
 
-#define SYM_MAX_FRAMES 16
+#define SYM_MAX_FRAMES 64	/* inline chains past this keep their innermost and outermost */
 
 struct sym_frame {
 	const char *name;	/* demangled */

@@ -7,10 +7,11 @@ SYM_FIX_DEBUG := $(SYM_FIX)/sym_debugdir
 SYM_FIX_CFLAGS := -O1 -g -fno-omit-frame-pointer -falign-functions=64 $(WARN)
 SYM_LINKED := sym_buildid sym_debuglink sym_dotdebug sym_dldir sym_badcrc
 SYM_PLT := sym_plt_lazy sym_plt_ibt sym_plt_now sym_plt_nopie
-SYM_FIXTURES := $(addprefix $(SYM_FIX)/,sym_nopie sym_pie sym_cxx $(SYM_LINKED) $(SYM_PLT))
-TEST_TARGETS += $(SYM_FIXTURES)
+SYM_FIXTURES := $(addprefix $(SYM_FIX)/,sym_nopie sym_pie sym_cxx $(SYM_LINKED) $(SYM_PLT) \
+	sym_cxxbig sym_go sym_go_stripped)
+TEST_TARGETS += $(SYM_FIXTURES) $(OUT)/bench/symbolize
 
-$(OUT)/tests/unit/test_symbolizer: | $(SYM_FIXTURES)
+$(OUT)/tests/unit/test_symbolizer $(OUT)/tests/unit/test_dwarf: | $(SYM_FIXTURES)
 
 $(SYM_FIX)/sym_nopie: tests/unit/fixtures/sym_prog.c
 	@mkdir -p $(@D)
@@ -77,3 +78,27 @@ $(SYM_PLT:%=$(SYM_FIX)/%): $(SYM_FIX)/sym_plt_%: tests/unit/fixtures/sym_plt.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 $(WARN) $(SYM_PLT_FLAGS_$*) $< -o $@
+
+# Symbolizes addresses of one file and prints them as eu-addr2line -a -i -f -C does: the
+# benchmark (tests/bench/symbolize.sh) and the comparison tests use it.
+$(OUT)/bench/symbolize: tests/bench/symbolize.c $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) $< -o $@ $(LIB) $(LIBS)
+
+# DWARF compared with eu-addr2line: a small C++ program of the benchmark's source, and a Go
+# program with symbols and DWARF, and stripped (-s -w: only .gopclntab names its code).
+$(SYM_FIX)/sym_cxxbig: tests/unit/fixtures/sym_big.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -DWITH_MAIN -DPER_PART=3 $< -o $@
+
+$(SYM_FIX)/sym_go: tests/unit/fixtures/sym_go/main.go
+	@mkdir -p $(@D) $(GOCACHE)
+	$(call msg,GO,$@)
+	$(Q)GO111MODULE=off $(GO) build -o $@ $<
+
+$(SYM_FIX)/sym_go_stripped: tests/unit/fixtures/sym_go/main.go
+	@mkdir -p $(@D) $(GOCACHE)
+	$(call msg,GO,$@)
+	$(Q)GO111MODULE=off $(GO) build -ldflags='-s -w' -o $@ $<
