@@ -28,6 +28,7 @@
 #include "dwarfidx.h"
 #include "elffile.h"
 #include "kallsyms.h"
+#include "minidebug.h"
 #include "object.h"
 #include "plt.h"
 #include "symbolizer.h"
@@ -352,8 +353,11 @@ static int symobj__add_fallback(struct symvec *sv, const struct elf_file *own,
 {
 	int err = dbg->elf ? symvec__add_table(sv, dbg, SHT_SYMTAB) : -ENOENT, dyn;
 
-	(void)mini;
-	(void)image;
+	if (err == -ENOENT && !own->image) {
+		err = minidebug__open(own, mini, image);
+		if (!err)
+			err = symvec__add_table(sv, mini, SHT_SYMTAB);
+	}
 	dyn = symvec__add_table(sv, own, SHT_DYNSYM);
 	if (err == -ENOMEM || dyn == -ENOMEM)
 		return -ENOMEM;

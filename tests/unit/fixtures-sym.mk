@@ -5,7 +5,7 @@
 SYM_FIX := $(OUT)/fixtures
 SYM_FIX_DEBUG := $(SYM_FIX)/sym_debugdir
 SYM_FIX_CFLAGS := -O1 -g -fno-omit-frame-pointer -falign-functions=64 $(WARN)
-SYM_LINKED := sym_buildid sym_debuglink sym_dotdebug sym_dldir sym_badcrc
+SYM_LINKED := sym_buildid sym_debuglink sym_dotdebug sym_dldir sym_badcrc sym_minidebug
 SYM_PLT := sym_plt_lazy sym_plt_ibt sym_plt_now sym_plt_nopie
 SYM_FIXTURES := $(addprefix $(SYM_FIX)/,sym_nopie sym_pie sym_cxx $(SYM_LINKED) $(SYM_PLT) \
 	sym_cxxbig sym_go sym_go_stripped)
@@ -68,6 +68,20 @@ $(SYM_FIX)/sym_badcrc: $(SYM_FIX)/sym_badcrc.full
 	$(call msg,STRIP,$@)
 	$(Q)objcopy --only-keep-debug $< $@.debug && \
 	objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@ && printf 'x' >> $@.debug
+
+# MiniDebugInfo only, made as GDB's manual describes: the function symbols that .dynsym
+# lacks, in an xz-compressed ELF file stored as .gnu_debugdata in the stripped binary.
+$(SYM_FIX)/sym_minidebug: $(SYM_FIX)/sym_minidebug.full
+	$(call msg,MINIDBG,$@)
+	$(Q)nm -D $< --format=posix --defined-only | awk '{ print $$1 }' | sort > $@.dynsyms && \
+	nm $< --format=posix --defined-only | awk '$$2 ~ /^[TtD]$$/ { print $$1 }' | sort > $@.funcsyms && \
+	comm -13 $@.dynsyms $@.funcsyms > $@.keep && \
+	objcopy --only-keep-debug $< $@.mini && \
+	objcopy -S --remove-section .gdb_index --remove-section .comment \
+		--keep-symbols=$@.keep $@.mini $@.mini2 && \
+	xz -f $@.mini2 && \
+	objcopy --strip-all --remove-section .comment --add-section .gnu_debugdata=$@.mini2.xz $< $@ && \
+	rm -f $@.dynsyms $@.funcsyms $@.keep $@.mini $@.mini2.xz
 
 # PLT layouts: lazy, IBT (.plt.sec), -z now, and non-PIE; named as objdump -d names them.
 SYM_PLT_FLAGS_lazy :=
