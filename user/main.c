@@ -28,6 +28,9 @@ static const char usage_text[] =
 	"  -F, --frequency HZ       CPU sampling frequency (default 99)\n"
 	"      --max-depth N        user frames per stack, 1-256 (default 128)\n"
 	"      --ring-size MIB      ring buffer size in MiB, a power of two (default 4)\n"
+	"      --debuginfo-dir DIR  look for separate debuginfo in DIR too (a .build-id tree\n"
+	"                           like /usr/lib/debug, or a PPROF_BINARY_PATH directory);\n"
+	"                           repeatable\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
@@ -36,7 +39,7 @@ static const char usage_text[] =
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
 	"with its exit status. Read a profile with: go tool pprof -top DIR/cpu.pb.gz\n";
 
-enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE };
+enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_DEBUGINFO_DIR };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -46,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "frequency", required_argument, NULL, 'F' },
 	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "debuginfo-dir", required_argument, NULL, OPT_DEBUGINFO_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -103,6 +107,28 @@ static int add_pids(struct cprof_opts *o, const char *list)
 		err = usage_error("-p needs a pid%s", "");
 	free(copy);
 	return err;
+}
+
+/* Appends dir before the default /usr/lib/debug, which stays last. */
+static int add_debug_dir(struct cprof_opts *o, const char *dir)
+{
+	size_t n = 0;
+	const char **v;
+
+	if (!*dir)
+		return usage_error("empty --debuginfo-dir%s", "");
+	while (o->debug_dirs && o->debug_dirs[n])
+		n++;
+	v = realloc(o->debug_dirs, (n + 2 + !n) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (!n)
+		v[n++] = "/usr/lib/debug";
+	v[n] = v[n - 1];
+	v[n - 1] = dir;
+	v[n + 1] = NULL;
+	o->debug_dirs = v;
+	return 0;
 }
 
 static int parse_types(struct cprof_opts *o, const char *list)
@@ -206,6 +232,9 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 						   "from 1 to 1024 (MiB)", optarg);
 			o->ring_mib = v;
 			break;
+		case OPT_DEBUGINFO_DIR:
+			err = add_debug_dir(o, optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -247,6 +276,7 @@ int main(int argc, char **argv)
 	else
 		err = err > 0 ? 0 : EXIT_USAGE;
 	free(o.pids);
+	free(o.debug_dirs);
 	free(o.output_dir);
 	return err;
 }

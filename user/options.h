@@ -17,6 +17,8 @@ struct cprof_opts {
 	unsigned int freq;	/* Hz */
 	unsigned int max_depth;	/* user frames */
 	unsigned int ring_mib;	/* ring buffer size */
+	const char **debug_dirs;	/* --debuginfo-dir DIRs then /usr/lib/debug, NULL-terminated;
+					 * NULL when none was given (the symbolizer's default) */
 	bool verbose;
 };
 
