@@ -30,6 +30,7 @@
 #include "kallsyms.h"
 #include "minidebug.h"
 #include "object.h"
+#include "perfmap.h"
 #include "plt.h"
 #include "symbolizer.h"
 
@@ -61,6 +62,12 @@ struct symobj {
 	struct arena arena;
 };
 
+/* A process's JIT map, read once (pm NULL if it has none). */
+struct pid_map {
+	int pid;		/* 0: free slot */
+	struct perfmap *pm;
+};
+
 struct symbolizer {
 	char **debug_dirs;	/* NULL-terminated copy of the options' */
 	char *kallsyms_path;
@@ -69,6 +76,8 @@ struct symbolizer {
 	size_t objs_cap, objs_n;
 	struct kallsyms *ks;
 	bool ks_tried;
+	struct pid_map *pms;	/* open addressing on the pid */
+	size_t pms_cap, pms_n;
 };
 
 static void symobj__free(struct symobj *so)
@@ -597,6 +606,73 @@ int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym
 	return 0;
 }
 
+/* ---- JIT maps ---- */
+
+static size_t pid_slot(int pid, size_t cap)
+{
+	return (size_t)(((uint64_t)(uint32_t)pid * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+static int symbolizer__grow_pms(struct symbolizer *s)
+{
+	size_t cap = s->pms_cap ? s->pms_cap * 2 : 32, i, j;
+	struct pid_map *v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < s->pms_cap; i++) {
+		if (!s->pms[i].pid)
+			continue;
+		for (j = pid_slot(s->pms[i].pid, cap); v[j].pid; j = (j + 1) & (cap - 1))
+			;
+		v[j] = s->pms[i];
+	}
+	free(s->pms);
+	s->pms = v;
+	s->pms_cap = cap;
+	return 0;
+}
+
+/* pid's map, read on first use; NULL if it has none. */
+static struct perfmap *symbolizer__perfmap(struct symbolizer *s, int pid)
+{
+	char what[64];
+	size_t j;
+
+	if (s->pms_cap)
+		for (j = pid_slot(pid, s->pms_cap); s->pms[j].pid; j = (j + 1) & (s->pms_cap - 1))
+			if (s->pms[j].pid == pid)
+				return s->pms[j].pm;
+	if ((s->pms_n + 1) * 2 > s->pms_cap && symbolizer__grow_pms(s))
+		return NULL;
+	for (j = pid_slot(pid, s->pms_cap); s->pms[j].pid; j = (j + 1) & (s->pms_cap - 1))
+		;
+	s->pms[j].pid = pid;
+	s->pms[j].pm = perfmap__load(pid);
+	s->pms_n++;
+	snprintf(what, sizeof(what), "pid %d: /tmp/perf-PID.map", pid);
+	if (!s->pms[j].pm && errno != ENOENT)
+		symbolizer__vlog(s, "%s: %s, JIT frames stay unnamed", what, strerror(errno));
+	return s->pms[j].pm;
+}
+
+int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
+				struct sym_result *res)
+{
+	struct perfmap *pm;
+	const char *name;
+	uint64_t start;
+
+	memset(res, 0, sizeof(*res));
+	if (pid <= 0 || !(pm = symbolizer__perfmap(s, pid)) ||
+	    perfmap__find(pm, addr, &name, &start))
+		return -ENOENT;
+	res->n = 1;
+	res->frames[0].name = res->frames[0].system_name = name;
+	res->sym_start = start;
+	return 0;
+}
+
 /* ---- kernel ---- */
 
 int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
@@ -692,6 +768,9 @@ void symbolizer__free(struct symbolizer *s)
 	for (i = 0; i < s->objs_cap; i++)
 		symobj__free(s->objs[i]);
 	free(s->objs);
+	for (i = 0; i < s->pms_cap; i++)
+		perfmap__free(s->pms[i].pm);
+	free(s->pms);
 	kallsyms__free(s->ks);
 	free_strv(s->debug_dirs);
 	free(s->kallsyms_path);

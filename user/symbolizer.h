@@ -1,6 +1,8 @@
-/* Address → function names. User addresses through ELF .symtab/.dynsym of the object, its
- * separate debuginfo (by build-id under the debug dirs, or .gnu_debuglink), C++ names
- * demangled; kernel addresses through kallsyms. Per-object tables are built once. */
+/* Address → function names, files, lines and inlined calls. User addresses through the
+ * object's DWARF (its own or its separate debuginfo's, found by build id under the debug
+ * dirs or by .gnu_debuglink), symbol tables (.symtab, .dynsym, MiniDebugInfo, PLT stubs),
+ * C++ names demangled; JIT code through perf maps; kernel addresses through kallsyms.
+ * Per-object tables are built once. */
 #ifndef CPROF_SYMBOLIZER_H
 #define CPROF_SYMBOLIZER_H
 
@@ -41,6 +43,12 @@ void symbolizer__free(struct symbolizer *s);
  * Returns 0, or -ENOENT when no symbol covers vaddr. */
 int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr,
 			struct sym_result *res);
+
+/* Resolves addr in code a JIT generated into anonymous memory of process pid, through
+ * the map the JIT writes (/tmp/perf-PID.map, read in the process's mount namespace on
+ * first use, see perfmap.h). Returns 0 or -ENOENT. */
+int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
+				struct sym_result *res);
 
 /* Resolves a kernel address; *module is "" for vmlinux. Returns 0 or -ENOENT. */
 int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
