@@ -27,6 +27,7 @@
 #include "demangle.h"
 #include "dwarfidx.h"
 #include "elffile.h"
+#include "gopclntab.h"
 #include "kallsyms.h"
 #include "minidebug.h"
 #include "object.h"
@@ -58,6 +59,7 @@ struct symobj {
 	bool has_table;		/* a symbol table was found (own or debuginfo) */
 	const char *debug_file;	/* arena; NULL if no separate debuginfo was used */
 	struct dwarf_index *dw;	/* NULL without DWARF */
+	struct gopclntab *go;	/* Go's tables, when there is no DWARF */
 	struct elf_file dw_elf;	/* what dw reads: the object or its debuginfo */
 	struct arena arena;
 };
@@ -86,6 +88,7 @@ static void symobj__free(struct symobj *so)
 		return;
 	free(so->syms);
 	dwarf_index__free(so->dw);
+	gopclntab__free(so->go);
 	elf_file__close(&so->dw_elf);
 	arena__free(&so->arena);
 	free(so);
@@ -402,7 +405,7 @@ static int symobj__open_dwarf(const struct symbolizer *s, struct symobj *so,
 
 /* Symbols: the own .symtab if there is one, else symobj__add_fallback; PLT stubs always.
  * The files stay open until symobj__finish has copied the names.
- * DWARF: the object's own, else its separate debuginfo's. */
+ * DWARF: the object's own, else its separate debuginfo's; without DWARF, Go's tables. */
 static int symobj__build(const struct symbolizer *s, struct symobj *so)
 {
 	struct elf_file own = { .fd = -1 }, dbg = { .fd = -1 }, mini = { .fd = -1 };
@@ -434,6 +437,8 @@ static int symobj__build(const struct symbolizer *s, struct symobj *so)
 		err = symobj__finish(so, &sv);
 	if (!err && (own_dwarf || (dbg.elf && elf_file__has_dwarf(&dbg))))
 		err = symobj__open_dwarf(s, so, own_dwarf ? &own : &dbg);
+	if (!err && !so->dw && own.elf && gopclntab__open_elf(&own, &so->go) == -ENOMEM)
+		err = -ENOMEM;
 out:
 	free(sv.v);
 	elf_file__close(&mini);
@@ -536,15 +541,29 @@ static const char *symobj__name(struct symobj *so, struct sym *sym)
 	return sym->name;
 }
 
-/* DWARF's frames at vaddr, if it covers it, named as addr2line names them, except the
- * outermost when the symbol table has a symbol at its entry: that name is the one users
- * know (malloc, not glibc's __GI___libc_malloc), and the one profiles without debuginfo
- * show. A split part (foo.cold) has no symbol at foo's entry and so counts as foo. */
+/* The outermost frame of res (whose function starts at entry) takes the symbol table's
+ * name when the symbol starts at that entry: the name users know (malloc, not glibc's
+ * __GI___libc_malloc), and the one profiles without debuginfo show. A split part
+ * (foo.cold) has no symbol at foo's entry and so counts as foo. Unnamed code (assembly
+ * that DWARF gives lines for) takes the symbol's name too. */
+static void symobj__outer(struct symobj *so, struct sym *sym, uint64_t entry,
+			  struct sym_result *res)
+{
+	struct sym_frame *outer = &res->frames[res->n - 1];
+
+	if (sym && (!outer->name || sym->start == entry)) {
+		outer->name = symobj__name(so, sym);
+		outer->system_name = sym->system_name;
+	}
+	res->sym_start = sym ? sym->start : entry;
+}
+
+/* DWARF's frames at vaddr, if it covers it, named as addr2line names them (but see
+ * symobj__outer). */
 static bool symobj__dwarf(struct symobj *so, struct sym *sym, uint64_t vaddr,
 			  struct sym_result *res)
 {
 	struct dwarf_frame df[SYM_MAX_FRAMES];
-	struct sym_frame *outer;
 	uint64_t func_lo;
 	size_t n, i;
 
@@ -557,12 +576,28 @@ static bool symobj__dwarf(struct symobj *so, struct sym *sym, uint64_t vaddr,
 			.file = df[i].file, .line = df[i].line, .start_line = df[i].decl_line,
 		};
 	res->n = n;
-	outer = &res->frames[n - 1];
-	if (sym && (!outer->name || sym->start == func_lo)) {
-		outer->name = symobj__name(so, sym);
-		outer->system_name = sym->system_name;
-	}
-	res->sym_start = sym ? sym->start : func_lo;
+	symobj__outer(so, sym, func_lo, res);
+	return true;
+}
+
+/* The same from .gopclntab, for Go binaries without DWARF. */
+static bool symobj__go(struct symobj *so, struct sym *sym, uint64_t vaddr,
+		       struct sym_result *res)
+{
+	struct gopcln_frame gf[SYM_MAX_FRAMES];
+	uint64_t entry;
+	size_t n, i;
+
+	n = gopclntab__lookup(so->go, vaddr, gf, SYM_MAX_FRAMES, &entry);
+	if (!n || (!sym && !gf[n - 1].name))
+		return false;
+	for (i = 0; i < n; i++)
+		res->frames[i] = (struct sym_frame){
+			.name = gf[i].name, .system_name = gf[i].name,
+			.file = gf[i].file, .line = gf[i].line, .start_line = gf[i].start_line,
+		};
+	res->n = n;
+	symobj__outer(so, sym, entry, res);
 	return true;
 }
 
@@ -579,6 +614,8 @@ int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr
 		return err;
 	sym = symobj__find(so, vaddr);
 	if (so->dw && symobj__dwarf(so, sym, vaddr, res))
+		return 0;
+	if (so->go && symobj__go(so, sym, vaddr, res))
 		return 0;
 	if (!sym)
 		return -ENOENT;
@@ -599,9 +636,10 @@ int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym
 	if (err)
 		return err;
 	info->has_functions = (so->has_table && so->n_syms > 0) ||
-			      dwarf_index__has_functions(so->dw);
-	info->has_filenames = info->has_line_numbers = dwarf_index__has_lines(so->dw);
-	info->has_inline_frames = dwarf_index__has_functions(so->dw);
+			      dwarf_index__has_functions(so->dw) || so->go;
+	info->has_filenames = info->has_line_numbers = dwarf_index__has_lines(so->dw) || so->go;
+	info->has_inline_frames = dwarf_index__has_functions(so->dw) ||
+				  gopclntab__has_inlines(so->go);
 	info->debug_file = so->debug_file;
 	return 0;
 }
