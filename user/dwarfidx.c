@@ -541,6 +541,37 @@ static int dwarf_index__units(struct dwarf_index *di)
 	return err;
 }
 
+/* libdw hands out pointers into the string sections without checking that a NUL ends
+ * them: a file whose last string runs to the end of its section would let callers read
+ * past it. By now libdw has read (and decompressed) the sections: look at their end. */
+static bool strings_terminated(Elf *elf)
+{
+	static const char *const names[] = { ".debug_str", ".debug_line_str", ".zdebug_str",
+					      ".zdebug_line_str" };
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, i;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (strcmp(name, names[i]))
+				continue;
+			d = elf_getdata(scn, NULL);
+			if (d && d->d_size && (!d->d_buf || ((const char *)d->d_buf)[d->d_size - 1]))
+				return false;
+		}
+	}
+	return true;
+}
+
 int dwarf_index__open(Elf *elf, struct dwarf_index **out)
 {
 	struct dwarf_index *di = calloc(1, sizeof(*di));
@@ -550,7 +581,7 @@ int dwarf_index__open(Elf *elf, struct dwarf_index **out)
 	if (!di)
 		return -ENOMEM;
 	di->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!di->dw) {
+	if (!di->dw || !strings_terminated(elf)) {
 		err = -ENOENT;
 		goto out;
 	}
