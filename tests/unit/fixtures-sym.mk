@@ -71,17 +71,22 @@ $(SYM_FIX)/sym_badcrc: $(SYM_FIX)/sym_badcrc.full
 
 # MiniDebugInfo only, made as GDB's manual describes: the function symbols that .dynsym
 # lacks, in an xz-compressed ELF file stored as .gnu_debugdata in the stripped binary.
+# $(call sym_minidebug,UNSTRIPPED,OUTPUT)
+define sym_minidebug
+nm -D $(1) --format=posix --defined-only | awk '{ print $$1 }' | sort > $(2).dynsyms && \
+nm $(1) --format=posix --defined-only | awk '$$2 ~ /^[TtD]$$/ { print $$1 }' | sort > $(2).funcsyms && \
+comm -13 $(2).dynsyms $(2).funcsyms > $(2).keep && \
+objcopy --only-keep-debug $(1) $(2).mini && \
+objcopy -S --remove-section .gdb_index --remove-section .comment \
+	--keep-symbols=$(2).keep $(2).mini $(2).mini2 && \
+xz -f $(2).mini2 && \
+objcopy --strip-all --remove-section .comment --add-section .gnu_debugdata=$(2).mini2.xz $(1) $(2) && \
+rm -f $(2).dynsyms $(2).funcsyms $(2).keep $(2).mini $(2).mini2.xz
+endef
+
 $(SYM_FIX)/sym_minidebug: $(SYM_FIX)/sym_minidebug.full
 	$(call msg,MINIDBG,$@)
-	$(Q)nm -D $< --format=posix --defined-only | awk '{ print $$1 }' | sort > $@.dynsyms && \
-	nm $< --format=posix --defined-only | awk '$$2 ~ /^[TtD]$$/ { print $$1 }' | sort > $@.funcsyms && \
-	comm -13 $@.dynsyms $@.funcsyms > $@.keep && \
-	objcopy --only-keep-debug $< $@.mini && \
-	objcopy -S --remove-section .gdb_index --remove-section .comment \
-		--keep-symbols=$@.keep $@.mini $@.mini2 && \
-	xz -f $@.mini2 && \
-	objcopy --strip-all --remove-section .comment --add-section .gnu_debugdata=$@.mini2.xz $< $@ && \
-	rm -f $@.dynsyms $@.funcsyms $@.keep $@.mini $@.mini2.xz
+	$(Q)$(call sym_minidebug,$<,$@)
 
 # PLT layouts: lazy, IBT (.plt.sec), -z now, and non-PIE; named as objdump -d names them.
 SYM_PLT_FLAGS_lazy :=
