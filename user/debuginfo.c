@@ -1,5 +1,6 @@
 /* See debuginfo.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,19 +39,17 @@ static int file_crc32(int fd, uint32_t *crc)
 	return 0;
 }
 
-/* Opens path as the debuginfo of own: a different file, an ELF file with a .symtab or DWARF,
- * whose build id matches (when own has one) or whose CRC matches crc (when want_crc). */
-static int debuginfo__try(const struct debuginfo_search *ds, const struct elf_file *own,
-			  const char *want_bid, const char *path, bool want_crc, uint32_t crc,
-			  struct elf_file *dbg)
+/* Takes fd (opened as path) as the debuginfo of own: a different file, an ELF file with a
+ * .symtab or DWARF, whose build id matches (when own has one) or whose CRC matches crc
+ * (when want_crc). Closes fd on failure. */
+static int debuginfo__try_fd(const struct debuginfo_search *ds, const struct elf_file *own,
+			     const char *want_bid, const char *path, int fd, bool want_crc,
+			     uint32_t crc, struct elf_file *dbg)
 {
 	char bid[41];
 	uint32_t got;
-	int fd, err;
+	int err;
 
-	err = elf_file__open_regular(path, &fd);
-	if (err)
-		goto out;
 	err = elf_file__open(dbg, fd, true, NULL, 0);
 	if (err)
 		goto out;
@@ -72,10 +71,19 @@ static int debuginfo__try(const struct debuginfo_search *ds, const struct elf_fi
 out:
 	if (err == -ESTALE)
 		vlog(ds, "%s: %s, ignored", path,
-				 want_crc ? "CRC differs from .gnu_debuglink" : "build id differs");
+		     want_crc ? "CRC differs from .gnu_debuglink" : "build id differs");
 	if (err)
-		elf_file__close(dbg);
+		elf_file__close(dbg); /* closes fd: elf_file__open took it even on failure */
 	return err;
+}
+
+static int debuginfo__try(const struct debuginfo_search *ds, const struct elf_file *own,
+			  const char *want_bid, const char *path, bool want_crc, uint32_t crc,
+			  struct elf_file *dbg)
+{
+	int fd, err = elf_file__open_regular(path, &fd);
+
+	return err ? err : debuginfo__try_fd(ds, own, want_bid, path, fd, want_crc, crc, dbg);
 }
 
 static bool is_hex_id(const char *s)
@@ -133,8 +141,9 @@ static int debuglink__parse(const struct elf_file *own, char name[NAME_MAX + 1],
 	return 0;
 }
 
-/* Where gdb looks: next to the object, in its .debug/ subdirectory, and under each debug
- * dir followed by the object's directory as the target sees it. */
+/* Where gdb looks: next to the object, in its .debug/ subdirectory (opened at first sight
+ * when the object came from the objcache), and under each debug dir followed by the
+ * object's directory as the target sees it. */
 static int debuginfo__by_debuglink(const struct debuginfo_search *ds, const struct object *obj,
 				   const struct elf_file *own, struct elf_file *dbg, char *path)
 {
@@ -148,6 +157,14 @@ static int debuginfo__by_debuglink(const struct debuginfo_search *ds, const stru
 
 	if (debuglink__parse(own, name, &crc))
 		return -ENOENT;
+	/* Opened at first sight, in the process's root (object.h). */
+	if (obj->debuglink_path && !strcmp(obj->debuglink, name)) {
+		int fd = fcntl(obj->debuglink_fd, F_DUPFD_CLOEXEC, 0);
+
+		snprintf(path, PATH_MAX, "%s", obj->debuglink_path);
+		if (fd >= 0 && !debuginfo__try_fd(ds, own, "", path, fd, true, crc, dbg))
+			return 0;
+	}
 	if (hslash && snprintf(path, PATH_MAX, "%.*s/%s", hlen, host, name) < PATH_MAX &&
 	    !debuginfo__try(ds, own, "", path, true, crc, dbg))
 		return 0;

@@ -254,6 +254,26 @@ static int read_bounded(int fd, char **buf, size_t *len)
 	return 0;
 }
 
+/* A process that has exited can only be looked for in our /tmp, under its pid: where a
+ * process of our mount namespace left it (JITs do not remove their maps). Its owner can
+ * no longer be checked. */
+static int open_gone(int pid, unsigned int *euid)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (!stat(path, &st) || errno != ENOENT)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*euid = fstat(fd, &st) ? 0 : st.st_uid;
+	return fd;
+}
+
 struct perfmap *perfmap__load(int pid)
 {
 	struct perfmap *pm = NULL;
@@ -266,6 +286,8 @@ struct perfmap *perfmap__load(int pid)
 	err = read_status(pid, &nspid, &euid);
 	if (!err)
 		err = fd = open_map(pid, nspid);
+	else if (err == -ENOENT)
+		err = fd = open_gone(pid, &euid);
 	if (err >= 0)
 		err = fstat(fd, &st) ? -errno : 0;
 	if (!err && !S_ISREG(st.st_mode))
