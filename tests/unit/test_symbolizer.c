@@ -843,6 +843,38 @@ TEST(test_kernel_module)
 	unlink(path);
 }
 
+/* A real module symbol of this kernel's kallsyms (a loadable module's, or a BPF program's,
+ * which kallsyms lists as module "bpf"), resolved with its module. */
+TEST(test_kernel_real_module)
+{
+	struct symbolizer *s = symbolizer__new(NULL);
+	char line[512], type, name[256], mod[64] = "", want[256] = "", want_mod[64] = "";
+	unsigned long long addr, want_addr = 0;
+	const char *module = NULL;
+	struct sym_result r;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		SKIP("/proc/kallsyms: %s", strerror(errno));
+	while (!want_addr && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s [%63[^]]]", &addr, &type, name, mod) == 4 &&
+		    addr && (type == 't' || type == 'T')) {
+			want_addr = addr;
+			snprintf(want, sizeof(want), "%s", name);
+			snprintf(want_mod, sizeof(want_mod), "%s", mod);
+		}
+	fclose(f);
+	if (!want_addr)
+		SKIP("no module (or BPF program) symbols in /proc/kallsyms, or addresses hidden");
+	REQUIRE(s, "new");
+	CHECK(symbolizer__resolve_kernel(s, want_addr, &r, &module) == 0 && r.n == 1 &&
+	      !strcmp(r.frames[0].name, want) && r.sym_start == want_addr, "%s: got %s", want,
+	      r.n ? r.frames[0].name : "nothing");
+	CHECK(module && !strcmp(module, want_mod), "module %s, want %s", module ? module : "-",
+	      want_mod);
+	symbolizer__free(s);
+}
+
 int main(void)
 {
 	CHECK_SUITE("symbolizer");
@@ -869,5 +901,6 @@ int main(void)
 	RUN(test_no_file);
 	RUN(test_kernel_schedule);
 	RUN(test_kernel_module);
+	RUN(test_kernel_real_module);
 	return CHECK_EXIT();
 }
