@@ -121,3 +121,15 @@ $(SYM_FIX)/sym_go_stripped: tests/unit/fixtures/sym_go/main.go
 	@mkdir -p $(@D) $(GOCACHE)
 	$(call msg,GO,$@)
 	$(Q)GO111MODULE=off $(GO) build -ldflags='-s -w' -o $@ $<
+
+# The benchmark's large C++ library (tests/bench/symbolize.sh builds it on demand; not
+# part of test-build): 16 compile units of 6 instantiations each, -O2 -g.
+SYM_BIG_PARTS := 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15
+$(OUT)/bench/symbig/part%.o: tests/unit/fixtures/sym_big.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -fPIC -DPART=$* -DPER_PART=6 -c $< -o $@
+
+$(OUT)/bench/libsymbig.so: $(SYM_BIG_PARTS:%=$(OUT)/bench/symbig/part%.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CXX) -shared -o $@ $^
