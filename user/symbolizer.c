@@ -1,26 +1,25 @@
-/* Address → function names. See symbolizer.h.
+/* Address → function names, files, lines. See symbolizer.h.
  *
  * Per object (keyed by the struct object pointer, which the objcache keeps alive for the
- * whole run) a sorted table of function symbols is built on first use: .symtab of the
- * object, else .symtab of its separate debuginfo merged with its .dynsym, else .dynsym.
- * Lookups are a binary search. Names live in one arena per object; C++ names are
- * demangled on first lookup only, since most symbols of a big library are never hit.
+ * whole run) everything is built on first use and kept: a sorted table of function
+ * symbols (.symtab of the object, else .symtab of its separate debuginfo or its
+ * MiniDebugInfo merged with its .dynsym, plus PLT stubs), the DWARF index (dwarfidx.h) of
+ * the object or its debuginfo, else Go's tables (gopclntab.h). Lookups are binary
+ * searches. Names live in one arena per object; C++ names are demangled on first lookup
+ * only, since most symbols of a big library are never hit.
  *
  * Every file read here comes from (or is chosen by) the profiled process: headers are
  * checked against the file size before libelf allocates anything from them, counts are
  * capped, and a file that does not parse yields an empty table (-ENOENT), never a crash.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "arena.h"
 #include "debuginfo.h"
