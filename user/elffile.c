@@ -238,3 +238,83 @@ void elf_file__build_id(const struct elf_file *f, char out[41])
 		}
 	}
 }
+
+static bool is_debug_name(const char *name)
+{
+	return name && (!strncmp(name, ".debug_", 7) || !strncmp(name, ".zdebug_", 8));
+}
+
+bool elf_file__has_dwarf(const struct elf_file *f)
+{
+	size_t i;
+
+	for (i = 1; i < f->shnum; i++) {
+		const char *name;
+
+		if (f->secs[i].type != SHT_PROGBITS)
+			continue;
+		name = elf_file__section_name(f, i);
+		if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
+			return true;
+	}
+	return false;
+}
+
+/* zlib's deflate cannot compress better than about 1032:1. */
+static bool plausible_size(uint64_t size, uint64_t compressed, uint64_t max_size)
+{
+	return size <= max_size && size / 1032 <= compressed;
+}
+
+static int check_compressed(const struct elf_file *f, const GElf_Shdr *sh, const char *name,
+			    uint64_t max_size)
+{
+	unsigned char z[12];
+	uint64_t size = 0;
+	int i;
+
+	if (sh->sh_flags & SHF_COMPRESSED) {
+		GElf_Chdr ch;
+
+		if (gelf_getclass(f->elf) == ELFCLASS64) {
+			Elf64_Chdr c;
+
+			if (elf_file__read(f, sh->sh_offset, &c, sizeof(c)))
+				return -EINVAL;
+			ch.ch_type = c.ch_type, ch.ch_size = c.ch_size;
+		} else {
+			Elf32_Chdr c;
+
+			if (elf_file__read(f, sh->sh_offset, &c, sizeof(c)))
+				return -EINVAL;
+			ch.ch_type = c.ch_type, ch.ch_size = c.ch_size;
+		}
+		size = ch.ch_size;
+	} else if (!strncmp(name, ".zdebug_", 8)) {
+		if (elf_file__read(f, sh->sh_offset, z, sizeof(z)) || memcmp(z, "ZLIB", 4))
+			return -EINVAL;
+		for (i = 4; i < 12; i++) /* big-endian, whatever the file's byte order */
+			size = size << 8 | z[i];
+	} else {
+		return 0;
+	}
+	return plausible_size(size, sh->sh_size, max_size) ? 0 : -EINVAL;
+}
+
+int elf_file__check_debug(const struct elf_file *f, uint64_t max_size)
+{
+	size_t i;
+
+	for (i = 1; i < f->shnum; i++) {
+		const char *name = elf_file__section_name(f, i);
+		GElf_Shdr sh;
+
+		if (!is_debug_name(name) || f->secs[i].type == SHT_NOBITS)
+			continue;
+		if (!gelf_getshdr(elf_getscn(f->elf, i), &sh) || sh.sh_offset > f->size ||
+		    sh.sh_size > f->size - sh.sh_offset || sh.sh_size > max_size ||
+		    check_compressed(f, &sh, name, max_size))
+			return -EINVAL;
+	}
+	return 0;
+}

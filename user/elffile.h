@@ -46,6 +46,12 @@ const char *elf_file__str(const struct elf_file *f, size_t strndx, size_t off);
 const char *elf_file__section_name(const struct elf_file *f, size_t idx);
 /* Index of the first section of type (and name, unless NULL); 0 if none. */
 size_t elf_file__find_section(const struct elf_file *f, uint32_t type, const char *name);
+/* Whether f has DWARF: a .debug_info (or .zdebug_info) with contents. */
+bool elf_file__has_dwarf(const struct elf_file *f);
+/* Checks every debug section before libdw reads them whole: contents inside the file,
+ * and compressed ones (SHF_COMPRESSED, .zdebug_*) no larger than max_size nor than zlib's
+ * ratio allows once decompressed. Returns 0 or -EINVAL. */
+int elf_file__check_debug(const struct elf_file *f, uint64_t max_size);
 /* Lowercase hex of f's NT_GNU_BUILD_ID note into out[41]; "" if none. */
 void elf_file__build_id(const struct elf_file *f, char out[41]);
 

@@ -35,6 +35,9 @@ static const char usage_text[] =
 	"                           by N (Go's semantics; default 1)\n"
 	"      --heap-rate BYTES    heap profile: mean bytes allocated between samples\n"
 	"                           (default 524288, as Go)\n"
+	"      --debuginfo-dir DIR  look for separate debuginfo in DIR too (a .build-id tree\n"
+	"                           like /usr/lib/debug, or a PPROF_BINARY_PATH directory);\n"
+	"                           repeatable\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
@@ -46,7 +49,7 @@ static const char usage_text[] =
 	"which lock releases made other threads wait (the holder's stack) and for how long.\n";
 
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
-       OPT_HEAP_RATE };
+       OPT_HEAP_RATE, OPT_DEBUGINFO_DIR };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -59,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "block-rate", required_argument, NULL, OPT_BLOCK_RATE },
 	{ "mutex-rate", required_argument, NULL, OPT_MUTEX_RATE },
 	{ "heap-rate", required_argument, NULL, OPT_HEAP_RATE },
+	{ "debuginfo-dir", required_argument, NULL, OPT_DEBUGINFO_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -116,6 +120,28 @@ static int add_pids(struct cprof_opts *o, const char *list)
 		err = usage_error("-p needs a pid%s", "");
 	free(copy);
 	return err;
+}
+
+/* Appends dir before the default /usr/lib/debug, which stays last. */
+static int add_debug_dir(struct cprof_opts *o, const char *dir)
+{
+	size_t n = 0;
+	const char **v;
+
+	if (!*dir)
+		return usage_error("empty --debuginfo-dir%s", "");
+	while (o->debug_dirs && o->debug_dirs[n])
+		n++;
+	v = realloc(o->debug_dirs, (n + 2 + !n) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (!n)
+		v[n++] = "/usr/lib/debug";
+	v[n] = v[n - 1];
+	v[n - 1] = dir;
+	v[n + 1] = NULL;
+	o->debug_dirs = v;
+	return 0;
 }
 
 static int parse_types(struct cprof_opts *o, const char *list)
@@ -241,6 +267,9 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 						   "to 2^40", optarg);
 			o->heap_rate = v;
 			break;
+		case OPT_DEBUGINFO_DIR:
+			err = add_debug_dir(o, optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -291,6 +320,7 @@ int main(int argc, char **argv)
 	else
 		err = err > 0 ? 0 : EXIT_USAGE;
 	free(o.pids);
+	free(o.debug_dirs);
 	free(o.output_dir);
 	return err;
 }

@@ -200,7 +200,8 @@ int plt__symbols(const struct elf_file *f, struct arena *a, plt_cb cb, void *ctx
 			err = slots__add_relocs(&s, f, i);
 	if (err)
 		goto out;
-	qsort(s.v, s.n, sizeof(*s.v), slot_cmp);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), slot_cmp);
 	for (i = 1; i < f->shnum && !err; i++) {
 		const char *name;
 

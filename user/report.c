@@ -221,8 +221,9 @@ static uint64_t user_mapping(struct report *r, const struct procmaps_entry *e)
 	return id;
 }
 
-/* pc: the address to look up (already adjusted for return addresses). */
-static uint64_t user_location(struct report *r, const struct procmaps_entry *e, uint64_t pc)
+/* pc: the address to look up (already adjusted for return addresses) in process pid. */
+static uint64_t user_location(struct report *r, int pid, const struct procmaps_entry *e,
+			      uint64_t pc)
 {
 	uint64_t mapping, id, off, vaddr;
 	struct sym_result res;
@@ -240,6 +241,9 @@ static uint64_t user_location(struct report *r, const struct procmaps_entry *e, 
 	off = pc - e->start + e->offset;
 	if (e->obj && e->obj->is_elf && !object__file_offset_to_vaddr(e->obj, off, &vaddr) &&
 	    !symbolizer__resolve(r->sym, e->obj, vaddr, &res) && res.n)
+		return symbolized_location(r, mapping, pc, &res);
+	/* Code without an ELF file behind it: a JIT's, named by its perf map if it has one. */
+	if (!(e->obj && e->obj->is_elf) && !symbolizer__resolve_perfmap(r->sym, pid, pc, &res))
 		return symbolized_location(r, mapping, pc, &res);
 	snprintf(name, sizeof(name), "%s+0x%" PRIx64, e->path[0] ? base_name(e->path) : "[anon]",
 		 off);
@@ -343,7 +347,7 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		uint64_t pc = frame_pc(s, i);
 
 		ids[n] = i < s->n_kernel ? kernel_location(r, pc)
-					 : user_location(r, s->maps[i - s->n_kernel], pc);
+					 : user_location(r, (int)s->pid, s->maps[i - s->n_kernel], pc);
 		if (!ids[n])
 			return -ENOMEM;
 		n++;
