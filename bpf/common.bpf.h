@@ -58,12 +58,17 @@ struct {
 	__type(value, struct sample_buf);
 } scratch SEC(".maps");
 
-static __always_inline void count(__u32 which)
+static __always_inline void count_n(__u32 which, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &which);
 
 	if (v)
-		*v += 1;
+		*v += n;
+}
+
+static __always_inline void count(__u32 which)
+{
+	count_n(which, 1);
 }
 
 static __always_inline bool pid_watched(__u32 tgid)
@@ -123,8 +128,9 @@ static __always_inline void sample_kernel_stack(void *ctx, struct sample_buf *b,
  * it has something to do at once: tables to publish (a process without them, a pc outside
  * the mappings it published) or a ring buffer a quarter full; otherwise it reads the
  * records on its poll timeout. A wake-up is an interrupt sent to this CPU, which in a VM
- * costs more than all the rest of a sample (measured: 5 of 6.5 us). */
-static __always_inline void sample_submit(struct sample_buf *b)
+ * costs more than all the rest of a sample (measured: 5 of 6.5 us). Returns 0, or -1 when
+ * the ring buffer had no room (counted). */
+static __always_inline int sample_submit(struct sample_buf *b)
 {
 	__u64 n = (__u64)b->s.n_kernel + b->s.n_user;
 	__u32 stop = b->s.flags & CPROF_SF_STOP_MASK;
@@ -140,7 +146,9 @@ static __always_inline void sample_submit(struct sample_buf *b)
 		count(CPROF_CNT_RINGBUF_FULL);
 		if (b->s.kind < CPROF_KIND_NR)
 			count(CPROF_CNT_LOST_KIND + b->s.kind);
+		return -1;
 	}
+	return 0;
 }
 
 #endif

@@ -46,6 +46,8 @@ enum cprof_unwind_stop {
 	CPROF_STOP_BAD_RA,	/* zero or kernel return address */
 	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0) where no row marks a root */
 	CPROF_STOP_NO_TABLES,	/* tables for this process not built yet */
+	CPROF_STOP_NOT_CAPTURED,	/* block: the task did not run in its own context after the
+					 * wait was kept (still waiting at the end of the run) */
 	CPROF_STOP_NR,
 };
 
@@ -127,6 +129,11 @@ enum cprof_counter {
 	CPROF_CNT_HEAP_SAMPLED,		/* allocations sampled by --heap-rate */
 	CPROF_CNT_HEAP_NO_STORAGE,	/* allocator calls lost: no task storage */
 	CPROF_CNT_HEAP_LIVE_FULL,	/* sampled allocations whose free cannot be matched */
+	CPROF_CNT_BLOCK_STACK_LATE,	/* kept waits sent without a user stack: the task entered
+					 * the kernel again before it could be read */
+	CPROF_CNT_BLOCK_LOST_DELAY,	/* nanoseconds of delay in block records lost (ring full) */
+	CPROF_CNT_BLOCK_UNSEEN_END,	/* waits whose ending sched_switch never reached the
+					 * program: length from the task's run time since */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };

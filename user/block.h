@@ -7,7 +7,12 @@
 struct block_bpf;
 struct report_kind;
 
-/* Attaches the switch, waking and syscall-exit programs. Returns 0 or -errno. */
+/* Before load: chooses how user stacks of kept waits are read (a task work at the return
+ * to user space where the kernel has them, else the sys_exit tracepoint), and says so when
+ * it is the costly one. */
+void block__prepare(struct block_bpf *skel);
+
+/* Attaches the switch, waking (and syscall-exit) programs. Returns 0 or -errno. */
 int block__attach(struct block_bpf *skel);
 
 /* Runs the task iterator: at the start (mode 1) it stamps waits already in progress, at

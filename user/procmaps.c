@@ -484,7 +484,9 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	err = read_maps(p->pid, &text, &len);
 	if (err)
 		goto out;
-	if (p->cur && p->cur->text_len == len && p->cur->text_hash == fnv1a(text, len))
+	/* An exiting process has released its address space and reads as empty; the records
+	 * of its last moments still need the maps it had. */
+	if (p->cur && (!len || (p->cur->text_len == len && p->cur->text_hash == fnv1a(text, len))))
 		goto out;
 	err = -ENOMEM;
 	pm = procmaps__parse(text, len);

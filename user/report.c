@@ -381,9 +381,9 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 }
 
 static int add_lost(struct report *r, const struct report_kind *k, uint64_t lost,
-		    struct report_result *res)
+		    uint64_t lost_value, struct report_result *res)
 {
-	uint64_t zero[2] = { lost, 0 }, id;
+	uint64_t value[2] = { lost, lost_value }, id;
 	int64_t vals[8] = { 0 };
 
 	if (!lost)
@@ -391,7 +391,7 @@ static int add_lost(struct report *r, const struct report_kind *k, uint64_t lost
 	id = synthetic_location(r, 0, 1, "[lost samples]");
 	if (!id)
 		return -ENOMEM;
-	k->values(k, lost, zero, vals);
+	k->values(k, lost, value, vals);
 	r->info[id].flat += vals[k->n_types - 1];
 	r->info[id].cum += vals[k->n_types - 1];
 	res->total += vals[k->n_types - 1];
@@ -485,7 +485,7 @@ int report__write(struct report *r, const struct report_kind *k, const struct st
 		if (err)
 			goto out;
 	}
-	err = add_lost(r, k, extra ? extra->lost : 0, res);
+	err = add_lost(r, k, extra ? extra->lost : 0, extra ? extra->lost_value : 0, res);
 	if (err)
 		goto out;
 	if (extra && extra->comment) {

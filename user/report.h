@@ -79,6 +79,7 @@ struct report_result {
 /* Synthetic samples for what was lost before aggregation. */
 struct report_extra {
 	uint64_t lost;		/* records lost (ring buffer full), shown as [lost samples] */
+	uint64_t lost_value;	/* their summed value[1] where known (block: delay ns) */
 	int64_t time_nanos, duration_nanos;
 	const char *comment;
 };

@@ -265,6 +265,7 @@ static int open_block(struct session *s)
 	s->block->rodata->max_user_frames = o->max_depth;
 	s->block->rodata->block_rate_ns = o->block_rate_ns;
 	s->block->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	block__prepare(s->block);
 	err = share_block_maps(s);
 	if (err) {
 		errorf("sharing BPF maps: %s", strerror(-err));
@@ -672,6 +673,7 @@ static int write_kind(struct session *s, struct report *rep, const struct report
 	struct report_result res;
 	struct report_extra extra = {
 		.lost = cnt[CPROF_CNT_LOST_KIND + k->kind],
+		.lost_value = k->kind == CPROF_KIND_BLOCK ? cnt[CPROF_CNT_BLOCK_LOST_DELAY] : 0,
 		.time_nanos = (int64_t)(s->wall0 * 1e9),
 		.duration_nanos = (int64_t)(secs * 1e9),
 		.comment = comment,

@@ -23,6 +23,8 @@ static const char *stop_name(unsigned int stop)
 		[CPROF_STOP_BAD_RA] = "bad return address",
 		[CPROF_STOP_FP_END] = "frame-pointer chain ended",
 		[CPROF_STOP_NO_TABLES] = "unwind tables not ready",
+		[CPROF_STOP_NOT_CAPTURED] = "still waiting at the end (a user stack is read only "
+					    "when its task runs)",
 	};
 
 	return stop < CPROF_STOP_NR && names[stop] ? names[stop] : "unknown";
@@ -59,6 +61,8 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 	if (k->kind == CPROF_KIND_CPU)
 		fprintf(stderr, ", %llu kernel stacks unreadable",
 			(unsigned long long)cnt[CPROF_CNT_KSTACK_ERR]);
+	if (k->kind == CPROF_KIND_BLOCK && lost)
+		fprintf(stderr, ", %.3f s of delay in them", cnt[CPROF_CNT_BLOCK_LOST_DELAY] / 1e9);
 	if (k->kind == CPROF_KIND_BLOCK)
 		fprintf(stderr, "; %llu waits ended, %llu kept by --block-rate sampling, %llu lost "
 			"(no task storage)", (unsigned long long)cnt[CPROF_CNT_BLOCK_WAITS],
@@ -73,6 +77,13 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 			(unsigned long long)cnt[CPROF_CNT_MUTEX_NOT_LOCK],
 			(unsigned long long)cnt[CPROF_CNT_MUTEX_NO_STORAGE]);
 	fputc('\n', stderr);
+	if (k->kind == CPROF_KIND_BLOCK && (cnt[CPROF_CNT_BLOCK_UNSEEN_END] ||
+					    cnt[CPROF_CNT_BLOCK_STACK_LATE]))
+		fprintf(stderr, "  %llu waits ended unseen by sched_switch (lengths from run "
+			"times, no kernel stacks); %llu kept waits without a user stack: the task "
+			"entered the kernel again before it could be read\n",
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_UNSEEN_END],
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_STACK_LATE]);
 	if (res->records)
 		print_completeness(res);
 	if (res->n_top && res->total > 0)

@@ -64,3 +64,17 @@ $(UW_GO_BINS): $(OUT)/workloads/%: $(UW_DIR)/%/main.go
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd $(<D) && CGO_ENABLED=1 $(GO) build -o $(abspath $@) .
+
+# Go workloads: tests/workloads/NAME.go → build/workloads/NAME where Go is installed (the
+# tests that run them read profiles with go tool pprof, and skip without Go). One file,
+# no module: GO111MODULE=off is exported by the Makefile, and -mod needs modules.
+ifneq ($(shell command -v $(GO) 2>/dev/null),)
+GO_WORKLOAD_BINS := $(patsubst tests/workloads/%.go,$(OUT)/workloads/%,\
+	$(wildcard tests/workloads/*.go))
+TEST_TARGETS += $(GO_WORKLOAD_BINS)
+
+$(GO_WORKLOAD_BINS): $(OUT)/workloads/%: tests/workloads/%.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)GOFLAGS= $(GO) build -o $@ $<
+endif
