@@ -72,6 +72,7 @@ struct session {
 	bool child_execed;	/* COMMAND's exec was seen: its samples are the command's */
 	bool first_complete;	/* a complete user stack was seen (-v tells when) */
 	double t0, wall0;	/* monotonic and wall-clock start, seconds */
+	double t1;		/* monotonic end: the profiles' duration is t1 - t0 */
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 };
 
@@ -452,21 +453,6 @@ map_err:
 	return err;
 }
 
-static void detach_bpf(struct session *s)
-{
-	for (size_t i = 0; s->cpu_links && i < s->n_cpus; i++) {
-		bpf_link__destroy(s->cpu_links[i]);
-		s->cpu_links[i] = NULL;
-	}
-	if (s->block)
-		block_bpf__detach(s->block);
-	if (s->mutex)
-		mutex_bpf__detach(s->mutex);
-	heap__detach(s->heap);
-	if (s->proc)
-		proc_bpf__detach(s->proc);
-}
-
 /* After detaching: the waits still in progress become records too. */
 static void finish_block(struct session *s)
 {
@@ -480,6 +466,24 @@ static void finish_block(struct session *s)
 		errorf("block profile: cannot report the waits in progress at the end: %s",
 		       strerror(-err));
 }
+
+static void detach_bpf(struct session *s)
+{
+	for (size_t i = 0; s->cpu_links && i < s->n_cpus; i++) {
+		bpf_link__destroy(s->cpu_links[i]);
+		s->cpu_links[i] = NULL;
+	}
+	if (s->block) {
+		block_bpf__detach(s->block);
+		finish_block(s);	/* before the slow heap detach: waits end with the run */
+	}
+	if (s->mutex)
+		mutex_bpf__detach(s->mutex);
+	heap__detach(s->heap);
+	if (s->proc)
+		proc_bpf__detach(s->proc);
+}
+
 
 /* Forks COMMAND stopped on a pipe; it execs when release_command() writes to it, after
  * the probes are attached and its pid is in the filter. */
@@ -694,7 +698,7 @@ static int write_kind(struct session *s, struct report *rep, const struct report
 static int write_profiles(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
-	double secs = now(CLOCK_MONOTONIC) - s->t0;
+	double secs = s->t1 - s->t0;
 	struct report *rep = report__new(s->sym);
 	struct unwinder_stats us;
 	uint64_t cnt[CPROF_CNT_NR];
@@ -883,9 +887,9 @@ int session__run(const struct cprof_opts *o)
 		goto out;
 	}
 	err = poll_loop(&s);
+	s.t1 = now(CLOCK_MONOTONIC);
 	/* Stop sampling, then drain what is already in the ring buffer. */
 	detach_bpf(&s);
-	finish_block(&s);
 	ring_buffer__consume(s.rb);
 	if (!err)
 		err = write_profiles(&s);
