@@ -861,6 +861,27 @@ static int exit_status(struct session *s, int err)
 	return gone ? CPROF_EXIT_TARGET_GONE : 0;
 }
 
+/* One line once everything is attached: from here on the profiles cover the run. */
+static void announce(const struct session *s)
+{
+	static const char *const names[] = { "cpu", "block", "mutex", "heap" };
+	const struct cprof_opts *o = s->o;
+	char kinds[64] = "";
+
+	for (unsigned int k = 0; k < 4; k++)
+		if (o->kinds & KIND_BIT(k))
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+				 kinds[0] ? "," : "", names[k]);
+	if (o->command)
+		fprintf(stderr, "cprof-bpf: profiling %s (%s)\n", o->command[0], kinds);
+	else if (o->n_pids)
+		fprintf(stderr, "cprof-bpf: profiling %zu process%s (%s)%s\n", o->n_pids,
+			o->n_pids > 1 ? "es" : "", kinds, o->duration > 0 ? "" : ": Ctrl-C to stop");
+	else
+		fprintf(stderr, "cprof-bpf: profiling the whole host (%s)%s\n", kinds,
+			o->duration > 0 ? "" : ": Ctrl-C to stop");
+}
+
 int session__run(const struct cprof_opts *o)
 {
 	struct session s = { .o = o, .release_fd = -1 };
@@ -882,6 +903,7 @@ int session__run(const struct cprof_opts *o)
 	}
 	s.t0 = now(CLOCK_MONOTONIC);
 	s.wall0 = now(CLOCK_REALTIME);
+	announce(&s);
 	if (s.child > 0 && (err = release_command(&s))) {
 		errorf("cannot start %s: %s", o->command[0], strerror(-err));
 		goto out;
