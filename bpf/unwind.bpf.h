@@ -532,10 +532,11 @@ static __always_inline bool user_regs(struct pt_regs *regs, struct task_struct *
 		st->exact = true;
 		return st->ip != 0;
 	}
+	/* A BTF pointer: its fields are plain loads too. */
 	uregs = (struct pt_regs *)bpf_task_pt_regs(task);
-	st->ip = BPF_CORE_READ(uregs, ip);
-	st->sp = BPF_CORE_READ(uregs, sp);
-	st->bp = BPF_CORE_READ(uregs, bp);
+	st->ip = uregs->ip;
+	st->sp = uregs->sp;
+	st->bp = uregs->bp;
 	if (!st->ip)
 		return false;
 	/* Saved at kernel entry: after a syscall ip is the next instruction (a return address);
