@@ -7,7 +7,7 @@
  * list of executable mappings. Where an object has no CFI (JIT, hand-written assembly), a
  * frame-pointer step is taken instead and the sample is flagged CPROF_SF_FP_FALLBACK; rows
  * also ask for frame-pointer steps where code switches stacks (Go's runtime). A process
- * whose tables are not published yet gets its leaf frame only.
+ * whose tables are not published yet gets frame-pointer steps while they stay plausible.
  *
  * Cost, measured per sample in a VM (tests/bench/unwind_cost.sh): reads of user memory and
  * the two binary searches per frame dominated, so the stack is read a page at a time and
@@ -93,6 +93,9 @@ struct cprof_ustate {
 	__u32 flags;	/* CPROF_SF_FP_FALLBACK */
 	__u32 switches;
 	bool exact;	/* ip is an exact pc (interrupted), not a return address */
+	/* Without a view: where return addresses may be, the executable's text and the area
+	 * below mmap_base where libraries are mapped. */
+	__u64 text_lo, text_hi, libs_lo, libs_hi;
 };
 
 /* Binary searches run as bpf_loop callbacks: the verifier then checks one iteration instead
@@ -475,8 +478,13 @@ static long unwind_step(__u32 i, void *ctx)
 	b->frames[idx] = st->ip + (st->exact && i ? 1 : 0);
 	st->n = i + 1;
 	if (!st->gen) {
-		/* No view yet: the leaf alone. Frame pointers would give code built without
-		 * them made-up callers, and the stack is cut short either way. */
+		/* No view yet: frame pointers, complete for code built with them, and kept only
+		 * while they lead to plausible code (where code without them leads anywhere);
+		 * the stack counts as cut short either way. */
+		st->flags |= CPROF_SF_FP_FALLBACK;
+		if (!fp_step(st) && ((st->ip >= st->text_lo && st->ip < st->text_hi) ||
+				     (st->ip >= st->libs_lo && st->ip < st->libs_hi)))
+			return 0;
 		st->stop = CPROF_STOP_NO_TABLES;
 		return 1;
 	}
@@ -532,10 +540,11 @@ static __always_inline bool user_regs(struct pt_regs *regs, struct task_struct *
 		st->exact = true;
 		return st->ip != 0;
 	}
+	/* A BTF pointer: its fields are plain loads too. */
 	uregs = (struct pt_regs *)bpf_task_pt_regs(task);
-	st->ip = BPF_CORE_READ(uregs, ip);
-	st->sp = BPF_CORE_READ(uregs, sp);
-	st->bp = BPF_CORE_READ(uregs, bp);
+	st->ip = uregs->ip;
+	st->sp = uregs->sp;
+	st->bp = uregs->bp;
 	if (!st->ip)
 		return false;
 	/* Saved at kernel entry: after a syscall ip is the next instruction (a return address);
@@ -575,6 +584,11 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	if (pm) {
 		st.pid = b->s.pid;
 		st.gen = pm->gen;
+	} else {
+		st.text_lo = task->mm->start_code;
+		st.text_hi = task->mm->end_code;
+		st.libs_hi = task->mm->mmap_base;
+		st.libs_lo = st.libs_hi > (1ULL << 40) ? st.libs_hi - (1ULL << 40) : 0;
 	}
 	st.stop = CPROF_STOP_DEPTH;
 	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &st, 0);
