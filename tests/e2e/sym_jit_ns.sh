@@ -74,8 +74,11 @@ command -v unshare >/dev/null || skip_all "unshare (util-linux) is not installed
 dir=$(mktemp -d "$OUT/sym-ns.XXXXXX")
 trap 'e2e_cleanup; rm -rf "$dir"' EXIT
 cp "$WL/sym_inline" "$dir/sym_jit"
-setup="mount -t tmpfs tmpfs /tmp && mkdir /tmp/app && cp '$WL/sym_jit' '$WL/sym_jit.debug' /tmp/app/ &&
-	mount --bind /tmp/app '$dir' && exec '$dir/sym_jit' 10"
+# Files are staged in a private tmpfs on /mnt before /tmp is hidden: the checkout (and so
+# $WL and $dir) may itself live under /tmp, where the private /tmp then recreates $dir.
+setup="mount -t tmpfs tmpfs /mnt && mkdir /mnt/app &&
+	cp '$WL/sym_jit' '$WL/sym_jit.debug' /mnt/app/ && mount -t tmpfs tmpfs /tmp &&
+	mkdir -p '$dir' && mount --bind /mnt/app '$dir' && exec '$dir/sym_jit' 10"
 
 # unshare -m execs the shell, which execs sym_jit: one pid throughout.
 start_bg mntns unshare -m --propagation private sh -c "$setup"
