@@ -38,6 +38,17 @@
 #define UNWIND_ROWS (4u << 20)
 #define UNWIND_PAGES (1u << 20)
 
+/* After an exec the dynamic loader maps the libraries within milliseconds, after the view
+ * published at the exec event: re-read the maps of a fresh image at these delays. */
+static const double resync_delays[] = { 0.002, 0.010, 0.050 };
+#define RESYNC_SLOTS 64
+
+struct resync {
+	int pid;		/* 0: free */
+	unsigned int step;	/* next index into resync_delays */
+	double exec_time;	/* monotonic seconds */
+};
+
 struct target {
 	int pid;
 	char comm[64];
@@ -73,6 +84,7 @@ struct session {
 	bool first_complete;	/* a complete user stack was seen (-v tells when) */
 	double t0, wall0;	/* monotonic and wall-clock start, seconds */
 	double t1;		/* monotonic end: the profiles' duration is t1 - t0 */
+	struct resync resync[RESYNC_SLOTS];	/* processes exec'ed a moment ago */
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 };
 
@@ -544,6 +556,44 @@ static void target_gone(struct session *s, struct target *t)
 	t->gone_after = now(CLOCK_MONOTONIC) - s->t0;
 }
 
+static void schedule_resync(struct session *s, int pid)
+{
+	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
+		if (s->resync[i].pid && s->resync[i].pid != pid)
+			continue;
+		s->resync[i] = (struct resync){ .pid = pid, .exec_time = now(CLOCK_MONOTONIC) };
+		return;
+	}
+}
+
+/* Re-reads the maps of fresh images whose next delay has passed; returns the milliseconds
+ * until the next one is due (at most 100). */
+static int run_resyncs(struct session *s)
+{
+	double t = now(CLOCK_MONOTONIC), next = 0.1;
+
+	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
+		struct resync *r = &s->resync[i];
+		double due;
+
+		if (!r->pid)
+			continue;
+		due = r->exec_time + resync_delays[r->step];
+		if (t >= due) {
+			proctab__invalidate(s->pt, r->pid);
+			unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
+			if (++r->step == sizeof(resync_delays) / sizeof(resync_delays[0])) {
+				r->pid = 0;
+				continue;
+			}
+			due = r->exec_time + resync_delays[r->step];
+		}
+		if (due - t < next)
+			next = due - t;
+	}
+	return next > 0 ? (int)(next * 1000) + 1 : 1;
+}
+
 /* Records come from BPF but describe target memory: check sizes before trusting counts. */
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -562,6 +612,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		/* New image: publish its tables before its first samples if we can. */
 		proctab__invalidate(s->pt, r->pid);
 		unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
+		schedule_resync(s, r->pid);
 		if (s->heap)
 			heap__watch(s->heap, r->pid, NULL);
 		return 0;
@@ -640,7 +691,7 @@ static int poll_loop(struct session *s)
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the
 		 * timeout too. */
 		heap__poll(s->heap, 250);	/* allocators loaded since (dlopen) */
-		err = ring_buffer__poll(s->rb, 100);
+		err = ring_buffer__poll(s->rb, run_resyncs(s));
 		if (err >= 0)
 			err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR) {
