@@ -7,7 +7,7 @@
  * list of executable mappings. Where an object has no CFI (JIT, hand-written assembly), a
  * frame-pointer step is taken instead and the sample is flagged CPROF_SF_FP_FALLBACK; rows
  * also ask for frame-pointer steps where code switches stacks (Go's runtime). A process
- * whose tables are not published yet gets frame-pointer steps while they stay plausible.
+ * whose tables are not published yet gets frame-pointer steps through its executable.
  *
  * Cost, measured per sample in a VM (tests/bench/unwind_cost.sh): reads of user memory and
  * the two binary searches per frame dominated, so the stack is read a page at a time and
@@ -478,12 +478,13 @@ static long unwind_step(__u32 i, void *ctx)
 	b->frames[idx] = st->ip + (st->exact && i ? 1 : 0);
 	st->n = i + 1;
 	if (!st->gen) {
-		/* No view yet: frame pointers, complete for code built with them, and kept only
-		 * while they lead to plausible code (where code without them leads anywhere);
-		 * the stack counts as cut short either way. */
+		/* No view yet: frame pointers through the executable's own code (right if it
+		 * was built with them; distro libraries mostly are not), to the first frame
+		 * outside it, if that lands in plausible code. The stack counts as cut short. */
 		st->flags |= CPROF_SF_FP_FALLBACK;
-		if (!fp_step(st) && ((st->ip >= st->text_lo && st->ip < st->text_hi) ||
-				     (st->ip >= st->libs_lo && st->ip < st->libs_hi)))
+		if (pc >= st->text_lo && pc < st->text_hi && !fp_step(st) &&
+		    ((st->ip >= st->text_lo && st->ip < st->text_hi) ||
+		     (st->ip >= st->libs_lo && st->ip < st->libs_hi)))
 			return 0;
 		st->stop = CPROF_STOP_NO_TABLES;
 		return 1;
