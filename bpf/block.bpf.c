@@ -20,8 +20,7 @@
  * Every context switch and wakeup on the host runs these programs, so their common paths
  * do little more than the task-storage lookups and a load of the runqueue clock, with as
  * few helper calls as possible: storage is created (and the pid filter consulted) only
- * when a task first goes to sleep, nothing is unwound for waits the sampling drops, and
- * records do not wake user space one by one. A tracepoint on sys_exit would put every
+ * when a task first goes to sleep, and nothing is unwound for waits the sampling drops. A tracepoint on sys_exit would put every
  * syscall of the host on the kernel's slow path (≈ 0.2 µs each, measured on
  * tests/bench/block_overhead.sh), hence the task work where the kernel has it.
  */
@@ -205,18 +204,6 @@ static __always_inline void capture_if_same_entry(struct block_task *bt, struct 
 	count(CPROF_CNT_BLOCK_STACK_LATE);
 }
 
-/* A record need not wake the consumer, which drains the ring buffer every 100 ms anyway: a
- * wakeup costs an irq_work and a cross-CPU wakeup, a third of a kept wait's cost here
- * (tests/bench/block_overhead.sh at --block-rate 100000). It does wake it for a process it
- * has not seen yet (its maps must be read while it lives) and when the buffer fills. */
-static __always_inline __u64 wakeup_flags(__u32 tgid)
-{
-	if (!bpf_map_lookup_elem(&proc_maps, &tgid) ||
-	    bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&rb, BPF_RB_RING_SIZE) / 8)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
-}
-
 /* Sends bt's pending wait as a record about task, with its captured stacks. */
 static __always_inline void send_wait(struct block_task *bt, struct task_struct *task)
 {
@@ -252,7 +239,7 @@ static __always_inline void send_wait(struct block_task *bt, struct task_struct 
 	}
 	b->s.flags |= bt->kflags;
 	bt->kflags = 0;
-	if (sample_submit_flags(b, wakeup_flags(b->s.pid)))
+	if (sample_submit(b))
 		count_n(CPROF_CNT_BLOCK_LOST_DELAY, bt->delay);
 }
 
@@ -447,7 +434,7 @@ __u64 pt_regs_off;
 
 /* cur's saved user registers. new_kernel: the program may use bpf_rdonly_cast(), which
  * saves a helper call (≈ 30 ns here, return thunks included) at every wakeup. */
-static __always_inline struct pt_regs *user_regs(struct task_struct *cur, bool new_kernel)
+static __always_inline struct pt_regs *saved_regs(struct task_struct *cur, bool new_kernel)
 {
 	struct pt_regs *regs;
 
@@ -475,7 +462,7 @@ static __always_inline bool woken_by_interrupt(struct task_struct *cur, bool new
 		return true;
 	/* A task in a system call: the entry code stores orig_ax = the call's number and
 	 * ax = -ENOSYS until it returns (arch/x86/entry/entry_64.S). */
-	regs = user_regs(cur, new_kernel);
+	regs = saved_regs(cur, new_kernel);
 	if ((long)regs->orig_ax >= 0 && regs->ax == (unsigned long)-ENOSYS_VAL)
 		return false;
 	/* Interrupts that arrive in user mode run on the task stack: ask preempt_count. */

@@ -44,7 +44,7 @@ enum cprof_unwind_stop {
 	CPROF_STOP_READ_FAULT,	/* reading the stack faulted (paged out or bad pointer) */
 	CPROF_STOP_BAD_SP,	/* stack pointer did not increase */
 	CPROF_STOP_BAD_RA,	/* zero or kernel return address */
-	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0): root for FP code */
+	CPROF_STOP_FP_END,	/* frame-pointer chain ended (rbp == 0) where no row marks a root */
 	CPROF_STOP_NO_TABLES,	/* tables for this process not built yet */
 	CPROF_STOP_NOT_CAPTURED,	/* block: the task did not run in its own context after the
 					 * wait was kept (still waiting at the end of the run) */
@@ -62,7 +62,9 @@ enum cprof_unwind_stop {
 /*
  * One record in the ring buffer. frames[] holds n_kernel kernel addresses, then n_user
  * user addresses, each leaf first. The first user frame is the interrupted pc; later
- * frames are return addresses (user space subtracts 1 when it looks them up).
+ * frames are return addresses (user space subtracts 1 when it looks them up), except that
+ * an exact pc found later (the instruction a signal interrupted, a signal trampoline
+ * entered by a return) is stored plus 1, so that the same subtraction finds it.
  */
 struct cprof_sample {
 	__u32 kind;		/* enum cprof_kind */
@@ -73,7 +75,7 @@ struct cprof_sample {
 	__u16 n_kernel;
 	__u32 flags;		/* CPROF_SF_* */
 	__u64 value[2];		/* per kind: cpu {1, 0}; block/mutex {count, delay ns}; heap {size, 0} */
-	__u64 addr;		/* per kind: block: task state; lock address; allocation pointer */
+	__u64 addr;		/* per kind: block: task state; mutex: futex word; heap: pointer */
 	__u64 aux;		/* block: waker tgid << 32 | tid (0 unknown, CPROF_WAKER_IRQ) */
 	__u64 ts;		/* bpf_ktime_get_ns() */
 	char comm[CPROF_COMM_LEN];	/* thread name */
@@ -89,6 +91,22 @@ struct cprof_sample {
 #define CPROF_TASK_INTERRUPTIBLE 0x1
 #define CPROF_TASK_UNINTERRUPTIBLE 0x2
 
+/* Heap samples (kind CPROF_KIND_HEAP_ALLOC): value[0] = requested size, addr = the pointer.
+ * CPROF_KIND_HEAP_FREE: addr = a sampled pointer that was freed (no stack). The exponential
+ * draws of the byte countdown come from a table user space fills (BPF has no floats). */
+#define CPROF_HEAP_DRAWS 4096
+
+/* The allocator functions heap.bpf.c handles: the attach cookie of each probe. */
+enum cprof_heap_fn {
+	CPROF_HEAP_MALLOC = 0,	/* malloc(size), valloc(size), pvalloc(size) */
+	CPROF_HEAP_CALLOC,	/* calloc(n, size) */
+	CPROF_HEAP_REALLOC,	/* realloc(p, size) */
+	CPROF_HEAP_REALLOCARRAY,	/* reallocarray(p, n, size) */
+	CPROF_HEAP_MEMALIGN,	/* memalign(align, size), aligned_alloc(align, size) */
+	CPROF_HEAP_POSIX_MEMALIGN,	/* posix_memalign(&p, align, size) */
+	CPROF_HEAP_FREE,	/* free(p), past its entry: no return probe */
+};
+
 #define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
 #define CPROF_SAMPLE_MAX_SIZE \
 	(sizeof(struct cprof_sample) + CPROF_SAMPLE_MAX_FRAMES * sizeof(__u64))
@@ -103,6 +121,13 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_WAITS,		/* waits that ended (watched tasks) */
 	CPROF_CNT_BLOCK_KEPT,		/* waits kept by --block-rate sampling */
 	CPROF_CNT_BLOCK_NO_STORAGE,	/* waits lost: no task storage could be allocated */
+	CPROF_CNT_MUTEX_WAKES,		/* lock waiters woken by a lock release */
+	CPROF_CNT_MUTEX_KEPT,		/* of those, kept by --mutex-rate sampling */
+	CPROF_CNT_MUTEX_NOT_LOCK,	/* waiters woken by a wake that is no lock release */
+	CPROF_CNT_MUTEX_NO_STORAGE,	/* futex calls lost: no task storage */
+	CPROF_CNT_HEAP_SAMPLED,		/* allocations sampled by --heap-rate */
+	CPROF_CNT_HEAP_NO_STORAGE,	/* allocator calls lost: no task storage */
+	CPROF_CNT_HEAP_LIVE_FULL,	/* sampled allocations whose free cannot be matched */
 	CPROF_CNT_BLOCK_STACK_LATE,	/* kept waits sent without a user stack: the task entered
 					 * the kernel again before it could be read */
 	CPROF_CNT_BLOCK_LOST_DELAY,	/* nanoseconds of delay in block records lost (ring full) */
@@ -128,6 +153,9 @@ enum cprof_row_kind {
 	CPROF_ROW_DEREF,	/* CFA = *(rbp - 8 * cfa_off) (stack realignment, e.g. main) */
 	CPROF_ROW_END,		/* no CFI covers [pc, next row): a gap between FDEs */
 	CPROF_ROW_UNSUPPORTED,	/* a rule the unwinder cannot follow: stop and count */
+	CPROF_ROW_FP_SWITCH,	/* frameless code that switched stacks (Go's asmcgocall,
+				 * systemstack): rbp leads back to its caller's stack; cfa_off, if
+				 * not 0, is that caller's CFA offset at the call */
 	CPROF_ROW_NR,
 };
 
@@ -167,7 +195,7 @@ struct cprof_exec_map {
 
 struct cprof_proc_maps {
 	__u32 n;
-	__u32 pad;
+	__u32 gen;		/* unique per publication (never 0): keys the unwinder's caches */
 	struct cprof_exec_map maps[CPROF_MAX_EXEC_MAPS];
 };
 

@@ -16,7 +16,8 @@ static __always_inline void notify(__u32 kind, __u32 tgid)
 	e->pid = tgid;
 	e->ts = bpf_ktime_get_ns();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	/* Exec must be seen soon (the new image's tables): wake the consumer. */
+	bpf_ringbuf_submit(e, kind == CPROF_EV_EXEC ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -4,9 +4,14 @@
  *
  * Frames are unwound from tables that user space compiles out of .eh_frame (rows of
  * bpf/cprof.h, shared by every process mapping the object) through each process's sorted
- * list of executable mappings. Where an object has no CFI (Go code, JIT, hand-written
- * assembly) or the process's tables are not built yet, a frame-pointer step is taken
- * instead and the sample is flagged CPROF_SF_FP_FALLBACK. */
+ * list of executable mappings. Where an object has no CFI (JIT, hand-written assembly), a
+ * frame-pointer step is taken instead and the sample is flagged CPROF_SF_FP_FALLBACK; rows
+ * also ask for frame-pointer steps where code switches stacks (Go's runtime). A process
+ * whose tables are not published yet gets frame-pointer steps through its executable.
+ *
+ * Cost, measured per sample in a VM (tests/bench/unwind_cost.sh): reads of user memory and
+ * the two binary searches per frame dominated, so the stack is read a page at a time and
+ * the rows of recent pcs are cached per CPU. */
 #ifndef CPROF_UNWIND_BPF_H
 #define CPROF_UNWIND_BPF_H
 
@@ -23,10 +28,12 @@
 #define SIGFRAME_RSP (40 + 15 * 8)
 #define SIGFRAME_RIP (40 + 16 * 8)
 
-/* Shared by all objects (user space sizes them before load and reuses their fds). */
+/* Shared by all objects (user space sizes them before load and reuses their fds), written
+ * by user space through mappings of the pages it fills. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct cprof_unwind_row);
 } unwind_rows SEC(".maps");
@@ -34,6 +41,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);	/* array elements are 8-byte aligned: a __u32 would pad anyway */
 } unwind_pages SEC(".maps");
@@ -46,9 +54,38 @@ struct {
 	__type(value, struct cprof_proc_maps);
 } proc_maps SEC(".maps");
 
+/* A page of the stack, read at once: one read of user memory costs ~70 ns here (a VM with
+ * speculation mitigations), more than the rest of a frame, and a page holds many frames. */
+#define STACK_WIN 4096
+
+struct stack_win {
+	__u8 bytes[STACK_WIN];
+	/* Set while an unwind uses the page: a program that interrupts it on this CPU (a
+	 * perf_event over a tracepoint program) must not overwrite it. */
+	__u32 busy;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_win);
+} unwind_stack SEC(".maps");
+
+/* Where the last frames were found: the mapping (consecutive frames are often in one) and
+ * the stack page held in unwind_stack. Memory of the caller's that the global functions
+ * below read and update. */
+struct unwind_hint {
+	__u64 m_start, m_end;	/* the mapping found last; m_end == 0: none */
+	__u32 m_idx;
+	__u32 use_win;		/* this unwind holds unwind_stack (it is not busy) */
+	__u64 win_base;		/* user address of the page in unwind_stack; 0: none */
+};
+
 struct cprof_ustate {
 	__u64 ip, sp, bp;
-	struct cprof_proc_maps *pm;	/* NULL: no tables for this process yet */
+	struct unwind_hint hint;
+	__u32 pid, gen;	/* the process and its view's generation; gen 0: no view yet */
 	__u32 base;	/* index of the first user frame in frames[] (= n_kernel) */
 	__u32 n;	/* user frames collected */
 	__u32 max;
@@ -56,6 +93,9 @@ struct cprof_ustate {
 	__u32 flags;	/* CPROF_SF_FP_FALLBACK */
 	__u32 switches;
 	bool exact;	/* ip is an exact pc (interrupted), not a return address */
+	/* Without a view: where return addresses may be, the executable's text and the area
+	 * below mmap_base where libraries are mapped. */
+	__u64 text_lo, text_hi, libs_lo, libs_hi;
 };
 
 /* Binary searches run as bpf_loop callbacks: the verifier then checks one iteration instead
@@ -88,17 +128,15 @@ static long map_search_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline const struct cprof_exec_map *find_map(const struct cprof_proc_maps *pm,
-							     __u64 pc)
+/* The index of the mapping of pm that holds pc, or -1. */
+static __always_inline __s32 find_map(const struct cprof_proc_maps *pm, __u64 pc)
 {
 	struct map_search ms = { .pm = pm, .pc = pc, .hi = pm->n, .found = -1 };
 
 	if (ms.hi > CPROF_MAX_EXEC_MAPS)
 		ms.hi = CPROF_MAX_EXEC_MAPS;
 	bpf_loop(CPROF_MAP_SEARCH_STEPS, map_search_step, &ms, 0);
-	if (ms.found < 0)
-		return NULL;
-	return &pm->maps[ms.found & (CPROF_MAX_EXEC_MAPS - 1)];
+	return ms.found;
 }
 
 static __always_inline __u32 page_entry(__u32 idx, bool *ok)
@@ -166,9 +204,121 @@ static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec
 	return bpf_map_lookup_elem(&unwind_rows, &idx);
 }
 
-static __always_inline int read_u64(__u64 addr, __u64 *v)
+/* The verifier checks a global function once, on its own, and its callers only against its
+ * signature: the reads and searches below are global so that their branches do not multiply
+ * the paths it walks through the frame loop (inlined, they cost 0.6 s of verification at
+ * every start; 10-25 ms now). Their pointer arguments may be NULL as far as it knows. */
+
+/* *v = the 8 bytes of user memory at addr, from the page in unwind_stack when addr is in it;
+ * a page that cannot be read whole (or a value across pages) is read alone. 0 or negative. */
+__noinline int cprof_read_user(struct unwind_hint *h, __u64 addr, __u64 *v)
 {
-	return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
+	__u32 zero = 0;
+	struct stack_win *win = bpf_map_lookup_elem(&unwind_stack, &zero);
+	__u64 off, page = addr & ~(__u64)(STACK_WIN - 1);
+
+	if (!h || !v)
+		return -1;
+	if (!win || !h->use_win)
+		return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
+	off = addr - h->win_base;
+	if (!h->win_base || off > STACK_WIN - 8) {
+		off = addr - page;
+		if (off > STACK_WIN - 8 || bpf_probe_read_user(win->bytes, STACK_WIN, (void *)page)) {
+			h->win_base = 0;
+			return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
+		}
+		h->win_base = page;
+	}
+	/* Restated for the verifier, which does not follow both paths to here. */
+	asm volatile("" : "+r"(off));
+	if (off > STACK_WIN - 8)
+		return -1;
+	*v = *(__u64 *)&win->bytes[off];
+	return 0;
+}
+
+static __always_inline int read_u64(struct cprof_ustate *st, __u64 addr, __u64 *v)
+{
+	return cprof_read_user(&st->hint, addr, v);
+}
+
+/* The rows found for recent pcs, per CPU: a profile samples the same stacks again and
+ * again, and a hit costs a fraction of the two binary searches. Entries are keyed by pc and
+ * the generation of the process's view (unique per publication), so a republished view or
+ * a new process never sees another's rows; check guards against an entry torn by a program
+ * that interrupted the one writing it. */
+#define PC_CACHE_SLOTS 4096
+
+struct pc_cache_entry {
+	__u64 pc;
+	__u32 gen;
+	__u32 check;
+	struct cprof_unwind_row row;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PC_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pc_cache_entry);
+} unwind_pc_cache SEC(".maps");
+
+static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, const struct cprof_unwind_row *row)
+{
+	__u64 h = (pc ^ ((__u64)gen << 40) ^ ((__u64)row->pc << 8) ^ row->kind ^
+		   ((__u64)row->rbp_slot << 20) ^ ((__u64)row->cfa_off << 48)) * 0x9e3779b97f4a7c15ULL;
+
+	return (__u32)(h >> 32);
+}
+
+/* *row = the row covering pc in the view of pid (generation gen): 1, or 0 when pc is outside
+ * every executable mapping of the view (or the view changed since gen). A pc in a mapping
+ * without tables, or in a gap of its table, gets an END row. */
+__noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 pc,
+			     struct cprof_unwind_row *row)
+{
+	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
+	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	const struct cprof_proc_maps *pm;
+	const struct cprof_exec_map *m;
+	struct cprof_unwind_row *r;
+	__s32 i;
+
+	if (!e || !h || !row)
+		return 0;
+	if (e->pc == pc && e->gen == gen && e->check == pc_cache_check(pc, gen, &e->row)) {
+		*row = e->row;
+		return 1;
+	}
+	pm = bpf_map_lookup_elem(&proc_maps, &pid);
+	if (!pm || pm->gen != gen)
+		return 0;
+	if (pc - h->m_start >= h->m_end - h->m_start) {
+		i = find_map(pm, pc);
+		if (i < 0)
+			return 0;
+		m = &pm->maps[i & (CPROF_MAX_EXEC_MAPS - 1)];
+		h->m_start = m->start;
+		h->m_end = m->end;
+		h->m_idx = i;
+	}
+	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
+	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
+	if (r)
+		e->row = *r;
+	else
+		e->row = (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
+	e->pc = pc;
+	e->gen = gen;
+	e->check = pc_cache_check(pc, gen, &e->row);
+	*row = e->row;
+	return 1;
+}
+
+static __always_inline bool resolve(struct cprof_ustate *st, __u64 pc, struct cprof_unwind_row *row)
+{
+	return cprof_resolve(st->pid, st->gen, &st->hint, pc, row);
 }
 
 /* Ends the walk when ra cannot be a return into user code; else moves to the caller. */
@@ -189,6 +339,18 @@ static __always_inline long to_caller(struct cprof_ustate *st, __u64 ra, __u64 s
 	return 0;
 }
 
+/* A caller's frame below sp is legitimate only after a switch of stacks (Go's g0 ↔
+ * goroutine stacks under cgo); a few are allowed, then the walk stops. */
+static __always_inline bool switch_allowed(struct cprof_ustate *st, __u64 sp)
+{
+	if (sp >= st->sp)
+		return true;
+	if (st->switches >= MAX_STACK_SWITCHES)
+		return false;
+	st->switches++;
+	return true;
+}
+
 static __always_inline long fp_step(struct cprof_ustate *st)
 {
 	__u64 next_bp, ra;
@@ -197,31 +359,49 @@ static __always_inline long fp_step(struct cprof_ustate *st)
 		st->stop = CPROF_STOP_FP_END;
 		return 1;
 	}
-	if (st->bp & 7) {
+	if ((st->bp & 7) || !switch_allowed(st, st->bp)) {
 		st->stop = CPROF_STOP_BAD_SP;
 		return 1;
 	}
-	/* A frame record lies above sp unless the code switched stacks (Go's cgo calls). */
-	if (st->bp < st->sp) {
-		if (st->switches >= MAX_STACK_SWITCHES) {
-			st->stop = CPROF_STOP_BAD_SP;
-			return 1;
-		}
-		st->switches++;
-	}
-	if (read_u64(st->bp, &next_bp) || read_u64(st->bp + 8, &ra)) {
+	if (read_u64(st, st->bp, &next_bp) || read_u64(st, st->bp + 8, &ra)) {
 		st->stop = CPROF_STOP_READ_FAULT;
 		return 1;
 	}
 	return to_caller(st, ra, st->bp + 16, next_bp);
 }
 
+/* A frameless function that switched stacks (Go's asmcgocall, systemstack): rbp is still
+ * its caller's frame pointer, on the stack it came from. A frame-pointer step from there
+ * skips the caller itself; row->cfa_off, when user space knows the usual caller's frame
+ * (runtime.cgocall's CFA offset at its call), recovers it: that caller's sp at the call is
+ * rbp + 16 - 8 * cfa_off, just above our return address. The guess is kept only if the
+ * return address found there lies in code whose row has that very CFA offset. */
+static __always_inline long switch_step(struct cprof_ustate *st, const struct cprof_unwind_row *row)
+{
+	struct cprof_unwind_row crow;
+	__u64 csp, ra;
+
+	if (row->cfa_off > 1 && st->bp && !(st->bp & 7)) {
+		csp = st->bp + 16 - 8 * (__u64)row->cfa_off;
+		if (!read_u64(st, csp - 8, &ra) && ra && ra < USER_ADDR_LIMIT &&
+		    resolve(st, ra - 1, &crow) && crow.kind == CPROF_ROW_CFA_RSP &&
+		    crow.cfa_off == row->cfa_off) {
+			if (!switch_allowed(st, csp)) {
+				st->stop = CPROF_STOP_BAD_SP;
+				return 1;
+			}
+			return to_caller(st, ra, csp, st->bp);
+		}
+	}
+	return fp_step(st);
+}
+
 static __always_inline long signal_step(struct cprof_ustate *st)
 {
 	__u64 ip, sp, bp;
 
-	if (read_u64(st->sp + SIGFRAME_RIP, &ip) || read_u64(st->sp + SIGFRAME_RSP, &sp) ||
-	    read_u64(st->sp + SIGFRAME_RBP, &bp)) {
+	if (read_u64(st, st->sp + SIGFRAME_RIP, &ip) || read_u64(st, st->sp + SIGFRAME_RSP, &sp) ||
+	    read_u64(st, st->sp + SIGFRAME_RBP, &bp)) {
 		st->stop = CPROF_STOP_READ_FAULT;
 		return 1;
 	}
@@ -246,7 +426,7 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 		cfa = st->sp + off + ((st->ip & 15) >= row->rbp_slot ? 8 : 0);
 		break;
 	default: /* CPROF_ROW_DEREF */
-		if (read_u64(st->bp - off, &cfa)) {
+		if (read_u64(st, st->bp - off, &cfa)) {
 			st->stop = CPROF_STOP_READ_FAULT;
 			return 1;
 		}
@@ -257,14 +437,14 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 		st->stop = CPROF_STOP_BAD_SP;
 		return 1;
 	}
-	if (read_u64(cfa - 8, &ra)) {
+	if (read_u64(st, cfa - 8, &ra)) {
 		st->stop = CPROF_STOP_READ_FAULT;
 		return 1;
 	}
 	if (row->kind != CPROF_ROW_PLT && row->rbp_slot) {
 		__u64 at = row->rbp_slot == CPROF_RBP_AT_RBP ? st->bp : cfa - 8 * row->rbp_slot;
 
-		if (read_u64(at, &bp)) {
+		if (read_u64(st, at, &bp)) {
 			st->stop = CPROF_STOP_READ_FAULT;
 			return 1;
 		}
@@ -272,105 +452,149 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 	return to_caller(st, ra, cfa, bp);
 }
 
+/* One frame: records st->ip, then moves st to the caller. Returns 1 to end the walk.
+ * Every call but the last records one frame, so frame i is recorded by call i: counting
+ * with i, which the verifier sees as any number, rather than with a counter it would track
+ * as a constant, lets it check this callback once instead of once per possible count. */
 static long unwind_step(__u32 i, void *ctx)
 {
 	struct cprof_ustate *st = ctx;
-	__u32 zero = 0, idx = st->base + st->n;
+	__u32 zero = 0, idx = st->base + i;
 	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &zero);
-	const struct cprof_exec_map *m = NULL;
-	struct cprof_unwind_row *row = NULL;
+	struct cprof_unwind_row row;
 	__u64 pc = st->exact ? st->ip : st->ip - 1;
 
 	if (!b)
 		return 1;
-	if (st->n >= st->max || idx >= CPROF_SAMPLE_MAX_FRAMES) {
+	if (i >= st->max || idx >= CPROF_SAMPLE_MAX_FRAMES) {
 		st->stop = CPROF_STOP_DEPTH;
 		return 1;
 	}
-	if (st->pm)
-		m = find_map(st->pm, pc);
 	/* Hide idx's known range from clang so the mask survives for the verifier. */
 	asm volatile("" : "+r"(idx));
-	b->frames[idx & SCRATCH_MASK] = st->ip;
-	st->n++;
-	if (!st->pm) {
+	idx &= SCRATCH_MASK;
+	/* User space looks frames after the first up at address - 1 (they are return
+	 * addresses): an exact pc there (the instruction a signal interrupted) is stored + 1. */
+	b->frames[idx] = st->ip + (st->exact && i ? 1 : 0);
+	st->n = i + 1;
+	if (!st->gen) {
+		/* No view yet: frame pointers through the executable's own code (right if it
+		 * was built with them; distro libraries mostly are not), to the first frame
+		 * outside it, if that lands in plausible code. The stack counts as cut short. */
 		st->flags |= CPROF_SF_FP_FALLBACK;
-		return fp_step(st);
+		if (pc >= st->text_lo && pc < st->text_hi && !fp_step(st) &&
+		    ((st->ip >= st->text_lo && st->ip < st->text_hi) ||
+		     (st->ip >= st->libs_lo && st->ip < st->libs_hi)))
+			return 0;
+		st->stop = CPROF_STOP_NO_TABLES;
+		return 1;
 	}
-	if (!m) {
+	if (!resolve(st, pc, &row)) {
 		/* Kept: user space reloads the maps when it sees an address outside them (a
 		 * library mapped after the view was published), or shows it as unmapped. */
 		st->stop = CPROF_STOP_NO_MAPPING;
 		return 1;
 	}
-	if (!(m->flags & CPROF_MAP_NO_TABLES))
-		row = find_row(m, pc);
-	if (!row || row->kind == CPROF_ROW_END || row->kind == CPROF_ROW_FP) {
-		if (!row || row->kind == CPROF_ROW_END)
-			st->flags |= CPROF_SF_FP_FALLBACK;
+	switch (row.kind) {
+	case CPROF_ROW_END:
+		st->flags |= CPROF_SF_FP_FALLBACK;
 		return fp_step(st);
-	}
-	switch (row->kind) {
+	case CPROF_ROW_FP:
+		return fp_step(st);
 	case CPROF_ROW_STOP:
 		st->stop = CPROF_STOP_ROOT;
 		return 1;
 	case CPROF_ROW_SIGNAL:
+		/* The handler returned to the trampoline's first byte: its own frame is that
+		 * exact address, not the byte before. */
+		if (!st->exact && i)
+			b->frames[idx] += 1;
 		return signal_step(st);
+	case CPROF_ROW_FP_SWITCH:
+		return switch_step(st, &row);
 	case CPROF_ROW_CFA_RSP:
 	case CPROF_ROW_CFA_RBP:
 	case CPROF_ROW_PLT:
 	case CPROF_ROW_DEREF:
-		return cfa_step(st, row);
+		return cfa_step(st, &row);
 	default:
 		st->stop = CPROF_STOP_UNSUPPORTED;
 		return 1;
 	}
 }
 
-/* Fills b's user frames (after its kernel frames). regs: the interrupted registers when
- * the program has them (perf_event); NULL or kernel-mode regs mean "use the task's saved
- * user registers". */
+/* The first user frame's registers: the interrupted ones when the program has them and
+ * they are user mode, else those the task saved entering the kernel. */
+static __always_inline bool user_regs(struct pt_regs *regs, struct task_struct *task,
+				      struct cprof_ustate *st, struct sample_buf *b)
+{
+	struct pt_regs *uregs;
+	__u16 insn = 0;
+
+	/* regs is the program's context: read directly, without a helper call, and in whole
+	 * words (the verifier's rule for context reads; cs is 16 bits since FRED). */
+	if (regs && (*(__u64 *)((void *)regs + offsetof(struct pt_regs, cs)) & 3) == 3) {
+		b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
+		st->ip = regs->ip;
+		st->sp = regs->sp;
+		st->bp = regs->bp;
+		st->exact = true;
+		return st->ip != 0;
+	}
+	/* A BTF pointer: its fields are plain loads too. */
+	uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+	st->ip = uregs->ip;
+	st->sp = uregs->sp;
+	st->bp = uregs->bp;
+	if (!st->ip)
+		return false;
+	/* Saved at kernel entry: after a syscall ip is the next instruction (a return address);
+	 * after a fault it is the faulting instruction itself. */
+	st->exact = bpf_probe_read_user(&insn, sizeof(insn), (void *)(st->ip - 2)) ||
+		    insn != 0x050f;	/* "syscall" is 0f 05 */
+	if (st->exact)
+		b->s.flags |= CPROF_SF_PC_EXACT;
+	return true;
+}
+
+/* Fills b's user frames (after its kernel frames). regs: the program's own context when it
+ * holds the interrupted registers (perf_event, uprobe), else NULL; kernel-mode regs mean
+ * "use the task's saved user registers". */
 static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct cprof_ustate st = {};
-	struct pt_regs *uregs;
+	struct cprof_proc_maps *pm;
+	struct stack_win *win;
+	__u32 zero = 0;
 
 	st.base = b->s.n_kernel;
 	st.max = max_user_frames;
 	if (st.max > CPROF_MAX_USER_FRAMES)
 		st.max = CPROF_MAX_USER_FRAMES;
-	if ((task->flags & PF_KTHREAD) || !task->mm) {
+	if ((task->flags & PF_KTHREAD) || !task->mm || !user_regs(regs, task, &st, b)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}
-	if (regs && (BPF_CORE_READ(regs, cs) & 3) == 3) {
-		b->s.flags |= CPROF_SF_USER_MODE;
-		uregs = regs;
-		st.exact = true;
+	win = bpf_map_lookup_elem(&unwind_stack, &zero);
+	if (win && !win->busy) {
+		win->busy = 1;
+		st.hint.use_win = 1;
+	}
+	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
+	if (pm) {
+		st.pid = b->s.pid;
+		st.gen = pm->gen;
 	} else {
-		uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+		st.text_lo = task->mm->start_code;
+		st.text_hi = task->mm->end_code;
+		st.libs_hi = task->mm->mmap_base;
+		st.libs_lo = st.libs_hi > (1ULL << 40) ? st.libs_hi - (1ULL << 40) : 0;
 	}
-	st.ip = BPF_CORE_READ(uregs, ip);
-	st.sp = BPF_CORE_READ(uregs, sp);
-	st.bp = BPF_CORE_READ(uregs, bp);
-	if (!st.ip) {
-		b->s.flags |= CPROF_STOP_NO_REGS;
-		return;
-	}
-	if (!st.exact) {
-		/* Saved at kernel entry: after a syscall ip is the next instruction (a return
-		 * address); after a fault it is the faulting instruction itself. */
-		__u16 insn = 0;
-
-		st.exact = bpf_probe_read_user(&insn, sizeof(insn), (void *)(st.ip - 2)) ||
-			   insn != 0x050f;	/* "syscall" is 0f 05 */
-	}
-	if (st.exact)
-		b->s.flags |= CPROF_SF_PC_EXACT;
-	st.pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
 	st.stop = CPROF_STOP_DEPTH;
 	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &st, 0);
+	if (win && st.hint.use_win)
+		win->busy = 0;
 	b->s.n_user = st.n;
 	b->s.flags |= (st.stop & CPROF_SF_STOP_MASK) | st.flags;
 }

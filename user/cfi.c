@@ -15,6 +15,7 @@
 #include <gelf.h>
 
 #include "cfi.h"
+#include "cfi_go.h"
 
 #define REG_RBP 6
 #define REG_RSP 7
@@ -1026,6 +1027,24 @@ static int build_rows(struct builder *b)
 	return err ? err : compile_all(b);
 }
 
+/* A Go object without CFI (stripped of .debug_frame): frame pointers over its Go code, to
+ * which cfi_go__fix adds the runtime's roots and stack switches. */
+static int go_rows(struct builder *b, const struct cfi_go *go)
+{
+	uint64_t lo, hi;
+	int err;
+
+	cfi_go__text(go, &lo, &hi);
+	b->base = hi <= UINT32_MAX ? 0 : lo & ~(((uint64_t)1 << CFI_PAGE_SHIFT) - 1);
+	if (hi - b->base > UINT32_MAX)
+		return -E2BIG;
+	b->stats.source |= CFI_SRC_GO;
+	err = emit_kind(b, b->base, CPROF_ROW_END);
+	if (!err)
+		err = emit_kind(b, lo, CPROF_ROW_FP);
+	return err ? err : emit_kind(b, hi, CPROF_ROW_END);
+}
+
 /* ---- tables ---- */
 
 /* Builds the page index of t->rows (rows[0].pc is 0, so every page start is covered). */
@@ -1081,6 +1100,7 @@ int cfi_table__build(int fd, int debug_fd, struct cfi_table **out)
 {
 	struct builder b = { 0 };
 	Elf *elf = NULL, *dbg = NULL;
+	struct cfi_go *go = NULL;
 	int err;
 
 	*out = NULL;
@@ -1088,15 +1108,27 @@ int cfi_table__build(int fd, int debug_fd, struct cfi_table **out)
 	err = open_elf(fd, &elf);
 	if (err)
 		goto out;
-	err = pick_sections(&b, elf, debug_fd, &dbg);
-	if (err)
+	/* A Go object without a readable function table is compiled like any other. */
+	if (cfi_go__open(elf, &go) == -ENOMEM) {
+		err = -ENOMEM;
 		goto out;
-	err = build_rows(&b);
+	}
+	err = pick_sections(&b, elf, debug_fd, &dbg);
+	if (!err)
+		err = build_rows(&b);
+	if (err == -ENOENT && go)
+		err = go_rows(&b, go);
+	if (!err && go) {
+		err = cfi_go__fix(go, b.base, &b.rows, &b.n_rows);
+		b.cap_rows = b.n_rows;
+		b.stats.source |= CFI_SRC_GO;
+	}
 	if (err)
 		goto out;
 	err = table_finish(b.rows, b.n_rows, b.base, &b.stats, out);
 	b.rows = NULL;
 out:
+	cfi_go__free(go);
 	free(b.rows);
 	free(b.fdes);
 	free(b.cies);

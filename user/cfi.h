@@ -23,6 +23,7 @@ enum cfi_source {
 	CFI_SRC_EH_FRAME = 1,	/* the object's .eh_frame */
 	CFI_SRC_DEBUG_FRAME = 2,	/* the object's own .debug_frame */
 	CFI_SRC_DEBUG_FILE = 4,	/* .debug_frame of the separate debuginfo file */
+	CFI_SRC_GO = 8,		/* Go code fixed from the runtime's function table (cfi_go.h) */
 };
 
 struct cfi_stats {

@@ -17,7 +17,7 @@
 
 #define CACHE_MAGIC "CPROFCFI"
 /* Bump whenever cfi.c would compile the same object into different rows. */
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2	/* 2: Go rows (cfi_go.h) */
 /* 32 Mi rows, 256 MiB: 30 times the largest library seen (libLLVM-15, 980k rows). */
 #define CACHE_MAX_ROWS (32u << 20)
 #define BUILD_ID_MAX 64

@@ -24,12 +24,20 @@ static const char usage_text[] =
 	"  -d, --duration SECS      stop after SECS (default: until SIGINT/SIGTERM, or until\n"
 	"                           COMMAND exits)\n"
 	"  -o, --output DIR         where profiles go (default ./cprof-YYYYmmdd-HHMMSS)\n"
-	"  -t, --types LIST         profile kinds, comma-separated: cpu, block (default: both)\n"
+	"  -t, --types LIST         profile kinds, comma-separated: cpu, block, mutex, heap\n"
+	"                           (default: cpu,block; with -p or COMMAND also mutex,heap)\n"
 	"  -F, --frequency HZ       CPU sampling frequency (default 99)\n"
 	"      --max-depth N        user frames per stack, 1-256 (default 128)\n"
 	"      --ring-size MIB      ring buffer size in MiB, a power of two (default 4)\n"
 	"      --block-rate NS      block profile: waits >= NS are all kept, shorter ones with\n"
 	"                           probability wait/NS (Go's semantics; default 1000000)\n"
+	"      --mutex-rate N       mutex profile: keep 1 in N lock contentions, values scaled\n"
+	"                           by N (Go's semantics; default 1)\n"
+	"      --heap-rate BYTES    heap profile: mean bytes allocated between samples\n"
+	"                           (default 524288, as Go)\n"
+	"      --debuginfo-dir DIR  look for separate debuginfo in DIR too (a .build-id tree\n"
+	"                           like /usr/lib/debug, or a PPROF_BINARY_PATH directory);\n"
+	"                           repeatable\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
@@ -37,9 +45,11 @@ static const char usage_text[] =
 	"Without -p and COMMAND the whole host is profiled, each sample labelled with its\n"
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
 	"with its exit status. Read a profile with: go tool pprof -top DIR/cpu.pb.gz;\n"
-	"DIR/block.pb.gz holds where threads waited off-CPU and for how long.\n";
+	"DIR/block.pb.gz holds where threads waited off-CPU and for how long, DIR/mutex.pb.gz\n"
+	"which lock releases made other threads wait (the holder's stack) and for how long.\n";
 
-enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE };
+enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
+       OPT_HEAP_RATE, OPT_DEBUGINFO_DIR };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -50,6 +60,9 @@ static const struct option long_opts[] = {
 	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "block-rate", required_argument, NULL, OPT_BLOCK_RATE },
+	{ "mutex-rate", required_argument, NULL, OPT_MUTEX_RATE },
+	{ "heap-rate", required_argument, NULL, OPT_HEAP_RATE },
+	{ "debuginfo-dir", required_argument, NULL, OPT_DEBUGINFO_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -109,6 +122,28 @@ static int add_pids(struct cprof_opts *o, const char *list)
 	return err;
 }
 
+/* Appends dir before the default /usr/lib/debug, which stays last. */
+static int add_debug_dir(struct cprof_opts *o, const char *dir)
+{
+	size_t n = 0;
+	const char **v;
+
+	if (!*dir)
+		return usage_error("empty --debuginfo-dir%s", "");
+	while (o->debug_dirs && o->debug_dirs[n])
+		n++;
+	v = realloc(o->debug_dirs, (n + 2 + !n) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (!n)
+		v[n++] = "/usr/lib/debug";
+	v[n] = v[n - 1];
+	v[n - 1] = dir;
+	v[n + 1] = NULL;
+	o->debug_dirs = v;
+	return 0;
+}
+
 static int parse_types(struct cprof_opts *o, const char *list)
 {
 	static const char *const names[CPROF_KIND_HEAP_ALLOC + 1] = {
@@ -118,7 +153,9 @@ static int parse_types(struct cprof_opts *o, const char *list)
 		[CPROF_KIND_HEAP_ALLOC] = "heap",
 	};
 	/* Kinds this build can record; the others are named so the error says "not yet". */
-	const unsigned int built = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK);
+	const unsigned int built = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK) |
+				   KIND_BIT(CPROF_KIND_MUTEX) |
+				   KIND_BIT(CPROF_KIND_HEAP_ALLOC);
 	char *copy = strdup(list), *save = NULL, *tok;
 	int err = 0;
 
@@ -136,7 +173,7 @@ static int parse_types(struct cprof_opts *o, const char *list)
 					  tok);
 		else if (!(built & KIND_BIT(k)))
 			err = usage_error("profile type '%s' is not available in this version "
-					  "(available: cpu, block)", tok);
+					  "(available: cpu, block, mutex, heap)", tok);
 		else
 			o->kinds |= KIND_BIT(k);
 	}
@@ -173,6 +210,7 @@ static char *default_output(void)
 /* Returns 0 to run, 1 when done (help, version), -errno on a usage error. */
 static int parse_args(int argc, char **argv, struct cprof_opts *o)
 {
+	bool types_given = false;
 	unsigned long v;
 	int c, err = 0;
 
@@ -192,6 +230,7 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 			break;
 		case 't':
 			err = parse_types(o, optarg);
+			types_given = true;
 			break;
 		case 'F':
 			if (parse_uint(optarg, 1, 100000, &v))
@@ -216,6 +255,21 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 						   "from 1 to 3600e9", optarg);
 			o->block_rate_ns = v;
 			break;
+		case OPT_MUTEX_RATE:
+			if (parse_uint(optarg, 1, 1000000000ul, &v))
+				return usage_error("invalid --mutex-rate '%s': expected 1 to 1e9",
+						   optarg);
+			o->mutex_rate = v;
+			break;
+		case OPT_HEAP_RATE:
+			if (parse_uint(optarg, 1, 1ul << 40, &v))
+				return usage_error("invalid --heap-rate '%s': expected bytes from 1 "
+						   "to 2^40", optarg);
+			o->heap_rate = v;
+			break;
+		case OPT_DEBUGINFO_DIR:
+			err = add_debug_dir(o, optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -237,6 +291,12 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 		o->command = &argv[optind];
 	if (o->command && o->n_pids)
 		return usage_error("give either -p or a COMMAND, not both%s", "");
+	/* Lock contention is a question about given processes, not the host; heap probes go
+	 * into each target's allocator, never host-wide. */
+	if (!types_given && (o->command || o->n_pids))
+		o->kinds |= KIND_BIT(CPROF_KIND_MUTEX) | KIND_BIT(CPROF_KIND_HEAP_ALLOC);
+	if ((o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC)) && !o->command && !o->n_pids)
+		return usage_error("the heap profile needs -p or a COMMAND%s", "");
 	if (!o->output_dir && !(o->output_dir = default_output()))
 		return -ENOMEM;
 	return 0;
@@ -250,6 +310,8 @@ int main(int argc, char **argv)
 		.max_depth = CPROF_DEFAULT_USER_FRAMES,
 		.ring_mib = 4,
 		.block_rate_ns = 1000000,
+		.mutex_rate = 1,
+		.heap_rate = 524288,
 	};
 	int err = parse_args(argc, argv, &o);
 
@@ -258,6 +320,7 @@ int main(int argc, char **argv)
 	else
 		err = err > 0 ? 0 : EXIT_USAGE;
 	free(o.pids);
+	free(o.debug_dirs);
 	free(o.output_dir);
 	return err;
 }

@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ struct ehdr_info {
 	bool is64;
 	uint16_t type;
 	uint64_t phoff, shoff;
-	uint32_t phnum, shnum;
+	uint32_t phnum, shnum, shstrndx;
 	uint16_t phentsize, shentsize;
 };
 
@@ -113,6 +114,7 @@ static int read_shdr(struct elf_src *src, const struct ehdr_info *eh, uint64_t i
 	err = src_read(src, off, &s32, sizeof(s32));
 	if (err)
 		return err;
+	sh->sh_name = s32.sh_name;
 	sh->sh_type = s32.sh_type;
 	sh->sh_offset = s32.sh_offset;
 	sh->sh_size = s32.sh_size;
@@ -166,21 +168,22 @@ static int parse_ident(struct elf_src *src, struct ehdr_info *eh)
 		if (err)
 			return err;
 		*eh = (struct ehdr_info){ true, e64.e_type, e64.e_phoff, e64.e_shoff,
-					  e64.e_phnum, e64.e_shnum, e64.e_phentsize,
-					  e64.e_shentsize };
+					  e64.e_phnum, e64.e_shnum, e64.e_shstrndx,
+					  e64.e_phentsize, e64.e_shentsize };
 	} else {
 		err = src_read(src, 0, &e32, sizeof(e32));
 		if (err)
 			return err;
 		*eh = (struct ehdr_info){ false, e32.e_type, e32.e_phoff, e32.e_shoff,
-					  e32.e_phnum, e32.e_shnum, e32.e_phentsize,
-					  e32.e_shentsize };
+					  e32.e_phnum, e32.e_shnum, e32.e_shstrndx,
+					  e32.e_phentsize, e32.e_shentsize };
 	}
 	return 0;
 }
 
 /* Reads and checks the ELF header, resolving the extended numbering (gABI: e_phnum ==
- * PN_XNUM and e_shnum == 0 keep the real counts in section header 0). */
+ * PN_XNUM, e_shnum == 0 and e_shstrndx == SHN_XINDEX keep the real values in section
+ * header 0). */
 static int parse_ehdr(struct elf_src *src, struct ehdr_info *eh)
 {
 	size_t min_ph, min_sh;
@@ -194,7 +197,7 @@ static int parse_ehdr(struct elf_src *src, struct ehdr_info *eh)
 	min_sh = eh->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
 	if (eh->shoff && eh->shentsize < min_sh)
 		eh->shoff = 0; /* unusable section headers: notes from segments only */
-	if (eh->shoff && (eh->phnum == PN_XNUM || eh->shnum == 0)) {
+	if (eh->shoff && (eh->phnum == PN_XNUM || eh->shnum == 0 || eh->shstrndx == SHN_XINDEX)) {
 		if (read_shdr(src, eh, 0, &sh0))
 			eh->shoff = 0;
 		else {
@@ -202,6 +205,8 @@ static int parse_ehdr(struct elf_src *src, struct ehdr_info *eh)
 				eh->phnum = sh0.sh_info;
 			if (eh->shnum == 0)
 				eh->shnum = sh0.sh_size > UINT32_MAX ? UINT32_MAX : (uint32_t)sh0.sh_size;
+			if (eh->shstrndx == SHN_XINDEX)
+				eh->shstrndx = sh0.sh_link;
 		}
 	}
 	if (!eh->shoff)
@@ -313,6 +318,38 @@ static void scan_note_sections(struct elf_src *src, const struct ehdr_info *eh,
 	}
 }
 
+/* .gnu_debuglink: a file name, NUL, padding to 4, then the CRC-32 of the debug file. The
+ * name comes from the file: only a plain name (no directory) is kept. */
+static void read_debuglink(struct elf_src *src, const struct ehdr_info *eh, struct object *obj)
+{
+	static const char want[] = ".gnu_debuglink";
+	uint32_t i, n = eh->shnum < MAX_SHNUM ? eh->shnum : MAX_SHNUM;
+	char name[sizeof(want)], buf[sizeof(obj->debuglink) + 8];
+	size_t len, nlen, crc_off;
+	Elf64_Shdr str, sh;
+
+	if (eh->shstrndx >= n || read_shdr(src, eh, eh->shstrndx, &str))
+		return;
+	for (i = 1; i < n; i++) {
+		if (read_shdr(src, eh, i, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    sh.sh_name >= str.sh_size || str.sh_size - sh.sh_name < sizeof(want) ||
+		    src_read(src, str.sh_offset + sh.sh_name, name, sizeof(want)) ||
+		    memcmp(name, want, sizeof(want)))
+			continue;
+		len = sh.sh_size < sizeof(buf) ? sh.sh_size : sizeof(buf);
+		if (src_read(src, sh.sh_offset, buf, len))
+			return;
+		nlen = strnlen(buf, len);
+		crc_off = (nlen + 4) & ~(size_t)3;
+		if (!nlen || nlen >= sizeof(obj->debuglink) || crc_off + 4 > len ||
+		    memchr(buf, '/', nlen) || !strcmp(buf, ".") || !strcmp(buf, ".."))
+			return;
+		memcpy(obj->debuglink, buf, nlen + 1);
+		memcpy(&obj->debuglink_crc, buf + crc_off, 4);
+		return;
+	}
+}
+
 static int parse_src(struct object *obj, struct elf_src *src)
 {
 	uint64_t budget = NOTE_BUDGET;
@@ -323,6 +360,7 @@ static int parse_src(struct object *obj, struct elf_src *src)
 	obj->e_type = 0;
 	obj->n_loads = 0;
 	obj->build_id[0] = '\0';
+	obj->debuglink[0] = '\0';
 	err = parse_ehdr(src, &eh);
 	if (err)
 		goto out;
@@ -331,12 +369,14 @@ static int parse_src(struct object *obj, struct elf_src *src)
 		goto out;
 	if (!obj->build_id[0])
 		scan_note_sections(src, &eh, obj, &budget);
+	read_debuglink(src, &eh, obj);
 	obj->e_type = eh.type;
 	obj->is_elf = true;
 out:
 	if (err) {
 		obj->n_loads = 0;
 		obj->build_id[0] = '\0';
+		obj->debuglink[0] = '\0';
 	}
 	return err;
 }
@@ -404,6 +444,9 @@ static void object__free(struct object *obj)
 		return;
 	if (obj->fd >= 0)
 		close(obj->fd);
+	if (obj->debuglink_path)
+		close(obj->debuglink_fd);
+	free(obj->debuglink_path);
 	free(obj->path);
 	free(obj->host_path);
 	free(obj->vdso_image);
@@ -544,6 +587,41 @@ out:
 	return err;
 }
 
+/* Opens the file .gnu_debuglink names, next to the object or in its .debug/, inside the
+ * process's root (as open_mapped), while the process lives: found later, it would be
+ * gone with the process. Only regular files; nothing is read yet. */
+static void open_debuglink(struct object *obj, int pid)
+{
+	static const char *const fmts[] = { "%.*s/%s", "%.*s/.debug/%s" };
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	const char *slash = strrchr(obj->path, '/');
+	char p[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int root, fd;
+
+	if (!obj->debuglink[0] || !slash)
+		return;
+	snprintf(p, sizeof(p), "/proc/%d/root", pid);
+	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return;
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && !obj->debuglink_path; i++) {
+		if (snprintf(p, sizeof(p), fmts[i], (int)(slash - obj->path), obj->path,
+			     obj->debuglink) >= (int)sizeof(p))
+			continue;
+		fd = (int)syscall(SYS_openat2, root, p, &how, sizeof(how));
+		if (fd < 0)
+			continue;
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && (obj->debuglink_path = strdup(p)))
+			obj->debuglink_fd = fd;
+		else
+			close(fd);
+	}
+	close(root);
+}
+
 static struct object *object__open(int pid, uint64_t start, uint64_t end, const char *path,
 				   uint64_t dev, uint64_t inode)
 {
@@ -572,6 +650,7 @@ static struct object *object__open(int pid, uint64_t start, uint64_t end, const 
 	err = object__parse_fd(obj, obj->fd);
 	if (err == -ENOMEM)
 		goto err_out;
+	open_debuglink(obj, pid);
 	return obj;
 err_out:
 	object__free(obj);

@@ -30,6 +30,13 @@ struct object {
 	struct object_load loads[OBJECT_MAX_LOADS];
 	void *vdso_image;	/* is_vdso: malloc'ed copy of the image */
 	size_t vdso_size;
+	char debuglink[256];	/* .gnu_debuglink's file name (no directory), "" if none */
+	uint32_t debuglink_crc;	/* the CRC-32 it records */
+	/* The file debuglink names, opened at first sight next to the object or in its
+	 * .debug/ within the process's root (see objcache__get); debuglink_fd is valid only
+	 * when debuglink_path, the path as the process sees it, is set. */
+	char *debuglink_path;
+	int debuglink_fd;
 };
 
 struct objcache;
@@ -39,8 +46,10 @@ void objcache__free(struct objcache *oc);
 
 /* The object mapped by pid at [start, end) with pathname path (dev/inode from the maps
  * line). Opens /proc/pid/map_files/START-END, else /proc/pid/root/PATH; reads the ELF
- * header, program headers and build id. Returns NULL with errno set when the file cannot
- * be opened (the caller shows such frames as module+offset). "[vdso]" gives the vDSO. */
+ * header, program headers, build id and .gnu_debuglink, and opens the debug file that
+ * names if it lies next to the object (so that it is found after the process is gone).
+ * Returns NULL with errno set when the file cannot be opened (the caller shows such
+ * frames as module+offset). "[vdso]" gives the vDSO. */
 struct object *objcache__get(struct objcache *oc, int pid, uint64_t start, uint64_t end,
 			     const char *path, uint64_t dev, uint64_t inode);
 
@@ -51,8 +60,9 @@ size_t objcache__count(const struct objcache *oc);
  * address through the PT_LOAD that contains it. Returns 0 or -ENOENT. */
 int object__file_offset_to_vaddr(const struct object *obj, uint64_t file_offset, uint64_t *vaddr);
 
-/* Parses an ELF image in memory (header, program headers, build id note); bounded, for
- * untrusted data and fuzzing. Fills the ELF fields of obj. Returns 0 or -EINVAL. */
+/* Parses an ELF image in memory (header, program headers, build id note,
+ * .gnu_debuglink); bounded, for untrusted data and fuzzing. Fills the ELF fields of obj.
+ * Returns 0 or -EINVAL. */
 int object__parse_elf(struct object *obj, const void *buf, size_t len);
 
 /* The same for the file open at fd (read with pread, never past its size): e.g. to check

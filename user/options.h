@@ -18,6 +18,10 @@ struct cprof_opts {
 	unsigned int max_depth;	/* user frames */
 	unsigned int ring_mib;	/* ring buffer size */
 	unsigned long long block_rate_ns;	/* block profile sampling rate */
+	unsigned int mutex_rate;	/* mutex profile: keep 1 in mutex_rate contentions */
+	unsigned long long heap_rate;	/* heap profile: mean bytes between samples */
+	const char **debug_dirs;	/* --debuginfo-dir DIRs then /usr/lib/debug, NULL-terminated;
+					 * NULL when none was given (the symbolizer's default) */
 	bool verbose;
 };
 

@@ -355,6 +355,8 @@ struct proc {
 	int pid;
 	bool used;
 	bool stale;		/* exec'ed since the last load */
+	bool exec;		/* exec'ed since the last load (the next one is "at exec") */
+	bool at_exec;		/* the last load was the one right after exec */
 	int err;		/* why the last load failed (cur == NULL) */
 	uint64_t loaded_ns;	/* CLOCK_MONOTONIC of the last load attempt */
 	struct procmaps *cur;
@@ -476,6 +478,8 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	int err;
 
 	p->loaded_ns = now_ns();
+	p->at_exec = p->exec;
+	p->exec = false;
 	p->stale = false;
 	err = read_maps(p->pid, &text, &len);
 	if (err)
@@ -541,7 +545,9 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 	e = procmaps__find(p->cur, addr);
 	if (e && (e->prot & PM_X))
 		return e;
-	if (now_ns() - p->loaded_ns < RELOAD_INTERVAL_NS || proc_reload(pt, p)) {
+	/* The maps loaded at exec lack the libraries the loader maps a moment later: the first
+	 * miss after them reloads at once, later ones at most every RELOAD_INTERVAL_NS. */
+	if ((!p->at_exec && now_ns() - p->loaded_ns < RELOAD_INTERVAL_NS) || proc_reload(pt, p)) {
 		errno = ENOENT;
 		return NULL;
 	}
@@ -558,7 +564,10 @@ void proctab__invalidate(struct proctab *pt, int pid)
 
 	if (pid <= 0)
 		return;
-	p = slot_lookup(pt->slots, pt->cap, pid);
-	if (p->used)
-		p->stale = true;
+	/* Known or not (a child that forked and exec'ed), its next load is the one at exec. */
+	p = proc_slot(pt, pid);
+	if (!p)
+		return;
+	p->stale = true;
+	p->exec = true;
 }

@@ -57,7 +57,8 @@ const struct procmaps *proctab__get(struct proctab *pt, int pid);
  * is outside every known one. NULL if none. */
 const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr);
 
-/* The process exec'ed: its next lookup reloads the maps. */
+/* The process exec'ed: its next lookup reloads the maps, and the first address missing from
+ * those (a library the loader mapped since) reloads them again without waiting. */
 void proctab__invalidate(struct proctab *pt, int pid);
 
 #endif

@@ -221,8 +221,9 @@ static uint64_t user_mapping(struct report *r, const struct procmaps_entry *e)
 	return id;
 }
 
-/* pc: the address to look up (already adjusted for return addresses). */
-static uint64_t user_location(struct report *r, const struct procmaps_entry *e, uint64_t pc)
+/* pc: the address to look up (already adjusted for return addresses) in process pid. */
+static uint64_t user_location(struct report *r, int pid, const struct procmaps_entry *e,
+			      uint64_t pc)
 {
 	uint64_t mapping, id, off, vaddr;
 	struct sym_result res;
@@ -241,6 +242,9 @@ static uint64_t user_location(struct report *r, const struct procmaps_entry *e, 
 	if (e->obj && e->obj->is_elf && !object__file_offset_to_vaddr(e->obj, off, &vaddr) &&
 	    !symbolizer__resolve(r->sym, e->obj, vaddr, &res) && res.n)
 		return symbolized_location(r, mapping, pc, &res);
+	/* Code without an ELF file behind it: a JIT's, named by its perf map if it has one. */
+	if (!(e->obj && e->obj->is_elf) && !symbolizer__resolve_perfmap(r->sym, pid, pc, &res))
+		return symbolized_location(r, mapping, pc, &res);
 	snprintf(name, sizeof(name), "%s+0x%" PRIx64, e->path[0] ? base_name(e->path) : "[anon]",
 		 off);
 	return synthetic_location(r, mapping, pc, name);
@@ -258,11 +262,14 @@ static uint64_t frame_pc(const struct stack *s, size_t i)
 	return a ? a - 1 : a;
 }
 
+/* Complete: the unwinder reached a thread root (or there is no user stack). A frame-pointer
+ * chain that ends (rbp == 0) is not one: every root has a table row saying so, and code
+ * without frame pointers leaves rbp 0 as often as not. */
 static bool stack_complete(const struct stack *s)
 {
 	uint32_t stop = s->flags & CPROF_SF_STOP_MASK;
 
-	return stop == CPROF_STOP_ROOT || stop == CPROF_STOP_FP_END || stop == CPROF_STOP_NO_REGS;
+	return stop == CPROF_STOP_ROOT || stop == CPROF_STOP_NO_REGS;
 }
 
 /* The object where s stopped short: that of its last frame inside a known mapping. */
@@ -340,7 +347,7 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		uint64_t pc = frame_pc(s, i);
 
 		ids[n] = i < s->n_kernel ? kernel_location(r, pc)
-					 : user_location(r, s->maps[i - s->n_kernel], pc);
+					 : user_location(r, (int)s->pid, s->maps[i - s->n_kernel], pc);
 		if (!ids[n])
 			return -ENOMEM;
 		n++;
@@ -356,14 +363,19 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 	count_proc(res, s, stack_complete(s));
 	if (stop < 32)
 		res->stops[stop] += s->count;
-	k->values(k, s->count, s->value, vals);
+	if (k->stack_values)
+		k->stack_values(k, s, vals);
+	else
+		k->values(k, s->count, s->value, vals);
 	res->total += vals[k->n_types - 1];
 	res->records += s->count;
 	if (n) {
 		r->info[ids[0]].flat += vals[k->n_types - 1];
 		count_cum(r, ids, n, tag, vals[k->n_types - 1]);
 	}
-	if (k->labels)
+	if (k->labels_ctx)
+		n_labels += k->labels_ctx(k->ctx, s, labels + 3, buf);
+	else if (k->labels)
 		n_labels += k->labels(s, labels + 3, buf);
 	return pprof_builder__add_sample(r->b, ids, n, vals, labels, n_labels);
 }

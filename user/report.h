@@ -27,10 +27,17 @@ struct report_kind {
 	/* Sample values from a stack's record count and summed record values. */
 	void (*values)(const struct report_kind *k, uint64_t count, const uint64_t value[2],
 		       int64_t *out);
+	/* Optional: sample values from the whole stack (its key fields too), used for stacks
+	 * instead of values (which still prices [lost samples]). */
+	void (*stack_values)(const struct report_kind *k, const struct stack *s, int64_t *out);
 	/* Labels beyond pid/comm/thread (NULL: none). Writes at most REPORT_EXTRA_LABELS into
 	 * out, their strings into buf; returns how many. */
 	size_t (*labels)(const struct stack *s, struct pprof_label *out,
 			 char buf[][REPORT_LABEL_LEN]);
+	/* Instead of labels, for kinds whose labels need state: called with ctx. */
+	size_t (*labels_ctx)(void *ctx, const struct stack *s, struct pprof_label *out,
+			     char buf[][REPORT_LABEL_LEN]);
+	void *ctx;
 };
 
 #define REPORT_TOP 10

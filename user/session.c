@@ -18,6 +18,9 @@
 #include "cprof.h"
 #include "cpu.h"
 #include "cpu.skel.h"
+#include "mutex.h"
+#include "mutex.skel.h"
+#include "heap.h"
 #include "object.h"
 #include "options.h"
 #include "proc.skel.h"
@@ -35,6 +38,17 @@
 #define UNWIND_ROWS (4u << 20)
 #define UNWIND_PAGES (1u << 20)
 
+/* After an exec the dynamic loader maps the libraries within milliseconds, after the view
+ * published at the exec event: re-read the maps of a fresh image at these delays. */
+static const double resync_delays[] = { 0.002, 0.010, 0.050 };
+#define RESYNC_SLOTS 64
+
+struct resync {
+	int pid;		/* 0: free */
+	unsigned int step;	/* next index into resync_delays */
+	double exec_time;	/* monotonic seconds */
+};
+
 struct target {
 	int pid;
 	char comm[64];
@@ -48,6 +62,9 @@ struct session {
 	struct cpu_bpf *cpu;
 	struct block_bpf *block;	/* NULL unless the block profile is asked for */
 	bool block_attached;
+	struct mutex_bpf *mutex;	/* NULL unless the mutex profile is asked for */
+	bool mutex_tracepoints;		/* futex hooks: syscalls/ tracepoints, not raw */
+	struct heap *heap;		/* NULL unless the heap profile is asked for */
 	struct bpf_link **cpu_links;
 	int *cpus;
 	size_t n_cpus;
@@ -63,8 +80,12 @@ struct session {
 	int release_fd;
 	int child_status;
 	bool child_done;
+	bool child_execed;	/* COMMAND's exec was seen: its samples are the command's */
+	bool first_complete;	/* a complete user stack was seen (-v tells when) */
 	double t0, wall0;	/* monotonic and wall-clock start, seconds */
-	uint64_t records, bad_records, agg_errors;
+	double t1;		/* monotonic end: the profiles' duration is t1 - t0 */
+	struct resync resync[RESYNC_SLOTS];	/* processes exec'ed a moment ago */
+	uint64_t records, bad_records, agg_errors, pre_exec_records;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -256,6 +277,7 @@ static int open_block(struct session *s)
 	s->block->rodata->filter_pids = o->n_pids > 0 || o->command;
 	s->block->rodata->max_user_frames = o->max_depth;
 	s->block->rodata->block_rate_ns = o->block_rate_ns;
+	s->block->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	block__prepare(s->block);
 	err = share_block_maps(s);
 	if (err) {
@@ -266,6 +288,62 @@ static int open_block(struct session *s)
 	if (err)
 		errorf("loading the block profile programs: %s%s", strerror(-err), perm_hint(err));
 	return err;
+}
+
+/* The mutex object shares the same maps as the block object. */
+static int open_mutex(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	struct mutex_bpf *m;
+	int err;
+
+	s->mutex = m = mutex_bpf__open();
+	if (!m) {
+		err = -errno;
+		errorf("cannot open the mutex profile object: %s", strerror(-err));
+		return err;
+	}
+	m->rodata->filter_pids = o->n_pids > 0 || o->command;
+	m->rodata->max_user_frames = o->max_depth;
+	m->rodata->mutex_rate = o->mutex_rate;
+	m->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	s->mutex_tracepoints = mutex__choose_hooks(m);
+	if ((err = bpf_map__reuse_fd(m->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
+	    (err = bpf_map__reuse_fd(m->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
+	    (err = bpf_map__reuse_fd(m->maps.counters, bpf_map__fd(s->proc->maps.counters))) ||
+	    (err = bpf_map__reuse_fd(m->maps.unwind_rows, bpf_map__fd(s->cpu->maps.unwind_rows))) ||
+	    (err = bpf_map__reuse_fd(m->maps.unwind_pages,
+				     bpf_map__fd(s->cpu->maps.unwind_pages))) ||
+	    (err = bpf_map__reuse_fd(m->maps.proc_maps, bpf_map__fd(s->cpu->maps.proc_maps)))) {
+		errorf("sharing BPF maps: %s", strerror(-err));
+		return err;
+	}
+	err = mutex_bpf__load(m);
+	if (err)
+		errorf("loading the mutex profile programs: %s%s", strerror(-err), perm_hint(err));
+	return err;
+}
+
+static int open_heap(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+	struct heap_opts ho = {
+		.rate = o->heap_rate,
+		.max_depth = o->max_depth,
+		.filter_pids = true,
+		.wakeup_bytes = (__u64)o->ring_mib << 18,
+		.pids_fd = bpf_map__fd(s->proc->maps.pids),
+		.rb_fd = bpf_map__fd(s->proc->maps.rb),
+		.counters_fd = bpf_map__fd(s->proc->maps.counters),
+		.rows_fd = bpf_map__fd(s->cpu->maps.unwind_rows),
+		.pages_fd = bpf_map__fd(s->cpu->maps.unwind_pages),
+		.proc_maps_fd = bpf_map__fd(s->cpu->maps.proc_maps),
+		.st = s->st,
+		.verbose = o->verbose,
+	};
+
+	s->heap = heap__open(&ho);
+	return s->heap ? 0 : -errno;
 }
 
 static int open_bpf(struct session *s)
@@ -282,6 +360,8 @@ static int open_bpf(struct session *s)
 		return err;
 	}
 	s->proc->rodata->filter_pids = filter;
+	s->proc->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	s->cpu->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	s->proc->rodata->follow_children = o->command != NULL;
 	s->cpu->rodata->filter_pids = filter;
 	s->cpu->rodata->max_user_frames = o->max_depth;
@@ -311,6 +391,10 @@ static int open_bpf(struct session *s)
 	}
 	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
 		return err;
+	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (err = open_mutex(s)))
+		return err;
+	if (o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC) && (err = open_heap(s)))
+		return err;
 	return open_unwinder(s);
 }
 
@@ -338,6 +422,9 @@ static int attach_bpf(struct session *s)
 	for (size_t i = 0; i < s->n_targets; i++)
 		if ((err = watch_pid(s, s->targets[i].pid)))
 			goto map_err;
+	for (size_t i = 0; s->heap && i < s->n_targets; i++)
+		if ((err = heap__watch(s->heap, s->targets[i].pid, NULL)))
+			return err;
 	if (s->block) {
 		err = block__attach(s->block);
 		if (!err)
@@ -348,6 +435,11 @@ static int attach_bpf(struct session *s)
 			return err;
 		}
 		s->block_attached = true;
+	}
+	if (s->mutex && (err = mutex__attach(s->mutex))) {
+		errorf("attaching the mutex profile (futex syscalls, sched_waking): %s%s",
+		       strerror(-err), perm_hint(err));
+		return err;
 	}
 	if (!(o->kinds & KIND_BIT(CPROF_KIND_CPU)))
 		return 0;
@@ -373,18 +465,6 @@ map_err:
 	return err;
 }
 
-static void detach_bpf(struct session *s)
-{
-	for (size_t i = 0; s->cpu_links && i < s->n_cpus; i++) {
-		bpf_link__destroy(s->cpu_links[i]);
-		s->cpu_links[i] = NULL;
-	}
-	if (s->block)
-		block_bpf__detach(s->block);
-	if (s->proc)
-		proc_bpf__detach(s->proc);
-}
-
 /* After detaching: the waits still in progress become records too. */
 static void finish_block(struct session *s)
 {
@@ -398,6 +478,24 @@ static void finish_block(struct session *s)
 		errorf("block profile: cannot report the waits in progress at the end: %s",
 		       strerror(-err));
 }
+
+static void detach_bpf(struct session *s)
+{
+	for (size_t i = 0; s->cpu_links && i < s->n_cpus; i++) {
+		bpf_link__destroy(s->cpu_links[i]);
+		s->cpu_links[i] = NULL;
+	}
+	if (s->block) {
+		block_bpf__detach(s->block);
+		finish_block(s);	/* before the slow heap detach: waits end with the run */
+	}
+	if (s->mutex)
+		mutex_bpf__detach(s->mutex);
+	heap__detach(s->heap);
+	if (s->proc)
+		proc_bpf__detach(s->proc);
+}
+
 
 /* Forks COMMAND stopped on a pipe; it execs when release_command() writes to it, after
  * the probes are attached and its pid is in the filter. */
@@ -458,6 +556,44 @@ static void target_gone(struct session *s, struct target *t)
 	t->gone_after = now(CLOCK_MONOTONIC) - s->t0;
 }
 
+static void schedule_resync(struct session *s, int pid)
+{
+	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
+		if (s->resync[i].pid && s->resync[i].pid != pid)
+			continue;
+		s->resync[i] = (struct resync){ .pid = pid, .exec_time = now(CLOCK_MONOTONIC) };
+		return;
+	}
+}
+
+/* Re-reads the maps of fresh images whose next delay has passed; returns the milliseconds
+ * until the next one is due (at most 100). */
+static int run_resyncs(struct session *s)
+{
+	double t = now(CLOCK_MONOTONIC), next = 0.1;
+
+	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
+		struct resync *r = &s->resync[i];
+		double due;
+
+		if (!r->pid)
+			continue;
+		due = r->exec_time + resync_delays[r->step];
+		if (t >= due) {
+			proctab__invalidate(s->pt, r->pid);
+			unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
+			if (++r->step == sizeof(resync_delays) / sizeof(resync_delays[0])) {
+				r->pid = 0;
+				continue;
+			}
+			due = r->exec_time + resync_delays[r->step];
+		}
+		if (due - t < next)
+			next = due - t;
+	}
+	return next > 0 ? (int)(next * 1000) + 1 : 1;
+}
+
 /* Records come from BPF but describe target memory: check sizes before trusting counts. */
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -471,9 +607,14 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	switch (r->kind) {
 	case CPROF_EV_EXEC:
+		if (s->child > 0 && r->pid == (__u32)s->child)
+			s->child_execed = true;
 		/* New image: publish its tables before its first samples if we can. */
 		proctab__invalidate(s->pt, r->pid);
 		unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
+		schedule_resync(s, r->pid);
+		if (s->heap)
+			heap__watch(s->heap, r->pid, NULL);
 		return 0;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
@@ -482,6 +623,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	default:
 		break;
+	}
+	/* Before its exec, COMMAND's process is our fork (inside execve): not the command. */
+	if (s->child > 0 && r->pid == (__u32)s->child && !s->child_execed) {
+		s->pre_exec_records++;
+		return 0;
 	}
 	if (r->kind >= CPROF_KIND_NR || r->n_kernel > CPROF_MAX_KERNEL_FRAMES ||
 	    r->n_user > CPROF_MAX_USER_FRAMES ||
@@ -496,8 +642,19 @@ static int on_record(void *ctx, void *data, size_t size)
 	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
 		proctab__find(s->pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
 	unwinder__sync(s->uw, r->pid, proctab__get(s->pt, r->pid));
-	if (stacks__add(s->st, r))
+	if (s->o->verbose && !s->first_complete && r->n_user &&
+	    (r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT) {
+		s->first_complete = true;
+		/* ts is bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+		fprintf(stderr, "cprof-bpf: first complete user stack at %.3f s (monotonic): pid %u\n",
+			(double)r->ts / 1e9, r->pid);
+	}
+	if (r->kind == CPROF_KIND_HEAP_ALLOC || r->kind == CPROF_KIND_HEAP_FREE) {
+		if (s->heap && heap__record(s->heap, r))
+			s->agg_errors++;
+	} else if (stacks__add(s->st, r)) {
 		s->agg_errors++;
+	}
 	return 0;
 }
 
@@ -531,9 +688,11 @@ static int poll_loop(struct session *s)
 	int err;
 
 	while (!run_over(s)) {
-		err = ring_buffer__poll(s->rb, 100);
-		/* Block records do not always wake us (bpf/block.bpf.c): drain what came. */
-		if (err == 0)
+		/* Records arrive without wakeups until the ring is a quarter full: drain on the
+		 * timeout too. */
+		heap__poll(s->heap, 250);	/* allocators loaded since (dlopen) */
+		err = ring_buffer__poll(s->rb, run_resyncs(s));
+		if (err >= 0)
 			err = ring_buffer__consume(s->rb);
 		if (err < 0 && err != -EINTR) {
 			errorf("reading the ring buffer: %s", strerror(-err));
@@ -590,34 +749,52 @@ static int write_kind(struct session *s, struct report *rep, const struct report
 static int write_profiles(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
-	double secs = now(CLOCK_MONOTONIC) - s->t0;
+	double secs = s->t1 - s->t0;
 	struct report *rep = report__new(s->sym);
 	struct unwinder_stats us;
 	uint64_t cnt[CPROF_CNT_NR];
-	struct report_kind cpu, block;
+	struct report_kind cpu, block, mutex, heap;
+	struct mutex_names *names = mutex_names__new(s->pt, s->oc);
 	int err = 0, e;
 
-	if (!rep)
+	if (!rep || !names) {
+		report__free(rep);
+		mutex_names__free(names);
 		return -ENOMEM;
+	}
 	read_counters(s, cnt);
 	stacks__resolve_unmapped(s->st);
 	cpu__report_kind(&cpu, o->freq);
 	block__report_kind(&block);
+	mutex__report_kind(&mutex, names);
+	heap__report_kind(&heap, o->heap_rate);
 	/* Every kind is written even if one fails: no collected data is dropped. */
 	if (o->kinds & KIND_BIT(CPROF_KIND_CPU) && (e = write_kind(s, rep, &cpu, cnt, secs)))
 		err = e;
 	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (e = write_kind(s, rep, &block, cnt, secs)))
 		err = e;
+	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (e = write_kind(s, rep, &mutex, cnt, secs)))
+		err = e;
+	if (s->mutex && !s->mutex_tracepoints)
+		fprintf(stderr, "  mutex: no tracefs syscall events (not mountable here): futex "
+			"calls are hooked at raw sys_enter/sys_exit, a program run per syscall\n");
+	if (s->heap && (e = write_kind(s, rep, &heap, cnt, secs)))
+		err = e;
+	heap__summary(s->heap, cnt, o->n_pids > 0);
 	unwinder__stats(s->uw, &us);
 	summary__unwind(&us);
 	if ((o->kinds & KIND_BIT(CPROF_KIND_CPU)) && (o->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
 		summary__offcpu(s->st, cpu.period);
+	if (o->verbose && s->pre_exec_records)
+		fprintf(stderr, "  %llu samples of the command's process before its exec (our fork) "
+			"left out\n", (unsigned long long)s->pre_exec_records);
 	if (s->bad_records || s->agg_errors || cnt[CPROF_CNT_EVENTS_LOST])
 		fprintf(stderr, "  %llu malformed records, %llu aggregation failures, "
 			"%llu process events lost\n", (unsigned long long)s->bad_records,
 			(unsigned long long)s->agg_errors,
 			(unsigned long long)cnt[CPROF_CNT_EVENTS_LOST]);
 	report__free(rep);
+	mutex_names__free(names);
 	return err;
 }
 
@@ -627,6 +804,8 @@ static void session_free(struct session *s)
 	ring_buffer__free(s->rb);
 	unwinder__free(s->uw);
 	block_bpf__destroy(s->block);
+	mutex_bpf__destroy(s->mutex);
+	heap__free(s->heap);
 	cpu_bpf__destroy(s->cpu);
 	proc_bpf__destroy(s->proc);
 	free(s->cpu_links);
@@ -643,7 +822,7 @@ static void session_free(struct session *s)
 static int setup(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
-	struct symbolizer_opts so = { .verbose = o->verbose };
+	struct symbolizer_opts so = { .verbose = o->verbose, .debug_dirs = o->debug_dirs };
 	int err;
 
 	if ((err = check_targets(s)))
@@ -684,6 +863,8 @@ static int setup(struct session *s)
 	 * start sweep of the block profile must not stamp it. */
 	if (s->child > 0 && (err = watch_pid(s, s->child)))
 		errorf("cannot update the pid filter: %s", strerror(-err));
+	if (!err && s->child > 0 && s->heap)
+		err = heap__watch(s->heap, s->child, o->command[0]);
 	return err;
 }
 
@@ -731,6 +912,27 @@ static int exit_status(struct session *s, int err)
 	return gone ? CPROF_EXIT_TARGET_GONE : 0;
 }
 
+/* One line once everything is attached: from here on the profiles cover the run. */
+static void announce(const struct session *s)
+{
+	static const char *const names[] = { "cpu", "block", "mutex", "heap" };
+	const struct cprof_opts *o = s->o;
+	char kinds[64] = "";
+
+	for (unsigned int k = 0; k < 4; k++)
+		if (o->kinds & KIND_BIT(k))
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+				 kinds[0] ? "," : "", names[k]);
+	if (o->command)
+		fprintf(stderr, "cprof-bpf: profiling %s (%s)\n", o->command[0], kinds);
+	else if (o->n_pids)
+		fprintf(stderr, "cprof-bpf: profiling %zu process%s (%s)%s\n", o->n_pids,
+			o->n_pids > 1 ? "es" : "", kinds, o->duration > 0 ? "" : ": Ctrl-C to stop");
+	else
+		fprintf(stderr, "cprof-bpf: profiling the whole host (%s)%s\n", kinds,
+			o->duration > 0 ? "" : ": Ctrl-C to stop");
+}
+
 int session__run(const struct cprof_opts *o)
 {
 	struct session s = { .o = o, .release_fd = -1 };
@@ -752,14 +954,15 @@ int session__run(const struct cprof_opts *o)
 	}
 	s.t0 = now(CLOCK_MONOTONIC);
 	s.wall0 = now(CLOCK_REALTIME);
+	announce(&s);
 	if (s.child > 0 && (err = release_command(&s))) {
 		errorf("cannot start %s: %s", o->command[0], strerror(-err));
 		goto out;
 	}
 	err = poll_loop(&s);
+	s.t1 = now(CLOCK_MONOTONIC);
 	/* Stop sampling, then drain what is already in the ring buffer. */
 	detach_bpf(&s);
-	finish_block(&s);
 	ring_buffer__consume(s.rb);
 	if (!err)
 		err = write_profiles(&s);

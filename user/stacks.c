@@ -25,10 +25,17 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
+/* The flags that change what a stack means: why it stopped (identical frames may end at a
+ * root or be cut short, as before a process's tables exist) and whether its first user
+ * frame is an exact pc. */
+#define KEY_FLAGS (CPROF_SF_STOP_MASK | CPROF_SF_PC_EXACT)
+
 static uint64_t rec_hash(const struct cprof_sample *r)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t flags = r->flags & KEY_FLAGS;
 
+	h = hash_bytes(h, &flags, sizeof(flags));
 	h = hash_bytes(h, &r->kind, sizeof(r->kind));
 	h = hash_bytes(h, &r->pid, sizeof(r->pid));
 	h = hash_bytes(h, r->comm, sizeof(r->comm));
@@ -47,6 +54,7 @@ static int rec_equal(const struct stack *s, const struct cprof_sample *r)
 	size_t n = (size_t)r->n_kernel + r->n_user;
 
 	return s->kind == r->kind && s->pid == r->pid && s->n_kernel == r->n_kernel &&
+	       (s->flags & KEY_FLAGS) == (r->flags & KEY_FLAGS) &&
 	       s->n_user == r->n_user && !memcmp(s->thread, r->comm, sizeof(s->thread)) &&
 	       !memcmp(s->comm, r->pcomm, sizeof(s->comm)) && s->addr == r->addr &&
 	       s->aux == r->aux && !memcmp(s->aux_comm, r->aux_comm, sizeof(s->aux_comm)) &&
@@ -152,6 +160,21 @@ static int stack_init(struct stacks *st, struct stack *s, const struct cprof_sam
 
 int stacks__add(struct stacks *st, const struct cprof_sample *r)
 {
+	size_t index;
+
+	return stacks__add_index(st, r, &index);
+}
+
+void stacks__add_values(struct stacks *st, size_t index, uint64_t v0, uint64_t v1)
+{
+	if (index >= st->n)
+		return;
+	st->v[index].value[0] += v0;
+	st->v[index].value[1] += v1;
+}
+
+int stacks__add_index(struct stacks *st, const struct cprof_sample *r, size_t *index)
+{
 	uint64_t h = rec_hash(r);
 	size_t j = h & (st->n_slots - 1);
 	struct stack *s;
@@ -175,6 +198,7 @@ int stacks__add(struct stacks *st, const struct cprof_sample *r)
 		;
 	st->slots[j] = st->n;
 found:
+	*index = (size_t)(s - st->v);
 	s->count++;
 	s->value[0] += r->value[0];
 	s->value[1] += r->value[1];

@@ -1,5 +1,5 @@
-/* Aggregation of samples: identical (kind, process, thread name, per-kind key fields, stack)
- * records are summed.
+/* Aggregation of samples: identical (kind, process, thread name, per-kind key fields, stack,
+ * stop reason) records are summed.
  * Each distinct stack's user frames are resolved to their mappings when first seen, so a
  * later exec, dlclose or exit of the process does not change what they mean. */
 #ifndef CPROF_STACKS_H
@@ -15,7 +15,8 @@ struct procmaps_entry;
 struct stack {
 	uint32_t kind;
 	uint32_t pid;
-	uint32_t flags;		/* CPROF_SF_* of the first record (stop reason) */
+	uint32_t flags;		/* CPROF_SF_* of the first record; the stop reason and
+				 * CPROF_SF_PC_EXACT are the same in all */
 	uint16_t n_user, n_kernel;
 	char comm[CPROF_COMM_LEN];
 	char thread[CPROF_COMM_LEN];
@@ -34,6 +35,13 @@ void stacks__free(struct stacks *st);
 
 /* Adds one record. Returns 0 or -ENOMEM. */
 int stacks__add(struct stacks *st, const struct cprof_sample *rec);
+
+/* Adds one record like stacks__add and returns the index of its stack in *index. */
+int stacks__add_index(struct stacks *st, const struct cprof_sample *rec, size_t *index);
+
+/* Adds to the values of stack index (not to its record count): later events about records
+ * already aggregated, such as the free of a sampled allocation. */
+void stacks__add_values(struct stacks *st, size_t index, uint64_t v0, uint64_t v1);
 
 /* Resolves user frames that had no mapping when their stack was first seen (a library the
  * loader mapped a moment later) against the maps as known now. Call before reporting. */

@@ -68,6 +68,14 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 			"(no task storage)", (unsigned long long)cnt[CPROF_CNT_BLOCK_WAITS],
 			(unsigned long long)cnt[CPROF_CNT_BLOCK_KEPT],
 			(unsigned long long)cnt[CPROF_CNT_BLOCK_NO_STORAGE]);
+	if (k->kind == CPROF_KIND_MUTEX)
+		fprintf(stderr, "; %llu lock waiters woken by a release, %llu kept by --mutex-rate; "
+			"%llu waiters woken by no lock release (condition variables, semaphores), "
+			"%llu futex calls lost (no task storage)",
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_WAKES],
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_KEPT],
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_NOT_LOCK],
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_NO_STORAGE]);
 	fputc('\n', stderr);
 	if (k->kind == CPROF_KIND_BLOCK && (cnt[CPROF_CNT_BLOCK_UNSEEN_END] ||
 					    cnt[CPROF_CNT_BLOCK_STACK_LATE]))

@@ -1,90 +1,47 @@
-/* Address → function names. See symbolizer.h.
+/* Address → function names, files, lines. See symbolizer.h.
  *
  * Per object (keyed by the struct object pointer, which the objcache keeps alive for the
- * whole run) a sorted table of function symbols is built on first use: .symtab of the
- * object, else .symtab of its separate debuginfo merged with its .dynsym, else .dynsym.
- * Lookups are a binary search. Names live in one arena per object; C++ names are
- * demangled on first lookup only, since most symbols of a big library are never hit.
+ * whole run) everything is built on first use and kept: a sorted table of function
+ * symbols (.symtab of the object, else .symtab of its separate debuginfo or its
+ * MiniDebugInfo merged with its .dynsym, plus PLT stubs), the DWARF index (dwarfidx.h) of
+ * the object or its debuginfo, else Go's tables (gopclntab.h). Lookups are binary
+ * searches. Names live in one arena per object; C++ names are demangled on first lookup
+ * only, since most symbols of a big library are never hit.
  *
  * Every file read here comes from (or is chosen by) the profiled process: headers are
  * checked against the file size before libelf allocates anything from them, counts are
  * capped, and a file that does not parse yields an empty table (-ENOENT), never a crash.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "arena.h"
+#include "debuginfo.h"
+#include "demangle.h"
+#include "dwarfidx.h"
+#include "elffile.h"
+#include "gopclntab.h"
 #include "kallsyms.h"
+#include "minidebug.h"
 #include "object.h"
+#include "perfmap.h"
+#include "plt.h"
 #include "symbolizer.h"
-
-/* libstdc++'s demangler (we link -lstdc++); declared here to keep this file C. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /* Bounds on hostile input. libLLVM's .symtab has ~200k functions; 8M is far beyond any
  * real object and bounds memory at a few hundred MiB. */
 #define SYM_MAX_SYMBOLS (1u << 23)
-#define SYM_MAX_SECTIONS (1u << 20)
 #define SYM_MAX_NAME 65536
-/* The demangler recurses on the input: long hostile names cost stack and time. */
-#define SYM_MAX_DEMANGLE 16384
-#define ARENA_CHUNK (64 * 1024)
+/* A debug section read whole into memory (libLLVM's .debug_info is ~1 GiB). */
+#define SYM_MAX_DEBUG_SECTION (4ull << 30)
 
 static const char *const default_debug_dirs[] = { "/usr/lib/debug", NULL };
-
-/* ---- arena: strings that stay valid until symbolizer__free ---- */
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-struct arena {
-	struct arena_chunk *head;
-};
-
-static const char *arena__strdup(struct arena *a, const char *s, size_t len)
-{
-	struct arena_chunk *c = a->head;
-	char *p;
-
-	if (!c || c->cap - c->used < len + 1) {
-		size_t cap = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->used = 0;
-		c->cap = cap;
-		c->next = a->head;
-		a->head = c;
-	}
-	p = c->data + c->used;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	c->used += len + 1;
-	return p;
-}
-
-static void arena__free(struct arena *a)
-{
-	struct arena_chunk *c = a->head, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	a->head = NULL;
-}
 
 /* ---- per-object state ---- */
 
@@ -94,14 +51,22 @@ struct sym {
 	const char *name;	/* demangled; NULL until first looked up */
 };
 
-/* Grows with DWARF state (lines, inlines) in a later version. */
 struct symobj {
 	const struct object *obj;
 	struct sym *syms;
 	size_t n_syms;
 	bool has_table;		/* a symbol table was found (own or debuginfo) */
 	const char *debug_file;	/* arena; NULL if no separate debuginfo was used */
+	struct dwarf_index *dw;	/* NULL without DWARF */
+	struct gopclntab *go;	/* Go's tables, when there is no DWARF */
+	struct elf_file dw_elf;	/* what dw reads: the object or its debuginfo */
 	struct arena arena;
+};
+
+/* A process's JIT map, read once (pm NULL if it has none). */
+struct pid_map {
+	int pid;		/* 0: free slot */
+	struct perfmap *pm;
 };
 
 struct symbolizer {
@@ -112,6 +77,8 @@ struct symbolizer {
 	size_t objs_cap, objs_n;
 	struct kallsyms *ks;
 	bool ks_tried;
+	struct pid_map *pms;	/* open addressing on the pid */
+	size_t pms_cap, pms_n;
 };
 
 static void symobj__free(struct symobj *so)
@@ -119,6 +86,9 @@ static void symobj__free(struct symobj *so)
 	if (!so)
 		return;
 	free(so->syms);
+	dwarf_index__free(so->dw);
+	gopclntab__free(so->go);
+	elf_file__close(&so->dw_elf);
 	arena__free(&so->arena);
 	free(so);
 }
@@ -133,196 +103,6 @@ static void symbolizer__vlog(const struct symbolizer *s, const char *fmt, const 
 	fprintf(stderr, "\n");
 }
 
-/* ---- ELF files, validated before libelf sees them ---- */
-
-struct sec_info {
-	uint64_t addr, end, flags;
-	uint32_t type, link;
-};
-
-struct elf_file {
-	Elf *elf;
-	int fd;			/* owned when own_fd; -1 for an in-memory image */
-	bool own_fd;
-	const unsigned char *image;
-	uint64_t size;		/* bound for every offset read from the file */
-	size_t shnum, shstrndx;
-	struct sec_info *secs;
-	dev_t dev;
-	ino_t ino;
-};
-
-static void elf_file__close(struct elf_file *f)
-{
-	if (f->elf)
-		elf_end(f->elf);
-	if (f->own_fd && f->fd >= 0)
-		close(f->fd);
-	free(f->secs);
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-}
-
-static int elf_file__read(const struct elf_file *f, uint64_t off, void *buf, size_t len)
-{
-	if (off > f->size || len > f->size - off)
-		return -EINVAL;
-	if (f->image) {
-		memcpy(buf, f->image + off, len);
-		return 0;
-	}
-	if (pread(f->fd, buf, len, (off_t)off) != (ssize_t)len)
-		return -EIO;
-	return 0;
-}
-
-/* libelf, reading a file it has not mmapped, allocates the section header table from
- * e_shnum (or section 0's sh_size) before comparing it with the file size: check here
- * that the table lies inside the file so a forged count cannot make it allocate GiBs. */
-static int elf_file__check_header(const struct elf_file *f)
-{
-	unsigned char id[EI_NIDENT];
-	uint64_t shoff, shnum;
-	size_t shentsize, want;
-
-	if (elf_file__read(f, 0, id, sizeof(id)) || memcmp(id, ELFMAG, SELFMAG) ||
-	    id[EI_DATA] != ELFDATA2LSB) /* we only profile native (x86-64) processes */
-		return -ENOENT;
-	if (id[EI_CLASS] == ELFCLASS64) {
-		Elf64_Ehdr eh;
-		Elf64_Shdr sh0;
-
-		if (elf_file__read(f, 0, &eh, sizeof(eh)))
-			return -ENOENT;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-		want = sizeof(sh0);
-		if (shoff && !shnum && !elf_file__read(f, shoff, &sh0, sizeof(sh0)))
-			shnum = sh0.sh_size;
-	} else if (id[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr eh;
-		Elf32_Shdr sh0;
-
-		if (elf_file__read(f, 0, &eh, sizeof(eh)))
-			return -ENOENT;
-		shoff = eh.e_shoff, shnum = eh.e_shnum, shentsize = eh.e_shentsize;
-		want = sizeof(sh0);
-		if (shoff && !shnum && !elf_file__read(f, shoff, &sh0, sizeof(sh0)))
-			shnum = sh0.sh_size;
-	} else {
-		return -ENOENT;
-	}
-	if (!shoff || !shnum || shnum > SYM_MAX_SECTIONS || shentsize != want ||
-	    shoff > f->size || shnum * want > f->size - shoff)
-		return -ENOENT;
-	return 0;
-}
-
-static int elf_file__load_sections(struct elf_file *f)
-{
-	size_t i;
-
-	if (elf_getshdrnum(f->elf, &f->shnum) || !f->shnum || f->shnum > SYM_MAX_SECTIONS ||
-	    elf_getshdrstrndx(f->elf, &f->shstrndx))
-		return -ENOENT;
-	f->secs = calloc(f->shnum, sizeof(*f->secs));
-	if (!f->secs)
-		return -ENOMEM;
-	for (i = 0; i < f->shnum; i++) {
-		Elf_Scn *scn = elf_getscn(f->elf, i);
-		GElf_Shdr sh;
-
-		if (!scn || !gelf_getshdr(scn, &sh))
-			return -ENOENT;
-		f->secs[i].addr = sh.sh_addr;
-		f->secs[i].end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX
-								      : sh.sh_addr + sh.sh_size;
-		f->secs[i].flags = sh.sh_flags;
-		f->secs[i].type = sh.sh_type;
-		f->secs[i].link = sh.sh_link;
-	}
-	return 0;
-}
-
-/* Opens fd (taking ownership when own_fd) or an in-memory image. -ENOENT when it is not a
- * well-formed native ELF file with section headers. */
-static int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image,
-			  size_t image_size)
-{
-	struct stat st;
-	int err;
-
-	memset(f, 0, sizeof(*f));
-	f->fd = fd;
-	f->own_fd = own_fd;
-	f->image = image;
-	if (image) {
-		f->size = image_size;
-	} else {
-		if (fstat(fd, &st)) {
-			err = -errno;
-			goto out;
-		}
-		f->size = (uint64_t)st.st_size;
-		f->dev = st.st_dev;
-		f->ino = st.st_ino;
-	}
-	err = elf_file__check_header(f);
-	if (err)
-		goto out;
-	f->elf = image ? elf_memory((char *)image, image_size) : elf_begin(fd, ELF_C_READ, NULL);
-	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
-		err = -ENOENT;
-		goto out;
-	}
-	err = elf_file__load_sections(f);
-out:
-	return err;
-}
-
-/* Section contents, or NULL. libelf does not bound sh_offset/sh_size by the file size
- * when reading with pread, so do it here before it mallocs sh_size bytes. */
-static Elf_Data *elf_file__data(const struct elf_file *f, size_t idx)
-{
-	Elf_Scn *scn;
-	GElf_Shdr sh;
-
-	if (idx >= f->shnum || !(scn = elf_getscn(f->elf, idx)) || !gelf_getshdr(scn, &sh) ||
-	    sh.sh_type == SHT_NOBITS || sh.sh_offset > f->size ||
-	    sh.sh_size > f->size - sh.sh_offset)
-		return NULL;
-	return elf_getdata(scn, NULL);
-}
-
-/* A string of a string table section, validated (in bounds, terminated) by elf_strptr
- * once the section itself has been bounded. */
-static const char *elf_file__str(const struct elf_file *f, size_t strndx, size_t off)
-{
-	if (strndx >= f->shnum || f->secs[strndx].type != SHT_STRTAB ||
-	    !elf_file__data(f, strndx))
-		return NULL;
-	return elf_strptr(f->elf, strndx, off);
-}
-
-static size_t elf_file__find_section(const struct elf_file *f, uint32_t type, const char *name)
-{
-	size_t i;
-
-	for (i = 1; i < f->shnum; i++) {
-		GElf_Shdr sh;
-		const char *sname;
-
-		if (f->secs[i].type != type)
-			continue;
-		if (!name)
-			return i;
-		if (!gelf_getshdr(elf_getscn(f->elf, i), &sh))
-			continue;
-		sname = elf_file__str(f, f->shstrndx, sh.sh_name);
-		if (sname && !strcmp(sname, name))
-			return i;
-	}
-	return 0;
-}
 
 /* ---- building a table ---- */
 
@@ -530,219 +310,37 @@ static int symobj__finish(struct symobj *so, struct symvec *sv)
 	return 0;
 }
 
-/* ---- separate debuginfo ---- */
-
-/* Opens path read-only as a regular file. O_NONBLOCK and the S_ISREG check matter: the
- * candidate paths are partly chosen by the target (its directory, its debuglink name),
- * and a FIFO there must not block us. */
-static int open_regular(const char *path, int *fdp)
+/* A PLT stub (plt.h): sized, and ranked as a global function. */
+static int symvec__add_plt(void *ctx, uint64_t start, uint64_t size, const char *name)
 {
-	struct stat st;
-	int fd, err = 0;
+	GElf_Sym sym = { .st_info = GELF_ST_INFO(STB_GLOBAL, STT_FUNC) };
+	struct sym_cand c = {
+		.start = start, .size = size, .sec_end = start + size, .name = name,
+		.rank = sym_rank(&sym, name, strlen(name)), .sized_func = true,
+	};
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode))
-		err = -EINVAL;
-out:
-	if (err && fd >= 0)
-		close(fd);
-	*fdp = err ? -1 : fd;
-	return err;
-}
-
-/* Lowercase hex of f's NT_GNU_BUILD_ID note into out[41]; "" if none. */
-static void elf_file__build_id(const struct elf_file *f, char out[41])
-{
-	size_t i, off, name_off, desc_off, k;
-	GElf_Nhdr nh;
-
-	out[0] = '\0';
-	for (i = 1; i < f->shnum; i++) {
-		Elf_Data *d;
-
-		if (f->secs[i].type != SHT_NOTE || !(d = elf_file__data(f, i)) || !d->d_buf)
-			continue;
-		for (off = 0; (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0;) {
-			const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
-
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-			    memcmp((const char *)d->d_buf + name_off, "GNU", 4) ||
-			    !nh.n_descsz || nh.n_descsz > 20)
-				continue;
-			for (k = 0; k < nh.n_descsz; k++)
-				snprintf(out + 2 * k, 3, "%02x", desc[k]);
-			return;
-		}
-	}
-}
-
-/* The file's CRC-32 as .gnu_debuglink computes it (zlib's polynomial). */
-static int file_crc32(int fd, uint32_t *crc)
-{
-	unsigned char buf[64 * 1024];
-	uLong c = crc32(0L, Z_NULL, 0);
-	off_t off = 0;
-	ssize_t n;
-
-	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-		c = crc32(c, buf, (uInt)n);
-		off += n;
-	}
-	if (n < 0)
-		return -errno;
-	*crc = (uint32_t)c;
-	return 0;
-}
-
-/* Opens path as the debuginfo of own: a different file, an ELF file with a .symtab,
- * whose build id matches (when own has one) or whose CRC matches crc (when want_crc). */
-static int debuginfo__try(const struct symbolizer *s, const struct elf_file *own,
-			  const char *want_bid, const char *path, bool want_crc, uint32_t crc,
-			  struct elf_file *dbg)
-{
-	char bid[41];
-	uint32_t got;
-	int fd, err;
-
-	err = open_regular(path, &fd);
-	if (err)
-		goto out;
-	err = elf_file__open(dbg, fd, true, NULL, 0);
-	if (err)
-		goto out;
-	if (dbg->dev == own->dev && dbg->ino == own->ino && !own->image) {
-		err = -ENOENT;
-		goto out;
-	}
-	if (!elf_file__find_section(dbg, SHT_SYMTAB, NULL)) {
-		err = -ENOENT;
-		goto out;
-	}
-	elf_file__build_id(dbg, bid);
-	if (want_bid[0] && strcmp(bid, want_bid)) {
-		err = -ESTALE;
-		goto out;
-	}
-	if (want_crc && (file_crc32(dbg->fd, &got) || got != crc))
-		err = -ESTALE;
-out:
-	if (err == -ESTALE)
-		symbolizer__vlog(s, "%s: %s, ignored", path,
-				 want_crc ? "CRC differs from .gnu_debuglink" : "build id differs");
-	if (err)
-		elf_file__close(dbg);
-	return err;
-}
-
-static bool is_hex_id(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i >= 4 && i % 2 == 0;
-}
-
-/* <debugdir>/.build-id/xx/rest.debug for each debug dir. */
-static int debuginfo__by_build_id(const struct symbolizer *s, const struct object *obj,
-				  const struct elf_file *own, struct elf_file *dbg, char *path)
-{
-	char **dir;
-
-	if (!is_hex_id(obj->build_id))
-		return -ENOENT;
-	for (dir = s->debug_dirs; *dir; dir++) {
-		if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", *dir, obj->build_id,
-			     obj->build_id + 2) >= PATH_MAX)
-			continue;
-		if (!debuginfo__try(s, own, obj->build_id, path, false, 0, dbg))
-			return 0;
-	}
-	return -ENOENT;
-}
-
-/* Reads .gnu_debuglink: a file name, NUL, padding to 4, then the CRC-32 of the file.
- * The name comes from the target: no directories, so it cannot point elsewhere. */
-static int debuglink__parse(const struct elf_file *own, char name[NAME_MAX + 1], uint32_t *crc)
-{
-	size_t idx = elf_file__find_section(own, SHT_PROGBITS, ".gnu_debuglink"), len, crc_off;
-	Elf_Data *d = idx ? elf_file__data(own, idx) : NULL;
-
-	if (!d || !d->d_buf)
-		return -ENOENT;
-	len = strnlen(d->d_buf, d->d_size);
-	crc_off = (len + 4) & ~(size_t)3;
-	if (!len || len > NAME_MAX || crc_off > d->d_size || d->d_size - crc_off < 4)
-		return -ENOENT;
-	memcpy(name, d->d_buf, len);
-	name[len] = '\0';
-	memcpy(crc, (const char *)d->d_buf + crc_off, 4);
-	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
-		return -ENOENT;
-	return 0;
-}
-
-/* Where gdb looks: next to the object, in its .debug/ subdirectory, and under each debug
- * dir followed by the object's directory as the target sees it. */
-static int debuginfo__by_debuglink(const struct symbolizer *s, const struct object *obj,
-				   const struct elf_file *own, struct elf_file *dbg, char *path)
-{
-	const char *host = obj->host_path ? obj->host_path : obj->path;
-	const char *hslash = host ? strrchr(host, '/') : NULL;
-	const char *pslash = obj->path ? strrchr(obj->path, '/') : NULL;
-	char name[NAME_MAX + 1], **dir;
-	uint32_t crc;
-	int hlen = hslash ? (int)(hslash - host) : 0, plen = pslash ? (int)(pslash - obj->path) : 0;
-
-	if (debuglink__parse(own, name, &crc))
-		return -ENOENT;
-	if (hslash && snprintf(path, PATH_MAX, "%.*s/%s", hlen, host, name) < PATH_MAX &&
-	    !debuginfo__try(s, own, "", path, true, crc, dbg))
-		return 0;
-	if (hslash && snprintf(path, PATH_MAX, "%.*s/.debug/%s", hlen, host, name) < PATH_MAX &&
-	    !debuginfo__try(s, own, "", path, true, crc, dbg))
-		return 0;
-	if (!pslash || obj->path[0] != '/')
-		return -ENOENT;
-	for (dir = s->debug_dirs; *dir; dir++)
-		if (snprintf(path, PATH_MAX, "%s%.*s/%s", *dir, plen, obj->path, name) < PATH_MAX &&
-		    !debuginfo__try(s, own, "", path, true, crc, dbg))
-			return 0;
-	return -ENOENT;
+	return symvec__push(ctx, &c);
 }
 
 /* ---- per-object tables ---- */
 
-/* Adds the .symtab of obj's separate debuginfo, opened into dbg (which must stay open
- * until the names are copied). Returns 0, -ENOENT if none, -ENOMEM. */
-static int symobj__add_debuginfo(const struct symbolizer *s, struct symobj *so,
-				 const struct elf_file *own, struct elf_file *dbg,
-				 struct symvec *sv)
+/* Finds obj's separate debuginfo, opened into dbg. Returns 0, -ENOENT, -ENOMEM. */
+static int symobj__find_debuginfo(const struct symbolizer *s, struct symobj *so,
+				  const struct elf_file *own, struct elf_file *dbg)
 {
+	struct debuginfo_search ds = { (const char *const *)s->debug_dirs, s->verbose };
 	char *path = malloc(PATH_MAX);
-	int err = -ENOENT;
+	int err = -ENOMEM;
 
-	if (!path) {
+	if (!path)
+		goto out;
+	err = debuginfo__find(&ds, so->obj, own, dbg, path);
+	if (err)
+		goto out;
+	so->debug_file = arena__strdup(&so->arena, path, strlen(path));
+	if (!so->debug_file) {
+		elf_file__close(dbg);
 		err = -ENOMEM;
-		goto out;
-	}
-	if (debuginfo__by_build_id(s, so->obj, own, dbg, path) &&
-	    debuginfo__by_debuglink(s, so->obj, own, dbg, path))
-		goto out;
-	err = symvec__add_table(sv, dbg, SHT_SYMTAB);
-	if (!err) {
-		so->debug_file = arena__strdup(&so->arena, path, strlen(path));
-		if (!so->debug_file)
-			err = -ENOMEM;
 	}
 out:
 	free(path);
@@ -758,13 +356,62 @@ static int symobj__open(const struct object *obj, struct elf_file *own)
 	return -ENOENT;
 }
 
-/* Own .symtab if there is one; otherwise the debuginfo's .symtab (richer) merged with the
- * own .dynsym (which a debuginfo file may lack symbols of, e.g. versioned aliases). */
+/* Without an own .symtab: the debuginfo's (richer), else MiniDebugInfo's (opened into
+ * mini, image), each merged with the own .dynsym (which they lack: they hold what
+ * stripping removed). Returns 0, -ENOENT when there is no table at all, -ENOMEM. */
+static int symobj__add_fallback(struct symvec *sv, const struct elf_file *own,
+				const struct elf_file *dbg, struct elf_file *mini, void **image)
+{
+	int err = dbg->elf ? symvec__add_table(sv, dbg, SHT_SYMTAB) : -ENOENT, dyn;
+
+	if (err == -ENOENT && !own->image) {
+		err = minidebug__open(own, mini, image);
+		if (!err)
+			err = symvec__add_table(sv, mini, SHT_SYMTAB);
+	}
+	dyn = symvec__add_table(sv, own, SHT_DYNSYM);
+	if (err == -ENOMEM || dyn == -ENOMEM)
+		return -ENOMEM;
+	return err && dyn ? -ENOENT : 0;
+}
+
+/* Indexes f's DWARF and keeps f open for it (f is left closed). Files whose debug
+ * sections would not fit in memory are skipped. */
+static int symobj__open_dwarf(const struct symbolizer *s, struct symobj *so,
+			      struct elf_file *f)
+{
+	int err = elf_file__check_debug(f, SYM_MAX_DEBUG_SECTION);
+
+	if (!err)
+		err = dwarf_index__open(f->elf, &so->dw);
+	if (err) {
+		symbolizer__vlog(s, "%s: %s, no file:line or inline frames",
+				 f == &so->dw_elf || !so->debug_file ? so->obj->path : so->debug_file,
+				 err == -ENOMEM ? strerror(ENOMEM) : "unusable DWARF");
+		return err == -ENOMEM ? err : 0;
+	}
+	so->dw_elf = *f;
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	/* libdw has read the debug sections whole: a separate file's fd is not needed. */
+	if (so->dw_elf.own_fd && so->dw_elf.fd >= 0) {
+		elf_cntl(so->dw_elf.elf, ELF_C_FDDONE);
+		close(so->dw_elf.fd);
+		so->dw_elf.fd = -1;
+	}
+	return 0;
+}
+
+/* Symbols: the own .symtab if there is one, else symobj__add_fallback; PLT stubs always.
+ * The files stay open until symobj__finish has copied the names.
+ * DWARF: the object's own, else its separate debuginfo's; without DWARF, Go's tables. */
 static int symobj__build(const struct symbolizer *s, struct symobj *so)
 {
-	struct elf_file own = { .fd = -1 }, dbg = { .fd = -1 };
+	struct elf_file own = { .fd = -1 }, dbg = { .fd = -1 }, mini = { .fd = -1 };
 	struct symvec sv = { 0 };
-	int err, dyn;
+	void *mini_image = NULL;
+	bool own_dwarf;
+	int err;
 
 	err = symobj__open(so->obj, &own);
 	if (err) {
@@ -773,24 +420,28 @@ static int symobj__build(const struct symbolizer *s, struct symobj *so)
 		err = err == -ENOMEM ? err : 0;
 		goto out;
 	}
+	own_dwarf = elf_file__has_dwarf(&own);
 	err = symvec__add_table(&sv, &own, SHT_SYMTAB);
-	if (err == -ENOENT) {
-		err = symobj__add_debuginfo(s, so, &own, &dbg, &sv);
-		dyn = symvec__add_table(&sv, &own, SHT_DYNSYM);
-		if (err == -ENOMEM || dyn == -ENOMEM)
-			err = -ENOMEM;
-		else if (err && dyn)
-			err = -ENOENT;
-		else
-			err = 0;
-	}
+	if ((err == -ENOENT || !own_dwarf) && !own.image &&
+	    symobj__find_debuginfo(s, so, &own, &dbg) == -ENOMEM)
+		err = -ENOMEM;
+	if (err == -ENOENT)
+		err = symobj__add_fallback(&sv, &own, &dbg, &mini, &mini_image);
 	so->has_table = !err;
 	if (err == -ENOENT)
 		err = 0;
 	if (!err)
+		err = plt__symbols(&own, &so->arena, symvec__add_plt, &sv);
+	if (!err)
 		err = symobj__finish(so, &sv);
+	if (!err && (own_dwarf || (dbg.elf && elf_file__has_dwarf(&dbg))))
+		err = symobj__open_dwarf(s, so, own_dwarf ? &own : &dbg);
+	if (!err && !so->dw && own.elf && gopclntab__open_elf(&own, &so->go) == -ENOMEM)
+		err = -ENOMEM;
 out:
 	free(sv.v);
+	elf_file__close(&mini);
+	free(mini_image);
 	elf_file__close(&dbg);
 	elf_file__close(&own);
 	return err;
@@ -880,20 +531,73 @@ static struct sym *symobj__find(struct symobj *so, uint64_t vaddr)
 
 static const char *symobj__name(struct symobj *so, struct sym *sym)
 {
-	char *d = NULL;
-	int status = -1;
-
 	if (sym->name)
 		return sym->name;
-	if (strlen(sym->system_name) <= SYM_MAX_DEMANGLE)
-		d = __cxa_demangle(sym->system_name, NULL, NULL, &status);
-	if (d && status == 0)
-		sym->name = arena__strdup(&so->arena, d, strlen(d));
-	free(d);
+	sym->name = demangle__cxx(&so->arena, sym->system_name);
 	/* Not demangleable (or no memory): the mangled name is still a useful name. */
 	if (!sym->name)
 		sym->name = sym->system_name;
 	return sym->name;
+}
+
+/* The outermost frame of res (whose function starts at entry) takes the symbol table's
+ * name when the symbol starts at that entry: the name users know (malloc, not glibc's
+ * __GI___libc_malloc), and the one profiles without debuginfo show. A split part
+ * (foo.cold) has no symbol at foo's entry and so counts as foo. Unnamed code (assembly
+ * that DWARF gives lines for) takes the symbol's name too. */
+static void symobj__outer(struct symobj *so, struct sym *sym, uint64_t entry,
+			  struct sym_result *res)
+{
+	struct sym_frame *outer = &res->frames[res->n - 1];
+
+	if (sym && (!outer->name || sym->start == entry)) {
+		outer->name = symobj__name(so, sym);
+		outer->system_name = sym->system_name;
+	}
+	res->sym_start = sym ? sym->start : entry;
+}
+
+/* DWARF's frames at vaddr, if it covers it, named as addr2line names them (but see
+ * symobj__outer). */
+static bool symobj__dwarf(struct symobj *so, struct sym *sym, uint64_t vaddr,
+			  struct sym_result *res)
+{
+	struct dwarf_frame df[SYM_MAX_FRAMES];
+	uint64_t func_lo;
+	size_t n, i;
+
+	n = dwarf_index__lookup(so->dw, vaddr, df, SYM_MAX_FRAMES, &func_lo);
+	if (!n || (!sym && !df[n - 1].name))
+		return false;
+	for (i = 0; i < n; i++)
+		res->frames[i] = (struct sym_frame){
+			.name = df[i].name, .system_name = df[i].system_name,
+			.file = df[i].file, .line = df[i].line, .start_line = df[i].decl_line,
+		};
+	res->n = n;
+	symobj__outer(so, sym, func_lo, res);
+	return true;
+}
+
+/* The same from .gopclntab, for Go binaries without DWARF. */
+static bool symobj__go(struct symobj *so, struct sym *sym, uint64_t vaddr,
+		       struct sym_result *res)
+{
+	struct gopcln_frame gf[SYM_MAX_FRAMES];
+	uint64_t entry;
+	size_t n, i;
+
+	n = gopclntab__lookup(so->go, vaddr, gf, SYM_MAX_FRAMES, &entry);
+	if (!n || (!sym && !gf[n - 1].name))
+		return false;
+	for (i = 0; i < n; i++)
+		res->frames[i] = (struct sym_frame){
+			.name = gf[i].name, .system_name = gf[i].name,
+			.file = gf[i].file, .line = gf[i].line, .start_line = gf[i].start_line,
+		};
+	res->n = n;
+	symobj__outer(so, sym, entry, res);
+	return true;
 }
 
 int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr,
@@ -908,6 +612,10 @@ int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr
 	if (err)
 		return err;
 	sym = symobj__find(so, vaddr);
+	if (so->dw && symobj__dwarf(so, sym, vaddr, res))
+		return 0;
+	if (so->go && symobj__go(so, sym, vaddr, res))
+		return 0;
 	if (!sym)
 		return -ENOENT;
 	res->n = 1;
@@ -926,8 +634,79 @@ int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym
 	err = symbolizer__get(s, obj, &so);
 	if (err)
 		return err;
-	info->has_functions = so->has_table && so->n_syms > 0;
+	info->has_functions = (so->has_table && so->n_syms > 0) ||
+			      dwarf_index__has_functions(so->dw) || so->go;
+	info->has_filenames = info->has_line_numbers = dwarf_index__has_lines(so->dw) || so->go;
+	info->has_inline_frames = dwarf_index__has_functions(so->dw) ||
+				  gopclntab__has_inlines(so->go);
 	info->debug_file = so->debug_file;
+	return 0;
+}
+
+/* ---- JIT maps ---- */
+
+static size_t pid_slot(int pid, size_t cap)
+{
+	return (size_t)(((uint64_t)(uint32_t)pid * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+static int symbolizer__grow_pms(struct symbolizer *s)
+{
+	size_t cap = s->pms_cap ? s->pms_cap * 2 : 32, i, j;
+	struct pid_map *v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < s->pms_cap; i++) {
+		if (!s->pms[i].pid)
+			continue;
+		for (j = pid_slot(s->pms[i].pid, cap); v[j].pid; j = (j + 1) & (cap - 1))
+			;
+		v[j] = s->pms[i];
+	}
+	free(s->pms);
+	s->pms = v;
+	s->pms_cap = cap;
+	return 0;
+}
+
+/* pid's map, read on first use; NULL if it has none. */
+static struct perfmap *symbolizer__perfmap(struct symbolizer *s, int pid)
+{
+	char what[64];
+	size_t j;
+
+	if (s->pms_cap)
+		for (j = pid_slot(pid, s->pms_cap); s->pms[j].pid; j = (j + 1) & (s->pms_cap - 1))
+			if (s->pms[j].pid == pid)
+				return s->pms[j].pm;
+	if ((s->pms_n + 1) * 2 > s->pms_cap && symbolizer__grow_pms(s))
+		return NULL;
+	for (j = pid_slot(pid, s->pms_cap); s->pms[j].pid; j = (j + 1) & (s->pms_cap - 1))
+		;
+	s->pms[j].pid = pid;
+	s->pms[j].pm = perfmap__load(pid);
+	s->pms_n++;
+	snprintf(what, sizeof(what), "pid %d: /tmp/perf-PID.map", pid);
+	if (!s->pms[j].pm && errno != ENOENT)
+		symbolizer__vlog(s, "%s: %s, JIT frames stay unnamed", what, strerror(errno));
+	return s->pms[j].pm;
+}
+
+int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
+				struct sym_result *res)
+{
+	struct perfmap *pm;
+	const char *name;
+	uint64_t start;
+
+	memset(res, 0, sizeof(*res));
+	if (pid <= 0 || !(pm = symbolizer__perfmap(s, pid)) ||
+	    perfmap__find(pm, addr, &name, &start))
+		return -ENOENT;
+	res->n = 1;
+	res->frames[0].name = res->frames[0].system_name = name;
+	res->sym_start = start;
 	return 0;
 }
 
@@ -1026,6 +805,9 @@ void symbolizer__free(struct symbolizer *s)
 	for (i = 0; i < s->objs_cap; i++)
 		symobj__free(s->objs[i]);
 	free(s->objs);
+	for (i = 0; i < s->pms_cap; i++)
+		perfmap__free(s->pms[i].pm);
+	free(s->pms);
 	kallsyms__free(s->ks);
 	free_strv(s->debug_dirs);
 	free(s->kallsyms_path);

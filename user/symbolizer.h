@@ -1,6 +1,8 @@
-/* Address → function names. User addresses through ELF .symtab/.dynsym of the object, its
- * separate debuginfo (by build-id under the debug dirs, or .gnu_debuglink), C++ names
- * demangled; kernel addresses through kallsyms. Per-object tables are built once. */
+/* Address → function names, files, lines and inlined calls. User addresses through the
+ * object's DWARF (its own or its separate debuginfo's, found by build id under the debug
+ * dirs or by .gnu_debuglink), symbol tables (.symtab, .dynsym, MiniDebugInfo, PLT stubs),
+ * Go's .gopclntab, C++ names demangled; JIT code through perf maps; kernel addresses
+ * through kallsyms. Per-object tables are built once. */
 #ifndef CPROF_SYMBOLIZER_H
 #define CPROF_SYMBOLIZER_H
 
@@ -10,14 +12,14 @@
 
 struct object;
 
-#define SYM_MAX_FRAMES 16
+#define SYM_MAX_FRAMES 64	/* inline chains past this keep their innermost and outermost */
 
 struct sym_frame {
 	const char *name;	/* demangled */
-	const char *system_name;/* as in the symbol table */
-	const char *file;	/* NULL if unknown */
-	int64_t line;		/* 0 if unknown */
-	int64_t start_line;
+	const char *system_name;/* as in the symbol table (DWARF: the linkage name) */
+	const char *file;	/* of the line; NULL if unknown */
+	int64_t line;		/* 0 if unknown; in a caller, the line of the inlined call */
+	int64_t start_line;	/* the function's first line, 0 if unknown */
 };
 
 /* Innermost first: frames[0] is the function the address is in (inlined callee when
@@ -37,10 +39,17 @@ struct symbolizer_opts {
 struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts);
 void symbolizer__free(struct symbolizer *s);
 
-/* Resolves an ELF virtual address of obj. Strings stay valid until symbolizer__free.
- * Returns 0, or -ENOENT when no symbol covers vaddr. */
+/* Resolves an ELF virtual address of obj: names, files, lines, inlined calls as extra
+ * frames. Strings stay valid until symbolizer__free. Returns 0, -ENOENT when nothing
+ * covers vaddr, or -ENOMEM. */
 int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr,
 			struct sym_result *res);
+
+/* Resolves addr in code a JIT generated into anonymous memory of process pid, through
+ * the map the JIT writes (/tmp/perf-PID.map, read in the process's mount namespace on
+ * first use, see perfmap.h). Returns 0 or -ENOENT. */
+int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
+				struct sym_result *res);
 
 /* Resolves a kernel address; *module is "" for vmlinux. Returns 0 or -ENOENT. */
 int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
@@ -48,10 +57,10 @@ int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_r
 
 /* What the object's symbols came from, for Mapping.has_* flags. */
 struct sym_object_info {
-	bool has_functions;	/* any symbol table found (own or debuginfo) */
-	bool has_filenames;
+	bool has_functions;	/* any symbol table, DWARF or Go table found */
+	bool has_filenames;	/* DWARF line tables or Go's table */
 	bool has_line_numbers;
-	bool has_inline_frames;
+	bool has_inline_frames;	/* DWARF functions, or Go's inline trees */
 	const char *debug_file;	/* separate debuginfo used, NULL if none */
 };
 int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym_object_info *info);

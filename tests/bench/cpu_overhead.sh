@@ -6,7 +6,8 @@
 #      on a host with every CPU busy (spin_one, spin_two)            target ≤ 1% of a core, ≤ 64 MiB
 #   3. the BPF programs' cost per run (kernel.bpf_stats_enabled, bpftool prog show)
 # A measurement, not a test: it prints figures and gates nothing. Needs root.
-# Usage: tests/bench/cpu_overhead.sh      (env: PAIRS=5 SECS=30 HZ=99 CPROF=./cprof-bpf)
+# Usage: tests/bench/cpu_overhead.sh      (env: PAIRS=5 SECS=30 HZ=99 TYPES=cpu CPROF=./cprof-bpf)
+# TYPES=cpu measures the CPU profile alone (the targets are its own); TYPES=cpu,block the default.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 CPROF=${CPROF:-$root/cprof-bpf}
@@ -14,6 +15,7 @@ WL=${OUT:-$root/build}/workloads
 PAIRS=${PAIRS:-5}
 SECS=${SECS:-30}
 HZ=${HZ:-99}
+TYPES=${TYPES:-cpu}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
 pids=()
 stats_before=
@@ -61,7 +63,7 @@ timed_work() {
 # Job control on while it starts, so that it does not inherit SIGINT ignored.
 start_profiler() {
 	set -m
-	"$CPROF" -F "$HZ" -o "$tmp/$1" >/dev/null 2>"$tmp/$1.err" &
+	"$CPROF" -t "$TYPES" -F "$HZ" -o "$tmp/$1" >/dev/null 2>"$tmp/$1.err" &
 	prof_pid=$!
 	set +m
 	pids+=("$prof_pid")
@@ -120,11 +122,11 @@ done
 stats_before=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1 || echo "  (cannot enable kernel.bpf_stats_enabled)"
 if [ -x /usr/bin/time ]; then
-	/usr/bin/time -f '%U %S %M %e' -o "$tmp/time" "$CPROF" -F "$HZ" -d "$SECS" \
+	/usr/bin/time -f '%U %S %M %e' -o "$tmp/time" "$CPROF" -t "$TYPES" -F "$HZ" -d "$SECS" \
 		-o "$tmp/long" >/dev/null 2>"$tmp/long.err" &
 else
 	echo "  (/usr/bin/time is missing: apt-get install time; CPU and RSS not measured)"
-	"$CPROF" -F "$HZ" -d "$SECS" -o "$tmp/long" >/dev/null 2>"$tmp/long.err" &
+	"$CPROF" -t "$TYPES" -F "$HZ" -d "$SECS" -o "$tmp/long" >/dev/null 2>"$tmp/long.err" &
 fi
 runner=$!
 pids+=("$runner")

@@ -189,6 +189,19 @@ start_cprof_bg() {
 	E2E_PIDS+=("$CPROF_PID")
 }
 
+# wait_ready NAME SECS: waits up to SECS for the background cprof-bpf started as NAME to say
+# it is profiling ("cprof-bpf: profiling ..." once every probe is attached). Returns 1 on
+# timeout or if it exited first.
+wait_ready() {
+	local name=$1 deadline=$(($(now_ms) + $2 * 1000))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		grep -q '^cprof-bpf: profiling ' "$E2E_TMP/$name.err" 2>/dev/null && return 0
+		kill -0 "$CPROF_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_exit PID SECS: waits up to SECS for background child PID; sets RC to its exit status
 # (124 if it was still running, then it is killed) and ELAPSED_MS to the time waited.
 wait_exit() {

@@ -7,12 +7,17 @@ require_binary cpusplit
 require_bpf
 require_pprof
 
-# check_signal SIGNAL ARGS...: cprof-bpf ARGS (no -d) for 2 s, then SIGNAL.
+# check_signal SIGNAL ARGS...: cprof-bpf ARGS (no -d) for 2 s once attached, then SIGNAL.
 check_signal() {
 	local sig=$1 name prof mode n leftovers want why=()
 	shift
 	name=$(tr 'A-Z' 'a-z' <<<"$sig")
 	start_cprof_bg "$name" "$@" -o "$E2E_TMP/$name"
+	if ! wait_ready "$name" 30; then
+		show_err "$name"
+		fail "$name" "cprof-bpf $* did not say it was profiling within 30 s"
+		return
+	fi
 	sleep 2
 	kill -s "$sig" "$CPROF_PID"
 	wait_exit "$CPROF_PID" 3

@@ -8,7 +8,9 @@
  * -Wl,-z,noseparate-code,-z,norelro,--build-id=none (2 KiB, with a PLT); tiny.cfi is its
  * table as cfi_cache__store writes it for build id FUZZ_BUILD_ID; tiny-debug-frame.so is
  * the same built with -g -fno-asynchronous-unwind-tables -fno-unwind-tables, then
- * objcopy --strip-debug --keep-section=.debug_frame. */
+ * objcopy --strip-debug --keep-section=.debug_frame; tiny-go.so is tiny.so with a Go 1.18
+ * .gopclntab added (objcopy --add-section) that names four functions over its .text,
+ * runtime.goexit, runtime.asmcgocall, runtime.cgocall and main.f (user/cfi_go.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

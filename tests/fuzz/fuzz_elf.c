@@ -18,7 +18,10 @@ static void check_object(const struct object *obj, int err, const uint8_t *data,
 
 	if (err != 0 && err != -EINVAL)
 		abort();
-	if (err && (obj->is_elf || obj->n_loads || obj->build_id[0]))
+	if (err && (obj->is_elf || obj->n_loads || obj->build_id[0] || obj->debuglink[0]))
+		abort();
+	if (strnlen(obj->debuglink, sizeof(obj->debuglink)) == sizeof(obj->debuglink) ||
+	    strchr(obj->debuglink, '/'))
 		abort();
 	if (obj->n_loads > OBJECT_MAX_LOADS || strlen(obj->build_id) > 40 ||
 	    strspn(obj->build_id, "0123456789abcdef") != strlen(obj->build_id) ||
@@ -50,6 +53,7 @@ static void same_as_file(const struct object *mem, int mem_err, const uint8_t *d
 	err = object__parse_fd(&file, fd);
 	if (err != mem_err || file.is_elf != mem->is_elf || file.e_type != mem->e_type ||
 	    file.n_loads != mem->n_loads || strcmp(file.build_id, mem->build_id) ||
+	    strcmp(file.debuglink, mem->debuglink) || file.debuglink_crc != mem->debuglink_crc ||
 	    memcmp(file.loads, mem->loads, mem->n_loads * sizeof(mem->loads[0])))
 		abort();
 }

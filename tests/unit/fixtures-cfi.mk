@@ -2,12 +2,12 @@
 #
 # test_cfi and cfi_build link only the modules they exercise (cfi, cfi_cache) rather than
 # libcprof.a, so they build and run while the rest of the library is incomplete.
-CFI_OBJS := $(OUT)/user/cfi.o $(OUT)/user/cfi_cache.o
+CFI_OBJS := $(OUT)/user/cfi.o $(OUT)/user/cfi_cache.o $(OUT)/user/cfi_go.o
 CFI_LIBS := -lelf -ldw -lz
 CFI_FIX := $(OUT)/fixtures
 CFI_FIXTURES := $(CFI_FIX)/cfi_o2 $(CFI_FIX)/cfi_fp $(CFI_FIX)/cfi_realign \
 	$(CFI_FIX)/cfi_nounwind.so $(CFI_FIX)/cfi_nounwind.stripped.so $(CFI_FIX)/cfi_nounwind.debug \
-	$(CFI_FIX)/cfi_nounwind.z.so
+	$(CFI_FIX)/cfi_nounwind.z.so $(CFI_FIX)/cfi_go $(CFI_FIX)/cfi_go.stripped
 TEST_TARGETS += $(CFI_FIXTURES) $(OUT)/bench/cfi_build
 
 $(CFI_OBJS): $(OUT)/%.o: %.c
@@ -56,3 +56,13 @@ $(CFI_FIX)/cfi_nounwind.stripped.so: $(CFI_FIX)/cfi_nounwind.so
 
 $(CFI_FIX)/cfi_nounwind.z.so: $(CFI_FIX)/cfi_nounwind.so
 	$(Q)objcopy --compress-debug-sections=zlib-gabi $< $@
+
+# A Go program (its .debug_frame) and the same stripped of it and of its symbols (only the
+# runtime's function table, .gopclntab, is left).
+$(CFI_FIX)/cfi_go: tests/unit/fixtures/cfi_go/main.go
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)cd $(<D) && $(GO) build -o $(abspath $@) .
+
+$(CFI_FIX)/cfi_go.stripped: $(CFI_FIX)/cfi_go
+	$(Q)objcopy --strip-all $< $@

@@ -1062,6 +1062,140 @@ TEST(extra_objects)
 	free(list);
 }
 
+/* ---- Go (cfi_go.c) ---- */
+
+/* A Go function's [lo, hi): assembly functions are named NAME.abi0 in .symtab. */
+static bool go_symbol(const char *path, const char *name, uint64_t *lo, uint64_t *hi)
+{
+	char abi0[128];
+
+	snprintf(abi0, sizeof(abi0), "%s.abi0", name);
+	return find_symbol(path, abi0, lo, hi) || find_symbol(path, name, lo, hi);
+}
+
+/* Every pc of name is covered by rows of kind (cfa_off, if >= 0, as well). */
+static void check_go_func(const struct cfi_table *t, const char *path, const char *name,
+			  enum cprof_row_kind kind, int cfa_off)
+{
+	uint64_t lo, hi;
+
+	if (!go_symbol(path, name, &lo, &hi)) {
+		CHECK(0, "%s: no symbol %s", path, name);
+		return;
+	}
+	for (uint64_t pc = lo; pc < hi; pc++) {
+		const struct cprof_unwind_row *r = cfi_table__find(t, pc);
+
+		if (!r || r->kind != kind || (cfa_off >= 0 && r->cfa_off != cfa_off)) {
+			CHECK(0, "%s: %s+%#llx: kind %d cfa_off %d, want kind %d cfa_off %d", path,
+			      name, (unsigned long long)(pc - lo), r ? r->kind : -1,
+			      r ? r->cfa_off : -1, kind, cfa_off);
+			return;
+		}
+	}
+}
+
+/* The largest CFA offset in [lo, hi). */
+static unsigned max_cfa_off(const struct cfi_table *t, uint64_t lo, uint64_t hi)
+{
+	unsigned best = 0;
+
+	for (uint64_t pc = lo; pc < hi; pc++) {
+		const struct cprof_unwind_row *r = cfi_table__find(t, pc);
+
+		if (r && r->kind == CPROF_ROW_CFA_RSP && r->cfa_off > best)
+			best = r->cfa_off;
+	}
+	return best;
+}
+
+/* The runtime's roots, signal return and stack switches get their rows; Go frames restore
+ * rbp from CFA - 16 once the prologue has saved it there, not on the instruction saving it. */
+TEST(go_runtime)
+{
+	const char *path = fixture("cfi_go");
+	const struct cprof_unwind_row *r;
+	struct cfi_table *t = NULL;
+	uint64_t lo, hi, cg_lo, cg_hi, pc;
+	int err = build_file(path, NULL, &t);
+
+	REQUIRE(!err, "%s: %s", path, strerror(-err));
+	CHECK(cfi_table__stats(t)->source & CFI_SRC_GO, "source %u", cfi_table__stats(t)->source);
+	check_go_func(t, path, "runtime.goexit", CPROF_ROW_STOP, -1);
+	check_go_func(t, path, "runtime.mstart", CPROF_ROW_STOP, -1);
+	check_go_func(t, path, "runtime.mcall", CPROF_ROW_STOP, -1);
+	check_go_func(t, path, "runtime.rt0_go", CPROF_ROW_STOP, -1);
+	check_go_func(t, path, "runtime.systemstack", CPROF_ROW_FP_SWITCH, 0);
+	if (go_symbol(path, "runtime.cgocall", &cg_lo, &cg_hi)) {
+		unsigned want = max_cfa_off(t, cg_lo, cg_hi);
+
+		CHECK(want > 1, "runtime.cgocall has no frame in the table");
+		check_go_func(t, path, "runtime.asmcgocall", CPROF_ROW_FP_SWITCH, (int)want);
+	} else {
+		CHECK(0, "no runtime.cgocall");
+	}
+	check_has_kind(t, path, "runtime.nanotime1.abi0", CPROF_ROW_FP, true);
+	if (go_symbol(path, "runtime.sigreturn", &lo, &hi)) {
+		r = cfi_table__find(t, lo - 1);
+		CHECK(r && r->kind == CPROF_ROW_SIGNAL, "the byte before runtime.sigreturn: kind %d",
+		      r ? r->kind : -1);
+	} else {
+		CHECK(0, "no runtime.sigreturn");
+	}
+	/* main.level1: the first pc with a frame is "MOVQ BP, off(SP)": rbp not saved yet. */
+	REQUIRE(go_symbol(path, "main.level1", &lo, &hi), "no main.level1");
+	for (pc = lo; pc < hi; pc++) {
+		r = cfi_table__find(t, pc);
+		if (r && r->kind == CPROF_ROW_CFA_RSP && r->cfa_off > 1)
+			break;
+	}
+	REQUIRE(pc < hi, "main.level1 has no frame in the table");
+	CHECK(r->rbp_slot == 0, "main.level1+%#llx (saving rbp): rbp_slot %u, want 0",
+	      (unsigned long long)(pc - lo), r->rbp_slot);
+	r = cfi_table__find(t, pc + 5);
+	CHECK(r && r->kind == CPROF_ROW_CFA_RSP && r->rbp_slot == 2,
+	      "main.level1+%#llx (after saving rbp): kind %d rbp_slot %d, want CFA_RSP and 2",
+	      (unsigned long long)(pc + 5 - lo), r ? r->kind : -1, r ? r->rbp_slot : -1);
+	cfi_table__free(t);
+}
+
+/* Stripped of .debug_frame and symbols: frame pointers over Go's code, and the same runtime
+ * rows (found in the stripped file by the addresses of the unstripped one). */
+TEST(go_stripped)
+{
+	const char *path = fixture("cfi_go"), *stripped = fixture("cfi_go.stripped");
+	const struct cprof_unwind_row *r;
+	struct cfi_table *t = NULL;
+	uint64_t lo, hi;
+	int err;
+
+	path = strdup(path);
+	REQUIRE(path, "out of memory");
+	err = build_file(stripped, NULL, &t);
+	if (err) {
+		CHECK(0, "%s: %s", stripped, strerror(-err));
+		goto out;
+	}
+	CHECK(cfi_table__stats(t)->source == CFI_SRC_GO, "source %u",
+	      cfi_table__stats(t)->source);
+	if (go_symbol(path, "main.level1", &lo, &hi)) {
+		r = cfi_table__find(t, lo);
+		CHECK(r && r->kind == CPROF_ROW_FP, "main.level1: kind %d, want FP", r ? r->kind : -1);
+	}
+	if (go_symbol(path, "runtime.goexit", &lo, &hi)) {
+		r = cfi_table__find(t, lo);
+		CHECK(r && r->kind == CPROF_ROW_STOP, "runtime.goexit: kind %d", r ? r->kind : -1);
+	}
+	if (go_symbol(path, "runtime.asmcgocall", &lo, &hi)) {
+		r = cfi_table__find(t, lo);
+		CHECK(r && r->kind == CPROF_ROW_FP_SWITCH && r->cfa_off == 0,
+		      "runtime.asmcgocall: kind %d cfa_off %d", r ? r->kind : -1, r ? r->cfa_off : -1);
+	}
+out:
+	cfi_table__free(t);
+	free((void *)path);
+}
+
 int main(void)
 {
 	const char *out = getenv("OUT");
@@ -1077,6 +1211,8 @@ int main(void)
 	RUN(libc);
 	RUN(cache_roundtrip);
 	RUN(not_an_object);
+	RUN(go_runtime);
+	RUN(go_stripped);
 	if (getenv("CPROF_CFI_EXTRA") && *getenv("CPROF_CFI_EXTRA"))
 		RUN(extra_objects);
 	return CHECK_EXIT();

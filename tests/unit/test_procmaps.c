@@ -239,7 +239,12 @@ TEST(proctab_invalidate_reloads_at_once)
 	pm2 = proctab__get(pt, getpid());
 	CHECK(pm2 && pm2 != pm1 && procmaps__find(pm2, (uintptr_t)a), "reloaded after exec");
 	CHECK(!procmaps__find(pm1, (uintptr_t)a), "old snapshot unchanged");
-	proctab__invalidate(pt, 999999999);	/* unknown pid: nothing to do */
+	/* The loader maps libraries right after exec: the first miss reloads at once. */
+	REQUIRE(!mprotect(a, 4096, PROT_READ | PROT_EXEC), "mprotect");
+	CHECK(proctab__find(pt, getpid(), (uintptr_t)a), "first miss after exec: reloaded at once");
+	REQUIRE(!mprotect(a + 4096, 4096, PROT_READ | PROT_EXEC), "mprotect");
+	CHECK(!proctab__find(pt, getpid(), (uintptr_t)a + 4096), "second miss: rate limited");
+	proctab__invalidate(pt, 999999999);	/* unknown pid: loads fail, later */
 	munmap(a, 8192);
 	proctab__free(pt);
 	objcache__free(oc);

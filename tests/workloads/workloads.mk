@@ -16,6 +16,55 @@ $(WORKLOAD_BINS): $(OUT)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
 
+# Heap workload variants: C++ new/delete, the same C program linked with jemalloc, and
+# statically linked (the allocator is in the executable itself).
+HEAP_VARIANTS := $(OUT)/workloads/heap_cxx $(OUT)/workloads/heap_jemalloc \
+	$(OUT)/workloads/heap_static
+TEST_TARGETS += $(HEAP_VARIANTS)
+
+$(OUT)/workloads/heap_cxx: tests/workloads/heap_cxx.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(WORKLOAD_CFLAGS) $(WARN) $(DEPFLAGS) $< -o $@
+
+$(OUT)/workloads/heap_jemalloc: tests/workloads/heap.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d $< -o $@ -ljemalloc
+
+$(OUT)/workloads/heap_static: tests/workloads/heap.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d -static $< -o $@
+
+# Unwinding workloads (tests/workloads/unwind/): built like distro code, -O2 without frame
+# pointers, so that their stacks can only be unwound from .eh_frame. Their ground truth is
+# kept exact in the source (see uw.h), not by compiler flags.
+UW_CFLAGS := -O2 -g -fomit-frame-pointer -D_GNU_SOURCE
+UW_DIR := tests/workloads/unwind
+UW_C_BINS := $(patsubst $(UW_DIR)/%.c,$(OUT)/workloads/%,$(wildcard $(UW_DIR)/*.c))
+UW_CXX_BINS := $(patsubst $(UW_DIR)/%.cc,$(OUT)/workloads/%,$(wildcard $(UW_DIR)/*.cc))
+UW_GO_BINS := $(patsubst $(UW_DIR)/%/main.go,$(OUT)/workloads/%,$(wildcard $(UW_DIR)/*/main.go))
+TEST_TARGETS += $(UW_C_BINS) $(UW_CXX_BINS) $(UW_GO_BINS)
+workloads: $(UW_C_BINS) $(UW_CXX_BINS) $(UW_GO_BINS)
+
+$(UW_C_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
+
+$(UW_CXX_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(UW_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
+
+# Go programs: uw_cgo's C part is compiled with the flags in its #cgo line (no frame
+# pointers); CGO_ENABLED is forced so that uw_go is not silently linked differently either.
+$(UW_GO_BINS): $(OUT)/workloads/%: $(UW_DIR)/%/main.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd $(<D) && CGO_ENABLED=1 $(GO) build -o $(abspath $@) .
+
 # Go workloads: tests/workloads/NAME.go → build/workloads/NAME where Go is installed (the
 # tests that run them read profiles with go tool pprof, and skip without Go). One file,
 # no module: GO111MODULE=off is exported by the Makefile, and -mod needs modules.

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Mutex profile overhead. Prints figures next to their targets (medians of PAIRS interleaved
+# runs of SECS seconds each; a measurement, not a test: it gates nothing). Needs root.
+#   1. uncontended lock/unlock loop (locks uncontended), ns per pair with -t mutex
+#      vs without                                                      target ratio ≤ 1.01
+#      and, for comparison, with uprobes on pthread_mutex_lock/unlock (bpftrace)
+#   2. contended throughput (locks throughput: 4 threads, ~200 µs sections), sections/s
+#      with -t mutex vs without                                        target ratio ≥ 0.95
+#      and with the default set (cpu,block,mutex), and with bpftrace's uprobes
+#   3. bystander: a syscall-heavy process (syscalls: read/write pairs) that is not profiled,
+#      while -p profiles locks contend: pairs/s with vs without       target slowdown ≤ 2%
+# Usage: tests/bench/mutex_overhead.sh   (env: PAIRS=3 SECS=3 CPROF=./cprof-bpf)
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+CPROF=${CPROF:-$root/cprof-bpf}
+WL=${OUT:-$root/build}/workloads
+PAIRS=${PAIRS:-3}
+SECS=${SECS:-3}
+LIBC=$(ldconfig -p | awk '/libc\.so\.6 .*x86-64/ { print $NF; exit }')
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
+pids=()
+
+is_our_child() {
+	local st
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
+}
+
+cleanup() {
+	local p
+	disown -a 2>/dev/null
+	for p in "${pids[@]}"; do is_our_child "$p" && kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "mutex_overhead: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (it loads BPF programs)"
+[ -x "$CPROF" ] || die "$CPROF is not built (make cprof-bpf)"
+for w in locks syscalls; do
+	[ -x "$WL/$w" ] || die "$WL/$w is not built (make test-build)"
+done
+BPFTRACE=$(command -v bpftrace)
+
+# median < numbers
+median() { sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b ? a / b : 0 }'; }
+
+# field KEY < output: the number after "locks: KEY" (or "syscalls: N").
+field() { sed -n "s/^locks: $1 \\([0-9.]*\\).*/\\1/p; s/^syscalls: \\([0-9]*\\) read.*/\\1/p" | head -1; }
+
+# One run of locks MODE: plain, under cprof-bpf (-t TYPES), or under bpftrace uprobes.
+plain() { taskset -c "$cpus" "$WL/locks" "$1" "$SECS" | field "$2"; }
+profiled() {
+	taskset -c "$cpus" "$CPROF" -t "$3" -o "$tmp/p" -- "$WL/locks" "$1" "$SECS" 2>"$tmp/p.err" |
+		field "$2"
+}
+uprobed() {
+	local prog="uprobe:$LIBC:pthread_mutex_lock { @lock[tid] = nsecs; }
+		uprobe:$LIBC:pthread_mutex_unlock { @unlocks = count(); }"
+	taskset -c "$cpus" "$BPFTRACE" -q -c "$WL/locks $1 $SECS" -e "$prog" 2>"$tmp/bt.err" |
+		field "$2"
+}
+
+# compare NAME MODE KEY: PAIRS interleaved runs; prints medians and ratios.
+compare() {
+	local name=$1 mode=$2 key=$3 i base=() mx=() all=() up=() b m a u
+	for ((i = 0; i < PAIRS; i++)); do
+		base+=("$(plain "$mode" "$key")")
+		mx+=("$(profiled "$mode" "$key" mutex)")
+		[ "$mode" = throughput ] && all+=("$(profiled "$mode" "$key" cpu,block,mutex)")
+		[ -n "$BPFTRACE" ] && up+=("$(uprobed "$mode" "$key")")
+	done
+	b=$(printf '%s\n' "${base[@]}" | median)
+	m=$(printf '%s\n' "${mx[@]}" | median)
+	echo "$name: $key without $b, with -t mutex $m: ratio $(ratio "$m" "$b")  (runs: ${base[*]} | ${mx[*]})"
+	if [ ${#all[@]} -gt 0 ]; then
+		a=$(printf '%s\n' "${all[@]}" | median)
+		echo "$name: with cpu,block,mutex $a: ratio $(ratio "$a" "$b")"
+	fi
+	if [ ${#up[@]} -gt 0 ]; then
+		u=$(printf '%s\n' "${up[@]}" | median)
+		echo "$name: with bpftrace uprobes on pthread_mutex_lock/unlock $u: ratio $(ratio "$u" "$b")"
+	else
+		echo "$name: uprobe comparison SKIPPED: bpftrace is not installed (apt-get install bpftrace)"
+	fi
+}
+
+echo "mutex_overhead: $(nproc) CPUs, $PAIRS pairs of $SECS s runs, libc $LIBC"
+# 1. One thread: pinned to the last CPU.
+cpus=$(($(nproc) - 1))
+compare "uncontended (target ratio ≤ 1.01)" uncontended ns_per_pair
+# 2. The contended workload may use every CPU.
+cpus=0-$(($(nproc) - 1))
+compare "contended (target ratio ≥ 0.95)" throughput sections_per_s
+
+# 3. Bystander on the last CPU, the profiled process on the others (or all, on 1 CPU).
+by_cpu=$(($(nproc) - 1))
+other=0-$((by_cpu > 0 ? by_cpu - 1 : 0))
+bystander() { # TYPES, or "" for no profiler
+	local target prof out
+	taskset -c "$other" "$WL/locks" contend $((SECS + 3)) >/dev/null &
+	target=$!
+	pids+=("$target")
+	if [ -n "$1" ]; then
+		taskset -c "$other" "$CPROF" -t "$1" -p "$target" -o "$tmp/by" >/dev/null 2>"$tmp/by.err" &
+		prof=$!
+		pids+=("$prof")
+	fi
+	sleep 1.5
+	out=$(taskset -c "$by_cpu" "$WL/syscalls" "$SECS" | field x)
+	wait "$target" 2>/dev/null
+	[ -n "$1" ] && wait "$prof" 2>/dev/null
+	echo "$out"
+}
+by_base=() by_mx=() by_all=()
+for ((i = 0; i < PAIRS; i++)); do
+	by_base+=("$(bystander "")")
+	by_mx+=("$(bystander mutex)")
+	by_all+=("$(bystander cpu,block,mutex)")
+done
+b=$(printf '%s\n' "${by_base[@]}" | median)
+m=$(printf '%s\n' "${by_mx[@]}" | median)
+a=$(printf '%s\n' "${by_all[@]}" | median)
+echo "bystander (target ratio ≥ 0.98): read/write pairs in $SECS s without $b, while -p -t mutex profiles another $m: ratio $(ratio "$m" "$b")  (runs: ${by_base[*]} | ${by_mx[*]})"
+echo "bystander: while -p with cpu,block,mutex (the default set) $a: ratio $(ratio "$a" "$b")"
+if grep -q "raw sys_enter" "$tmp/by.err" 2>/dev/null; then
+	echo "bystander: note: the futex hooks were raw sys_enter/sys_exit (no tracefs events)"
+fi

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Whole-host startup with many processes: N copies of build/workloads/uw_nap (mostly asleep,
+# spinning ~1 ms every 50-250 ms, no frame pointers) plus whatever the host runs, then
+# cprof-bpf host-wide, once with an empty table cache and once with the cache it filled.
+# Prints, from cprof-bpf's launch (its -v log gives the times):
+#   - the first complete user stack (its sample's time),
+#   - when the unwind views of the uw_nap processes were published (on their first sample,
+#     so this includes waiting for one: median and last),
+#   - the run's completeness, tables built and time spent building them.
+# A measurement: it prints figures and gates nothing. Needs root.
+# Usage: tests/bench/startup.sh      (env: N=100 SECS=6 HZ=99 CPROF=./cprof-bpf)
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+CPROF=${CPROF:-$root/cprof-bpf}
+WL=${OUT:-$root/build}/workloads
+N=${N:-100}
+SECS=${SECS:-6}
+HZ=${HZ:-99}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
+pids=()
+
+is_our_child() {
+	local st
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
+}
+
+cleanup() {
+	local p
+	disown -a 2>/dev/null
+	for p in "${pids[@]}"; do is_our_child "$p" && kill -KILL "$p" 2>/dev/null; done
+	[ -n "${KEEP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "startup: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (it loads BPF programs)"
+[ -x "$CPROF" ] || die "$CPROF is not built (make cprof-bpf)"
+[ -x "$WL/uw_nap" ] || die "$WL/uw_nap is not built (make test-build)"
+command -v python3 >/dev/null || die "python3 is missing (it reads CLOCK_MONOTONIC)"
+
+monotonic() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
+
+for ((i = 0; i < N; i++)); do
+	"$WL/uw_nap" $((3 * SECS + 30)) &
+	pids+=("$!")
+	echo "$!"
+done >"$tmp/naps"
+sleep 1
+echo "cprof-bpf whole-host startup — $(uname -r), $(nproc) CPUs, $HZ Hz, $N uw_nap processes +" \
+	"$(($(ls -d /proc/[0-9]* | wc -l) - N)) others"
+
+# run LABEL: one host-wide run of SECS seconds with the cache in $tmp/cache.
+run() {
+	local label=$1 t0
+	t0=$(monotonic)
+	CPROF_CACHE_DIR=$tmp/cache "$CPROF" -v -F "$HZ" -d "$SECS" -o "$tmp/$label" \
+		>/dev/null 2>"$tmp/$label.err" || die "$label run failed: $(grep -m1 cprof-bpf: "$tmp/$label.err")"
+	awk -v t0="$t0" -v label="$label" -v n="$N" '
+		FILENAME == ARGV[1] { nap[$1] = 1; next }
+		/first complete user stack at/ { first = $7 - t0 }
+		/unwind view published at/ {
+			if (!any++) firstview = $8 - t0
+			pid = $3; sub(/:$/, "", pid)
+			if ((pid in nap) && !(pid in seen)) { seen[pid] = $8 - t0; k++ }
+		}
+		/user stacks:/ { sub(/^ */, ""); complete = $0 }
+		/^unwind tables:/ { tables = $0 }
+		END {
+			m = 0
+			for (p in seen) v[++m] = seen[p]
+			for (i = 2; i <= m; i++)	# insertion sort: m is small
+				for (j = i; j > 1 && v[j - 1] > v[j]; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
+			printf "  %s cache: first view published %.0f ms after launch (BPF loaded, first " \
+				"sample read), first complete stack at %.0f ms\n", label, firstview * 1000, first * 1000
+			if (m)
+				printf "    views of %d of %d uw_nap processes published: median %.0f ms, last %.0f ms\n",
+					m, n, v[int((m + 1) / 2)] * 1000, v[m] * 1000
+			print "    " complete
+			print "    " tables
+		}' "$tmp/naps" "$tmp/$label.err"
+}
+
+run cold
+run warm

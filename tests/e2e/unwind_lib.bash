@@ -1,0 +1,92 @@
+# Shared by the unwinding tests (tests/e2e/unwind_*.sh), sourced after lib.bash: profile a
+# workload of tests/workloads/unwind/ (built without frame pointers) and compare its stacks
+# with the ground truth in the workload's source.
+#
+# Results in globals for the caller:
+# shellcheck disable=SC2034
+
+# Samples per second: enough that the few samples a process takes before its tables are
+# published (its first milliseconds) stay far below the 1% the checks allow.
+UW_HZ=${UW_HZ:-499}
+
+# uw_profile NAME CPROF-ARGS...: runs cprof-bpf -F UW_HZ -o $E2E_TMP/NAME CPROF-ARGS (ending
+# in "-- COMMAND"); FAILs NAME/run unless it exits 0 with a profile. Sets PROF, TRACES (see
+# pprof_traces) and UW_SUMMARY (the summary's completeness line). Returns 1 on failure.
+uw_profile() {
+	local name=$1
+	shift
+	run_cprof "$name" 90 -F "$UW_HZ" -o "$E2E_TMP/$name" "$@"
+	PROF=$E2E_TMP/$name/cpu.pb.gz
+	if [ "$RC" -ne 0 ] || [ ! -s "$PROF" ]; then
+		show_err "$name"
+		fail "$name/run" "cprof-bpf $* exited $RC after ${ELAPSED_MS} ms; profile $([ -s "$PROF" ] && echo written || echo missing)"
+		return 1
+	fi
+	UW_SUMMARY=$(grep -m1 'user stacks:' "$E2E_TMP/$name.err" | sed 's/^ *//')
+	if ! TRACES=$(pprof_traces "$PROF"); then
+		fail "$name/run" "go tool pprof -traces cannot read $PROF: $(head -1 "$PPROF_ERR")"
+		return 1
+	fi
+	return 0
+}
+
+# uw_truncation_reasons NAME: the summary's truncation lines of run NAME, on one line.
+uw_truncation_reasons() {
+	grep 'truncated:' "$E2E_TMP/$1.err" | sed 's/^ *//' | head -3 | paste -sd ';' -
+}
+
+# uw_check_root CHECK NAME: at least 99% of the samples in TRACES reached their thread root
+# (no [truncated] frame at the end), as the summary of run NAME also says.
+uw_check_root() {
+	local check=$1 name=$2 total trunc share
+	total=$(traces_count '1' <<<"$TRACES")
+	trunc=$(traces_count 'fr[nf] == "[truncated]"' <<<"$TRACES")
+	share=$(pct $((total - trunc)) "$total")
+	if [ "$total" -gt 0 ] && fcmp "$share >= 99"; then
+		pass "$check" "$((total - trunc)) of $total samples reached a thread root ($share%); summary: $UW_SUMMARY"
+	else
+		fail "$check" "$((total - trunc)) of $total samples reached a thread root ($share%), want ≥ 99%; summary: $UW_SUMMARY; $(uw_truncation_reasons "$name")"
+	fi
+}
+
+# uw_check_stacks CHECK LEAF TAIL [MIN]: the hot samples in TRACES are those with a frame
+# named LEAF (an ERE matched against whole frame names); in each, the frames from the first
+# such one to the end, joined with ';', must match the ERE TAIL exactly; at most 1% of hot
+# samples may be truncated, and at least MIN (default 100) must be there.
+uw_check_stacks() {
+	local check=$1 leaf=$2 tail=$3 min=${4:-100} nhot ntrunc nbad example name=${2//\\/}
+	# The EREs go through the environment: awk -v would take their backslashes as escapes.
+	read -r nhot ntrunc nbad example < <(LEAF="^($leaf)\$" TAIL="^($tail)\$" awk -F '\t' '
+		BEGIN { leaf = ENVIRON["LEAF"]; tail = ENVIRON["TAIL"] }
+		{
+			nf = split($3, fr, ";")
+			for (i = 1; i <= nf && fr[i] !~ leaf; i++)
+				;
+			if (i > nf) next
+			hot += $1
+			if (fr[nf] == "[truncated]") { trunc += $1; next }
+			s = fr[i]
+			for (j = i + 1; j <= nf; j++) s = s ";" fr[j]
+			if (s !~ tail) { bad += $1; if (ex == "") ex = s }
+		}
+		END { print hot + 0, trunc + 0, bad + 0, ex }' <<<"$TRACES")
+	if [ "$nhot" -lt "$min" ]; then
+		fail "$check" "$nhot samples in $name, want ≥ $min; summary: $UW_SUMMARY"
+	elif [ "$nbad" -gt 0 ]; then
+		fail "$check" "$nbad of $nhot samples in $name have other frames than the ground truth, e.g. $example"
+	elif fcmp "$ntrunc > 0.01 * $nhot"; then
+		fail "$check" "$ntrunc of $nhot samples in $name are truncated, want ≤ 1%"
+	else
+		pass "$check" "$((nhot - ntrunc)) of $nhot samples in $name show the exact stack to the root, $ntrunc truncated"
+	fi
+}
+
+# uw_repeat N STRING: STRING N times (awk here has no ERE intervals).
+uw_repeat() {
+	local i out=
+	for ((i = 0; i < $1; i++)); do out=$out$2; done
+	printf '%s' "$out"
+}
+
+# The roots of a C program's main thread under glibc.
+UW_LIBC_MAIN='main;__libc_start_call_main;__libc_start_main;_start'

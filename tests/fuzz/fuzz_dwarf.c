@@ -1,0 +1,90 @@
+/* The symbolizer's DWARF path (elf_file__check_debug, libdw, the per-unit index, file
+ * names and inline chains) on fuzzed debug sections. The input is a series of sections,
+ * each a little-endian u32 length and its bytes, in the order of `names` below; they are
+ * wrapped in an ELF file (fuzz_elfw.h) with an executable .text at 0x401000, written to a
+ * memfd and symbolized across the first 8 KiB of non-PIE (0x401000) and PIE (0x1000)
+ * text, where the seeds' code is.
+ *
+ * Seeds (tests/fuzz/corpus/dwarf/): the debug sections of the symbolizer fixtures
+ * sym_nopie and sym_pie (tests/unit/fixtures/sym_prog.c, -O1 -g) and of a -O2 -g build of
+ * an always-inlined helper, extracted with `objcopy --dump-section` and packed so. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fuzz_elfw.h"
+#include "object.h"
+#include "symbolizer.h"
+
+static const char *const names[] = {
+	".debug_info", ".debug_abbrev", ".debug_line", ".debug_str", ".debug_line_str",
+	".debug_rnglists", ".debug_ranges", ".debug_addr", ".debug_str_offsets",
+	".debug_aranges", ".debug_loclists",
+};
+#define N_NAMES (sizeof(names) / sizeof(names[0]))
+
+static void resolve(struct symbolizer *s, struct object *obj, uint64_t addr)
+{
+	struct sym_result r;
+	size_t i;
+
+	if (symbolizer__resolve(s, obj, addr, &r))
+		return;
+	if (!r.n || r.n > SYM_MAX_FRAMES)
+		abort();
+	for (i = 0; i < r.n; i++)
+		if ((r.frames[i].name && !r.frames[i].system_name) ||
+		    (r.frames[i].name && strlen(r.frames[i].name) > 1u << 30) ||
+		    (r.frames[i].file && strlen(r.frames[i].file) > 1u << 30) ||
+		    r.frames[i].line < 0)
+			abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const dirs[] = { "/nonexistent-debug", NULL };
+	struct symbolizer_opts opts = { .debug_dirs = dirs };
+	struct elfw_sec secs[N_NAMES + 1] = {
+		{ ".text", SHT_NOBITS, SHF_ALLOC | SHF_EXECINSTR, 0x401000, NULL, 0x10000 },
+	};
+	struct object obj = { .fd = -1 };
+	struct symbolizer *s = NULL;
+	unsigned char *elf = NULL;
+	size_t n = 1, pos = 0, len;
+	uint64_t a;
+	int fd = -1;
+
+	for (size_t k = 0; k < N_NAMES && pos + 4 <= size; k++) {
+		uint32_t l;
+
+		memcpy(&l, data + pos, 4);
+		pos += 4;
+		if (l > size - pos)
+			l = (uint32_t)(size - pos);
+		secs[n++] = (struct elfw_sec){ names[k], SHT_PROGBITS, 0, 0, data + pos, l };
+		pos += l;
+	}
+	elf = elfw_build(secs, n, &len);
+	fd = memfd_create("fuzz_dwarf", MFD_CLOEXEC);
+	if (!elf || fd < 0 || write(fd, elf, len) != (ssize_t)len)
+		goto out;
+	obj.fd = fd;
+	obj.path = obj.host_path = (char *)"/nonexistent/fuzz_dwarf";
+	obj.is_elf = true;
+	obj.e_type = ET_EXEC;
+	s = symbolizer__new(&opts);
+	for (a = 0; s && a < 0x2000; a += 5) {
+		resolve(s, &obj, 0x401000 + a);
+		resolve(s, &obj, 0x1000 + a);
+	}
+	if (s)
+		resolve(s, &obj, UINT64_MAX);
+out:
+	symbolizer__free(s);
+	if (fd >= 0)
+		close(fd);
+	free(elf);
+	return 0;
+}

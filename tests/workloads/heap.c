@@ -1,0 +1,96 @@
+/*
+ * Heap workload with a known heap profile. Modes (argv[1]):
+ *   main     retain_blocks() keeps 64 MiB in 64 KiB blocks; churn() allocates and frees
+ *            1 GiB in 4 KiB blocks; then both wait (argv[2] seconds) so -p can attach first.
+ *   kinds    calloc_blocks() 16 MiB via calloc(1, 16 KiB); realloc_chain() grows 64 buffers
+ *            to 256 KiB each by doubling realloc (kept); memalign_blocks() 16 MiB via
+ *            posix_memalign(64, 32 KiB) (kept).
+ * Sleeps argv[2] seconds (default 0) before starting, so a profiler can attach with -p.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIB (1024 * 1024)
+
+static void *volatile sink;
+
+void **retain_blocks(size_t total, size_t block)
+{
+	size_t n = total / block;
+	void **v = calloc(n, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		v[i] = malloc(block);
+		memset(v[i], 1, 64);
+	}
+	return v;
+}
+
+void churn(size_t total, size_t block)
+{
+	for (size_t i = 0; i < total / block; i++) {
+		char *p = malloc(block);
+
+		p[0] = 1;
+		sink = p;
+		free(p);
+	}
+}
+
+void **calloc_blocks(size_t total, size_t block)
+{
+	size_t n = total / block;
+	void **v = malloc(n * sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = calloc(1, block);
+	return v;
+}
+
+void **realloc_chain(size_t n, size_t final)
+{
+	void **v = malloc(n * sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		char *p = NULL;
+
+		for (size_t sz = 1024; sz <= final; sz *= 2) {
+			p = realloc(p, sz);
+			p[sz - 1] = 1;
+		}
+		v[i] = p;
+	}
+	return v;
+}
+
+void **memalign_blocks(size_t total, size_t block)
+{
+	size_t n = total / block;
+	void **v = malloc(n * sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		if (posix_memalign(&v[i], 64, block))
+			v[i] = NULL;
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "main";
+	double delay = argc > 2 ? atof(argv[2]) : 0;
+
+	if (delay > 0)
+		usleep((useconds_t)(delay * 1e6));
+	if (!strcmp(mode, "kinds")) {
+		sink = calloc_blocks(16 * MIB, 16384);
+		sink = realloc_chain(64, 256 * 1024);
+		sink = memalign_blocks(16 * MIB, 32768);
+	} else {
+		sink = retain_blocks(64 * MIB, 65536);
+		churn(1024 * MIB, 4096);
+	}
+	printf("done\n");
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* Unwind rows for Go code, from what the Go runtime says about itself (.gopclntab).
+ *
+ * Go code on amd64 keeps frame pointers, and its .debug_frame (present unless the binary is
+ * stripped) gives the stack pointer's offset at every pc, but three things are missing:
+ * where rbp is saved (Go saves it just below the return address, at CFA - 16), the
+ * runtime's stack switches (asmcgocall and systemstack move to the system stack, time.now
+ * and nanotime1 call the vDSO there), and its thread roots and signal return. cfi_go__fix
+ * adds them, by the names of the runtime's functions; an object with no CFI at all gets
+ * frame-pointer rows for its Go code and the same additions. */
+#ifndef CPROF_CFI_GO_H
+#define CPROF_CFI_GO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gelf.h>
+
+#include "cprof.h"
+
+struct cfi_go;
+
+/* Reads the function table of the Go object elf. Returns 0, -ENOENT (not a Go object, or
+ * a table older than Go 1.18's), -EINVAL (malformed) or -ENOMEM. elf must outlive *out. */
+int cfi_go__open(Elf *elf, struct cfi_go **out);
+void cfi_go__free(struct cfi_go *g);
+
+/* The ELF addresses of the object's Go code, [*lo, *hi). */
+void cfi_go__text(const struct cfi_go *g, uint64_t *lo, uint64_t *hi);
+
+/* Rewrites the rows of a table (sorted by pc, pcs relative to base, the first at 0 and the
+ * last END; *rows is malloc'd and replaced) for Go code. Returns 0 or -ENOMEM (the rows are
+ * unchanged then). */
+int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cprof_unwind_row **rows,
+		size_t *n_rows);
+
+#endif

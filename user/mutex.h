@@ -1,0 +1,31 @@
+/* The mutex (lock contention) profile: futex waits and wakes, the delay charged to the
+ * stack that released the lock (Go's semantics); bpf/futex_class.h says what counts. */
+#ifndef CPROF_MUTEX_H
+#define CPROF_MUTEX_H
+
+#include <stdbool.h>
+
+struct mutex_bpf;
+struct report_kind;
+struct mutex_names;
+struct objcache;
+struct proctab;
+
+/* Before load: hooks futex syscalls through the syscalls/ tracepoints when tracefs has
+ * them (mounting tracefs at /sys/kernel/tracing when nothing is mounted there), else
+ * through raw sys_enter/sys_exit. Returns true for the tracepoints. */
+bool mutex__choose_hooks(struct mutex_bpf *skel);
+
+/* Attaches the programs left to load. Returns 0 or -errno. */
+int mutex__attach(struct mutex_bpf *skel);
+
+/* Lock names for the `lock` label (data symbols of the processes' files). NULL on ENOMEM. */
+struct mutex_names *mutex_names__new(struct proctab *pt, struct objcache *oc);
+void mutex_names__free(struct mutex_names *mn);
+
+/* Go's mutex profile conventions: contentions/count, delay/nanoseconds, period 1 (values
+ * are already scaled by --mutex-rate); label lock: the data symbol or address of the futex
+ * word, named through mn. */
+void mutex__report_kind(struct report_kind *k, struct mutex_names *mn);
+
+#endif
