@@ -102,11 +102,13 @@ start_tool() {
 	tool_pid=$!
 	set +m
 	pids+=("$tool_pid")
-	# cprof-bpf prints nothing when attached; offcputime prints "Tracing ..." (buffered when
-	# not a terminal): every configuration, "none" too, gets the same settling time.
-	for ((i = 0; i < 15; i++)); do
+	# cprof-bpf says "profiling ..." once attached; offcputime prints "Tracing ..." but
+	# buffered when not a terminal. Every configuration, "none" too, settles 1.5 s at least.
+	for ((i = 0; i < 100; i++)); do
 		sleep 0.1
 		kill -0 "$tool_pid" 2>/dev/null || die "$cfg exited early: $(head -1 "$tmp/$name.err")"
+		[ "$i" -ge 14 ] || continue
+		[ "$cfg" = offcputime ] || grep -q '^cprof-bpf: profiling' "$tmp/$name.err" && break
 	done
 }
 
