@@ -15,15 +15,17 @@
  *    space, or on older kernels the task's next syscall exit does.
  *  - task iterators at the start (stamp tasks already asleep) and the end (report waits
  *    still in progress) keep long sleeps from being lost at the run's edges.
+ *  - sched_waking runs in the waker's context: it names the waker, or [interrupt].
  *
  * Every context switch and wakeup on the host runs these programs, so their common paths
- * do no more than two task-storage lookups and a load of the runqueue clock: storage is
- * created (and the pid filter consulted) only when a task first goes to sleep, and nothing
- * is unwound for waits the sampling drops. A tracepoint on sys_exit would put every
+ * do little more than the task-storage lookups and a load of the runqueue clock, with as
+ * few helper calls as possible: storage is created (and the pid filter consulted) only
+ * when a task first goes to sleep, and nothing is unwound for waits the sampling drops. A tracepoint on sys_exit would put every
  * syscall of the host on the kernel's slow path (≈ 0.2 µs each, measured on
  * tests/bench/block_overhead.sh), hence the task work where the kernel has it.
  */
 #include "unwind.bpf.h"
+#include "block_sample.h"
 
 const volatile __u64 block_rate_ns = 1000000;
 
@@ -47,6 +49,8 @@ extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct b
 					      void *aux__prog) __ksym __weak;
 extern void bpf_preempt_disable(void) __ksym __weak;
 extern void bpf_preempt_enable(void) __ksym __weak;
+/* 6.2+: a pointer of a kernel type from an address, with no call (the verifier inlines it). */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
 
 struct block_task {
 	__u64 t0;		/* switch-out time of the current wait (rq clock), 0 if none */
@@ -75,8 +79,10 @@ struct {
 } block_tasks SEC(".maps");
 
 /* Task works are map values (task storage cannot hold them): one per thread id with a
- * kept wait, evicted least recently used. An evicted work is cancelled; its record then
- * goes out at the task's next switch-out or in the end sweep. Sized by user space. */
+ * kept wait, evicted least recently used (a work is needed only until the thread next
+ * returns to user space). An evicted work is cancelled; its record then goes out at the
+ * task's next switch-out or in the end sweep. User space shrinks the map to one entry on
+ * kernels without task works. */
 struct block_work {
 	struct bpf_task_work tw;
 };
@@ -145,28 +151,11 @@ static __always_inline __u64 random64(void)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
-/* Go's blocksampled(): waits of at least the rate are kept as they are; shorter ones with
- * probability delay/rate, standing for rate/delay waits of rate ns in all. */
+/* Go's sampling (bpf/block_sample.h); a random draw only for waits shorter than the rate. */
 static __always_inline bool keep_wait(__u64 delay, __u64 *count, __u64 *value)
 {
-	__u64 rate = block_rate_ns ? block_rate_ns : 1;
-
-	*count = 1;
-	*value = delay;
-	if (delay >= rate)
-		return true;
-	if (!delay)
-		return false;
-	/* u < delay/rate for u uniform in [0, 1): a multiplication while rate < 2^32 ns. */
-	if (rate <= 0xffffffffULL) {
-		if ((random64() >> 32) * rate >= delay << 32)
-			return false;
-	} else if (random64() % rate >= delay) {
-		return false;
-	}
-	*count = rate / delay;
-	*value = rate;
-	return true;
+	return block_sample(delay, block_rate_ns, delay < block_rate_ns ? random64() : 0, count,
+			    value);
 }
 
 /* Unwinds current's user stack into bt (own context: current is the waiting task). */
@@ -267,19 +256,20 @@ static __always_inline struct block_task *new_task(struct task_struct *t)
 	return bt;
 }
 
-/* prev (current) leaves the CPU; state is its task state if it goes to sleep, else 0. */
 /* prev is running, so its last wait ended, but no sched_switch reported that: on this
  * kernel about one switch-in in a few hundred never reaches the program (nor ftrace's
  * sched_switch event). It has run without interruption since, for the CPU time it gained
  * since its last switch-out: the wait ended that long ago. Its user stack, if captured
- * at the wait's start, is still its own; its kernel stack is gone. */
+ * at the wait's start, is still its own; its kernel stack is gone. (The end sweep uses
+ * this too, for tasks found running with a wait still open: missed = false.) */
 static __always_inline void end_unseen(struct block_task *bt, struct task_struct *prev,
-				       __u64 now)
+				       __u64 now, bool missed)
 {
 	__u64 ran = prev->se.sum_exec_runtime - bt->ran_at_out;
 	__u64 end = now - ran, delay = end > bt->t0 ? end - bt->t0 : 0;
 
-	count(CPROF_CNT_BLOCK_UNSEEN_END);
+	if (missed)
+		count(CPROF_CNT_BLOCK_UNSEEN_END);
 	count(CPROF_CNT_BLOCK_WAITS);
 	bt->t0 = 0;
 	bt->last_delay = delay;
@@ -291,11 +281,12 @@ static __always_inline void end_unseen(struct block_task *bt, struct task_struct
 	bt->has_user = 0;
 }
 
+/* prev (current) leaves the CPU; state is its task state if it goes to sleep, else 0. */
 static __always_inline void switch_out(struct block_task *bt, struct task_struct *prev,
 				       unsigned int state, __u64 now)
 {
 	if (bt->t0 && !bt->swept)
-		end_unseen(bt, prev, now);
+		end_unseen(bt, prev, now, true);
 	bt->swept = 0;
 	bt->ran_at_out = prev->se.sum_exec_runtime;
 	if (bt->pending) {
@@ -437,11 +428,29 @@ int BPF_PROG(cprof_block_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* Where the user registers sit in a task's stack area (THREAD_SIZE - sizeof(struct
+ * pt_regs)): the same for every task, learnt from the first bpf_task_pt_regs(). */
+__u64 pt_regs_off;
+
+/* cur's saved user registers. new_kernel: the program may use bpf_rdonly_cast(), which
+ * saves a helper call (≈ 30 ns here, return thunks included) at every wakeup. */
+static __always_inline struct pt_regs *saved_regs(struct task_struct *cur, bool new_kernel)
+{
+	struct pt_regs *regs;
+
+	if (new_kernel && pt_regs_off)
+		return bpf_rdonly_cast((void *)cur->stack + pt_regs_off,
+				       bpf_core_type_id_kernel(struct pt_regs));
+	regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	pt_regs_off = (__u64)regs - (__u64)cur->stack;
+	return regs;
+}
+
 /* A timer or I/O completion interrupt (or softirq work: timers, network receive) ended the
  * wait, not the task cur it happened to interrupt. This runs at every wakeup of a watched
  * task: the cheap tests first, and loads rather than helper calls where a load will do
- * (a call costs ≈ 15 ns with this kernel's return-thunk mitigations). */
-static __always_inline bool woken_by_interrupt(struct task_struct *cur)
+ * (a call costs 15-30 ns with this kernel's return-thunk mitigations). */
+static __always_inline bool woken_by_interrupt(struct task_struct *cur, bool new_kernel)
 {
 	__u64 here = (__u64)&cur;
 	struct pt_regs *regs;
@@ -453,7 +462,7 @@ static __always_inline bool woken_by_interrupt(struct task_struct *cur)
 		return true;
 	/* A task in a system call: the entry code stores orig_ax = the call's number and
 	 * ax = -ENOSYS until it returns (arch/x86/entry/entry_64.S). */
-	regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	regs = saved_regs(cur, new_kernel);
 	if ((long)regs->orig_ax >= 0 && regs->ax == (unsigned long)-ENOSYS_VAL)
 		return false;
 	/* Interrupts that arrive in user mode run on the task stack: ask preempt_count. */
@@ -465,9 +474,8 @@ static __always_inline bool woken_by_interrupt(struct task_struct *cur)
 	return (long)regs->orig_ax < 0;
 }
 
-/* Runs in the waker's context: remembers who ended the wait. */
-SEC("tp_btf/sched_waking")
-int BPF_PROG(cprof_block_waking, struct task_struct *p)
+/* In the waker's context: remembers who ended the wait. */
+static __always_inline int on_waking(struct task_struct *p, bool new_kernel)
 {
 	struct block_task *bt = bpf_task_storage_get(&block_tasks, p, NULL, 0);
 	struct task_struct *cur;
@@ -475,13 +483,26 @@ int BPF_PROG(cprof_block_waking, struct task_struct *p)
 	if (!bt || !bt->t0 || bt->waker)
 		return 0;
 	cur = bpf_get_current_task_btf();
-	if (woken_by_interrupt(cur)) {
+	if (woken_by_interrupt(cur, new_kernel)) {
 		bt->waker = CPROF_WAKER_IRQ;
 		return 0;
 	}
 	bt->waker = (__u64)cur->tgid << 32 | (__u32)cur->pid;
 	__builtin_memcpy(bt->waker_comm, cur->comm, sizeof(bt->waker_comm));
 	return 0;
+}
+
+/* Kernels with task works (6.18+), which have bpf_rdonly_cast() too; the other one before. */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(cprof_block_waking_tw, struct task_struct *p)
+{
+	return on_waking(p, true);
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(cprof_block_waking, struct task_struct *p)
+{
+	return on_waking(p, false);
 }
 
 /* Set by user space before running the iterator: 1 = stamp the waits in progress at the
@@ -506,6 +527,7 @@ static __always_inline void stamp_asleep(struct task_struct *task)
 		bt->state = state;
 		bt->waker = 0;
 		bt->swept = 1;
+		bt->ran_at_out = task->se.sum_exec_runtime;
 	}
 }
 
@@ -522,6 +544,12 @@ static __always_inline void report_in_progress(struct task_struct *task)
 		send_wait(bt, task);
 	if (!bt->t0 || bt->t0 > now)
 		return;
+	if (!(task->__state & (CPROF_TASK_INTERRUPTIBLE | CPROF_TASK_UNINTERRUPTIBLE)) &&
+	    !bt->swept) {
+		/* Running: its wait ended after the programs were detached (or unseen). */
+		end_unseen(bt, task, now, false);
+		return;
+	}
 	count(CPROF_CNT_BLOCK_WAITS);
 	if (!keep_wait(now - bt->t0, &bt->count, &bt->delay))
 		return;

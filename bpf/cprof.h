@@ -121,7 +121,6 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_WAITS,		/* waits that ended (watched tasks) */
 	CPROF_CNT_BLOCK_KEPT,		/* waits kept by --block-rate sampling */
 	CPROF_CNT_BLOCK_NO_STORAGE,	/* waits lost: no task storage could be allocated */
-	CPROF_CNT_BLOCK_OVERWRITTEN,	/* kept waits whose stack came from a later switch-out */
 	CPROF_CNT_MUTEX_WAKES,		/* lock waiters woken by a lock release */
 	CPROF_CNT_MUTEX_KEPT,		/* of those, kept by --mutex-rate sampling */
 	CPROF_CNT_MUTEX_NOT_LOCK,	/* waiters woken by a wake that is no lock release */

@@ -70,6 +70,8 @@ void block__prepare(struct block_bpf *skel)
 	btf__free(vmlinux);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch_tw, tw);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch, !tw);
+	bpf_program__set_autoload(skel->progs.cprof_block_waking_tw, tw);
+	bpf_program__set_autoload(skel->progs.cprof_block_waking, !tw);
 	bpf_program__set_autoload(skel->progs.cprof_block_sys_exit, !tw);
 	if (!tw) {
 		bpf_map__set_max_entries(skel->maps.block_works, 1);
