@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Heap profile against ground truth (build/workloads/heap*): a function that retains 64 MiB in
 # 64 KiB blocks and one that allocates and frees 1 GiB in 4 KiB blocks; calloc, a realloc
-# growth chain, posix_memalign; C++ new/delete; jemalloc; a static executable; and -p.
+# growth chain, posix_memalign; 4 threads at once; C++ new/delete; jemalloc; a static
+# executable; and -p.
 #
 # Accuracy runs use --heap-rate 65536: at the default 512 KiB a 64 KiB block is kept with
 # probability 0.12, so 1024 blocks give ~120 samples and a spread of ±8.6% (one standard
@@ -71,6 +72,20 @@ if run_heap main --heap-rate 65536 -- "$WL/heap" main; then
 	grep -qx 'Period: 65536' <<<"$raw" || why+=("period is not 65536")
 	grep -q 'bytes:\[65536 bytes\]' <<<"$raw" || why+=("no bytes label of 65536 on a sample")
 	verdict main/format "Go heap profile conventions" "${why[@]}"
+fi
+
+# --- 4 threads at once: the countdown is per CPU, shared by the threads that run there ------
+if run_heap threads --heap-rate 65536 -- "$WL/heap" threads; then
+	prof=$E2E_TMP/threads/heap.pb.gz
+	check_count threads/retain_inuse_space "$(heap_value "$prof" inuse_space retain_blocks)" \
+		$((64 * MIB)) 15 "bytes in use by the 4 threads' retain_blocks"
+	check_count threads/churn_alloc_space "$(heap_value "$prof" alloc_space churn)" \
+		$((1024 * MIB)) 15 "bytes allocated by the 4 threads' churn"
+	v=$(heap_cum "$prof" alloc_space thread_churn)
+	w=$(heap_value "$prof" alloc_space churn)
+	why=()
+	fcmp "$v >= 0.99 * $w && $w > 0" || why+=("thread_churn is above only $v of churn's $w bytes")
+	verdict threads/stacks "thread_churn is above $v of churn's $w bytes" "${why[@]}"
 fi
 
 # --- calloc, realloc chain, posix_memalign ----------------------------------------------
