@@ -15,6 +15,17 @@
  *    pthread_cond_signal/broadcast add signals in steps of 2 first, sem_post a token.
  *  - requeues (FUTEX_REQUEUE, CMP_REQUEUE, CMP_REQUEUE_PI, futex_requeue) and FUTEX_WAKE_OP
  *    move or wake condition-variable waiters: never lock contention.
+ * Priority-inheritance mutexes (PTHREAD_PRIO_INHERIT) hold the owner's tid in the word, so
+ * their values say nothing; their ops do: FUTEX_LOCK_PI/LOCK_PI2 is always a lock wait,
+ * FUTEX_UNLOCK_PI always a release. In FUTEX_UNLOCK_PI the kernel makes the top waiter the
+ * owner and wakes it from the unlocking thread's syscall (futex_unlock_pi → rt_mutex
+ * wake_q), so sched_waking runs in the unlocker's context, as for FUTEX_WAKE: the unlocker
+ * is charged. FUTEX_TRYLOCK_PI never sleeps. A PI waiter can spin in the kernel on a
+ * running owner instead of sleeping; it is still in TASK_INTERRUPTIBLE, so the unlock's
+ * wake-up reaches sched_waking all the same.
+ * C++ std::mutex and std::shared_mutex are glibc's pthread mutex and rwlock underneath
+ * (libstdc++'s __gthread_mutex_t and __shared_mutex_pthread): the rules above hold.
+ * Tested with their ground truth in tests/e2e/mutex_{contend,rwlock,pi,cxx,member}.sh.
  * Limits: a lock whose free state is neither 0 nor 1, or whose waiters expect 0, is missed;
  * a non-lock word that waiters expect non-zero and wakers reset to 0/1 (e.g. some barriers)
  * is counted. futex_waitv is matched on its first futex only; 8/16/64-bit futex2 words
