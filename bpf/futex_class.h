@@ -28,8 +28,9 @@
  * Tested with their ground truth in tests/e2e/mutex_{contend,rwlock,pi,cxx,member}.sh.
  * Limits: a lock whose free state is neither 0 nor 1, or whose waiters expect 0, is missed;
  * a non-lock word that waiters expect non-zero and wakers reset to 0/1 (e.g. some barriers)
- * is counted. futex_waitv is matched on its first futex only; 8/16/64-bit futex2 words
- * are read as 32 bits.
+ * is counted. 8/16/64-bit futex2 words are read as 32 bits.
+ * futex_waitv waits on up to 128 futexes, each with its own expected value: the entries
+ * that wait for a lock are kept, and a lock release on any of them charges its waker.
  */
 #ifndef CPROF_FUTEX_CLASS_H
 #define CPROF_FUTEX_CLASS_H
@@ -40,6 +41,9 @@
 #define CPROF_NR_FUTEX_WAKE 454
 #define CPROF_NR_FUTEX_WAIT 455
 #define CPROF_NR_FUTEX_REQUEUE 456
+
+/* futex_waitv takes at most this many futexes (FUTEX_WAITV_MAX, kernel/futex/syscalls.c). */
+#define CPROF_FUTEX_WAITV_MAX 128
 
 /* futex(2) commands (include/uapi/linux/futex.h); the flags above 0x7f are masked off. */
 #define CPROF_FUTEX_CMD_MASK 0x7f
