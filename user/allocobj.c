@@ -70,6 +70,7 @@ _Static_assert(N_FNS <= ALLOCOBJ_MAX_PROBES, "probe table");
 /* Code read per function: enough to find a probe place, or an operator's calls. */
 #define PLACE_BYTES 96
 #define THUNK_BYTES 256
+#define SCAN_BYTES 4096
 
 static bool emulated(csh cs, const cs_insn *in)
 {
@@ -174,9 +175,10 @@ long allocobj__probe_offset(const uint8_t *code, size_t len, uint64_t addr, unsi
 	return off;
 }
 
-/* A function found in the file: its address in ELF virtual addresses. */
+/* A function found in the file: its address and size (0 unknown) in ELF virtual
+ * addresses. */
 struct found {
-	uint64_t va;
+	uint64_t va, size;
 };
 
 struct stub {
@@ -216,7 +218,7 @@ static void scan_symbols(struct reader *r, size_t idx)
 			r->dl_hook = sym.st_value;
 		for (size_t f = 0; f < N_FNS; f++)
 			if (!r->fn[f].va && l == strlen(fns[f].name) && !strncmp(name, fns[f].name, l))
-				r->fn[f].va = sym.st_value;
+				r->fn[f] = (struct found){ sym.st_value, sym.st_size };
 	}
 }
 
@@ -303,39 +305,55 @@ static bool reaches_allocator(const struct reader *r, uint64_t target, size_t se
 	return false;
 }
 
-/* Whether operator f is a thunk: the first instruction that changes control flow is a
- * direct call or jump to an allocator function, which every call therefore reaches (and
- * which counts it). An operator with its own fast path is probed even if a rarer path
- * calls an allocator function: tcmalloc's sized delete falls back to free. */
+/* Whether a call to function f always reaches another of the object's allocator functions,
+ * which then counts it: f is a thunk (its first control transfer is a direct call or jump
+ * to one, as jemalloc's delete jumps to free), or a wrapper (every call or jump out of its
+ * body goes to one, as tcmalloc's posix_memalign calls memalign). A function with a path
+ * of its own (an internal helper, an indirect call) is probed even if a rarer path calls
+ * an allocator function: glibc's realloc(NULL, n) calls malloc, tcmalloc's sized delete
+ * falls back to free. */
 static bool delegates(struct reader *r, size_t f)
 {
-	uint64_t off = vaddr_to_off(r, r->fn[f].va);
-	uint8_t code[THUNK_BYTES];
-	bool found = false;
+	uint64_t va = r->fn[f].va, size = r->fn[f].size, off = vaddr_to_off(r, va), len;
+	size_t n, to_alloc = 0, to_other = 0, transfers = 0;
+	bool thunk = false;
 	cs_insn *in = NULL;
-	size_t n, len;
+	uint8_t *code;
 
 	if (!off)
 		return true;	/* not in the file's code: nothing to probe */
-	len = r->f.size - off < sizeof(code) ? r->f.size - off : sizeof(code);
-	if (elf_file__read(&r->f, off, code, len))
-		return true;
-	n = cs_disasm(r->cs, code, len, r->fn[f].va, 0, &in);
+	len = size && size < SCAN_BYTES ? size : size ? SCAN_BYTES : THUNK_BYTES;
+	if (len > r->f.size - off)
+		len = r->f.size - off;
+	code = malloc(len ? len : 1);
+	if (!code || elf_file__read(&r->f, off, code, len)) {
+		free(code);
+		return false;
+	}
+	n = cs_disasm(r->cs, code, len, va, 0, &in);
 	for (size_t i = 0; i < n; i++) {
 		const cs_x86 *x = &in[i].detail->x86;
+		bool direct = x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
+		uint64_t t = direct ? (uint64_t)x->operands[0].imm : 0;
+		bool to = direct && reaches_allocator(r, t, f);
 
 		if (!cs_insn_group(r->cs, &in[i], CS_GRP_JUMP) &&
 		    !cs_insn_group(r->cs, &in[i], CS_GRP_CALL) &&
 		    !cs_insn_group(r->cs, &in[i], CS_GRP_RET) &&
 		    !cs_insn_group(r->cs, &in[i], CS_GRP_INT))
 			continue;
-		found = (in[i].id == X86_INS_JMP || in[i].id == X86_INS_CALL) &&
-			x->op_count == 1 && x->operands[0].type == X86_OP_IMM &&
-			reaches_allocator(r, (uint64_t)x->operands[0].imm, f);
-		break;
+		if (!transfers++)
+			thunk = to && (in[i].id == X86_INS_JMP || in[i].id == X86_INS_CALL);
+		if (cs_insn_group(r->cs, &in[i], CS_GRP_RET))
+			continue;
+		if (to)
+			to_alloc++;
+		else if (!direct || t < va || t - va >= size)
+			to_other++;
 	}
 	cs_free(in, n);
-	return found;
+	free(code);
+	return thunk || (size && to_alloc && !to_other);
 }
 
 static void add_probe(struct reader *r, struct allocobj *ao, size_t f)
@@ -378,18 +396,17 @@ static void plan(struct reader *r, struct allocobj *ao)
 		ao->dl_hook = vaddr_to_off(r, r->dl_hook);
 	if (!ao->has)
 		return;
-	for (size_t f = 0; f < N_FNS; f++)
-		if (r->fn[f].va && fns[f].role == C_FN)
-			add_probe(r, ao, f);
+	add_probe(r, ao, FN_MALLOC);
+	add_probe(r, ao, FN_FREE);
 	for (size_t f = 0; f < N_FNS; f++) {
-		if (!r->fn[f].va || fns[f].role != CXX_OP)
+		if (!r->fn[f].va || f == FN_MALLOC || f == FN_FREE)
 			continue;
 		if (!stubs_read) {
 			stubs_read = true;
 			plt__symbols(&r->f, &r->arena, add_stub, r);
 		}
 		if (delegates(r, f))
-			ao->n_skipped_cxx++;
+			ao->n_delegating++;
 		else
 			add_probe(r, ao, f);
 	}

@@ -33,14 +33,14 @@ struct allocobj {
 	bool has;		/* defines malloc and free: an allocator to probe */
 	size_t n;
 	struct allocobj_probe probes[ALLOCOBJ_MAX_PROBES];	/* distinct offsets */
-	size_t n_skipped_cxx;	/* C++ operators left to the functions they call */
+	size_t n_delegating;	/* functions left to the allocator functions they call */
 	uint64_t dl_hook;	/* file offset of _dl_debug_state, 0 if none */
 };
 
-/* Reads fd (an ELF file; not closed) into *ao: C allocator functions always, C++
- * operators new/delete unless they merely call or jump to one of the object's allocator
- * functions (tcmalloc's are complete allocators; jemalloc's delete jumps to free), so a
- * call is seen once. Returns 0 (ao->has false for an object without malloc and free) or -errno. */
+/* Reads fd (an ELF file; not closed) into *ao: malloc and free, and the other allocator
+ * functions and C++ operators new/delete unless every call of theirs goes through another
+ * of the object's allocator functions (jemalloc's delete jumps to free, tcmalloc's
+ * posix_memalign calls memalign), so that a call is counted once. Returns 0 (ao->has false for an object without malloc and free) or -errno. */
 int allocobj__read(int fd, struct allocobj *ao);
 
 /* Byte offset into code (len bytes from a function's entry at addr) of the first

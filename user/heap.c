@@ -272,9 +272,8 @@ static void print_placement(const struct heap *h, const struct probed *p)
 
 	allocobj__describe(ao, buf, sizeof(buf));
 	fprintf(stderr, "cprof-bpf: heap probes in %s (pid %d): %s", p->name, p->pid, buf);
-	if (ao->n_skipped_cxx)
-		fprintf(stderr, "; %zu C++ operators left to the functions they call",
-			ao->n_skipped_cxx);
+	if (ao->n_delegating)
+		fprintf(stderr, "; %zu more functions only call these", ao->n_delegating);
 	fputc('\n', stderr);
 }
 
