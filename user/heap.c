@@ -67,6 +67,7 @@ struct heap {
 	struct heap_opts opts;	/* kept to reload in another mode */
 	enum heap_mode mode;
 	bool any_link;		/* a probe was attached: the mode is settled */
+	bool after_dlopen;	/* the scan under way was asked for by the dlopen hook */
 	struct stacks *st;
 	uint64_t rate;
 	bool verbose;
@@ -271,7 +272,8 @@ static void print_placement(const struct heap *h, const struct probed *p)
 	char buf[1024];
 
 	allocobj__describe(ao, buf, sizeof(buf));
-	fprintf(stderr, "cprof-bpf: heap probes in %s (pid %d): %s", p->name, p->pid, buf);
+	fprintf(stderr, "cprof-bpf: heap probes in %s (pid %d%s): %s", p->name, p->pid,
+		h->after_dlopen ? ", mapped by dlopen" : "", buf);
 	if (ao->n_delegating)
 		fprintf(stderr, "; %zu more functions only call these", ao->n_delegating);
 	fputc('\n', stderr);
@@ -421,9 +423,32 @@ static bool resolve_exe(const char *name, char *out, size_t len)
 	return false;
 }
 
+/* exe's dynamic linker (PT_INTERP): its dlopen hook is in place before the program runs. */
+static void probe_interp(struct heap *h, int pid, Elf *e, int fd)
+{
+	char path[4096];
+	size_t n;
+
+	if (elf_getphdrnum(e, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_INTERP || !ph.p_filesz ||
+		    ph.p_filesz >= sizeof(path) ||
+		    pread(fd, path, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+			continue;
+		path[ph.p_filesz] = 0;
+		if (path[0] == '/' && strlen(path) == ph.p_filesz - 1)
+			probe_path(h, pid, path);
+		return;
+	}
+}
+
 /* The libraries exe names (DT_NEEDED), found the way the loader mostly does: its RUNPATH,
  * then the system directories. An allocator among them (jemalloc, tcmalloc) is probed
- * before the loader maps it, so the first allocations are seen. */
+ * before the loader maps it, so the first allocations are seen; so is the dynamic
+ * linker's dlopen hook. */
 static void probe_needed(struct heap *h, int pid, const char *exe)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -438,6 +463,8 @@ static void probe_needed(struct heap *h, int pid, const char *exe)
 		return;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e)
+		probe_interp(h, pid, e, fd);
 	while (e && (scn = elf_nextscn(e, scn))) {
 		Elf_Data *d = elf_getdata(scn, NULL);
 		GElf_Shdr sh;
@@ -498,8 +525,11 @@ void heap__poll(struct heap *h, unsigned int interval_ms)
 
 void heap__rescan(struct heap *h, int pid)
 {
-	if (h)
-		scan_pid(h, pid);
+	if (!h)
+		return;
+	h->after_dlopen = true;
+	scan_pid(h, pid);
+	h->after_dlopen = false;
 }
 
 void heap__detach(struct heap *h)

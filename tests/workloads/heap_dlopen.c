@@ -2,10 +2,11 @@
  * dlopen workload: waits for SIGUSR1 (the test sends it once cprof-bpf says it is
  * profiling), then dlopens argv[1] (build/workloads/libheapdl.so, with its own allocator)
  * and calls, per argv[2]:
- *   main   dl_retain_blocks() keeps 64 MiB in 64 KiB blocks; dl_churn() allocates and frees
- *          1 GiB in 4 KiB blocks
- *   early  dl_early(): 2000 allocations of 1 KiB, one every 50 us from dlopen's return
- *          (100 ms), kept: which of them a profile sees tells how soon after dlopen the
+ *   main   after 100 ms (the library's allocator probed by then: without probes all of
+ *          this takes about 10 ms), dl_retain_blocks() keeps 64 MiB in 64 KiB blocks;
+ *          dl_churn() allocates and frees 1 GiB in 4 KiB blocks
+ *   early  dl_early(): 4000 allocations of 1 KiB, one every 50 us from dlopen's return
+ *          (200 ms), kept: which of them a profile sees tells how soon after dlopen the
  *          library's allocator was probed
  * Prints "dlopen: X us" (the call's own duration).
  */
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_us(void)
 {
@@ -52,7 +54,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "heap_dlopen: %s\n", dlerror());
 		return 1;
 	}
-	printf("dlopen: %.0f us\n", t1 - t0);
+	printf("dlopen: %.0f us, returned at %.6f s (monotonic)\n", t1 - t0, t1 / 1e6);
 	retain = (void **(*)(size_t, size_t))dlsym(h, "dl_retain_blocks");
 	churn = (void (*)(size_t, size_t))dlsym(h, "dl_churn");
 	early = (void (*)(size_t, double, double))dlsym(h, "dl_early");
@@ -62,8 +64,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(mode, "early")) {
-		early(2000, t1, 50);
+		early(4000, t1, 50);
 	} else {
+		usleep(100000);
 		retain(64 << 20, 65536);
 		churn(1 << 30, 4096);
 	}

@@ -53,7 +53,7 @@ $(OUT)/workloads/libheapdl.so: tests/workloads/heapdl/heapdl.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d -shared -fPIC $< -o $@ \
-		-Wl,--no-as-needed -ljemalloc
+		-Wl,--no-as-needed -lmimalloc
 
 $(OUT)/workloads/heap_cxx: tests/workloads/heap_cxx.cc
 	@mkdir -p $(@D)

@@ -1,6 +1,6 @@
 /*
  * libheapdl.so, loaded by heap_dlopen with dlopen(RTLD_DEEPBIND) after profiling started:
- * it brings its own allocator (jemalloc, a dependency it pulls in; RTLD_DEEPBIND binds its
+ * it brings its own allocator (mimalloc, a dependency it pulls in; RTLD_DEEPBIND binds its
  * malloc and free there rather than to the program's libc), so its allocations are seen
  * only once cprof-bpf has found and probed the newly mapped allocator.
  */
