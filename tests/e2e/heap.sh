@@ -8,49 +8,10 @@
 # error) — ±15% would fail one run in twelve. At 64 KiB it is ±2.4% (churn: ±0.8%). The
 # default rate is checked on the -p run with the churn, whose 2000 samples give ±2.2%.
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/heap.bash"
 require_binary heap heap_cxx heap_jemalloc heap_static
 require_bpf
 require_pprof
-
-MIB=1048576
-
-# heap_value FILE INDEX FUNC: FUNC's flat value (bytes or count) in sample type INDEX.
-heap_value() {
-	"$GO" tool pprof -top -nodecount=100000 -nodefraction=0 -unit=B -sample_index="$2" \
-		-symbolize=none "$1" 2>/dev/null | awk -v fn="$3" '
-		/^ *flat  *flat%/ { table = 1; next }
-		table && NF >= 6 {
-			name = $6
-			for (i = 7; i <= NF; i++) name = name " " $i
-			if (name == fn) v += $1 + 0
-		}
-		END { printf "%d\n", v }'
-}
-
-# heap_cum FILE INDEX FUNC: FUNC's cumulative value.
-heap_cum() {
-	"$GO" tool pprof -top -nodecount=100000 -nodefraction=0 -unit=B -sample_index="$2" \
-		-symbolize=none "$1" 2>/dev/null | awk -v fn="$3" '
-		/^ *flat  *flat%/ { table = 1; next }
-		table && NF >= 6 {
-			name = $6
-			for (i = 7; i <= NF; i++) name = name " " $i
-			if (name == fn) v = $4 + 0
-		}
-		END { printf "%d\n", v }'
-}
-
-# run_heap NAME ARGS...: cprof-bpf -t heap ARGS; FAILs (and returns 1) without a profile.
-run_heap() {
-	local name=$1
-	shift
-	run_cprof "$name" 120 -t heap -o "$E2E_TMP/$name" "$@"
-	if [ "$RC" -ne 0 ] || [ ! -s "$E2E_TMP/$name/heap.pb.gz" ]; then
-		show_err "$name"
-		fail "$name" "cprof-bpf -t heap $* exited $RC; no heap.pb.gz"
-		return 1
-	fi
-}
 
 # --- retain 64 MiB, churn 1 GiB -----------------------------------------------------------
 if run_heap main --heap-rate 65536 -- "$WL/heap" main; then

@@ -13,21 +13,11 @@
 # many, and fails if the library's allocator was probed later than 100 ms after dlopen
 # returned.
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/heap.bash"
 require_binary heap_dlopen
 [ -f "$WL/libheapdl.so" ] || { fail setup "$WL/libheapdl.so is not built (run make test-build)"; exit 1; }
 require_bpf
 require_pprof
-
-MIB=1048576
-
-# heap_top FILE INDEX FUNC: FUNC's flat value in sample type INDEX (bytes or count).
-heap_top() {
-	"$GO" tool pprof -top -nodecount=100000 -nodefraction=0 -unit=B -sample_index="$2" \
-		-symbolize=none "$1" 2>/dev/null | awk -v fn="$3" '
-		/^ *flat  *flat%/ { table = 1; next }
-		table && NF >= 6 && $6 == fn { v += $1 + 0 }
-		END { printf "%d\n", v }'
-}
 
 # dl_run NAME MODE RATE: heap_dlopen MODE under cprof-bpf -p at --heap-rate RATE; the
 # workload dlopens its library once cprof-bpf says it is profiling. FAILs (returns 1)
@@ -58,9 +48,9 @@ dl_run() {
 
 if dl_run main main 65536; then
 	prof=$E2E_TMP/main/heap.pb.gz
-	check_count main/retain "$(heap_top "$prof" inuse_space dl_retain_blocks)" $((64 * MIB)) 15 \
+	check_count main/retain "$(heap_value "$prof" inuse_space dl_retain_blocks)" $((64 * MIB)) 15 \
 		"bytes in use by dl_retain_blocks (in the dlopened library)"
-	check_count main/churn "$(heap_top "$prof" alloc_space dl_churn)" $((1024 * MIB)) 15 \
+	check_count main/churn "$(heap_value "$prof" alloc_space dl_churn)" $((1024 * MIB)) 15 \
 		"bytes allocated by dl_churn (in the dlopened library)"
 	grep -q 'allocator probes in .*libmimalloc' "$E2E_TMP/main.err" && pass main/summary ||
 		fail main/summary "the summary does not name libmimalloc (loaded by dlopen) among the probed objects"
@@ -69,7 +59,7 @@ if dl_run main main 65536; then
 fi
 
 if dl_run early early 1; then
-	seen=$(heap_top "$E2E_TMP/early/heap.pb.gz" alloc_objects dl_early)
+	seen=$(heap_value "$E2E_TMP/early/heap.pb.gz" alloc_objects dl_early)
 	missed=$((4000 - seen))
 	why=()
 	[ "$seen" -le 4000 ] || why+=("$seen allocations of dl_early seen, it made 4000")
