@@ -251,8 +251,11 @@ static uint64_t vaddr_to_off(const struct reader *r, uint64_t va)
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
+		/* Inside the file too: the kernel refuses a probe past its end, and with it the
+		 * whole object's link. */
 		if (gelf_getphdr(r->f.elf, i, &ph) && ph.p_type == PT_LOAD &&
-		    (ph.p_flags & PF_X) && va >= ph.p_vaddr && va - ph.p_vaddr < ph.p_filesz)
+		    (ph.p_flags & PF_X) && va >= ph.p_vaddr && va - ph.p_vaddr < ph.p_filesz &&
+		    ph.p_offset < r->f.size && va - ph.p_vaddr < r->f.size - ph.p_offset)
 			return va - ph.p_vaddr + ph.p_offset;
 	}
 	return 0;
@@ -418,10 +421,11 @@ int allocobj__read(int fd, struct allocobj *ao)
 	int err;
 
 	memset(ao, 0, sizeof(*ao));
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOTSUP;
 	err = elf_file__open(&r.f, fd, false, NULL, 0);
-	if (err)
-		return err;
-	err = open_cs(&r.cs);
+	if (!err)
+		err = open_cs(&r.cs);
 	if (err)
 		goto out;
 	/* .dynsym first: a shared library's exported names; then .symtab (static executables). */

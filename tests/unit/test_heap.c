@@ -2,6 +2,10 @@
  * against a simulated allocation stream sampled exactly as bpf/heap.bpf.c samples, and the
  * choice of an emulated instruction for free()'s probe. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -180,6 +184,45 @@ TEST(probe_offset_alloc)
 	      PROBE_AT(tc_memalign, MEMALIGN_REGS));
 }
 
+/* The fuzz seed (tests/fuzz/corpus/allocobj/alloc_so, source in fuzz_allocobj.c): malloc
+ * writes rdi before any emulated instruction, free and memalign are probed, posix_memalign
+ * (a wrapper of memalign) and operator new (calls malloc through the PLT) are left to them,
+ * and _dl_debug_state is found. */
+TEST(read_object)
+{
+	const char *path = "tests/fuzz/corpus/allocobj/alloc_so";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool malloc_seen = false, stepped = false, memalign = false, other = false;
+	struct allocobj ao;
+	int err;
+
+	if (fd < 0)
+		SKIP("%s: %s (run from the repository)", path, strerror(errno));
+	err = allocobj__read(fd, &ao);
+	close(fd);
+	REQUIRE(!err, "allocobj__read: %s", strerror(-err));
+	CHECK(ao.has, "malloc and free not found");
+	CHECK(ao.dl_hook, "_dl_debug_state not found");
+	for (size_t i = 0; i < ao.n; i++) {
+		const struct allocobj_probe *p = &ao.probes[i];
+
+		if (!strcmp(p->name, "malloc")) {
+			malloc_seen = true;
+			stepped = !p->emulated && !p->shift;
+		} else if (!strcmp(p->name, "memalign")) {
+			memalign = true;
+		} else if (strcmp(p->name, "free")) {
+			other = true;
+			printf("    unexpected probe on %s\n", p->name);
+		}
+	}
+	CHECK(malloc_seen && stepped, "malloc: probed %d, single-stepped at entry %d",
+	      malloc_seen, stepped);
+	CHECK(memalign, "memalign not probed");
+	CHECK(!other, "posix_memalign or operator new probed");
+	CHECK(ao.n_delegating == 2, "%zu functions left to others, want 2", ao.n_delegating);
+}
+
 int main(void)
 {
 	CHECK_SUITE("unit/heap");
@@ -188,5 +231,6 @@ int main(void)
 	RUN(simulated_stream);
 	RUN(probe_offset_free);
 	RUN(probe_offset_alloc);
+	RUN(read_object);
 	return CHECK_EXIT();
 }
