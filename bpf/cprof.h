@@ -28,6 +28,7 @@ enum cprof_kind {
 	/* Not samples: process lifecycle events so user space refreshes its maps. */
 	CPROF_EV_EXEC = 32,
 	CPROF_EV_EXIT,
+	CPROF_EV_DLOPEN,	/* the dynamic linker mapped objects: look for allocators */
 };
 
 /*

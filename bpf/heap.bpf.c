@@ -22,7 +22,9 @@
  */
 #include "unwind.bpf.h"
 
-extern bool bpf_session_is_return(void) __ksym;
+/* Weak: the object must load without it for the uretprobe fallback (kernels < 6.13), where
+ * the session program is not loaded. */
+extern bool bpf_session_is_return(void) __ksym __weak;
 
 /* Per-CPU sampling state, read by every allocator call. */
 struct heap_cpu {
@@ -316,8 +318,7 @@ static __always_inline bool mul_ok(__u64 n, __u64 size)
 /* One program for every probe of an object, told apart by the attach cookie, so a process
  * has one uprobe_multi link per allocator object: each link's release waits for an RCU
  * grace period, and a run should not end (or start) one of those per function. */
-SEC("kprobe")
-int cprof_heap_probe(struct pt_regs *ctx)
+static __always_inline int heap_call(struct pt_regs *ctx, bool session)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), n = 1, size, memptr = 0, old = 0;
 	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
@@ -333,7 +334,7 @@ int cprof_heap_probe(struct pt_regs *ctx)
 		free_ptr(pid, a1);
 		return 1;
 	}
-	if (bpf_session_is_return())
+	if (session && bpf_session_is_return())
 		return alloc_return(ctx);
 	switch (fn) {
 	case CPROF_HEAP_MALLOC:
@@ -367,6 +368,56 @@ int cprof_heap_probe(struct pt_regs *ctx)
 	if (!mul_ok(n, size))
 		return 1;	/* calloc/reallocarray overflow: the call fails */
 	return alloc(ctx, pid, n * size, memptr, old, is_realloc);
+}
+
+SEC("kprobe")
+int cprof_heap_probe(struct pt_regs *ctx)
+{
+	return heap_call(ctx, true);
+}
+
+/* Kernels without uprobe sessions: the same entry as a plain uprobe (its return value is
+ * ignored), and a return probe on every allocating call that does nothing unless its entry
+ * sampled this very call. */
+SEC("kprobe")
+int cprof_heap_entry(struct pt_regs *ctx)
+{
+	heap_call(ctx, false);
+	return 0;
+}
+
+SEC("kprobe")
+int cprof_heap_return(struct pt_regs *ctx)
+{
+	struct heap_task *ht = bpf_task_storage_get(&heap_tasks, bpf_get_current_task_btf(),
+						    NULL, 0);
+
+	/* A return at or below the sampled call's entry sp is of a call nested in it (the
+	 * sampled one returns with its return address popped: sp = entry sp + 8). */
+	if (!ht || !ht->pending_sp || PT_REGS_SP(ctx) <= ht->pending_sp)
+		return 0;
+	return alloc_return(ctx);
+}
+
+/* The dynamic linker's debugger hook (_dl_debug_state, r_brk of struct r_debug): called
+ * when a dlopen has mapped its objects, before their constructors run and dlopen returns.
+ * User space rescans the process's maps at once, so an allocator loaded this way is probed
+ * before much of it runs. */
+SEC("uprobe")
+int cprof_heap_dlopen(struct pt_regs *ctx)
+{
+	struct cprof_sample *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+
+	if (!e) {
+		count(CPROF_CNT_EVENTS_LOST);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = CPROF_EV_DLOPEN;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->ts = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

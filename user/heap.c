@@ -11,46 +11,49 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <capstone/capstone.h>
 #include <gelf.h>
 
 #include "cprof.h"
+#include "allocobj.h"
+#include "elffile.h"
 #include "heap.h"
 #include "heap.skel.h"
 #include "procmaps.h"
 #include "report.h"
 #include "stacks.h"
 
-/* enum bpf_attach_type value newer than the installed UAPI headers (Linux 6.13). */
-#define ATTACH_UPROBE_SESSION 57
+/* enum bpf_attach_type values newer than the installed UAPI headers. */
+#define ATTACH_UPROBE_MULTI 48		/* Linux 6.6 */
+#define ATTACH_UPROBE_SESSION 57	/* Linux 6.13 */
+#define UPROBE_MULTI_RETURN 1u		/* BPF_F_UPROBE_MULTI_RETURN */
+#define ENOTSUPP_KERNEL 524		/* the kernel's ENOTSUPP, which leaks to user space */
 
-/* The allocator entry points, each with the program that handles it. */
-enum heap_fn {
-	FN_MALLOC, FN_VALLOC, FN_PVALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY,
-	FN_MEMALIGN, FN_ALIGNED_ALLOC, FN_POSIX_MEMALIGN, FN_FREE, FN_NR
-};
-
-static const char *const fn_names[FN_NR] = {
-	"malloc", "valloc", "pvalloc", "calloc", "realloc", "reallocarray",
-	"memalign", "aligned_alloc", "posix_memalign", "free",
-};
-
-/* What one ELF file provides: file offsets of its allocator functions (0 = absent). */
+/* What one ELF file provides, by identity. */
 struct alloc_obj {
 	uint64_t dev, ino;
-	bool has;		/* defines malloc and free */
-	uint64_t off[FN_NR];
-	long free_shift;	/* free's probe: bytes past its entry (emulated instruction) */
+	int err;		/* reading it failed: not an allocator */
+	struct allocobj plan;
+};
+
+/* How allocating calls get their return value. */
+enum heap_mode {
+	MODE_SESSION,		/* uprobe sessions: only sampled calls pay for the return */
+	MODE_MULTI_RET,		/* uprobe_multi + uretprobe_multi links (Linux 6.6+) */
+	MODE_PERF_RET,		/* one perf-event uprobe and uretprobe per function */
 };
 
 /* Probes attached for one (process, object). */
 struct probed {
 	int pid;
 	uint64_t dev, ino;
+	size_t obj;		/* index into heap.objs */
 	char name[64];
-	int fds[FN_NR];
+	bool alloc;		/* allocator probes (else only the dlopen hook) */
+	int fds[2];		/* session or entry link, return link */
 	size_t n_fds;
-	long free_shift;
+	struct bpf_link **perf;	/* MODE_PERF_RET: a link per probe and return probe */
+	size_t n_perf;
+	struct bpf_link *dl;	/* the dlopen hook, if the object is the dynamic linker */
 };
 
 struct live {
@@ -61,6 +64,10 @@ struct live {
 
 struct heap {
 	struct heap_bpf *skel;
+	struct heap_opts opts;	/* kept to reload in another mode */
+	enum heap_mode mode;
+	bool any_link;		/* a probe was attached: the mode is settled */
+	bool after_dlopen;	/* the scan under way was asked for by the dlopen hook */
 	struct stacks *st;
 	uint64_t rate;
 	bool verbose;
@@ -115,153 +122,11 @@ void heap__draws(uint64_t *draws, size_t n, uint64_t rate, uint64_t seed)
 	}
 }
 
-static bool emulated(csh cs, const cs_insn *in)
-{
-	const cs_x86 *x = &in->detail->x86;
-
-	switch (in->id) {
-	case X86_INS_PUSH:
-		return x->op_count == 1 && x->operands[0].type == X86_OP_REG;
-	case X86_INS_NOP:
-		return in->size == 1;
-	case X86_INS_JCXZ: case X86_INS_JECXZ: case X86_INS_JRCXZ:
-	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
-		return false;
-	default:
-		break;
-	}
-	/* arch/x86/kernel/uprobes.c emulates relative call, jmp and jcc. */
-	if (!cs_insn_group(cs, in, CS_GRP_JUMP) && !cs_insn_group(cs, in, CS_GRP_CALL))
-		return false;
-	return x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
-}
-
-static bool writes_rdi(csh cs, const cs_insn *in)
-{
-	cs_regs rr, rw;
-	uint8_t nr, nw;
-
-	if (cs_regs_access(cs, in, rr, &nr, rw, &nw))
-		return true;
-	for (uint8_t i = 0; i < nw; i++)
-		if (rw[i] == X86_REG_RDI || rw[i] == X86_REG_EDI || rw[i] == X86_REG_DI ||
-		    rw[i] == X86_REG_DIL)
-			return true;
-	return false;
-}
-
-long heap__probe_offset(const uint8_t *code, size_t len, uint64_t addr)
-{
-	cs_insn *in = NULL;
-	long off = 0;
-	size_t n;
-	csh cs;
-
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
-		return -ENOTSUP;
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	n = cs_disasm(cs, code, len, addr, 16, &in);
-	for (size_t i = 0; i < n; i++) {
-		if (emulated(cs, &in[i])) {
-			off = (long)(in[i].address - addr);
-			break;
-		}
-		/* Past a branch the instruction is not on every path; past a write of rdi the
-		 * argument is gone. */
-		if (cs_insn_group(cs, &in[i], CS_GRP_JUMP) || cs_insn_group(cs, &in[i], CS_GRP_CALL) ||
-		    cs_insn_group(cs, &in[i], CS_GRP_RET) || cs_insn_group(cs, &in[i], CS_GRP_INT) ||
-		    writes_rdi(cs, &in[i]))
-			break;
-	}
-	cs_free(in, n);
-	cs_close(&cs);
-	return off;
-}
-
-static uint64_t vaddr_to_off(Elf *e, uint64_t va)
-{
-	size_t n;
-
-	if (elf_getphdrnum(e, &n))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
-		    va >= ph.p_vaddr && va < ph.p_vaddr + ph.p_filesz)
-			return va - ph.p_vaddr + ph.p_offset;
-	}
-	return 0;
-}
-
-static void scan_symbols(Elf *e, Elf_Scn *scn, GElf_Shdr *sh, uint64_t *va)
-{
-	Elf_Data *d = elf_getdata(scn, NULL);
-	size_t n = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
-
-	for (size_t i = 0; d && i < n; i++) {
-		GElf_Sym sym;
-		const char *name;
-
-		if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-		    sym.st_shndx == SHN_UNDEF || !sym.st_value)
-			continue;
-		name = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (!name)
-			continue;
-		for (int f = 0; f < FN_NR; f++) {
-			size_t l = strlen(fn_names[f]);
-
-			if (!va[f] && !strncmp(name, fn_names[f], l) && (!name[l] || name[l] == '@'))
-				va[f] = sym.st_value;
-		}
-	}
-}
-
-/* Reads path's allocator symbols (.dynsym first, then .symtab for static executables). */
-static int elf_allocator(const char *path, struct alloc_obj *ao)
-{
-	uint64_t va[FN_NR] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-	Elf_Scn *scn = NULL;
-	uint8_t code[96];
-	Elf *e;
-
-	if (fd < 0)
-		return -errno;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e) {
-		err = -EINVAL;
-		goto out;
-	}
-	for (int pass = 0; pass < 2; pass++)
-		while ((scn = elf_nextscn(e, scn))) {
-			GElf_Shdr sh;
-
-			if (gelf_getshdr(scn, &sh) &&
-			    sh.sh_type == (pass ? SHT_SYMTAB : SHT_DYNSYM))
-				scan_symbols(e, scn, &sh, va);
-		}
-	for (int f = 0; f < FN_NR; f++)
-		ao->off[f] = va[f] ? vaddr_to_off(e, va[f]) : 0;
-	ao->has = ao->off[FN_MALLOC] && ao->off[FN_FREE];
-	ao->free_shift = 0;
-	if (ao->has && pread(fd, code, sizeof(code), ao->off[FN_FREE]) == sizeof(code)) {
-		long s = heap__probe_offset(code, sizeof(code), va[FN_FREE]);
-
-		ao->free_shift = s > 0 ? s : 0;
-	}
-	elf_end(e);
-out:
-	close(fd);
-	return err;
-}
-
-/* BPF_LINK_CREATE for a uprobe session, which this libbpf predates: the link_create member
- * of union bpf_attr as the kernel defines it (include/uapi/linux/bpf.h, Linux 6.13). */
-static int link_session(int prog_fd, const char *path, const unsigned long *offs,
-			const uint64_t *cookies, uint32_t cnt, int pid)
+/* BPF_LINK_CREATE for uprobe_multi links (a session, or plain uprobes/uretprobes), which
+ * this libbpf predates: the link_create member of union bpf_attr as the kernel defines it
+ * (include/uapi/linux/bpf.h, Linux 6.6 and 6.13). */
+static int link_multi(int prog_fd, uint32_t attach_type, uint32_t flags, const char *path,
+		      const unsigned long *offs, const uint64_t *cookies, uint32_t cnt, int pid)
 {
 	union {
 		struct {
@@ -275,89 +140,202 @@ static int link_session(int prog_fd, const char *path, const unsigned long *offs
 
 	memset(&a, 0, sizeof(a));
 	a.l.prog_fd = prog_fd;
-	a.l.attach_type = ATTACH_UPROBE_SESSION;
+	a.l.attach_type = attach_type;
 	a.l.path = (uint64_t)(uintptr_t)path;
 	a.l.offsets = (uint64_t)(uintptr_t)offs;
 	a.l.cookies = (uint64_t)(uintptr_t)cookies;
 	a.l.cnt = cnt;
+	a.l.flags2 = flags;
 	a.l.pid = pid;
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
 	return fd < 0 ? -errno : fd;
 }
 
-static uint64_t fn_cookie(int f)
+/* MODE_PERF_RET: a perf-event uprobe per function, and a uretprobe per allocating one. */
+static int attach_perf(struct heap *h, const struct allocobj *ao, const char *path,
+		       struct probed *p)
 {
-	switch (f) {
-	case FN_MALLOC: case FN_VALLOC: case FN_PVALLOC: return CPROF_HEAP_MALLOC;
-	case FN_CALLOC: return CPROF_HEAP_CALLOC;
-	case FN_REALLOC: return CPROF_HEAP_REALLOC;
-	case FN_REALLOCARRAY: return CPROF_HEAP_REALLOCARRAY;
-	case FN_MEMALIGN: case FN_ALIGNED_ALLOC: return CPROF_HEAP_MEMALIGN;
-	case FN_POSIX_MEMALIGN: return CPROF_HEAP_POSIX_MEMALIGN;
-	default: return CPROF_HEAP_FREE;
-	}
-}
+	p->perf = calloc(2 * ao->n, sizeof(*p->perf));
+	if (!p->perf)
+		return -ENOMEM;
+	for (size_t i = 0; i < ao->n; i++)
+		for (int ret = 0; ret < 2; ret++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret,
+				    .bpf_cookie = CPROF_HEAP_COOKIE(ao->probes[i].cookie, p->pid));
+			struct bpf_link *l;
 
-/* One link for every function of the object (the cookie says which); an offset shared by
- * two names (aliases such as memalign and aligned_alloc) is probed once. */
-static int attach_obj(struct heap *h, const struct alloc_obj *ao, const char *path, int pid,
-		      struct probed *p)
-{
-	unsigned long offs[FN_NR];
-	uint64_t cookies[FN_NR];
-	uint32_t n = 0;
-	int fd;
-
-	for (int f = 0; f < FN_NR; f++) {
-		unsigned long off = ao->off[f] + (f == FN_FREE ? ao->free_shift : 0);
-		bool dup = false;
-
-		for (uint32_t i = 0; i < n; i++)
-			dup |= offs[i] == off;
-		if (!ao->off[f] || dup)
-			continue;
-		offs[n] = off;
-		cookies[n++] = CPROF_HEAP_COOKIE(fn_cookie(f), pid);
-	}
-	fd = link_session(bpf_program__fd(h->skel->progs.cprof_heap_probe), path, offs, cookies,
-			  n, pid);
-	if (fd < 0)
-		return fd;
-	p->fds[p->n_fds++] = fd;
+			if (ret && ao->probes[i].cookie == CPROF_HEAP_FREE)
+				continue;
+			l = bpf_program__attach_uprobe_opts(ret ? h->skel->progs.cprof_heap_return :
+							    h->skel->progs.cprof_heap_entry,
+							    p->pid, path, ao->probes[i].off, &uo);
+			if (!l)
+				return -errno;
+			p->perf[p->n_perf++] = l;
+		}
 	return 0;
 }
 
-static const struct alloc_obj *object_info(struct heap *h, const char *path)
+/* Attaches the object's probes in the current mode: one link for every function (the
+ * cookie says which) where the kernel has uprobe_multi, so a process has one or two links
+ * per allocator object: each link's release waits for an RCU grace period, and a run
+ * should not end (or start) one of those per function. */
+static int attach_obj(struct heap *h, const struct allocobj *ao, const char *path,
+		      struct probed *p)
 {
-	struct alloc_obj ao = { 0 }, *v;
-	struct stat sb;
+	unsigned long offs[ALLOCOBJ_MAX_PROBES];
+	uint64_t cookies[ALLOCOBJ_MAX_PROBES];
+	uint32_t n = 0, n_ret = 0;
+	int fd;
 
-	if (stat(path, &sb))
-		return NULL;
-	for (size_t i = 0; i < h->n_objs; i++)
-		if (h->objs[i].dev == sb.st_dev && h->objs[i].ino == sb.st_ino)
-			return &h->objs[i];
-	ao.dev = sb.st_dev;
-	ao.ino = sb.st_ino;
-	if (elf_allocator(path, &ao))
-		ao.has = false;
-	v = realloc(h->objs, (h->n_objs + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	h->objs = v;
-	v[h->n_objs] = ao;
-	return &v[h->n_objs++];
+	if (h->mode == MODE_PERF_RET)
+		return attach_perf(h, ao, path, p);
+	/* Allocating functions first: the return link takes the first n_ret. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < ao->n; i++)
+			if ((ao->probes[i].cookie == CPROF_HEAP_FREE) == pass) {
+				offs[n] = ao->probes[i].off;
+				cookies[n++] = CPROF_HEAP_COOKIE(ao->probes[i].cookie, p->pid);
+				n_ret += !pass;
+			}
+	if (h->mode == MODE_SESSION) {
+		fd = link_multi(bpf_program__fd(h->skel->progs.cprof_heap_probe),
+				ATTACH_UPROBE_SESSION, 0, path, offs, cookies, n, p->pid);
+		if (fd < 0)
+			return fd;
+		p->fds[p->n_fds++] = fd;
+		return 0;
+	}
+	fd = link_multi(bpf_program__fd(h->skel->progs.cprof_heap_entry), ATTACH_UPROBE_MULTI, 0,
+			path, offs, cookies, n, p->pid);
+	if (fd < 0)
+		return fd;
+	p->fds[p->n_fds++] = fd;
+	fd = n_ret ? link_multi(bpf_program__fd(h->skel->progs.cprof_heap_return),
+				ATTACH_UPROBE_MULTI, UPROBE_MULTI_RETURN, path, offs, cookies, n_ret,
+				p->pid) : -1;
+	if (fd < -1)
+		return fd;
+	if (fd >= 0)
+		p->fds[p->n_fds++] = fd;
+	return 0;
 }
 
-/* Probes path in pid if it is an allocator object not probed there yet. */
+/* The object at path, read once per file: an index into h->objs, or -errno. */
+static long object_info(struct heap *h, const char *path)
+{
+	struct alloc_obj ao = { 0 }, *v;
+	int fd, err = elf_file__open_regular(path, &fd);
+	struct stat sb;
+
+	if (err)
+		return err;
+	if (fstat(fd, &sb)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	for (size_t i = 0; i < h->n_objs; i++)
+		if (h->objs[i].dev == sb.st_dev && h->objs[i].ino == sb.st_ino) {
+			close(fd);
+			return (long)i;
+		}
+	ao.dev = sb.st_dev;
+	ao.ino = sb.st_ino;
+	ao.err = allocobj__read(fd, &ao.plan);
+	close(fd);
+	v = realloc(h->objs, (h->n_objs + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	h->objs = v;
+	v[h->n_objs] = ao;
+	return (long)h->n_objs++;
+}
+
+static void probed_close(struct probed *p)
+{
+	for (size_t i = 0; i < p->n_fds; i++)
+		close(p->fds[i]);
+	p->n_fds = 0;
+	for (size_t i = 0; i < p->n_perf; i++)
+		bpf_link__destroy(p->perf[i]);
+	free(p->perf);
+	p->perf = NULL;
+	p->n_perf = 0;
+	bpf_link__destroy(p->dl);
+	p->dl = NULL;
+}
+
+static void print_placement(const struct heap *h, const struct probed *p)
+{
+	const struct allocobj *ao = &h->objs[p->obj].plan;
+	char buf[1024];
+
+	allocobj__describe(ao, buf, sizeof(buf));
+	fprintf(stderr, "cprof-bpf: heap probes in %s (pid %d%s): %s", p->name, p->pid,
+		h->after_dlopen ? ", mapped by dlopen" : "", buf);
+	if (ao->n_delegating)
+		fprintf(stderr, "; %zu more functions only call these", ao->n_delegating);
+	fputc('\n', stderr);
+}
+
+/* Kernels without uprobe sessions refuse the link (unknown attach type, or a program they
+ * cannot attach that way). */
+static bool no_sessions(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUPP_KERNEL;
+}
+
+static int switch_mode(struct heap *h, enum heap_mode mode);
+
+/* Probes the allocator of object obj (path) in pid, and hooks its dlopen if it is the
+ * dynamic linker. */
+static int attach_probed(struct heap *h, const char *path, struct probed *p)
+{
+	const struct allocobj *ao = &h->objs[p->obj].plan;
+	int err = 0;
+
+	if (ao->dl_hook) {
+		p->dl = bpf_program__attach_uprobe(h->skel->progs.cprof_heap_dlopen, false, p->pid,
+						   path, ao->dl_hook);
+		if (!p->dl)	/* the periodic rescan still finds what dlopen maps */
+			fprintf(stderr, "cprof-bpf: heap profile: cannot hook dlopen in %s (pid %d): "
+				"%s; allocators it loads are found by a rescan every 250 ms\n",
+				path, p->pid, strerror(errno));
+		else if (h->verbose)
+			fprintf(stderr, "cprof-bpf: heap profile: dlopen hook in %s (pid %d)\n",
+				p->name, p->pid);
+	}
+	if (!p->alloc)
+		return 0;
+	err = attach_obj(h, ao, path, p);
+	while (err && !h->any_link && h->mode < MODE_PERF_RET && no_sessions(err)) {
+		for (size_t i = 0; i < p->n_fds; i++)
+			close(p->fds[i]);
+		p->n_fds = 0;
+		if (switch_mode(h, h->mode + 1))
+			break;
+		err = attach_obj(h, ao, path, p);
+	}
+	if (!err)
+		h->any_link = true;
+	return err;
+}
+
+/* Probes path in pid if it is an allocator object (or the dynamic linker) not probed there
+ * yet. */
 static int probe_path(struct heap *h, int pid, const char *path)
 {
-	const struct alloc_obj *ao = object_info(h, path);
+	long obj = object_info(h, path);
 	const char *base = strrchr(path, '/');
+	const struct alloc_obj *ao;
 	struct probed p = { .pid = pid }, *v;
 	int err;
 
-	if (!ao || !ao->has)
+	if (obj < 0)
+		return 0;
+	ao = &h->objs[obj];
+	if (ao->err || (!ao->plan.has && !ao->plan.dl_hook))
 		return 0;
 	for (size_t i = 0; i < h->n_probed; i++)
 		if (h->probed[i].pid == pid && h->probed[i].dev == ao->dev &&
@@ -365,27 +343,25 @@ static int probe_path(struct heap *h, int pid, const char *path)
 			return 0;
 	p.dev = ao->dev;
 	p.ino = ao->ino;
-	p.free_shift = ao->free_shift;
+	p.obj = (size_t)obj;
+	p.alloc = ao->plan.has;
 	snprintf(p.name, sizeof(p.name), "%s", base ? base + 1 : path);
-	err = attach_obj(h, ao, path, pid, &p);
+	err = attach_probed(h, path, &p);
 	if (err) {
 		fprintf(stderr, "cprof-bpf: heap profile: cannot attach uprobes to %s in pid %d: "
-			"%s%s\n", path, pid, strerror(-err),
-			err == -EINVAL ? " (uprobe sessions need Linux 6.13 or later)" : "");
-		for (size_t i = 0; i < p.n_fds; i++)
-			close(p.fds[i]);
+			"%s\n", path, pid, strerror(-err));
+		probed_close(&p);
 		return err;
 	}
 	v = realloc(h->probed, (h->n_probed + 1) * sizeof(*v));
 	if (!v) {
-		for (size_t i = 0; i < p.n_fds; i++)
-			close(p.fds[i]);
+		probed_close(&p);
 		return -ENOMEM;
 	}
 	h->probed = v;
 	v[h->n_probed++] = p;
-	if (h->verbose)
-		fprintf(stderr, "cprof-bpf: heap probes in %s (pid %d)\n", path, pid);
+	if (h->verbose && p.alloc)
+		print_placement(h, &p);
 	return 0;
 }
 
@@ -447,9 +423,32 @@ static bool resolve_exe(const char *name, char *out, size_t len)
 	return false;
 }
 
+/* exe's dynamic linker (PT_INTERP): its dlopen hook is in place before the program runs. */
+static void probe_interp(struct heap *h, int pid, Elf *e, int fd)
+{
+	char path[4096];
+	size_t n;
+
+	if (elf_getphdrnum(e, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_INTERP || !ph.p_filesz ||
+		    ph.p_filesz >= sizeof(path) ||
+		    pread(fd, path, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+			continue;
+		path[ph.p_filesz] = 0;
+		if (path[0] == '/' && strlen(path) == ph.p_filesz - 1)
+			probe_path(h, pid, path);
+		return;
+	}
+}
+
 /* The libraries exe names (DT_NEEDED), found the way the loader mostly does: its RUNPATH,
  * then the system directories. An allocator among them (jemalloc, tcmalloc) is probed
- * before the loader maps it, so the first allocations are seen. */
+ * before the loader maps it, so the first allocations are seen; so is the dynamic
+ * linker's dlopen hook. */
 static void probe_needed(struct heap *h, int pid, const char *exe)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -464,6 +463,8 @@ static void probe_needed(struct heap *h, int pid, const char *exe)
 		return;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e)
+		probe_interp(h, pid, e, fd);
 	while (e && (scn = elf_nextscn(e, scn))) {
 		Elf_Data *d = elf_getdata(scn, NULL);
 		GElf_Shdr sh;
@@ -522,13 +523,19 @@ void heap__poll(struct heap *h, unsigned int interval_ms)
 		scan_pid(h, h->pids[i]);
 }
 
+void heap__rescan(struct heap *h, int pid)
+{
+	if (!h)
+		return;
+	h->after_dlopen = true;
+	scan_pid(h, pid);
+	h->after_dlopen = false;
+}
+
 void heap__detach(struct heap *h)
 {
-	for (size_t i = 0; h && i < h->n_probed; i++) {
-		for (size_t j = 0; j < h->probed[i].n_fds; j++)
-			close(h->probed[i].fds[j]);
-		h->probed[i].n_fds = 0;
-	}
+	for (size_t i = 0; h && i < h->n_probed; i++)
+		probed_close(&h->probed[i]);
 }
 
 static int share_maps(struct heap_bpf *s, const struct heap_opts *o)
@@ -563,52 +570,96 @@ static int fill_draws(struct heap *h)
 	return 0;
 }
 
-static int load(struct heap *h, const struct heap_opts *o)
+static const char *const mode_names[] = {
+	[MODE_SESSION] = "uprobe sessions",
+	[MODE_MULTI_RET] = "uprobe_multi and uretprobe_multi links",
+	[MODE_PERF_RET] = "perf-event uprobes and uretprobes",
+};
+
+/* Opens and loads the object with the programs of mode. */
+static int load(struct heap *h, enum heap_mode mode)
 {
-	struct heap_bpf *s = h->skel;
+	const struct heap_opts *o = &h->opts;
+	enum bpf_attach_type ret_type = (enum bpf_attach_type)(mode == MODE_MULTI_RET ?
+							       ATTACH_UPROBE_MULTI : 0);
+	struct heap_bpf *s;
 	int err;
 
+	heap_bpf__destroy(h->skel);
+	h->skel = s = heap_bpf__open();
+	if (!s) {
+		err = -errno;
+		fprintf(stderr, "cprof-bpf: cannot open the heap profile object: %s\n",
+			strerror(-err));
+		return err;
+	}
+	h->mode = mode;
 	s->rodata->filter_pids = o->filter_pids;
 	s->rodata->max_user_frames = o->max_depth;
 	s->rodata->wakeup_bytes = o->wakeup_bytes;
 	bpf_program__set_expected_attach_type(s->progs.cprof_heap_probe,
 					      (enum bpf_attach_type)ATTACH_UPROBE_SESSION);
+	bpf_program__set_expected_attach_type(s->progs.cprof_heap_entry, ret_type);
+	bpf_program__set_expected_attach_type(s->progs.cprof_heap_return, ret_type);
+	bpf_program__set_autoload(s->progs.cprof_heap_probe, mode == MODE_SESSION);
+	bpf_program__set_autoload(s->progs.cprof_heap_entry, mode != MODE_SESSION);
+	bpf_program__set_autoload(s->progs.cprof_heap_return, mode != MODE_SESSION);
 	if ((err = share_maps(s, o))) {
 		fprintf(stderr, "cprof-bpf: heap profile: sharing BPF maps: %s\n", strerror(-err));
 		return err;
 	}
-	if ((err = heap_bpf__load(s))) {
-		fprintf(stderr, "cprof-bpf: loading the heap profile programs: %s%s\n",
-			strerror(-err), err == -EINVAL ? " (uprobe sessions need Linux 6.13 or "
-			"later; -v shows the verifier's log)" : "");
+	if ((err = heap_bpf__load(s)))
 		return err;
-	}
 	if ((err = fill_draws(h)))
 		fprintf(stderr, "cprof-bpf: heap profile: cannot fill heap_draws: %s\n",
 			strerror(-err));
 	return err;
 }
 
+/* Before any probe is attached: the kernel refused this mode's programs or links. */
+static int switch_mode(struct heap *h, enum heap_mode mode)
+{
+	int err = load(h, mode);
+
+	if (err)
+		fprintf(stderr, "cprof-bpf: loading the heap profile programs for %s: %s\n",
+			mode_names[mode], strerror(-err));
+	else if (h->verbose)
+		fprintf(stderr, "cprof-bpf: heap profile: using %s\n", mode_names[mode]);
+	return err;
+}
+
 struct heap *heap__open(const struct heap_opts *o)
 {
 	struct heap *h = calloc(1, sizeof(*h));
-	int err;
+	enum heap_mode mode;
+	int err, first;
 
 	if (!h)
 		return NULL;
+	h->opts = *o;
 	h->st = o->st;
 	h->rate = o->rate ? o->rate : 1;
 	h->verbose = o->verbose;
 	h->rec = malloc(CPROF_SAMPLE_MAX_SIZE);
-	h->skel = heap_bpf__open();
-	if (!h->rec || !h->skel) {
-		err = -errno;
-		fprintf(stderr, "cprof-bpf: cannot open the heap profile object: %s\n",
-			strerror(-err));
+	if (!h->rec) {
+		err = -ENOMEM;
 		goto fail;
 	}
-	if ((err = load(h, o)))
+	/* Feature detection by trying: a kernel without uprobe sessions refuses the session
+	 * program (its kfunc, its attach type); then the return-probe programs. */
+	mode = o->force_uretprobes == 2 ? MODE_PERF_RET :
+	       o->force_uretprobes ? MODE_MULTI_RET : MODE_SESSION;
+	first = err = load(h, mode);
+	while (err && err != -EPERM && mode < MODE_PERF_RET)
+		err = load(h, ++mode);
+	if (err) {
+		fprintf(stderr, "cprof-bpf: loading the heap profile programs: %s%s\n",
+			strerror(-first), first == -EINVAL ? " (-v shows the verifier's log)" : "");
 		goto fail;
+	}
+	if (h->verbose)
+		fprintf(stderr, "cprof-bpf: heap profile: using %s\n", mode_names[h->mode]);
 	return h;
 fail:
 	heap__free(h);
@@ -741,12 +792,28 @@ void heap__summary(const struct heap *h, const uint64_t *cnt, bool attached_to_r
 			"(live-pointer map full)", (unsigned long long)cnt[CPROF_CNT_HEAP_NO_STORAGE],
 			(unsigned long long)cnt[CPROF_CNT_HEAP_LIVE_FULL]);
 	fprintf(stderr, "; allocator probes in");
-	for (size_t i = 0; i < h->n_probed; i++)
-		fprintf(stderr, "%s %s (pid %d%s)", i ? "," : "", h->probed[i].name,
-			h->probed[i].pid, h->probed[i].free_shift ? "" : ", free probe single-steps");
+	for (size_t i = 0, n = 0; i < h->n_probed; i++) {
+		const struct allocobj *ao = &h->objs[h->probed[i].obj].plan;
+		const char *sep = "; single-stepped:";
+
+		if (!h->probed[i].alloc)
+			continue;
+		fprintf(stderr, "%s %s (pid %d", n++ ? "," : "", h->probed[i].name,
+			h->probed[i].pid);
+		for (size_t j = 0; j < ao->n; j++)
+			if (!ao->probes[j].emulated) {
+				fprintf(stderr, "%s %s", sep, ao->probes[j].name);
+				sep = ",";
+			}
+		fputc(')', stderr);
+	}
 	if (!h->n_probed)
 		fprintf(stderr, " none: no process mapped malloc and free");
 	fputc('\n', stderr);
+	if (h->mode != MODE_SESSION)
+		fprintf(stderr, "  heap: uretprobes (%s; %s): each allocation pays a return probe\n",
+			h->opts.force_uretprobes ? "CPROF_HEAP_URETPROBES is set" :
+			"no uprobe sessions on this kernel", mode_names[h->mode]);
 	if (attached_to_running)
 		fprintf(stderr, "  heap: allocations made before cprof-bpf attached are not seen; "
 			"inuse_* covers what was allocated during the run and is still held\n");

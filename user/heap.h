@@ -20,6 +20,9 @@ struct heap_opts {
 	int pids_fd, rb_fd, counters_fd, rows_fd, pages_fd, proc_maps_fd;
 	struct stacks *st;		/* where samples are aggregated */
 	bool verbose;
+	/* Diagnostic: return probes on every allocating call even where the kernel has uprobe
+	 * sessions; 1 = uprobe_multi links, 2 = perf-event uprobes. */
+	int force_uretprobes;
 };
 
 struct heap;
@@ -34,8 +37,12 @@ void heap__free(struct heap *h);
  * the libraries it names (COMMAND before its exec). Returns 0 or -errno. */
 int heap__watch(struct heap *h, int pid, const char *exe);
 
-/* Re-scans the watched processes' maps at most every interval_ms (dlopen of an allocator). */
+/* Re-scans the watched processes' maps at most every interval_ms (dlopen of an allocator
+ * the dlopen hook did not report). */
 void heap__poll(struct heap *h, unsigned int interval_ms);
+
+/* Re-scans pid's maps now: its dynamic linker reported a dlopen (CPROF_EV_DLOPEN). */
+void heap__rescan(struct heap *h, int pid);
 
 /* Detaches every probe. */
 void heap__detach(struct heap *h);
@@ -56,11 +63,5 @@ double heap__weight(uint64_t size, uint64_t rate);
 
 /* Fills draws[0..n) with exponential quantiles of mean rate, in random order. */
 void heap__draws(uint64_t *draws, size_t n, uint64_t rate, uint64_t seed);
-
-/* Byte offset into code (at most len bytes, starting at a function's entry) of the first
- * instruction on every path through the function's start that the kernel emulates rather
- * than single-steps (push, jmp, jcc, call, nop), with rdi still unchanged; 0 if none.
- * Returns -ENOTSUP without a disassembler. */
-long heap__probe_offset(const uint8_t *code, size_t len, uint64_t addr);
 
 #endif

@@ -211,6 +211,7 @@ static char *default_output(void)
 static int parse_args(int argc, char **argv, struct cprof_opts *o)
 {
 	bool types_given = false;
+	const char *env;
 	unsigned long v;
 	int c, err = 0;
 
@@ -297,6 +298,10 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 		o->kinds |= KIND_BIT(CPROF_KIND_MUTEX) | KIND_BIT(CPROF_KIND_HEAP_ALLOC);
 	if ((o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC)) && !o->command && !o->n_pids)
 		return usage_error("the heap profile needs -p or a COMMAND%s", "");
+	/* Diagnostic, not an option: the heap profile's fallback for kernels without uprobe
+	 * sessions, on a kernel that has them. */
+	if ((env = getenv("CPROF_HEAP_URETPROBES")) && *env && strcmp(env, "0"))
+		o->heap_uretprobes = !strcmp(env, "perf") ? 2 : 1;
 	if (!o->output_dir && !(o->output_dir = default_output()))
 		return -ENOMEM;
 	return 0;

@@ -20,6 +20,8 @@ struct cprof_opts {
 	unsigned long long block_rate_ns;	/* block profile sampling rate */
 	unsigned int mutex_rate;	/* mutex profile: keep 1 in mutex_rate contentions */
 	unsigned long long heap_rate;	/* heap profile: mean bytes between samples */
+	int heap_uretprobes;	/* CPROF_HEAP_URETPROBES (diagnostic): 0 = sessions where the
+				 * kernel has them, 1 = uprobe_multi return probes, 2 = perf ones */
 	const char **debug_dirs;	/* --debuginfo-dir DIRs then /usr/lib/debug, NULL-terminated;
 					 * NULL when none was given (the symbolizer's default) */
 	bool verbose;

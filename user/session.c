@@ -340,6 +340,7 @@ static int open_heap(struct session *s)
 		.proc_maps_fd = bpf_map__fd(s->cpu->maps.proc_maps),
 		.st = s->st,
 		.verbose = o->verbose,
+		.force_uretprobes = o->heap_uretprobes,
 	};
 
 	s->heap = heap__open(&ho);
@@ -615,6 +616,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		schedule_resync(s, r->pid);
 		if (s->heap)
 			heap__watch(s->heap, r->pid, NULL);
+		return 0;
+	case CPROF_EV_DLOPEN:
+		heap__rescan(s->heap, r->pid);
 		return 0;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))

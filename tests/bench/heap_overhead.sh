@@ -2,8 +2,10 @@
 # Heap profiling overhead: build/workloads/mallocloop (malloc/free pairs of mixed sizes,
 # 16 B .. 64 KiB) in ns per pair, median of RUNS runs each: without profiling, under
 # `cprof-bpf -t heap` at the default --heap-rate (512 KiB), and under heaptrack (Debian) on
-# the same loop. Target: ≤ 1.5 µs added per pair by cprof-bpf. A measurement, not a test:
-# it prints figures and gates nothing. Needs root.
+# the same loop. Target: ≤ 1.5 µs added per pair by cprof-bpf. Then the same loop with
+# jemalloc, tcmalloc and mimalloc preloaded (LD_PRELOAD), without and with cprof-bpf: their
+# probes sit where allocobj.c places them (-v prints it). A measurement, not a test: it
+# prints figures and gates nothing. Needs root.
 # Usage: tests/bench/heap_overhead.sh      (env: RUNS=5 PAIRS=1000000 CPU=0 CPROF=./cprof-bpf)
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,3 +48,17 @@ if command -v heaptrack >/dev/null 2>&1; then
 else
 	echo "heaptrack:            SKIP (not installed: apt-get install heaptrack)"
 fi
+
+# Other allocators, preloaded: cprof-bpf finds them in the maps after the exec.
+libdir=/usr/lib/x86_64-linux-gnu
+for a in jemalloc:libjemalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4 mimalloc:libmimalloc.so.2; do
+	name=${a%%:*} lib=$libdir/${a#*:}
+	if [ ! -e "$lib" ]; then
+		printf '%-22s SKIP (%s not installed)\n' "$name:" "$lib"
+		continue
+	fi
+	b=$(ns env LD_PRELOAD="$lib")
+	c=$(ns "$CPROF" -t heap -o "$tmp/cprof" -- env LD_PRELOAD="$lib")
+	printf '%-22s %8.1f ns/pair, with cprof-bpf -t heap %8.1f ns/pair  (+%.0f ns)\n' "$name:" \
+		"$b" "$c" "$(awk -v a="$c" -v b="$b" 'BEGIN { print a - b }')"
+done

@@ -9,63 +9,18 @@
 # error) — ±15% would fail one run in twelve. At 64 KiB it is ±2.4% (churn: ±0.8%). The
 # default rate is checked on the -p run with the churn, whose 2000 samples give ±2.2%.
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/heap.bash"
 require_binary heap heap_cxx heap_jemalloc heap_static
 require_bpf
 require_pprof
 
-MIB=1048576
-
-# heap_value FILE INDEX FUNC: FUNC's flat value (bytes or count) in sample type INDEX.
-heap_value() {
-	"$GO" tool pprof -top -nodecount=100000 -nodefraction=0 -unit=B -sample_index="$2" \
-		-symbolize=none "$1" 2>/dev/null | awk -v fn="$3" '
-		/^ *flat  *flat%/ { table = 1; next }
-		table && NF >= 6 {
-			name = $6
-			for (i = 7; i <= NF; i++) name = name " " $i
-			if (name == fn) v += $1 + 0
-		}
-		END { printf "%d\n", v }'
-}
-
-# heap_cum FILE INDEX FUNC: FUNC's cumulative value.
-heap_cum() {
-	"$GO" tool pprof -top -nodecount=100000 -nodefraction=0 -unit=B -sample_index="$2" \
-		-symbolize=none "$1" 2>/dev/null | awk -v fn="$3" '
-		/^ *flat  *flat%/ { table = 1; next }
-		table && NF >= 6 {
-			name = $6
-			for (i = 7; i <= NF; i++) name = name " " $i
-			if (name == fn) v = $4 + 0
-		}
-		END { printf "%d\n", v }'
-}
-
-# run_heap NAME ARGS...: cprof-bpf -t heap ARGS; FAILs (and returns 1) without a profile.
-run_heap() {
-	local name=$1
-	shift
-	run_cprof "$name" 120 -t heap -o "$E2E_TMP/$name" "$@"
-	if [ "$RC" -ne 0 ] || [ ! -s "$E2E_TMP/$name/heap.pb.gz" ]; then
-		show_err "$name"
-		fail "$name" "cprof-bpf -t heap $* exited $RC; no heap.pb.gz"
-		return 1
-	fi
-}
-
-# check_main NAME PROF: the main workload's truth, 64 MiB kept by retain_blocks and 1 GiB
-# allocated by churn, each within ±15%.
-check_main() {
-	check_count "$1/retain_inuse_space" "$(heap_value "$2" inuse_space retain_blocks)" \
-		$((64 * MIB)) 15 "bytes in use by retain_blocks"
-	check_count "$1/churn_alloc_space" "$(heap_value "$2" alloc_space churn)" \
-		$((1024 * MIB)) 15 "bytes allocated by churn"
-}
-
 # --- retain 64 MiB, churn 1 GiB -----------------------------------------------------------
 if run_heap main --heap-rate 65536 -- "$WL/heap" main; then
 	prof=$E2E_TMP/main/heap.pb.gz
-	check_main main "$prof"
+	check_count main/retain_inuse_space "$(heap_value "$prof" inuse_space retain_blocks)" \
+		$((64 * MIB)) 15 "bytes in use by retain_blocks"
+	check_count main/churn_alloc_space "$(heap_value "$prof" alloc_space churn)" \
+		$((1024 * MIB)) 15 "bytes allocated by churn"
 	v=$(heap_value "$prof" inuse_space churn)
 	why=()
 	[ "$v" -le $((MIB / 2)) ] || why+=("churn holds $v bytes at the end, want ~0")
@@ -81,9 +36,8 @@ if run_heap main --heap-rate 65536 -- "$WL/heap" main; then
 fi
 
 # --- 4 threads at once: the countdown is per CPU, shared by the threads that run there ------
-if run_heap threads --heap-rate 65536 -- "$WL/heap" threads; then
+if check_retain_churn threads heap threads; then
 	prof=$E2E_TMP/threads/heap.pb.gz
-	check_main threads "$prof"
 	v=$(heap_cum "$prof" alloc_space thread_churn)
 	w=$(heap_value "$prof" alloc_space churn)
 	why=()
@@ -122,7 +76,11 @@ fi
 # --- jemalloc and a static executable: the allocator is probed where it is -----------------
 for w in heap_jemalloc heap_static; do
 	run_heap "$w" --heap-rate 65536 -- "$WL/$w" main || continue
-	check_main "$w" "$E2E_TMP/$w/heap.pb.gz"
+	prof=$E2E_TMP/$w/heap.pb.gz
+	check_count "$w/retain" "$(heap_value "$prof" inuse_space retain_blocks)" $((64 * MIB)) 15 \
+		"bytes in use by retain_blocks"
+	check_count "$w/churn" "$(heap_value "$prof" alloc_space churn)" $((1024 * MIB)) 15 \
+		"bytes allocated by churn"
 done
 grep -q 'probes in libjemalloc' "$E2E_TMP/heap_jemalloc.err" 2>/dev/null ||
 	fail heap_jemalloc/probed "the summary does not name libjemalloc among the probed objects"

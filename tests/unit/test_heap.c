@@ -2,6 +2,10 @@
  * against a simulated allocation stream sampled exactly as bpf/heap.bpf.c samples, and the
  * choice of an emulated instruction for free()'s probe. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +13,7 @@
 
 #include "check.h"
 #include "cprof.h"
+#include "allocobj.h"
 #include "heap.h"
 
 #define RATE 524288
@@ -97,7 +102,13 @@ TEST(simulated_stream)
 	}
 }
 
-TEST(probe_offset)
+#define PROBE_AT(code, regs) allocobj__probe_offset(code, sizeof(code), 0x1000, regs)
+#define MALLOC_REGS (ALLOCOBJ_RDI | ALLOCOBJ_KEEP_RA)
+#define CALLOC_REGS (ALLOCOBJ_RDI | ALLOCOBJ_RSI | ALLOCOBJ_KEEP_RA)
+#define MEMALIGN_REGS (ALLOCOBJ_RDI | ALLOCOBJ_RSI | ALLOCOBJ_RDX | ALLOCOBJ_KEEP_RA)
+
+/* free's probe: only rdi must survive. */
+TEST(probe_offset_free)
 {
 	/* glibc's free: test %rdi,%rdi (single-stepped); je (emulated) */
 	static const uint8_t glibc_free[] = { 0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0, 0, 0, 0x55 };
@@ -109,15 +120,107 @@ TEST(probe_offset)
 	static const uint8_t clobber[] = { 0x48, 0x89, 0xc7, 0x55 };
 	/* ret before anything emulated */
 	static const uint8_t ret[] = { 0x31, 0xc0, 0xc3, 0x55 };
-	long off = heap__probe_offset(glibc_free, sizeof(glibc_free), 0x1000);
+	/* sub $8,%rsp; push %rbx: free needs no return address, it may move past */
+	static const uint8_t sub_rsp[] = { 0x48, 0x83, 0xec, 0x08, 0x53 };
+	/* mimalloc's free: mov %rdi,%rcx; test %rdi,%rdi; je */
+	static const uint8_t mi_free[] = { 0x48, 0x89, 0xf9, 0x48, 0x85, 0xff, 0x74, 0x5d };
+	/* jmp *%rax (indirect: single-stepped, and the end of the straight line) */
+	static const uint8_t indirect[] = { 0xff, 0xe0, 0x55 };
+	long off = PROBE_AT(glibc_free, ALLOCOBJ_RDI);
 
 	if (off == -ENOTSUP)
 		SKIP("no disassembler");
 	CHECK(off == 3, "glibc free: %ld", off);
-	CHECK(heap__probe_offset(push_first, sizeof(push_first), 0x1000) == 0, "push first");
-	CHECK(heap__probe_offset(endbr, sizeof(endbr), 0x1000) == 4, "endbr64");
-	CHECK(heap__probe_offset(clobber, sizeof(clobber), 0x1000) == 0, "rdi written");
-	CHECK(heap__probe_offset(ret, sizeof(ret), 0x1000) == 0, "ret");
+	CHECK(PROBE_AT(push_first, ALLOCOBJ_RDI) == 0, "push first");
+	CHECK(PROBE_AT(endbr, ALLOCOBJ_RDI) == 4, "endbr64");
+	CHECK(PROBE_AT(clobber, ALLOCOBJ_RDI) == 0, "rdi written");
+	CHECK(PROBE_AT(ret, ALLOCOBJ_RDI) == 0, "ret");
+	CHECK(PROBE_AT(sub_rsp, ALLOCOBJ_RDI) == 4, "sub rsp: %ld", PROBE_AT(sub_rsp, ALLOCOBJ_RDI));
+	CHECK(PROBE_AT(mi_free, ALLOCOBJ_RDI) == 6, "mimalloc free");
+	CHECK(PROBE_AT(indirect, ALLOCOBJ_RDI) == 0, "indirect jump");
+}
+
+/* Allocating functions: their argument registers, rsp and the return address at *rsp
+ * (memory) must survive, or the return probe and the arguments are wrong. */
+TEST(probe_offset_alloc)
+{
+	/* jemalloc's malloc: cmp $0x1000,%rdi; ja (emulated) */
+	static const uint8_t je_malloc[] = { 0x48, 0x81, 0xff, 0, 0x10, 0, 0,
+					     0x0f, 0x87, 0x93, 0, 0, 0 };
+	/* mimalloc's malloc: mov x(%rip),%rax; mov %rdi,%rsi; mov %fs:(%rax),%rdi; cmp; ja */
+	static const uint8_t mi_malloc[] = { 0x48, 0x8b, 0x05, 0x49, 0xb4, 0, 0, 0x48, 0x89, 0xfe,
+					     0x64, 0x48, 0x8b, 0x38, 0x48, 0x81, 0xfe, 0, 4, 0, 0,
+					     0x77, 0x29 };
+	/* tcmalloc's calloc: mov x(%rip),%rcx; cmpb $0,%fs:0x10(%rcx); jne */
+	static const uint8_t tc_calloc[] = { 0x48, 0x8b, 0x0d, 0x19, 0x39, 0x01, 0,
+					     0x64, 0x80, 0x79, 0x10, 0, 0x0f, 0x85, 0x7e, 1, 0, 0 };
+	/* sub $8,%rsp; push %rbx: the return address is no longer at *rsp */
+	static const uint8_t sub_rsp[] = { 0x48, 0x83, 0xec, 0x08, 0x53 };
+	/* mov %rdi,0x10(%rip); push %rbp: a store might overwrite the return address */
+	static const uint8_t store[] = { 0x48, 0x89, 0x3d, 0x10, 0, 0, 0, 0x55 };
+	/* mov %rax,%rsi; push %rbp: calloc's second argument is gone, malloc has none */
+	static const uint8_t rsi[] = { 0x48, 0x89, 0xc6, 0x55 };
+	/* glibc's reallocarray: mov %rsi,%rax; mul %rdx (writes rdx:rax) */
+	static const uint8_t mul[] = { 0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2, 0x48, 0x89, 0xc6, 0x70,
+				       0x05 };
+	/* tcmalloc's posix_memalign: lea -1(%rsi),%rax; or $7,%rax; test %rsi,%rax; jne */
+	static const uint8_t tc_memalign[] = { 0x48, 0x8d, 0x46, 0xff, 0x48, 0x83, 0xc8, 0x07,
+					       0x48, 0x85, 0xf0, 0x75, 0x2b };
+	long off = PROBE_AT(je_malloc, MALLOC_REGS);
+
+	if (off == -ENOTSUP)
+		SKIP("no disassembler");
+	CHECK(off == 7, "jemalloc malloc: %ld", off);
+	CHECK(PROBE_AT(mi_malloc, MALLOC_REGS) == 0, "mimalloc malloc writes rdi");
+	CHECK(PROBE_AT(tc_calloc, CALLOC_REGS) == 12, "tcmalloc calloc: %ld",
+	      PROBE_AT(tc_calloc, CALLOC_REGS));
+	CHECK(PROBE_AT(sub_rsp, MALLOC_REGS) == 0, "rsp moved");
+	CHECK(PROBE_AT(store, MALLOC_REGS) == 0, "memory written");
+	CHECK(PROBE_AT(store, ALLOCOBJ_RDI) == 7, "free may pass a store");
+	CHECK(PROBE_AT(rsi, CALLOC_REGS) == 0, "calloc: rsi written");
+	CHECK(PROBE_AT(rsi, MALLOC_REGS) == 3, "malloc: rsi is not an argument");
+	CHECK(PROBE_AT(mul, MEMALIGN_REGS) == 0, "mul writes rdx");
+	CHECK(PROBE_AT(tc_memalign, MEMALIGN_REGS) == 11, "tcmalloc posix_memalign: %ld",
+	      PROBE_AT(tc_memalign, MEMALIGN_REGS));
+}
+
+/* The fuzz seed (tests/fuzz/corpus/allocobj/alloc_so, source in fuzz_allocobj.c): malloc
+ * writes rdi before any emulated instruction, free and memalign are probed, posix_memalign
+ * (a wrapper of memalign) and operator new (calls malloc through the PLT) are left to them,
+ * and _dl_debug_state is found. */
+TEST(read_object)
+{
+	const char *path = "tests/fuzz/corpus/allocobj/alloc_so";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool malloc_seen = false, stepped = false, memalign = false, other = false;
+	struct allocobj ao;
+	int err;
+
+	if (fd < 0)
+		SKIP("%s: %s (run from the repository)", path, strerror(errno));
+	err = allocobj__read(fd, &ao);
+	close(fd);
+	REQUIRE(!err, "allocobj__read: %s", strerror(-err));
+	CHECK(ao.has, "malloc and free not found");
+	CHECK(ao.dl_hook, "_dl_debug_state not found");
+	for (size_t i = 0; i < ao.n; i++) {
+		const struct allocobj_probe *p = &ao.probes[i];
+
+		if (!strcmp(p->name, "malloc")) {
+			malloc_seen = true;
+			stepped = !p->emulated && !p->shift;
+		} else if (!strcmp(p->name, "memalign")) {
+			memalign = true;
+		} else if (strcmp(p->name, "free")) {
+			other = true;
+			printf("    unexpected probe on %s\n", p->name);
+		}
+	}
+	CHECK(malloc_seen && stepped, "malloc: probed %d, single-stepped at entry %d",
+	      malloc_seen, stepped);
+	CHECK(memalign, "memalign not probed");
+	CHECK(!other, "posix_memalign or operator new probed");
+	CHECK(ao.n_delegating == 2, "%zu functions left to others, want 2", ao.n_delegating);
 }
 
 int main(void)
@@ -126,6 +229,8 @@ int main(void)
 	RUN(draws_mean);
 	RUN(weight_values);
 	RUN(simulated_stream);
-	RUN(probe_offset);
+	RUN(probe_offset_free);
+	RUN(probe_offset_alloc);
+	RUN(read_object);
 	return CHECK_EXIT();
 }

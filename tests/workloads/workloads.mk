@@ -16,21 +16,49 @@ $(WORKLOAD_BINS): $(OUT)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
 
-# Heap workload variants: C++ new/delete, the same C program linked with jemalloc, and
-# statically linked (the allocator is in the executable itself).
-HEAP_VARIANTS := $(OUT)/workloads/heap_cxx $(OUT)/workloads/heap_jemalloc \
-	$(OUT)/workloads/heap_static
+# Heap workload variants: C++ new/delete, the same C program linked with jemalloc, tcmalloc
+# or mimalloc, the C++ one with each of them too (their operators new/delete are their
+# own), statically linked (the allocator is in the executable itself), and a library with
+# its own allocator for heap_dlopen. --no-as-needed: the allocator must be loaded even where
+# the linker would judge it unneeded (it only interposes).
+HEAP_ALLOCATORS := jemalloc tcmalloc mimalloc
+HEAP_VARIANTS := $(OUT)/workloads/heap_cxx $(OUT)/workloads/heap_static \
+	$(patsubst %,$(OUT)/workloads/heap_%,$(HEAP_ALLOCATORS)) \
+	$(patsubst %,$(OUT)/workloads/heap_cxx_%,$(HEAP_ALLOCATORS)) \
+	$(OUT)/workloads/libheapdl.so
 TEST_TARGETS += $(HEAP_VARIANTS)
+HEAP_LIB_jemalloc := -ljemalloc
+HEAP_LIB_tcmalloc := -ltcmalloc
+HEAP_LIB_mimalloc := -lmimalloc
+# The C++ variants use tcmalloc's minimal library (no heap profiler of its own).
+HEAP_CXX_LIB_jemalloc := -ljemalloc
+HEAP_CXX_LIB_tcmalloc := -ltcmalloc_minimal
+HEAP_CXX_LIB_mimalloc := -lmimalloc
+
+$(patsubst %,$(OUT)/workloads/heap_%,$(HEAP_ALLOCATORS)): $(OUT)/workloads/heap_%: \
+		tests/workloads/heap.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d $< -o $@ \
+		-Wl,--no-as-needed $(HEAP_LIB_$*)
+
+$(patsubst %,$(OUT)/workloads/heap_cxx_%,$(HEAP_ALLOCATORS)): $(OUT)/workloads/heap_cxx_%: \
+		tests/workloads/heap_cxx.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d $< -o $@ \
+		-Wl,--no-as-needed $(HEAP_CXX_LIB_$*)
+
+$(OUT)/workloads/libheapdl.so: tests/workloads/heapdl/heapdl.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d -shared -fPIC $< -o $@ \
+		-Wl,--no-as-needed -lmimalloc
 
 $(OUT)/workloads/heap_cxx: tests/workloads/heap_cxx.cc
 	@mkdir -p $(@D)
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) $(WORKLOAD_CFLAGS) $(WARN) $(DEPFLAGS) $< -o $@
-
-$(OUT)/workloads/heap_jemalloc: tests/workloads/heap.c
-	@mkdir -p $(@D)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(WORKLOAD_CFLAGS) $(WARN) -MMD -MP -MF $@.d $< -o $@ -ljemalloc
 
 $(OUT)/workloads/heap_static: tests/workloads/heap.c
 	@mkdir -p $(@D)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Heap profile of programs linked with tcmalloc and mimalloc (build/workloads/heap_tcmalloc,
+# heap_mimalloc): the probes go on the allocator really used, and the summary names it.
+# Then C++ new/delete with jemalloc, tcmalloc and mimalloc (heap_cxx_*): their operators new
+# and delete are their own code, not calls to malloc and free, so they are probed where they
+# do not merely call the allocator's malloc; `new` must be counted exactly once (twice would
+# double the churn, never would lose it). Ground truth and tolerances as in heap.sh.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/heap.bash"
+require_binary heap_tcmalloc heap_mimalloc heap_cxx_jemalloc heap_cxx_tcmalloc heap_cxx_mimalloc
+require_bpf
+require_pprof
+
+for a in tcmalloc mimalloc; do
+	check_retain_churn "$a" "heap_$a"
+	grep -q "allocator probes in .*lib$a" "$E2E_TMP/$a.err" && pass "$a/probed" ||
+		fail "$a/probed" "the summary does not name lib$a among the probed objects"
+	check_kinds "${a}_kinds" "heap_$a"
+done
+
+for a in jemalloc tcmalloc mimalloc; do
+	run_heap "cxx_$a" --heap-rate 65536 -- "$WL/heap_cxx_$a" || continue
+	prof=$E2E_TMP/cxx_$a/heap.pb.gz
+	check_count "cxx_$a/retain" "$(heap_cum "$prof" inuse_space "retain_objects(unsigned long, unsigned long)")" \
+		$((16 * MIB)) 15 "bytes in use under retain_objects"
+	check_count "cxx_$a/churn" "$(heap_cum "$prof" alloc_space "churn_objects(unsigned long, unsigned long)")" \
+		$((256 * MIB)) 15 "bytes allocated under churn_objects (new[] counted once)"
+	v=$(heap_cum "$prof" inuse_space "churn_objects(unsigned long, unsigned long)")
+	why=()
+	[ "$v" -le $((MIB / 2)) ] || why+=("churn_objects holds $v bytes at the end: delete[] not matched")
+	verdict "cxx_$a/churn_inuse" "$v bytes in use under churn_objects" "${why[@]}"
+done
+e2e_exit
