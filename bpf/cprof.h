@@ -133,6 +133,8 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_LOST_DELAY,	/* nanoseconds of delay in block records lost (ring full) */
 	CPROF_CNT_BLOCK_UNSEEN_END,	/* waits whose ending sched_switch never reached the
 					 * program: length from the task's run time since */
+	CPROF_CNT_SCRATCH_BUSY,		/* samples dropped: every scratch record of the CPU was
+					 * in use by programs running there at once */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };

@@ -55,19 +55,18 @@ struct {
 } proc_maps SEC(".maps");
 
 /* A page of the stack, read at once: one read of user memory costs ~70 ns here (a VM with
- * speculation mitigations), more than the rest of a frame, and a page holds many frames. */
+ * speculation mitigations), more than the rest of a frame, and a page holds many frames.
+ * One per scratch record, used by the unwind that fills that record: programs running on a
+ * CPU at once each have theirs. */
 #define STACK_WIN 4096
 
 struct stack_win {
 	__u8 bytes[STACK_WIN];
-	/* Set while an unwind uses the page: a program that interrupts it on this CPU (a
-	 * perf_event over a tracepoint program) must not overwrite it. */
-	__u32 busy;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct stack_win);
 } unwind_stack SEC(".maps");
@@ -78,7 +77,7 @@ struct {
 struct unwind_hint {
 	__u64 m_start, m_end;	/* the mapping found last; m_end == 0: none */
 	__u32 m_idx;
-	__u32 use_win;		/* this unwind holds unwind_stack (it is not busy) */
+	__u32 slot;		/* the scratch record filled, and its page in unwind_stack */
 	__u64 win_base;		/* user address of the page in unwind_stack; 0: none */
 };
 
@@ -213,13 +212,13 @@ static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec
  * a page that cannot be read whole (or a value across pages) is read alone. 0 or negative. */
 __noinline int cprof_read_user(struct unwind_hint *h, __u64 addr, __u64 *v)
 {
-	__u32 zero = 0;
-	struct stack_win *win = bpf_map_lookup_elem(&unwind_stack, &zero);
+	struct stack_win *win;
 	__u64 off, page = addr & ~(__u64)(STACK_WIN - 1);
 
 	if (!h || !v)
 		return -1;
-	if (!win || !h->use_win)
+	win = bpf_map_lookup_elem(&unwind_stack, &h->slot);
+	if (!win)
 		return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
 	off = addr - h->win_base;
 	if (!h->win_base || off > STACK_WIN - 8) {
@@ -279,7 +278,7 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 			     struct cprof_unwind_row *row)
 {
 	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
-	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot), c;
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
@@ -287,8 +286,10 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 
 	if (!e || !h || !row)
 		return 0;
-	if (e->pc == pc && e->gen == gen && e->check == pc_cache_check(pc, gen, &e->row)) {
-		*row = e->row;
+	/* Copied, then checked: an entry checked in place could change before it is read. */
+	c = *e;
+	if (c.pc == pc && c.gen == gen && c.check == pc_cache_check(pc, gen, &c.row)) {
+		*row = c.row;
 		return 1;
 	}
 	pm = bpf_map_lookup_elem(&proc_maps, &pid);
@@ -305,14 +306,13 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 	}
 	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
 	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
-	if (r)
-		e->row = *r;
-	else
-		e->row = (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
-	e->pc = pc;
-	e->gen = gen;
-	e->check = pc_cache_check(pc, gen, &e->row);
-	*row = e->row;
+	c.row = r ? *r : (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
+	c.pc = pc;
+	c.gen = gen;
+	c.check = pc_cache_check(pc, gen, &c.row);
+	/* Built aside and stored whole: a store torn by an interrupting writer fails check. */
+	*e = c;
+	*row = c.row;
 	return 1;
 }
 
@@ -459,8 +459,8 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 static long unwind_step(__u32 i, void *ctx)
 {
 	struct cprof_ustate *st = ctx;
-	__u32 zero = 0, idx = st->base + i;
-	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &zero);
+	__u32 idx = st->base + i;
+	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &st->hint.slot);
 	struct cprof_unwind_row row;
 	__u64 pc = st->exact ? st->ip : st->ip - 1;
 
@@ -565,9 +565,8 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct cprof_ustate st = {};
 	struct cprof_proc_maps *pm;
-	struct stack_win *win;
-	__u32 zero = 0;
 
+	st.hint.slot = b->slot;
 	st.base = b->s.n_kernel;
 	st.max = max_user_frames;
 	if (st.max > CPROF_MAX_USER_FRAMES)
@@ -575,11 +574,6 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	if ((task->flags & PF_KTHREAD) || !task->mm || !user_regs(regs, task, &st, b)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
-	}
-	win = bpf_map_lookup_elem(&unwind_stack, &zero);
-	if (win && !win->busy) {
-		win->busy = 1;
-		st.hint.use_win = 1;
 	}
 	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
 	if (pm) {
@@ -593,8 +587,6 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	}
 	st.stop = CPROF_STOP_DEPTH;
 	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &st, 0);
-	if (win && st.hint.use_win)
-		win->busy = 0;
 	b->s.n_user = st.n;
 	b->s.flags |= (st.stop & CPROF_SF_STOP_MASK) | st.flags;
 }
