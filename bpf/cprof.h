@@ -157,7 +157,8 @@ enum cprof_row_kind {
 	CPROF_ROW_UNSUPPORTED,	/* a rule the unwinder cannot follow: stop and count */
 	CPROF_ROW_FP_SWITCH,	/* frameless code that switched stacks (Go's asmcgocall,
 				 * systemstack): rbp leads back to its caller's stack; cfa_off, if
-				 * not 0, is that caller's CFA offset at the call */
+				 * not 0, is that caller's CFA offset at the call, else the
+				 * unwinder searches for it */
 	CPROF_ROW_NR,
 };
 

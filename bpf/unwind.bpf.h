@@ -271,6 +271,36 @@ static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, const struct cp
 	return (__u32)(h >> 32);
 }
 
+/* h's mapping becomes the one of pm that holds pc (kept if it does already); false: none. */
+static __always_inline bool hint_map(const struct cprof_proc_maps *pm, struct unwind_hint *h,
+				     __u64 pc)
+{
+	const struct cprof_exec_map *m;
+	__s32 i;
+
+	if (pc - h->m_start < h->m_end - h->m_start)
+		return true;
+	i = find_map(pm, pc);
+	if (i < 0)
+		return false;
+	m = &pm->maps[i & (CPROF_MAX_EXEC_MAPS - 1)];
+	h->m_start = m->start;
+	h->m_end = m->end;
+	h->m_idx = i;
+	return true;
+}
+
+/* h's mapping becomes the one of pid's view (generation gen) that holds pc: 1, or 0 when
+ * there is none. A pc found in the row cache leaves h as it was; this makes sure. */
+__noinline int cprof_locate(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 pc)
+{
+	const struct cprof_proc_maps *pm = bpf_map_lookup_elem(&proc_maps, &pid);
+
+	if (!h || !pm || pm->gen != gen)
+		return 0;
+	return hint_map(pm, h, pc);
+}
+
 /* *row = the row covering pc in the view of pid (generation gen): 1, or 0 when pc is outside
  * every executable mapping of the view (or the view changed since gen). A pc in a mapping
  * without tables, or in a gap of its table, gets an END row. */
@@ -282,7 +312,6 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
-	__s32 i;
 
 	if (!e || !h || !row)
 		return 0;
@@ -293,17 +322,8 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 		return 1;
 	}
 	pm = bpf_map_lookup_elem(&proc_maps, &pid);
-	if (!pm || pm->gen != gen)
+	if (!pm || pm->gen != gen || !hint_map(pm, h, pc))
 		return 0;
-	if (pc - h->m_start >= h->m_end - h->m_start) {
-		i = find_map(pm, pc);
-		if (i < 0)
-			return 0;
-		m = &pm->maps[i & (CPROF_MAX_EXEC_MAPS - 1)];
-		h->m_start = m->start;
-		h->m_end = m->end;
-		h->m_idx = i;
-	}
 	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
 	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
 	c.row = r ? *r : (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
@@ -370,30 +390,76 @@ static __always_inline long fp_step(struct cprof_ustate *st)
 	return to_caller(st, ra, st->bp + 16, next_bp);
 }
 
-/* A frameless function that switched stacks (Go's asmcgocall, systemstack): rbp is still
- * its caller's frame pointer, on the stack it came from. A frame-pointer step from there
- * skips the caller itself; row->cfa_off, when user space knows the usual caller's frame
- * (runtime.cgocall's CFA offset at its call), recovers it: that caller's sp at the call is
- * rbp + 16 - 8 * cfa_off, just above our return address. The guess is kept only if the
- * return address found there lies in code whose row has that very CFA offset. */
-static __always_inline long switch_step(struct cprof_ustate *st, const struct cprof_unwind_row *row)
-{
-	struct cprof_unwind_row crow;
-	__u64 csp, ra;
+/* Go's runtime.systemstack has many callers: their frames are looked for this many 8-byte
+ * words below the frame pointer. Its callers in Go 1.19's runtime have CFA offsets of 3 to
+ * 55 words at the call. */
+#define SWITCH_SCAN_WORDS 64
 
-	if (row->cfa_off > 1 && st->bp && !(st->bp & 7)) {
-		csp = st->bp + 16 - 8 * (__u64)row->cfa_off;
-		if (!read_u64(st, csp - 8, &ra) && ra && ra < USER_ADDR_LIMIT &&
-		    resolve(st, ra - 1, &crow) && crow.kind == CPROF_ROW_CFA_RSP &&
-		    crow.cfa_off == row->cfa_off) {
-			if (!switch_allowed(st, csp)) {
-				st->stop = CPROF_STOP_BAD_SP;
-				return 1;
-			}
-			return to_caller(st, ra, csp, st->bp);
-		}
+/* The search of cprof_switch_step, on its stack for bpf_loop. */
+struct switch_scan {
+	struct unwind_hint hint;
+	__u64 bp;	/* the caller's frame pointer */
+	__u64 ra;	/* out: the return address into the caller */
+	__u32 pid, gen;
+	__u32 lo, n;	/* the CFA offsets tried: lo .. lo + n - 1 */
+	__u32 k;	/* out: the one found, 0: none */
+};
+
+/* Candidate k = lo + i of cprof_switch_step: ends the search at a match or a fault. */
+static long switch_scan_step(__u32 i, void *ctx)
+{
+	struct switch_scan *ss = ctx;
+	struct cprof_unwind_row crow;
+	__u64 k = (__u64)ss->lo + i, ra;
+
+	if (cprof_read_user(&ss->hint, ss->bp + 8 - 8 * k, &ra))
+		return 1;
+	if (ra - 1 - ss->hint.m_start >= ss->hint.m_end - ss->hint.m_start ||
+	    !cprof_resolve(ss->pid, ss->gen, &ss->hint, ra - 1, &crow) ||
+	    crow.kind != CPROF_ROW_CFA_RSP || crow.cfa_off != k)
+		return 0;
+	ss->ra = ra;
+	ss->k = k;
+	return 1;
+}
+
+/* A frameless function that switched stacks (Go's asmcgocall, systemstack), at pc: rbp is
+ * still its caller's frame pointer, on the stack it came from. A frame-pointer step from
+ * there would skip the caller itself. The caller's sp at the call is rbp + 16 - 8k, where
+ * k is the caller's CFA offset there, and our return address lies just below it: each
+ * candidate k takes the word at rbp + 8 - 8k as the return address, kept only if it lies
+ * in code of the switching function's object whose row has that very CFA offset. Where
+ * user space knows the only caller (runtime.cgocall, for asmcgocall), cfa_off gives the
+ * one k tried; else 2 .. SWITCH_SCAN_WORDS + 1 are. A global function returning
+ * unwind_step's verdict: the verifier checks it once, not within every path of the frame
+ * loop. */
+__noinline int cprof_switch_step(struct cprof_ustate *st, __u32 cfa_off, __u64 pc)
+{
+	struct switch_scan ss = {
+		.lo = cfa_off > 1 ? cfa_off : 2,
+		.n = cfa_off > 1 ? 1 : SWITCH_SCAN_WORDS,
+	};
+	__u64 csp;
+
+	if (!st)
+		return 1;
+	if (!st->bp || (st->bp & 7))
+		return fp_step(st);
+	ss.hint = st->hint;
+	ss.bp = st->bp;
+	ss.pid = st->pid;
+	ss.gen = st->gen;
+	if (cprof_locate(ss.pid, ss.gen, &ss.hint, pc))
+		bpf_loop(ss.n, switch_scan_step, &ss, 0);
+	st->hint = ss.hint;
+	if (!ss.k)
+		return fp_step(st);
+	csp = st->bp + 16 - 8 * (__u64)ss.k;
+	if (!switch_allowed(st, csp)) {
+		st->stop = CPROF_STOP_BAD_SP;
+		return 1;
 	}
-	return fp_step(st);
+	return to_caller(st, ss.ra, csp, st->bp);
 }
 
 static __always_inline long signal_step(struct cprof_ustate *st)
@@ -511,7 +577,7 @@ static long unwind_step(__u32 i, void *ctx)
 			b->frames[idx] += 1;
 		return signal_step(st);
 	case CPROF_ROW_FP_SWITCH:
-		return switch_step(st, &row);
+		return cprof_switch_step(st, row.cfa_off, pc) ? 1 : 0;
 	case CPROF_ROW_CFA_RSP:
 	case CPROF_ROW_CFA_RBP:
 	case CPROF_ROW_PLT:
