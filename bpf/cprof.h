@@ -107,6 +107,10 @@ enum cprof_heap_fn {
 	CPROF_HEAP_FREE,	/* free(p), past its entry: no return probe */
 };
 
+/* A heap probe's attach cookie: the function and the process the link is for, so the
+ * program needs no helper call to learn the pid. */
+#define CPROF_HEAP_COOKIE(fn, pid) ((__u64)(fn) | (__u64)(pid) << 32)
+
 #define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
 #define CPROF_SAMPLE_MAX_SIZE \
 	(sizeof(struct cprof_sample) + CPROF_SAMPLE_MAX_FRAMES * sizeof(__u64))

@@ -15,10 +15,22 @@
  *    pthread_cond_signal/broadcast add signals in steps of 2 first, sem_post a token.
  *  - requeues (FUTEX_REQUEUE, CMP_REQUEUE, CMP_REQUEUE_PI, futex_requeue) and FUTEX_WAKE_OP
  *    move or wake condition-variable waiters: never lock contention.
+ * Priority-inheritance mutexes (PTHREAD_PRIO_INHERIT) hold the owner's tid in the word, so
+ * their values say nothing; their ops do: FUTEX_LOCK_PI/LOCK_PI2 is always a lock wait,
+ * FUTEX_UNLOCK_PI always a release. In FUTEX_UNLOCK_PI the kernel makes the top waiter the
+ * owner and wakes it from the unlocking thread's syscall (futex_unlock_pi → rt_mutex
+ * wake_q), so sched_waking runs in the unlocker's context, as for FUTEX_WAKE: the unlocker
+ * is charged. FUTEX_TRYLOCK_PI never sleeps. A PI waiter can spin in the kernel on a
+ * running owner instead of sleeping; it is still in TASK_INTERRUPTIBLE, so the unlock's
+ * wake-up reaches sched_waking all the same.
+ * C++ std::mutex and std::shared_mutex are glibc's pthread mutex and rwlock underneath
+ * (libstdc++'s __gthread_mutex_t and __shared_mutex_pthread): the rules above hold.
+ * Tested with their ground truth in tests/e2e/mutex_{contend,rwlock,pi,cxx,member}.sh.
  * Limits: a lock whose free state is neither 0 nor 1, or whose waiters expect 0, is missed;
  * a non-lock word that waiters expect non-zero and wakers reset to 0/1 (e.g. some barriers)
- * is counted. futex_waitv is matched on its first futex only; 8/16/64-bit futex2 words
- * are read as 32 bits.
+ * is counted. 8/16/64-bit futex2 words are read as 32 bits.
+ * futex_waitv waits on up to 128 futexes, each with its own expected value: the entries
+ * that wait for a lock are kept, and a lock release on any of them charges its waker.
  */
 #ifndef CPROF_FUTEX_CLASS_H
 #define CPROF_FUTEX_CLASS_H
@@ -29,6 +41,9 @@
 #define CPROF_NR_FUTEX_WAKE 454
 #define CPROF_NR_FUTEX_WAIT 455
 #define CPROF_NR_FUTEX_REQUEUE 456
+
+/* futex_waitv takes at most this many futexes (FUTEX_WAITV_MAX, kernel/futex/syscalls.c). */
+#define CPROF_FUTEX_WAITV_MAX 128
 
 /* futex(2) commands (include/uapi/linux/futex.h); the flags above 0x7f are masked off. */
 #define CPROF_FUTEX_CMD_MASK 0x7f

@@ -13,16 +13,34 @@
  * storage, and sent with the pointer at return; the pointer is remembered so that its free
  * is reported. free()'s probe is placed by user space on an instruction the kernel emulates
  * rather than single-steps (its entry often is not); it never asks for the return.
+ *
+ * The trap is most of what a probe costs, so what runs on every call is kept to a few loads:
+ * the countdown is per CPU, not per thread (a Poisson process over the bytes of all threads of
+ * a CPU samples each allocation with the same probability), task storage is touched only by
+ * sampled calls, and a free is first checked against a counting filter of the sampled
+ * pointers, which answers "not sampled" for almost every free without a hash lookup.
  */
 #include "unwind.bpf.h"
 
 extern bool bpf_session_is_return(void) __ksym;
 
-struct heap_task {
+/* Per-CPU sampling state, read by every allocator call. */
+struct heap_cpu {
 	__s64 countdown;	/* bytes until the next sample; 0 = not drawn yet */
+	__u64 skip_tid;		/* thread of an unsampled realloc(NULL, n), which may call */
+	__u64 skip_sp, skip_size;	/* malloc for the same request: skipped */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct heap_cpu);
+} heap_cpus SEC(".maps");
+
+/* Per-thread state of a sampled call, from its entry to its return. */
+struct heap_task {
 	__u64 pending_sp;	/* sp at entry of a sampled call awaiting its return, 0 = none */
-	__u64 skip_sp, skip_size;	/* an unsampled call that may call another allocator
-					 * function for the same request (realloc(NULL, n)) */
 	__u64 size;		/* the pending sampled call: requested size */
 	__u64 memptr;		/* posix_memalign: where the pointer will be stored */
 	__u32 n_user, user_flags;
@@ -50,6 +68,18 @@ struct heap_ptr {
 	__u64 ptr;
 };
 
+/* Counting filter over heap_live's keys: a zero slot means no sampled pointer hashes there,
+ * so the free is not of a sampled allocation. A power of two; raised before its matching
+ * heap_live entry exists and lowered after it is gone, so it never says zero wrongly. */
+#define HEAP_FILTER_SLOTS (1u << 16)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HEAP_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} heap_filter SEC(".maps");
+
 /* Sampled allocations not freed yet → size. Sized by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -66,15 +96,30 @@ static __always_inline __s64 draw(void)
 	return v && *v ? *v : 1;
 }
 
+static __always_inline __u32 *filter_slot(__u32 pid, __u64 p)
+{
+	/* Allocator pointers are 16-byte aligned: their low bits carry nothing. */
+	__u32 i = (__u32)(((p >> 4) ^ ((__u64)pid << 40)) * 0x9e3779b97f4a7c15ull >> 48);
+
+	return bpf_map_lookup_elem(&heap_filter, &i);
+}
+
 /* Reports a free of p if p is a sampled allocation. */
 static __always_inline void free_ptr(__u32 pid, __u64 p)
 {
 	struct heap_ptr key = { .pid = pid, .ptr = p };
 	struct sample_buf *b;
+	__u32 *slot;
 
-	/* Lookup first: it takes no lock, and most frees are of unsampled pointers. */
-	if (!p || !bpf_map_lookup_elem(&heap_live, &key) || bpf_map_delete_elem(&heap_live, &key))
+	if (!p)
 		return;
+	slot = filter_slot(pid, p);
+	if (!slot || !*slot)
+		return;
+	/* Lookup first: it takes no lock, and a filter hit may be another pointer's. */
+	if (!bpf_map_lookup_elem(&heap_live, &key) || bpf_map_delete_elem(&heap_live, &key))
+		return;
+	__sync_fetch_and_add(slot, -1);
 	b = sample_begin(CPROF_KIND_HEAP_FREE);
 	if (!b)
 		return;
@@ -83,31 +128,44 @@ static __always_inline void free_ptr(__u32 pid, __u64 p)
 	sample_submit(b);
 }
 
-/* The thread's state if this call is to be looked at: not nested inside a sampled call,
- * not the inner call of an unsampled realloc(NULL, n). */
-static __always_inline struct heap_task *gate(struct pt_regs *ctx, __u64 size)
+/* The CPU's sampling state, or NULL if this call is the inner call of an unsampled
+ * realloc(NULL, n) on this thread. */
+static __always_inline struct heap_cpu *gate(struct pt_regs *ctx, __u64 size)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 sp = PT_REGS_SP(ctx);
-	struct heap_task *ht;
+	__u32 zero = 0;
+	struct heap_cpu *hc = bpf_map_lookup_elem(&heap_cpus, &zero);
 	bool inner;
 
+	if (!hc)
+		return NULL;
+	if (hc->skip_sp) {
+		if (hc->skip_tid != bpf_get_current_pid_tgid())
+			return hc;	/* another thread's; ours will come (or was migrated) */
+		inner = PT_REGS_SP(ctx) <= hc->skip_sp && size == hc->skip_size;
+		hc->skip_sp = 0;
+		if (inner)
+			return NULL;
+	}
+	return hc;
+}
+
+/* The thread's state for a call about to be sampled, or NULL when the call is nested inside
+ * a sampled call still awaiting its return. */
+static __always_inline struct heap_task *sampled_task(struct pt_regs *ctx)
+{
+	struct heap_task *ht;
+
 	/* No pid filter here: every link is attached for one process (uprobe_multi's pid). */
-	ht = bpf_task_storage_get(&heap_tasks, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	ht = bpf_task_storage_get(&heap_tasks, bpf_get_current_task_btf(), NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ht) {
 		count(CPROF_CNT_HEAP_NO_STORAGE);
 		return NULL;
 	}
 	if (ht->pending_sp) {
-		if (sp < ht->pending_sp)
+		if (PT_REGS_SP(ctx) < ht->pending_sp)
 			return NULL;
 		ht->pending_sp = 0;	/* its return never came (longjmp, cancellation) */
-	}
-	if (ht->skip_sp) {
-		inner = sp <= ht->skip_sp && size == ht->skip_size;
-		ht->skip_sp = 0;
-		if (inner)
-			return NULL;
 	}
 	return ht;
 }
@@ -136,19 +194,23 @@ static __always_inline void unwind_caller(struct pt_regs *ctx, struct sample_buf
 
 /* Sampling decision for an allocation of size bytes; a sampled call has its user stack
  * unwound now and its return probe run (returns 0), others skip it (returns 1). */
-static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_task *ht, __u64 size,
+static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc, __u64 size,
 				       __u64 memptr)
 {
+	struct heap_task *ht;
 	struct sample_buf *b;
 	__u32 n;
 
-	if (!ht->countdown)
-		ht->countdown = draw();
-	if ((__s64)size < ht->countdown) {
-		ht->countdown -= size;
+	if (!hc->countdown)
+		hc->countdown = draw();
+	if ((__s64)size < hc->countdown) {
+		hc->countdown -= size;
 		return 1;
 	}
-	ht->countdown = draw();
+	ht = sampled_task(ctx);
+	if (!ht)
+		return 1;	/* nested: the countdown stays spent for the next call */
+	hc->countdown = draw();
 	count(CPROF_CNT_HEAP_SAMPLED);
 	b = sample_begin(CPROF_KIND_HEAP_ALLOC);
 	if (!b)
@@ -178,10 +240,12 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 	struct sample_buf *b;
 	__u64 p = PT_REGS_RC(ctx), nu;
 
+	__u32 *slot;
+	bool known;
+
 	if (!ht || !ht->pending_sp)
 		return 0;
 	ht->pending_sp = 0;
-	ht->skip_sp = 0;
 	if (ht->memptr)	/* posix_memalign: 0 on success, the pointer is in *memptr */
 		p = p || bpf_probe_read_user(&p, sizeof(p), (void *)ht->memptr) ? 0 : p;
 	if (!p)
@@ -202,31 +266,43 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 	key.ptr = p;
 	sample_submit(b);	/* b is released: no use of it after this */
 	/* After the record: a free of p (only possible once we return) must follow it. */
-	if (bpf_map_update_elem(&heap_live, &key, &ht->size, BPF_ANY))
+	slot = filter_slot(key.pid, p);
+	if (!slot)
+		return 0;
+	/* Already there if an earlier sampled allocation at p was freed unseen: one entry, one
+	 * count in the filter. */
+	known = bpf_map_lookup_elem(&heap_live, &key);
+	if (!known)
+		__sync_fetch_and_add(slot, 1);
+	if (bpf_map_update_elem(&heap_live, &key, &ht->size, BPF_ANY)) {
+		if (!known)
+			__sync_fetch_and_add(slot, -1);
 		count(CPROF_CNT_HEAP_LIVE_FULL);
+	}
 	return 0;
 }
 
 /* One allocator call; realloc (is_realloc) = free of old + allocation, and realloc(NULL, n)
  * may call malloc for the same request, which is then skipped. */
-static __always_inline int alloc(struct pt_regs *ctx, __u64 size, __u64 memptr, __u64 old,
-				 bool is_realloc)
+static __always_inline int alloc(struct pt_regs *ctx, __u32 pid, __u64 size, __u64 memptr,
+				 __u64 old, bool is_realloc)
 {
-	struct heap_task *ht = gate(ctx, size);
+	struct heap_cpu *hc = gate(ctx, size);
 
-	if (!ht)
+	if (!hc)
 		return 1;
 	if (is_realloc) {
 		if (old)
-			free_ptr(bpf_get_current_pid_tgid() >> 32, old);
+			free_ptr(pid, old);
 		if (!size)
 			return 1;
 		if (!old) {
-			ht->skip_sp = PT_REGS_SP(ctx);
-			ht->skip_size = size;
+			hc->skip_tid = bpf_get_current_pid_tgid();
+			hc->skip_sp = PT_REGS_SP(ctx);
+			hc->skip_size = size;
 		}
 	}
-	return alloc_entry(ctx, ht, size, memptr);
+	return alloc_entry(ctx, hc, size, memptr);
 }
 
 /* n * size does not overflow (written so clang does not widen it to 128 bits). */
@@ -244,13 +320,20 @@ static __always_inline bool mul_ok(__u64 n, __u64 size)
 SEC("kprobe")
 int cprof_heap_probe(struct pt_regs *ctx)
 {
-	__u64 fn = bpf_get_attach_cookie(ctx), n = 1, size, memptr = 0, old = 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx), n = 1, size, memptr = 0, old = 0;
 	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+	__u32 fn = (__u32)cookie, pid = cookie >> 32;
 	bool is_realloc = false;
 
 	/* Loaded up front: clang would otherwise compute one ctx offset per case and the
 	 * verifier refuses loads through a modified ctx pointer. */
 	asm volatile("" : "+r"(a1), "+r"(a2), "+r"(a3));
+	if (fn == CPROF_HEAP_FREE) {
+		/* Placed past the entry, where rdi still holds the pointer; returning 1 means
+		 * no return probe. */
+		free_ptr(pid, a1);
+		return 1;
+	}
 	if (bpf_session_is_return())
 		return alloc_return(ctx);
 	switch (fn) {
@@ -280,14 +363,11 @@ int cprof_heap_probe(struct pt_regs *ctx)
 		size = a3;
 		break;
 	default:
-		/* free: placed past the entry, where rdi still holds the pointer; returning 1
-		 * means no return probe. */
-		free_ptr(bpf_get_current_pid_tgid() >> 32, a1);
 		return 1;
 	}
 	if (!mul_ok(n, size))
 		return 1;	/* calloc/reallocarray overflow: the call fails */
-	return alloc(ctx, n * size, memptr, old, is_realloc);
+	return alloc(ctx, pid, n * size, memptr, old, is_realloc);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

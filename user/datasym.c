@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "datasym.h"
+#include "dwvar.h"
 #include "object.h"
 #include "procmaps.h"
+#include "symbolizer.h"
 
 #define DATASYM_MAX (1u << 22)
 
@@ -25,20 +27,28 @@ struct dtable {
 	const struct object *obj;
 	struct dsym *v;
 	size_t n;
+	struct dwvars *vars;	/* NULL: no DWARF variables */
+	bool vars_tried;
 };
 
 struct datasym {
+	struct symbolizer *sym;
 	struct dtable *t;
 	size_t n, cap;
 };
 
-struct datasym *datasym__new(void)
+struct datasym *datasym__new(struct symbolizer *sym)
 {
+	struct datasym *ds;
+
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		errno = ENOTSUP;
 		return NULL;
 	}
-	return calloc(1, sizeof(struct datasym));
+	ds = calloc(1, sizeof(struct datasym));
+	if (ds)
+		ds->sym = sym;
+	return ds;
 }
 
 void datasym__free(struct datasym *ds)
@@ -49,6 +59,7 @@ void datasym__free(struct datasym *ds)
 		for (size_t j = 0; j < ds->t[i].n; j++)
 			free(ds->t[i].v[j].name);
 		free(ds->t[i].v);
+		dwvars__free(ds->t[i].vars);
 	}
 	free(ds->t);
 	free(ds);
@@ -143,6 +154,19 @@ static struct dtable *get_table(struct datasym *ds, const struct object *obj)
 	return &ds->t[ds->n++];
 }
 
+static struct dwvars *get_vars(struct datasym *ds, struct dtable *t)
+{
+	Dwarf *dw;
+
+	if (!t->vars_tried && ds->sym) {
+		t->vars_tried = true;
+		dw = symbolizer__dwarf(ds->sym, t->obj);
+		if (dw)
+			dwvars__open(dw, &t->vars);	/* no variables: names from symbols */
+	}
+	return t->vars;
+}
+
 int datasym__resolve(struct datasym *ds, const struct object *obj, uint64_t vaddr,
 		     const char **name, uint64_t *off)
 {
@@ -165,6 +189,54 @@ int datasym__resolve(struct datasym *ds, const struct object *obj, uint64_t vadd
 		return -ENOENT;
 	*name = t->v[lo - 1].name;
 	*off = vaddr - t->v[lo - 1].start;
+	return 0;
+}
+
+/* "name" + the member path of vaddr in the variable DWARF has at vaddr, when that variable
+ * starts at sym_start; with no symbol (name NULL) the variable's own name, and
+ * "name+0xOFF" when the path fails (padding). Returns 0 or -ENOENT. */
+static int name_dwarf(struct datasym *ds, const struct object *obj, uint64_t vaddr,
+		      const char *name, uint64_t sym_start, char *buf, size_t len)
+{
+	struct dtable *t = get_table(ds, obj);
+	struct dwvars *dv = t ? get_vars(ds, t) : NULL;
+	const char *var;
+	char path[256];
+	uint64_t start, rest;
+	Dwarf_Die type;
+	int n;
+
+	if (!dv || dwvars__find(dv, vaddr, &var, &start, &type) || (name && start != sym_start))
+		return -ENOENT;
+	if (dwvar__member_path(&type, vaddr - start, path, sizeof(path), &rest)) {
+		if (name)
+			return -ENOENT;
+		snprintf(path, sizeof(path), "+0x%" PRIx64, vaddr - start);
+		rest = 0;
+	}
+	if (!name)
+		name = var;
+	if (rest)
+		n = snprintf(buf, len, "%s%s+0x%" PRIx64, name, path, rest);
+	else
+		n = snprintf(buf, len, "%s%s", name, path);
+	return n > 0 && (size_t)n < len ? 0 : -ENOENT;
+}
+
+int datasym__name(struct datasym *ds, const struct object *obj, uint64_t vaddr, char *buf,
+		  size_t len)
+{
+	const char *name;
+	uint64_t off;
+
+	if (datasym__resolve(ds, obj, vaddr, &name, &off))
+		return name_dwarf(ds, obj, vaddr, NULL, 0, buf, len);
+	if (!name_dwarf(ds, obj, vaddr, name, vaddr - off, buf, len))
+		return 0;
+	if (off)
+		snprintf(buf, len, "%s+0x%" PRIx64, name, off);
+	else
+		snprintf(buf, len, "%s", name);
 	return 0;
 }
 
@@ -216,18 +288,14 @@ void datasym__name_addr(struct datasym *ds, struct objcache *oc, const struct pr
 {
 	const struct procmaps_entry *e = pm ? file_entry(pm, addr) : NULL;
 	struct object *obj;
-	const char *name;
-	uint64_t bias, off;
+	uint64_t bias;
 
 	snprintf(buf, len, "0x%" PRIx64, addr);
 	if (!e || !ds)
 		return;
 	obj = e->obj ? e->obj : objcache__get(oc, pid, e->start, e->end, e->path, e->dev, e->inode);
-	if (!obj || load_bias(pm, e, obj, &bias) ||
-	    datasym__resolve(ds, obj, addr - bias, &name, &off))
+	if (!obj || load_bias(pm, e, obj, &bias))
 		return;
-	if (off)
-		snprintf(buf, len, "%s+0x%" PRIx64, name, off);
-	else
-		snprintf(buf, len, "%s", name);
+	/* Nothing there leaves "0xADDR". */
+	datasym__name(ds, obj, addr - bias, buf, len);
 }

@@ -596,6 +596,11 @@ out:
 	return err;
 }
 
+Dwarf *dwarf_index__dwarf(const struct dwarf_index *di)
+{
+	return di ? di->dw : NULL;
+}
+
 bool dwarf_index__has_lines(const struct dwarf_index *di)
 {
 	return di && di->has_lines;

@@ -5,6 +5,7 @@
 #ifndef CPROF_DWARFIDX_H
 #define CPROF_DWARFIDX_H
 
+#include <elfutils/libdw.h>
 #include <gelf.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,10 @@ struct dwarf_frame {
  * already be checked against the file size (they are read whole, decompressed). */
 int dwarf_index__open(Elf *elf, struct dwarf_index **out);
 void dwarf_index__free(struct dwarf_index *di);
+
+/* The libdw handle the index reads, for other questions about the same DWARF (valid until
+ * dwarf_index__free). */
+Dwarf *dwarf_index__dwarf(const struct dwarf_index *di);
 
 /* What the object offers, for pprof's Mapping.has_* flags. */
 bool dwarf_index__has_lines(const struct dwarf_index *di);

@@ -317,7 +317,7 @@ static int attach_obj(struct heap *h, const struct alloc_obj *ao, const char *pa
 		if (!ao->off[f] || dup)
 			continue;
 		offs[n] = off;
-		cookies[n++] = fn_cookie(f);
+		cookies[n++] = CPROF_HEAP_COOKIE(fn_cookie(f), pid);
 	}
 	fd = link_session(bpf_program__fd(h->skel->progs.cprof_heap_probe), path, offs, cookies,
 			  n, pid);

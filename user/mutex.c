@@ -72,7 +72,8 @@ int mutex__attach(struct mutex_bpf *skel)
 	return mutex_bpf__attach(skel);
 }
 
-struct mutex_names *mutex_names__new(struct proctab *pt, struct objcache *oc)
+struct mutex_names *mutex_names__new(struct proctab *pt, struct objcache *oc,
+				     struct symbolizer *sym)
 {
 	struct mutex_names *mn = calloc(1, sizeof(*mn));
 
@@ -80,7 +81,7 @@ struct mutex_names *mutex_names__new(struct proctab *pt, struct objcache *oc)
 		return NULL;
 	mn->pt = pt;
 	mn->oc = oc;
-	mn->ds = datasym__new();	/* NULL: addresses only */
+	mn->ds = datasym__new(sym);	/* NULL: addresses only */
 	return mn;
 }
 

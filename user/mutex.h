@@ -10,6 +10,7 @@ struct report_kind;
 struct mutex_names;
 struct objcache;
 struct proctab;
+struct symbolizer;
 
 /* Before load: hooks futex syscalls through the syscalls/ tracepoints when tracefs has
  * them (mounting tracefs at /sys/kernel/tracing when nothing is mounted there), else
@@ -19,8 +20,10 @@ bool mutex__choose_hooks(struct mutex_bpf *skel);
 /* Attaches the programs left to load. Returns 0 or -errno. */
 int mutex__attach(struct mutex_bpf *skel);
 
-/* Lock names for the `lock` label (data symbols of the processes' files). NULL on ENOMEM. */
-struct mutex_names *mutex_names__new(struct proctab *pt, struct objcache *oc);
+/* Lock names for the `lock` label (data symbols of the processes' files, member paths from
+ * the DWARF sym finds). NULL on ENOMEM. */
+struct mutex_names *mutex_names__new(struct proctab *pt, struct objcache *oc,
+				     struct symbolizer *sym);
 void mutex_names__free(struct mutex_names *mn);
 
 /* Go's mutex profile conventions: contentions/count, delay/nanoseconds, period 1 (values

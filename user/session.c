@@ -754,7 +754,7 @@ static int write_profiles(struct session *s)
 	struct unwinder_stats us;
 	uint64_t cnt[CPROF_CNT_NR];
 	struct report_kind cpu, block, mutex, heap;
-	struct mutex_names *names = mutex_names__new(s->pt, s->oc);
+	struct mutex_names *names = mutex_names__new(s->pt, s->oc, s->sym);
 	int err = 0, e;
 
 	if (!rep || !names) {

@@ -643,6 +643,13 @@ int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym
 	return 0;
 }
 
+struct Dwarf *symbolizer__dwarf(struct symbolizer *s, const struct object *obj)
+{
+	struct symobj *so;
+
+	return symbolizer__get(s, obj, &so) ? NULL : dwarf_index__dwarf(so->dw);
+}
+
 /* ---- JIT maps ---- */
 
 static size_t pid_slot(int pid, size_t cap)

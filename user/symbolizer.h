@@ -65,4 +65,8 @@ struct sym_object_info {
 };
 int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym_object_info *info);
 
+/* The DWARF of obj (its own or its separate debuginfo's, found as for symbols), open until
+ * symbolizer__free; NULL when it has none. */
+struct Dwarf *symbolizer__dwarf(struct symbolizer *s, const struct object *obj);
+
 #endif

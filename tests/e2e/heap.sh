@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Heap profile against ground truth (build/workloads/heap*): a function that retains 64 MiB in
 # 64 KiB blocks and one that allocates and frees 1 GiB in 4 KiB blocks; calloc, a realloc
-# growth chain, posix_memalign; C++ new/delete; jemalloc; a static executable; and -p.
+# growth chain, posix_memalign; 4 threads at once; C++ new/delete; jemalloc; a static
+# executable; and -p.
 #
 # Accuracy runs use --heap-rate 65536: at the default 512 KiB a 64 KiB block is kept with
 # probability 0.12, so 1024 blocks give ~120 samples and a spread of ±8.6% (one standard
@@ -52,13 +53,19 @@ run_heap() {
 	fi
 }
 
+# check_main NAME PROF: the main workload's truth, 64 MiB kept by retain_blocks and 1 GiB
+# allocated by churn, each within ±15%.
+check_main() {
+	check_count "$1/retain_inuse_space" "$(heap_value "$2" inuse_space retain_blocks)" \
+		$((64 * MIB)) 15 "bytes in use by retain_blocks"
+	check_count "$1/churn_alloc_space" "$(heap_value "$2" alloc_space churn)" \
+		$((1024 * MIB)) 15 "bytes allocated by churn"
+}
+
 # --- retain 64 MiB, churn 1 GiB -----------------------------------------------------------
 if run_heap main --heap-rate 65536 -- "$WL/heap" main; then
 	prof=$E2E_TMP/main/heap.pb.gz
-	check_count main/retain_inuse_space "$(heap_value "$prof" inuse_space retain_blocks)" \
-		$((64 * MIB)) 15 "bytes in use by retain_blocks"
-	check_count main/churn_alloc_space "$(heap_value "$prof" alloc_space churn)" \
-		$((1024 * MIB)) 15 "bytes allocated by churn"
+	check_main main "$prof"
 	v=$(heap_value "$prof" inuse_space churn)
 	why=()
 	[ "$v" -le $((MIB / 2)) ] || why+=("churn holds $v bytes at the end, want ~0")
@@ -71,6 +78,17 @@ if run_heap main --heap-rate 65536 -- "$WL/heap" main; then
 	grep -qx 'Period: 65536' <<<"$raw" || why+=("period is not 65536")
 	grep -q 'bytes:\[65536 bytes\]' <<<"$raw" || why+=("no bytes label of 65536 on a sample")
 	verdict main/format "Go heap profile conventions" "${why[@]}"
+fi
+
+# --- 4 threads at once: the countdown is per CPU, shared by the threads that run there ------
+if run_heap threads --heap-rate 65536 -- "$WL/heap" threads; then
+	prof=$E2E_TMP/threads/heap.pb.gz
+	check_main threads "$prof"
+	v=$(heap_cum "$prof" alloc_space thread_churn)
+	w=$(heap_value "$prof" alloc_space churn)
+	why=()
+	fcmp "$v >= 0.99 * $w && $w > 0" || why+=("thread_churn is above only $v of churn's $w bytes")
+	verdict threads/stacks "thread_churn is above $v of churn's $w bytes" "${why[@]}"
 fi
 
 # --- calloc, realloc chain, posix_memalign ----------------------------------------------
@@ -104,11 +122,7 @@ fi
 # --- jemalloc and a static executable: the allocator is probed where it is -----------------
 for w in heap_jemalloc heap_static; do
 	run_heap "$w" --heap-rate 65536 -- "$WL/$w" main || continue
-	prof=$E2E_TMP/$w/heap.pb.gz
-	check_count "$w/retain" "$(heap_value "$prof" inuse_space retain_blocks)" $((64 * MIB)) 15 \
-		"bytes in use by retain_blocks"
-	check_count "$w/churn" "$(heap_value "$prof" alloc_space churn)" $((1024 * MIB)) 15 \
-		"bytes allocated by churn"
+	check_main "$w" "$E2E_TMP/$w/heap.pb.gz"
 done
 grep -q 'probes in libjemalloc' "$E2E_TMP/heap_jemalloc.err" 2>/dev/null ||
 	fail heap_jemalloc/probed "the summary does not name libjemalloc among the probed objects"

@@ -1,19 +1,23 @@
 /* The symbolizer's DWARF path (elf_file__check_debug, libdw, the per-unit index, file
- * names and inline chains) on fuzzed debug sections. The input is a series of sections,
+ * names and inline chains) and the lock names from DWARF variables and their types
+ * (datasym.h, dwvar.h: member paths) on fuzzed debug sections. The input is a series of sections,
  * each a little-endian u32 length and its bytes, in the order of `names` below; they are
  * wrapped in an ELF file (fuzz_elfw.h) with an executable .text at 0x401000, written to a
  * memfd and symbolized across the first 8 KiB of non-PIE (0x401000) and PIE (0x1000)
- * text, where the seeds' code is.
+ * text, where the seeds' code is; data addresses are named across the first 2 KiB of
+ * non-PIE (0x404000) and PIE (0x4000) data, where the seeds' variables are.
  *
  * Seeds (tests/fuzz/corpus/dwarf/): the debug sections of the symbolizer fixtures
  * sym_nopie and sym_pie (tests/unit/fixtures/sym_prog.c, -O1 -g) and of a -O2 -g build of
- * an always-inlined helper, extracted with `objcopy --dump-section` and packed so. */
+ * an always-inlined helper, and of the lock-naming fixture dwvar_nopie
+ * (tests/unit/fixtures/dwvar_prog.c), extracted with `objcopy --dump-section` and packed so. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "datasym.h"
 #include "fuzz_elfw.h"
 #include "object.h"
 #include "symbolizer.h"
@@ -24,6 +28,16 @@ static const char *const names[] = {
 	".debug_aranges", ".debug_loclists",
 };
 #define N_NAMES (sizeof(names) / sizeof(names[0]))
+
+static void name_data(struct datasym *ds, struct object *obj, uint64_t addr)
+{
+	char buf[64];
+
+	buf[0] = '\0';
+	if (!datasym__name(ds, obj, addr, buf, sizeof(buf)) &&
+	    strnlen(buf, sizeof(buf)) == sizeof(buf))
+		abort();
+}
 
 static void resolve(struct symbolizer *s, struct object *obj, uint64_t addr)
 {
@@ -51,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct object obj = { .fd = -1 };
 	struct symbolizer *s = NULL;
+	struct datasym *ds = NULL;
 	unsigned char *elf = NULL;
 	size_t n = 1, pos = 0, len;
 	uint64_t a;
@@ -81,7 +96,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (s)
 		resolve(s, &obj, UINT64_MAX);
+	ds = s ? datasym__new(s) : NULL;
+	for (a = 0; ds && a < 0x800; a += 3) {
+		name_data(ds, &obj, 0x404000 + a);
+		name_data(ds, &obj, 0x4000 + a);
+	}
 out:
+	datasym__free(ds);
 	symbolizer__free(s);
 	if (fd >= 0)
 		close(fd);

@@ -5,8 +5,12 @@
  *   kinds    calloc_blocks() 16 MiB via calloc(1, 16 KiB); realloc_chain() grows 64 buffers
  *            to 256 KiB each by doubling realloc (kept); memalign_blocks() 16 MiB via
  *            posix_memalign(64, 32 KiB) (kept).
+ *   threads  4 threads at once, each: thread_retain() keeps 16 MiB in 64 KiB blocks, then
+ *            thread_churn() allocates and frees 256 MiB in 4 KiB blocks (64 MiB and 1 GiB in
+ *            all), so allocations of several threads interleave on each CPU.
  * Sleeps argv[2] seconds (default 0) before starting, so a profiler can attach with -p.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +80,40 @@ void **memalign_blocks(size_t total, size_t block)
 	return v;
 }
 
+__attribute__((noinline)) void **thread_retain(size_t total, size_t block)
+{
+	return retain_blocks(total, block);
+}
+
+__attribute__((noinline)) void thread_churn(size_t total, size_t block)
+{
+	churn(total, block);
+}
+
+static void *thread_main(void *arg __attribute__((unused)))
+{
+	void **kept = thread_retain(16 * MIB, 65536);
+
+	thread_churn(256 * MIB, 4096);
+	return kept;
+}
+
+static void threads(void)
+{
+	pthread_t t[4];
+	void *kept;
+
+	for (int i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, thread_main, NULL)) {
+			perror("heap: pthread_create");
+			exit(1);
+		}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], &kept);
+		sink = kept;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "main";
@@ -87,9 +125,14 @@ int main(int argc, char **argv)
 		sink = calloc_blocks(16 * MIB, 16384);
 		sink = realloc_chain(64, 256 * 1024);
 		sink = memalign_blocks(16 * MIB, 32768);
-	} else {
+	} else if (!strcmp(mode, "threads")) {
+		threads();
+	} else if (!strcmp(mode, "main")) {
 		sink = retain_blocks(64 * MIB, 65536);
 		churn(1024 * MIB, 4096);
+	} else {
+		fprintf(stderr, "heap: unknown mode '%s'\n", mode);
+		return 2;
 	}
 	printf("done\n");
 	return 0;

@@ -9,6 +9,11 @@
  *             waits for it in pthread_cond_wait: waits, but no lock contention.
  *   rwlock    a "writer" holds rw_lock for 2 ms (releases it in writer_release), 3 "reader"
  *             threads take it shared for ~10 µs: the readers wait for the writer.
+ *   pi        as contend without the calm thread, on pi_lock, a priority-inheritance mutex
+ *             (PTHREAD_PRIO_INHERIT: FUTEX_LOCK_PI / FUTEX_UNLOCK_PI), released in
+ *             pi_release (pi_section). Ground truth as contend (hot_wait_ns).
+ *   member    as pi, on g_cache.mu, a mutex inside a global struct, released in
+ *             member_release (member_section).
  *   throughput  as contend without the calm thread; prints "locks: sections_per_s N".
  *   uncontended one thread locks and unlocks solo_lock SECS seconds; prints
  *             "locks: ns_per_pair N".
@@ -27,6 +32,16 @@ pthread_mutex_t solo_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
 pthread_rwlock_t rw_lock = PTHREAD_RWLOCK_INITIALIZER;
+pthread_mutex_t pi_lock;	/* PTHREAD_PRIO_INHERIT, set up in main */
+
+struct stats_cache {
+	long hits;
+	char tag;
+	pthread_mutex_t mu;
+	long misses;
+};
+
+struct stats_cache g_cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static double g_end;
 static atomic_ullong g_hot_wait_ns, g_calm_wait_ns, g_sections;
@@ -63,12 +78,41 @@ __attribute__((noinline)) static void hot_section(void)
 	atomic_fetch_add(&g_sections, 1);
 }
 
+__attribute__((noinline)) static void pi_release(void)
+{
+	pthread_mutex_unlock(&pi_lock);
+}
+
+__attribute__((noinline)) static void pi_section(void)
+{
+	timed_lock(&pi_lock, &g_hot_wait_ns);
+	spin_us(200);
+	pi_release();
+	atomic_fetch_add(&g_sections, 1);
+}
+
+__attribute__((noinline)) static void member_release(void)
+{
+	pthread_mutex_unlock(&g_cache.mu);
+}
+
+__attribute__((noinline)) static void member_section(void)
+{
+	timed_lock(&g_cache.mu, &g_hot_wait_ns);
+	g_cache.hits++;
+	spin_us(200);
+	member_release();
+	atomic_fetch_add(&g_sections, 1);
+}
+
+/* arg: the section to run (NULL: hot_section). */
 static void *worker(void *arg)
 {
-	(void)arg;
+	void (*section)(void) = arg ? (void (*)(void))arg : hot_section;
+
 	pthread_setname_np(pthread_self(), "worker");
 	while (workload_now() < g_end) {
-		hot_section();
+		section();
 		spin_us(20);	/* outside the lock */
 	}
 	return NULL;
@@ -170,13 +214,31 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void run(void *(*fn)(void *), int n, pthread_t *t, int *nt)
+static void run_arg(void *(*fn)(void *), void *arg, int n, pthread_t *t, int *nt)
 {
 	for (int i = 0; i < n; i++)
-		if (pthread_create(&t[(*nt)++], NULL, fn, NULL)) {
+		if (pthread_create(&t[(*nt)++], NULL, fn, arg)) {
 			perror("pthread_create");
 			exit(1);
 		}
+}
+
+static void run(void *(*fn)(void *), int n, pthread_t *t, int *nt)
+{
+	run_arg(fn, NULL, n, t, nt);
+}
+
+static void init_pi_lock(void)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	if (pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT) ||
+	    pthread_mutex_init(&pi_lock, &a)) {
+		fprintf(stderr, "locks: cannot make a priority-inheritance mutex\n");
+		exit(1);
+	}
+	pthread_mutexattr_destroy(&a);
 }
 
 __attribute__((noinline)) static void uncontended(double secs)
@@ -202,7 +264,8 @@ int main(int argc, char **argv)
 	double secs, t0;
 
 	if (argc != 3 || (secs = atof(argv[2])) <= 0) {
-		fprintf(stderr, "usage: locks contend|condvar|rwlock|throughput|uncontended SECS\n");
+		fprintf(stderr, "usage: locks contend|condvar|rwlock|pi|member|throughput|"
+			"uncontended SECS\n");
 		return 2;
 	}
 	printf("locks: pid %d\n", getpid());
@@ -217,6 +280,11 @@ int main(int argc, char **argv)
 		run(worker, 4, t, &nt);
 		if (!strcmp(argv[1], "contend"))
 			run(calm, 1, t, &nt);
+	} else if (!strcmp(argv[1], "pi")) {
+		init_pi_lock();
+		run_arg(worker, (void *)pi_section, 4, t, &nt);
+	} else if (!strcmp(argv[1], "member")) {
+		run_arg(worker, (void *)member_section, 4, t, &nt);
 	} else if (!strcmp(argv[1], "condvar")) {
 		run(consumer, 1, t, &nt);
 		run(producer, 1, t, &nt);
