@@ -171,12 +171,13 @@ static __always_inline void capture_user(struct block_task *bt)
 	n = b->s.n_user;
 	if (n > CPROF_MAX_USER_FRAMES)
 		n = CPROF_MAX_USER_FRAMES;
-	if (bpf_probe_read_kernel(bt->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
-				  b->frames))
-		return;
-	bt->n_user = n;
-	bt->user_flags = b->s.flags;
-	bt->has_user = 1;
+	if (!bpf_probe_read_kernel(bt->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
+				   b->frames)) {
+		bt->n_user = n;
+		bt->user_flags = b->s.flags;
+		bt->has_user = 1;
+	}
+	sample_discard(b);
 }
 
 /* The user registers saved when t entered the kernel: they stay until it returns. */
@@ -314,7 +315,7 @@ static int user_stack_work(struct bpf_map *map, void *key, void *value)
 
 	if (!bt || !bt->pending)
 		return 0;
-	/* Task works run preemptible; the scratch record is per CPU. */
+	/* Task works run preemptible; the scratch records are per CPU. */
 	bpf_preempt_disable();
 	capture_if_same_entry(bt, task);
 	send_wait(bt, task);

@@ -40,20 +40,30 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Per-CPU scratch record: too large for the 512-byte BPF stack. Its frame array is a power
- * of two so an index can be masked: the verifier loses range checks across bpf_loop. */
+/* Per-CPU scratch records: too large for the 512-byte BPF stack. Their frame arrays are a
+ * power of two so an index can be masked: the verifier loses range checks across bpf_loop.
+ * A CPU has several, one per program running on it at once: a program in task context can be
+ * interrupted (a perf_event over a tracepoint, with a shared map) or, where uprobe programs
+ * run preemptible (migrate_disable() only, with preempt=full), another thread's program can
+ * run on the same CPU before it ends. A record is claimed by an atomic exchange of its busy
+ * word, so claims need not be released in order. */
 #define SCRATCH_FRAMES 512
 #define SCRATCH_MASK (SCRATCH_FRAMES - 1)
+#define SCRATCH_SLOTS 4
 _Static_assert(SCRATCH_FRAMES >= CPROF_SAMPLE_MAX_FRAMES, "scratch frames");
 
 struct sample_buf {
 	struct cprof_sample s;
 	__u64 frames[SCRATCH_FRAMES];
+	__u32 slot;	/* its key in scratch: the unwinder looks it up again per frame */
+	__u32 pad;
+	__u64 busy;	/* claimed by a program between sample_begin and submit/discard (64
+			 * bits: clang's BPF target has no 32-bit cmpxchg before -mcpu=v3) */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct sample_buf);
 } scratch SEC(".maps");
@@ -78,11 +88,43 @@ static __always_inline bool pid_watched(__u32 tgid)
 	return bpf_map_lookup_elem(&pids, &tgid) != NULL;
 }
 
-/* Starts a record about task (usually current). */
+/* Scratch record i of this CPU if it was free, now claimed; else NULL. */
+static __always_inline struct sample_buf *scratch_try(__u32 i)
+{
+	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &i);
+
+	if (!b || b->busy || __sync_val_compare_and_swap(&b->busy, 0, 1))
+		return NULL;
+	b->slot = i;
+	return b;
+}
+
+/* A free scratch record of this CPU, claimed; NULL (counted) when all are in use. Most
+ * programs run alone on their CPU and take the first at the first try. */
+static __always_inline struct sample_buf *scratch_claim(void)
+{
+	struct sample_buf *b;
+
+	_Static_assert(SCRATCH_SLOTS == 4, "scratch_claim tries each slot");
+	if ((b = scratch_try(0)) || (b = scratch_try(1)) || (b = scratch_try(2)) ||
+	    (b = scratch_try(3)))
+		return b;
+	count(CPROF_CNT_SCRATCH_BUSY);
+	return NULL;
+}
+
+/* Ends the use of b without sending it; sample_submit does this too. Every path out of a
+ * program after sample_begin returned a record passes here. */
+static __always_inline void sample_discard(struct sample_buf *b)
+{
+	b->busy = 0;
+}
+
+/* Starts a record about task (usually current): NULL when no scratch record is free, else
+ * one to end with sample_submit or sample_discard. */
 static __always_inline struct sample_buf *sample_begin_task(__u32 kind, struct task_struct *task)
 {
-	__u32 zero = 0;
-	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &zero);
+	struct sample_buf *b = scratch_claim();
 
 	if (!b)
 		return NULL;
@@ -124,7 +166,7 @@ static __always_inline void sample_kernel_stack(void *ctx, struct sample_buf *b,
 	b->s.n_kernel = n / sizeof(__u64);
 }
 
-/* Sends the record; its size follows the frame counts. User space is woken up only when
+/* Sends the record and releases it; its size follows the frame counts. User space is woken up only when
  * it has something to do at once: tables to publish (a process without them, a pc outside
  * the mappings it published) or a ring buffer a quarter full; otherwise it reads the
  * records on its poll timeout. A wake-up is an interrupt sent to this CPU, which in a VM
@@ -146,8 +188,10 @@ static __always_inline int sample_submit(struct sample_buf *b)
 		count(CPROF_CNT_RINGBUF_FULL);
 		if (b->s.kind < CPROF_KIND_NR)
 			count(CPROF_CNT_LOST_KIND + b->s.kind);
+		sample_discard(b);
 		return -1;
 	}
+	sample_discard(b);
 	return 0;
 }
 

@@ -138,6 +138,8 @@ enum cprof_counter {
 	CPROF_CNT_BLOCK_LOST_DELAY,	/* nanoseconds of delay in block records lost (ring full) */
 	CPROF_CNT_BLOCK_UNSEEN_END,	/* waits whose ending sched_switch never reached the
 					 * program: length from the task's run time since */
+	CPROF_CNT_SCRATCH_BUSY,		/* samples dropped: every scratch record of the CPU was
+					 * in use by programs running there at once */
 	CPROF_CNT_LOST_KIND,		/* + enum cprof_kind: records lost, per kind */
 	CPROF_CNT_NR = CPROF_CNT_LOST_KIND + CPROF_KIND_NR,
 };
@@ -160,7 +162,8 @@ enum cprof_row_kind {
 	CPROF_ROW_UNSUPPORTED,	/* a rule the unwinder cannot follow: stop and count */
 	CPROF_ROW_FP_SWITCH,	/* frameless code that switched stacks (Go's asmcgocall,
 				 * systemstack): rbp leads back to its caller's stack; cfa_off, if
-				 * not 0, is that caller's CFA offset at the call */
+				 * not 0, is that caller's CFA offset at the call, else the
+				 * unwinder searches for it */
 	CPROF_ROW_NR,
 };
 

@@ -226,6 +226,7 @@ static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc,
 		n = 0;
 	ht->n_user = n;
 	ht->user_flags = b->s.flags;
+	sample_discard(b);
 	ht->size = size;
 	ht->memptr = memptr;
 	ht->pending_sp = PT_REGS_SP(ctx);
@@ -263,10 +264,10 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 		nu = CPROF_MAX_USER_FRAMES;
 	if (nu && !bpf_probe_read_kernel(b->frames, nu * sizeof(__u64), ht->ustack))
 		b->s.n_user = nu;
-	sample_submit(b);
-	/* After the record: a free of p (only possible once we return) must follow it. */
 	key.pid = b->s.pid;
 	key.ptr = p;
+	sample_submit(b);	/* b is released: no use of it after this */
+	/* After the record: a free of p (only possible once we return) must follow it. */
 	slot = filter_slot(key.pid, p);
 	if (!slot)
 		return 0;

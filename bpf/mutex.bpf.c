@@ -291,6 +291,7 @@ static __always_inline void capture_waker(struct mutex_task *waiter)
 	waiter->user_flags = n ? b->s.flags : CPROF_STOP_READ_FAULT;
 	waiter->waker_tid = b->s.tid;
 	__builtin_memcpy(waiter->waker_comm, b->s.comm, sizeof(waiter->waker_comm));
+	sample_discard(b);
 	waiter->pending = 1;
 }
 

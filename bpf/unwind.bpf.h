@@ -55,19 +55,18 @@ struct {
 } proc_maps SEC(".maps");
 
 /* A page of the stack, read at once: one read of user memory costs ~70 ns here (a VM with
- * speculation mitigations), more than the rest of a frame, and a page holds many frames. */
+ * speculation mitigations), more than the rest of a frame, and a page holds many frames.
+ * One per scratch record, used by the unwind that fills that record: programs running on a
+ * CPU at once each have theirs. */
 #define STACK_WIN 4096
 
 struct stack_win {
 	__u8 bytes[STACK_WIN];
-	/* Set while an unwind uses the page: a program that interrupts it on this CPU (a
-	 * perf_event over a tracepoint program) must not overwrite it. */
-	__u32 busy;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct stack_win);
 } unwind_stack SEC(".maps");
@@ -78,7 +77,7 @@ struct {
 struct unwind_hint {
 	__u64 m_start, m_end;	/* the mapping found last; m_end == 0: none */
 	__u32 m_idx;
-	__u32 use_win;		/* this unwind holds unwind_stack (it is not busy) */
+	__u32 slot;		/* the scratch record filled, and its page in unwind_stack */
 	__u64 win_base;		/* user address of the page in unwind_stack; 0: none */
 };
 
@@ -213,13 +212,13 @@ static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec
  * a page that cannot be read whole (or a value across pages) is read alone. 0 or negative. */
 __noinline int cprof_read_user(struct unwind_hint *h, __u64 addr, __u64 *v)
 {
-	__u32 zero = 0;
-	struct stack_win *win = bpf_map_lookup_elem(&unwind_stack, &zero);
+	struct stack_win *win;
 	__u64 off, page = addr & ~(__u64)(STACK_WIN - 1);
 
 	if (!h || !v)
 		return -1;
-	if (!win || !h->use_win)
+	win = bpf_map_lookup_elem(&unwind_stack, &h->slot);
+	if (!win)
 		return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
 	off = addr - h->win_base;
 	if (!h->win_base || off > STACK_WIN - 8) {
@@ -272,6 +271,36 @@ static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, const struct cp
 	return (__u32)(h >> 32);
 }
 
+/* h's mapping becomes the one of pm that holds pc (kept if it does already); false: none. */
+static __always_inline bool hint_map(const struct cprof_proc_maps *pm, struct unwind_hint *h,
+				     __u64 pc)
+{
+	const struct cprof_exec_map *m;
+	__s32 i;
+
+	if (pc - h->m_start < h->m_end - h->m_start)
+		return true;
+	i = find_map(pm, pc);
+	if (i < 0)
+		return false;
+	m = &pm->maps[i & (CPROF_MAX_EXEC_MAPS - 1)];
+	h->m_start = m->start;
+	h->m_end = m->end;
+	h->m_idx = i;
+	return true;
+}
+
+/* h's mapping becomes the one of pid's view (generation gen) that holds pc: 1, or 0 when
+ * there is none. A pc found in the row cache leaves h as it was; this makes sure. */
+__noinline int cprof_locate(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 pc)
+{
+	const struct cprof_proc_maps *pm = bpf_map_lookup_elem(&proc_maps, &pid);
+
+	if (!h || !pm || pm->gen != gen)
+		return 0;
+	return hint_map(pm, h, pc);
+}
+
 /* *row = the row covering pc in the view of pid (generation gen): 1, or 0 when pc is outside
  * every executable mapping of the view (or the view changed since gen). A pc in a mapping
  * without tables, or in a gap of its table, gets an END row. */
@@ -279,40 +308,31 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 			     struct cprof_unwind_row *row)
 {
 	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
-	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot), c;
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
-	__s32 i;
 
 	if (!e || !h || !row)
 		return 0;
-	if (e->pc == pc && e->gen == gen && e->check == pc_cache_check(pc, gen, &e->row)) {
-		*row = e->row;
+	/* Copied, then checked: an entry checked in place could change before it is read. */
+	c = *e;
+	if (c.pc == pc && c.gen == gen && c.check == pc_cache_check(pc, gen, &c.row)) {
+		*row = c.row;
 		return 1;
 	}
 	pm = bpf_map_lookup_elem(&proc_maps, &pid);
-	if (!pm || pm->gen != gen)
+	if (!pm || pm->gen != gen || !hint_map(pm, h, pc))
 		return 0;
-	if (pc - h->m_start >= h->m_end - h->m_start) {
-		i = find_map(pm, pc);
-		if (i < 0)
-			return 0;
-		m = &pm->maps[i & (CPROF_MAX_EXEC_MAPS - 1)];
-		h->m_start = m->start;
-		h->m_end = m->end;
-		h->m_idx = i;
-	}
 	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
 	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
-	if (r)
-		e->row = *r;
-	else
-		e->row = (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
-	e->pc = pc;
-	e->gen = gen;
-	e->check = pc_cache_check(pc, gen, &e->row);
-	*row = e->row;
+	c.row = r ? *r : (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
+	c.pc = pc;
+	c.gen = gen;
+	c.check = pc_cache_check(pc, gen, &c.row);
+	/* Built aside and stored whole: a store torn by an interrupting writer fails check. */
+	*e = c;
+	*row = c.row;
 	return 1;
 }
 
@@ -370,30 +390,76 @@ static __always_inline long fp_step(struct cprof_ustate *st)
 	return to_caller(st, ra, st->bp + 16, next_bp);
 }
 
-/* A frameless function that switched stacks (Go's asmcgocall, systemstack): rbp is still
- * its caller's frame pointer, on the stack it came from. A frame-pointer step from there
- * skips the caller itself; row->cfa_off, when user space knows the usual caller's frame
- * (runtime.cgocall's CFA offset at its call), recovers it: that caller's sp at the call is
- * rbp + 16 - 8 * cfa_off, just above our return address. The guess is kept only if the
- * return address found there lies in code whose row has that very CFA offset. */
-static __always_inline long switch_step(struct cprof_ustate *st, const struct cprof_unwind_row *row)
-{
-	struct cprof_unwind_row crow;
-	__u64 csp, ra;
+/* Go's runtime.systemstack has many callers: their frames are looked for this many 8-byte
+ * words below the frame pointer. Its callers in Go 1.19's runtime have CFA offsets of 3 to
+ * 55 words at the call. */
+#define SWITCH_SCAN_WORDS 64
 
-	if (row->cfa_off > 1 && st->bp && !(st->bp & 7)) {
-		csp = st->bp + 16 - 8 * (__u64)row->cfa_off;
-		if (!read_u64(st, csp - 8, &ra) && ra && ra < USER_ADDR_LIMIT &&
-		    resolve(st, ra - 1, &crow) && crow.kind == CPROF_ROW_CFA_RSP &&
-		    crow.cfa_off == row->cfa_off) {
-			if (!switch_allowed(st, csp)) {
-				st->stop = CPROF_STOP_BAD_SP;
-				return 1;
-			}
-			return to_caller(st, ra, csp, st->bp);
-		}
+/* The search of cprof_switch_step, on its stack for bpf_loop. */
+struct switch_scan {
+	struct unwind_hint hint;
+	__u64 bp;	/* the caller's frame pointer */
+	__u64 ra;	/* out: the return address into the caller */
+	__u32 pid, gen;
+	__u32 lo, n;	/* the CFA offsets tried: lo .. lo + n - 1 */
+	__u32 k;	/* out: the one found, 0: none */
+};
+
+/* Candidate k = lo + i of cprof_switch_step: ends the search at a match or a fault. */
+static long switch_scan_step(__u32 i, void *ctx)
+{
+	struct switch_scan *ss = ctx;
+	struct cprof_unwind_row crow;
+	__u64 k = (__u64)ss->lo + i, ra;
+
+	if (cprof_read_user(&ss->hint, ss->bp + 8 - 8 * k, &ra))
+		return 1;
+	if (ra - 1 - ss->hint.m_start >= ss->hint.m_end - ss->hint.m_start ||
+	    !cprof_resolve(ss->pid, ss->gen, &ss->hint, ra - 1, &crow) ||
+	    crow.kind != CPROF_ROW_CFA_RSP || crow.cfa_off != k)
+		return 0;
+	ss->ra = ra;
+	ss->k = k;
+	return 1;
+}
+
+/* A frameless function that switched stacks (Go's asmcgocall, systemstack), at pc: rbp is
+ * still its caller's frame pointer, on the stack it came from. A frame-pointer step from
+ * there would skip the caller itself. The caller's sp at the call is rbp + 16 - 8k, where
+ * k is the caller's CFA offset there, and our return address lies just below it: each
+ * candidate k takes the word at rbp + 8 - 8k as the return address, kept only if it lies
+ * in code of the switching function's object whose row has that very CFA offset. Where
+ * user space knows the only caller (runtime.cgocall, for asmcgocall), cfa_off gives the
+ * one k tried; else 2 .. SWITCH_SCAN_WORDS + 1 are. A global function returning
+ * unwind_step's verdict: the verifier checks it once, not within every path of the frame
+ * loop. */
+__noinline int cprof_switch_step(struct cprof_ustate *st, __u32 cfa_off, __u64 pc)
+{
+	struct switch_scan ss = {
+		.lo = cfa_off > 1 ? cfa_off : 2,
+		.n = cfa_off > 1 ? 1 : SWITCH_SCAN_WORDS,
+	};
+	__u64 csp;
+
+	if (!st)
+		return 1;
+	if (!st->bp || (st->bp & 7))
+		return fp_step(st);
+	ss.hint = st->hint;
+	ss.bp = st->bp;
+	ss.pid = st->pid;
+	ss.gen = st->gen;
+	if (cprof_locate(ss.pid, ss.gen, &ss.hint, pc))
+		bpf_loop(ss.n, switch_scan_step, &ss, 0);
+	st->hint = ss.hint;
+	if (!ss.k)
+		return fp_step(st);
+	csp = st->bp + 16 - 8 * (__u64)ss.k;
+	if (!switch_allowed(st, csp)) {
+		st->stop = CPROF_STOP_BAD_SP;
+		return 1;
 	}
-	return fp_step(st);
+	return to_caller(st, ss.ra, csp, st->bp);
 }
 
 static __always_inline long signal_step(struct cprof_ustate *st)
@@ -459,8 +525,8 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 static long unwind_step(__u32 i, void *ctx)
 {
 	struct cprof_ustate *st = ctx;
-	__u32 zero = 0, idx = st->base + i;
-	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &zero);
+	__u32 idx = st->base + i;
+	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &st->hint.slot);
 	struct cprof_unwind_row row;
 	__u64 pc = st->exact ? st->ip : st->ip - 1;
 
@@ -511,7 +577,7 @@ static long unwind_step(__u32 i, void *ctx)
 			b->frames[idx] += 1;
 		return signal_step(st);
 	case CPROF_ROW_FP_SWITCH:
-		return switch_step(st, &row);
+		return cprof_switch_step(st, row.cfa_off, pc) ? 1 : 0;
 	case CPROF_ROW_CFA_RSP:
 	case CPROF_ROW_CFA_RBP:
 	case CPROF_ROW_PLT:
@@ -565,9 +631,8 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct cprof_ustate st = {};
 	struct cprof_proc_maps *pm;
-	struct stack_win *win;
-	__u32 zero = 0;
 
+	st.hint.slot = b->slot;
 	st.base = b->s.n_kernel;
 	st.max = max_user_frames;
 	if (st.max > CPROF_MAX_USER_FRAMES)
@@ -575,11 +640,6 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	if ((task->flags & PF_KTHREAD) || !task->mm || !user_regs(regs, task, &st, b)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
-	}
-	win = bpf_map_lookup_elem(&unwind_stack, &zero);
-	if (win && !win->busy) {
-		win->busy = 1;
-		st.hint.use_win = 1;
 	}
 	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
 	if (pm) {
@@ -593,8 +653,6 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	}
 	st.stop = CPROF_STOP_DEPTH;
 	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &st, 0);
-	if (win && st.hint.use_win)
-		win->busy = 0;
 	b->s.n_user = st.n;
 	b->s.flags |= (st.stop & CPROF_SF_STOP_MASK) | st.flags;
 }

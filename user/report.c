@@ -302,6 +302,7 @@ static void count_trunc(struct report_result *res, const struct stack *s, uint32
 
 static void count_proc(struct report_result *res, const struct stack *s, bool complete)
 {
+	bool fp = s->flags & CPROF_SF_FP_FALLBACK;
 	size_t i;
 
 	for (i = 0; i < res->n_procs && res->procs[i].pid != s->pid; i++)
@@ -316,6 +317,8 @@ static void count_proc(struct report_result *res, const struct stack *s, bool co
 	res->procs[i].records += s->count;
 	if (complete)
 		res->procs[i].complete += s->count;
+	if (fp)
+		res->procs[i].fp_fallback += s->count;
 }
 
 /* Adds the stack's cum to each distinct location once. */
@@ -361,6 +364,8 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		count_trunc(res, s, stop);
 	}
 	count_proc(res, s, stack_complete(s));
+	if (s->flags & CPROF_SF_FP_FALLBACK)
+		res->fp_fallback += s->count;
 	if (stop < 32)
 		res->stops[stop] += s->count;
 	if (k->stack_values)

@@ -55,6 +55,7 @@ struct report_proc {
 	uint32_t pid;
 	char comm[16];
 	uint64_t records, complete;
+	uint64_t fp_fallback;	/* records with frame-pointer steps where tables were missing */
 };
 
 struct report_top {
@@ -67,6 +68,7 @@ struct report_result {
 	uint64_t records;	/* records aggregated */
 	uint64_t stacks;	/* distinct stacks */
 	uint64_t truncated;	/* records whose user stack did not reach a root */
+	uint64_t fp_fallback;	/* records with frame-pointer steps where tables were missing */
 	uint64_t stops[32];	/* records per enum cprof_unwind_stop */
 	size_t n_top;
 	struct report_top top[REPORT_TOP];

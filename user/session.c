@@ -792,6 +792,10 @@ static int write_profiles(struct session *s)
 	if (o->verbose && s->pre_exec_records)
 		fprintf(stderr, "  %llu samples of the command's process before its exec (our fork) "
 			"left out\n", (unsigned long long)s->pre_exec_records);
+	if (cnt[CPROF_CNT_SCRATCH_BUSY])
+		fprintf(stderr, "  %llu samples dropped: every scratch record of their CPU was in "
+			"use by programs running there at once\n",
+			(unsigned long long)cnt[CPROF_CNT_SCRATCH_BUSY]);
 	if (s->bad_records || s->agg_errors || cnt[CPROF_CNT_EVENTS_LOST])
 		fprintf(stderr, "  %llu malformed records, %llu aggregation failures, "
 			"%llu process events lost\n", (unsigned long long)s->bad_records,

@@ -26,9 +26,10 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
 }
 
 /* The flags that change what a stack means: why it stopped (identical frames may end at a
- * root or be cut short, as before a process's tables exist) and whether its first user
- * frame is an exact pc. */
-#define KEY_FLAGS (CPROF_SF_STOP_MASK | CPROF_SF_PC_EXACT)
+ * root or be cut short, as before a process's tables exist), whether its first user frame
+ * is an exact pc, and whether frame pointers stood in for missing unwind tables (counted
+ * in the summary). */
+#define KEY_FLAGS (CPROF_SF_STOP_MASK | CPROF_SF_PC_EXACT | CPROF_SF_FP_FALLBACK)
 
 static uint64_t rec_hash(const struct cprof_sample *r)
 {

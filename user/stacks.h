@@ -15,8 +15,8 @@ struct procmaps_entry;
 struct stack {
 	uint32_t kind;
 	uint32_t pid;
-	uint32_t flags;		/* CPROF_SF_* of the first record; the stop reason and
-				 * CPROF_SF_PC_EXACT are the same in all */
+	uint32_t flags;		/* CPROF_SF_* of the first record; the stop reason,
+				 * CPROF_SF_PC_EXACT and CPROF_SF_FP_FALLBACK are the same in all */
 	uint16_t n_user, n_kernel;
 	char comm[CPROF_COMM_LEN];
 	char thread[CPROF_COMM_LEN];

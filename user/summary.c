@@ -31,11 +31,15 @@ static const char *stop_name(unsigned int stop)
 }
 
 /* Complete = reached a thread root (or a frame-pointer chain's end); the rest by reason and
- * the object where the unwinder gave up, and per process when there are several. */
+ * the object where the unwinder gave up, and per process when there are several. The
+ * share of stacks where frame pointers stood in for missing unwind tables is always said:
+ * code without tables or frame pointers unwinds wrong there, not just short. */
 static void print_completeness(const struct report_result *res)
 {
-	fprintf(stderr, "  user stacks: %.1f%% complete (reached a thread root)\n",
-		100.0 * (double)(res->records - res->truncated) / (double)res->records);
+	fprintf(stderr, "  user stacks: %.1f%% complete (reached a thread root), %.1f%% with "
+		"frame-pointer steps where unwind tables were missing\n",
+		100.0 * (double)(res->records - res->truncated) / (double)res->records,
+		100.0 * (double)res->fp_fallback / (double)res->records);
 	for (size_t i = 0; i < res->n_trunc && i < 5; i++)
 		fprintf(stderr, "    %llu truncated: %s in %s\n",
 			(unsigned long long)res->trunc[i].count, stop_name(res->trunc[i].stop),
@@ -44,10 +48,12 @@ static void print_completeness(const struct report_result *res)
 		return;
 	fprintf(stderr, "  per process (most samples first):\n");
 	for (size_t i = 0; i < res->n_procs && i < 8; i++)
-		fprintf(stderr, "    pid %-7u %-16s %6llu samples, %5.1f%% complete\n",
+		fprintf(stderr, "    pid %-7u %-16s %6llu samples, %5.1f%% complete, %5.1f%% "
+			"frame-pointer steps without tables\n",
 			res->procs[i].pid, res->procs[i].comm,
 			(unsigned long long)res->procs[i].records,
-			100.0 * (double)res->procs[i].complete / (double)res->procs[i].records);
+			100.0 * (double)res->procs[i].complete / (double)res->procs[i].records,
+			100.0 * (double)res->procs[i].fp_fallback / (double)res->procs[i].records);
 }
 
 void summary__kind(const struct report_kind *k, const struct report_result *res,

@@ -16,39 +16,11 @@
 # Usage: tests/bench/block_overhead.sh
 #   (env: CYCLES=7 ROUNDS=200000 RATES="100000 1000000 10000000" CPROF=./cprof-bpf,
 #    OFFCPUTIME=0 to leave offcputime out)
-set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-CPROF=${CPROF:-$root/cprof-bpf}
-WL=${OUT:-$root/build}/workloads
+source "$(dirname "$0")/lib.bash"
 CYCLES=${CYCLES:-7}
 ROUNDS=${ROUNDS:-200000}
 RATES=${RATES:-100000 1000000 10000000}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
-pids=()
-stats_before=
-
-# is_our_child PID: PID is still a child of this script (not an exited one's recycled pid).
-is_our_child() {
-	local st
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
-}
-
-cleanup() {
-	local p
-	disown -a 2>/dev/null
-	for p in "${pids[@]}"; do is_our_child "$p" && kill -KILL "$p" 2>/dev/null; done
-	[ -n "$stats_before" ] && sysctl -qw kernel.bpf_stats_enabled="$stats_before"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "block_overhead: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (it loads BPF programs)"
-[ -x "$CPROF" ] || die "$CPROF is not built (make cprof-bpf)"
-[ -x "$WL/pingpong" ] || die "$WL/pingpong is not built (make test-build)"
+require_bench pingpong
 
 # offcputime: Debian's libbpf-tools; its binary's name has varied between releases.
 find_offcputime() {

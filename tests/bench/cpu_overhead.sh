@@ -8,42 +8,12 @@
 # A measurement, not a test: it prints figures and gates nothing. Needs root.
 # Usage: tests/bench/cpu_overhead.sh      (env: PAIRS=5 SECS=30 HZ=99 TYPES=cpu CPROF=./cprof-bpf)
 # TYPES=cpu measures the CPU profile alone (the targets are its own); TYPES=cpu,block the default.
-set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-CPROF=${CPROF:-$root/cprof-bpf}
-WL=${OUT:-$root/build}/workloads
+source "$(dirname "$0")/lib.bash"
 PAIRS=${PAIRS:-5}
 SECS=${SECS:-30}
 HZ=${HZ:-99}
 TYPES=${TYPES:-cpu}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
-pids=()
-stats_before=
-
-# is_our_child PID: PID is still a child of this script (not an exited one's recycled pid).
-is_our_child() {
-	local st
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
-}
-
-cleanup() {
-	local p
-	disown -a 2>/dev/null
-	for p in "${pids[@]}"; do is_our_child "$p" && kill -KILL "$p" 2>/dev/null; done
-	[ -n "$stats_before" ] && sysctl -qw kernel.bpf_stats_enabled="$stats_before"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "cpu_overhead: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (it loads BPF programs)"
-[ -x "$CPROF" ] || die "$CPROF is not built (make cprof-bpf)"
-for w in fixedwork spin_one spin_two; do
-	[ -x "$WL/$w" ] || die "$WL/$w is not built (make test-build)"
-done
+require_bench fixedwork spin_one spin_two
 
 now_ns() { date +%s%N; }
 

@@ -7,16 +7,10 @@
 # probes sit where allocobj.c places them (-v prints it). A measurement, not a test: it
 # prints figures and gates nothing. Needs root.
 # Usage: tests/bench/heap_overhead.sh      (env: RUNS=5 PAIRS=1000000 CPU=0 CPROF=./cprof-bpf)
-set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-CPROF=${CPROF:-$root/cprof-bpf}
-WL=${OUT:-$root/build}/workloads
+source "$(dirname "$0")/lib.bash"
 RUNS=${RUNS:-5}
 PAIRS=${PAIRS:-1000000}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-[ -x "$WL/mallocloop" ] && [ -x "$CPROF" ] || { echo "build first: make test-build" >&2; exit 1; }
+require_bench mallocloop
 
 # ns RUNNER...: mallocloop's ns/pair under RUNNER (may be empty), median of RUNS runs. The
 # loop's CPU time (CPU=1: user + system, so probe traps count) is disturbed less than its wall

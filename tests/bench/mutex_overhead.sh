@@ -10,38 +10,11 @@
 #   3. bystander: a syscall-heavy process (syscalls: read/write pairs) that is not profiled,
 #      while -p profiles locks contend: pairs/s with vs without       target slowdown ≤ 2%
 # Usage: tests/bench/mutex_overhead.sh   (env: PAIRS=3 SECS=3 CPROF=./cprof-bpf)
-set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-CPROF=${CPROF:-$root/cprof-bpf}
-WL=${OUT:-$root/build}/workloads
+source "$(dirname "$0")/lib.bash"
 PAIRS=${PAIRS:-3}
 SECS=${SECS:-3}
 LIBC=$(ldconfig -p | awk '/libc\.so\.6 .*x86-64/ { print $NF; exit }')
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
-pids=()
-
-is_our_child() {
-	local st
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
-}
-
-cleanup() {
-	local p
-	disown -a 2>/dev/null
-	for p in "${pids[@]}"; do is_our_child "$p" && kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "mutex_overhead: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (it loads BPF programs)"
-[ -x "$CPROF" ] || die "$CPROF is not built (make cprof-bpf)"
-for w in locks syscalls; do
-	[ -x "$WL/$w" ] || die "$WL/$w is not built (make test-build)"
-done
+require_bench locks syscalls
 BPFTRACE=$(command -v bpftrace)
 
 # median < numbers

@@ -9,36 +9,11 @@
 #   - the run's completeness, tables built and time spent building them.
 # A measurement: it prints figures and gates nothing. Needs root.
 # Usage: tests/bench/startup.sh      (env: N=100 SECS=6 HZ=99 CPROF=./cprof-bpf)
-set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-CPROF=${CPROF:-$root/cprof-bpf}
-WL=${OUT:-$root/build}/workloads
+source "$(dirname "$0")/lib.bash"
 N=${N:-100}
 SECS=${SECS:-6}
 HZ=${HZ:-99}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
-pids=()
-
-is_our_child() {
-	local st
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
-}
-
-cleanup() {
-	local p
-	disown -a 2>/dev/null
-	for p in "${pids[@]}"; do is_our_child "$p" && kill -KILL "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "startup: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (it loads BPF programs)"
-[ -x "$CPROF" ] || die "$CPROF is not built (make cprof-bpf)"
-[ -x "$WL/uw_nap" ] || die "$WL/uw_nap is not built (make test-build)"
+require_bench uw_nap
 command -v python3 >/dev/null || die "python3 is missing (it reads CLOCK_MONOTONIC)"
 
 monotonic() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }

@@ -13,38 +13,11 @@
 #
 # Usage: tests/bench/unwind_cost.sh          (env: SECS=10 HZ=999 DEPTHS="25 95" CPROF=...;
 #        EXTRA="--max-depth 1": more cprof-bpf options, e.g. to see the cost of no frame)
-set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-CPROF=${CPROF:-$root/cprof-bpf}
-WL=${OUT:-$root/build}/workloads
+source "$(dirname "$0")/lib.bash"
 SECS=${SECS:-10}
 HZ=${HZ:-999}
 DEPTHS=${DEPTHS:-25 95}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
-pids=()
-stats_before=
-
-is_our_child() {
-	local st
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
-}
-
-cleanup() {
-	local p
-	disown -a 2>/dev/null
-	for p in "${pids[@]}"; do is_our_child "$p" && kill -KILL "$p" 2>/dev/null; done
-	[ -n "$stats_before" ] && sysctl -qw kernel.bpf_stats_enabled="$stats_before"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "unwind_cost: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (it loads BPF programs)"
-[ -x "$CPROF" ] || die "$CPROF is not built (make cprof-bpf)"
-[ -x "$WL/uw_recurse" ] || die "$WL/uw_recurse is not built (make test-build)"
+require_bench uw_recurse
 command -v bpftool >/dev/null || die "bpftool is missing"
 command -v python3 >/dev/null || die "python3 is missing (it reads bpftool's JSON)"
 

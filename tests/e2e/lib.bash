@@ -24,22 +24,13 @@ E2E_FAILED=0
 E2E_PIDS=()
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cprof-e2e.XXXXXX")
 
-# is_our_child PID: PID is still a child of this script (not an exited one's recycled pid).
-is_our_child() {
-	local st
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	[ "$(cut -d ' ' -f 2 <<<"$st")" = "$$" ]
-}
+# shellcheck source=../children.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../children.bash"
 
 # Ends every process this script started (workloads, background profilers) and removes the
 # temporary directory, whatever way the script ends.
 e2e_cleanup() {
-	local pid
-	disown -a 2>/dev/null # no "Killed" notices in the test output
-	for pid in "${E2E_PIDS[@]}"; do
-		is_our_child "$pid" && kill -KILL "$pid" 2>/dev/null
-	done
+	kill_our_children "${E2E_PIDS[@]}"
 	rm -rf "$E2E_TMP"
 }
 trap e2e_cleanup EXIT

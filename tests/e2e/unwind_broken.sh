@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A stack no unwinder can follow is reported as truncated, with a reason and the object, not
 # as complete: uw_broken calls its hot function through machine code in an anonymous
-# mapping (as a JIT would) that has no unwind tables and uses rbp as a plain register.
+# mapping (as a JIT would) that has no unwind tables and uses rbp as a plain register; the
+# summary's share of stacks with frame-pointer fallback covers those stacks.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/unwind_lib.bash"
 require_binary uw_broken
@@ -25,5 +26,15 @@ if uw_profile broken -- "$WL/uw_broken" 4; then
 	[ -n "$reason" ] ||
 		why+=("the summary names no truncation in [anon]: $(uw_truncation_reasons broken)")
 	verdict truncated "$ntrunc of $nhot samples in jit_hot marked [truncated]; summary: $reason" "${why[@]}"
+	# Every stack through the stub took a frame-pointer step for want of tables, and the
+	# summary says so.
+	total=$(traces_count '1' <<<"$TRACES")
+	fp=$(uw_fp_share broken)
+	want=$(pct "$nhot" "$total")
+	if [ -n "$fp" ] && fcmp "$fp >= $want - 0.05"; then
+		pass fp_fallback "summary: $fp% of $total stacks with frame-pointer fallback, $want% in jit_hot"
+	else
+		fail fp_fallback "summary: ${fp:-no}% of $total stacks with frame-pointer fallback, want ≥ $want% (those in jit_hot); $UW_SUMMARY"
+	fi
 fi
 e2e_exit

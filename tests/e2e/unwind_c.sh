@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # User stacks of C and C++ code without frame pointers, unwound from .eh_frame in BPF: for each
 # workload of tests/workloads/unwind/, ≥ 99% of the samples reach the thread root and every
-# hot sample shows the exact call chain of the workload's source down to it:
+# hot sample shows the exact call chain of the workload's source down to it; the summary
+# shows no frame-pointer fallback beyond the stacks sampled before the tables were ready:
 #   uw_chain   main → level1 → level2 → hot
 #   uw_deep    a 60-deep virtual recursion (C++)
 #   uw_qsort   a comparison callback called by libc's qsort
@@ -17,6 +18,7 @@ secs=4
 
 if uw_profile chain -- "$WL/uw_chain" "$secs"; then
 	uw_check_root chain/root chain
+	uw_check_no_fallback chain/no_fallback chain
 	uw_check_stacks chain/stacks hot "hot;level2;level1;$UW_LIBC_MAIN"
 	check_symbolized chain/symbolized 'uw_chain|libc\.so\.6|ld-linux-x86-64\.so\.2' <<<"$TRACES"
 fi
@@ -24,11 +26,13 @@ fi
 if uw_profile deep -- "$WL/uw_deep" "$secs"; then
 	pair='Odd::descend\(int, long\);Even::descend\(int, long\);'
 	uw_check_root deep/root deep
+	uw_check_no_fallback deep/no_fallback deep
 	uw_check_stacks deep/stacks leaf_hot "leaf_hot;$(uw_repeat 30 "$pair")run;$UW_LIBC_MAIN"
 fi
 
 if uw_profile qsort -- "$WL/uw_qsort" "$secs"; then
 	uw_check_root qsort/root qsort
+	uw_check_no_fallback qsort/no_fallback qsort
 	# glibc's qsort tail-calls qsort_r, which sorts with a recursive merge sort.
 	uw_check_stacks qsort/stacks cmp_hot \
 		"cmp_hot(;msort_with_tmp(\.part\.[0-9]+)?)+;(__)?qsort_r;sort_round;$UW_LIBC_MAIN"
@@ -36,6 +40,7 @@ fi
 
 if uw_profile signal -- "$WL/uw_signal" "$secs"; then
 	uw_check_root signal/root signal
+	uw_check_no_fallback signal/no_fallback signal
 	uw_check_stacks signal/handler sig_hot \
 		"sig_hot;on_sigprof;__restore_rt;spin_hot;level1;$UW_LIBC_MAIN"
 	uw_check_stacks signal/interrupted spin_hot "spin_hot;level1;$UW_LIBC_MAIN"
@@ -43,6 +48,7 @@ fi
 
 if uw_profile thread -- "$WL/uw_thread" "$secs"; then
 	uw_check_root thread/root thread
+	uw_check_no_fallback thread/no_fallback thread
 	uw_check_stacks thread/stacks t_hot "t_hot;t_level;worker;start_thread;clone3"
 	labelled=$(traces_count '$3 ~ /(^|;)t_hot;/ && lab ~ /,thread=uw_worker,/' <<<"$TRACES")
 	hot=$(traces_count '$3 ~ /(^|;)t_hot;/' <<<"$TRACES")

@@ -3,6 +3,8 @@
 # pointers, run on the system stack that runtime.asmcgocall switches to): ≥ 99% of samples
 # reach the goroutine's root and the hot samples show the exact chain of the source:
 #   uw_go   main.hot ← main.level1 ← main.main ← runtime.main ← runtime.goexit
+#           runtime.Stack.func1 ← runtime.systemstack (switches to g0) ← runtime.Stack ←
+#           main.traces ← main.main ← runtime.main ← runtime.goexit
 #   uw_cgo  c_hot ← c_burn ← the cgo stub ← runtime.asmcgocall ← runtime.cgocall ←
 #           main._Cfunc_c_burn ← main.level1 ← main.main ← runtime.main ← runtime.goexit
 # and the same binaries stripped of symbols and .debug_frame (frame pointers and the Go
@@ -21,6 +23,10 @@ go_root="main\.main;runtime\.main;runtime\.goexit$a0"
 if uw_profile go -- "$WL/uw_go" "$secs"; then
 	uw_check_root go/root go
 	uw_check_stacks go/stacks 'main\.hot' "main\.hot;main\.level1;$go_root"
+	# systemstack's caller is found on the goroutine's stack, not skipped by the frame
+	# pointer that systemstack leaves as it was.
+	uw_check_stacks go/systemstack 'runtime\.Stack\.func1' \
+		"runtime\.Stack\.func1;runtime\.systemstack$a0;runtime\.Stack;main\.traces;$go_root"
 	check_symbolized go/symbolized 'uw_go' <<<"$TRACES"
 fi
 

@@ -49,6 +49,30 @@ uw_check_root() {
 	fi
 }
 
+# uw_fp_share NAME: the share (percent, one decimal) of stacks that took frame-pointer steps
+# where unwind tables were missing, as the summary of run NAME gives it; empty if it does not.
+uw_fp_share() {
+	grep -m1 'user stacks:' "$E2E_TMP/$1.err" |
+		sed -n 's/.*, \([0-9.]*\)% with frame-pointer steps where unwind tables were missing$/\1/p'
+}
+
+# uw_check_no_fallback CHECK NAME: code whose objects all have unwind tables takes no
+# frame-pointer steps for want of them, except in the stacks sampled before the process's
+# tables were published (truncated as "unwind tables not ready"): the summary's share of
+# fallback stacks is exactly theirs.
+uw_check_no_fallback() {
+	local check=$1 name=$2 total early fp want
+	total=$(traces_count '1' <<<"$TRACES")
+	early=$(awk '/truncated: unwind tables not ready/ { n += $1 } END { print n + 0 }' "$E2E_TMP/$name.err")
+	fp=$(uw_fp_share "$name")
+	want=$(pct "$early" "$total")
+	if [ -n "$fp" ] && [ "$fp" = "$want" ]; then
+		pass "$check" "$fp% of $total stacks with frame-pointer fallback, the $early sampled before tables were ready"
+	else
+		fail "$check" "summary: ${fp:-no}% of stacks with frame-pointer fallback, want $want% ($early of $total stacks sampled before tables were ready); $UW_SUMMARY"
+	fi
+}
+
 # uw_check_stacks CHECK LEAF TAIL [MIN]: the hot samples in TRACES are those with a frame
 # named LEAF (an ERE matched against whole frame names); in each, the frames from the first
 # such one to the end, joined with ';', must match the ERE TAIL exactly; at most 1% of hot

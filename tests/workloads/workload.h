@@ -2,7 +2,8 @@
 /*
  * Shared by the test workloads: a CPU burner the compiler cannot fold away, and argument
  * parsing that fails loudly. Workloads are built with frame pointers and without inlining
- * (see workloads.mk) so their stacks are exact ground truth for the profiler's FP unwinder.
+ * (see workloads.mk) so their stacks are exact ground truth for the profiler's FP unwinder;
+ * the unwinding workloads (unwind/uw.h), built without, use all here but BURN.
  */
 #ifndef WORKLOAD_H
 #define WORKLOAD_H

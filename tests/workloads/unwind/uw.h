@@ -9,11 +9,7 @@
 #ifndef UW_H
 #define UW_H
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+#include "../workload.h"	/* WORK_UNIT, the clock, arguments */
 
 #ifdef __cplusplus
 #define UW_EXTERN extern "C"
@@ -28,7 +24,8 @@
 static volatile uint64_t uw_sink;
 
 /* Burns iters xorshift steps in the function that expands it (which then is the leaf of the
- * samples taken in the loop); unlike workload.h's BURN it does not force a frame pointer. */
+ * samples taken in the loop); unlike workload.h's BURN it does not force a frame pointer.
+ * WORK_UNIT iterations take about 0.1 ms. */
 #define UW_BURN(iters)                                                             \
 	do {                                                                       \
 		uint64_t uw_x = uw_sink | 1;                                       \
@@ -40,34 +37,5 @@ static volatile uint64_t uw_sink;
 		}                                                                  \
 		uw_sink = uw_x;                                                    \
 	} while (0)
-
-/* Iterations in one work unit: about 0.1 ms on a current x86-64 core. */
-#define UW_UNIT 100000
-
-static inline double uw_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* argv[i] as a non-negative number, def if absent; exits 2 on garbage. */
-static inline double uw_arg(int argc, char **argv, int i, double def)
-{
-	char *end;
-	double v;
-
-	if (argc <= i)
-		return def;
-	errno = 0;
-	v = strtod(argv[i], &end);
-	if (errno || end == argv[i] || *end || v < 0) {
-		fprintf(stderr, "%s: bad argument '%s': expected a non-negative number\n",
-			argv[0], argv[i]);
-		exit(2);
-	}
-	return v;
-}
 
 #endif

@@ -17,7 +17,7 @@
 
 UW_FN long jit_hot(long units)
 {
-	UW_BURN(units * UW_UNIT);
+	UW_BURN(units * WORK_UNIT);
 	return units;
 }
 
@@ -44,7 +44,7 @@ UW_FN long run_jit(stub_fn stub, long units)
 
 int main(int argc, char **argv)
 {
-	double end = uw_now() + uw_arg(argc, argv, 1, 5);
+	double end = workload_now() + workload_arg(argc, argv, 1, 5);
 	void *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	long total = 0;
 
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		perror("uw_broken: mprotect");
 		return 1;
 	}
-	while (uw_now() < end)
+	while (workload_now() < end)
 		total += run_jit((stub_fn)mem, 20);
 	printf("uw_broken: %ld units\n", total);
 	return 0;

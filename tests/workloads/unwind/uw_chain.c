@@ -10,7 +10,7 @@
 
 UW_FN long hot(long units)
 {
-	UW_BURN(units * UW_UNIT);
+	UW_BURN(units * WORK_UNIT);
 	return units;
 }
 
@@ -32,10 +32,10 @@ UW_FN long level1(long units)
 
 int main(int argc, char **argv)
 {
-	double end = uw_now() + uw_arg(argc, argv, 1, 5);
+	double end = workload_now() + workload_arg(argc, argv, 1, 5);
 	long total = 0;
 
-	while (uw_now() < end)
+	while (workload_now() < end)
 		total += level1(20);
 	printf("uw_chain: %ld units\n", total);
 	return 0;

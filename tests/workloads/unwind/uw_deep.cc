@@ -13,7 +13,7 @@
 
 UW_EXTERN UW_FN long leaf_hot(long units)
 {
-	UW_BURN(units * UW_UNIT);
+	UW_BURN(units * WORK_UNIT);
 	return units;
 }
 
@@ -59,7 +59,7 @@ UW_EXTERN UW_FN long run(Node *top, long units)
 
 int main(int argc, char **argv)
 {
-	double end = uw_now() + uw_arg(argc, argv, 1, 5);
+	double end = workload_now() + workload_arg(argc, argv, 1, 5);
 	Node *nodes[DEPTH];
 	long total = 0;
 
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		nodes[i] = (DEPTH - i) % 2 ? static_cast<Node *>(new Odd) : new Even;
 	for (int i = 0; i + 1 < DEPTH; i++)
 		nodes[i]->next = nodes[i + 1];
-	while (uw_now() < end)
+	while (workload_now() < end)
 		total += run(nodes[0], 20);
 	printf("uw_deep: %ld units\n", total);
 	for (Node *n : nodes)

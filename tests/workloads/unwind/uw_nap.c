@@ -27,14 +27,14 @@ UW_FN long nap_round(long iters)
 
 int main(int argc, char **argv)
 {
-	double end = uw_now() + uw_arg(argc, argv, 1, 30);
+	double end = workload_now() + workload_arg(argc, argv, 1, 30);
 	unsigned seed = (unsigned)getpid();
 	long total = 0;
 
-	while (uw_now() < end) {
+	while (workload_now() < end) {
 		seed = seed * 1103515245u + 12345u;
 		usleep(50000 + (seed >> 8) % 200000);
-		total += nap_round(UW_UNIT * 10);
+		total += nap_round(WORK_UNIT * 10);
 	}
 	return total < 0;
 }

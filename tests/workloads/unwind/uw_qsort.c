@@ -38,12 +38,12 @@ UW_FN long sort_round(int *v, unsigned seed)
 
 int main(int argc, char **argv)
 {
-	double end = uw_now() + uw_arg(argc, argv, 1, 5);
+	double end = workload_now() + workload_arg(argc, argv, 1, 5);
 	static int v[N];
 	unsigned rounds = 0;
 	long sum = 0;
 
-	while (uw_now() < end)
+	while (workload_now() < end)
 		sum += sort_round(v, rounds++);
 	printf("uw_qsort: %u rounds (%ld)\n", rounds, sum);
 	return 0;

@@ -12,7 +12,7 @@
 
 UW_FN long leaf_hot(long units)
 {
-	UW_BURN(units * UW_UNIT);
+	UW_BURN(units * WORK_UNIT);
 	return units;
 }
 
@@ -26,15 +26,15 @@ UW_FN long recurse(int depth, long units)
 
 int main(int argc, char **argv)
 {
-	int depth = (int)uw_arg(argc, argv, 1, 25);
-	double end = uw_now() + uw_arg(argc, argv, 2, 5);
+	int depth = (int)workload_arg(argc, argv, 1, 25);
+	double end = workload_now() + workload_arg(argc, argv, 2, 5);
 	long total = 0;
 
 	if (depth < 1 || depth > 100000) {
 		fprintf(stderr, "uw_recurse: depth must be 1-100000\n");
 		return 2;
 	}
-	while (uw_now() < end)
+	while (workload_now() < end)
 		total += recurse(depth, 20);
 	printf("uw_recurse: %ld units\n", total);
 	return 0;

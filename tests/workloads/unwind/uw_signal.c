@@ -23,7 +23,7 @@ static volatile sig_atomic_t ticks_left;
 
 UW_FN void sig_hot(void)
 {
-	UW_BURN(30 * UW_UNIT);
+	UW_BURN(30 * WORK_UNIT);
 }
 
 UW_FN void on_sigprof(int sig)
@@ -57,7 +57,7 @@ UW_FN long level1(void)
 
 int main(int argc, char **argv)
 {
-	double secs = uw_arg(argc, argv, 1, 5);
+	double secs = workload_arg(argc, argv, 1, 5);
 	struct itimerval it = { .it_interval = { 0, 10000 }, .it_value = { 0, 10000 } };
 	struct sigaction sa;
 	long r;

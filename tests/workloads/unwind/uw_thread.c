@@ -15,7 +15,7 @@ static double end;
 
 UW_FN long t_hot(long units)
 {
-	UW_BURN(units * UW_UNIT);
+	UW_BURN(units * WORK_UNIT);
 	return units;
 }
 
@@ -34,7 +34,7 @@ UW_FN void *worker(void *arg)
 	(void)arg;
 	/* Named before any work: every sample in t_hot carries the name. */
 	pthread_setname_np(pthread_self(), "uw_worker");
-	while (uw_now() < end)
+	while (workload_now() < end)
 		total += t_level(20);
 	return (void *)total;
 }
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	void *total;
 	int err;
 
-	end = uw_now() + uw_arg(argc, argv, 1, 5);
+	end = workload_now() + workload_arg(argc, argv, 1, 5);
 	err = pthread_create(&t, NULL, worker, NULL);
 	if (err) {
 		fprintf(stderr, "uw_thread: pthread_create: error %d\n", err);
