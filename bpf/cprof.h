@@ -108,9 +108,26 @@ enum cprof_heap_fn {
 	CPROF_HEAP_FREE,	/* free(p), past its entry: no return probe */
 };
 
+/* Where a heap probe reads an argument when the allocator has moved it out of its usual
+ * register (rdi, rsi, rdx) before the probe's instruction: the pt_regs field. */
+enum cprof_heap_reg {
+	CPROF_HEAP_REG_USUAL = 0,
+	CPROF_HEAP_REG_AX, CPROF_HEAP_REG_BX, CPROF_HEAP_REG_CX, CPROF_HEAP_REG_DX,
+	CPROF_HEAP_REG_SI, CPROF_HEAP_REG_DI, CPROF_HEAP_REG_BP,
+	CPROF_HEAP_REG_R8, CPROF_HEAP_REG_R9, CPROF_HEAP_REG_R10, CPROF_HEAP_REG_R11,
+	CPROF_HEAP_REG_R12, CPROF_HEAP_REG_R13, CPROF_HEAP_REG_R14, CPROF_HEAP_REG_R15,
+	CPROF_HEAP_REG_N
+};
+
 /* A heap probe's attach cookie: the function and the process the link is for, so the
- * program needs no helper call to learn the pid. */
+ * program needs no helper call to learn the pid. fn is an enum cprof_heap_fn in its low
+ * 8 bits, and above them 4 bits per argument (up to 3) naming its register, 0 for the
+ * usual one: a probe with its arguments in place, the common case, has none set. */
 #define CPROF_HEAP_COOKIE(fn, pid) ((__u64)(fn) | (__u64)(pid) << 32)
+#define CPROF_HEAP_FN_MASK 0xffu
+#define CPROF_HEAP_ARG_SHIFT(i) (8 + 4 * (i))	/* i = 0, 1, 2 */
+#define CPROF_HEAP_ARGS_MASK 0xfff00u
+_Static_assert(CPROF_HEAP_REG_N <= 16, "a register in 4 bits");
 
 #define CPROF_SAMPLE_MAX_FRAMES (CPROF_MAX_KERNEL_FRAMES + CPROF_MAX_USER_FRAMES)
 #define CPROF_SAMPLE_MAX_SIZE \

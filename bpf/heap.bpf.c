@@ -316,6 +316,39 @@ static __always_inline bool mul_ok(__u64 n, __u64 size)
 	return !size || prod / size == n;
 }
 
+/* One load of a pt_regs field, at a constant offset in the instruction itself. */
+#define CTX_LOAD(ctx, field)							\
+	({									\
+		__u64 __v;							\
+		asm volatile("%[v] = *(u64 *)(%[c] + %[o])" : [v] "=r"(__v)	\
+			     : [c] "r"(ctx), [o] "i"(__builtin_offsetof(struct pt_regs, field))); \
+		__v;								\
+	})
+
+/* The value of the register r (enum cprof_heap_reg, not 0). In asm: the verifier refuses
+ * ctx loads at a variable offset, and clang merges plain loads of the cases into one from
+ * a computed address. */
+static __always_inline __u64 reg_value(struct pt_regs *ctx, __u32 r)
+{
+	switch (r) {
+	case CPROF_HEAP_REG_AX: return CTX_LOAD(ctx, ax);
+	case CPROF_HEAP_REG_BX: return CTX_LOAD(ctx, bx);
+	case CPROF_HEAP_REG_CX: return CTX_LOAD(ctx, cx);
+	case CPROF_HEAP_REG_DX: return CTX_LOAD(ctx, dx);
+	case CPROF_HEAP_REG_SI: return CTX_LOAD(ctx, si);
+	case CPROF_HEAP_REG_DI: return CTX_LOAD(ctx, di);
+	case CPROF_HEAP_REG_BP: return CTX_LOAD(ctx, bp);
+	case CPROF_HEAP_REG_R8: return CTX_LOAD(ctx, r8);
+	case CPROF_HEAP_REG_R9: return CTX_LOAD(ctx, r9);
+	case CPROF_HEAP_REG_R10: return CTX_LOAD(ctx, r10);
+	case CPROF_HEAP_REG_R11: return CTX_LOAD(ctx, r11);
+	case CPROF_HEAP_REG_R12: return CTX_LOAD(ctx, r12);
+	case CPROF_HEAP_REG_R13: return CTX_LOAD(ctx, r13);
+	case CPROF_HEAP_REG_R14: return CTX_LOAD(ctx, r14);
+	default: return CTX_LOAD(ctx, r15);
+	}
+}
+
 /* One program for every probe of an object, told apart by the attach cookie, so a process
  * has one uprobe_multi link per allocator object: each link's release waits for an RCU
  * grace period, and a run should not end (or start) one of those per function. */
@@ -323,12 +356,26 @@ static __always_inline int heap_call(struct pt_regs *ctx, bool session)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), n = 1, size, memptr = 0, old = 0;
 	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
-	__u32 fn = (__u32)cookie, pid = cookie >> 32;
+	__u32 fn = (__u32)cookie & CPROF_HEAP_FN_MASK, pid = cookie >> 32;
 	bool is_realloc = false;
 
 	/* Loaded up front: clang would otherwise compute one ctx offset per case and the
 	 * verifier refuses loads through a modified ctx pointer. */
 	asm volatile("" : "+r"(a1), "+r"(a2), "+r"(a3));
+	/* The allocator moved arguments before the probe's instruction (mimalloc's malloc
+	 * loads its heap into rdi): one test on the common path. */
+	if (cookie & CPROF_HEAP_ARGS_MASK) {
+		__u32 r1 = cookie >> CPROF_HEAP_ARG_SHIFT(0) & 15;
+		__u32 r2 = cookie >> CPROF_HEAP_ARG_SHIFT(1) & 15;
+		__u32 r3 = cookie >> CPROF_HEAP_ARG_SHIFT(2) & 15;
+
+		if (r1)
+			a1 = reg_value(ctx, r1);
+		if (r2)
+			a2 = reg_value(ctx, r2);
+		if (r3)
+			a3 = reg_value(ctx, r3);
+	}
 	if (fn == CPROF_HEAP_FREE) {
 		/* Placed past the entry, where rdi still holds the pointer; returning 1 means
 		 * no return probe. */
