@@ -93,25 +93,63 @@ static bool emulated(csh cs, const cs_insn *in)
 	return x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
 }
 
-static unsigned int reg_bit(unsigned int r)
+/* The 64-bit general register r is part of (at any width), as enum cprof_heap_reg; 0 for
+ * the others (rsp, rip, flags, vector registers). */
+static unsigned int gpr(unsigned int r)
 {
 	switch (r) {
-	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
-		return RDI;
-	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
-		return RSI;
+	case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH:
+		return CPROF_HEAP_REG_AX;
+	case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH:
+		return CPROF_HEAP_REG_BX;
+	case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH:
+		return CPROF_HEAP_REG_CX;
 	case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH:
-		return RDX;
-	case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL:
-		return RA;
+		return CPROF_HEAP_REG_DX;
+	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
+		return CPROF_HEAP_REG_SI;
+	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
+		return CPROF_HEAP_REG_DI;
+	case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL:
+		return CPROF_HEAP_REG_BP;
+	case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B:
+		return CPROF_HEAP_REG_R8;
+	case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B:
+		return CPROF_HEAP_REG_R9;
+	case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W: case X86_REG_R10B:
+		return CPROF_HEAP_REG_R10;
+	case X86_REG_R11: case X86_REG_R11D: case X86_REG_R11W: case X86_REG_R11B:
+		return CPROF_HEAP_REG_R11;
+	case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B:
+		return CPROF_HEAP_REG_R12;
+	case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B:
+		return CPROF_HEAP_REG_R13;
+	case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B:
+		return CPROF_HEAP_REG_R14;
+	case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B:
+		return CPROF_HEAP_REG_R15;
 	default:
 		return 0;
 	}
 }
 
-/* Whether the probe may move past in: it writes none of regs (RA: rsp and memory) and
- * goes on to the next instruction. */
-static bool transparent(csh cs, const cs_insn *in, unsigned int regs)
+static bool is_sp(unsigned int r)
+{
+	return r == X86_REG_RSP || r == X86_REG_ESP || r == X86_REG_SP || r == X86_REG_SPL;
+}
+
+/* Where the arguments are: the argument (1..3, 0 none) each general register holds. */
+struct args_at {
+	uint8_t holds[CPROF_HEAP_REG_N];	/* [0] unused, stays 0 */
+};
+
+static const uint8_t usual_reg[3] = { CPROF_HEAP_REG_DI, CPROF_HEAP_REG_SI, CPROF_HEAP_REG_DX };
+
+/* Whether the probe may move past in, and where the arguments are after it: it goes on to
+ * the next instruction and, with RA, writes neither rsp nor memory. A 64-bit
+ * register-to-register mov copies what its source holds; any other write of a register
+ * loses it. */
+static bool track(csh cs, const cs_insn *in, unsigned int regs, struct args_at *a)
 {
 	const cs_x86 *x = &in->detail->x86;
 	cs_regs rr, rw;
@@ -125,15 +163,60 @@ static bool transparent(csh cs, const cs_insn *in, unsigned int regs)
 		return false;
 	if (cs_regs_access(cs, in, rr, &nr, rw, &nw))
 		return false;
-	for (uint8_t i = 0; i < nw; i++)
-		if (reg_bit(rw[i]) & regs)
-			return false;
-	if (!(regs & RA))
+	if (regs & RA) {
+		for (uint8_t i = 0; i < nw; i++)
+			if (is_sp(rw[i]))
+				return false;
+		for (uint8_t i = 0; i < x->op_count; i++)
+			if (x->operands[i].type == X86_OP_MEM &&
+			    (x->operands[i].access & CS_AC_WRITE))
+				return false;
+	}
+	if (in->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+	    x->operands[1].type == X86_OP_REG && x->operands[0].size == 8 &&
+	    x->operands[1].size == 8 && gpr(x->operands[0].reg)) {
+		unsigned int src = gpr(x->operands[1].reg);
+
+		a->holds[gpr(x->operands[0].reg)] = src ? a->holds[src] : 0;
 		return true;
-	for (uint8_t i = 0; i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE))
+	}
+	for (uint8_t i = 0; i < nw; i++)
+		a->holds[gpr(rw[i])] = 0;
+	return true;
+}
+
+/* The register holding argument i (0-based) as enum cprof_heap_reg, the usual one first;
+ * 0 if none does. */
+static unsigned int arg_reg(const struct args_at *a, unsigned int i)
+{
+	if (a->holds[usual_reg[i]] == i + 1)
+		return usual_reg[i];
+	for (unsigned int r = 1; r < CPROF_HEAP_REG_N; r++)
+		if (a->holds[r] == i + 1)
+			return r;
+	return 0;
+}
+
+static bool args_held(const struct args_at *a, unsigned int regs)
+{
+	for (unsigned int i = 0; i < 3; i++)
+		if ((regs & 1u << i) && !arg_reg(a, i))
 			return false;
 	return true;
+}
+
+/* The cookie bits saying where the arguments of regs are (0 for those in place). */
+static uint32_t args_bits(const struct args_at *a, unsigned int regs)
+{
+	uint32_t bits = 0;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		unsigned int r = regs & 1u << i ? arg_reg(a, i) : 0;
+
+		if (r && r != usual_reg[i])
+			bits |= (uint32_t)r << CPROF_HEAP_ARG_SHIFT(i);
+	}
+	return bits;
 }
 
 static int open_cs(csh *cs)
@@ -145,33 +228,41 @@ static int open_cs(csh *cs)
 }
 
 static long probe_offset(csh cs, const uint8_t *code, size_t len, uint64_t addr,
-			 unsigned int regs)
+			 unsigned int regs, uint32_t *args)
 {
+	struct args_at a = { .holds = {
+		[CPROF_HEAP_REG_DI] = 1, [CPROF_HEAP_REG_SI] = 2, [CPROF_HEAP_REG_DX] = 3 } };
 	cs_insn *in = NULL;
 	long off = 0;
 	size_t n = cs_disasm(cs, code, len, addr, 16, &in);
 
+	*args = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (emulated(cs, &in[i])) {
 			off = (long)(in[i].address - addr);
+			*args = args_bits(&a, regs);
 			break;
 		}
-		if (!transparent(cs, &in[i], regs))
+		if (!track(cs, &in[i], regs, &a) || !args_held(&a, regs))
 			break;
 	}
 	cs_free(in, n);
 	return off;
 }
 
-long allocobj__probe_offset(const uint8_t *code, size_t len, uint64_t addr, unsigned int regs)
+long allocobj__probe_offset(const uint8_t *code, size_t len, uint64_t addr, unsigned int regs,
+			    uint32_t *args)
 {
+	uint32_t bits;
 	long off;
 	csh cs;
 
 	if (open_cs(&cs))
 		return -ENOTSUP;
-	off = probe_offset(cs, code, len, addr, regs);
+	off = probe_offset(cs, code, len, addr, regs, &bits);
 	cs_close(&cs);
+	if (args)
+		*args = bits;
 	return off;
 }
 
@@ -363,6 +454,7 @@ static void add_probe(struct reader *r, struct allocobj *ao, size_t f)
 {
 	uint64_t off = vaddr_to_off(r, r->fn[f].va);
 	uint8_t code[PLACE_BYTES];
+	uint32_t args = 0;
 	long shift = 0;
 	size_t len;
 
@@ -373,12 +465,13 @@ static void add_probe(struct reader *r, struct allocobj *ao, size_t f)
 			return;
 	len = r->f.size - off < sizeof(code) ? r->f.size - off : sizeof(code);
 	if (!elf_file__read(&r->f, off, code, len))
-		shift = probe_offset(r->cs, code, len, r->fn[f].va, fns[f].regs);
+		shift = probe_offset(r->cs, code, len, r->fn[f].va, fns[f].regs, &args);
 	ao->probes[ao->n++] = (struct allocobj_probe){
 		.name = fns[f].name,
 		.off = off + (uint64_t)shift,
 		.shift = (uint32_t)shift,
 		.cookie = fns[f].cookie,
+		.args = args,
 	};
 	if (len) {
 		cs_insn *in = NULL;
@@ -442,6 +535,11 @@ out:
 	return err;
 }
 
+static const char *const reg_names[CPROF_HEAP_REG_N] = {
+	"", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
 int allocobj__describe(const struct allocobj *ao, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -464,6 +562,16 @@ int allocobj__describe(const struct allocobj *ao, char *buf, size_t len)
 		w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "%s",
 			     p->emulated ? "" : "(stepped)");
 		n += w > 0 ? (size_t)w : 0;
+		for (unsigned int a = 0, k = 0; a < 3 && p->args; a++) {
+			unsigned int r = p->args >> CPROF_HEAP_ARG_SHIFT(a) & 15;
+
+			if (!r)
+				continue;
+			w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "%sarg%u=%s%s",
+				     k++ ? "," : "[", a + 1, reg_names[r],
+				     p->args >> CPROF_HEAP_ARG_SHIFT(a + 1) ? "" : "]");
+			n += w > 0 ? (size_t)w : 0;
+		}
 	}
 	return (int)n;
 }

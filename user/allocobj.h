@@ -26,6 +26,8 @@ struct allocobj_probe {
 	uint64_t off;		/* file offset of the probe */
 	uint32_t shift;		/* bytes past the function's entry */
 	uint32_t cookie;	/* enum cprof_heap_fn */
+	uint32_t args;		/* where the probe finds the arguments: CPROF_HEAP_ARGS_MASK bits
+				 * of the cookie, 0 = the usual registers */
 	bool emulated;		/* on an instruction the kernel emulates */
 };
 
@@ -46,12 +48,17 @@ int allocobj__read(int fd, struct allocobj *ao);
 /* Byte offset into code (len bytes from a function's entry at addr) of the first
  * instruction on every path through the function's start that the kernel emulates rather
  * than single-steps (push reg, 1-byte nop, relative call/jmp/jcc), such that no
- * instruction before it changes control flow or a register of regs (ALLOCOBJ_R*), nor,
- * with ALLOCOBJ_KEEP_RA, rsp or memory. 0 if none; -ENOTSUP without a disassembler. */
-long allocobj__probe_offset(const uint8_t *code, size_t len, uint64_t addr, unsigned int regs);
+ * instruction before it changes control flow, nor with ALLOCOBJ_KEEP_RA rsp or memory, and
+ * each argument of regs (ALLOCOBJ_R*) is still in some register: register-to-register
+ * moves are followed. *args (may be NULL) gets where they are, as cookie bits
+ * (CPROF_HEAP_ARG_SHIFT; 0 = the usual registers). 0 if none (*args 0); -ENOTSUP without
+ * a disassembler. */
+long allocobj__probe_offset(const uint8_t *code, size_t len, uint64_t addr, unsigned int regs,
+			    uint32_t *args);
 
-/* "malloc+7 calloc free(stepped) ..." for -v: each probe, its shift, single-steps marked.
- * Returns the length snprintf would. */
+/* "malloc+7 calloc+18[arg1=rax,arg2=rsi] free(stepped) ..." for -v: each probe, its shift,
+ * single-steps marked, arguments read from other registers named. Returns the length
+ * snprintf would. */
 int allocobj__describe(const struct allocobj *ao, char *buf, size_t len);
 
 #endif

@@ -151,6 +151,12 @@ static int link_multi(int prog_fd, uint32_t attach_type, uint32_t flags, const c
 	return fd < 0 ? -errno : fd;
 }
 
+/* The probe's attach cookie: its function, where its arguments are, the process. */
+static uint64_t cookie_of(const struct allocobj_probe *pr, uint32_t pid)
+{
+	return CPROF_HEAP_COOKIE(pr->cookie | pr->args, pid);
+}
+
 /* MODE_PERF_RET: a perf-event uprobe per function, and a uretprobe per allocating one. */
 static int attach_perf(struct heap *h, const struct allocobj *ao, const char *path,
 		       struct probed *p)
@@ -161,7 +167,7 @@ static int attach_perf(struct heap *h, const struct allocobj *ao, const char *pa
 	for (size_t i = 0; i < ao->n; i++)
 		for (int ret = 0; ret < 2; ret++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret,
-				    .bpf_cookie = CPROF_HEAP_COOKIE(ao->probes[i].cookie, p->pid));
+				    .bpf_cookie = cookie_of(&ao->probes[i], p->pid));
 			struct bpf_link *l;
 
 			if (ret && ao->probes[i].cookie == CPROF_HEAP_FREE)
@@ -195,7 +201,7 @@ static int attach_obj(struct heap *h, const struct allocobj *ao, const char *pat
 		for (size_t i = 0; i < ao->n; i++)
 			if ((ao->probes[i].cookie == CPROF_HEAP_FREE) == pass) {
 				offs[n] = ao->probes[i].off;
-				cookies[n++] = CPROF_HEAP_COOKIE(ao->probes[i].cookie, p->pid);
+				cookies[n++] = cookie_of(&ao->probes[i], p->pid);
 				n_ret += !pass;
 			}
 	if (h->mode == MODE_SESSION) {

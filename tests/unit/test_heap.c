@@ -102,7 +102,8 @@ TEST(simulated_stream)
 	}
 }
 
-#define PROBE_AT(code, regs) allocobj__probe_offset(code, sizeof(code), 0x1000, regs)
+#define PROBE_AT(code, regs) allocobj__probe_offset(code, sizeof(code), 0x1000, regs, NULL)
+#define ARG(i, r) ((uint32_t)CPROF_HEAP_REG_##r << CPROF_HEAP_ARG_SHIFT(i))
 #define MALLOC_REGS (ALLOCOBJ_RDI | ALLOCOBJ_KEEP_RA)
 #define CALLOC_REGS (ALLOCOBJ_RDI | ALLOCOBJ_RSI | ALLOCOBJ_KEEP_RA)
 #define MEMALIGN_REGS (ALLOCOBJ_RDI | ALLOCOBJ_RSI | ALLOCOBJ_RDX | ALLOCOBJ_KEEP_RA)
@@ -147,10 +148,6 @@ TEST(probe_offset_alloc)
 	/* jemalloc's malloc: cmp $0x1000,%rdi; ja (emulated) */
 	static const uint8_t je_malloc[] = { 0x48, 0x81, 0xff, 0, 0x10, 0, 0,
 					     0x0f, 0x87, 0x93, 0, 0, 0 };
-	/* mimalloc's malloc: mov x(%rip),%rax; mov %rdi,%rsi; mov %fs:(%rax),%rdi; cmp; ja */
-	static const uint8_t mi_malloc[] = { 0x48, 0x8b, 0x05, 0x49, 0xb4, 0, 0, 0x48, 0x89, 0xfe,
-					     0x64, 0x48, 0x8b, 0x38, 0x48, 0x81, 0xfe, 0, 4, 0, 0,
-					     0x77, 0x29 };
 	/* tcmalloc's calloc: mov x(%rip),%rcx; cmpb $0,%fs:0x10(%rcx); jne */
 	static const uint8_t tc_calloc[] = { 0x48, 0x8b, 0x0d, 0x19, 0x39, 0x01, 0,
 					     0x64, 0x80, 0x79, 0x10, 0, 0x0f, 0x85, 0x7e, 1, 0, 0 };
@@ -171,7 +168,6 @@ TEST(probe_offset_alloc)
 	if (off == -ENOTSUP)
 		SKIP("no disassembler");
 	CHECK(off == 7, "jemalloc malloc: %ld", off);
-	CHECK(PROBE_AT(mi_malloc, MALLOC_REGS) == 0, "mimalloc malloc writes rdi");
 	CHECK(PROBE_AT(tc_calloc, CALLOC_REGS) == 12, "tcmalloc calloc: %ld",
 	      PROBE_AT(tc_calloc, CALLOC_REGS));
 	CHECK(PROBE_AT(sub_rsp, MALLOC_REGS) == 0, "rsp moved");
@@ -184,15 +180,80 @@ TEST(probe_offset_alloc)
 	      PROBE_AT(tc_memalign, MEMALIGN_REGS));
 }
 
+/* Arguments moved to other registers before the first branch (mimalloc): the probe
+ * follows them, and refuses once one is lost, rsp moves, or control flow comes first. */
+TEST(probe_offset_moved_args)
+{
+	/* mimalloc's malloc: mov x(%rip),%rax; mov %rdi,%rsi; mov %fs:(%rax),%rdi;
+	 * cmp $0x400,%rsi; ja */
+	static const uint8_t mi_malloc[] = { 0x48, 0x8b, 0x05, 0x49, 0xb4, 0, 0, 0x48, 0x89, 0xfe,
+					     0x64, 0x48, 0x8b, 0x38, 0x48, 0x81, 0xfe, 0, 4, 0, 0,
+					     0x77, 0x29 };
+	/* mimalloc's calloc: mov x(%rip),%rdx; mov %rdi,%rax; mov %fs:(%rdx),%rdi; cmp $1,%rax;
+	 * je */
+	static const uint8_t mi_calloc[] = { 0x48, 0x8b, 0x15, 0xc9, 0xad, 0, 0, 0x48, 0x89, 0xf8,
+					     0x64, 0x48, 0x8b, 0x3a, 0x48, 0x83, 0xf8, 0x01, 0x74,
+					     0x08 };
+	/* mimalloc's realloc: mov x(%rip),%rax; mov %rsi,%rdx; mov %rdi,%rsi;
+	 * mov %fs:(%rax),%rax; mov %rax,%rdi; jmp */
+	static const uint8_t mi_realloc[] = { 0x48, 0x8b, 0x05, 0x49, 0xa9, 0, 0, 0x48, 0x89, 0xf2,
+					      0x48, 0x89, 0xfe, 0x64, 0x48, 0x8b, 0x00, 0x48, 0x89,
+					      0xc7, 0xe9, 0xf7, 0x4e, 0xff, 0xff };
+	/* mov %rdi,%rsi; mov %rax,%rsi; mov %rax,%rdi; push: the copy is overwritten too */
+	static const uint8_t copy_lost[] = { 0x48, 0x89, 0xfe, 0x48, 0x89, 0xc6, 0x48, 0x89, 0xc7,
+					     0x55 };
+	/* mov %edi,%esi; mov %rax,%rdi; push: a 32-bit copy is not the argument */
+	static const uint8_t copy32[] = { 0x89, 0xfe, 0x48, 0x89, 0xc7, 0x55 };
+	/* mov %rdi,%rsi; sub $8,%rsp; mov %rax,%rdi; ja: the return address moved */
+	static const uint8_t rsp_moved[] = { 0x48, 0x89, 0xfe, 0x48, 0x83, 0xec, 0x08, 0x48, 0x89,
+					     0xc7, 0x77, 0x29 };
+	/* mov %rdi,%rsi; mov %rax,%rdi; jmp *%rcx; ja: an indirect branch first */
+	static const uint8_t indirect[] = { 0x48, 0x89, 0xfe, 0x48, 0x89, 0xc7, 0xff, 0xe1, 0x77,
+					    0x29 };
+	/* mov %rdi,%rsi; jne; mov %rax,%rdi; ja: the jne comes first and is the place */
+	static const uint8_t branch_first[] = { 0x48, 0x89, 0xfe, 0x75, 0x02, 0x48, 0x89, 0xc7,
+						0x77, 0x29 };
+	/* mov %rdi,%r12; mov %rax,%rdi; mov %rsi,%r9; mov %rax,%rsi; push: both moved */
+	static const uint8_t high[] = { 0x49, 0x89, 0xfc, 0x48, 0x89, 0xc7, 0x49, 0x89, 0xf1,
+					0x48, 0x89, 0xc6, 0x55 };
+	uint32_t args = 1;
+	long off = allocobj__probe_offset(mi_malloc, sizeof(mi_malloc), 0x1000, MALLOC_REGS,
+					  &args);
+
+	if (off == -ENOTSUP)
+		SKIP("no disassembler");
+	CHECK(off == 21 && args == ARG(0, SI), "mimalloc malloc: +%ld args %#x", off, args);
+	off = allocobj__probe_offset(mi_calloc, sizeof(mi_calloc), 0x1000, CALLOC_REGS, &args);
+	CHECK(off == 18 && args == ARG(0, AX), "mimalloc calloc: +%ld args %#x", off, args);
+	off = allocobj__probe_offset(mi_realloc, sizeof(mi_realloc), 0x1000, CALLOC_REGS, &args);
+	CHECK(off == 20 && args == (ARG(0, SI) | ARG(1, DX)), "mimalloc realloc: +%ld args %#x",
+	      off, args);
+	off = allocobj__probe_offset(high, sizeof(high), 0x1000, CALLOC_REGS, &args);
+	CHECK(off == 12 && args == (ARG(0, R12) | ARG(1, R9)), "r12, r9: +%ld args %#x", off,
+	      args);
+	/* Only the second argument asked for: it never left rsi. */
+	off = allocobj__probe_offset(mi_calloc, sizeof(mi_calloc), 0x1000, ALLOCOBJ_RSI, &args);
+	CHECK(off == 18 && args == 0, "rsi untouched: +%ld args %#x", off, args);
+	off = allocobj__probe_offset(copy_lost, sizeof(copy_lost), 0x1000, MALLOC_REGS, &args);
+	CHECK(off == 0 && args == 0, "copy overwritten: +%ld args %#x", off, args);
+	CHECK(PROBE_AT(copy32, MALLOC_REGS) == 0, "32-bit copy");
+	CHECK(PROBE_AT(rsp_moved, MALLOC_REGS) == 0, "rsp moved");
+	CHECK(PROBE_AT(indirect, MALLOC_REGS) == 0, "indirect branch first");
+	off = allocobj__probe_offset(branch_first, sizeof(branch_first), 0x1000, MALLOC_REGS,
+				     &args);
+	CHECK(off == 3 && args == 0, "branch first: +%ld args %#x", off, args);
+}
+
 /* The fuzz seed (tests/fuzz/corpus/allocobj/alloc_so, source in fuzz_allocobj.c): malloc
- * writes rdi before any emulated instruction, free and memalign are probed, posix_memalign
+ * keeps its size in rax while it writes rdi and moves it back (probed at its call, +9, with
+ * the argument in place), free and memalign are probed, posix_memalign
  * (a wrapper of memalign) and operator new (calls malloc through the PLT) are left to them,
  * and _dl_debug_state is found. */
 TEST(read_object)
 {
 	const char *path = "tests/fuzz/corpus/allocobj/alloc_so";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool malloc_seen = false, stepped = false, memalign = false, other = false;
+	bool malloc_seen = false, at_call = false, memalign = false, other = false;
 	struct allocobj ao;
 	int err;
 
@@ -208,7 +269,7 @@ TEST(read_object)
 
 		if (!strcmp(p->name, "malloc")) {
 			malloc_seen = true;
-			stepped = !p->emulated && !p->shift;
+			at_call = p->emulated && p->shift == 9 && !p->args;
 		} else if (!strcmp(p->name, "memalign")) {
 			memalign = true;
 		} else if (strcmp(p->name, "free")) {
@@ -216,8 +277,8 @@ TEST(read_object)
 			printf("    unexpected probe on %s\n", p->name);
 		}
 	}
-	CHECK(malloc_seen && stepped, "malloc: probed %d, single-stepped at entry %d",
-	      malloc_seen, stepped);
+	CHECK(malloc_seen && at_call, "malloc: probed %d, at its call with rdi %d", malloc_seen,
+	      at_call);
 	CHECK(memalign, "memalign not probed");
 	CHECK(!other, "posix_memalign or operator new probed");
 	CHECK(ao.n_delegating == 2, "%zu functions left to others, want 2", ao.n_delegating);
@@ -231,6 +292,7 @@ int main(void)
 	RUN(simulated_stream);
 	RUN(probe_offset_free);
 	RUN(probe_offset_alloc);
+	RUN(probe_offset_moved_args);
 	RUN(read_object);
 	return CHECK_EXIT();
 }
