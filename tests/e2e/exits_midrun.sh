@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# A target that exits during the run: `shortlived 2` burns short_hot for 2 s, profiled with
-# -p for 4 s. Its samples must survive its exit and be symbolized from its binary although the
-# pid is gone by the time the profile is written. Its exit is not an error: cprof-bpf exits
-# 0, or 3 as the README documents for a -p target that exited during the run.
+# A target that exits during the run: `shortlived 4` burns short_hot for 4 s, profiled with
+# -p for 7 s (starting every default kind takes 1-3 s on a loaded 2-CPU machine, so a shorter
+# life may end before profiling begins). Its samples must survive its exit and be symbolized
+# from its binary although the pid is gone by the time the profile is written. Its exit is
+# not an error: cprof-bpf exits 0, or 3 as the README documents for a -p target that exited
+# during the run.
 source "$(dirname "$0")/lib.bash"
 require_binary shortlived
 require_bpf
 require_pprof
 
-secs=4
-life=2
+secs=7
+life=4
 min=80
 
 start_bg target "$WL/shortlived" "$life"
