@@ -97,6 +97,12 @@ static inline int cprof_futex_classify(long nr, unsigned long op)
 	}
 }
 
+/* Syscall nr can wait for a lock: futex, futex_wait, futex_waitv. */
+static inline int cprof_futex_waits(long nr)
+{
+	return nr == CPROF_NR_FUTEX || nr == CPROF_NR_FUTEX_WAIT || nr == CPROF_NR_FUTEX_WAITV;
+}
+
 /* A wait of class cls expecting val is a wait for a lock. */
 static inline int cprof_futex_lock_wait(int cls, unsigned long long val)
 {
