@@ -146,7 +146,7 @@ enum cprof_counter {
 	CPROF_CNT_MUTEX_WAKES,		/* lock waiters woken by a lock release */
 	CPROF_CNT_MUTEX_KEPT,		/* of those, kept by --mutex-rate sampling */
 	CPROF_CNT_MUTEX_NOT_LOCK,	/* waiters woken by a wake that is no lock release */
-	CPROF_CNT_MUTEX_NO_STORAGE,	/* futex calls lost: no task storage */
+	CPROF_CNT_MUTEX_NO_STORAGE,	/* lock waits lost: no task storage */
 	CPROF_CNT_HEAP_SAMPLED,		/* allocations sampled by --heap-rate */
 	CPROF_CNT_HEAP_NO_STORAGE,	/* allocator calls lost: no task storage */
 	CPROF_CNT_HEAP_LIVE_FULL,	/* sampled allocations whose free cannot be matched */

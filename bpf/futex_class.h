@@ -10,9 +10,12 @@
  *    __g_signals for 0 ("no signal yet"), semaphores on a value of 0 ("no token"), so
  *    those never count. FUTEX_WAIT_REQUEUE_PI is a condition-variable wait.
  *  - the waker must have released a lock: FUTEX_UNLOCK_PI, or a FUTEX_WAKE-style wake that
- *    finds the word at 0 or 1 when it enters the syscall. Unlocking stores 0 before waking
- *    (glibc lll_unlock, the rwlock's writer and phase futexes store 0, its last reader 1);
- *    pthread_cond_signal/broadcast add signals in steps of 2 first, sem_post a token.
+ *    finds the word at 0 or 1, or back at the value the waiter slept on (another thread took
+ *    the lock and found it contended after the unlock; the word is read at the wake-up, not
+ *    at the syscall's entry). Unlocking stores 0 before waking (glibc lll_unlock, the
+ *    rwlock's writer and phase futexes store 0, its last reader 1); pthread_cond_signal/
+ *    broadcast add signals in steps of 2 first, sem_post a token: a wake that is no unlock
+ *    changes the word away from the value its waiters sleep on.
  *  - requeues (FUTEX_REQUEUE, CMP_REQUEUE, CMP_REQUEUE_PI, futex_requeue) and FUTEX_WAKE_OP
  *    move or wake condition-variable waiters: never lock contention.
  * Priority-inheritance mutexes (PTHREAD_PRIO_INHERIT) hold the owner's tid in the word, so
@@ -97,17 +100,27 @@ static inline int cprof_futex_classify(long nr, unsigned long op)
 	}
 }
 
+/* Syscall nr can wait for a lock: futex, futex_wait, futex_waitv. */
+static inline int cprof_futex_waits(long nr)
+{
+	return nr == CPROF_NR_FUTEX || nr == CPROF_NR_FUTEX_WAIT || nr == CPROF_NR_FUTEX_WAITV;
+}
+
 /* A wait of class cls expecting val is a wait for a lock. */
 static inline int cprof_futex_lock_wait(int cls, unsigned long long val)
 {
 	return cls == CPROF_FX_WAIT_PI || (cls == CPROF_FX_WAIT && (unsigned int)val != 0);
 }
 
-/* A wake of class cls that found the word at word (read at syscall entry; ok: the read
- * worked) releases a lock. */
-static inline int cprof_futex_lock_release(int cls, int ok, unsigned int word)
+/* A wake of class cls that found the word at word (ok: the read worked) releases a lock
+ * that a waiter awaited with the value expected. The word is read when the wake reaches
+ * the waiter, after the unlock's store: by then a third thread may have taken the lock
+ * again, and marked it contended, which gives back the value the waiter slept on. */
+static inline int cprof_futex_lock_release(int cls, int ok, unsigned int word,
+					   unsigned int expected)
 {
-	return cls == CPROF_FX_UNLOCK_PI || (cls == CPROF_FX_WAKE && ok && word <= 1);
+	return cls == CPROF_FX_UNLOCK_PI ||
+	       (cls == CPROF_FX_WAKE && ok && (word <= 1 || word == expected));
 }
 
 #endif

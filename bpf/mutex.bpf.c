@@ -4,43 +4,59 @@
  * charged to the stack that released it.
  *
  * Only contention reaches the kernel: an uncontended lock and unlock are user-space atomics
- * and cost nothing here. A contended lock is a futex wait, its release a futex wake:
- *  - sys_enter of a lock wait stamps the waiter (futex word, time) in task storage;
- *  - sys_enter of a wake marks the waker with its word and whether it released a lock
- *    (futex_class.h has the rules);
- *  - sched_waking runs in the waker's context for each task it wakes: for a lock waiter of
- *    the same process on the same word, the waker's user stack is unwound there (its own
- *    context) into the waiter's storage, 1 in mutex_rate kept;
- *  - the waiter's sys_exit sends the record: the waker's stack and thread, 1 contention,
- *    the delay from the waiter's wait to its return (values scaled by the rate, as Go's
- *    scaleMutexProfile does).
+ * and cost nothing here. A contended lock is a futex wait, its release a futex wake. No
+ * syscall is hooked: both ends are seen from the scheduler's tracepoints, and the futex call
+ * is read from the task's saved user registers (orig_ax the syscall number, di/si/dx the
+ * arguments; ax stays -ENOSYS until the call returns):
+ *  - sched_switch, prev going to sleep inside a lock wait (futex_class.h has the rules) of a
+ *    watched process: stamp it (futex word, time) in task storage;
+ *  - sched_waking runs in the waker's context for each task it wakes: for a stamped waiter
+ *    of the same process woken from a task (not an interrupt) whose futex call releases a
+ *    lock on the waiter's word, the waker's user stack is unwound there (its own context)
+ *    into the waiter's storage, 1 in mutex_rate kept;
+ *  - sched_switch, next running again: a waiter woken by a kept release sends the record:
+ *    the waker's stack and thread, 1 contention, the delay from its switch-out to now
+ *    (values scaled by the rate, as Go's scaleMutexProfile does). Any other stamp (timeout,
+ *    signal, a wake that released no lock, one the sampling dropped) ends there unsent.
  * Go charges the unlocker with the time its waiters waited until the unlock. The wait until
  * the waiter runs again is what it costs the waiter, and with busy CPUs the time from
  * being woken to running is a large part of it (half, on 2 CPUs with spinning holders):
  * it is charged too, to the same unlocker. A woken waiter that loses the lock to another
  * thread waits again; that second wait is charged to whoever releases it next.
- * A waiter's sys_exit without a lock-release wake (timeout, signal, EAGAIN, a condition
- * variable) clears its stamp: nobody is charged.
+ * The time from the futex call's entry to the switch-out is not counted (microseconds;
+ * the tests' ground truth, time inside pthread_mutex_lock, agrees within a few percent).
+ * A wake that comes before the waiter has switched out (it then never sleeps, or sleeps
+ * after the wake's sched_waking) is not seen: it cost next to nothing. Likewise a PI
+ * waiter that gets the lock while spinning on the owner in the kernel.
  *
- * Syscalls are hooked through the per-syscall tracepoints (syscalls/sys_enter_futex...)
- * when tracefs is there, so that other syscalls on the host run no program; otherwise
- * through raw sys_enter/sys_exit with an early return on non-futex syscalls.
+ * Why not the syscall tracepoints (DESIGN §4.3 had sys_enter/sys_exit of futex calls, which
+ * this profile used until it was measured): while any syscall tracepoint is enabled, raw or
+ * per-syscall, every task of the host takes the kernel's slow syscall path, watched or not
+ * (getppid measured 167 → 230 ns of CPU per call here), far beyond the 2% a bystander may
+ * lose. fentry/fexit on __x64_sys_futex would avoid that, but loading BPF_TRACE_FENTRY
+ * programs fails with EPERM on the machines this is tested on. sched_switch and sched_waking
+ * cost nothing to tasks that do not switch or wake.
  *
- * What processes that are not watched pay (measured with kernel.bpf_stats_enabled while
- * -p watched an idle process and an unwatched one contended a lock; ns per run include
- * the stats' own clock reads): sched_waking ~115-140 ns per wake-up of the host, the
- * futex enter ~140-180 ns and exit ~95-100 ns per futex call; nothing on other syscalls.
- * Each returns at its first map lookup: the exit and sched_waking look up the task's
- * mutex storage, which unwatched tasks never get, before anything else (a task without
- * storage answers at a pointer test; the pid filter's hash lookup first measured
- * 105-135 ns instead); the enter classifies the call from its arguments, then checks the
- * pid filter. The larger cost to a bystander is not in these programs: while any syscall
- * tracepoint is enabled, every task of the host takes the kernel's slow syscall path
- * (getppid measured 167 → 230 ns here). fentry/fexit on __x64_sys_futex would avoid that,
- * but loading a BPF_TRACE_FENTRY program fails with EPERM on the machines this is tested
- * on, so the path could not be tested and is not offered.
+ * The word read at the release: FUTEX_WAKE's word is read at sched_waking, after the
+ * unlock stored 0, so a third thread may have taken the lock again (1) or taken it and
+ * marked it contended (2) by then. With the rule "0 or 1" alone, of the releases counted
+ * 0-2 in ~3300 were missed on tests/e2e/mutex_contend.sh (~200 us sections), but 1.3%,
+ * 2.2% and 3.1% with 4, 8 and 16 threads looping on a ~1 us section (2 CPUs). The waiter's
+ * rule alone (it sleeps on a non-zero value) would lose the check that keeps a word moved
+ * on by a non-lock wake (a round counter, an event) out, so the rule also accepts the value
+ * the waiter slept on (futex_class.h): 0 missed since, in all four.
+ * What processes that are not watched pay (kernel.bpf_stats_enabled, ns per run including
+ * the stats' own clock reads, while -p watched an idle process and an unwatched one
+ * contended a lock, 8 threads): sched_switch 90-96 ns and sched_waking 71-73 ns per run,
+ * where the same programs returning at once measure 56 and 60 ns; nothing per syscall.
+ * Before, with futex syscall tracepoints: 108-158 ns at each futex entry and 84-91 ns at
+ * its exit, sched_waking 116-132 ns, and the slow syscall path for every task of the host.
+ * A sleep is rejected on the saved registers (loads: syscall number, ax) before the pid
+ * filter, which only futex lock waits reach; a wake-up or switch-in of a task without task
+ * storage at a pointer test (task_struct.bpf_storage), before any helper call.
  */
 #include "unwind.bpf.h"
+#include "sched.bpf.h"
 #include "futex_class.h"
 
 const volatile __u32 mutex_rate = 1;
@@ -48,13 +64,10 @@ const volatile __u32 mutex_rate = 1;
 struct mutex_task {
 	/* As a waiter. */
 	__u64 wait_uaddr;	/* 0: not in a lock wait; futex_waitv: its first lock futex */
-	__u64 wait_t0;
-	__u32 pending;		/* woken by a kept lock release: send at sys_exit */
+	__u64 wait_t0;		/* switch-out time (runqueue clock) */
+	__u32 wait_val;		/* the value it sleeps on (futex_waitv: its first lock futex's) */
+	__u32 pending;		/* woken by a kept lock release: send at switch-in */
 	__u32 waitv;		/* in a futex_waitv on several lock futexes (mutex_waitv) */
-	/* As a waker, during one wake syscall. */
-	__u32 waking;		/* inside a wake syscall */
-	__u64 wake_uaddr;
-	__u32 wake_lock;	/* it releases a lock */
 	/* The waker of a pending wait: who, and its user stack at the wake. */
 	__u32 waker_tid;
 	char waker_comm[CPROF_COMM_LEN];
@@ -84,26 +97,14 @@ struct {
 	__type(value, struct mutex_waitv);
 } mutex_waitvs SEC(".maps");
 
-/* The futex word and expected value of a futex/futex_wait wait. */
-static __always_inline void wait_args(long nr, const unsigned long *a, __u64 *uaddr, __u64 *val)
+/* Task storage for prev, a watched task going to sleep in a lock wait (prev is current). */
+static __always_inline struct mutex_task *waiter_storage(struct task_struct *prev)
 {
-	if (nr == CPROF_NR_FUTEX_WAIT) {
-		*uaddr = a[0];
-		*val = a[1];
-	} else {
-		*uaddr = a[0];
-		*val = a[2];
-	}
-}
-
-static __always_inline struct mutex_task *own_storage(void)
-{
-	struct task_struct *cur = bpf_get_current_task_btf();
 	struct mutex_task *mt;
 
-	if (!pid_watched(cur->tgid))
+	if (!pid_watched(prev->tgid))
 		return NULL;
-	mt = bpf_task_storage_get(&mutex_tasks, cur, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	mt = bpf_task_storage_get(&mutex_tasks, prev, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!mt)
 		count(CPROF_CNT_MUTEX_NO_STORAGE);
 	return mt;
@@ -113,6 +114,7 @@ struct waitv_read {
 	const struct futex_waitv *user;	/* the waiter's vector */
 	struct mutex_waitv *wv;		/* NULL: find the first lock futex only */
 	__u64 first;			/* the first lock futex */
+	__u32 first_val;		/* the value it waits on */
 };
 
 static long waitv_read_step(__u64 i, void *ctx)
@@ -125,8 +127,10 @@ static long waitv_read_step(__u64 i, void *ctx)
 		return 1;
 	if (!w.uaddr || !cprof_futex_lock_wait(CPROF_FX_WAIT, w.val))
 		return 0;
-	if (!r->first)
+	if (!r->first) {
 		r->first = w.uaddr;
+		r->first_val = w.val;
+	}
 	if (!r->wv)
 		return 0;
 	n = r->wv->n;
@@ -136,19 +140,19 @@ static long waitv_read_step(__u64 i, void *ctx)
 	return 0;
 }
 
-/* futex_waitv(waiters, nr_futexes, ...): stamps a lock wait when some entry waits for a
- * lock, and keeps every such entry when there are several. */
-static __always_inline void on_enter_waitv(const unsigned long *a)
+/* futex_waitv(waiters, nr_futexes, ...): the first lock futex of the vector and its value
+ * (*val), and every such entry in mutex_waitvs when there are several (*several). Returns
+ * the first, 0 if none. */
+static __always_inline __u64 read_waitv(struct task_struct *prev, const void *user, __u64 nr_arg,
+					__u32 *val, __u32 *several)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
-	struct waitv_read r = { .user = (const void *)a[0] };
-	__u32 nr = a[1] < CPROF_FUTEX_WAITV_MAX ? a[1] : CPROF_FUTEX_WAITV_MAX;
-	struct mutex_task *mt;
+	struct waitv_read r = { .user = user };
+	__u32 nr = nr_arg < CPROF_FUTEX_WAITV_MAX ? nr_arg : CPROF_FUTEX_WAITV_MAX;
 
-	if (!nr || !(mt = own_storage()))
-		return;
+	if (!nr)
+		return 0;
 	if (nr > 1) {
-		r.wv = bpf_task_storage_get(&mutex_waitvs, cur, NULL,
+		r.wv = bpf_task_storage_get(&mutex_waitvs, prev, NULL,
 					    BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!r.wv)
 			count(CPROF_CNT_MUTEX_NO_STORAGE);
@@ -156,11 +160,43 @@ static __always_inline void on_enter_waitv(const unsigned long *a)
 			r.wv->n = 0;
 	}
 	bpf_loop(nr, waitv_read_step, &r, 0);
-	if (!r.first)
+	*val = r.first_val;
+	*several = r.wv && r.wv->n > 1;
+	return r.first;
+}
+
+/* prev (current) goes to sleep: stamps it when it sleeps in a lock wait of a watched
+ * process. Every sleep on the host comes here, so the tests that reject most of them are
+ * loads of prev's saved registers; the pid filter and task storage come after. */
+static __always_inline void switch_out_asleep(struct task_struct *prev, bool new_kernel)
+{
+	struct pt_regs *regs = saved_regs(prev, new_kernel);
+	long nr = regs->orig_ax;
+	struct mutex_task *mt;
+	__u64 uaddr = 0, val;
+	__u32 waitv_val = 0, several = 0;
+	int cls;
+
+	if (!cprof_futex_waits(nr) || regs->ax != (unsigned long)-ENOSYS_VAL)
 		return;
-	mt->wait_uaddr = r.first;
-	mt->waitv = r.wv && r.wv->n > 1;
-	mt->wait_t0 = bpf_ktime_get_ns();
+	cls = cprof_futex_classify(nr, regs->si);
+	if (nr == CPROF_NR_FUTEX_WAITV) {
+		if (!(mt = waiter_storage(prev)) ||
+		    !(uaddr = read_waitv(prev, (void *)regs->di, regs->si, &waitv_val, &several)))
+			return;
+		mt->waitv = several;
+		mt->wait_val = waitv_val;
+	} else {
+		uaddr = regs->di;
+		val = nr == CPROF_NR_FUTEX_WAIT ? regs->si : regs->dx;
+		if (!uaddr || !cprof_futex_lock_wait(cls, val) || !(mt = waiter_storage(prev)))
+			return;
+		mt->waitv = 0;
+		mt->wait_val = val;
+	}
+	mt->wait_uaddr = uaddr;
+	mt->wait_t0 = sched_now(prev);
+	mt->pending = 0;
 }
 
 struct waitv_match {
@@ -200,54 +236,19 @@ static __always_inline bool waits_on(struct task_struct *p, struct mutex_task *w
 	return m.found;
 }
 
-static __always_inline void on_enter(long nr, const unsigned long *a)
-{
-	int cls = cprof_futex_classify(nr, a[1]);
-	struct mutex_task *mt;
-	__u64 uaddr = 0, val = 0;
-	__u32 word = 0;
-	int ok;
-
-	if (cls == CPROF_FX_OTHER || cls == CPROF_FX_WAIT_CV)
-		return;
-	if (nr == CPROF_NR_FUTEX_WAITV) {
-		on_enter_waitv(a);
-		return;
-	}
-	if (cls == CPROF_FX_WAIT || cls == CPROF_FX_WAIT_PI) {
-		wait_args(nr, a, &uaddr, &val);
-		if (!uaddr || !cprof_futex_lock_wait(cls, val) || !(mt = own_storage()))
-			return;
-		mt->wait_uaddr = uaddr;
-		mt->wait_t0 = bpf_ktime_get_ns();
-		return;
-	}
-	if (!(mt = own_storage()))
-		return;
-	mt->waking = 1;
-	mt->wake_uaddr = a[0];
-	if (cls == CPROF_FX_REQUEUE) {
-		mt->wake_lock = 0;
-		return;
-	}
-	ok = !bpf_probe_read_user(&word, sizeof(word), (void *)a[0]);
-	mt->wake_lock = cprof_futex_lock_release(cls, ok, word);
-}
-
-/* The waiter's context, after its wait: a record with its waker's stack. */
-static __always_inline void send_wait(struct mutex_task *mt)
+/* In the waiter's switch-in (current is another task): a record with its waker's stack. */
+static __always_inline void send_wait(struct mutex_task *mt, struct task_struct *waiter, __u64 now)
 {
 	__u32 rate = mutex_rate ? mutex_rate : 1;
-	struct sample_buf *b = sample_begin(CPROF_KIND_MUTEX);
+	struct sample_buf *b = sample_begin_task(CPROF_KIND_MUTEX, waiter);
 	__u64 nu = mt->n_user;
 
-	mt->pending = 0;
 	if (!b)
 		return;
 	b->s.tid = mt->waker_tid;
 	__builtin_memcpy(b->s.comm, mt->waker_comm, sizeof(b->s.comm));
 	b->s.value[0] = rate;
-	b->s.value[1] = (b->s.ts - mt->wait_t0) * rate;
+	b->s.value[1] = now > mt->wait_t0 ? (now - mt->wait_t0) * rate : 0;
 	b->s.addr = mt->wait_uaddr;
 	b->s.flags = mt->user_flags;
 	asm volatile("" : "+r"(nu));
@@ -258,18 +259,36 @@ static __always_inline void send_wait(struct mutex_task *mt)
 	sample_submit(b);
 }
 
-static __always_inline void on_exit(void)
+/* next runs again: a wait ended by a kept lock release is sent, any other lock wait
+ * (timeout, signal, a wake that released no lock, one the sampling dropped) ends here
+ * without a record. */
+static __always_inline void switch_in(struct task_struct *prev, struct task_struct *next)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
-	struct mutex_task *mt = bpf_task_storage_get(&mutex_tasks, cur, NULL, 0);
+	struct mutex_task *mt = bpf_task_storage_get(&mutex_tasks, next, NULL, 0);
 
-	if (!mt)
+	if (!mt || !mt->wait_uaddr)
 		return;
 	if (mt->pending)
-		send_wait(mt);
+		send_wait(mt, next, sched_now(prev));
 	mt->wait_uaddr = 0;
 	mt->waitv = 0;
-	mt->waking = 0;
+	mt->pending = 0;
+}
+
+static __always_inline int on_switch(bool preempt, struct task_struct *prev,
+				     struct task_struct *next, unsigned int prev_state,
+				     bool new_kernel)
+{
+	/* Involuntary preemption (still runnable) is no sleep. Tasks without any task storage
+	 * (no lock wait seen, in any watched process) are told by a pointer test. */
+	bool asleep = !preempt &&
+		      (prev_state & (CPROF_TASK_INTERRUPTIBLE | CPROF_TASK_UNINTERRUPTIBLE));
+
+	if (asleep)
+		switch_out_asleep(prev, new_kernel);
+	if (next->bpf_storage)
+		switch_in(prev, next);
+	return 0;
 }
 
 /* The waker's user stack, unwound in its own context, into the waiter's storage. */
@@ -295,22 +314,26 @@ static __always_inline void capture_waker(struct mutex_task *waiter)
 	waiter->pending = 1;
 }
 
-/* Runs in the waker's context for each task it wakes. */
-SEC("tp_btf/sched_waking")
-int BPF_PROG(cprof_mutex_waking, struct task_struct *p)
+/* A lock waiter p of the current process is woken by the task current, in a system call
+ * (regs): when that call releases a lock on p's word, p gets current's stack, 1 in
+ * mutex_rate. Not inlined: this frame's locals keep the caller's frame small (see
+ * woken_by_interrupt). */
+static __noinline int waker_release(struct task_struct *p, struct mutex_task *waiter,
+				    struct pt_regs *regs)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
-	struct mutex_task *waker, *waiter;
 	__u32 rate = mutex_rate ? mutex_rate : 1;
+	__u32 word = 0;
+	int cls, ok = 0;
 
-	waker = bpf_task_storage_get(&mutex_tasks, cur, NULL, 0);
-	if (!waker || !waker->waking)
+	if (!waiter)
 		return 0;
-	waiter = bpf_task_storage_get(&mutex_tasks, p, NULL, 0);
-	if (!waiter || !waiter->wait_uaddr || waiter->pending || p->tgid != cur->tgid ||
-	    !waits_on(p, waiter, waker->wake_uaddr))
+	cls = cprof_futex_classify(regs->orig_ax, regs->si);
+	if ((cls != CPROF_FX_WAKE && cls != CPROF_FX_UNLOCK_PI && cls != CPROF_FX_REQUEUE) ||
+	    !waits_on(p, waiter, regs->di))
 		return 0;
-	if (!waker->wake_lock) {
+	if (cls == CPROF_FX_WAKE)
+		ok = !bpf_probe_read_user(&word, sizeof(word), (void *)regs->di);
+	if (!cprof_futex_lock_release(cls, ok, word, waiter->wait_val)) {
 		waiter->wait_uaddr = 0;
 		count(CPROF_CNT_MUTEX_NOT_LOCK);
 		return 0;
@@ -325,53 +348,53 @@ int BPF_PROG(cprof_mutex_waking, struct task_struct *p)
 	return 0;
 }
 
-/* Fallback without tracefs: every syscall of the host runs these two. */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(cprof_mutex_raw_enter, struct pt_regs *regs, long id)
+/* In the waker's context (current) for each task p it wakes: only waiters with a lock-wait
+ * stamp go further than a pointer test and a storage lookup. */
+static __always_inline int on_waking(struct task_struct *p, bool new_kernel)
 {
-	unsigned long a[6];
+	struct task_struct *cur;
+	struct mutex_task *waiter;
+	struct pt_regs *regs;
 
-	if (id != CPROF_NR_FUTEX && (id < CPROF_NR_FUTEX_WAITV || id > CPROF_NR_FUTEX_REQUEUE))
+	if (!p->bpf_storage)
 		return 0;
-	a[0] = BPF_CORE_READ(regs, di);
-	a[1] = BPF_CORE_READ(regs, si);
-	a[2] = BPF_CORE_READ(regs, dx);
-	a[3] = a[4] = a[5] = 0;	/* unused */
-	on_enter(id, a);
-	return 0;
+	waiter = bpf_task_storage_get(&mutex_tasks, p, NULL, 0);
+	if (!waiter || !waiter->wait_uaddr || waiter->pending)
+		return 0;
+	cur = bpf_get_current_task_btf();
+	if (p->tgid != cur->tgid || woken_by_interrupt(cur, new_kernel))
+		return 0;
+	regs = saved_regs(cur, new_kernel);
+	if (!in_syscall(regs))
+		return 0;
+	return waker_release(p, waiter, regs);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(cprof_mutex_raw_exit, struct pt_regs *regs, long ret)
+/* Kernels with bpf_rdonly_cast() (6.2+): user space loads these two, else the two after. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cprof_mutex_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
 {
-	long id = BPF_CORE_READ(regs, orig_ax);
-
-	if (id != CPROF_NR_FUTEX && (id < CPROF_NR_FUTEX_WAITV || id > CPROF_NR_FUTEX_REQUEUE))
-		return 0;
-	on_exit();
-	return 0;
+	return on_switch(preempt, prev, next, prev_state, true);
 }
 
-/* The per-syscall tracepoints: ctx->id is the syscall number, args[] its arguments. */
-#define FUTEX_TP(name)                                                               \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
-	int cprof_mutex_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
-	{                                                                            \
-		unsigned long a[6] = { ctx->args[0], ctx->args[1], ctx->args[2] };   \
-		on_enter((int)ctx->id, a);                                           \
-		return 0;                                                            \
-	}                                                                            \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                   \
-	int cprof_mutex_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
-	{                                                                            \
-		on_exit();                                                           \
-		return 0;                                                            \
-	}
+SEC("tp_btf/sched_waking")
+int BPF_PROG(cprof_mutex_waking, struct task_struct *p)
+{
+	return on_waking(p, true);
+}
 
-FUTEX_TP(futex)
-FUTEX_TP(futex_waitv)
-FUTEX_TP(futex_wait)
-FUTEX_TP(futex_wake)
-FUTEX_TP(futex_requeue)
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cprof_mutex_switch_call, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	return on_switch(preempt, prev, next, prev_state, false);
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(cprof_mutex_waking_call, struct task_struct *p)
+{
+	return on_waking(p, false);
+}
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -44,7 +44,7 @@ static long long percpu_offset(const struct btf *btf, const char *name, const ch
 /* From a CPU's runqueue to its preempt_count: __preempt_count since 6.15, a member of
  * pcpu_hot from 6.2. Both live in the per-CPU area, so their distance is the same on every
  * CPU whatever the area's layout. 0: not found. */
-static long long rq_to_preempt_count(const struct btf *btf)
+long long block__rq_to_preempt_count(const struct btf *btf)
 {
 	long long rq = percpu_offset(btf, "runqueues", NULL);
 	long long pc = percpu_offset(btf, "__preempt_count", NULL);
@@ -66,7 +66,7 @@ void block__prepare(struct block_bpf *skel)
 						    BTF_KIND_FUNC) >= 0 && !forced;
 
 	if (vmlinux)
-		skel->rodata->rq_to_preempt_count = rq_to_preempt_count(vmlinux);
+		skel->rodata->rq_to_preempt_count = block__rq_to_preempt_count(vmlinux);
 	btf__free(vmlinux);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch_tw, tw);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch, !tw);

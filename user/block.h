@@ -5,12 +5,17 @@
 #include <stdint.h>
 
 struct block_bpf;
+struct btf;
 struct report_kind;
 
 /* Before load: chooses how user stacks of kept waits are read (a task work at the return
  * to user space where the kernel has them, else the sys_exit tracepoint), and says so when
  * it is the costly one. */
 void block__prepare(struct block_bpf *skel);
+
+/* From a CPU's runqueue to its preempt_count in the per-CPU area, read from the kernel's
+ * BTF (sched.bpf.h's rq_to_preempt_count); 0 when not found. */
+long long block__rq_to_preempt_count(const struct btf *vmlinux);
 
 /* Attaches the switch, waking (and syscall-exit) programs. Returns 0 or -errno. */
 int block__attach(struct block_bpf *skel);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mount.h>
-#include <unistd.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "block.h"
 #include "cprof.h"
 #include "datasym.h"
 #include "mutex.h"
@@ -20,51 +19,19 @@ struct mutex_names {
 	struct datasym *ds;
 };
 
-/* libbpf finds tracepoint ids under either mount point. */
-static bool has_futex_events(void)
+void mutex__prepare(struct mutex_bpf *skel)
 {
-	return !access("/sys/kernel/tracing/events/syscalls/sys_enter_futex", F_OK) ||
-	       !access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_futex", F_OK);
-}
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool cast = vmlinux && btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast",
+						      BTF_KIND_FUNC) >= 0;
 
-static bool has_event(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s", name);
-	if (!access(path, F_OK))
-		return true;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/syscalls/%s", name);
-	return !access(path, F_OK);
-}
-
-bool mutex__choose_hooks(struct mutex_bpf *skel)
-{
-	struct bpf_program *tp[] = {
-		skel->progs.cprof_mutex_enter_futex, skel->progs.cprof_mutex_exit_futex,
-		skel->progs.cprof_mutex_enter_futex_waitv, skel->progs.cprof_mutex_exit_futex_waitv,
-		skel->progs.cprof_mutex_enter_futex_wait, skel->progs.cprof_mutex_exit_futex_wait,
-		skel->progs.cprof_mutex_enter_futex_wake, skel->progs.cprof_mutex_exit_futex_wake,
-		skel->progs.cprof_mutex_enter_futex_requeue,
-		skel->progs.cprof_mutex_exit_futex_requeue,
-	};
-	bool use_tp;
-
-	/* A missing tracefs is mounted where the kernel expects it; failing that, the raw
-	 * hooks cost every syscall of the host a program run. */
-	if (!has_futex_events())
-		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
-	use_tp = has_futex_events();
-	for (size_t i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
-		/* Section "tracepoint/syscalls/NAME": the futex2 calls are newer than futex. */
-		const char *sec = bpf_program__section_name(tp[i]);
-		const char *ev = sec + sizeof("tracepoint/syscalls/") - 1;
-
-		bpf_program__set_autoload(tp[i], use_tp && has_event(ev));
-	}
-	bpf_program__set_autoload(skel->progs.cprof_mutex_raw_enter, !use_tp);
-	bpf_program__set_autoload(skel->progs.cprof_mutex_raw_exit, !use_tp);
-	return use_tp;
+	if (vmlinux)
+		skel->rodata->rq_to_preempt_count = block__rq_to_preempt_count(vmlinux);
+	btf__free(vmlinux);
+	bpf_program__set_autoload(skel->progs.cprof_mutex_switch, cast);
+	bpf_program__set_autoload(skel->progs.cprof_mutex_waking, cast);
+	bpf_program__set_autoload(skel->progs.cprof_mutex_switch_call, !cast);
+	bpf_program__set_autoload(skel->progs.cprof_mutex_waking_call, !cast);
 }
 
 int mutex__attach(struct mutex_bpf *skel)

@@ -1,9 +1,7 @@
-/* The mutex (lock contention) profile: futex waits and wakes, the delay charged to the
+/* The mutex (lock contention) profile: futex lock waits and their wakes, the delay charged to the
  * stack that released the lock (Go's semantics); bpf/futex_class.h says what counts. */
 #ifndef CPROF_MUTEX_H
 #define CPROF_MUTEX_H
-
-#include <stdbool.h>
 
 struct mutex_bpf;
 struct report_kind;
@@ -12,10 +10,9 @@ struct objcache;
 struct proctab;
 struct symbolizer;
 
-/* Before load: hooks futex syscalls through the syscalls/ tracepoints when tracefs has
- * them (mounting tracefs at /sys/kernel/tracing when nothing is mounted there), else
- * through raw sys_enter/sys_exit. Returns true for the tracepoints. */
-bool mutex__choose_hooks(struct mutex_bpf *skel);
+/* Before load: picks the sched_switch/sched_waking programs this kernel can load and
+ * gives them the runqueue-to-preempt_count offset (interrupt-context wakers). */
+void mutex__prepare(struct mutex_bpf *skel);
 
 /* Attaches the programs left to load. Returns 0 or -errno. */
 int mutex__attach(struct mutex_bpf *skel);

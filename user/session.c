@@ -63,7 +63,6 @@ struct session {
 	struct block_bpf *block;	/* NULL unless the block profile is asked for */
 	bool block_attached;
 	struct mutex_bpf *mutex;	/* NULL unless the mutex profile is asked for */
-	bool mutex_tracepoints;		/* futex hooks: syscalls/ tracepoints, not raw */
 	struct heap *heap;		/* NULL unless the heap profile is asked for */
 	struct bpf_link **cpu_links;
 	int *cpus;
@@ -307,7 +306,7 @@ static int open_mutex(struct session *s)
 	m->rodata->max_user_frames = o->max_depth;
 	m->rodata->mutex_rate = o->mutex_rate;
 	m->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
-	s->mutex_tracepoints = mutex__choose_hooks(m);
+	mutex__prepare(m);
 	if ((err = bpf_map__reuse_fd(m->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
 	    (err = bpf_map__reuse_fd(m->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
 	    (err = bpf_map__reuse_fd(m->maps.counters, bpf_map__fd(s->proc->maps.counters))) ||
@@ -438,7 +437,7 @@ static int attach_bpf(struct session *s)
 		s->block_attached = true;
 	}
 	if (s->mutex && (err = mutex__attach(s->mutex))) {
-		errorf("attaching the mutex profile (futex syscalls, sched_waking): %s%s",
+		errorf("attaching the mutex profile (sched_switch, sched_waking): %s%s",
 		       strerror(-err), perm_hint(err));
 		return err;
 	}
@@ -779,9 +778,6 @@ static int write_profiles(struct session *s)
 		err = e;
 	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (e = write_kind(s, rep, &mutex, cnt, secs)))
 		err = e;
-	if (s->mutex && !s->mutex_tracepoints)
-		fprintf(stderr, "  mutex: no tracefs syscall events (not mountable here): futex "
-			"calls are hooked at raw sys_enter/sys_exit, a program run per syscall\n");
 	if (s->heap && (e = write_kind(s, rep, &heap, cnt, secs)))
 		err = e;
 	heap__summary(s->heap, cnt, o->n_pids > 0);

@@ -77,7 +77,7 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 	if (k->kind == CPROF_KIND_MUTEX)
 		fprintf(stderr, "; %llu lock waiters woken by a release, %llu kept by --mutex-rate; "
 			"%llu waiters woken by no lock release (condition variables, semaphores), "
-			"%llu futex calls lost (no task storage)",
+			"%llu lock waits lost (no task storage)",
 			(unsigned long long)cnt[CPROF_CNT_MUTEX_WAKES],
 			(unsigned long long)cnt[CPROF_CNT_MUTEX_KEPT],
 			(unsigned long long)cnt[CPROF_CNT_MUTEX_NOT_LOCK],

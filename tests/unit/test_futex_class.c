@@ -53,14 +53,18 @@ TEST(lock_waits)
 TEST(lock_releases)
 {
 	/* lll_unlock stores 0, the rwlock's last reader 1, then they wake. */
-	CHECK(cprof_futex_lock_release(CPROF_FX_WAKE, 1, 0), "mutex unlock");
-	CHECK(cprof_futex_lock_release(CPROF_FX_WAKE, 1, 1), "last reader");
-	CHECK(cprof_futex_lock_release(CPROF_FX_UNLOCK_PI, 0, 0x80001234), "unlock_pi");
+	CHECK(cprof_futex_lock_release(CPROF_FX_WAKE, 1, 0, 2), "mutex unlock");
+	CHECK(cprof_futex_lock_release(CPROF_FX_WAKE, 1, 1, 3), "last reader");
+	CHECK(cprof_futex_lock_release(CPROF_FX_UNLOCK_PI, 0, 0x80001234, 0x80001234), "unlock_pi");
+	/* Read at the wake-up: a third thread took the lock and found it contended meanwhile. */
+	CHECK(cprof_futex_lock_release(CPROF_FX_WAKE, 1, 2, 2), "mutex taken again, contended");
 	/* pthread_cond_signal adds 2 to __g_signals; sem_post a token. */
-	CHECK(!cprof_futex_lock_release(CPROF_FX_WAKE, 1, 2), "cond signal");
-	CHECK(!cprof_futex_lock_release(CPROF_FX_WAKE, 1, INT_MAX), "broadcast with many signals");
-	CHECK(!cprof_futex_lock_release(CPROF_FX_WAKE, 0, 0), "unreadable word");
-	CHECK(!cprof_futex_lock_release(CPROF_FX_REQUEUE, 1, 0), "requeue");
+	CHECK(!cprof_futex_lock_release(CPROF_FX_WAKE, 1, 2, 0), "cond signal");
+	CHECK(!cprof_futex_lock_release(CPROF_FX_WAKE, 1, INT_MAX, 0), "broadcast with many signals");
+	/* A word moved on from what its waiters sleep on (a round counter, an event). */
+	CHECK(!cprof_futex_lock_release(CPROF_FX_WAKE, 1, 6, 5), "next round");
+	CHECK(!cprof_futex_lock_release(CPROF_FX_WAKE, 0, 0, 2), "unreadable word");
+	CHECK(!cprof_futex_lock_release(CPROF_FX_REQUEUE, 1, 0, 2), "requeue");
 }
 
 int main(void)
