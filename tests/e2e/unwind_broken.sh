@@ -27,11 +27,11 @@ if uw_profile broken -- "$WL/uw_broken" 4; then
 		why+=("the summary names no truncation in [anon]: $(uw_truncation_reasons broken)")
 	verdict truncated "$ntrunc of $nhot samples in jit_hot marked [truncated]; summary: $reason" "${why[@]}"
 	# Every stack through the stub took a frame-pointer step for want of tables, and the
-	# summary says so.
+	# summary says so (but for a sample or two in 2000 that stopped before the stub).
 	total=$(traces_count '1' <<<"$TRACES")
 	fp=$(uw_fp_share broken)
 	want=$(pct "$nhot" "$total")
-	if [ -n "$fp" ] && fcmp "$fp >= $want - 0.05"; then
+	if [ -n "$fp" ] && fcmp "$fp >= $want - 0.2"; then
 		pass fp_fallback "summary: $fp% of $total stacks with frame-pointer fallback, $want% in jit_hot"
 	else
 		fail fp_fallback "summary: ${fp:-no}% of $total stacks with frame-pointer fallback, want ≥ $want% (those in jit_hot); $UW_SUMMARY"
