@@ -284,6 +284,32 @@ TEST(read_object)
 	CHECK(ao.n_delegating == 2, "%zu functions left to others, want 2", ao.n_delegating);
 }
 
+/* Go code is never probed (the issue: no return probe on Go-managed code): Go's symbols are
+ * package-qualified (runtime.mallocgc), so a Go executable, pure or cgo (whose C allocator is
+ * libc's, probed there), gives no allocator and no probe. */
+TEST(go_binaries)
+{
+	const char *out = getenv("OUT") ? getenv("OUT") : "build";
+	const char *names[] = { "goidle", "uw_cgo" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[512];
+		struct allocobj ao;
+		int fd, err;
+
+		snprintf(path, sizeof(path), "%s/workloads/%s", out, names[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			SKIP("%s: %s (make test-build, run from the repository)", path,
+			     strerror(errno));
+		err = allocobj__read(fd, &ao);
+		close(fd);
+		REQUIRE(!err, "%s: allocobj__read: %s", path, strerror(-err));
+		CHECK(!ao.has && ao.n == 0, "%s: %zu probes, malloc and free %s", path, ao.n,
+		      ao.has ? "found" : "not found");
+	}
+}
+
 int main(void)
 {
 	CHECK_SUITE("unit/heap");
@@ -294,5 +320,6 @@ int main(void)
 	RUN(probe_offset_alloc);
 	RUN(probe_offset_moved_args);
 	RUN(read_object);
+	RUN(go_binaries);
 	return CHECK_EXIT();
 }
