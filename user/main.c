@@ -46,7 +46,12 @@ static const char usage_text[] =
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
 	"with its exit status. Read a profile with: go tool pprof -top DIR/cpu.pb.gz;\n"
 	"DIR/block.pb.gz holds where threads waited off-CPU and for how long, DIR/mutex.pb.gz\n"
-	"which lock releases made other threads wait (the holder's stack) and for how long.\n";
+	"which lock releases made other threads wait (the holder's stack) and for how long,\n"
+	"DIR/heap.pb.gz what was allocated and what of it is still in use (-p, COMMAND).\n"
+	"\n"
+	"Environment: CPROF_CACHE_DIR, where unwind tables are cached (/var/cache/cprof-bpf);\n"
+	"CPROF_HEAP_URETPROBES=1|perf (diagnostic) forces the heap profile's return-probe\n"
+	"mode of kernels without uprobe sessions.\n";
 
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
        OPT_HEAP_RATE, OPT_DEBUGINFO_DIR };
@@ -300,8 +305,11 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 		return usage_error("the heap profile needs -p or a COMMAND%s", "");
 	/* Diagnostic, not an option: the heap profile's fallback for kernels without uprobe
 	 * sessions, on a kernel that has them. */
-	if ((env = getenv("CPROF_HEAP_URETPROBES")) && *env && strcmp(env, "0"))
+	if ((env = getenv("CPROF_HEAP_URETPROBES")) && *env && strcmp(env, "0")) {
+		if (strcmp(env, "1") && strcmp(env, "perf"))
+			return usage_error("CPROF_HEAP_URETPROBES='%s': expected 0, 1 or perf", env);
 		o->heap_uretprobes = !strcmp(env, "perf") ? 2 : 1;
+	}
 	if (!o->output_dir && !(o->output_dir = default_output()))
 		return -ENOMEM;
 	return 0;

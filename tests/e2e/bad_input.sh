@@ -31,6 +31,8 @@ expect_error duration_text 2 'duration|-d|abc' -d abc
 expect_error type_unknown 2 'bogus' -t bogus
 expect_error pid_text 2 'pid|-p|abc' -p abc
 expect_error option_unknown 2 'no-such-option|unrecognized|unknown|invalid' --no-such-option
+expect_error heap_rate_zero 2 'heap-rate' --heap-rate 0 -- true
+CPROF_HEAP_URETPROBES=bogus expect_error heap_uretprobes_env 2 'CPROF_HEAP_URETPROBES.*bogus' -- true
 
 require_root
 
