@@ -82,7 +82,9 @@ struct {
 	__type(value, __u32);
 } heap_filter SEC(".maps");
 
-/* Sampled allocations not freed yet → size. Sized by user space. */
+/* Sampled allocations not freed yet → size. 256 Ki entries: at the default rate that is
+ * about 128 GiB of live sampled heap; past it an allocation's free cannot be matched
+ * (CPROF_CNT_HEAP_LIVE_FULL, shown in the summary). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
