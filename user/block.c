@@ -54,9 +54,8 @@ long long block__rq_to_preempt_count(const struct btf *btf)
 	return rq < 0 || pc < 0 ? 0 : pc - rq;
 }
 
-void block__prepare(struct block_bpf *skel)
+void block__prepare(struct block_bpf *skel, const struct btf *vmlinux)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
 	/* bpf_task_work_schedule_resume_impl() appeared in 6.18 (also named without _impl
 	 * from 7.0, which keeps this name). CPROF_BLOCK_SYS_EXIT=1 forces the older way, so
 	 * that tests cover it on any kernel. */
@@ -67,7 +66,6 @@ void block__prepare(struct block_bpf *skel)
 
 	if (vmlinux)
 		skel->rodata->rq_to_preempt_count = block__rq_to_preempt_count(vmlinux);
-	btf__free(vmlinux);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch_tw, tw);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch, !tw);
 	bpf_program__set_autoload(skel->progs.cprof_block_waking_tw, tw);

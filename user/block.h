@@ -10,8 +10,8 @@ struct report_kind;
 
 /* Before load: chooses how user stacks of kept waits are read (a task work at the return
  * to user space where the kernel has them, else the sys_exit tracepoint), and says so when
- * it is the costly one. */
-void block__prepare(struct block_bpf *skel);
+ * it is the costly one. vmlinux: the kernel's BTF, NULL if it could not be read. */
+void block__prepare(struct block_bpf *skel, const struct btf *vmlinux);
 
 /* From a CPU's runqueue to its preempt_count in the per-CPU area, read from the kernel's
  * BTF (sched.bpf.h's rq_to_preempt_count); 0 when not found. */

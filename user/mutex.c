@@ -19,15 +19,13 @@ struct mutex_names {
 	struct datasym *ds;
 };
 
-void mutex__prepare(struct mutex_bpf *skel)
+void mutex__prepare(struct mutex_bpf *skel, const struct btf *vmlinux)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
 	bool cast = vmlinux && btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast",
 						      BTF_KIND_FUNC) >= 0;
 
 	if (vmlinux)
 		skel->rodata->rq_to_preempt_count = block__rq_to_preempt_count(vmlinux);
-	btf__free(vmlinux);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_switch, cast);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_waking, cast);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_switch_call, !cast);

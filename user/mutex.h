@@ -5,14 +5,16 @@
 
 struct mutex_bpf;
 struct report_kind;
+struct btf;
 struct mutex_names;
 struct objcache;
 struct proctab;
 struct symbolizer;
 
 /* Before load: picks the sched_switch/sched_waking programs this kernel can load and
- * gives them the runqueue-to-preempt_count offset (interrupt-context wakers). */
-void mutex__prepare(struct mutex_bpf *skel);
+ * gives them the runqueue-to-preempt_count offset (interrupt-context wakers). vmlinux: the
+ * kernel's BTF, NULL if it could not be read. */
+void mutex__prepare(struct mutex_bpf *skel, const struct btf *vmlinux);
 
 /* Attaches the programs left to load. Returns 0 or -errno. */
 int mutex__attach(struct mutex_bpf *skel);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "block.h"
@@ -64,6 +65,8 @@ struct session {
 	bool block_attached;
 	struct mutex_bpf *mutex;	/* NULL unless the mutex profile is asked for */
 	struct heap *heap;		/* NULL unless the heap profile is asked for */
+	struct btf *vmlinux;		/* the kernel's BTF while the objects are set up */
+	bool vmlinux_read;
 	struct bpf_link **cpu_links;
 	int *cpus;
 	size_t n_cpus;
@@ -262,6 +265,17 @@ static int share_block_maps(struct session *s)
 	return 0;
 }
 
+/* The kernel's BTF for block__prepare and mutex__prepare: one parse (~11 ms) for both; NULL
+ * if it cannot be read (they then keep their defaults). */
+static const struct btf *session_vmlinux(struct session *s)
+{
+	if (!s->vmlinux_read) {
+		s->vmlinux = btf__load_vmlinux_btf();
+		s->vmlinux_read = true;
+	}
+	return s->vmlinux;
+}
+
 static int open_block(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
@@ -277,7 +291,7 @@ static int open_block(struct session *s)
 	s->block->rodata->max_user_frames = o->max_depth;
 	s->block->rodata->block_rate_ns = o->block_rate_ns;
 	s->block->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
-	block__prepare(s->block);
+	block__prepare(s->block, session_vmlinux(s));
 	err = share_block_maps(s);
 	if (err) {
 		errorf("sharing BPF maps: %s", strerror(-err));
@@ -306,7 +320,7 @@ static int open_mutex(struct session *s)
 	m->rodata->max_user_frames = o->max_depth;
 	m->rodata->mutex_rate = o->mutex_rate;
 	m->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
-	mutex__prepare(m);
+	mutex__prepare(m, session_vmlinux(s));
 	if ((err = bpf_map__reuse_fd(m->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
 	    (err = bpf_map__reuse_fd(m->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
 	    (err = bpf_map__reuse_fd(m->maps.counters, bpf_map__fd(s->proc->maps.counters))) ||
@@ -393,6 +407,8 @@ static int open_bpf(struct session *s)
 		return err;
 	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (err = open_mutex(s)))
 		return err;
+	btf__free(s->vmlinux);	/* megabytes, needed by the two set-ups above only */
+	s->vmlinux = NULL;
 	if (o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC) && (err = open_heap(s)))
 		return err;
 	return open_unwinder(s);
@@ -809,6 +825,7 @@ static void session_free(struct session *s)
 	unwinder__free(s->uw);
 	block_bpf__destroy(s->block);
 	mutex_bpf__destroy(s->mutex);
+	btf__free(s->vmlinux);
 	heap__free(s->heap);
 	cpu_bpf__destroy(s->cpu);
 	proc_bpf__destroy(s->proc);
