@@ -22,7 +22,7 @@ int cprof_cpu_sample(struct bpf_perf_event_data *ctx)
 	b->s.value[0] = 1;
 	/* In a perf_event program the stack starts at the interrupted context: no BPF frames;
 	 * and a sample of user mode has no kernel stack to ask for. */
-	if ((*(__u64 *)((void *)&ctx->regs + offsetof(struct pt_regs, cs)) & 3) != 3)
+	if ((*(__u64 *)((void *)&ctx->regs + UAPI_PT_REGS_CS) & 3) != 3)
 		sample_kernel_stack(ctx, b, 0);
 	unwind_user((struct pt_regs *)&ctx->regs, b);
 	sample_submit(b);

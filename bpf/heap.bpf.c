@@ -174,26 +174,30 @@ static __always_inline struct heap_task *sampled_task(struct pt_regs *ctx)
 	return ht;
 }
 
+/* One load of a pt_regs field, at a constant offset in the instruction itself. */
+#define CTX_LOAD(ctx, field)							\
+	({									\
+		__u64 __v;							\
+		asm volatile("%[v] = *(u64 *)(%[c] + %[o])" : [v] "=r"(__v)	\
+			     : [c] "r"(ctx), [o] "i"(__builtin_offsetof(struct pt_regs, field))); \
+		__v;								\
+	})
+
 /* Unwinds from the allocator's caller, as Go's heap stacks start at the allocating function:
  * the probe is at the allocator's entry, where the return address is at sp. The caller's
  * state is handed over as an exact pc (ra - 1, inside the call) so the unwinder needs no CFI
- * row for the allocator itself, nor frame pointers there. */
+ * row for the allocator itself, nor frame pointers there. The registers are read from the
+ * context one by one: a copy of struct pt_regs would take 168 bytes of the BPF stack. */
 static __always_inline void unwind_caller(struct pt_regs *ctx, struct sample_buf *b)
 {
-	struct pt_regs r;
-	__u64 ra = 0;
+	__u64 ip = CTX_LOAD(ctx, ip), sp = CTX_LOAD(ctx, sp), bp = CTX_LOAD(ctx, bp), ra = 0;
 
-	/* One call site, always with the stack copy: each inlined copy of the unwinder costs
-	 * the verifier much time, and one instruction may not see two pointer types. */
-	if (bpf_probe_read_kernel(&r, sizeof(r), ctx)) {
-		unwind_user(NULL, b);
-		return;
+	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) && ra >= 2) {
+		ip = ra - 1;
+		sp += 8;
 	}
-	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) && ra >= 2) {
-		r.ip = ra - 1;
-		r.sp += 8;
-	}
-	unwind_user(&r, b);
+	b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
+	unwind_from(b, bpf_get_current_task_btf(), ip, sp, bp, true);
 }
 
 /* Sampling decision for an allocation of size bytes; a sampled call has its user stack
@@ -317,15 +321,6 @@ static __always_inline bool mul_ok(__u64 n, __u64 size)
 	asm volatile("" : "+r"(prod));
 	return !size || prod / size == n;
 }
-
-/* One load of a pt_regs field, at a constant offset in the instruction itself. */
-#define CTX_LOAD(ctx, field)							\
-	({									\
-		__u64 __v;							\
-		asm volatile("%[v] = *(u64 *)(%[c] + %[o])" : [v] "=r"(__v)	\
-			     : [c] "r"(ctx), [o] "i"(__builtin_offsetof(struct pt_regs, field))); \
-		__v;								\
-	})
 
 /* The value of the register r (enum cprof_heap_reg, not 0). In asm: the verifier refuses
  * ctx loads at a variable offset, and clang merges plain loads of the cases into one from

@@ -97,14 +97,31 @@ struct cprof_ustate {
 	__u64 text_lo, text_hi, libs_lo, libs_hi;
 };
 
+/* The unwinder's state, one per scratch record: at 136 bytes it would take a quarter of the
+ * 512 bytes that a program's whole call chain may use (counted without the private stacks
+ * some kernels give some program types; see tests/unit/test_bpf_stack.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCRATCH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cprof_ustate);
+} unwind_state SEC(".maps");
+
+/* The frame loop's context, on the stack for bpf_loop: the state and the record filled. */
+struct unwind_ctx {
+	struct cprof_ustate *st;
+	struct sample_buf *b;
+};
+
 /* Binary searches run as bpf_loop callbacks: the verifier then checks one iteration instead
  * of every path through an unrolled search (which exceeds its 1M-instruction budget). */
 struct map_search {
 	const struct cprof_proc_maps *pm;
 	__u64 pc;
-	__u32 lo, hi;
+	__u16 lo, hi;	/* 16 bits: this struct sits in cprof_resolve's frame, near its limit */
 	__s32 found;
 };
+_Static_assert(CPROF_MAX_EXEC_MAPS <= 0xffff, "map_search indexes");
 
 static long map_search_step(__u32 i, void *ctx)
 {
@@ -214,10 +231,13 @@ __noinline int cprof_read_user(struct unwind_hint *h, __u64 addr, __u64 *v)
 {
 	struct stack_win *win;
 	__u64 off, page = addr & ~(__u64)(STACK_WIN - 1);
+	__u32 slot;
 
 	if (!h || !v)
 		return -1;
-	win = bpf_map_lookup_elem(&unwind_stack, &h->slot);
+	/* Copied: kernels before 6.2 (at least) take no argument memory as a map key. */
+	slot = h->slot;
+	win = bpf_map_lookup_elem(&unwind_stack, &slot);
 	if (!win)
 		return bpf_probe_read_user(v, sizeof(*v), (void *)addr);
 	off = addr - h->win_base;
@@ -253,8 +273,12 @@ struct pc_cache_entry {
 	__u64 pc;
 	__u32 gen;
 	__u32 check;
-	struct cprof_unwind_row row;
+	union {
+		struct cprof_unwind_row row;
+		__u64 row_bits;	/* the row as one word: read and written in registers */
+	};
 };
+_Static_assert(sizeof(struct cprof_unwind_row) == sizeof(__u64), "a row is one word");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -263,10 +287,10 @@ struct {
 	__type(value, struct pc_cache_entry);
 } unwind_pc_cache SEC(".maps");
 
-static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, const struct cprof_unwind_row *row)
+static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, __u64 row_bits)
 {
-	__u64 h = (pc ^ ((__u64)gen << 40) ^ ((__u64)row->pc << 8) ^ row->kind ^
-		   ((__u64)row->rbp_slot << 20) ^ ((__u64)row->cfa_off << 48)) * 0x9e3779b97f4a7c15ULL;
+	__u64 h = (pc ^ ((__u64)gen << 40) ^ ((row_bits << 17) | (row_bits >> 47))) *
+		  0x9e3779b97f4a7c15ULL;
 
 	return (__u32)(h >> 32);
 }
@@ -308,17 +332,23 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 			     struct cprof_unwind_row *row)
 {
 	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
-	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot), c;
+	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
+	__u64 epc, bits;
+	__u32 egen, echeck;
 
 	if (!e || !h || !row)
 		return 0;
-	/* Copied, then checked: an entry checked in place could change before it is read. */
-	c = *e;
-	if (c.pc == pc && c.gen == gen && c.check == pc_cache_check(pc, gen, &c.row)) {
-		*row = c.row;
+	/* Read into registers, then checked: an entry checked in place could change before
+	 * it is read (a program that interrupted this one writing the same slot). */
+	epc = e->pc;
+	egen = e->gen;
+	echeck = e->check;
+	bits = e->row_bits;
+	if (epc == pc && egen == gen && echeck == pc_cache_check(pc, gen, bits)) {
+		*(__u64 *)row = bits;
 		return 1;
 	}
 	pm = bpf_map_lookup_elem(&proc_maps, &pid);
@@ -326,13 +356,17 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 		return 0;
 	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
 	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
-	c.row = r ? *r : (struct cprof_unwind_row){ .kind = CPROF_ROW_END };
-	c.pc = pc;
-	c.gen = gen;
-	c.check = pc_cache_check(pc, gen, &c.row);
-	/* Built aside and stored whole: a store torn by an interrupting writer fails check. */
-	*e = c;
-	*row = c.row;
+	if (r)
+		bits = *(__u64 *)r;
+	else
+		bits = ((union { struct cprof_unwind_row r; __u64 b; }){
+			.r = { .kind = CPROF_ROW_END } }).b;
+	/* Stored field by field: one torn by an interrupting writer fails check. */
+	e->pc = pc;
+	e->gen = gen;
+	e->row_bits = bits;
+	e->check = pc_cache_check(pc, gen, bits);
+	*(__u64 *)row = bits;
 	return 1;
 }
 
@@ -397,7 +431,7 @@ static __always_inline long fp_step(struct cprof_ustate *st)
 
 /* The search of cprof_switch_step, on its stack for bpf_loop. */
 struct switch_scan {
-	struct unwind_hint hint;
+	struct unwind_hint *hint;	/* the walk's own, updated in place */
 	__u64 bp;	/* the caller's frame pointer */
 	__u64 ra;	/* out: the return address into the caller */
 	__u32 pid, gen;
@@ -412,10 +446,12 @@ static long switch_scan_step(__u32 i, void *ctx)
 	struct cprof_unwind_row crow;
 	__u64 k = (__u64)ss->lo + i, ra;
 
-	if (cprof_read_user(&ss->hint, ss->bp + 8 - 8 * k, &ra))
+	struct unwind_hint *h = ss->hint;
+
+	if (!h || cprof_read_user(h, ss->bp + 8 - 8 * k, &ra))
 		return 1;
-	if (ra - 1 - ss->hint.m_start >= ss->hint.m_end - ss->hint.m_start ||
-	    !cprof_resolve(ss->pid, ss->gen, &ss->hint, ra - 1, &crow) ||
+	if (ra - 1 - h->m_start >= h->m_end - h->m_start ||
+	    !cprof_resolve(ss->pid, ss->gen, h, ra - 1, &crow) ||
 	    crow.kind != CPROF_ROW_CFA_RSP || crow.cfa_off != k)
 		return 0;
 	ss->ra = ra;
@@ -445,13 +481,12 @@ __noinline int cprof_switch_step(struct cprof_ustate *st, __u32 cfa_off, __u64 p
 		return 1;
 	if (!st->bp || (st->bp & 7))
 		return fp_step(st);
-	ss.hint = st->hint;
+	ss.hint = &st->hint;
 	ss.bp = st->bp;
 	ss.pid = st->pid;
 	ss.gen = st->gen;
-	if (cprof_locate(ss.pid, ss.gen, &ss.hint, pc))
+	if (cprof_locate(ss.pid, ss.gen, &st->hint, pc))
 		bpf_loop(ss.n, switch_scan_step, &ss, 0);
-	st->hint = ss.hint;
 	if (!ss.k)
 		return fp_step(st);
 	csp = st->bp + 16 - 8 * (__u64)ss.k;
@@ -524,14 +559,17 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
  * as a constant, lets it check this callback once instead of once per possible count. */
 static long unwind_step(__u32 i, void *ctx)
 {
-	struct cprof_ustate *st = ctx;
-	__u32 idx = st->base + i;
-	struct sample_buf *b = bpf_map_lookup_elem(&scratch, &st->hint.slot);
+	struct unwind_ctx *c = ctx;
+	struct cprof_ustate *st = c->st;
+	struct sample_buf *b = c->b;
 	struct cprof_unwind_row row;
-	__u64 pc = st->exact ? st->ip : st->ip - 1;
+	__u32 idx;
+	__u64 pc;
 
-	if (!b)
+	if (!st || !b)
 		return 1;
+	idx = st->base + i;
+	pc = st->exact ? st->ip : st->ip - 1;
 	if (i >= st->max || idx >= CPROF_SAMPLE_MAX_FRAMES) {
 		st->stop = CPROF_STOP_DEPTH;
 		return 1;
@@ -589,72 +627,92 @@ static long unwind_step(__u32 i, void *ctx)
 	}
 }
 
-/* The first user frame's registers: the interrupted ones when the program has them and
- * they are user mode, else those the task saved entering the kernel. */
-static __always_inline bool user_regs(struct pt_regs *regs, struct task_struct *task,
-				      struct cprof_ustate *st, struct sample_buf *b)
+/* Unwinds from the given user registers into b's user frames (after its kernel frames).
+ * exact: ip is the instruction itself (interrupted), not a return address. The state lives
+ * in unwind_state, not on the BPF stack. */
+static __always_inline void unwind_from(struct sample_buf *b, struct task_struct *task,
+					__u64 ip, __u64 sp, __u64 bp, bool exact)
 {
-	struct pt_regs *uregs;
-	__u16 insn = 0;
-
-	/* regs is the program's context: read directly, without a helper call, and in whole
-	 * words (the verifier's rule for context reads; cs is 16 bits since FRED). */
-	if (regs && (*(__u64 *)((void *)regs + offsetof(struct pt_regs, cs)) & 3) == 3) {
-		b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
-		st->ip = regs->ip;
-		st->sp = regs->sp;
-		st->bp = regs->bp;
-		st->exact = true;
-		return st->ip != 0;
-	}
-	/* A BTF pointer: its fields are plain loads too. */
-	uregs = (struct pt_regs *)bpf_task_pt_regs(task);
-	st->ip = uregs->ip;
-	st->sp = uregs->sp;
-	st->bp = uregs->bp;
-	if (!st->ip)
-		return false;
-	/* Saved at kernel entry: after a syscall ip is the next instruction (a return address);
-	 * after a fault it is the faulting instruction itself. */
-	st->exact = bpf_probe_read_user(&insn, sizeof(insn), (void *)(st->ip - 2)) ||
-		    insn != 0x050f;	/* "syscall" is 0f 05 */
-	if (st->exact)
-		b->s.flags |= CPROF_SF_PC_EXACT;
-	return true;
-}
-
-/* Fills b's user frames (after its kernel frames). regs: the program's own context when it
- * holds the interrupted registers (perf_event, uprobe), else NULL; kernel-mode regs mean
- * "use the task's saved user registers". */
-static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct cprof_ustate st = {};
+	struct unwind_ctx c = { .b = b };
 	struct cprof_proc_maps *pm;
+	struct cprof_ustate *st;
 
-	st.hint.slot = b->slot;
-	st.base = b->s.n_kernel;
-	st.max = max_user_frames;
-	if (st.max > CPROF_MAX_USER_FRAMES)
-		st.max = CPROF_MAX_USER_FRAMES;
-	if ((task->flags & PF_KTHREAD) || !task->mm || !user_regs(regs, task, &st, b)) {
+	st = c.st = bpf_map_lookup_elem(&unwind_state, &b->slot);
+	if (!st || !ip) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}
+	__builtin_memset(st, 0, sizeof(*st));
+	st->ip = ip;
+	st->sp = sp;
+	st->bp = bp;
+	st->exact = exact;
+	st->hint.slot = b->slot;
+	st->base = b->s.n_kernel;
+	st->max = max_user_frames;
+	if (st->max > CPROF_MAX_USER_FRAMES)
+		st->max = CPROF_MAX_USER_FRAMES;
 	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
 	if (pm) {
-		st.pid = b->s.pid;
-		st.gen = pm->gen;
+		st->pid = b->s.pid;
+		st->gen = pm->gen;
 	} else {
-		st.text_lo = task->mm->start_code;
-		st.text_hi = task->mm->end_code;
-		st.libs_hi = task->mm->mmap_base;
-		st.libs_lo = st.libs_hi > (1ULL << 40) ? st.libs_hi - (1ULL << 40) : 0;
+		st->text_lo = task->mm->start_code;
+		st->text_hi = task->mm->end_code;
+		st->libs_hi = task->mm->mmap_base;
+		st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
 	}
-	st.stop = CPROF_STOP_DEPTH;
-	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &st, 0);
-	b->s.n_user = st.n;
-	b->s.flags |= (st.stop & CPROF_SF_STOP_MASK) | st.flags;
+	st->stop = CPROF_STOP_DEPTH;
+	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &c, 0);
+	b->s.n_user = st->n;
+	b->s.flags |= (st->stop & CPROF_SF_STOP_MASK) | st->flags;
+}
+
+/* A user-space task: not a kernel thread, with an address space. */
+static __always_inline bool has_user(struct task_struct *task)
+{
+	return !(task->flags & PF_KTHREAD) && task->mm;
+}
+
+/* The x86-64 UAPI layout of struct pt_regs, which is that of a perf_event or uprobe
+ * program's context whatever the kernel: cs is its 18th word. Not relocated (CO-RE): since
+ * FRED (6.9) the kernel's cs sits in a union, a path kernels before it cannot match. */
+#define UAPI_PT_REGS_CS (17 * 8)
+
+/* Fills b's user frames (after its kernel frames). regs: the program's own context when it
+ * holds the interrupted registers (perf_event), else NULL; kernel-mode regs mean "use the
+ * task's saved user registers". */
+static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *uregs;
+	__u64 ip, sp, bp;
+	__u16 insn = 0;
+	bool exact;
+
+	if (!has_user(task)) {
+		b->s.flags |= CPROF_STOP_NO_REGS;
+		return;
+	}
+	/* regs is the program's context: read directly, without a helper call, and in whole
+	 * words (the verifier's rule for context reads). */
+	if (regs && (*(__u64 *)((void *)regs + UAPI_PT_REGS_CS) & 3) == 3) {
+		b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
+		unwind_from(b, task, regs->ip, regs->sp, regs->bp, true);
+		return;
+	}
+	/* A BTF pointer: its fields are plain loads too. */
+	uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+	ip = uregs->ip;
+	sp = uregs->sp;
+	bp = uregs->bp;
+	/* Saved at kernel entry: after a syscall ip is the next instruction (a return address);
+	 * after a fault it is the faulting instruction itself. */
+	exact = bpf_probe_read_user(&insn, sizeof(insn), (void *)(ip - 2)) ||
+		insn != 0x050f;	/* "syscall" is 0f 05 */
+	if (exact && ip)
+		b->s.flags |= CPROF_SF_PC_EXACT;
+	unwind_from(b, task, ip, sp, bp, exact);
 }
 
 #endif
