@@ -639,7 +639,7 @@ struct heap *heap__open(const struct heap_opts *o)
 {
 	struct heap *h = calloc(1, sizeof(*h));
 	enum heap_mode mode;
-	int err, first;
+	int err;
 
 	if (!h)
 		return NULL;
@@ -656,14 +656,11 @@ struct heap *heap__open(const struct heap_opts *o)
 	 * program (its kfunc, its attach type); then the return-probe programs. */
 	mode = o->force_uretprobes == 2 ? MODE_PERF_RET :
 	       o->force_uretprobes ? MODE_MULTI_RET : MODE_SESSION;
-	first = err = load(h, mode);
+	err = load(h, mode);
 	while (err && err != -EPERM && mode < MODE_PERF_RET)
 		err = load(h, ++mode);
-	if (err) {
-		fprintf(stderr, "cprof-bpf: loading the heap profile programs: %s%s\n",
-			strerror(-first), first == -EINVAL ? " (-v shows the verifier's log)" : "");
-		goto fail;
-	}
+	if (err)
+		goto fail;	/* the caller says why: the last mode, every kernel's, failed */
 	if (h->verbose)
 		fprintf(stderr, "cprof-bpf: heap profile: using %s\n", mode_names[h->mode]);
 	return h;
@@ -671,6 +668,16 @@ fail:
 	heap__free(h);
 	errno = -err;
 	return NULL;
+}
+
+const char *heap__mode_name(const struct heap *h)
+{
+	return mode_names[h->mode];
+}
+
+struct bpf_object *heap__object(const struct heap *h)
+{
+	return h->skel->obj;
 }
 
 void heap__free(struct heap *h)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bpf_object;
 struct cprof_sample;
 struct report_kind;
 struct stacks;
@@ -31,6 +32,12 @@ struct heap;
  * set; a message naming what failed is printed. */
 struct heap *heap__open(const struct heap_opts *o);
 void heap__free(struct heap *h);
+
+/* The probe mechanism the kernel accepted: "uprobe sessions", ... */
+const char *heap__mode_name(const struct heap *h);
+
+/* The loaded BPF object (for its programs' statistics). */
+struct bpf_object *heap__object(const struct heap *h);
 
 /* Finds the allocator objects pid maps (libc, a static executable, jemalloc, ...) and
  * attaches probes to those not probed yet for it; exe: also look at this executable and

@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"      --debuginfo-dir DIR  look for separate debuginfo in DIR too (a .build-id tree\n"
 	"                           like /usr/lib/debug, or a PPROF_BINARY_PATH directory);\n"
 	"                           repeatable\n"
+	"      --check              load every profile kind's BPF programs (attaching none)\n"
+	"                           and say which this kernel supports, and how\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
@@ -51,10 +53,11 @@ static const char usage_text[] =
 	"\n"
 	"Environment: CPROF_CACHE_DIR, where unwind tables are cached (/var/cache/cprof-bpf);\n"
 	"CPROF_HEAP_URETPROBES=1|perf (diagnostic) forces the heap profile's return-probe\n"
-	"mode of kernels without uprobe sessions.\n";
+	"mode of kernels without uprobe sessions; CPROF_FAIL_KINDS=LIST (tests) makes those\n"
+	"kinds fail to load.\n";
 
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
-       OPT_HEAP_RATE, OPT_DEBUGINFO_DIR };
+       OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -69,6 +72,7 @@ static const struct option long_opts[] = {
 	{ "heap-rate", required_argument, NULL, OPT_HEAP_RATE },
 	{ "debuginfo-dir", required_argument, NULL, OPT_DEBUGINFO_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -149,7 +153,9 @@ static int add_debug_dir(struct cprof_opts *o, const char *dir)
 	return 0;
 }
 
-static int parse_types(struct cprof_opts *o, const char *list)
+/* A comma-separated list of profile kinds into *kinds (KIND_BIT set); what names the list
+ * in errors ("-t", "CPROF_FAIL_KINDS"). */
+static int parse_kinds(const char *list, const char *what, unsigned int *kinds)
 {
 	static const char *const names[CPROF_KIND_HEAP_ALLOC + 1] = {
 		[CPROF_KIND_CPU] = "cpu",
@@ -157,35 +163,56 @@ static int parse_types(struct cprof_opts *o, const char *list)
 		[CPROF_KIND_MUTEX] = "mutex",
 		[CPROF_KIND_HEAP_ALLOC] = "heap",
 	};
-	/* Kinds this build can record; the others are named so the error says "not yet". */
-	const unsigned int built = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK) |
-				   KIND_BIT(CPROF_KIND_MUTEX) |
-				   KIND_BIT(CPROF_KIND_HEAP_ALLOC);
 	char *copy = strdup(list), *save = NULL, *tok;
 	int err = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	o->kinds = 0;
+	*kinds = 0;
 	for (tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
 		size_t k;
 
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if (names[k] && !strcmp(tok, names[k]))
+			if (!strcmp(tok, names[k]))
 				break;
-		if (k == sizeof(names) / sizeof(names[0]))
-			err = usage_error("unknown profile type '%s' (known: cpu, block, mutex, heap)",
-					  tok);
-		else if (!(built & KIND_BIT(k)))
-			err = usage_error("profile type '%s' is not available in this version "
-					  "(available: cpu, block, mutex, heap)", tok);
-		else
-			o->kinds |= KIND_BIT(k);
+		if (k == sizeof(names) / sizeof(names[0])) {
+			fprintf(stderr, "cprof-bpf: %s: unknown profile type '%s' (known: cpu, block, "
+				"mutex, heap) (see cprof-bpf --help)\n", what, tok);
+			err = -EINVAL;
+		} else {
+			*kinds |= KIND_BIT(k);
+		}
 	}
-	if (!err && !o->kinds)
-		err = usage_error("-t needs at least one profile type%s", "");
 	free(copy);
 	return err;
+}
+
+static int parse_types(struct cprof_opts *o, const char *list)
+{
+	int err = parse_kinds(list, "-t", &o->kinds);
+
+	if (!err && !o->kinds)
+		err = usage_error("-t needs at least one profile type%s", "");
+	/* Named kinds are wanted: one the kernel cannot collect is an error. */
+	o->kinds_required = o->kinds;
+	return err;
+}
+
+/* Diagnostics, not options: the heap profile's fallback for kernels without uprobe
+ * sessions, on a kernel that has them; kinds whose load is made to fail (tests of what a
+ * kernel that refuses them gets). */
+static int parse_env(struct cprof_opts *o)
+{
+	const char *env;
+
+	if ((env = getenv("CPROF_HEAP_URETPROBES")) && *env && strcmp(env, "0")) {
+		if (strcmp(env, "1") && strcmp(env, "perf"))
+			return usage_error("CPROF_HEAP_URETPROBES='%s': expected 0, 1 or perf", env);
+		o->heap_uretprobes = !strcmp(env, "perf") ? 2 : 1;
+	}
+	if ((env = getenv("CPROF_FAIL_KINDS")) && *env)
+		return parse_kinds(env, "CPROF_FAIL_KINDS", &o->fail_kinds);
+	return 0;
 }
 
 static int parse_duration(struct cprof_opts *o, const char *s)
@@ -216,7 +243,6 @@ static char *default_output(void)
 static int parse_args(int argc, char **argv, struct cprof_opts *o)
 {
 	bool types_given = false;
-	const char *env;
 	unsigned long v;
 	int c, err = 0;
 
@@ -279,6 +305,9 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 		case 'v':
 			o->verbose = true;
 			break;
+		case OPT_CHECK:
+			o->check = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 1;
@@ -297,19 +326,17 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 		o->command = &argv[optind];
 	if (o->command && o->n_pids)
 		return usage_error("give either -p or a COMMAND, not both%s", "");
+	if (o->check && (o->command || o->n_pids))
+		return usage_error("--check takes no -p or COMMAND: it attaches to nothing%s", "");
 	/* Lock contention is a question about given processes, not the host; heap probes go
-	 * into each target's allocator, never host-wide. */
-	if (!types_given && (o->command || o->n_pids))
+	 * into each target's allocator, never host-wide. --check loads every kind. */
+	if (!types_given && (o->command || o->n_pids || o->check))
 		o->kinds |= KIND_BIT(CPROF_KIND_MUTEX) | KIND_BIT(CPROF_KIND_HEAP_ALLOC);
-	if ((o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC)) && !o->command && !o->n_pids)
+	if ((o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC)) && !o->command && !o->n_pids &&
+	    !o->check)
 		return usage_error("the heap profile needs -p or a COMMAND%s", "");
-	/* Diagnostic, not an option: the heap profile's fallback for kernels without uprobe
-	 * sessions, on a kernel that has them. */
-	if ((env = getenv("CPROF_HEAP_URETPROBES")) && *env && strcmp(env, "0")) {
-		if (strcmp(env, "1") && strcmp(env, "perf"))
-			return usage_error("CPROF_HEAP_URETPROBES='%s': expected 0, 1 or perf", env);
-		o->heap_uretprobes = !strcmp(env, "perf") ? 2 : 1;
-	}
+	if ((err = parse_env(o)))
+		return err;
 	if (!o->output_dir && !(o->output_dir = default_output()))
 		return -ENOMEM;
 	return 0;
@@ -329,7 +356,7 @@ int main(int argc, char **argv)
 	int err = parse_args(argc, argv, &o);
 
 	if (err == 0)
-		err = session__run(&o);
+		err = o.check ? session__check(&o) : session__run(&o);
 	else
 		err = err > 0 ? 0 : EXIT_USAGE;
 	free(o.pids);

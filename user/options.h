@@ -14,6 +14,8 @@ struct cprof_opts {
 	double duration;	/* seconds; 0 = until a signal (or COMMAND's exit) */
 	char *output_dir;	/* never NULL after parsing */
 	unsigned int kinds;	/* KIND_BIT(enum cprof_kind) set */
+	unsigned int kinds_required;	/* named with -t: an error if the kernel refuses one */
+	unsigned int fail_kinds;	/* CPROF_FAIL_KINDS (tests): their load is made to fail */
 	unsigned int freq;	/* Hz */
 	unsigned int max_depth;	/* user frames */
 	unsigned int ring_mib;	/* ring buffer size */
@@ -25,6 +27,7 @@ struct cprof_opts {
 	const char **debug_dirs;	/* --debuginfo-dir DIRs then /usr/lib/debug, NULL-terminated;
 					 * NULL when none was given (the symbolizer's default) */
 	bool verbose;
+	bool check;		/* --check: load every kind, attach none, say which work */
 };
 
 #endif

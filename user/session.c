@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "mutex.h"
 #include "mutex.skel.h"
 #include "heap.h"
+#include "loadlog.h"
 #include "object.h"
 #include "options.h"
 #include "proc.skel.h"
@@ -57,8 +59,22 @@ struct target {
 	double gone_after;	/* seconds into the run */
 };
 
+static const char *const kind_names[] = { "cpu", "block", "mutex", "heap" };
+#define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
+/* What loading one kind took, for --check. */
+struct kind_load {
+	const char *mechanism;
+	unsigned int progs;
+	unsigned long long insns;	/* instructions the verifier processed */
+	double ms;
+};
+
 struct session {
 	const struct cprof_opts *o;
+	unsigned int kinds;	/* being collected: o->kinds less those the kernel refused */
+	char why[N_KINDS][320];	/* why a kind asked for is not collected */
+	struct kind_load loads[N_KINDS];
 	struct proc_bpf *proc;
 	struct cpu_bpf *cpu;
 	struct block_bpf *block;	/* NULL unless the block profile is asked for */
@@ -127,25 +143,65 @@ static void errorf(const char *fmt, ...)
 /* EPERM/EACCES mean missing privileges, unless we have them: then the verifier refused. */
 static const char *perm_hint(int err)
 {
-	if (err != -EPERM && err != -EACCES)
-		return "";
-	if (!sysinfo__has_bpf_caps())
+	if ((err == -EPERM || err == -EACCES) && !sysinfo__has_bpf_caps())
 		return ": run as root, or with CAP_BPF and CAP_PERFMON";
-	return " (the kernel's verifier refused it; -v shows its log)";
+	return " (-v shows libbpf's and the verifier's log)";
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* Kind k cannot be collected: what failed, with err. An error when k was named with -t;
+ * else a warning, and the run goes on without it. The reason, in a few words, names the
+ * kernel feature missing where libbpf's or the verifier's messages tell it. */
+static int kind_unavailable(struct session *s, unsigned int k, const char *what, int err)
 {
-	(void)level;
-	return vfprintf(stderr, fmt, ap);
-}
+	char reason[200];
+	const char *hint = "-v shows libbpf's and the verifier's log";
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
+	if (!loadlog__reason(reason, sizeof(reason)))
+		reason[0] = 0;
+	if ((err == -EPERM || err == -EACCES) && !sysinfo__has_bpf_caps())
+		hint = "run as root, or with CAP_BPF and CAP_PERFMON";
+	if (err == -ECANCELED)
+		snprintf(s->why[k], sizeof(s->why[k]), "%s: made to fail by CPROF_FAIL_KINDS",
+			 what);
+	else
+		snprintf(s->why[k], sizeof(s->why[k]), "%s: %s%s%s%s", what, strerror(-err),
+			 reason[0] ? " (" : "", reason, reason[0] ? ")" : "");
+	s->kinds &= ~KIND_BIT(k);
+	if (s->o->check)
+		return 0;
+	if (s->o->kinds_required & KIND_BIT(k)) {
+		errorf("the %s profile cannot be collected: %s; %s", kind_names[k], s->why[k], hint);
+		return err;
+	}
+	fprintf(stderr, "cprof-bpf: warning: no %s profile: %s; %s\n", kind_names[k], s->why[k],
+		hint);
 	return 0;
+}
+
+/* A kind that CPROF_FAIL_KINDS (tests) says must fail to load. */
+static bool forced_failure(const struct session *s, unsigned int k)
+{
+	return s->o->fail_kinds & KIND_BIT(k);
+}
+
+/* Counts the loaded programs of obj and the instructions the verifier processed, and the
+ * time since t0 (monotonic seconds), into kind k's load record. */
+static void note_load(struct session *s, unsigned int k, struct bpf_object *obj, double t0)
+{
+	struct kind_load *kl = &s->loads[k];
+	struct bpf_program *p;
+
+	kl->ms = (now(CLOCK_MONOTONIC) - t0) * 1e3;
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		kl->progs++;
+		kl->insns += info.verified_insns;
+	}
 }
 
 /* Creates the output directory (and parents) and proves it is writable before profiling,
@@ -276,11 +332,17 @@ static const struct btf *session_vmlinux(struct session *s)
 	return s->vmlinux;
 }
 
+/* The block object, loaded; NULL (reported) when it cannot be. */
 static int open_block(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
+	double t0 = now(CLOCK_MONOTONIC);
 	int err;
 
+	loadlog__begin();
+	if (forced_failure(s, CPROF_KIND_BLOCK))
+		return kind_unavailable(s, CPROF_KIND_BLOCK, "loading its BPF programs failed",
+					-ECANCELED);
 	s->block = block_bpf__open();
 	if (!s->block) {
 		err = -errno;
@@ -298,18 +360,32 @@ static int open_block(struct session *s)
 		return err;
 	}
 	err = block_bpf__load(s->block);
-	if (err)
-		errorf("loading the block profile programs: %s%s", strerror(-err), perm_hint(err));
-	return err;
+	if (err) {
+		block_bpf__destroy(s->block);
+		s->block = NULL;
+		return kind_unavailable(s, CPROF_KIND_BLOCK, "loading its BPF programs failed", err);
+	}
+	s->loads[CPROF_KIND_BLOCK].mechanism =
+		bpf_program__autoload(s->block->progs.cprof_block_switch_tw) ?
+		"tp_btf sched_switch + sched_waking; user stacks read by BPF task work" :
+		"tp_btf sched_switch + sched_waking; user stacks read at syscall exit (no BPF "
+		"task work before 6.18)";
+	note_load(s, CPROF_KIND_BLOCK, s->block->obj, t0);
+	return 0;
 }
 
 /* The mutex object shares the same maps as the block object. */
 static int open_mutex(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
+	double t0 = now(CLOCK_MONOTONIC);
 	struct mutex_bpf *m;
 	int err;
 
+	loadlog__begin();
+	if (forced_failure(s, CPROF_KIND_MUTEX))
+		return kind_unavailable(s, CPROF_KIND_MUTEX, "loading its BPF programs failed",
+					-ECANCELED);
 	s->mutex = m = mutex_bpf__open();
 	if (!m) {
 		err = -errno;
@@ -332,9 +408,17 @@ static int open_mutex(struct session *s)
 		return err;
 	}
 	err = mutex_bpf__load(m);
-	if (err)
-		errorf("loading the mutex profile programs: %s%s", strerror(-err), perm_hint(err));
-	return err;
+	if (err) {
+		mutex_bpf__destroy(m);
+		s->mutex = NULL;
+		return kind_unavailable(s, CPROF_KIND_MUTEX, "loading its BPF programs failed", err);
+	}
+	s->loads[CPROF_KIND_MUTEX].mechanism =
+		bpf_program__autoload(m->progs.cprof_mutex_switch) ?
+		"tp_btf sched_switch + sched_waking; saved registers by bpf_rdonly_cast" :
+		"tp_btf sched_switch + sched_waking; saved registers by bpf_task_pt_regs";
+	note_load(s, CPROF_KIND_MUTEX, m->obj, t0);
+	return 0;
 }
 
 static int open_heap(struct session *s)
@@ -356,8 +440,83 @@ static int open_heap(struct session *s)
 		.force_uretprobes = o->heap_uretprobes,
 	};
 
+	double t0 = now(CLOCK_MONOTONIC);
+
+	loadlog__begin();
+	if (forced_failure(s, CPROF_KIND_HEAP_ALLOC))
+		return kind_unavailable(s, CPROF_KIND_HEAP_ALLOC, "loading its BPF programs failed",
+					-ECANCELED);
 	s->heap = heap__open(&ho);
-	return s->heap ? 0 : -errno;
+	if (!s->heap)
+		return kind_unavailable(s, CPROF_KIND_HEAP_ALLOC,
+					"loading its BPF programs failed in every probe mode",
+					-errno);
+	s->loads[CPROF_KIND_HEAP_ALLOC].mechanism = heap__mode_name(s->heap);
+	note_load(s, CPROF_KIND_HEAP_ALLOC, heap__object(s->heap), t0);
+	return 0;
+}
+
+/* The CPU object owns the unwind tables' maps, which every kind uses: it is loaded even
+ * without the CPU profile, then without its program. */
+static int load_cpu(struct session *s, bool with_prog)
+{
+	const struct cprof_opts *o = s->o;
+	bool filter = o->n_pids > 0 || o->command;
+	int err;
+
+	cpu_bpf__destroy(s->cpu);
+	s->cpu = cpu_bpf__open();
+	if (!s->cpu) {
+		err = -errno;
+		errorf("cannot open the CPU profile object: %s", strerror(-err));
+		return err;
+	}
+	s->cpu->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	s->cpu->rodata->filter_pids = filter;
+	s->cpu->rodata->max_user_frames = o->max_depth;
+	bpf_map__set_max_entries(s->cpu->maps.unwind_rows, UNWIND_ROWS);
+	bpf_map__set_max_entries(s->cpu->maps.unwind_pages, UNWIND_PAGES);
+	bpf_map__set_max_entries(s->cpu->maps.proc_maps, filter ? 1024 : 8192);
+	/* One pid filter, ring buffer and counter set for every object. */
+	if ((err = bpf_map__reuse_fd(s->cpu->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
+	    (err = bpf_map__reuse_fd(s->cpu->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
+	    (err = bpf_map__reuse_fd(s->cpu->maps.counters, bpf_map__fd(s->proc->maps.counters)))) {
+		errorf("sharing BPF maps: %s", strerror(-err));
+		return err;
+	}
+	bpf_program__set_autoload(s->cpu->progs.cprof_cpu_sample, with_prog);
+	return cpu_bpf__load(s->cpu);
+}
+
+static int open_cpu(struct session *s)
+{
+	bool want = s->kinds & KIND_BIT(CPROF_KIND_CPU);
+	double t0 = now(CLOCK_MONOTONIC);
+	int err;
+
+	loadlog__begin();
+	if (want && forced_failure(s, CPROF_KIND_CPU)) {
+		if ((err = kind_unavailable(s, CPROF_KIND_CPU, "loading its BPF program failed",
+					    -ECANCELED)))
+			return err;
+		want = false;
+	}
+	err = load_cpu(s, want);
+	if (err && want) {
+		if ((err = kind_unavailable(s, CPROF_KIND_CPU, "loading its BPF program failed",
+					    err)))
+			return err;
+		err = load_cpu(s, false);
+	}
+	if (err) {
+		errorf("loading the unwinder's BPF maps: %s%s", strerror(-err), perm_hint(err));
+		return err;
+	}
+	if (s->kinds & KIND_BIT(CPROF_KIND_CPU)) {
+		s->loads[CPROF_KIND_CPU].mechanism = "perf_event cpu-clock sampling";
+		note_load(s, CPROF_KIND_CPU, s->cpu->obj, t0);
+	}
+	return 0;
 }
 
 static int open_bpf(struct session *s)
@@ -367,51 +526,33 @@ static int open_bpf(struct session *s)
 	int err;
 
 	s->proc = proc_bpf__open();
-	s->cpu = cpu_bpf__open();
-	if (!s->proc || !s->cpu) {
+	if (!s->proc) {
 		err = -errno;
 		errorf("cannot open BPF objects: %s", strerror(-err));
 		return err;
 	}
 	s->proc->rodata->filter_pids = filter;
 	s->proc->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
-	s->cpu->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	s->proc->rodata->follow_children = o->command != NULL;
-	s->cpu->rodata->filter_pids = filter;
-	s->cpu->rodata->max_user_frames = o->max_depth;
 	bpf_map__set_max_entries(s->proc->maps.rb, o->ring_mib << 20);
 	bpf_map__set_max_entries(s->proc->maps.pids, 65536);
-	bpf_map__set_max_entries(s->cpu->maps.unwind_rows, UNWIND_ROWS);
-	bpf_map__set_max_entries(s->cpu->maps.unwind_pages, UNWIND_PAGES);
-	bpf_map__set_max_entries(s->cpu->maps.proc_maps, filter ? 1024 : 8192);
 	err = proc_bpf__load(s->proc);
 	if (err) {
-		errorf("loading BPF programs: %s%s", strerror(-err), perm_hint(err));
+		errorf("loading the process-tracking BPF programs: %s%s", strerror(-err),
+		       perm_hint(err));
 		return err;
 	}
-	/* One pid filter, ring buffer and counter set for every object. */
-	if ((err = bpf_map__reuse_fd(s->cpu->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
-	    (err = bpf_map__reuse_fd(s->cpu->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
-	    (err = bpf_map__reuse_fd(s->cpu->maps.counters, bpf_map__fd(s->proc->maps.counters)))) {
-		errorf("sharing BPF maps: %s", strerror(-err));
+	if ((err = open_cpu(s)))
 		return err;
-	}
-	if (!(o->kinds & KIND_BIT(CPROF_KIND_CPU)))
-		bpf_program__set_autoload(s->cpu->progs.cprof_cpu_sample, false);
-	err = cpu_bpf__load(s->cpu);
-	if (err) {
-		errorf("loading the CPU profile program: %s%s", strerror(-err), perm_hint(err));
+	if (s->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
 		return err;
-	}
-	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
-		return err;
-	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (err = open_mutex(s)))
+	if (s->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (err = open_mutex(s)))
 		return err;
 	btf__free(s->vmlinux);	/* megabytes, needed by the two set-ups above only */
 	s->vmlinux = NULL;
-	if (o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC) && (err = open_heap(s)))
+	if (s->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC) && (err = open_heap(s)))
 		return err;
-	return open_unwinder(s);
+	return o->check ? 0 : open_unwinder(s);
 }
 
 static int watch_pid(struct session *s, int pid)
@@ -438,26 +579,40 @@ static int attach_bpf(struct session *s)
 	for (size_t i = 0; i < s->n_targets; i++)
 		if ((err = watch_pid(s, s->targets[i].pid)))
 			goto map_err;
-	for (size_t i = 0; s->heap && i < s->n_targets; i++)
-		if ((err = heap__watch(s->heap, s->targets[i].pid, NULL)))
-			return err;
+	for (size_t i = 0; s->heap && i < s->n_targets; i++) {
+		loadlog__begin();
+		if ((err = heap__watch(s->heap, s->targets[i].pid, NULL))) {
+			heap__free(s->heap);
+			s->heap = NULL;
+			if ((err = kind_unavailable(s, CPROF_KIND_HEAP_ALLOC,
+						    "attaching its uprobes failed", err)))
+				return err;
+		}
+	}
 	if (s->block) {
+		loadlog__begin();
 		err = block__attach(s->block);
 		if (!err)
 			err = block__sweep(s->block, 1);
 		if (err) {
-			errorf("attaching the block profile (sched_switch, sched_waking, sys_exit): "
-			       "%s%s", strerror(-err), perm_hint(err));
-			return err;
+			block_bpf__destroy(s->block);
+			s->block = NULL;
+			if ((err = kind_unavailable(s, CPROF_KIND_BLOCK, "attaching sched_switch, "
+						    "sched_waking or sys_exit failed", err)))
+				return err;
+		} else {
+			s->block_attached = true;
 		}
-		s->block_attached = true;
 	}
+	loadlog__begin();
 	if (s->mutex && (err = mutex__attach(s->mutex))) {
-		errorf("attaching the mutex profile (sched_switch, sched_waking): %s%s",
-		       strerror(-err), perm_hint(err));
-		return err;
+		mutex_bpf__destroy(s->mutex);
+		s->mutex = NULL;
+		if ((err = kind_unavailable(s, CPROF_KIND_MUTEX, "attaching sched_switch or "
+					    "sched_waking failed", err)))
+			return err;
 	}
-	if (!(o->kinds & KIND_BIT(CPROF_KIND_CPU)))
+	if (!(s->kinds & KIND_BIT(CPROF_KIND_CPU)))
 		return 0;
 	err = sysinfo__online_cpus(&s->cpus, &s->n_cpus);
 	if (err) {
@@ -469,11 +624,18 @@ static int attach_bpf(struct session *s)
 		return -ENOMEM;
 	err = cpu__attach(s->cpu->progs.cprof_cpu_sample, o->freq, s->cpus, s->n_cpus,
 			  s->cpu_links);
-	if (err) {
-		errorf("cannot open cpu-clock perf events at %u Hz: %s%s", o->freq, strerror(-err),
-		       err == -EINVAL ? " (frequency above kernel.perf_event_max_sample_rate?)"
-				      : perm_hint(err));
+	if (err == -EINVAL) {
+		errorf("cannot open cpu-clock perf events at %u Hz: %s (frequency above "
+		       "kernel.perf_event_max_sample_rate?)", o->freq, strerror(-err));
 		return err;
+	}
+	if (err) {
+		for (size_t i = 0; i < s->n_cpus; i++) {
+			bpf_link__destroy(s->cpu_links[i]);
+			s->cpu_links[i] = NULL;
+		}
+		return kind_unavailable(s, CPROF_KIND_CPU, "opening cpu-clock perf events failed",
+					err);
 	}
 	return 0;
 map_err:
@@ -788,19 +950,23 @@ static int write_profiles(struct session *s)
 	mutex__report_kind(&mutex, names);
 	heap__report_kind(&heap, o->heap_rate);
 	/* Every kind is written even if one fails: no collected data is dropped. */
-	if (o->kinds & KIND_BIT(CPROF_KIND_CPU) && (e = write_kind(s, rep, &cpu, cnt, secs)))
+	if (s->kinds & KIND_BIT(CPROF_KIND_CPU) && (e = write_kind(s, rep, &cpu, cnt, secs)))
 		err = e;
-	if (o->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (e = write_kind(s, rep, &block, cnt, secs)))
+	if (s->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (e = write_kind(s, rep, &block, cnt, secs)))
 		err = e;
-	if (o->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (e = write_kind(s, rep, &mutex, cnt, secs)))
+	if (s->kinds & KIND_BIT(CPROF_KIND_MUTEX) && (e = write_kind(s, rep, &mutex, cnt, secs)))
 		err = e;
 	if (s->heap && (e = write_kind(s, rep, &heap, cnt, secs)))
 		err = e;
 	heap__summary(s->heap, cnt, o->n_pids > 0);
 	unwinder__stats(s->uw, &us);
 	summary__unwind(&us);
-	if ((o->kinds & KIND_BIT(CPROF_KIND_CPU)) && (o->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
+	if ((s->kinds & KIND_BIT(CPROF_KIND_CPU)) && (s->kinds & KIND_BIT(CPROF_KIND_BLOCK)))
 		summary__offcpu(s->st, cpu.period);
+	for (unsigned int k = 0; k < N_KINDS; k++)
+		if (s->why[k][0])
+			fprintf(stderr, "  not collected: the %s profile (%s)\n", kind_names[k],
+				s->why[k]);
 	if (o->verbose && s->pre_exec_records)
 		fprintf(stderr, "  %llu samples of the command's process before its exec (our fork) "
 			"left out\n", (unsigned long long)s->pre_exec_records);
@@ -884,8 +1050,20 @@ static int setup(struct session *s)
 	 * start sweep of the block profile must not stamp it. */
 	if (s->child > 0 && (err = watch_pid(s, s->child)))
 		errorf("cannot update the pid filter: %s", strerror(-err));
-	if (!err && s->child > 0 && s->heap)
-		err = heap__watch(s->heap, s->child, o->command[0]);
+	if (!err && s->child > 0 && s->heap) {
+		loadlog__begin();
+		if ((err = heap__watch(s->heap, s->child, o->command[0]))) {
+			heap__free(s->heap);
+			s->heap = NULL;
+			err = kind_unavailable(s, CPROF_KIND_HEAP_ALLOC, "attaching its uprobes failed",
+					       err);
+		}
+	}
+	if (!err && !s->kinds) {
+		errorf("no profile kind can be collected on this kernel (cprof-bpf --check tells "
+		       "why)");
+		return -ENOTSUP;
+	}
 	return err;
 }
 
@@ -936,14 +1114,13 @@ static int exit_status(struct session *s, int err)
 /* One line once everything is attached: from here on the profiles cover the run. */
 static void announce(const struct session *s)
 {
-	static const char *const names[] = { "cpu", "block", "mutex", "heap" };
 	const struct cprof_opts *o = s->o;
 	char kinds[64] = "";
 
-	for (unsigned int k = 0; k < 4; k++)
-		if (o->kinds & KIND_BIT(k))
+	for (unsigned int k = 0; k < N_KINDS; k++)
+		if (s->kinds & KIND_BIT(k))
 			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
-				 kinds[0] ? "," : "", names[k]);
+				 kinds[0] ? "," : "", kind_names[k]);
 	if (o->command)
 		fprintf(stderr, "cprof-bpf: profiling %s (%s)\n", o->command[0], kinds);
 	else if (o->n_pids)
@@ -956,11 +1133,11 @@ static void announce(const struct session *s)
 
 int session__run(const struct cprof_opts *o)
 {
-	struct session s = { .o = o, .release_fd = -1 };
+	struct session s = { .o = o, .kinds = o->kinds, .release_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err;
 
-	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
+	loadlog__install(o->verbose);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -991,4 +1168,50 @@ out:
 	err = exit_status(&s, err);
 	session_free(&s);
 	return err;
+}
+
+/* --check: every kind's programs loaded (not attached), one line per kind. */
+int session__check(const struct cprof_opts *o)
+{
+	struct session s = { .o = o, .kinds = o->kinds, .release_fd = -1 };
+	struct utsname u = {};
+	int err, missing = 0;
+
+	loadlog__install(o->verbose);
+	uname(&u);
+	printf("cprof-bpf %s on Linux %s\n", CPROF_VERSION, u.release);
+	s.oc = objcache__new();
+	s.pt = s.oc ? proctab__new(s.oc) : NULL;
+	s.st = s.pt ? stacks__new(s.pt) : NULL;
+	if (!s.st) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		errorf("the kernel has no BTF (/sys/kernel/btf/vmlinux): CONFIG_DEBUG_INFO_BTF "
+		       "is required");
+		err = -ENOTSUP;
+		goto out;
+	}
+	if ((err = open_bpf(&s)))
+		goto out;
+	for (unsigned int k = 0; k < N_KINDS; k++) {
+		const struct kind_load *kl = &s.loads[k];
+
+		if (!(o->kinds & KIND_BIT(k)))
+			continue;
+		if (!(s.kinds & KIND_BIT(k))) {
+			printf("  %-6s unavailable  %s\n", kind_names[k], s.why[k]);
+			missing++;
+			continue;
+		}
+		printf("  %-6s available    %s; %u program%s, %llu instructions verified, "
+		       "%.0f ms\n", kind_names[k], kl->mechanism, kl->progs,
+		       kl->progs == 1 ? "" : "s", kl->insns, kl->ms);
+	}
+out:
+	session_free(&s);
+	if (err)
+		return 1;
+	return missing ? 1 : 0;
 }

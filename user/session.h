@@ -13,4 +13,9 @@ struct cprof_opts;
  * stderr in one line), CPROF_EXIT_TARGET_GONE, or COMMAND's own status. */
 int session__run(const struct cprof_opts *o);
 
+/* --check: loads every kind's BPF programs without attaching them and prints one line per
+ * kind: available with its mechanism, verifier instructions and load time, or why not.
+ * Returns 0 when every kind is available, else 1. */
+int session__check(const struct cprof_opts *o);
+
 #endif

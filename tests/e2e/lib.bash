@@ -106,13 +106,50 @@ has_bpf_caps() {
 	(( (eff >> 39 & 1) && (eff >> 38 & 1) )) || (( eff >> 21 & 1 ))
 }
 
-# require_bpf: one short real run. SKIPs the script when the kernel or the environment
-# refuses BPF (not root, capabilities missing, EPERM from lockdown or a container, no BTF);
-# any other failure of this trivial run is a bug in the tool and FAILs.
+# suite_kind: the profile kind a script tests, from its name (block_*, mutex_*, heap*),
+# cpu for the others.
+suite_kind() {
+	case $(basename "$0" .sh) in
+	block*) echo block ;;
+	mutex*) echo mutex ;;
+	heap*) echo heap ;;
+	*) echo cpu ;;
+	esac
+}
+
+# require_kinds KIND...: `cprof-bpf --check` says whether this kernel can collect each KIND;
+# one it cannot SKIPs the script with its reason. A kind missing from --check FAILs.
+require_kinds() {
+	local k line
+	if [ ! -s "$E2E_TMP/check.out" ]; then
+		timeout -k 5 180 "$CPROF" --check >"$E2E_TMP/check.out" 2>"$E2E_TMP/check.err"
+	fi
+	for k in "$@"; do
+		line=$(grep -E "^  $k +(available|unavailable) " "$E2E_TMP/check.out")
+		if [ -z "$line" ]; then
+			show_err check
+			fail setup "cprof-bpf --check printed no line for the $k profile"
+			exit 1
+		fi
+		if [[ $line == *" unavailable "* ]]; then
+			skip_all "this kernel cannot collect the $k profile: $(sed 's/^ *[a-z]* *unavailable *//' <<<"$line")"
+		fi
+	done
+}
+
+# require_bpf [KIND...]: the kinds the script tests (default: suite_kind) must load on this
+# kernel (require_kinds), then one short real run. SKIPs the script when the kernel or the
+# environment refuses BPF (not root, capabilities missing, EPERM from lockdown or a
+# container, no BTF); any other failure of this trivial run is a bug in the tool and FAILs.
 require_bpf() {
 	local rc first
 	require_root
 	has_bpf_caps || skip_all "no CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN in this environment"
+	if [ $# -eq 0 ]; then
+		require_kinds "$(suite_kind)"
+	else
+		require_kinds "$@"
+	fi
 	timeout -k 5 30 "$CPROF" -d 1 -o "$E2E_TMP/probe" -- true \
 		>"$E2E_TMP/probe.out" 2>"$E2E_TMP/probe.err"
 	rc=$?
