@@ -64,7 +64,10 @@ static __always_inline struct pt_regs *saved_regs(struct task_struct *t, bool ne
 		return bpf_rdonly_cast((void *)t->stack + pt_regs_off,
 				       bpf_core_type_id_kernel(struct pt_regs));
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
-	pt_regs_off = (__u64)regs - (__u64)t->stack;
+	/* Only where it is used: kernels before bpf_rdonly_cast (6.1) also refuse arithmetic
+	 * on the pointer bpf_task_pt_regs() returns. */
+	if (new_kernel)
+		pt_regs_off = (__u64)regs - (__u64)t->stack;
 	return regs;
 }
 
@@ -84,15 +87,29 @@ static __always_inline bool in_syscall(const struct pt_regs *regs)
  * more onto a per-CPU private stack (BPF_PRIV_STACK_MIN_SIZE, kernel/bpf/verifier.c, 6.13+)
  * and every wake-up would then look like one from an interrupt. Put the rest of a program's
  * work in a __noinline function. */
+/* here (a stack address of this program) lies in [lo, lo + TASK_STACK_MAX). Compared in asm,
+ * a pointer against two bounds: 6.1's verifier refuses arithmetic between a stack pointer
+ * and an unbounded scalar, and clang would fold two comparisons into that subtraction. */
+static __always_inline bool on_task_stack(void *here, __u64 lo)
+{
+	__u64 hi = lo + TASK_STACK_MAX, in = 0;
+
+	asm volatile("if %[h] < %[lo] goto +2\n\t"
+		     "if %[h] >= %[hi] goto +1\n\t"
+		     "%[in] = 1\n\t"
+		     : [in] "+r"(in)
+		     : [h] "r"(here), [lo] "r"(lo), [hi] "r"(hi));
+	return in;
+}
+
 static __always_inline bool woken_by_interrupt(struct task_struct *cur, bool new_kernel)
 {
-	__u64 here = (__u64)&cur;
 	struct pt_regs *regs;
 	struct rq *rq;
 	int pc;
 
 	/* The idle task, or an interrupt that arrived in kernel mode: IRQ stacks are per CPU. */
-	if (!cur->pid || here - (__u64)cur->stack >= TASK_STACK_MAX)
+	if (!cur->pid || !on_task_stack(&cur, (__u64)cur->stack))
 		return true;
 	regs = saved_regs(cur, new_kernel);
 	if (in_syscall(regs))
