@@ -1,10 +1,13 @@
-/* BPF stack counting (bpfstack): the verifier's rule for a frame's depth and for the
- * combined stack of a call chain, checked on hand-assembled programs. */
+/* BPF stack counting (bpfstack) and linking (bpflink): the verifier's rule for a frame's
+ * depth and for the combined stack of a call chain, checked on hand-assembled programs, and
+ * the programs of a fixture object linked as libbpf links them. */
 #include <errno.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpflink.h"
 #include "bpfstack.h"
 #include "check.h"
 
@@ -203,8 +206,73 @@ TEST(chain_refused)
 	CHECK(worst_of(bad_target, N(bad_target), BPFSTACK_ROUND_JIT, &c) == -EINVAL, "target");
 }
 
+static const char *fixture_path(const char *name, char *buf, size_t len)
+{
+	const char *out = getenv("OUT");
+
+	snprintf(buf, len, "%s/%s", out && *out ? out : "build", name);
+	return buf;
+}
+
+static const struct bpflink_prog *prog_named(const struct bpflink *bl, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < bpflink__count(bl); i++)
+		if (!strcmp(bpflink__prog(bl, i)->name, name))
+			return bpflink__prog(bl, i);
+	return NULL;
+}
+
+/* The fixture's programs link as libbpf links them (depth-first, in reference order), and
+ * each function's frame holds its buffer. */
+TEST(link_fixture)
+{
+	static const char *const order[] = { "second", "static_sub", "step", "global_sub", "leaf" };
+	static const int bufs[] = { 200, 0, 32, 128, 64 };
+	const struct bpflink_prog *first, *second;
+	struct bpfstack_func *f = NULL;
+	struct bpfstack_chain c;
+	struct bpflink *bl;
+	char path[4096];
+	size_t i, n = 0;
+
+	REQUIRE(!bpflink__open(fixture_path("fixtures/bpfstack_prog.bpf.o", path, sizeof(path)),
+			       &bl), "%s", path);
+	first = prog_named(bl, "first");
+	second = prog_named(bl, "second");
+	CHECK(bpflink__count(bl) == 2 && first && second, "%zu programs", bpflink__count(bl));
+	if (!first || !second)
+		goto out;
+	CHECK(!strcmp(second->section, "kprobe"), "section %s", second->section);
+	CHECK(first->n_funcs == 2 && !strcmp(first->funcs[1].name, "leaf"), "first");
+	CHECK(second->n_funcs == N(order), "second: %zu functions", second->n_funcs);
+	for (i = 0; i < N(order) && i < second->n_funcs; i++)
+		CHECK(!strcmp(second->funcs[i].name, order[i]), "%zu: %s", i,
+		      second->funcs[i].name);
+	REQUIRE(!bpfstack__split(second->insns, second->n_insns, &f, &n), "split");
+	CHECK(n == second->n_funcs, "%zu functions split", n);
+	for (i = 0; i < n && i < N(bufs); i++)
+		CHECK(f[i].start == second->funcs[i].start && f[i].depth >= bufs[i] &&
+		      f[i].depth < bufs[i] + 32, "%s: %d at %zu", order[i], f[i].depth, f[i].start);
+	CHECK(!bpfstack__worst(second->insns, f, n, BPFSTACK_ROUND_INTERP, &c) && c.n == 4 &&
+	      !strcmp(bpflink__func_name(second, f[c.func[3]].start), "leaf"), "chain of %zu", c.n);
+out:
+	free(f);
+	bpflink__free(bl);
+}
+
+TEST(link_not_bpf)
+{
+	struct bpflink *bl;
+
+	CHECK(bpflink__open("/proc/self/exe", &bl) == -ENOEXEC, "an x86 executable");
+	CHECK(bpflink__open("/nonexistent.bpf.o", &bl) == -ENOENT, "missing");
+}
+
 int main(void)
 {
+	elf_version(EV_CURRENT);
 	CHECK_SUITE("unit/bpf_stack");
 	RUN(main_sub_callback);
 	RUN(empty_frame);
@@ -213,5 +281,7 @@ int main(void)
 	RUN(frame_malformed);
 	RUN(chain_heaviest);
 	RUN(chain_refused);
+	RUN(link_fixture);
+	RUN(link_not_bpf);
 	return CHECK_EXIT();
 }
