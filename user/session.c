@@ -697,6 +697,7 @@ static int spawn_command(struct session *s)
 		close(p[1]);
 		if (read(p[0], &c, 1) != 1)
 			_exit(127);	/* the profiler failed before starting us */
+		signal(SIGPIPE, SIG_DFL);	/* ignored by us, not by the command */
 		execvp(s->o->command[0], s->o->command);
 		fprintf(stderr, "cprof-bpf: cannot run %s: %s\n", s->o->command[0],
 			strerror(errno));
@@ -1141,6 +1142,8 @@ int session__run(const struct cprof_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A reader of stderr that went away (| head) must not cost the profiles. */
+	signal(SIGPIPE, SIG_IGN);
 	err = setup(&s);
 	if (err) {
 		if (s.child > 0) {
