@@ -28,6 +28,11 @@ hz=499
 share=$OUT/vm/matrix
 KINDS="cpu block mutex heap"
 
+# guest_kernel: the release the guest's init reported on the console, if any.
+guest_kernel() {
+	grep -ao 'vm-init: kernel [^ ,]*' "$share/console.log" 2>/dev/null | head -1 | cut -d ' ' -f 3
+}
+
 # ---- the guest -----------------------------------------------------------------------------
 # boot_guest: runs the matrix in the guest into $share and sets kernel. Per run at most 60 s
 # (each may run twice, the second time with -v); the whole guest at most 12 min, boot
@@ -48,7 +53,7 @@ boot_guest() {
 		fail guest "run-guest.sh exited $rc (124: timed out, 125: the guest ran nothing); console in $share/console.log"
 		e2e_exit
 	fi
-	kernel=$(grep -ao 'vm-init: kernel [^ ,]*' "$share/console.log" | head -1 | cut -d ' ' -f 3)
+	kernel=$(guest_kernel)
 	pass guest "kernel ${kernel:-?} booted, matrix ran; results in $share"
 }
 
@@ -56,7 +61,8 @@ boot_guest() {
 # tests/vm/matrix.sh run by hand elsewhere, with SECS=3) instead of booting the guest.
 if [ -n "${CPROF_MATRIX_RESULTS:-}" ]; then
 	share=$CPROF_MATRIX_RESULTS
-	kernel="the kernel of $share"
+	kernel=$(guest_kernel)
+	kernel=${kernel:-the kernel of $share}
 else
 	boot_guest
 fi
@@ -98,7 +104,8 @@ usable() {
 		return 0
 	fi
 	why=$(reason "$run" "$kind")
-	if [ "$rc" != 0 ] && [ ! -e "$file" ] && [ -n "$why" ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
+	# An error exit (1-123), not a timeout or a signal (124 and up).
+	if [ "$rc" != none ] && [ "$rc" -ge 1 ] && [ "$rc" -le 123 ] && [ ! -e "$file" ] && [ -n "$why" ]; then
 		verbose_excerpt "$run"
 		echo "SKIP: $E2E_SUITE/$run: $kind unavailable on ${kernel:-this kernel}: $why"
 		return 1
@@ -175,11 +182,12 @@ if [ "$rc" = 0 ]; then
 	done
 	verdict default/kinds "$(cd "$share/default" && ls -- *.pb.gz 2>/dev/null | paste -sd ' ')" "${why[@]}"
 	[ -s "$share/default/cpu.pb.gz" ] && check_cpusplit_shares default/cpu_shares "$share/default/cpu.pb.gz"
-elif [ "$unavailable" -eq 4 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
+elif [ "$unavailable" -eq 4 ] && [ "$rc" != none ] && [ "$rc" -ge 1 ] && [ "$rc" -le 123 ]; then
 	verbose_excerpt default
 	echo "SKIP: $E2E_SUITE/default: no kind loads on ${kernel:-this kernel}; the default run exited $rc: $(grep -m1 '^cprof-bpf: ' "$share/default.err" | sed 's/^cprof-bpf: //')"
 else
 	sed 's/^/    | /' "$share/default.err" 2>/dev/null | head -20
 	fail default "$(cat "$share/default.cmd" 2>/dev/null) exited $rc; the default kinds leave out those the kernel cannot load"
 fi
+echo "time: kernel matrix $SECONDS s in all"
 e2e_exit
