@@ -12,7 +12,8 @@
 #   go tool pprof -top build/vm/job/p/cpu.pb.gz
 # The workloads are /wl/NAME in the guest (on its PATH), the matrix script /vm/matrix.sh.
 #
-#   -o DIR    the share (created; its contents are removed first)
+#   -o DIR    the share (created; emptied first if an earlier run made it, else it must be
+#             empty)
 #   -t SECS   host-side limit for the whole guest, boot included (default 300): a hung guest
 #             is killed then
 # Environment:
@@ -24,8 +25,9 @@
 #
 # Prints "run-guest: PHASE N.N s" lines on stderr (kernel, image, guest, boot).
 # Exit: CMD's status; 124 when the guest did not finish within SECS; 125 when the guest ran
-# nothing (its set-up failed: see console.log); 3 when qemu or the kernel cannot be had (the
-# reason on stderr, one line "run-guest: ...").
+# nothing (its set-up failed: see console.log); 3 when qemu, busybox, cpio or the kernel
+# cannot be had (the reason on stderr, one line "run-guest: ..."); 2 for bad arguments or an
+# image that could not be built.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -63,6 +65,8 @@ done
 
 qemu=$(command -v qemu-system-x86_64) ||
 	unavailable "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+command -v busybox >/dev/null || unavailable "busybox is not installed (apt-get install busybox-static)"
+command -v cpio >/dev/null || unavailable "cpio is not installed (apt-get install cpio)"
 
 t0=$(now_ms)
 tree=${CPROF_VM_KERNEL:-}
@@ -76,7 +80,13 @@ phase kernel "$t0"
 t0=$(now_ms)
 mkdir -p "$share" || exit 2
 share=$(cd "$share" && pwd)
+# Only a directory this script made is emptied: a mistyped -o must not cost anything.
+if [ -n "$(ls -A "$share")" ] && [ ! -e "$share/.cprof-vm-share" ]; then
+	echo "run-guest: $share is not empty and not a share of an earlier run; not emptying it" >&2
+	exit 2
+fi
 find "$share" -mindepth 1 -delete
+touch "$share/.cprof-vm-share"
 image=$share/../$(basename "$share").cpio
 "$here/build-image.sh" "$tree" "$bindir/cprof-bpf" "$image" "${workloads[@]}" || exit 2
 # The command, as one line of shell words for the guest's sh.
