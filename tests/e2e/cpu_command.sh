@@ -12,17 +12,6 @@ require_binary cpusplit
 require_bpf
 require_pprof
 
-# cpusplit_cpu NAME: the CPU seconds cpusplit reported on the stdout of run NAME.
-cpusplit_cpu() { sed -n 's/^cpusplit: .*, cpu \([0-9.]*\) s$/\1/p' "$E2E_TMP/$1.out"; }
-
-# check_samples CHECK PROFILE CPU HZ: the command was profiled from its start, so it has one
-# sample per period of the CPU time it used (about its run time when it has a core).
-check_samples() {
-	local want
-	want=$(awk -v c="${3:-0}" -v hz="$4" 'BEGIN { printf "%d", c * hz + 0.5 }')
-	check_count "$1" "$(pprof_top "$2" | top_total)" "$want" 20 "samples for ${3:-?} s of CPU at $4 Hz"
-}
-
 # check_format CHECK PROFILE HZ: Go CPU profile conventions: sample types samples/count and
 # cpu/nanoseconds, period type cpu/nanoseconds, period 1e9/HZ, and each sample's cpu value
 # is its count times the period.
@@ -61,7 +50,7 @@ why=()
 verdict run "exit 0 in ${ELAPSED_MS} ms, stdout passed through" "${why[@]}"
 
 check_cpusplit_shares shares "$prof"
-check_samples samples "$prof" "$(cpusplit_cpu run)" "$hz"
+check_cpusplit_samples samples "$prof" "$(cpusplit_cpu "$E2E_TMP/run.out")" "$hz"
 check_cpusplit_stacks stacks "$prof"
 
 # Labels: every sample in a hot function belongs to the command's process and main thread.
@@ -88,7 +77,7 @@ else
 	fail exitcode "cprof-bpf -- cpusplit 2 7 exited $RC, want 7"
 fi
 if [ -s "$prof" ]; then
-	check_samples samples_99hz "$prof" "$(cpusplit_cpu exitcode)" 99
+	check_cpusplit_samples samples_99hz "$prof" "$(cpusplit_cpu "$E2E_TMP/exitcode.out")" 99
 	check_format format_99hz "$prof" 99
 else
 	fail samples_99hz "no profile from cprof-bpf -- cpusplit 2 7"

@@ -46,13 +46,19 @@ check_retain_churn() {
 	verdict "$name/churn_inuse" "$v bytes in use under churn" "${why[@]}"
 }
 
-# check_kinds NAME WORKLOAD: WORKLOAD kinds at --heap-rate 16384: calloc, a realloc growth
-# chain and posix_memalign (see heap.c), cumulative so that an allocator function calling
-# another (tcmalloc's posix_memalign calls its memalign) is still counted once, under it.
+# check_kinds NAME WORKLOAD: WORKLOAD kinds at --heap-rate 16384, checked by check_kinds_profile.
 check_kinds() {
-	local name=$1 prof
+	local name=$1
 	run_heap "$name" --heap-rate 16384 -- "$WL/$2" kinds || return 1
-	prof=$E2E_TMP/$name/heap.pb.gz
+	check_kinds_profile "$name" "$E2E_TMP/$name/heap.pb.gz"
+}
+
+# check_kinds_profile NAME FILE: the heap profile of `heap kinds` at --heap-rate 16384: calloc,
+# a realloc growth chain and posix_memalign (see heap.c), cumulative so that an allocator
+# function calling another (tcmalloc's posix_memalign calls its memalign) is still counted
+# once, under it.
+check_kinds_profile() {
+	local name=$1 prof=$2
 	check_count "$name/calloc" "$(heap_cum "$prof" inuse_space calloc_blocks)" $((16 * MIB)) 15 \
 		"bytes in use under calloc_blocks"
 	check_count "$name/realloc" "$(heap_cum "$prof" alloc_space realloc_chain)" \

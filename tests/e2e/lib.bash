@@ -473,6 +473,17 @@ check_cpusplit_stacks() {
 	fi
 }
 
+# cpusplit_cpu FILE: the CPU seconds cpusplit reported in FILE, its stdout.
+cpusplit_cpu() { sed -n 's/^cpusplit: .*, cpu \([0-9.]*\) s$/\1/p' "$1"; }
+
+# check_cpusplit_samples CHECK PROFILE CPU HZ: cpusplit was profiled from its start, so the
+# profile has one sample per period of the CPU time it used (±20%).
+check_cpusplit_samples() {
+	local want
+	want=$(awk -v c="${3:-0}" -v hz="$4" 'BEGIN { printf "%d", c * hz + 0.5 }')
+	check_count "$1" "$(pprof_top "$2" | top_total)" "$want" 20 "samples for ${3:-?} s of CPU at $4 Hz"
+}
+
 # within GOT WANT TOLERANCE_PCT: GOT is within ±TOLERANCE_PCT% of WANT (and WANT > 0).
 within() {
 	awk -v g="$1" -v w="$2" -v t="$3" 'BEGIN { exit !(w > 0 && g >= w * (1 - t / 100) && g <= w * (1 + t / 100)) }'
