@@ -349,7 +349,8 @@ static bool budget_prog(const char *obj, const struct bpflink_prog *p)
 	}
 	printf("%s %s: %d bytes (", obj, p->name, c.total);
 	print_chain(p, f, &c);
-	printf("), margin %d; %d with the JIT's 16-byte rounding\n", BUDGET - c.total, jit.total);
+	printf("), %d bytes to spare of %d (want >= %d); %d with the JIT's 16-byte rounding\n",
+	       BPFSTACK_MAX_STACK - c.total, BPFSTACK_MAX_STACK, HEADROOM, jit.total);
 	print_frames(p, f, n);
 	if (c.total > BUDGET)
 		printf("FAIL: bpf stack %s:%s: %d > %d\n", obj, p->name, c.total, BUDGET);
