@@ -24,7 +24,7 @@ require_binary cpusplit offcpu locks heap
 require_pprof
 
 secs=3
-hz=499
+hz=1009
 share=$OUT/vm/matrix
 KINDS="cpu block mutex heap"
 
@@ -41,7 +41,7 @@ boot_guest() {
 	local rc
 	CPROF_VM_WORKLOADS="cpusplit offcpu locks heap" \
 		"$CPROF_ROOT/tests/vm/run-guest.sh" -o "$share" -t 720 "$(dirname "$CPROF")" \
-		env SECS="$secs" LIMIT=60 sh /vm/matrix.sh 2>"$E2E_TMP/guest.err"
+		env SECS="$secs" HZ="$hz" LIMIT=60 sh /vm/matrix.sh 2>"$E2E_TMP/guest.err"
 	rc=$?
 	grep -v "^run-guest: [a-z]* [0-9.]* s$" "$E2E_TMP/guest.err" | sed "s/^/    | /"
 	[ "$rc" -eq 3 ] && skip_all "$(sed -n 's/^run-guest: //p' "$E2E_TMP/guest.err" | tail -1)"
@@ -58,7 +58,8 @@ boot_guest() {
 }
 
 # CPROF_MATRIX_RESULTS=DIR judges the results already in DIR (an earlier run's share, or
-# tests/vm/matrix.sh run by hand elsewhere, with SECS=3) instead of booting the guest.
+# tests/vm/matrix.sh run by hand elsewhere with its default SECS and HZ) instead of booting
+# the guest.
 if [ -n "${CPROF_MATRIX_RESULTS:-}" ]; then
 	share=$CPROF_MATRIX_RESULTS
 	kernel=$(guest_kernel)
