@@ -67,4 +67,4 @@ run cpu -t cpu -F "$hz" -- cpusplit "$secs"
 run block -t block -- offcpu "$secs"
 run mutex -t mutex -- locks contend "$secs"
 run heap -t heap --heap-rate 16384 -- heap kinds
-run default -- cpusplit "$secs"
+run default -F "$hz" -- cpusplit "$secs"
