@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 
@@ -14,11 +15,12 @@ static char kept[LOG_KEEP + 1];
 static size_t kept_len;
 static bool show;
 
+/* Appends the last LOG_KEEP bytes of s[0..n) to what is kept, dropping the oldest. */
 static void keep(const char *s, size_t n)
 {
-	if (n >= LOG_KEEP) {
-		s += n - LOG_KEEP / 2;
-		n = LOG_KEEP / 2;
+	if (n > LOG_KEEP) {
+		s += n - LOG_KEEP;
+		n = LOG_KEEP;
 	}
 	if (kept_len + n > LOG_KEEP) {
 		size_t drop = kept_len + n - LOG_KEEP;
@@ -31,18 +33,28 @@ static void keep(const char *s, size_t n)
 	kept[kept_len] = 0;
 }
 
+/* libbpf prints a failed program's whole verifier log as one message, its verdict at the
+ * end: formatted whole (on the heap when it is long), then its tail kept. */
 static int print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[4096];
+	char line[4096], *text = line;
 	va_list copy;
 	int n;
 
+	(void)level;
 	va_copy(copy, ap);
 	n = vsnprintf(line, sizeof(line), fmt, copy);
 	va_end(copy);
-	if (n > 0)
-		keep(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	(void)level;
+	if (n >= (int)sizeof(line)) {
+		va_copy(copy, ap);
+		if (vasprintf(&text, fmt, copy) < 0)
+			text = NULL;
+		va_end(copy);
+	}
+	if (n > 0 && text)
+		keep(text, text == line ? (size_t)n : strlen(text));
+	if (text != line)
+		free(text);
 	if (!show)
 		return 0;
 	return vfprintf(stderr, fmt, ap);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The short reasons a failed BPF load is told with (user/loadlog.c), from excerpts of what
  * libbpf 1.1 and the verifier print on the kernels we support. */
+#include <stdarg.h>
+#include <bpf/libbpf.h>
+
 #include "check.h"
 #include "loadlog.h"
 
@@ -79,6 +82,42 @@ TEST(unknown_and_bounded)
 	      "a zero-size buffer gives no reason");
 }
 
+/* Calls the print function loadlog__install() gave libbpf, as libbpf would. */
+static void libbpf_says(libbpf_print_fn_t fn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fn(LIBBPF_WARN, fmt, ap);
+	va_end(ap);
+}
+
+/* libbpf prints a failed program's whole verifier log as one message: the verdict at its
+ * end must be kept, however long the log before it. */
+TEST(long_message_tail_kept)
+{
+	size_t n = 200 << 10;
+	char *log = malloc(n + 64), reason[256];
+	libbpf_print_fn_t fn;
+
+	REQUIRE(log, "malloc");
+	memset(log, 'x', n);
+	for (size_t i = 79; i < n; i += 80)
+		log[i] = '\n';
+	strcpy(log + n, "\ncombined stack size of 4 calls is 528. Too large\n");
+	loadlog__install(false);
+	fn = libbpf_set_print(NULL);
+	libbpf_set_print(fn);
+	loadlog__begin();
+	libbpf_says(fn, "libbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n%s-- END PROG LOAD LOG --\n",
+		    log);
+	CHECK(loadlog__reason(reason, sizeof(reason)) && strstr(reason, "528 bytes"),
+	      "the verdict after %zu bytes of log was lost", n);
+	loadlog__begin();
+	CHECK(!loadlog__reason(reason, sizeof(reason)), "loadlog__begin forgets what was kept");
+	free(log);
+}
+
 int main(void)
 {
 	CHECK_SUITE("unit/loadlog");
@@ -87,5 +126,6 @@ int main(void)
 	RUN(missing_helper_and_attach_point);
 	RUN(verifier_argument);
 	RUN(unknown_and_bounded);
+	RUN(long_message_tail_kept);
 	return CHECK_EXIT();
 }
