@@ -178,10 +178,17 @@ static int kind_unavailable(struct session *s, unsigned int k, const char *what,
 	return 0;
 }
 
-/* A kind that CPROF_FAIL_KINDS (tests) says must fail to load. */
-static bool forced_failure(const struct session *s, unsigned int k)
+/* The kinds CPROF_FAIL_KINDS (tests) names fail to load, before anything is loaded. */
+static int force_failures(struct session *s)
 {
-	return s->o->fail_kinds & KIND_BIT(k);
+	int err;
+
+	loadlog__begin();
+	for (unsigned int k = 0; k < N_KINDS; k++)
+		if ((s->kinds & s->o->fail_kinds & KIND_BIT(k)) &&
+		    (err = kind_unavailable(s, k, "loading its BPF programs failed", -ECANCELED)))
+			return err;
+	return 0;
 }
 
 /* Counts the loaded programs of obj and the instructions the verifier processed, and the
@@ -202,6 +209,15 @@ static void note_load(struct session *s, unsigned int k, struct bpf_object *obj,
 		kl->progs++;
 		kl->insns += info.verified_insns;
 	}
+}
+
+/* Every kind's programs are typed against the kernel's BTF. */
+static int require_btf(void)
+{
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return 0;
+	errorf("the kernel has no BTF (/sys/kernel/btf/vmlinux): CONFIG_DEBUG_INFO_BTF is required");
+	return -ENOTSUP;
 }
 
 /* Creates the output directory (and parents) and proves it is writable before profiling,
@@ -340,9 +356,6 @@ static int open_block(struct session *s)
 	int err;
 
 	loadlog__begin();
-	if (forced_failure(s, CPROF_KIND_BLOCK))
-		return kind_unavailable(s, CPROF_KIND_BLOCK, "loading its BPF programs failed",
-					-ECANCELED);
 	s->block = block_bpf__open();
 	if (!s->block) {
 		err = -errno;
@@ -383,9 +396,6 @@ static int open_mutex(struct session *s)
 	int err;
 
 	loadlog__begin();
-	if (forced_failure(s, CPROF_KIND_MUTEX))
-		return kind_unavailable(s, CPROF_KIND_MUTEX, "loading its BPF programs failed",
-					-ECANCELED);
 	s->mutex = m = mutex_bpf__open();
 	if (!m) {
 		err = -errno;
@@ -443,9 +453,6 @@ static int open_heap(struct session *s)
 	double t0 = now(CLOCK_MONOTONIC);
 
 	loadlog__begin();
-	if (forced_failure(s, CPROF_KIND_HEAP_ALLOC))
-		return kind_unavailable(s, CPROF_KIND_HEAP_ALLOC, "loading its BPF programs failed",
-					-ECANCELED);
 	s->heap = heap__open(&ho);
 	if (!s->heap)
 		return kind_unavailable(s, CPROF_KIND_HEAP_ALLOC,
@@ -495,12 +502,6 @@ static int open_cpu(struct session *s)
 	int err;
 
 	loadlog__begin();
-	if (want && forced_failure(s, CPROF_KIND_CPU)) {
-		if ((err = kind_unavailable(s, CPROF_KIND_CPU, "loading its BPF program failed",
-					    -ECANCELED)))
-			return err;
-		want = false;
-	}
 	err = load_cpu(s, want);
 	if (err && want) {
 		if ((err = kind_unavailable(s, CPROF_KIND_CPU, "loading its BPF program failed",
@@ -542,7 +543,7 @@ static int open_bpf(struct session *s)
 		       perm_hint(err));
 		return err;
 	}
-	if ((err = open_cpu(s)))
+	if ((err = force_failures(s)) || (err = open_cpu(s)))
 		return err;
 	if (s->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
 		return err;
@@ -1015,11 +1016,8 @@ static int setup(struct session *s)
 
 	if ((err = check_targets(s)))
 		return err;
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		errorf("the kernel has no BTF (/sys/kernel/btf/vmlinux): CONFIG_DEBUG_INFO_BTF "
-		       "is required");
-		return -ENOTSUP;
-	}
+	if ((err = require_btf()))
+		return err;
 	if ((err = prepare_output(o->output_dir))) {
 		errorf("cannot write to %s: %s", o->output_dir, strerror(-err));
 		return err;
@@ -1190,13 +1188,7 @@ int session__check(const struct cprof_opts *o)
 		err = -ENOMEM;
 		goto out;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		errorf("the kernel has no BTF (/sys/kernel/btf/vmlinux): CONFIG_DEBUG_INFO_BTF "
-		       "is required");
-		err = -ENOTSUP;
-		goto out;
-	}
-	if ((err = open_bpf(&s)))
+	if ((err = require_btf()) || (err = open_bpf(&s)))
 		goto out;
 	for (unsigned int k = 0; k < N_KINDS; k++) {
 		const struct kind_load *kl = &s.loads[k];
