@@ -44,10 +44,10 @@ PROTO_SRC := $(OUT)/encoder/profile.pb-c.c
 PROTO_HDR := $(OUT)/encoder/profile.pb-c.h
 PROTO_OBJ := $(OUT)/encoder/profile.pb-c.o
 
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard encoder/*.c)
+LIB_SRCS := $(filter-out user/core/main.c,$(wildcard user/*/*.c)) $(wildcard encoder/*.c)
 LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS)) $(PROTO_OBJ)
 LIB := $(OUT)/libcprof.a
-MAIN_OBJ := $(OUT)/user/main.o
+MAIN_OBJ := $(OUT)/user/core/main.o
 
 # Test fragments (fixtures, workloads, fuzzers) add their outputs to TEST_TARGETS.
 TEST_TARGETS :=
@@ -120,4 +120,4 @@ install: cprof-bpf
 clean:
 	rm -rf $(OUT) cprof-bpf
 
--include $(wildcard $(OUT)/*/*.d $(OUT)/*/*/*.d)
+-include $(wildcard $(OUT)/*/*.d $(OUT)/*/*/*.d $(OUT)/*/*/*/*.d)

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfi.h"
+#include "unwind/cfi.h"
 
 static double now_ms(void)
 {

@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "object.h"
-#include "symbolizer.h"
+#include "proc/object.h"
+#include "symbols/symbolizer.h"
 
 #define MAX_DIRS 16
 

@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "allocobj.h"
+#include "kinds/allocobj.h"
 #include "cprof.h"
 
 static void place(const uint8_t *data, size_t size)

@@ -10,7 +10,7 @@
  * the same built with -g -fno-asynchronous-unwind-tables -fno-unwind-tables, then
  * objcopy --strip-debug --keep-section=.debug_frame; tiny-go.so is tiny.so with a Go 1.18
  * .gopclntab added (objcopy --add-section) that names four functions over its .text,
- * runtime.goexit, runtime.asmcgocall, runtime.cgocall and main.f (user/cfi_go.c). */
+ * runtime.goexit, runtime.asmcgocall, runtime.cgocall and main.f (user/unwind/cfi_go.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cfi.h"
+#include "unwind/cfi.h"
 
 #define FUZZ_BUILD_ID "f0"
 

@@ -17,10 +17,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "datasym.h"
+#include "symbols/datasym.h"
 #include "fuzz_elfw.h"
-#include "object.h"
-#include "symbolizer.h"
+#include "proc/object.h"
+#include "symbols/symbolizer.h"
 
 static const char *const names[] = {
 	".debug_info", ".debug_abbrev", ".debug_line", ".debug_str", ".debug_line_str",

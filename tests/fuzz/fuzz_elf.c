@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "object.h"
+#include "proc/object.h"
 
 static void check_object(const struct object *obj, int err, const uint8_t *data, size_t size)
 {

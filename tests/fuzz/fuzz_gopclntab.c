@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gopclntab.h"
+#include "symbols/gopclntab.h"
 
 static void lookup(const struct gopclntab *g, uint64_t pc)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kallsyms.h"
+#include "symbols/kallsyms.h"
 
 static void lookup(const struct kallsyms *ks, uint64_t addr)
 {

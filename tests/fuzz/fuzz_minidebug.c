@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "fuzz_elfw.h"
-#include "minidebug.h"
-#include "object.h"
-#include "symbolizer.h"
+#include "elf/minidebug.h"
+#include "proc/object.h"
+#include "symbols/symbolizer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "perfmap.h"
+#include "symbols/perfmap.h"
 
 static void lookup(const struct perfmap *pm, uint64_t addr)
 {

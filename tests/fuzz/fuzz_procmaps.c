@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procmaps.h"
+#include "proc/procmaps.h"
 
 static void check_entries(const struct procmaps *pm)
 {

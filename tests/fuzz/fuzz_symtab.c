@@ -13,8 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "object.h"
-#include "symbolizer.h"
+#include "proc/object.h"
+#include "symbols/symbolizer.h"
 
 static void resolve(struct symbolizer *s, struct object *obj, uint64_t addr)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "bpflink.h"
-#include "elffile.h"
+#include "elf/elffile.h"
 
 #define INSN_SZ sizeof(struct bpf_insn)
 #define NOT_PLACED SIZE_MAX

@@ -2,7 +2,7 @@
 #
 # test_cfi and cfi_build link only the modules they exercise (cfi, cfi_cache) rather than
 # libcprof.a, so they build and run while the rest of the library is incomplete.
-CFI_OBJS := $(OUT)/user/cfi.o $(OUT)/user/cfi_cache.o $(OUT)/user/cfi_go.o
+CFI_OBJS := $(OUT)/user/unwind/cfi.o $(OUT)/user/unwind/cfi_cache.o $(OUT)/user/unwind/cfi_go.o
 CFI_LIBS := -lelf -ldw -lz
 CFI_FIX := $(OUT)/fixtures
 CFI_FIXTURES := $(CFI_FIX)/cfi_o2 $(CFI_FIX)/cfi_fp $(CFI_FIX)/cfi_realign \

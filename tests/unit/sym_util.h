@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "object.h"
-#include "symbolizer.h"
+#include "proc/object.h"
+#include "symbols/symbolizer.h"
 
 /* ---- nm ---- */
 

@@ -19,7 +19,7 @@
 #include <elfutils/libdwelf.h>
 #include <gelf.h>
 
-#include "cfi.h"
+#include "unwind/cfi.h"
 #include "check.h"
 
 #define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "object.h"
+#include "proc/object.h"
 #include "sym_util.h"
-#include "symbolizer.h"
+#include "symbols/symbolizer.h"
 
 #define LIBC_PATH "/usr/lib/x86_64-linux-gnu/libc.so.6"
 #define N_ADDRS 1000

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Lock names from DWARF (user/dwvar.c through user/datasym.c) on the fixtures of
+/* Lock names from DWARF (user/symbols/dwvar.c through user/symbols/datasym.c) on the fixtures of
  * tests/unit/fixtures-dwvar.mk: each address is a symbol's address (from binutils' nm)
  * plus an offset the compiler computed (offsetof over the fixture's own header), and its
  * name is what C would write: g_cache.mu, g_shards[3].mu, g_cache.grid[2][1]. Padding
@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 #include "check.h"
-#include "datasym.h"
-#include "dwvar.h"
+#include "symbols/datasym.h"
+#include "symbols/dwvar.h"
 #include "fixtures/dwvar_types.h"
 #include "sym_util.h"
 

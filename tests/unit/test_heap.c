@@ -13,8 +13,8 @@
 
 #include "check.h"
 #include "cprof.h"
-#include "allocobj.h"
-#include "heap.h"
+#include "kinds/allocobj.h"
+#include "kinds/heap.h"
 
 #define RATE 524288
 

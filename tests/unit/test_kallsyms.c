@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "kallsyms.h"
+#include "symbols/kallsyms.h"
 
 static const char synthetic[] =
 	"0000000000000000 A fixed_percpu_data\n"

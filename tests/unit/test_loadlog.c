@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The short reasons a failed BPF load is told with (user/loadlog.c), from excerpts of what
+/* The short reasons a failed BPF load is told with (user/core/loadlog.c), from excerpts of what
  * libbpf 1.1 and the verifier print on the kernels we support. */
 #include <stdarg.h>
 #include <bpf/libbpf.h>
 
 #include "check.h"
-#include "loadlog.h"
+#include "core/loadlog.h"
 
 static const char *reason(const char *log)
 {

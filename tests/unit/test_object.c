@@ -10,8 +10,8 @@
 
 #include "check.h"
 #include "maps_util.h"
-#include "object.h"
-#include "procmaps.h"
+#include "proc/object.h"
+#include "proc/procmaps.h"
 
 struct rl_load {
 	uint64_t offset, vaddr, filesz, memsz;

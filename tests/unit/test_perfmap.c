@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "perfmap.h"
-#include "symbolizer.h"
+#include "symbols/perfmap.h"
+#include "symbols/symbolizer.h"
 
 static const char *find(const struct perfmap *pm, uint64_t addr)
 {

@@ -8,8 +8,8 @@
 
 #include "check.h"
 #include "maps_util.h"
-#include "object.h"
-#include "procmaps.h"
+#include "proc/object.h"
+#include "proc/procmaps.h"
 
 static const char realistic[] =
 	"55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1835012                    /usr/bin/my prog\n"

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/sysinfo.h"
+
+#define PF_KTHREAD 0x00200000u
+
+static int append(int **v, size_t *n, size_t *cap, int x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		int *p = realloc(*v, c * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+int sysinfo__parse_cpu_list(const char *s, int **cpus, size_t *n)
+{
+	size_t cap = 0;
+	int err = 0;
+
+	*cpus = NULL;
+	*n = 0;
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0 || a > 65535)
+			goto bad;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b > 65535)
+				goto bad;
+		}
+		for (long c = a; c <= b; c++)
+			if ((err = append(cpus, n, &cap, (int)c)))
+				goto fail;
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			goto bad;
+	}
+	return *n ? 0 : -EINVAL;
+bad:
+	err = -EINVAL;
+fail:
+	free(*cpus);
+	*cpus = NULL;
+	*n = 0;
+	return err;
+}
+
+int sysinfo__online_cpus(int **cpus, size_t *n)
+{
+	char buf[4096];
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	int err;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	err = sysinfo__parse_cpu_list(buf, cpus, n);
+	return err;
+}
+
+int sysinfo__check_pid(int pid, char *comm, size_t size)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -ESRCH;
+	buf[len] = 0;
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses; take the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || !strchr(buf, '('))
+		return -ESRCH;
+	snprintf(comm, size, "%.*s", (int)(p - strchr(buf, '(') - 1), strchr(buf, '(') + 1);
+	/* Fields after ')': state ppid pgrp session tty_nr tpgid flags (the 7th). */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return -ESRCH;
+	if (flags & PF_KTHREAD)
+		return -EINVAL;
+	return 0;
+}
+
+bool sysinfo__has_bpf_caps(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	/* CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39 */
+	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}

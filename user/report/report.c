@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cprof.h"
+#include "util/idmap.h"
+#include "proc/object.h"
+#include "proc/procmaps.h"
+#include "report/report.h"
+#include "report/stacks.h"
+#include "symbols/symbolizer.h"
+
+/* Per-location facts kept for the summary, indexed by location id. */
+struct loc_info {
+	char *name;		/* innermost function name */
+	int64_t flat, cum;
+	uint64_t seen;		/* last stack index that counted cum, + 1 */
+};
+
+struct report {
+	struct symbolizer *sym;
+	char kernel_build_id[41];
+	/* Per write: */
+	struct pprof_builder *b;
+	struct idmap *locs;	/* (mapping id, address) → location id */
+	struct idmap *maps;	/* (entry pointer, 0) → mapping id */
+	uint64_t kernel_mapping;
+	struct loc_info *info;
+	size_t n_info;
+};
+
+/* /sys/kernel/notes holds the kernel's ELF notes; NT_GNU_BUILD_ID (3) names "GNU". */
+static void read_kernel_build_id(char *out, size_t size)
+{
+	unsigned char buf[4096];
+	ssize_t len;
+	size_t off = 0;
+	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+
+	out[0] = 0;
+	if (fd < 0)
+		return;
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	while (len > 0 && off + 12 <= (size_t)len) {
+		uint32_t nsz, dsz, type;
+		size_t name_off = off + 12, desc_off;
+
+		memcpy(&nsz, buf + off, 4);
+		memcpy(&dsz, buf + off + 4, 4);
+		memcpy(&type, buf + off + 8, 4);
+		desc_off = name_off + ((nsz + 3) & ~3u);
+		if (nsz > 4096 || dsz > 4096 || desc_off + dsz > (size_t)len)
+			return;
+		if (type == 3 && nsz == 4 && !memcmp(buf + name_off, "GNU", 4)) {
+			for (uint32_t i = 0; i < dsz && 2 * i + 2 < size; i++)
+				snprintf(out + 2 * i, 3, "%02x", buf[desc_off + i]);
+			return;
+		}
+		off = desc_off + ((dsz + 3) & ~3u);
+	}
+}
+
+struct report *report__new(struct symbolizer *sym)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->sym = sym;
+	read_kernel_build_id(r->kernel_build_id, sizeof(r->kernel_build_id));
+	return r;
+}
+
+static void reset(struct report *r)
+{
+	pprof_builder__free(r->b);
+	idmap__free(r->locs);
+	idmap__free(r->maps);
+	for (size_t i = 0; i < r->n_info; i++)
+		free(r->info[i].name);
+	free(r->info);
+	r->b = NULL;
+	r->locs = r->maps = NULL;
+	r->info = NULL;
+	r->n_info = 0;
+	r->kernel_mapping = 0;
+}
+
+void report__free(struct report *r)
+{
+	if (!r)
+		return;
+	reset(r);
+	free(r);
+}
+
+/* Records the location's display name for the summary. */
+static int note_location(struct report *r, uint64_t id, const char *name)
+{
+	if (id >= r->n_info) {
+		size_t n = id * 2 + 64;
+		struct loc_info *p = realloc(r->info, n * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		memset(p + r->n_info, 0, (n - r->n_info) * sizeof(*p));
+		r->info = p;
+		r->n_info = n;
+	}
+	if (!r->info[id].name)
+		r->info[id].name = strdup(name);
+	return r->info[id].name ? 0 : -ENOMEM;
+}
+
+static uint64_t add_location(struct report *r, uint64_t mapping, uint64_t addr,
+			     const struct pprof_line *lines, size_t n)
+{
+	uint64_t id = pprof_builder__location(r->b, mapping, addr, lines, n);
+
+	if (!id || note_location(r, id, lines[0].name) || idmap__set(r->locs, mapping, addr, id))
+		return 0;
+	return id;
+}
+
+/* A location with one synthetic function, e.g. "[lost samples]" or "libfoo.so+0x1234". */
+static uint64_t synthetic_location(struct report *r, uint64_t mapping, uint64_t addr,
+				   const char *name)
+{
+	struct pprof_line line = { .name = name };
+	uint64_t id;
+
+	if (idmap__get(r->locs, mapping, addr, &id))
+		return id;
+	return add_location(r, mapping, addr, &line, 1);
+}
+
+static uint64_t symbolized_location(struct report *r, uint64_t mapping, uint64_t addr,
+				    const struct sym_result *res)
+{
+	struct pprof_line lines[SYM_MAX_FRAMES];
+
+	for (size_t i = 0; i < res->n; i++)
+		lines[i] = (struct pprof_line){
+			.name = res->frames[i].name,
+			.system_name = res->frames[i].system_name,
+			.filename = res->frames[i].file,
+			.line = res->frames[i].line,
+			.start_line = res->frames[i].start_line,
+		};
+	return add_location(r, mapping, addr, lines, res->n);
+}
+
+static uint64_t kernel_location(struct report *r, uint64_t addr)
+{
+	struct sym_result res;
+	const char *module = "";
+	char name[256];
+	uint64_t id;
+
+	if (!r->kernel_mapping) {
+		struct pprof_mapping m = {
+			.memory_start = 0xffffffff80000000ULL,
+			.memory_limit = UINT64_MAX,
+			.filename = "[kernel.kallsyms]",
+			.build_id = r->kernel_build_id[0] ? r->kernel_build_id : NULL,
+			.has_functions = true,
+		};
+		r->kernel_mapping = pprof_builder__mapping(r->b, &m);
+	}
+	if (idmap__get(r->locs, r->kernel_mapping, addr, &id))
+		return id;
+	if (symbolizer__resolve_kernel(r->sym, addr, &res, &module) || !res.n) {
+		snprintf(name, sizeof(name), "[kernel]+0x%" PRIx64, addr);
+		return synthetic_location(r, r->kernel_mapping, addr, name);
+	}
+	if (module && module[0]) {
+		/* Module functions carry the module name, as perf shows them. */
+		snprintf(name, sizeof(name), "%s [%s]", res.frames[0].name, module);
+		res.frames[0].name = name;
+	}
+	return symbolized_location(r, r->kernel_mapping, addr, &res);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static uint64_t user_mapping(struct report *r, const struct procmaps_entry *e)
+{
+	struct sym_object_info info = { 0 };
+	struct pprof_mapping m;
+	uint64_t id;
+
+	if (idmap__get(r->maps, (uintptr_t)e, 0, &id))
+		return id;
+	if (e->obj && e->obj->is_elf)
+		symbolizer__object_info(r->sym, e->obj, &info);
+	m = (struct pprof_mapping){
+		.memory_start = e->start,
+		.memory_limit = e->end,
+		.file_offset = e->offset,
+		.filename = e->path[0] ? e->path : "[anon]",
+		.build_id = e->obj && e->obj->build_id[0] ? e->obj->build_id : NULL,
+		.has_functions = info.has_functions,
+		.has_filenames = info.has_filenames,
+		.has_line_numbers = info.has_line_numbers,
+		.has_inline_frames = info.has_inline_frames,
+	};
+	id = pprof_builder__mapping(r->b, &m);
+	if (id && idmap__set(r->maps, (uintptr_t)e, 0, id))
+		return 0;
+	return id;
+}
+
+/* pc: the address to look up (already adjusted for return addresses) in process pid. */
+static uint64_t user_location(struct report *r, int pid, const struct procmaps_entry *e,
+			      uint64_t pc)
+{
+	uint64_t mapping, id, off, vaddr;
+	struct sym_result res;
+	char name[256];
+
+	if (!e) {
+		snprintf(name, sizeof(name), "[unmapped]+0x%" PRIx64, pc);
+		return synthetic_location(r, 0, pc, name);
+	}
+	mapping = user_mapping(r, e);
+	if (!mapping)
+		return 0;
+	if (idmap__get(r->locs, mapping, pc, &id))
+		return id;
+	off = pc - e->start + e->offset;
+	if (e->obj && e->obj->is_elf && !object__file_offset_to_vaddr(e->obj, off, &vaddr) &&
+	    !symbolizer__resolve(r->sym, e->obj, vaddr, &res) && res.n)
+		return symbolized_location(r, mapping, pc, &res);
+	/* Code without an ELF file behind it: a JIT's, named by its perf map if it has one. */
+	if (!(e->obj && e->obj->is_elf) && !symbolizer__resolve_perfmap(r->sym, pid, pc, &res))
+		return symbolized_location(r, mapping, pc, &res);
+	snprintf(name, sizeof(name), "%s+0x%" PRIx64, e->path[0] ? base_name(e->path) : "[anon]",
+		 off);
+	return synthetic_location(r, mapping, pc, name);
+}
+
+/* The address to symbolize for frame i of s: return addresses point after the call, so
+ * every frame but the interrupted one is looked up at address - 1. The first user frame is
+ * exact unless the task entered the kernel by a syscall (then it is the next instruction). */
+static uint64_t frame_pc(const struct stack *s, size_t i)
+{
+	uint64_t a = s->frames[i];
+
+	if (i == 0 || (i == s->n_kernel && (s->flags & CPROF_SF_PC_EXACT)))
+		return a;
+	return a ? a - 1 : a;
+}
+
+/* Complete: the unwinder reached a thread root (or there is no user stack). A frame-pointer
+ * chain that ends (rbp == 0) is not one: every root has a table row saying so, and code
+ * without frame pointers leaves rbp 0 as often as not. */
+static bool stack_complete(const struct stack *s)
+{
+	uint32_t stop = s->flags & CPROF_SF_STOP_MASK;
+
+	return stop == CPROF_STOP_ROOT || stop == CPROF_STOP_NO_REGS;
+}
+
+/* The object where s stopped short: that of its last frame inside a known mapping. */
+static const char *trunc_object(const struct stack *s)
+{
+	for (size_t i = s->n_user; i > 0; i--)
+		if (s->maps[i - 1])
+			return s->maps[i - 1]->path[0] ? s->maps[i - 1]->path : "[anon]";
+	return s->n_user ? "[unmapped]" : "[no user frames]";
+}
+
+static void count_trunc(struct report_result *res, const struct stack *s, uint32_t stop)
+{
+	const char *obj = trunc_object(s);
+	size_t i;
+
+	for (i = 0; i < res->n_trunc; i++)
+		if (res->trunc[i].stop == stop && !strncmp(res->trunc[i].object, obj,
+							   sizeof(res->trunc[i].object) - 1))
+			break;
+	if (i == res->n_trunc) {
+		if (i == REPORT_TRUNC)
+			return;
+		res->n_trunc++;
+		res->trunc[i] = (struct report_trunc){ .stop = stop };
+		snprintf(res->trunc[i].object, sizeof(res->trunc[i].object), "%s", obj);
+	}
+	res->trunc[i].count += s->count;
+}
+
+static void count_proc(struct report_result *res, const struct stack *s, bool complete)
+{
+	bool fp = s->flags & CPROF_SF_FP_FALLBACK;
+	size_t i;
+
+	for (i = 0; i < res->n_procs && res->procs[i].pid != s->pid; i++)
+		;
+	if (i == res->n_procs) {
+		if (i == REPORT_PROCS)
+			return;
+		res->n_procs++;
+		res->procs[i] = (struct report_proc){ .pid = s->pid };
+		memcpy(res->procs[i].comm, s->comm, sizeof(res->procs[i].comm));
+	}
+	res->procs[i].records += s->count;
+	if (complete)
+		res->procs[i].complete += s->count;
+	if (fp)
+		res->procs[i].fp_fallback += s->count;
+}
+
+/* Adds the stack's cum to each distinct location once. */
+static void count_cum(struct report *r, const uint64_t *ids, size_t n, uint64_t tag, int64_t v)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] >= r->n_info || r->info[ids[i]].seen == tag)
+			continue;
+		r->info[ids[i]].seen = tag;
+		r->info[ids[i]].cum += v;
+	}
+}
+
+static int add_stack(struct report *r, const struct report_kind *k, const struct stack *s,
+		     uint64_t tag, struct report_result *res)
+{
+	uint64_t ids[CPROF_SAMPLE_MAX_FRAMES + 1];
+	size_t n = 0, total = (size_t)s->n_kernel + s->n_user, n_labels = 3;
+	int64_t vals[8] = { 0 };
+	char buf[REPORT_EXTRA_LABELS][REPORT_LABEL_LEN];
+	struct pprof_label labels[3 + REPORT_EXTRA_LABELS] = {
+		{ .key = "pid", .num = s->pid },
+		{ .key = "comm", .str = s->comm },
+		{ .key = "thread", .str = s->thread },
+	};
+	uint32_t stop = s->flags & CPROF_SF_STOP_MASK;
+
+	for (size_t i = 0; i < total && n < CPROF_SAMPLE_MAX_FRAMES; i++) {
+		uint64_t pc = frame_pc(s, i);
+
+		ids[n] = i < s->n_kernel ? kernel_location(r, pc)
+					 : user_location(r, (int)s->pid, s->maps[i - s->n_kernel], pc);
+		if (!ids[n])
+			return -ENOMEM;
+		n++;
+	}
+	if (!stack_complete(s)) {
+		/* A stack that did not reach its root says so at its root end. */
+		ids[n] = synthetic_location(r, 0, 0, "[truncated]");
+		if (!ids[n++])
+			return -ENOMEM;
+		res->truncated += s->count;
+		count_trunc(res, s, stop);
+	}
+	count_proc(res, s, stack_complete(s));
+	if (s->flags & CPROF_SF_FP_FALLBACK)
+		res->fp_fallback += s->count;
+	if (stop < 32)
+		res->stops[stop] += s->count;
+	if (k->stack_values)
+		k->stack_values(k, s, vals);
+	else
+		k->values(k, s->count, s->value, vals);
+	res->total += vals[k->n_types - 1];
+	res->records += s->count;
+	if (n) {
+		r->info[ids[0]].flat += vals[k->n_types - 1];
+		count_cum(r, ids, n, tag, vals[k->n_types - 1]);
+	}
+	if (k->labels_ctx)
+		n_labels += k->labels_ctx(k->ctx, s, labels + 3, buf);
+	else if (k->labels)
+		n_labels += k->labels(s, labels + 3, buf);
+	return pprof_builder__add_sample(r->b, ids, n, vals, labels, n_labels);
+}
+
+static int add_lost(struct report *r, const struct report_kind *k, uint64_t lost,
+		    uint64_t lost_value, struct report_result *res)
+{
+	uint64_t value[2] = { lost, lost_value }, id;
+	int64_t vals[8] = { 0 };
+
+	if (!lost)
+		return 0;
+	id = synthetic_location(r, 0, 1, "[lost samples]");
+	if (!id)
+		return -ENOMEM;
+	k->values(k, lost, value, vals);
+	r->info[id].flat += vals[k->n_types - 1];
+	r->info[id].cum += vals[k->n_types - 1];
+	res->total += vals[k->n_types - 1];
+	return pprof_builder__add_sample(r->b, &id, 1, vals, NULL, 0);
+}
+
+static int cmp_info_name(const void *a, const void *b)
+{
+	const struct loc_info *x = a, *y = b;
+
+	if (!x->name || !y->name)
+		return (x->name == NULL) - (y->name == NULL);
+	return strcmp(x->name, y->name);
+}
+
+/* Merges locations of the same function and keeps the REPORT_TOP largest by flat. Note:
+ * cum of a function with several locations on one stack may count that stack twice. */
+static void compute_top(struct report *r, struct report_result *res)
+{
+	qsort(r->info, r->n_info, sizeof(*r->info), cmp_info_name);
+	for (size_t i = 0; i < r->n_info && r->info[i].name;) {
+		struct report_top t = { .flat = 0 };
+		const char *name = r->info[i].name;
+		size_t j = i;
+
+		/* The display copy may be cut short: group on the full name. */
+		snprintf(t.name, sizeof(t.name), "%s", name);
+		for (; j < r->n_info && r->info[j].name && !strcmp(r->info[j].name, name); j++) {
+			t.flat += r->info[j].flat;
+			t.cum += r->info[j].cum;
+		}
+		i = j;
+		if (t.flat <= 0)
+			continue;
+		size_t pos = res->n_top < REPORT_TOP ? res->n_top++ : REPORT_TOP;
+
+		while (pos > 0 && res->top[pos - 1].flat < t.flat) {
+			if (pos < REPORT_TOP)
+				res->top[pos] = res->top[pos - 1];
+			pos--;
+		}
+		if (pos < REPORT_TOP)
+			res->top[pos] = t;
+	}
+}
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return (a < b) - (a > b);
+}
+
+static int cmp_trunc(const void *a, const void *b)
+{
+	return cmp_u64_desc(((const struct report_trunc *)a)->count,
+			    ((const struct report_trunc *)b)->count);
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	return cmp_u64_desc(((const struct report_proc *)a)->records,
+			    ((const struct report_proc *)b)->records);
+}
+
+int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,
+		  const struct report_extra *extra, const char *path, struct report_result *res)
+{
+	struct pprof_opts o = {
+		.sample_types = k->types,
+		.n_sample_types = k->n_types,
+		.period_type = k->period_type,
+		.period = k->period,
+		.time_nanos = extra ? extra->time_nanos : 0,
+		.duration_nanos = extra ? extra->duration_nanos : 0,
+	};
+	int err = -ENOMEM;
+
+	memset(res, 0, sizeof(*res));
+	reset(r);
+	r->b = pprof_builder__new(&o);
+	r->locs = idmap__new();
+	r->maps = idmap__new();
+	if (!r->b || !r->locs || !r->maps)
+		goto out;
+	for (size_t i = 0; i < stacks__count(st); i++) {
+		const struct stack *s = stacks__get(st, i);
+
+		if (s->kind != k->kind)
+			continue;
+		res->stacks++;
+		err = add_stack(r, k, s, i + 1, res);
+		if (err)
+			goto out;
+	}
+	err = add_lost(r, k, extra ? extra->lost : 0, extra ? extra->lost_value : 0, res);
+	if (err)
+		goto out;
+	if (extra && extra->comment) {
+		err = pprof_builder__add_comment(r->b, extra->comment);
+		if (err)
+			goto out;
+	}
+	err = pprof_builder__write(r->b, path);
+	if (err)
+		goto out;
+	compute_top(r, res);
+	qsort(res->trunc, res->n_trunc, sizeof(res->trunc[0]), cmp_trunc);
+	qsort(res->procs, res->n_procs, sizeof(res->procs[0]), cmp_proc);
+out:
+	reset(r);
+	return err;
+}

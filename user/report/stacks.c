@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc/procmaps.h"
+#include "report/stacks.h"
+
+struct stacks {
+	struct proctab *pt;
+	struct stack *v;	/* distinct stacks, insertion order */
+	uint64_t *hashes;	/* hash of v[i], for rehashing */
+	size_t n, cap;
+	uint32_t *slots;	/* open addressing: index + 1 into v, 0 = empty */
+	size_t n_slots;		/* power of two */
+};
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	/* FNV-1a: keys are short, and a final mix spreads them over the table. */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ c[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The flags that change what a stack means: why it stopped (identical frames may end at a
+ * root or be cut short, as before a process's tables exist), whether its first user frame
+ * is an exact pc, and whether frame pointers stood in for missing unwind tables (counted
+ * in the summary). */
+#define KEY_FLAGS (CPROF_SF_STOP_MASK | CPROF_SF_PC_EXACT | CPROF_SF_FP_FALLBACK)
+
+static uint64_t rec_hash(const struct cprof_sample *r)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t flags = r->flags & KEY_FLAGS;
+
+	h = hash_bytes(h, &flags, sizeof(flags));
+	h = hash_bytes(h, &r->kind, sizeof(r->kind));
+	h = hash_bytes(h, &r->pid, sizeof(r->pid));
+	h = hash_bytes(h, r->comm, sizeof(r->comm));
+	h = hash_bytes(h, r->pcomm, sizeof(r->pcomm));
+	h = hash_bytes(h, &r->addr, sizeof(r->addr));
+	h = hash_bytes(h, &r->aux, sizeof(r->aux));
+	h = hash_bytes(h, r->aux_comm, sizeof(r->aux_comm));
+	h = hash_bytes(h, &r->n_kernel, sizeof(r->n_kernel));
+	h = hash_bytes(h, &r->n_user, sizeof(r->n_user));
+	h = hash_bytes(h, r->frames, ((size_t)r->n_kernel + r->n_user) * sizeof(uint64_t));
+	return h ^ (h >> 31);
+}
+
+static int rec_equal(const struct stack *s, const struct cprof_sample *r)
+{
+	size_t n = (size_t)r->n_kernel + r->n_user;
+
+	return s->kind == r->kind && s->pid == r->pid && s->n_kernel == r->n_kernel &&
+	       (s->flags & KEY_FLAGS) == (r->flags & KEY_FLAGS) &&
+	       s->n_user == r->n_user && !memcmp(s->thread, r->comm, sizeof(s->thread)) &&
+	       !memcmp(s->comm, r->pcomm, sizeof(s->comm)) && s->addr == r->addr &&
+	       s->aux == r->aux && !memcmp(s->aux_comm, r->aux_comm, sizeof(s->aux_comm)) &&
+	       !memcmp(s->frames, r->frames, n * sizeof(uint64_t));
+}
+
+struct stacks *stacks__new(struct proctab *pt)
+{
+	struct stacks *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->pt = pt;
+	st->n_slots = 1024;
+	st->slots = calloc(st->n_slots, sizeof(*st->slots));
+	if (!st->slots) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void stacks__free(struct stacks *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++) {
+		free(st->v[i].frames);
+		free(st->v[i].maps);
+	}
+	free(st->v);
+	free(st->hashes);
+	free(st->slots);
+	free(st);
+}
+
+static int grow(struct stacks *st)
+{
+	size_t n_slots = st->n_slots * 2, cap = st->cap ? st->cap * 2 : 256;
+	uint32_t *slots;
+	void *p;
+
+	if (st->n + 1 > st->cap) {
+		p = realloc(st->v, cap * sizeof(*st->v));
+		if (!p)
+			return -ENOMEM;
+		st->v = p;
+		p = realloc(st->hashes, cap * sizeof(*st->hashes));
+		if (!p)
+			return -ENOMEM;
+		st->hashes = p;
+		st->cap = cap;
+	}
+	if ((st->n + 1) * 2 <= st->n_slots)
+		return 0;
+	slots = calloc(n_slots, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->n; i++) {
+		size_t j = st->hashes[i] & (n_slots - 1);
+
+		while (slots[j])
+			j = (j + 1) & (n_slots - 1);
+		slots[j] = i + 1;
+	}
+	free(st->slots);
+	st->slots = slots;
+	st->n_slots = n_slots;
+	return 0;
+}
+
+/* Fills s from r; resolves its user frames to mappings while they are current. */
+static int stack_init(struct stacks *st, struct stack *s, const struct cprof_sample *r)
+{
+	size_t n = (size_t)r->n_kernel + r->n_user;
+
+	memset(s, 0, sizeof(*s));
+	s->frames = malloc((n ? n : 1) * sizeof(uint64_t));
+	s->maps = calloc(r->n_user ? r->n_user : 1, sizeof(*s->maps));
+	if (!s->frames || !s->maps) {
+		free(s->frames);
+		free(s->maps);
+		return -ENOMEM;
+	}
+	memcpy(s->frames, r->frames, n * sizeof(uint64_t));
+	s->kind = r->kind;
+	s->pid = r->pid;
+	s->flags = r->flags;
+	s->n_kernel = r->n_kernel;
+	s->n_user = r->n_user;
+	memcpy(s->thread, r->comm, sizeof(s->thread));
+	memcpy(s->comm, r->pcomm, sizeof(s->comm));
+	s->addr = r->addr;
+	s->aux = r->aux;
+	memcpy(s->aux_comm, r->aux_comm, sizeof(s->aux_comm));
+	s->aux_comm[sizeof(s->aux_comm) - 1] = 0;
+	s->thread[sizeof(s->thread) - 1] = 0;
+	s->comm[sizeof(s->comm) - 1] = 0;
+	for (size_t i = 0; st->pt && i < r->n_user; i++)
+		s->maps[i] = proctab__find(st->pt, r->pid, r->frames[r->n_kernel + i]);
+	return 0;
+}
+
+int stacks__add(struct stacks *st, const struct cprof_sample *r)
+{
+	size_t index;
+
+	return stacks__add_index(st, r, &index);
+}
+
+void stacks__add_values(struct stacks *st, size_t index, uint64_t v0, uint64_t v1)
+{
+	if (index >= st->n)
+		return;
+	st->v[index].value[0] += v0;
+	st->v[index].value[1] += v1;
+}
+
+int stacks__add_index(struct stacks *st, const struct cprof_sample *r, size_t *index)
+{
+	uint64_t h = rec_hash(r);
+	size_t j = h & (st->n_slots - 1);
+	struct stack *s;
+	int err;
+
+	for (; st->slots[j]; j = (j + 1) & (st->n_slots - 1)) {
+		s = &st->v[st->slots[j] - 1];
+		if (st->hashes[st->slots[j] - 1] == h && rec_equal(s, r))
+			goto found;
+	}
+	err = grow(st);
+	if (err)
+		return err;
+	s = &st->v[st->n];
+	err = stack_init(st, s, r);
+	if (err)
+		return err;
+	st->hashes[st->n] = h;
+	st->n++;
+	for (j = h & (st->n_slots - 1); st->slots[j]; j = (j + 1) & (st->n_slots - 1))
+		;
+	st->slots[j] = st->n;
+found:
+	*index = (size_t)(s - st->v);
+	s->count++;
+	s->value[0] += r->value[0];
+	s->value[1] += r->value[1];
+	return 0;
+}
+
+void stacks__resolve_unmapped(struct stacks *st)
+{
+	for (size_t i = 0; st->pt && i < st->n; i++) {
+		struct stack *s = &st->v[i];
+
+		for (size_t j = 0; j < s->n_user; j++)
+			if (!s->maps[j])
+				s->maps[j] = proctab__find(st->pt, s->pid, s->frames[s->n_kernel + j]);
+	}
+}
+
+size_t stacks__count(const struct stacks *st)
+{
+	return st->n;
+}
+
+const struct stack *stacks__get(const struct stacks *st, size_t i)
+{
+	return i < st->n ? &st->v[i] : NULL;
+}

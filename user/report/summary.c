@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cprof.h"
+#include "report/report.h"
+#include "report/stacks.h"
+#include "report/summary.h"
+#include "unwind/unwinder.h"
+
+static const char *stop_name(unsigned int stop)
+{
+	static const char *const names[CPROF_STOP_NR] = {
+		[CPROF_STOP_ROOT] = "reached root",
+		[CPROF_STOP_DEPTH] = "depth limit (raise --max-depth)",
+		[CPROF_STOP_NO_REGS] = "no user registers",
+		[CPROF_STOP_NO_MAPPING] = "pc outside known mappings",
+		[CPROF_STOP_NO_CFI] = "no unwind info for pc",
+		[CPROF_STOP_UNSUPPORTED] = "unsupported unwind rule",
+		[CPROF_STOP_READ_FAULT] = "stack read faulted",
+		[CPROF_STOP_BAD_SP] = "bad stack or frame pointer",
+		[CPROF_STOP_BAD_RA] = "bad return address",
+		[CPROF_STOP_FP_END] = "frame-pointer chain ended",
+		[CPROF_STOP_NO_TABLES] = "unwind tables not ready",
+		[CPROF_STOP_NOT_CAPTURED] = "still waiting at the end (a user stack is read only "
+					    "when its task runs)",
+	};
+
+	return stop < CPROF_STOP_NR && names[stop] ? names[stop] : "unknown";
+}
+
+/* Complete = reached a thread root (or a frame-pointer chain's end); the rest by reason and
+ * the object where the unwinder gave up, and per process when there are several. The
+ * share of stacks where frame pointers stood in for missing unwind tables is always said:
+ * code without tables or frame pointers unwinds wrong there, not just short. */
+static void print_completeness(const struct report_result *res)
+{
+	fprintf(stderr, "  user stacks: %.1f%% complete (reached a thread root), %.1f%% with "
+		"frame-pointer steps where unwind tables were missing\n",
+		100.0 * (double)(res->records - res->truncated) / (double)res->records,
+		100.0 * (double)res->fp_fallback / (double)res->records);
+	for (size_t i = 0; i < res->n_trunc && i < 5; i++)
+		fprintf(stderr, "    %llu truncated: %s in %s\n",
+			(unsigned long long)res->trunc[i].count, stop_name(res->trunc[i].stop),
+			res->trunc[i].object);
+	if (res->n_procs < 2)
+		return;
+	fprintf(stderr, "  per process (most samples first):\n");
+	for (size_t i = 0; i < res->n_procs && i < 8; i++)
+		fprintf(stderr, "    pid %-7u %-16s %6llu samples, %5.1f%% complete, %5.1f%% "
+			"frame-pointer steps without tables\n",
+			res->procs[i].pid, res->procs[i].comm,
+			(unsigned long long)res->procs[i].records,
+			100.0 * (double)res->procs[i].complete / (double)res->procs[i].records,
+			100.0 * (double)res->procs[i].fp_fallback / (double)res->procs[i].records);
+}
+
+void summary__kind(const struct report_kind *k, const struct report_result *res,
+		   const uint64_t *cnt, const char *path, double secs)
+{
+	uint64_t lost = cnt[CPROF_CNT_LOST_KIND + k->kind];
+
+	fprintf(stderr, "%s: %llu samples in %.1f s, %llu lost (ring buffer full%s)", k->name,
+		(unsigned long long)res->records, secs, (unsigned long long)lost,
+		lost ? ": raise --ring-size" : "");
+	if (k->kind == CPROF_KIND_CPU)
+		fprintf(stderr, ", %llu kernel stacks unreadable",
+			(unsigned long long)cnt[CPROF_CNT_KSTACK_ERR]);
+	if (k->kind == CPROF_KIND_BLOCK && lost)
+		fprintf(stderr, ", %.3f s of delay in them", cnt[CPROF_CNT_BLOCK_LOST_DELAY] / 1e9);
+	if (k->kind == CPROF_KIND_BLOCK)
+		fprintf(stderr, "; %llu waits ended, %llu kept by --block-rate sampling, %llu lost "
+			"(no task storage)", (unsigned long long)cnt[CPROF_CNT_BLOCK_WAITS],
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_KEPT],
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_NO_STORAGE]);
+	if (k->kind == CPROF_KIND_MUTEX)
+		fprintf(stderr, "; %llu lock waiters woken by a release, %llu kept by --mutex-rate; "
+			"%llu waiters woken by no lock release (condition variables, semaphores), "
+			"%llu lock waits lost (no task storage)",
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_WAKES],
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_KEPT],
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_NOT_LOCK],
+			(unsigned long long)cnt[CPROF_CNT_MUTEX_NO_STORAGE]);
+	fputc('\n', stderr);
+	if (k->kind == CPROF_KIND_BLOCK && (cnt[CPROF_CNT_BLOCK_UNSEEN_END] ||
+					    cnt[CPROF_CNT_BLOCK_STACK_LATE]))
+		fprintf(stderr, "  %llu waits ended unseen by sched_switch (lengths from run "
+			"times, no kernel stacks); %llu kept waits without a user stack: the task "
+			"entered the kernel again before it could be read\n",
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_UNSEEN_END],
+			(unsigned long long)cnt[CPROF_CNT_BLOCK_STACK_LATE]);
+	if (res->records)
+		print_completeness(res);
+	if (res->n_top && res->total > 0)
+		fprintf(stderr, "  top functions (flat):\n");
+	for (size_t i = 0; i < res->n_top && res->total > 0; i++)
+		fprintf(stderr, "    %5.1f%%  %5.1f%% cum  %s\n",
+			100.0 * (double)res->top[i].flat / (double)res->total,
+			100.0 * (double)res->top[i].cum / (double)res->total, res->top[i].name);
+	fprintf(stderr, "  wrote %s  (go tool pprof -top %s)\n", path, path);
+}
+
+void summary__unwind(const struct unwinder_stats *us)
+{
+	fprintf(stderr, "unwind tables: %zu objects (%zu without CFI: frame pointers there), "
+		"%zu rows, %zu processes, %.0f ms building\n", us->objects, us->objects_without,
+		us->rows, us->processes, us->build_seconds * 1e3);
+	if (us->objects_full)
+		fprintf(stderr, "  %zu objects left without tables: the row arrays are full\n",
+			us->objects_full);
+}
+
+
+struct proc_time {
+	uint32_t pid;
+	char comm[CPROF_COMM_LEN];
+	int64_t on, off;	/* nanoseconds */
+};
+
+static int cmp_off(const void *a, const void *b)
+{
+	const struct proc_time *x = a, *y = b;
+
+	return (x->off < y->off) - (x->off > y->off);
+}
+
+/* Per-process totals from the aggregated stacks (linear in distinct stacks). */
+static size_t proc_times(const struct stacks *st, int64_t cpu_period, struct proc_time *pt,
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < stacks__count(st); i++) {
+		const struct stack *s = stacks__get(st, i);
+		size_t j;
+
+		if (s->kind != CPROF_KIND_CPU && s->kind != CPROF_KIND_BLOCK)
+			continue;
+		for (j = 0; j < n && pt[j].pid != s->pid; j++)
+			;
+		if (j == n) {
+			if (n == max)
+				continue;
+			pt[n] = (struct proc_time){ .pid = s->pid };
+			memcpy(pt[n++].comm, s->comm, sizeof(pt[0].comm));
+		}
+		if (s->kind == CPROF_KIND_CPU)
+			pt[j].on += (int64_t)s->count * cpu_period;
+		else
+			pt[j].off += (int64_t)s->value[1];
+	}
+	return n;
+}
+
+void summary__offcpu(const struct stacks *st, int64_t cpu_period)
+{
+	enum { MAX_PROCS = 4096 };
+	struct proc_time *pt = calloc(MAX_PROCS, sizeof(*pt));
+	size_t n;
+
+	if (!pt)
+		return;
+	n = proc_times(st, cpu_period, pt, MAX_PROCS);
+	qsort(pt, n, sizeof(*pt), cmp_off);
+	if (n)
+		fprintf(stderr, "on-CPU vs off-CPU (all threads, most waiting first):\n");
+	for (size_t i = 0; i < n && i < 8; i++) {
+		double total = (double)(pt[i].on + pt[i].off), off_share;
+
+		if (total <= 0)
+			continue;
+		off_share = 100.0 * (double)pt[i].off / total;
+		fprintf(stderr, "  pid %-7u %-16s on-CPU %8.3f s, off-CPU %8.3f s (%.0f%% waiting)\n",
+			pt[i].pid, pt[i].comm, pt[i].on / 1e9, pt[i].off / 1e9, off_share);
+		if (off_share >= 90.0)
+			fprintf(stderr, "  hint: pid %u was off-CPU %.0f%% of the time: see "
+				"block.pb.gz for where it waits\n", pt[i].pid, off_share);
+	}
+	free(pt);
+}

@@ -1,0 +1,488 @@
+/* Unwind rows for Go code (see cfi_go.h). Everything read from the object is untrusted:
+ * every offset into .gopclntab is bounds-checked. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unwind/cfi_go.h"
+
+/* What a runtime function needs from the unwinder. */
+enum go_role {
+	GO_ROOT,	/* the outermost frame of a stack, as Go's own traceback sees it */
+	GO_SIGNAL,	/* the signal trampoline (sa_restorer) */
+	GO_SWITCH,	/* frameless, switches to the system stack and calls there */
+	GO_FP,		/* keeps a frame pointer but moves sp to the system stack */
+	GO_CGOCALL,	/* runtime.cgocall: its frame size lets asmcgocall's frame be found */
+};
+
+/* Names as .gopclntab spells them (Go 1.18 to 1.22). */
+static const struct {
+	const char *name;
+	enum go_role role;
+} go_names[] = {
+	/* Go's traceback stops at these (runtime.topofstack). */
+	{ "runtime.goexit", GO_ROOT },
+	{ "runtime.mstart", GO_ROOT },
+	{ "runtime.mcall", GO_ROOT },
+	{ "runtime.morestack", GO_ROOT },
+	{ "runtime.rt0_go", GO_ROOT },
+	{ "runtime.sigreturn", GO_SIGNAL },
+	{ "runtime.sigreturn__sigaction", GO_SIGNAL },
+	{ "runtime.asmcgocall", GO_SWITCH },
+	{ "runtime.systemstack", GO_SWITCH },
+	/* vDSO calls and libc calls of cgo binaries, made on the system stack. */
+	{ "runtime.nanotime1", GO_FP },
+	{ "runtime.walltime", GO_FP },
+	{ "runtime.walltime1", GO_FP },
+	{ "time.now", GO_FP },
+	{ "runtime.callCgoMmap", GO_FP },
+	{ "runtime.callCgoMunmap", GO_FP },
+	{ "runtime.callCgoSigaction", GO_FP },
+	{ "runtime.cgocall", GO_CGOCALL },
+};
+
+#define N_GO_NAMES (sizeof(go_names) / sizeof(go_names[0]))
+/* A name may occur twice: an assembly function and its ABI wrapper. */
+#define MAX_MARKS (2 * N_GO_NAMES)
+
+struct go_func {
+	uint64_t lo, hi;	/* ELF addresses */
+	enum go_role role;
+	size_t name;		/* in go_names */
+};
+
+struct cfi_go {
+	uint64_t text_lo, text_hi;
+	struct go_func funcs[MAX_MARKS];
+	size_t n_funcs;
+	/* The section holding Go's text, to read the instructions at a row. */
+	const uint8_t *code;
+	uint64_t code_addr, code_size;
+};
+
+/* pcHeader of Go 1.18+: magic, two pad bytes, minLC, ptrSize, then 8-byte words. */
+#define GO_MAGIC_118 0xfffffff0u
+#define GO_MAGIC_120 0xfffffff1u
+#define HDR_NFUNC 8
+#define HDR_TEXT 24
+#define HDR_FUNCNAME 32
+#define HDR_PCLN 64
+#define HDR_SIZE 72
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *n;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, sh) || sh->sh_type == SHT_NOBITS)
+			continue;
+		n = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (n && !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}
+
+/* The address of symbol name in .symtab, 0 if absent. */
+static uint64_t symbol_addr(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			const char *n;
+
+			if (!gelf_getsym(d, (int)i, &sym))
+				break;
+			n = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name))
+				return sym.st_value;
+		}
+	}
+	return 0;
+}
+
+/* pcHeader.textStart is relocated at load time in position-independent binaries (0 in the
+ * file): then runtime.text, else the start of .text. */
+static uint64_t text_start(Elf *elf, uint64_t hdr_text)
+{
+	GElf_Shdr sh;
+	uint64_t a;
+
+	if (hdr_text)
+		return hdr_text;
+	if ((a = symbol_addr(elf, "runtime.text")))
+		return a;
+	return find_section(elf, ".text", &sh) ? sh.sh_addr : 0;
+}
+
+static void note_func(struct cfi_go *g, const char *name, uint64_t lo, uint64_t hi)
+{
+	for (size_t k = 0; k < N_GO_NAMES; k++) {
+		if (strcmp(name, go_names[k].name) || g->n_funcs == MAX_MARKS)
+			continue;
+		g->funcs[g->n_funcs++] = (struct go_func){
+			.lo = lo, .hi = hi, .role = go_names[k].role, .name = k,
+		};
+		return;
+	}
+}
+
+/* Walks the function table: [entry_i, entry_i+1) is function i, named in funcnametab. */
+static int read_funcs(struct cfi_go *g, const uint8_t *d, uint64_t size, uint64_t text)
+{
+	uint64_t nfunc = rd64(d + HDR_NFUNC), names = rd64(d + HDR_FUNCNAME);
+	uint64_t pcln = rd64(d + HDR_PCLN), tab;
+
+	if (pcln >= size || names >= size || (size - pcln) / 8 == 0 ||
+	    nfunc > (size - pcln) / 8 - 1)
+		return -EINVAL;
+	tab = pcln;
+	for (uint64_t i = 0; i < nfunc; i++) {
+		uint64_t lo = rd32(d + tab + 8 * i), hi = rd32(d + tab + 8 * (i + 1));
+		uint64_t func = pcln + (uint64_t)rd32(d + tab + 8 * i + 4), name;
+		const uint8_t *end;
+
+		if (func > size - 8 || hi < lo)
+			return -EINVAL;
+		name = names + (uint64_t)(int64_t)(int32_t)rd32(d + func + 4);
+		if (name >= size || !(end = memchr(d + name, 0, size - name)))
+			return -EINVAL;
+		note_func(g, (const char *)d + name, text + lo, text + hi);
+	}
+	g->text_lo = text;
+	g->text_hi = text + rd32(d + tab + 8 * nfunc);
+	return g->text_hi > g->text_lo ? 0 : -EINVAL;
+}
+
+/* The section that holds Go's text, for reading instructions (optional). */
+static void find_code(struct cfi_go *g, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || g->text_lo < sh.sh_addr ||
+		    g->text_lo - sh.sh_addr >= sh.sh_size)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (d && d->d_buf && d->d_size == sh.sh_size) {
+			g->code = d->d_buf;
+			g->code_addr = sh.sh_addr;
+			g->code_size = sh.sh_size;
+		}
+		return;
+	}
+}
+
+int cfi_go__open(Elf *elf, struct cfi_go **out)
+{
+	Elf_Scn *scn;
+	Elf_Data *data;
+	GElf_Shdr sh;
+	struct cfi_go *g;
+	const uint8_t *d;
+	uint32_t magic;
+	int err;
+
+	*out = NULL;
+	scn = find_section(elf, ".gopclntab", &sh);
+	if (!scn)
+		scn = find_section(elf, ".data.rel.ro.gopclntab", &sh);
+	if (!scn)
+		return -ENOENT;
+	data = elf_getdata(scn, NULL);
+	if (!data || !data->d_buf || data->d_size < HDR_SIZE)
+		return -EINVAL;
+	d = data->d_buf;
+	magic = rd32(d);
+	if (magic != GO_MAGIC_118 && magic != GO_MAGIC_120)
+		return -ENOENT;
+	if (d[4] || d[5] || d[6] != 1 || d[7] != 8)
+		return -EINVAL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	err = read_funcs(g, d, data->d_size, text_start(elf, rd64(d + HDR_TEXT)));
+	if (err) {
+		free(g);
+		return err;
+	}
+	find_code(g, elf);
+	*out = g;
+	return 0;
+}
+
+void cfi_go__free(struct cfi_go *g)
+{
+	free(g);
+}
+
+void cfi_go__text(const struct cfi_go *g, uint64_t *lo, uint64_t *hi)
+{
+	*lo = g->text_lo;
+	*hi = g->text_hi;
+}
+
+/* ---- rows ---- */
+
+struct rowbuf {
+	struct cprof_unwind_row *rows;
+	size_t n, cap;
+};
+
+/* Appends row at pc (as cfi.c's emit: a row at the last row's pc replaces it, a row equal
+ * to the last is merged). */
+static int push(struct rowbuf *rb, uint32_t pc, struct cprof_unwind_row row)
+{
+	struct cprof_unwind_row *last;
+
+	row.pc = pc;
+	if (rb->n && rb->rows[rb->n - 1].pc == pc)
+		rb->n--;
+	last = rb->n ? &rb->rows[rb->n - 1] : NULL;
+	if (last && last->kind == row.kind && last->rbp_slot == row.rbp_slot &&
+	    last->cfa_off == row.cfa_off)
+		return 0;
+	if (rb->n == rb->cap) {
+		size_t cap = rb->cap ? 2 * rb->cap : 1024;
+		void *p = realloc(rb->rows, cap * sizeof(*rb->rows));
+
+		if (!p)
+			return -ENOMEM;
+		rb->rows = p;
+		rb->cap = cap;
+	}
+	rb->rows[rb->n++] = row;
+	return 0;
+}
+
+/* The length of "MOVQ BP, off(SP)" at vaddr (Go's prologue saving the caller's rbp after
+ * moving sp), 0 if that is not the instruction there. */
+static unsigned bp_save_len(const struct cfi_go *g, uint64_t vaddr)
+{
+	const uint8_t *p;
+
+	if (!g->code || g->code_size < 8 || vaddr < g->code_addr ||
+	    vaddr - g->code_addr > g->code_size - 8)
+		return 0;
+	p = g->code + (vaddr - g->code_addr);
+	if (p[0] != 0x48 || p[1] != 0x89 || p[3] != 0x24)
+		return 0;
+	return p[2] == 0x6c ? 5 : p[2] == 0xac ? 8 : 0;
+}
+
+static const struct go_func *func_at(const struct cfi_go *g, uint64_t vaddr, enum go_role role)
+{
+	for (size_t i = 0; i < g->n_funcs; i++)
+		if (g->funcs[i].role == role && vaddr >= g->funcs[i].lo && vaddr < g->funcs[i].hi)
+			return &g->funcs[i];
+	return NULL;
+}
+
+/* Pass 1, row by row over Go's text: rbp is saved at CFA - 16 once a frame is set up (CFA
+ * offset > 8), except on the instruction that saves it; functions that move sp to another
+ * stack follow their frame pointer instead. */
+static int fix_rows(const struct cfi_go *g, uint64_t base, const struct cprof_unwind_row *in,
+		    size_t n, struct rowbuf *out)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++) {
+		struct cprof_unwind_row r = in[i];
+		uint64_t vaddr = base + r.pc, next = i + 1 < n ? base + in[i + 1].pc : UINT64_MAX;
+		unsigned len;
+
+		if (vaddr < g->text_lo || vaddr >= g->text_hi || r.kind != CPROF_ROW_CFA_RSP ||
+		    r.cfa_off < 2 || r.rbp_slot) {
+			err = push(out, r.pc, r);
+			continue;
+		}
+		if (func_at(g, vaddr, GO_FP)) {
+			err = push(out, r.pc, (struct cprof_unwind_row){ .kind = CPROF_ROW_FP });
+			continue;
+		}
+		len = bp_save_len(g, vaddr);
+		if (len && vaddr + len < next) {
+			err = push(out, r.pc, r);
+			vaddr += len;
+		}
+		r.rbp_slot = 2;
+		if (!err)
+			err = push(out, (uint32_t)(vaddr - base), r);
+	}
+	return err;
+}
+
+/* Whether f's rows show no frame of its own (the assembly function, not its ABI wrapper);
+ * true where there are no rows to tell. */
+static bool frameless(const struct go_func *f, uint64_t base, const struct cprof_unwind_row *r,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
+
+		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > 1)
+			return false;
+	}
+	return true;
+}
+
+/* runtime.cgocall's CFA offset in its body (its frame size + 8), in 8-byte units; 0 if
+ * unknown. */
+static uint16_t cgocall_cfa(const struct cfi_go *g, uint64_t base,
+			    const struct cprof_unwind_row *r, size_t n)
+{
+	const struct go_func *f = NULL;
+	uint16_t best = 0;
+
+	for (size_t i = 0; i < g->n_funcs && !f; i++)
+		if (g->funcs[i].role == GO_CGOCALL)
+			f = &g->funcs[i];
+	for (size_t i = 0; f && i < n; i++) {
+		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
+
+		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > best)
+			best = r[i].cfa_off;
+	}
+	return best;
+}
+
+struct mark {
+	uint64_t lo, hi;	/* ELF addresses */
+	struct cprof_unwind_row row;
+};
+
+static int cmp_mark(const void *a, const void *b)
+{
+	const struct mark *x = a, *y = b;
+
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* The whole-function rows: roots, the signal trampoline, stack switches. Sorted, without
+ * overlaps (a later overlapping one is dropped). */
+static size_t collect_marks(const struct cfi_go *g, uint64_t base,
+			    const struct cprof_unwind_row *r, size_t n, struct mark *m)
+{
+	uint16_t hint = cgocall_cfa(g, base, r, n);
+	size_t k = 0, kept = 0;
+
+	for (size_t i = 0; i < g->n_funcs; i++) {
+		const struct go_func *f = &g->funcs[i];
+		struct mark mk = { .lo = f->lo, .hi = f->hi };
+
+		switch (f->role) {
+		case GO_ROOT:
+			mk.row.kind = CPROF_ROW_STOP;
+			break;
+		case GO_SIGNAL:
+			/* Handlers return to its first byte: the unwinder looks up return
+			 * addresses minus 1 (as glibc's CFI for __restore_rt starts early). */
+			mk.lo = f->lo > g->text_lo ? f->lo - 1 : f->lo;
+			mk.row.kind = CPROF_ROW_SIGNAL;
+			break;
+		case GO_SWITCH:
+			if (!frameless(f, base, r, n))
+				continue;
+			mk.row.kind = CPROF_ROW_FP_SWITCH;
+			/* Called by runtime.cgocall (else the unwinder's check of the hint
+			 * fails and it takes a plain frame-pointer step). */
+			if (!strcmp(go_names[f->name].name, "runtime.asmcgocall"))
+				mk.row.cfa_off = hint;
+			break;
+		default:
+			continue;
+		}
+		if (mk.lo < base || mk.hi <= mk.lo || mk.hi - base > UINT32_MAX)
+			continue;
+		m[k++] = mk;
+	}
+	qsort(m, k, sizeof(*m), cmp_mark);
+	for (size_t i = 0; i < k; i++)
+		if (!kept || m[i].lo >= m[kept - 1].hi)
+			m[kept++] = m[i];
+	return kept;
+}
+
+/* Pass 2: the marks over the rows of pass 1; each mark's row covers its function and the
+ * row that covered the function's end resumes there. */
+static int apply_marks(uint64_t base, const struct cprof_unwind_row *in, size_t n,
+		       const struct mark *m, size_t n_marks, struct rowbuf *out)
+{
+	size_t j = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++) {
+		uint64_t pos = base + in[i].pc, end = i + 1 < n ? base + in[i + 1].pc : UINT64_MAX;
+
+		while (pos < end && !err) {
+			while (j < n_marks && m[j].hi <= pos)
+				j++;
+			if (j < n_marks && m[j].lo <= pos) {
+				err = push(out, (uint32_t)(pos - base), m[j].row);
+				pos = m[j].hi;
+			} else {
+				err = push(out, (uint32_t)(pos - base), in[i]);
+				pos = j < n_marks && m[j].lo < end ? m[j].lo : end;
+			}
+		}
+	}
+	return err;
+}
+
+int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cprof_unwind_row **rows,
+		size_t *n_rows)
+{
+	struct rowbuf fixed = { 0 }, out = { 0 };
+	struct mark marks[MAX_MARKS];
+	size_t n_marks;
+	int err;
+
+	err = fix_rows(g, base, *rows, *n_rows, &fixed);
+	if (err)
+		goto out;
+	n_marks = collect_marks(g, base, *rows, *n_rows, marks);
+	err = apply_marks(base, fixed.rows, fixed.n, marks, n_marks, &out);
+	if (err)
+		goto out;
+	free(*rows);
+	*rows = out.rows;
+	*n_rows = out.n;
+	out.rows = NULL;
+out:
+	free(fixed.rows);
+	free(out.rows);
+	return err;
+}
