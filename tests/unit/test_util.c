@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The shared utilities every module builds on (user/util/): the hash table against a plain
+ * array under random inserts and removals, the growable arrays, the binary searches against
+ * a linear scan. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "util/hashmap.h"
+#include "util/search.h"
+#include "util/util.h"
+#include "util/vec.h"
+
+struct kv {
+	uint64_t key, val;
+};
+
+static bool kv_eq(const void *ctx, const void *key, const void *entry)
+{
+	(void)ctx;
+	return ((const struct kv *)entry)->key == *(const uint64_t *)key;
+}
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Keys from a small range, so that inserts hit existing keys and removals find them; the
+ * hash is deliberately weak (key & 7 clusters) in half the rounds to exercise long probes
+ * and backward shifts across the table's end. */
+static void hashmap_round(bool weak)
+{
+	enum { RANGE = 2000, OPS = 200000 };
+	static uint64_t ref[RANGE];	/* 0: absent, else value */
+	struct hashmap m = HASHMAP_INIT(struct kv);
+	size_t present = 0, bad = 0;
+
+	memset(ref, 0, sizeof(ref));
+	for (int op = 0; op < OPS; op++) {
+		uint64_t key = next_rand() % RANGE, h = weak ? key & 7 : hash__u64(key);
+		struct kv *e = hashmap__find(&m, h, &key, kv_eq, NULL);
+		bool added;
+
+		if ((e != NULL) != (ref[key] != 0) || (e && e->val != ref[key]))
+			bad++;
+		if (next_rand() % 3) {
+			e = hashmap__insert(&m, h, &key, kv_eq, NULL, &added);
+			if (!e) {
+				bad++;
+				break;
+			}
+			present += added;
+			e->key = key;
+			e->val = ref[key] = next_rand() | 1;
+		} else if (e) {
+			hashmap__remove(&m, e);
+			ref[key] = 0;
+			present--;
+		}
+	}
+	CHECK(bad == 0, "%zu lookups disagreed with the reference", bad);
+	CHECK(hashmap__count(&m) == present, "count %zu, expected %zu", hashmap__count(&m),
+	      present);
+	size_t it = 0, seen = 0;
+	for (struct kv *e; (e = hashmap__next(&m, &it)); seen++)
+		CHECK(ref[e->key] == e->val, "key %llu: %llu vs %llu", (unsigned long long)e->key,
+		      (unsigned long long)e->val, (unsigned long long)ref[e->key]);
+	CHECK(seen == present, "iterated %zu of %zu", seen, present);
+	hashmap__free(&m);
+}
+
+TEST(hashmap_random_ops)
+{
+	hashmap_round(false);
+	hashmap_round(true);
+}
+
+TEST(hashmap_strings)
+{
+	CHECK(hash__str("libc.so.6") == hash__bytes("libc.so.6", 9), "str and bytes differ");
+	CHECK(hash__str("a") != hash__str("b"), "trivial collision");
+	CHECK(hash__add(0, 1) != hash__add(1, 0), "hash__add is symmetric");
+}
+
+TEST(vec_grow)
+{
+	uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (uint32_t i = 0; i < 100000; i++)
+		REQUIRE(VEC_PUSH(v, n, cap, i) == 0, "push %u", i);
+	CHECK(n == 100000 && cap >= n && cap < 2 * n + 16, "n %zu cap %zu", n, cap);
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i] != i) {
+			CHECK(0, "v[%u] = %u", i, v[i]);
+			break;
+		}
+	CHECK(VEC_GROW(v, cap, SIZE_MAX / 2) == -ENOMEM, "overflow not refused");
+	CHECK(v[99999] == 99999 && n == 100000, "array changed by a refused grow");
+	free(v);
+}
+
+struct range {
+	uint64_t start;
+};
+
+#define RANGE_START(r) ((r)->start)
+
+static int cmp_u64(const void *key, const void *elem)
+{
+	uint64_t a = *(const uint64_t *)key, b = ((const struct range *)elem)->start;
+
+	return CMP3(a, b);
+}
+
+TEST(search_bounds)
+{
+	struct range r[64];
+	size_t bad = 0;
+
+	for (size_t n = 0; n <= ARRAY_SIZE(r); n++) {
+		for (size_t i = 0; i < n; i++)
+			r[i].start = 10 * (i / 2);	/* duplicates */
+		for (uint64_t key = 0; key < 10 * n / 2 + 12; key++) {
+			size_t lo = 0, up = 0;
+
+			while (lo < n && r[lo].start < key)
+				lo++;
+			while (up < n && r[up].start <= key)
+				up++;
+			bad += LOWER_BOUND(r, n, RANGE_START, key) != lo;
+			bad += UPPER_BOUND(r, n, RANGE_START, key) != up;
+			bad += search__lower(r, n, sizeof(r[0]), &key, cmp_u64) != lo;
+			bad += search__upper(r, n, sizeof(r[0]), &key, cmp_u64) != up;
+		}
+	}
+	CHECK(bad == 0, "%zu bounds disagreed with a linear scan", bad);
+}
+
+int main(void)
+{
+	check__suite = "util";
+	check__run("hashmap_random_ops", hashmap_random_ops);
+	check__run("hashmap_strings", hashmap_strings);
+	check__run("vec_grow", vec_grow);
+	check__run("search_bounds", search_bounds);
+	return check__any_failed;
+}
