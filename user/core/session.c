@@ -301,7 +301,7 @@ static int open_unwinder(struct session *s)
 		.max_rows = UNWIND_ROWS,
 		.max_pages = UNWIND_PAGES,
 		.cache_dir = cache_dir(),
-		.sym = s->sym,
+		.debug_dirs = (const char *const *)s->o->debug_dirs,
 		.verbose = s->o->verbose,
 	};
 	int err;

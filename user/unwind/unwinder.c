@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 #include "util/idmap.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
-#include "symbols/symbolizer.h"
+#include "elf/debuginfo.h"
+#include "elf/elffile.h"
 #include "unwind/unwinder.h"
 
 /* Where an object's table sits in the shared arrays. */
@@ -127,24 +129,44 @@ static const char *cache_key(const struct object *obj, int fd, char *key, size_t
 	return key;
 }
 
+/* The .debug_frame of obj's separate debuginfo, for an object without .eh_frame: opens it
+ * into dbg. Returns 0 or -errno. */
+static int open_debuginfo(const struct unwinder *u, const struct object *obj, int fd,
+			  struct elf_file *dbg)
+{
+	static const char *const default_dirs[] = { "/usr/lib/debug", NULL };
+	struct debuginfo_search ds = {
+		.dirs = u->o.debug_dirs ? u->o.debug_dirs : default_dirs,
+		.verbose = u->o.verbose,
+	};
+	struct elf_file own = { 0 };
+	char *path = malloc(PATH_MAX);
+	int err = path ? elf_file__open(&own, fd, false, NULL, 0) : -ENOMEM;
+
+	if (!err)
+		err = debuginfo__find(&ds, obj, &own, dbg, path);
+	elf_file__close(&own);
+	free(path);
+	return err;
+}
+
 /* Builds (or loads from the cache) obj's table; for an object without .eh_frame, tries the
  * .debug_frame of its separate debuginfo. */
 static int build_table(struct unwinder *u, struct object *obj, struct cfi_table **t)
 {
-	struct sym_object_info info = { 0 };
 	char key[sizeof(obj->build_id) + 8];
+	struct elf_file dbg = { 0 };
 	const char *bid;
 	bool owned;
-	int fd = object_fd(obj, &owned), dfd, err;
+	int fd = object_fd(obj, &owned), err;
 
 	if (fd < 0)
 		return fd;
 	bid = cache_key(obj, fd, key, sizeof(key));
 	err = cfi_cache__get(u->o.cache_dir, bid, fd, -1, t);
-	if (err == -ENOENT && u->o.sym && !symbolizer__object_info(u->o.sym, obj, &info) &&
-	    info.debug_file && (dfd = open(info.debug_file, O_RDONLY | O_CLOEXEC)) >= 0) {
-		err = cfi_cache__get(u->o.cache_dir, bid, fd, dfd, t);
-		close(dfd);
+	if (err == -ENOENT && !open_debuginfo(u, obj, fd, &dbg)) {
+		err = cfi_cache__get(u->o.cache_dir, bid, fd, dbg.fd, t);
+		elf_file__close(&dbg);
 	}
 	if (owned)
 		close(fd);

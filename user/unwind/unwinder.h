@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 struct procmaps;
-struct symbolizer;
 struct unwinder;
 
 struct unwinder_opts {
@@ -18,7 +17,8 @@ struct unwinder_opts {
 	int proc_maps_fd;	/* BPF hash pid → struct cprof_proc_maps */
 	size_t max_rows, max_pages;	/* the arrays' sizes */
 	const char *cache_dir;	/* NULL: no disk cache */
-	struct symbolizer *sym;	/* finds separate debuginfo (.debug_frame); may be NULL */
+	const char *const *debug_dirs;	/* where separate debuginfo (.debug_frame) is looked
+					 * for; NULL-terminated; NULL: /usr/lib/debug */
 	bool verbose;
 };
 
