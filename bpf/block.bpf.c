@@ -27,6 +27,7 @@
 #include "unwind.bpf.h"
 #include "sched.bpf.h"
 #include "block_sample.h"
+#include "random.bpf.h"
 
 const volatile __u64 block_rate_ns = 1000000;
 
@@ -82,32 +83,6 @@ struct {
 static __always_inline bool user_task(struct task_struct *t)
 {
 	return t->pid && !(t->flags & PF_KTHREAD) && t->mm;
-}
-
-/* Per-CPU xorshift64* state: a draw at every short wait, inline (bpf_get_prandom_u32() is a
- * call). Seeded from the kernel's generator. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} block_rng SEC(".maps");
-
-static __always_inline __u64 random64(void)
-{
-	__u32 zero = 0;
-	__u64 *s = bpf_map_lookup_elem(&block_rng, &zero), x;
-
-	if (!s)
-		return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
-	x = *s;
-	if (!x)
-		x = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32() | 1;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
 }
 
 /* Go's sampling (bpf/block_sample.h); a random draw only for waits shorter than the rate. */

@@ -21,6 +21,7 @@
  * pointers, which answers "not sampled" for almost every free without a hash lookup.
  */
 #include "unwind.bpf.h"
+#include "random.bpf.h"
 
 /* Weak: the object must load without it for the uretprobe fallback (kernels < 6.13), where
  * the session program is not loaded. */
@@ -94,7 +95,7 @@ struct {
 
 static __always_inline __s64 draw(void)
 {
-	__u32 i = bpf_get_prandom_u32() & (CPROF_HEAP_DRAWS - 1);
+	__u32 i = random32() & (CPROF_HEAP_DRAWS - 1);
 	__u64 *v = bpf_map_lookup_elem(&heap_draws, &i);
 
 	return v && *v ? *v : 1;

@@ -58,6 +58,7 @@
 #include "unwind.bpf.h"
 #include "sched.bpf.h"
 #include "futex_class.h"
+#include "random.bpf.h"
 
 const volatile __u32 mutex_rate = 1;
 
@@ -339,7 +340,7 @@ static __noinline int waker_release(struct task_struct *p, struct mutex_task *wa
 		return 0;
 	}
 	count(CPROF_CNT_MUTEX_WAKES);
-	if (rate > 1 && bpf_get_prandom_u32() % rate) {
+	if (rate > 1 && random32() % rate) {
 		waiter->wait_uaddr = 0;
 		return 0;
 	}
