@@ -24,7 +24,7 @@
  * syscall of the host on the kernel's slow path (≈ 0.2 µs each, measured on
  * tests/bench/block_overhead.sh), hence the task work where the kernel has it.
  */
-#include "unwind.bpf.h"
+#include "user_stack.bpf.h"
 #include "sched.bpf.h"
 #include "block_sample.h"
 #include "random.bpf.h"
@@ -46,15 +46,14 @@ struct block_task {
 	char waker_comm[CPROF_COMM_LEN];
 	__u32 state;		/* prev_state at switch-out */
 	__u32 pending;		/* a kept wait whose record is not sent yet */
-	__u32 n_kernel, n_user;	/* captured stacks */
-	__u32 user_flags;	/* unwind flags of the captured user stack */
+	__u32 n_kernel;		/* frames in kstack */
 	__u32 has_user;		/* ustack holds the stack of the current context */
 	__u32 swept;		/* t0 comes from the start sweep, not from a switch-out */
 	__u32 kflags;		/* CPROF_SF_KSTACK_ERR: the pending record has no kernel stack */
 	__u64 ran_at_out;	/* se.sum_exec_runtime at the last switch-out */
 	__u64 entry_ip, entry_sp;	/* user registers of the pending wait's kernel entry */
 	__u64 kstack[CPROF_MAX_KERNEL_FRAMES];
-	__u64 ustack[CPROF_MAX_USER_FRAMES];
+	struct user_stack ustack;	/* captured in the task's own context */
 };
 
 struct {
@@ -95,23 +94,7 @@ static __always_inline bool keep_wait(__u64 delay, __u64 *count, __u64 *value)
 /* Unwinds current's user stack into bt (own context: current is the waiting task). */
 static __always_inline void capture_user(struct block_task *bt)
 {
-	struct sample_buf *b = sample_begin(CPROF_KIND_BLOCK);
-	__u32 n;
-
-	bt->has_user = 0;
-	if (!b)
-		return;
-	unwind_user(NULL, b);
-	n = b->s.n_user;
-	if (n > CPROF_MAX_USER_FRAMES)
-		n = CPROF_MAX_USER_FRAMES;
-	if (!bpf_probe_read_kernel(bt->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
-				   b->frames)) {
-		bt->n_user = n;
-		bt->user_flags = b->s.flags;
-		bt->has_user = 1;
-	}
-	sample_discard(b);
+	bt->has_user = !user_stack_keep(&bt->ustack, CPROF_KIND_BLOCK, NULL, false);
 }
 
 /* The user registers saved when t entered the kernel: they stay until it returns. */
@@ -143,7 +126,7 @@ static __always_inline void capture_if_same_entry(struct block_task *bt, struct 
 static __always_inline void send_wait(struct block_task *bt, struct task_struct *task)
 {
 	struct sample_buf *b = sample_begin_task(CPROF_KIND_BLOCK, task);
-	__u64 nk = bt->n_kernel, nu = bt->n_user;
+	__u64 nk = bt->n_kernel;
 
 	bt->pending = 0;
 	if (!b)
@@ -156,22 +139,15 @@ static __always_inline void send_wait(struct block_task *bt, struct task_struct 
 	b->s.flags = CPROF_STOP_NOT_CAPTURED;	/* no user stack unless one was captured */
 	if (bt->kflags & CPROF_SF_KSTACK_ERR)
 		nk = 0;
-	/* Explicit bounds the verifier can follow: kernel part ≤ 64, user part ≤ 256. */
-	asm volatile("" : "+r"(nk), "+r"(nu));
+	asm volatile("" : "+r"(nk));
 	if (nk > CPROF_MAX_KERNEL_FRAMES)
 		nk = CPROF_MAX_KERNEL_FRAMES;
-	if (nu > CPROF_MAX_USER_FRAMES)
-		nu = CPROF_MAX_USER_FRAMES;
 	if (nk && bpf_probe_read_kernel(b->frames, nk * sizeof(__u64), bt->kstack))
 		nk = 0;
 	b->s.n_kernel = nk;
-	if (bt->has_user && nu &&
-	    !bpf_probe_read_kernel(&b->frames[nk], nu * sizeof(__u64), bt->ustack)) {
-		b->s.flags = bt->user_flags;
-		b->s.n_user = nu;
-	} else if (bt->has_user) {
-		b->s.flags = bt->user_flags;	/* e.g. no user registers: an exiting task */
-	}
+	/* Its flags even without frames (e.g. no user registers: an exiting task). */
+	if (bt->has_user)
+		user_stack_put(b, nk, &bt->ustack);
 	b->s.flags |= bt->kflags;
 	bt->kflags = 0;
 	if (sample_submit(b))

@@ -20,7 +20,7 @@
  * sampled calls, and a free is first checked against a counting filter of the sampled
  * pointers, which answers "not sampled" for almost every free without a hash lookup.
  */
-#include "unwind.bpf.h"
+#include "user_stack.bpf.h"
 #include "random.bpf.h"
 
 /* Weak: the object must load without it for the uretprobe fallback (kernels < 6.13), where
@@ -46,8 +46,7 @@ struct heap_task {
 	__u64 pending_sp;	/* sp at entry of a sampled call awaiting its return, 0 = none */
 	__u64 size;		/* the pending sampled call: requested size */
 	__u64 memptr;		/* posix_memalign: where the pointer will be stored */
-	__u32 n_user, user_flags;
-	__u64 ustack[CPROF_MAX_USER_FRAMES];
+	struct user_stack ustack;	/* unwound at entry */
 };
 
 struct {
@@ -175,40 +174,12 @@ static __always_inline struct heap_task *sampled_task(struct pt_regs *ctx)
 	return ht;
 }
 
-/* One load of a pt_regs field, at a constant offset in the instruction itself. */
-#define CTX_LOAD(ctx, field)							\
-	({									\
-		__u64 __v;							\
-		asm volatile("%[v] = *(u64 *)(%[c] + %[o])" : [v] "=r"(__v)	\
-			     : [c] "r"(ctx), [o] "i"(__builtin_offsetof(struct pt_regs, field))); \
-		__v;								\
-	})
-
-/* Unwinds from the allocator's caller, as Go's heap stacks start at the allocating function:
- * the probe is at the allocator's entry, where the return address is at sp. The caller's
- * state is handed over as an exact pc (ra - 1, inside the call) so the unwinder needs no CFI
- * row for the allocator itself, nor frame pointers there. The registers are read from the
- * context one by one: a copy of struct pt_regs would take 168 bytes of the BPF stack. */
-static __always_inline void unwind_caller(struct pt_regs *ctx, struct sample_buf *b)
-{
-	__u64 ip = CTX_LOAD(ctx, ip), sp = CTX_LOAD(ctx, sp), bp = CTX_LOAD(ctx, bp), ra = 0;
-
-	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) && ra >= 2) {
-		ip = ra - 1;
-		sp += 8;
-	}
-	b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
-	unwind_from(b, bpf_get_current_task_btf(), ip, sp, bp, true);
-}
-
 /* Sampling decision for an allocation of size bytes; a sampled call has its user stack
  * unwound now and its return probe run (returns 0), others skip it (returns 1). */
 static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc, __u64 size,
 				       __u64 memptr)
 {
 	struct heap_task *ht;
-	struct sample_buf *b;
-	__u32 n;
 
 	if (!hc->countdown)
 		hc->countdown = draw();
@@ -221,19 +192,8 @@ static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc,
 		return 1;	/* nested: the countdown stays spent for the next call */
 	hc->countdown = draw();
 	count(CPROF_CNT_HEAP_SAMPLED);
-	b = sample_begin(CPROF_KIND_HEAP_ALLOC);
-	if (!b)
+	if (user_stack_keep(&ht->ustack, CPROF_KIND_HEAP_ALLOC, ctx, true) == -1)
 		return 1;
-	unwind_caller(ctx, b);
-	n = b->s.n_user;
-	if (n > CPROF_MAX_USER_FRAMES)
-		n = CPROF_MAX_USER_FRAMES;
-	if (n && bpf_probe_read_kernel(ht->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
-				       b->frames))
-		n = 0;
-	ht->n_user = n;
-	ht->user_flags = b->s.flags;
-	sample_discard(b);
 	ht->size = size;
 	ht->memptr = memptr;
 	ht->pending_sp = PT_REGS_SP(ctx);
@@ -247,7 +207,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 						    NULL, 0);
 	struct heap_ptr key = {};
 	struct sample_buf *b;
-	__u64 p = PT_REGS_RC(ctx), nu;
+	__u64 p = PT_REGS_RC(ctx);
 
 	__u32 *slot;
 	bool known;
@@ -264,13 +224,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 		return 0;
 	b->s.addr = p;
 	b->s.value[0] = ht->size;
-	b->s.flags = ht->user_flags;
-	nu = ht->n_user;
-	asm volatile("" : "+r"(nu));
-	if (nu > CPROF_MAX_USER_FRAMES)
-		nu = CPROF_MAX_USER_FRAMES;
-	if (nu && !bpf_probe_read_kernel(b->frames, nu * sizeof(__u64), ht->ustack))
-		b->s.n_user = nu;
+	user_stack_put(b, 0, &ht->ustack);
 	key.pid = b->s.pid;
 	key.ptr = p;
 	sample_submit(b);	/* b is released: no use of it after this */

@@ -55,7 +55,7 @@
  * filter, which only futex lock waits reach; a wake-up or switch-in of a task without task
  * storage at a pointer test (task_struct.bpf_storage), before any helper call.
  */
-#include "unwind.bpf.h"
+#include "user_stack.bpf.h"
 #include "sched.bpf.h"
 #include "futex_class.h"
 #include "random.bpf.h"
@@ -72,8 +72,7 @@ struct mutex_task {
 	/* The waker of a pending wait: who, and its user stack at the wake. */
 	__u32 waker_tid;
 	char waker_comm[CPROF_COMM_LEN];
-	__u32 n_user, user_flags;
-	__u64 ustack[CPROF_MAX_USER_FRAMES];
+	struct user_stack ustack;
 };
 
 struct {
@@ -242,7 +241,6 @@ static __always_inline void send_wait(struct mutex_task *mt, struct task_struct 
 {
 	__u32 rate = mutex_rate ? mutex_rate : 1;
 	struct sample_buf *b = sample_begin_task(CPROF_KIND_MUTEX, waiter);
-	__u64 nu = mt->n_user;
 
 	if (!b)
 		return;
@@ -251,12 +249,7 @@ static __always_inline void send_wait(struct mutex_task *mt, struct task_struct 
 	b->s.value[0] = rate;
 	b->s.value[1] = now > mt->wait_t0 ? (now - mt->wait_t0) * rate : 0;
 	b->s.addr = mt->wait_uaddr;
-	b->s.flags = mt->user_flags;
-	asm volatile("" : "+r"(nu));
-	if (nu > CPROF_MAX_USER_FRAMES)
-		nu = CPROF_MAX_USER_FRAMES;
-	if (nu && !bpf_probe_read_kernel(b->frames, nu * sizeof(__u64), mt->ustack))
-		b->s.n_user = nu;
+	user_stack_put(b, 0, &mt->ustack);
 	sample_submit(b);
 }
 
@@ -295,23 +288,15 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 /* The waker's user stack, unwound in its own context, into the waiter's storage. */
 static __always_inline void capture_waker(struct mutex_task *waiter)
 {
-	struct sample_buf *b = sample_begin(CPROF_KIND_MUTEX);
-	__u32 n;
+	struct task_struct *cur;
 
-	if (!b)
+	if (user_stack_keep(&waiter->ustack, CPROF_KIND_MUTEX, NULL, false) == -1)
 		return;
-	unwind_user(NULL, b);
-	n = b->s.n_user;
-	if (n > CPROF_MAX_USER_FRAMES)
-		n = CPROF_MAX_USER_FRAMES;
-	if (bpf_probe_read_kernel(waiter->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
-				  b->frames))
-		n = 0;
-	waiter->n_user = n;
-	waiter->user_flags = n ? b->s.flags : CPROF_STOP_READ_FAULT;
-	waiter->waker_tid = b->s.tid;
-	__builtin_memcpy(waiter->waker_comm, b->s.comm, sizeof(waiter->waker_comm));
-	sample_discard(b);
+	if (!waiter->ustack.n)
+		waiter->ustack.flags = CPROF_STOP_READ_FAULT;
+	cur = bpf_get_current_task_btf();
+	waiter->waker_tid = cur->pid;
+	__builtin_memcpy(waiter->waker_comm, cur->comm, sizeof(waiter->waker_comm));
 	waiter->pending = 1;
 }
 

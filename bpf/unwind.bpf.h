@@ -690,4 +690,31 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	unwind_from(b, task, ip, sp, bp, exact);
 }
 
+/* One load of a pt_regs field, at a constant offset in the instruction itself. */
+#define CTX_LOAD(ctx, field)							\
+	({									\
+		__u64 __v;							\
+		asm volatile("%[v] = *(u64 *)(%[c] + %[o])" : [v] "=r"(__v)	\
+			     : [c] "r"(ctx), [o] "i"(__builtin_offsetof(struct pt_regs, field))); \
+		__v;								\
+	})
+
+/* Fills b's user frames from the caller of the function at whose entry a uprobe's ctx was
+ * taken (Go's heap stacks start at the allocating function): there the return address is at
+ * sp. The caller's state is handed over as an exact pc (ra - 1, inside the call) so the
+ * unwinder needs no CFI row for the probed function itself, nor frame pointers there. The
+ * registers are read from the context one by one: a copy of struct pt_regs would take 168
+ * bytes of the BPF stack. */
+static __always_inline void unwind_entry_caller(struct pt_regs *ctx, struct sample_buf *b)
+{
+	__u64 ip = CTX_LOAD(ctx, ip), sp = CTX_LOAD(ctx, sp), bp = CTX_LOAD(ctx, bp), ra = 0;
+
+	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) && ra >= 2) {
+		ip = ra - 1;
+		sp += 8;
+	}
+	b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
+	unwind_from(b, bpf_get_current_task_btf(), ip, sp, bp, true);
+}
+
 #endif
