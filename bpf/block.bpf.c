@@ -42,17 +42,14 @@ struct block_task {
 	__u64 t0;		/* switch-out time of the current wait (rq clock), 0 if none */
 	__u64 last_delay;	/* length of the previous wait */
 	__u64 count, delay;	/* pending record: its values */
-	__u64 waker;		/* cprof_sample.aux */
-	char waker_comm[CPROF_COMM_LEN];
+	struct waker waker;	/* of the current wait */
 	__u32 state;		/* prev_state at switch-out */
 	__u32 pending;		/* a kept wait whose record is not sent yet */
-	__u32 n_kernel;		/* frames in kstack */
 	__u32 has_user;		/* ustack holds the stack of the current context */
 	__u32 swept;		/* t0 comes from the start sweep, not from a switch-out */
-	__u32 kflags;		/* CPROF_SF_KSTACK_ERR: the pending record has no kernel stack */
 	__u64 ran_at_out;	/* se.sum_exec_runtime at the last switch-out */
 	__u64 entry_ip, entry_sp;	/* user registers of the pending wait's kernel entry */
-	__u64 kstack[CPROF_MAX_KERNEL_FRAMES];
+	struct kernel_stack kstack;	/* of the pending record */
 	struct user_stack ustack;	/* captured in the task's own context */
 };
 
@@ -123,34 +120,23 @@ static __always_inline void capture_if_same_entry(struct block_task *bt, struct 
 }
 
 /* Sends bt's pending wait as a record about task, with its captured stacks. */
-static __always_inline void send_wait(struct block_task *bt, struct task_struct *task)
+static __always_inline void send_pending(struct block_task *bt, struct task_struct *task)
 {
-	struct sample_buf *b = sample_begin_task(CPROF_KIND_BLOCK, task);
-	__u64 nk = bt->n_kernel;
+	int err;
 
 	bt->pending = 0;
-	if (!b)
+	/* No stack captured: an empty one that says so. (Stored here: a choice between two
+	 * stacks made before the record is begun costs this program stack it has not got.) */
+	if (!bt->has_user) {
+		bt->ustack.n = 0;
+		bt->ustack.flags = CPROF_STOP_NOT_CAPTURED;
+	}
+	err = send_wait(CPROF_KIND_BLOCK, task, bt->count, bt->delay, bt->state, &bt->waker,
+			&bt->kstack, &bt->ustack);
+	if (err == -2)
 		return;
-	b->s.value[0] = bt->count;
-	b->s.value[1] = bt->delay;
-	b->s.addr = bt->state;
-	b->s.aux = bt->waker;
-	__builtin_memcpy(b->s.aux_comm, bt->waker_comm, sizeof(b->s.aux_comm));
-	b->s.flags = CPROF_STOP_NOT_CAPTURED;	/* no user stack unless one was captured */
-	if (bt->kflags & CPROF_SF_KSTACK_ERR)
-		nk = 0;
-	asm volatile("" : "+r"(nk));
-	if (nk > CPROF_MAX_KERNEL_FRAMES)
-		nk = CPROF_MAX_KERNEL_FRAMES;
-	if (nk && bpf_probe_read_kernel(b->frames, nk * sizeof(__u64), bt->kstack))
-		nk = 0;
-	b->s.n_kernel = nk;
-	/* Its flags even without frames (e.g. no user registers: an exiting task). */
-	if (bt->has_user)
-		user_stack_put(b, nk, &bt->ustack);
-	b->s.flags |= bt->kflags;
-	bt->kflags = 0;
-	if (sample_submit(b))
+	bt->kstack.flags = 0;
+	if (err)
 		count_n(CPROF_CNT_BLOCK_LOST_DELAY, bt->delay);
 }
 
@@ -186,8 +172,8 @@ static __always_inline void end_unseen(struct block_task *bt, struct task_struct
 	bt->last_delay = delay;
 	if (keep_wait(delay, &bt->count, &bt->delay)) {
 		count(CPROF_CNT_BLOCK_KEPT);
-		bt->kflags = CPROF_SF_KSTACK_ERR;
-		send_wait(bt, prev);
+		bt->kstack.flags = CPROF_SF_KSTACK_ERR;
+		send_pending(bt, prev);
 	}
 	bt->has_user = 0;
 }
@@ -203,7 +189,7 @@ static __always_inline void switch_out(struct block_task *bt, struct task_struct
 	if (bt->pending) {
 		/* Kept, and no task work ran since: e.g. it waits again in the same syscall. */
 		capture_if_same_entry(bt, prev);
-		send_wait(bt, prev);
+		send_pending(bt, prev);
 	}
 	if (!state) {
 		bt->t0 = 0;
@@ -212,7 +198,7 @@ static __always_inline void switch_out(struct block_task *bt, struct task_struct
 	}
 	bt->t0 = now;
 	bt->state = state;
-	bt->waker = 0;
+	bt->waker.id = 0;
 	if (!bt->has_user && bt->last_delay >= block_rate_ns)
 		capture_user(bt);
 }
@@ -228,7 +214,7 @@ static int user_stack_work(struct bpf_map *map, void *key, void *value)
 	/* Task works run preemptible; the scratch records are per CPU. */
 	bpf_preempt_disable();
 	capture_if_same_entry(bt, task);
-	send_wait(bt, task);
+	send_pending(bt, task);
 	bt->has_user = 0;	/* the task runs on: this stack is not its next wait's */
 	bpf_preempt_enable();
 	return 0;
@@ -267,11 +253,11 @@ static __always_inline void switch_in(struct block_task *bt, struct task_struct 
 		return;
 	}
 	count(CPROF_CNT_BLOCK_KEPT);
-	n = bpf_get_task_stack(next, bt->kstack, sizeof(bt->kstack), 0);
-	bt->n_kernel = n > 0 ? n / sizeof(__u64) : 0;
+	n = bpf_get_task_stack(next, bt->kstack.ip, sizeof(bt->kstack.ip), 0);
+	bt->kstack.n = n > 0 ? n / sizeof(__u64) : 0;
 	bt->pending = 1;
 	if (bt->has_user) {
-		send_wait(bt, next);
+		send_pending(bt, next);
 		bt->has_user = 0;
 		return;
 	}
@@ -334,7 +320,7 @@ int BPF_PROG(cprof_block_sys_exit, struct pt_regs *regs, long ret)
 	if (!bt || !bt->pending)
 		return 0;
 	capture_if_same_entry(bt, task);
-	send_wait(bt, task);
+	send_pending(bt, task);
 	bt->has_user = 0;
 	return 0;
 }
@@ -345,15 +331,14 @@ static __always_inline int on_waking(struct task_struct *p, bool new_kernel)
 	struct block_task *bt = bpf_task_storage_get(&block_tasks, p, NULL, 0);
 	struct task_struct *cur;
 
-	if (!bt || !bt->t0 || bt->waker)
+	if (!bt || !bt->t0 || bt->waker.id)
 		return 0;
 	cur = bpf_get_current_task_btf();
 	if (woken_by_interrupt(cur, new_kernel)) {
-		bt->waker = CPROF_WAKER_IRQ;
+		bt->waker.id = CPROF_WAKER_IRQ;
 		return 0;
 	}
-	bt->waker = (__u64)cur->tgid << 32 | (__u32)cur->pid;
-	__builtin_memcpy(bt->waker_comm, cur->comm, sizeof(bt->waker_comm));
+	waker_note(&bt->waker, cur);
 	return 0;
 }
 
@@ -390,7 +375,7 @@ static __always_inline void stamp_asleep(struct task_struct *task)
 	if (!bt->t0) {
 		bt->t0 = sched_now(bpf_get_current_task_btf());
 		bt->state = state;
-		bt->waker = 0;
+		bt->waker.id = 0;
 		bt->swept = 1;
 		bt->ran_at_out = task->se.sum_exec_runtime;
 	}
@@ -406,7 +391,7 @@ static __always_inline void report_in_progress(struct task_struct *task)
 	if (!bt)
 		return;
 	if (bt->pending)	/* kept, but it never returned to user space since */
-		send_wait(bt, task);
+		send_pending(bt, task);
 	if (!bt->t0 || bt->t0 > now)
 		return;
 	if (!(task->__state & (CPROF_TASK_INTERRUPTIBLE | CPROF_TASK_UNINTERRUPTIBLE)) &&
@@ -419,9 +404,9 @@ static __always_inline void report_in_progress(struct task_struct *task)
 	if (!keep_wait(now - bt->t0, &bt->count, &bt->delay))
 		return;
 	count(CPROF_CNT_BLOCK_KEPT);
-	n = bpf_get_task_stack(task, bt->kstack, sizeof(bt->kstack), 0);
-	bt->n_kernel = n > 0 ? n / sizeof(__u64) : 0;
-	send_wait(bt, task);
+	n = bpf_get_task_stack(task, bt->kstack.ip, sizeof(bt->kstack.ip), 0);
+	bt->kstack.n = n > 0 ? n / sizeof(__u64) : 0;
+	send_pending(bt, task);
 	bt->t0 = 0;
 	bt->has_user = 0;
 }

@@ -70,8 +70,7 @@ struct mutex_task {
 	__u32 pending;		/* woken by a kept lock release: send at switch-in */
 	__u32 waitv;		/* in a futex_waitv on several lock futexes (mutex_waitv) */
 	/* The waker of a pending wait: who, and its user stack at the wake. */
-	__u32 waker_tid;
-	char waker_comm[CPROF_COMM_LEN];
+	struct waker waker;
 	struct user_stack ustack;
 };
 
@@ -236,23 +235,6 @@ static __always_inline bool waits_on(struct task_struct *p, struct mutex_task *w
 	return m.found;
 }
 
-/* In the waiter's switch-in (current is another task): a record with its waker's stack. */
-static __always_inline void send_wait(struct mutex_task *mt, struct task_struct *waiter, __u64 now)
-{
-	__u32 rate = mutex_rate ? mutex_rate : 1;
-	struct sample_buf *b = sample_begin_task(CPROF_KIND_MUTEX, waiter);
-
-	if (!b)
-		return;
-	b->s.tid = mt->waker_tid;
-	__builtin_memcpy(b->s.comm, mt->waker_comm, sizeof(b->s.comm));
-	b->s.value[0] = rate;
-	b->s.value[1] = now > mt->wait_t0 ? (now - mt->wait_t0) * rate : 0;
-	b->s.addr = mt->wait_uaddr;
-	user_stack_put(b, 0, &mt->ustack);
-	sample_submit(b);
-}
-
 /* next runs again: a wait ended by a kept lock release is sent, any other lock wait
  * (timeout, signal, a wake that released no lock, one the sampling dropped) ends here
  * without a record. */
@@ -262,8 +244,16 @@ static __always_inline void switch_in(struct task_struct *prev, struct task_stru
 
 	if (!mt || !mt->wait_uaddr)
 		return;
-	if (mt->pending)
-		send_wait(mt, next, sched_now(prev));
+	if (mt->pending) {
+		/* In the waiter's switch-in (current is another task): charged to the waker,
+		 * values scaled by the rate as Go's scaleMutexProfile does. */
+		__u32 rate = mutex_rate ? mutex_rate : 1;
+		__u64 now = sched_now(prev);
+
+		send_wait(CPROF_KIND_MUTEX, next, rate,
+			  now > mt->wait_t0 ? (now - mt->wait_t0) * rate : 0, mt->wait_uaddr,
+			  &mt->waker, NULL, &mt->ustack);
+	}
 	mt->wait_uaddr = 0;
 	mt->waitv = 0;
 	mt->pending = 0;
@@ -288,15 +278,11 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 /* The waker's user stack, unwound in its own context, into the waiter's storage. */
 static __always_inline void capture_waker(struct mutex_task *waiter)
 {
-	struct task_struct *cur;
-
 	if (user_stack_keep(&waiter->ustack, CPROF_KIND_MUTEX, NULL, false) == -1)
 		return;
 	if (!waiter->ustack.n)
 		waiter->ustack.flags = CPROF_STOP_READ_FAULT;
-	cur = bpf_get_current_task_btf();
-	waiter->waker_tid = cur->pid;
-	__builtin_memcpy(waiter->waker_comm, cur->comm, sizeof(waiter->waker_comm));
+	waker_note(&waiter->waker, bpf_get_current_task_btf());
 	waiter->pending = 1;
 }
 
