@@ -1,28 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Block (off-CPU) profile: how long threads wait between switching out voluntarily and
- * running again, with Go's block-profile sampling.
- *
- * Stacks are only ever read in the waiting task's own context:
- *  - switch-out (sched_switch, prev is current): stamp the wait in task storage. A task whose
- *    last wait was kept by the sampling also has its user stack captured here, since its
- *    next wait will likely be kept too; the cost is bounded by the rate (a task has at most
- *    1/rate waits of at least rate per second).
- *  - switch-in (sched_switch, next): the wait's length decides whether it is kept. The
- *    kernel stack of the sleeper is read then (bpf_get_task_stack: kernel memory, stable
- *    while it is off CPU). If its user stack was captured at switch-out the record goes
- *    out at once; else a task work (kernel 6.18+) reads it when the task returns to user
- *    space, or on older kernels the task's next syscall exit does.
- *  - task iterators at the start (stamp tasks already asleep) and the end (report waits
- *    still in progress) keep long sleeps from being lost at the run's edges.
- *  - sched_waking runs in the waker's context: it names the waker, or [interrupt].
- *
- * Every context switch and wakeup on the host runs these programs, so their common paths
- * do little more than the task-storage lookups and a load of the runqueue clock, with as
- * few helper calls as possible: storage is created (and the pid filter consulted) only
- * when a task first goes to sleep, and nothing is unwound for waits the sampling drops. A tracepoint on sys_exit would put every
- * syscall of the host on the kernel's slow path (≈ 0.2 µs each, measured on
- * tests/bench/block_overhead.sh), hence the task work where the kernel has it.
+ * running again, with Go's block-profile sampling. Stacks are only ever read in the waiting
+ * task's own context: the user stack at switch-out (for a task whose last wait was kept), or
+ * by a task work (6.18+) or at sys_exit once it runs again; the kernel stack at switch-in.
+ * sched_waking names the waker; task iterators cover the waits at the run's edges. Every
+ * context switch and wake-up of the host runs these programs: their common paths do little
+ * more than task-storage lookups. docs/BPF.md (block) has the details and measurements.
  */
 #include "user_stack.bpf.h"
 #include "sched.bpf.h"

@@ -1,24 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Heap profile: uprobes on the allocator functions of each target, with Go's sampling.
- *
- * Each thread counts down the bytes it allocates; when the countdown passes zero the
- * allocation is sampled and the countdown is refilled from an exponential draw with mean
- * --heap-rate (a table user space fills). An allocation of size s is thus sampled with
- * probability 1 - exp(-s/rate), which user space undoes.
- *
- * Allocating functions are attached as uprobe sessions (Linux 6.13+): the entry program
- * decides, and only a sampled call pays for the return probe that reads the pointer
- * (returning 1 from the entry skips it). The user stack is unwound at entry, kept in task
- * storage, and sent with the pointer at return; the pointer is remembered so that its free
- * is reported. free()'s probe is placed by user space on an instruction the kernel emulates
- * rather than single-steps (its entry often is not); it never asks for the return.
- *
- * The trap is most of what a probe costs, so what runs on every call is kept to a few loads:
- * the countdown is per CPU, not per thread (a Poisson process over the bytes of all threads of
- * a CPU samples each allocation with the same probability), task storage is touched only by
- * sampled calls, and a free is first checked against a counting filter of the sampled
- * pointers, which answers "not sampled" for almost every free without a hash lookup.
+ * Heap profile: uprobes on the allocator functions of each target, with Go's sampling: a
+ * per-CPU countdown of allocated bytes, refilled from exponential draws with mean --heap-rate,
+ * samples an allocation of size s with probability 1 - exp(-s/rate). A sampled call has its
+ * user stack unwound at entry and sent with the pointer at return; the pointer is remembered
+ * so that its free is reported. What runs on every call is kept to a few loads: the trap is
+ * most of a probe's cost. docs/BPF.md (heap) has the probes by kernel and the details.
  */
 #include "user_stack.bpf.h"
 #include "random.bpf.h"

@@ -1,17 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* User-stack unwinding, one entry point for every program type: unwind_user() fills the
- * user part of a sample_buf and records why it stopped.
- *
- * Frames are unwound from tables that user space compiles out of .eh_frame (rows of
- * bpf/cprof.h, shared by every process mapping the object) through each process's sorted
- * list of executable mappings. Where an object has no CFI (JIT, hand-written assembly), a
- * frame-pointer step is taken instead and the sample is flagged CPROF_SF_FP_FALLBACK; rows
- * also ask for frame-pointer steps where code switches stacks (Go's runtime). A process
- * whose tables are not published yet gets frame-pointer steps through its executable.
- *
- * Cost, measured per sample in a VM (tests/bench/unwind_cost.sh): reads of user memory and
- * the two binary searches per frame dominated, so the stack is read a page at a time and
- * the rows of recent pcs are cached per CPU. */
+/* User-stack unwinding, one entry point for every program type: unwind_user() (or, at a
+ * uprobe on a function's entry, unwind_entry_caller()) fills the user part of a sample_buf
+ * and records why it stopped. Frames are unwound from tables user space compiles out of
+ * .eh_frame, through each process's sorted executable mappings, with frame-pointer steps
+ * where there are none. User-memory reads and the searches dominate the cost, hence the stack
+ * read a page at a time and a per-CPU cache of rows. docs/BPF.md (the unwinder) has more. */
 #ifndef CPROF_UNWIND_BPF_H
 #define CPROF_UNWIND_BPF_H
 
