@@ -1,32 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Block (off-CPU) profile: how long threads wait between switching out voluntarily and
- * running again, with Go's block-profile sampling.
- *
- * Stacks are only ever read in the waiting task's own context:
- *  - switch-out (sched_switch, prev is current): stamp the wait in task storage. A task whose
- *    last wait was kept by the sampling also has its user stack captured here, since its
- *    next wait will likely be kept too; the cost is bounded by the rate (a task has at most
- *    1/rate waits of at least rate per second).
- *  - switch-in (sched_switch, next): the wait's length decides whether it is kept. The
- *    kernel stack of the sleeper is read then (bpf_get_task_stack: kernel memory, stable
- *    while it is off CPU). If its user stack was captured at switch-out the record goes
- *    out at once; else a task work (kernel 6.18+) reads it when the task returns to user
- *    space, or on older kernels the task's next syscall exit does.
- *  - task iterators at the start (stamp tasks already asleep) and the end (report waits
- *    still in progress) keep long sleeps from being lost at the run's edges.
- *  - sched_waking runs in the waker's context: it names the waker, or [interrupt].
- *
- * Every context switch and wakeup on the host runs these programs, so their common paths
- * do little more than the task-storage lookups and a load of the runqueue clock, with as
- * few helper calls as possible: storage is created (and the pid filter consulted) only
- * when a task first goes to sleep, and nothing is unwound for waits the sampling drops. A tracepoint on sys_exit would put every
- * syscall of the host on the kernel's slow path (≈ 0.2 µs each, measured on
- * tests/bench/block_overhead.sh), hence the task work where the kernel has it.
+ * running again, with Go's block-profile sampling. Stacks are only ever read in the waiting
+ * task's own context: the user stack at switch-out (for a task whose last wait was kept), or
+ * by a task work (6.18+) or at sys_exit once it runs again; the kernel stack at switch-in.
+ * sched_waking names the waker; task iterators cover the waits at the run's edges. Every
+ * context switch and wake-up of the host runs these programs: their common paths do little
+ * more than task-storage lookups. docs/BPF.md (block) has the details and measurements.
  */
-#include "unwind.bpf.h"
+#include "user_stack.bpf.h"
 #include "sched.bpf.h"
 #include "block_sample.h"
+#include "random.bpf.h"
 
 const volatile __u64 block_rate_ns = 1000000;
 
@@ -41,19 +26,15 @@ struct block_task {
 	__u64 t0;		/* switch-out time of the current wait (rq clock), 0 if none */
 	__u64 last_delay;	/* length of the previous wait */
 	__u64 count, delay;	/* pending record: its values */
-	__u64 waker;		/* cprof_sample.aux */
-	char waker_comm[CPROF_COMM_LEN];
+	struct waker waker;	/* of the current wait */
 	__u32 state;		/* prev_state at switch-out */
 	__u32 pending;		/* a kept wait whose record is not sent yet */
-	__u32 n_kernel, n_user;	/* captured stacks */
-	__u32 user_flags;	/* unwind flags of the captured user stack */
 	__u32 has_user;		/* ustack holds the stack of the current context */
 	__u32 swept;		/* t0 comes from the start sweep, not from a switch-out */
-	__u32 kflags;		/* CPROF_SF_KSTACK_ERR: the pending record has no kernel stack */
 	__u64 ran_at_out;	/* se.sum_exec_runtime at the last switch-out */
 	__u64 entry_ip, entry_sp;	/* user registers of the pending wait's kernel entry */
-	__u64 kstack[CPROF_MAX_KERNEL_FRAMES];
-	__u64 ustack[CPROF_MAX_USER_FRAMES];
+	struct kernel_stack kstack;	/* of the pending record */
+	struct user_stack ustack;	/* captured in the task's own context */
 };
 
 struct {
@@ -84,32 +65,6 @@ static __always_inline bool user_task(struct task_struct *t)
 	return t->pid && !(t->flags & PF_KTHREAD) && t->mm;
 }
 
-/* Per-CPU xorshift64* state: a draw at every short wait, inline (bpf_get_prandom_u32() is a
- * call). Seeded from the kernel's generator. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} block_rng SEC(".maps");
-
-static __always_inline __u64 random64(void)
-{
-	__u32 zero = 0;
-	__u64 *s = bpf_map_lookup_elem(&block_rng, &zero), x;
-
-	if (!s)
-		return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
-	x = *s;
-	if (!x)
-		x = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32() | 1;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* Go's sampling (bpf/block_sample.h); a random draw only for waits shorter than the rate. */
 static __always_inline bool keep_wait(__u64 delay, __u64 *count, __u64 *value)
 {
@@ -120,23 +75,7 @@ static __always_inline bool keep_wait(__u64 delay, __u64 *count, __u64 *value)
 /* Unwinds current's user stack into bt (own context: current is the waiting task). */
 static __always_inline void capture_user(struct block_task *bt)
 {
-	struct sample_buf *b = sample_begin(CPROF_KIND_BLOCK);
-	__u32 n;
-
-	bt->has_user = 0;
-	if (!b)
-		return;
-	unwind_user(NULL, b);
-	n = b->s.n_user;
-	if (n > CPROF_MAX_USER_FRAMES)
-		n = CPROF_MAX_USER_FRAMES;
-	if (!bpf_probe_read_kernel(bt->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
-				   b->frames)) {
-		bt->n_user = n;
-		bt->user_flags = b->s.flags;
-		bt->has_user = 1;
-	}
-	sample_discard(b);
+	bt->has_user = !user_stack_keep(&bt->ustack, CPROF_KIND_BLOCK, NULL, false);
 }
 
 /* The user registers saved when t entered the kernel: they stay until it returns. */
@@ -165,41 +104,23 @@ static __always_inline void capture_if_same_entry(struct block_task *bt, struct 
 }
 
 /* Sends bt's pending wait as a record about task, with its captured stacks. */
-static __always_inline void send_wait(struct block_task *bt, struct task_struct *task)
+static __always_inline void send_pending(struct block_task *bt, struct task_struct *task)
 {
-	struct sample_buf *b = sample_begin_task(CPROF_KIND_BLOCK, task);
-	__u64 nk = bt->n_kernel, nu = bt->n_user;
+	int err;
 
 	bt->pending = 0;
-	if (!b)
-		return;
-	b->s.value[0] = bt->count;
-	b->s.value[1] = bt->delay;
-	b->s.addr = bt->state;
-	b->s.aux = bt->waker;
-	__builtin_memcpy(b->s.aux_comm, bt->waker_comm, sizeof(b->s.aux_comm));
-	b->s.flags = CPROF_STOP_NOT_CAPTURED;	/* no user stack unless one was captured */
-	if (bt->kflags & CPROF_SF_KSTACK_ERR)
-		nk = 0;
-	/* Explicit bounds the verifier can follow: kernel part ≤ 64, user part ≤ 256. */
-	asm volatile("" : "+r"(nk), "+r"(nu));
-	if (nk > CPROF_MAX_KERNEL_FRAMES)
-		nk = CPROF_MAX_KERNEL_FRAMES;
-	if (nu > CPROF_MAX_USER_FRAMES)
-		nu = CPROF_MAX_USER_FRAMES;
-	if (nk && bpf_probe_read_kernel(b->frames, nk * sizeof(__u64), bt->kstack))
-		nk = 0;
-	b->s.n_kernel = nk;
-	if (bt->has_user && nu &&
-	    !bpf_probe_read_kernel(&b->frames[nk], nu * sizeof(__u64), bt->ustack)) {
-		b->s.flags = bt->user_flags;
-		b->s.n_user = nu;
-	} else if (bt->has_user) {
-		b->s.flags = bt->user_flags;	/* e.g. no user registers: an exiting task */
+	/* No stack captured: an empty one that says so. (Stored here: a choice between two
+	 * stacks made before the record is begun costs this program stack it has not got.) */
+	if (!bt->has_user) {
+		bt->ustack.n = 0;
+		bt->ustack.flags = CPROF_STOP_NOT_CAPTURED;
 	}
-	b->s.flags |= bt->kflags;
-	bt->kflags = 0;
-	if (sample_submit(b))
+	err = send_wait(CPROF_KIND_BLOCK, task, bt->count, bt->delay, bt->state, &bt->waker,
+			&bt->kstack, &bt->ustack);
+	if (err == -2)
+		return;
+	bt->kstack.flags = 0;
+	if (err)
 		count_n(CPROF_CNT_BLOCK_LOST_DELAY, bt->delay);
 }
 
@@ -235,8 +156,8 @@ static __always_inline void end_unseen(struct block_task *bt, struct task_struct
 	bt->last_delay = delay;
 	if (keep_wait(delay, &bt->count, &bt->delay)) {
 		count(CPROF_CNT_BLOCK_KEPT);
-		bt->kflags = CPROF_SF_KSTACK_ERR;
-		send_wait(bt, prev);
+		bt->kstack.flags = CPROF_SF_KSTACK_ERR;
+		send_pending(bt, prev);
 	}
 	bt->has_user = 0;
 }
@@ -252,7 +173,7 @@ static __always_inline void switch_out(struct block_task *bt, struct task_struct
 	if (bt->pending) {
 		/* Kept, and no task work ran since: e.g. it waits again in the same syscall. */
 		capture_if_same_entry(bt, prev);
-		send_wait(bt, prev);
+		send_pending(bt, prev);
 	}
 	if (!state) {
 		bt->t0 = 0;
@@ -261,7 +182,7 @@ static __always_inline void switch_out(struct block_task *bt, struct task_struct
 	}
 	bt->t0 = now;
 	bt->state = state;
-	bt->waker = 0;
+	bt->waker.id = 0;
 	if (!bt->has_user && bt->last_delay >= block_rate_ns)
 		capture_user(bt);
 }
@@ -277,7 +198,7 @@ static int user_stack_work(struct bpf_map *map, void *key, void *value)
 	/* Task works run preemptible; the scratch records are per CPU. */
 	bpf_preempt_disable();
 	capture_if_same_entry(bt, task);
-	send_wait(bt, task);
+	send_pending(bt, task);
 	bt->has_user = 0;	/* the task runs on: this stack is not its next wait's */
 	bpf_preempt_enable();
 	return 0;
@@ -316,11 +237,11 @@ static __always_inline void switch_in(struct block_task *bt, struct task_struct 
 		return;
 	}
 	count(CPROF_CNT_BLOCK_KEPT);
-	n = bpf_get_task_stack(next, bt->kstack, sizeof(bt->kstack), 0);
-	bt->n_kernel = n > 0 ? n / sizeof(__u64) : 0;
+	n = bpf_get_task_stack(next, bt->kstack.ip, sizeof(bt->kstack.ip), 0);
+	bt->kstack.n = n > 0 ? n / sizeof(__u64) : 0;
 	bt->pending = 1;
 	if (bt->has_user) {
-		send_wait(bt, next);
+		send_pending(bt, next);
 		bt->has_user = 0;
 		return;
 	}
@@ -383,7 +304,7 @@ int BPF_PROG(cprof_block_sys_exit, struct pt_regs *regs, long ret)
 	if (!bt || !bt->pending)
 		return 0;
 	capture_if_same_entry(bt, task);
-	send_wait(bt, task);
+	send_pending(bt, task);
 	bt->has_user = 0;
 	return 0;
 }
@@ -394,15 +315,14 @@ static __always_inline int on_waking(struct task_struct *p, bool new_kernel)
 	struct block_task *bt = bpf_task_storage_get(&block_tasks, p, NULL, 0);
 	struct task_struct *cur;
 
-	if (!bt || !bt->t0 || bt->waker)
+	if (!bt || !bt->t0 || bt->waker.id)
 		return 0;
 	cur = bpf_get_current_task_btf();
 	if (woken_by_interrupt(cur, new_kernel)) {
-		bt->waker = CPROF_WAKER_IRQ;
+		bt->waker.id = CPROF_WAKER_IRQ;
 		return 0;
 	}
-	bt->waker = (__u64)cur->tgid << 32 | (__u32)cur->pid;
-	__builtin_memcpy(bt->waker_comm, cur->comm, sizeof(bt->waker_comm));
+	waker_note(&bt->waker, cur);
 	return 0;
 }
 
@@ -439,7 +359,7 @@ static __always_inline void stamp_asleep(struct task_struct *task)
 	if (!bt->t0) {
 		bt->t0 = sched_now(bpf_get_current_task_btf());
 		bt->state = state;
-		bt->waker = 0;
+		bt->waker.id = 0;
 		bt->swept = 1;
 		bt->ran_at_out = task->se.sum_exec_runtime;
 	}
@@ -455,7 +375,7 @@ static __always_inline void report_in_progress(struct task_struct *task)
 	if (!bt)
 		return;
 	if (bt->pending)	/* kept, but it never returned to user space since */
-		send_wait(bt, task);
+		send_pending(bt, task);
 	if (!bt->t0 || bt->t0 > now)
 		return;
 	if (!(task->__state & (CPROF_TASK_INTERRUPTIBLE | CPROF_TASK_UNINTERRUPTIBLE)) &&
@@ -468,9 +388,9 @@ static __always_inline void report_in_progress(struct task_struct *task)
 	if (!keep_wait(now - bt->t0, &bt->count, &bt->delay))
 		return;
 	count(CPROF_CNT_BLOCK_KEPT);
-	n = bpf_get_task_stack(task, bt->kstack, sizeof(bt->kstack), 0);
-	bt->n_kernel = n > 0 ? n / sizeof(__u64) : 0;
-	send_wait(bt, task);
+	n = bpf_get_task_stack(task, bt->kstack.ip, sizeof(bt->kstack.ip), 0);
+	bt->kstack.n = n > 0 ? n / sizeof(__u64) : 0;
+	send_pending(bt, task);
 	bt->t0 = 0;
 	bt->has_user = 0;
 }

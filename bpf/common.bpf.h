@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Maps and helpers shared by every cprof BPF object. Each object declares the same maps;
- * user space creates them once and makes the other objects reuse them (bpf_map__reuse_fd),
- * so there is one pid filter, one ring buffer and one set of counters. */
+/* What every cprof BPF object uses: the shared maps (bpf/maps.bpf.h), the settings user space
+ * gives before load, the counters, and the scratch records a sample is built in. */
 #ifndef CPROF_COMMON_BPF_H
 #define CPROF_COMMON_BPF_H
 
@@ -10,6 +9,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "cprof.h"
+#include "maps.bpf.h"
 
 /* Set by user space before load. */
 const volatile bool filter_pids = false;	/* false: whole host */
@@ -18,27 +18,6 @@ const volatile __u32 max_user_frames = CPROF_DEFAULT_USER_FRAMES;
 /* Wake the consumer only once this much is waiting: it drains on a timer anyway, and a
  * wakeup per record costs more than the record (set to a quarter of the ring's size). */
 const volatile __u64 wakeup_bytes = 1 << 20;
-
-/* tgid → 1. Sized by user space. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} pids SEC(".maps");
-
-/* Sized by user space (--ring-size). */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
-} rb SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CPROF_CNT_NR);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
 
 /* Per-CPU scratch records: too large for the 512-byte BPF stack. Their frame arrays are a
  * power of two so an index can be masked: the verifier loses range checks across bpf_loop.

@@ -2,38 +2,14 @@
 /*
  * Which futex calls are lock contention, for the mutex profile. Pure functions over the
  * syscall's number and arguments, compiled into the BPF program and into a unit test.
- *
  * A futex word says nothing of its type, so the rule looks at both ends of a wait:
  *  - the waiter must have waited for a lock: FUTEX_LOCK_PI/LOCK_PI2, or a FUTEX_WAIT-style
- *    wait whose expected value is not 0. glibc's mutexes wait for the value 2 ("locked,
- *    with waiters"), its rwlocks for 3 or readers|2; condition variables wait on
- *    __g_signals for 0 ("no signal yet"), semaphores on a value of 0 ("no token"), so
- *    those never count. FUTEX_WAIT_REQUEUE_PI is a condition-variable wait.
+ *    wait whose expected value is not 0 (condition variables and semaphores wait for 0);
  *  - the waker must have released a lock: FUTEX_UNLOCK_PI, or a FUTEX_WAKE-style wake that
- *    finds the word at 0 or 1, or back at the value the waiter slept on (another thread took
- *    the lock and found it contended after the unlock; the word is read at the wake-up, not
- *    at the syscall's entry). Unlocking stores 0 before waking (glibc lll_unlock, the
- *    rwlock's writer and phase futexes store 0, its last reader 1); pthread_cond_signal/
- *    broadcast add signals in steps of 2 first, sem_post a token: a wake that is no unlock
- *    changes the word away from the value its waiters sleep on.
- *  - requeues (FUTEX_REQUEUE, CMP_REQUEUE, CMP_REQUEUE_PI, futex_requeue) and FUTEX_WAKE_OP
- *    move or wake condition-variable waiters: never lock contention.
- * Priority-inheritance mutexes (PTHREAD_PRIO_INHERIT) hold the owner's tid in the word, so
- * their values say nothing; their ops do: FUTEX_LOCK_PI/LOCK_PI2 is always a lock wait,
- * FUTEX_UNLOCK_PI always a release. In FUTEX_UNLOCK_PI the kernel makes the top waiter the
- * owner and wakes it from the unlocking thread's syscall (futex_unlock_pi → rt_mutex
- * wake_q), so sched_waking runs in the unlocker's context, as for FUTEX_WAKE: the unlocker
- * is charged. FUTEX_TRYLOCK_PI never sleeps. A PI waiter can spin in the kernel on a
- * running owner instead of sleeping; it is still in TASK_INTERRUPTIBLE, so the unlock's
- * wake-up reaches sched_waking all the same.
- * C++ std::mutex and std::shared_mutex are glibc's pthread mutex and rwlock underneath
- * (libstdc++'s __gthread_mutex_t and __shared_mutex_pthread): the rules above hold.
- * Tested with their ground truth in tests/e2e/mutex_{contend,rwlock,pi,cxx,member}.sh.
- * Limits: a lock whose free state is neither 0 nor 1, or whose waiters expect 0, is missed;
- * a non-lock word that waiters expect non-zero and wakers reset to 0/1 (e.g. some barriers)
- * is counted. 8/16/64-bit futex2 words are read as 32 bits.
- * futex_waitv waits on up to 128 futexes, each with its own expected value: the entries
- * that wait for a lock are kept, and a lock release on any of them charges its waker.
+ *    finds the word at 0 or 1, or back at the value the waiter slept on;
+ *  - requeues and FUTEX_WAKE_OP move or wake condition-variable waiters: never contention.
+ * docs/BPF.md (mutex) has the reasons (glibc's and libstdc++'s locks, PI mutexes,
+ * futex_waitv) and the limits.
  */
 #ifndef CPROF_FUTEX_CLASS_H
 #define CPROF_FUTEX_CLASS_H

@@ -1,26 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Heap profile: uprobes on the allocator functions of each target, with Go's sampling.
- *
- * Each thread counts down the bytes it allocates; when the countdown passes zero the
- * allocation is sampled and the countdown is refilled from an exponential draw with mean
- * --heap-rate (a table user space fills). An allocation of size s is thus sampled with
- * probability 1 - exp(-s/rate), which user space undoes.
- *
- * Allocating functions are attached as uprobe sessions (Linux 6.13+): the entry program
- * decides, and only a sampled call pays for the return probe that reads the pointer
- * (returning 1 from the entry skips it). The user stack is unwound at entry, kept in task
- * storage, and sent with the pointer at return; the pointer is remembered so that its free
- * is reported. free()'s probe is placed by user space on an instruction the kernel emulates
- * rather than single-steps (its entry often is not); it never asks for the return.
- *
- * The trap is most of what a probe costs, so what runs on every call is kept to a few loads:
- * the countdown is per CPU, not per thread (a Poisson process over the bytes of all threads of
- * a CPU samples each allocation with the same probability), task storage is touched only by
- * sampled calls, and a free is first checked against a counting filter of the sampled
- * pointers, which answers "not sampled" for almost every free without a hash lookup.
+ * Heap profile: uprobes on the allocator functions of each target, with Go's sampling: a
+ * per-CPU countdown of allocated bytes, refilled from exponential draws with mean --heap-rate,
+ * samples an allocation of size s with probability 1 - exp(-s/rate). A sampled call has its
+ * user stack unwound at entry and sent with the pointer at return; the pointer is remembered
+ * so that its free is reported. What runs on every call is kept to a few loads: the trap is
+ * most of a probe's cost. docs/BPF.md (heap) has the probes by kernel and the details.
  */
-#include "unwind.bpf.h"
+#include "user_stack.bpf.h"
+#include "random.bpf.h"
 
 /* Weak: the object must load without it for the uretprobe fallback (kernels < 6.13), where
  * the session program is not loaded. */
@@ -45,8 +33,7 @@ struct heap_task {
 	__u64 pending_sp;	/* sp at entry of a sampled call awaiting its return, 0 = none */
 	__u64 size;		/* the pending sampled call: requested size */
 	__u64 memptr;		/* posix_memalign: where the pointer will be stored */
-	__u32 n_user, user_flags;
-	__u64 ustack[CPROF_MAX_USER_FRAMES];
+	struct user_stack ustack;	/* unwound at entry */
 };
 
 struct {
@@ -94,7 +81,7 @@ struct {
 
 static __always_inline __s64 draw(void)
 {
-	__u32 i = bpf_get_prandom_u32() & (CPROF_HEAP_DRAWS - 1);
+	__u32 i = random32() & (CPROF_HEAP_DRAWS - 1);
 	__u64 *v = bpf_map_lookup_elem(&heap_draws, &i);
 
 	return v && *v ? *v : 1;
@@ -174,40 +161,12 @@ static __always_inline struct heap_task *sampled_task(struct pt_regs *ctx)
 	return ht;
 }
 
-/* One load of a pt_regs field, at a constant offset in the instruction itself. */
-#define CTX_LOAD(ctx, field)							\
-	({									\
-		__u64 __v;							\
-		asm volatile("%[v] = *(u64 *)(%[c] + %[o])" : [v] "=r"(__v)	\
-			     : [c] "r"(ctx), [o] "i"(__builtin_offsetof(struct pt_regs, field))); \
-		__v;								\
-	})
-
-/* Unwinds from the allocator's caller, as Go's heap stacks start at the allocating function:
- * the probe is at the allocator's entry, where the return address is at sp. The caller's
- * state is handed over as an exact pc (ra - 1, inside the call) so the unwinder needs no CFI
- * row for the allocator itself, nor frame pointers there. The registers are read from the
- * context one by one: a copy of struct pt_regs would take 168 bytes of the BPF stack. */
-static __always_inline void unwind_caller(struct pt_regs *ctx, struct sample_buf *b)
-{
-	__u64 ip = CTX_LOAD(ctx, ip), sp = CTX_LOAD(ctx, sp), bp = CTX_LOAD(ctx, bp), ra = 0;
-
-	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) && ra >= 2) {
-		ip = ra - 1;
-		sp += 8;
-	}
-	b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
-	unwind_from(b, bpf_get_current_task_btf(), ip, sp, bp, true);
-}
-
 /* Sampling decision for an allocation of size bytes; a sampled call has its user stack
  * unwound now and its return probe run (returns 0), others skip it (returns 1). */
 static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc, __u64 size,
 				       __u64 memptr)
 {
 	struct heap_task *ht;
-	struct sample_buf *b;
-	__u32 n;
 
 	if (!hc->countdown)
 		hc->countdown = draw();
@@ -220,19 +179,8 @@ static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc,
 		return 1;	/* nested: the countdown stays spent for the next call */
 	hc->countdown = draw();
 	count(CPROF_CNT_HEAP_SAMPLED);
-	b = sample_begin(CPROF_KIND_HEAP_ALLOC);
-	if (!b)
+	if (user_stack_keep(&ht->ustack, CPROF_KIND_HEAP_ALLOC, ctx, true) == -1)
 		return 1;
-	unwind_caller(ctx, b);
-	n = b->s.n_user;
-	if (n > CPROF_MAX_USER_FRAMES)
-		n = CPROF_MAX_USER_FRAMES;
-	if (n && bpf_probe_read_kernel(ht->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
-				       b->frames))
-		n = 0;
-	ht->n_user = n;
-	ht->user_flags = b->s.flags;
-	sample_discard(b);
 	ht->size = size;
 	ht->memptr = memptr;
 	ht->pending_sp = PT_REGS_SP(ctx);
@@ -246,7 +194,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 						    NULL, 0);
 	struct heap_ptr key = {};
 	struct sample_buf *b;
-	__u64 p = PT_REGS_RC(ctx), nu;
+	__u64 p = PT_REGS_RC(ctx);
 
 	__u32 *slot;
 	bool known;
@@ -263,13 +211,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx)
 		return 0;
 	b->s.addr = p;
 	b->s.value[0] = ht->size;
-	b->s.flags = ht->user_flags;
-	nu = ht->n_user;
-	asm volatile("" : "+r"(nu));
-	if (nu > CPROF_MAX_USER_FRAMES)
-		nu = CPROF_MAX_USER_FRAMES;
-	if (nu && !bpf_probe_read_kernel(b->frames, nu * sizeof(__u64), ht->ustack))
-		b->s.n_user = nu;
+	user_stack_put(b, 0, &ht->ustack);
 	key.pid = b->s.pid;
 	key.ptr = p;
 	sample_submit(b);	/* b is released: no use of it after this */

@@ -1,63 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Mutex (lock contention) profile with Go's semantics: the delay a contended lock caused is
- * charged to the stack that released it.
- *
- * Only contention reaches the kernel: an uncontended lock and unlock are user-space atomics
- * and cost nothing here. A contended lock is a futex wait, its release a futex wake. No
- * syscall is hooked: both ends are seen from the scheduler's tracepoints, and the futex call
- * is read from the task's saved user registers (orig_ax the syscall number, di/si/dx the
- * arguments; ax stays -ENOSYS until the call returns):
- *  - sched_switch, prev going to sleep inside a lock wait (futex_class.h has the rules) of a
- *    watched process: stamp it (futex word, time) in task storage;
- *  - sched_waking runs in the waker's context for each task it wakes: for a stamped waiter
- *    of the same process woken from a task (not an interrupt) whose futex call releases a
- *    lock on the waiter's word, the waker's user stack is unwound there (its own context)
- *    into the waiter's storage, 1 in mutex_rate kept;
- *  - sched_switch, next running again: a waiter woken by a kept release sends the record:
- *    the waker's stack and thread, 1 contention, the delay from its switch-out to now
- *    (values scaled by the rate, as Go's scaleMutexProfile does). Any other stamp (timeout,
- *    signal, a wake that released no lock, one the sampling dropped) ends there unsent.
- * Go charges the unlocker with the time its waiters waited until the unlock. The wait until
- * the waiter runs again is what it costs the waiter, and with busy CPUs the time from
- * being woken to running is a large part of it (half, on 2 CPUs with spinning holders):
- * it is charged too, to the same unlocker. A woken waiter that loses the lock to another
- * thread waits again; that second wait is charged to whoever releases it next.
- * The time from the futex call's entry to the switch-out is not counted (microseconds;
- * the tests' ground truth, time inside pthread_mutex_lock, agrees within a few percent).
- * A wake that comes before the waiter has switched out (it then never sleeps, or sleeps
- * after the wake's sched_waking) is not seen: it cost next to nothing. Likewise a PI
- * waiter that gets the lock while spinning on the owner in the kernel.
- *
- * Why not the syscall tracepoints (DESIGN §4.3 had sys_enter/sys_exit of futex calls, which
- * this profile used until it was measured): while any syscall tracepoint is enabled, raw or
- * per-syscall, every task of the host takes the kernel's slow syscall path, watched or not
- * (getppid measured 167 → 230 ns of CPU per call here), far beyond the 2% a bystander may
- * lose. fentry/fexit on __x64_sys_futex would avoid that, but loading BPF_TRACE_FENTRY
- * programs fails with EPERM on the machines this is tested on. sched_switch and sched_waking
- * cost nothing to tasks that do not switch or wake.
- *
- * The word read at the release: FUTEX_WAKE's word is read at sched_waking, after the
- * unlock stored 0, so a third thread may have taken the lock again (1) or taken it and
- * marked it contended (2) by then. With the rule "0 or 1" alone, of the releases counted
- * 0-2 in ~3300 were missed on tests/e2e/mutex_contend.sh (~200 us sections), but 1.3%,
- * 2.2% and 3.1% with 4, 8 and 16 threads looping on a ~1 us section (2 CPUs). The waiter's
- * rule alone (it sleeps on a non-zero value) would lose the check that keeps a word moved
- * on by a non-lock wake (a round counter, an event) out, so the rule also accepts the value
- * the waiter slept on (futex_class.h): 0 missed since, in all four.
- * What processes that are not watched pay (kernel.bpf_stats_enabled, ns per run including
- * the stats' own clock reads, while -p watched an idle process and an unwatched one
- * contended a lock, 8 threads): sched_switch 90-96 ns and sched_waking 71-73 ns per run,
- * where the same programs returning at once measure 56 and 60 ns; nothing per syscall.
- * Before, with futex syscall tracepoints: 108-158 ns at each futex entry and 84-91 ns at
- * its exit, sched_waking 116-132 ns, and the slow syscall path for every task of the host.
- * A sleep is rejected on the saved registers (loads: syscall number, ax) before the pid
- * filter, which only futex lock waits reach; a wake-up or switch-in of a task without task
- * storage at a pointer test (task_struct.bpf_storage), before any helper call.
+ * charged to the stack that released it. Only contention reaches the kernel, as a futex wait
+ * and a futex wake, and both are seen from the scheduler's tracepoints, with the futex call
+ * read from the task's saved user registers:
+ *  - sched_switch, prev going to sleep in a lock wait of a watched process: stamp it;
+ *  - sched_waking, in the waker's context: a waker whose futex call releases a lock on a
+ *    stamped waiter's word has its user stack kept for the waiter, 1 in mutex_rate;
+ *  - sched_switch, next running again: a waiter woken by a kept release sends the record.
+ * No syscall tracepoint: one puts every syscall of the host on the slow path. docs/BPF.md
+ * (mutex) has what is charged, the measurements behind these choices and their costs.
  */
-#include "unwind.bpf.h"
+#include "user_stack.bpf.h"
 #include "sched.bpf.h"
 #include "futex_class.h"
+#include "random.bpf.h"
 
 const volatile __u32 mutex_rate = 1;
 
@@ -69,10 +26,8 @@ struct mutex_task {
 	__u32 pending;		/* woken by a kept lock release: send at switch-in */
 	__u32 waitv;		/* in a futex_waitv on several lock futexes (mutex_waitv) */
 	/* The waker of a pending wait: who, and its user stack at the wake. */
-	__u32 waker_tid;
-	char waker_comm[CPROF_COMM_LEN];
-	__u32 n_user, user_flags;
-	__u64 ustack[CPROF_MAX_USER_FRAMES];
+	struct waker waker;
+	struct user_stack ustack;
 };
 
 struct {
@@ -236,29 +191,6 @@ static __always_inline bool waits_on(struct task_struct *p, struct mutex_task *w
 	return m.found;
 }
 
-/* In the waiter's switch-in (current is another task): a record with its waker's stack. */
-static __always_inline void send_wait(struct mutex_task *mt, struct task_struct *waiter, __u64 now)
-{
-	__u32 rate = mutex_rate ? mutex_rate : 1;
-	struct sample_buf *b = sample_begin_task(CPROF_KIND_MUTEX, waiter);
-	__u64 nu = mt->n_user;
-
-	if (!b)
-		return;
-	b->s.tid = mt->waker_tid;
-	__builtin_memcpy(b->s.comm, mt->waker_comm, sizeof(b->s.comm));
-	b->s.value[0] = rate;
-	b->s.value[1] = now > mt->wait_t0 ? (now - mt->wait_t0) * rate : 0;
-	b->s.addr = mt->wait_uaddr;
-	b->s.flags = mt->user_flags;
-	asm volatile("" : "+r"(nu));
-	if (nu > CPROF_MAX_USER_FRAMES)
-		nu = CPROF_MAX_USER_FRAMES;
-	if (nu && !bpf_probe_read_kernel(b->frames, nu * sizeof(__u64), mt->ustack))
-		b->s.n_user = nu;
-	sample_submit(b);
-}
-
 /* next runs again: a wait ended by a kept lock release is sent, any other lock wait
  * (timeout, signal, a wake that released no lock, one the sampling dropped) ends here
  * without a record. */
@@ -268,8 +200,16 @@ static __always_inline void switch_in(struct task_struct *prev, struct task_stru
 
 	if (!mt || !mt->wait_uaddr)
 		return;
-	if (mt->pending)
-		send_wait(mt, next, sched_now(prev));
+	if (mt->pending) {
+		/* In the waiter's switch-in (current is another task): charged to the waker,
+		 * values scaled by the rate as Go's scaleMutexProfile does. */
+		__u32 rate = mutex_rate ? mutex_rate : 1;
+		__u64 now = sched_now(prev);
+
+		send_wait(CPROF_KIND_MUTEX, next, rate,
+			  now > mt->wait_t0 ? (now - mt->wait_t0) * rate : 0, mt->wait_uaddr,
+			  &mt->waker, NULL, &mt->ustack);
+	}
 	mt->wait_uaddr = 0;
 	mt->waitv = 0;
 	mt->pending = 0;
@@ -294,23 +234,11 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 /* The waker's user stack, unwound in its own context, into the waiter's storage. */
 static __always_inline void capture_waker(struct mutex_task *waiter)
 {
-	struct sample_buf *b = sample_begin(CPROF_KIND_MUTEX);
-	__u32 n;
-
-	if (!b)
+	if (user_stack_keep(&waiter->ustack, CPROF_KIND_MUTEX, NULL, false) == -1)
 		return;
-	unwind_user(NULL, b);
-	n = b->s.n_user;
-	if (n > CPROF_MAX_USER_FRAMES)
-		n = CPROF_MAX_USER_FRAMES;
-	if (bpf_probe_read_kernel(waiter->ustack, (n & (SCRATCH_FRAMES - 1)) * sizeof(__u64),
-				  b->frames))
-		n = 0;
-	waiter->n_user = n;
-	waiter->user_flags = n ? b->s.flags : CPROF_STOP_READ_FAULT;
-	waiter->waker_tid = b->s.tid;
-	__builtin_memcpy(waiter->waker_comm, b->s.comm, sizeof(waiter->waker_comm));
-	sample_discard(b);
+	if (!waiter->ustack.n)
+		waiter->ustack.flags = CPROF_STOP_READ_FAULT;
+	waker_note(&waiter->waker, bpf_get_current_task_btf());
 	waiter->pending = 1;
 }
 
@@ -339,7 +267,7 @@ static __noinline int waker_release(struct task_struct *p, struct mutex_task *wa
 		return 0;
 	}
 	count(CPROF_CNT_MUTEX_WAKES);
-	if (rate > 1 && bpf_get_prandom_u32() % rate) {
+	if (rate > 1 && random32() % rate) {
 		waiter->wait_uaddr = 0;
 		return 0;
 	}

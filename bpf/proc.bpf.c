@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Process lifecycle: exec and exit of watched processes tell user space to refresh or
- * capture their maps; forks of watched processes are followed when asked (COMMAND mode). */
+ * capture their maps; forks of watched processes are followed when asked (COMMAND mode).
+ * This object is loaded in every run, so it declares every shared map, including the unwind
+ * tables its own programs never read: it can be the one object that creates them. */
 #include "common.bpf.h"
+#include "maps.bpf.h"
 
 static __always_inline void notify(__u32 kind, __u32 tgid)
 {

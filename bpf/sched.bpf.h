@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Helpers for the programs on sched_switch and sched_waking (block and mutex profiles): the
- * scheduler's clock, a task's saved user registers, and whether a wake-up comes from an
- * interrupt. Each object that includes this has its own copy of the variables below. */
+ * scheduler's clock, a task's saved user registers, whether a wake-up comes from an
+ * interrupt, and the record of a kept wait. Each object that includes this has its own copy
+ * of the variables below. */
 #ifndef CPROF_SCHED_BPF_H
 #define CPROF_SCHED_BPF_H
 
 #include "common.bpf.h"
+#include "user_stack.bpf.h"
 
 /* x86-64 task stacks are 16 KiB (32 KiB with KASAN); interrupts that arrive in kernel mode
  * run on per-CPU IRQ stacks. */
@@ -121,6 +123,68 @@ static __always_inline bool woken_by_interrupt(struct task_struct *cur, bool new
 		return pc & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET);
 	/* Without it: system vectors (the local timer among them) store orig_ax = -1. */
 	return (long)regs->orig_ax < 0;
+}
+
+/* The task that ended a wait, noted in its own context at sched_waking. */
+struct waker {
+	__u64 id;	/* tgid << 32 | tid; block also: 0 none seen, CPROF_WAKER_IRQ */
+	char comm[CPROF_COMM_LEN];
+};
+
+static __always_inline void waker_note(struct waker *w, struct task_struct *cur)
+{
+	w->id = (__u64)cur->tgid << 32 | (__u32)cur->pid;
+	__builtin_memcpy(w->comm, cur->comm, sizeof(w->comm));
+}
+
+/* A kernel stack kept in task storage: block reads the sleeper's at its switch-in. */
+struct kernel_stack {
+	__u32 n;	/* frames in ip[] */
+	__u32 flags;	/* CPROF_SF_KSTACK_ERR: the record goes without it */
+	__u64 ip[CPROF_MAX_KERNEL_FRAMES];
+};
+
+/* Sends the record of a wait of waiter's that the sampling kept, from any context: count
+ * waits standing for delay ns in all, at addr (block: the task state; mutex: the futex word).
+ * The kinds differ in whom they charge. A block record is the waiter's own and names waker w
+ * in aux; a mutex record goes to the waker, as Go's mutex profile charges the unlocker: w's
+ * thread and name replace the waiter's. ks: the waiter's kernel stack, NULL for none. us: the
+ * user stack kept for the record (where none was captured, an empty one whose flags say
+ * CPROF_STOP_NOT_CAPTURED). Returns 0; -1 when the ring buffer was full (counted), -2 when no
+ * scratch record was free (counted). */
+static __always_inline int send_wait(__u32 kind, struct task_struct *waiter, __u64 count,
+				     __u64 delay, __u64 addr, const struct waker *w,
+				     const struct kernel_stack *ks, const struct user_stack *us)
+{
+	struct sample_buf *b = sample_begin_task(kind, waiter);
+	__u64 nk = 0;
+
+	if (!b)
+		return -2;
+	b->s.value[0] = count;
+	b->s.value[1] = delay;
+	b->s.addr = addr;
+	if (kind == CPROF_KIND_MUTEX) {
+		b->s.tid = (__u32)w->id;
+		__builtin_memcpy(b->s.comm, w->comm, sizeof(b->s.comm));
+	} else {
+		b->s.aux = w->id;
+		__builtin_memcpy(b->s.aux_comm, w->comm, sizeof(b->s.aux_comm));
+	}
+	if (ks && !(ks->flags & CPROF_SF_KSTACK_ERR)) {
+		nk = ks->n;
+		asm volatile("" : "+r"(nk));	/* a bound the verifier can follow */
+		if (nk > CPROF_MAX_KERNEL_FRAMES)
+			nk = CPROF_MAX_KERNEL_FRAMES;
+		if (nk && bpf_probe_read_kernel(b->frames, nk * sizeof(__u64), ks->ip))
+			nk = 0;
+	}
+	b->s.n_kernel = nk;
+	/* Its flags even without frames (e.g. no user registers: an exiting task). */
+	user_stack_put(b, nk, us);
+	if (ks)
+		b->s.flags |= ks->flags;
+	return sample_submit(b);
 }
 
 #endif

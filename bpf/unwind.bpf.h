@@ -1,21 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* User-stack unwinding, one entry point for every program type: unwind_user() fills the
- * user part of a sample_buf and records why it stopped.
- *
- * Frames are unwound from tables that user space compiles out of .eh_frame (rows of
- * bpf/cprof.h, shared by every process mapping the object) through each process's sorted
- * list of executable mappings. Where an object has no CFI (JIT, hand-written assembly), a
- * frame-pointer step is taken instead and the sample is flagged CPROF_SF_FP_FALLBACK; rows
- * also ask for frame-pointer steps where code switches stacks (Go's runtime). A process
- * whose tables are not published yet gets frame-pointer steps through its executable.
- *
- * Cost, measured per sample in a VM (tests/bench/unwind_cost.sh): reads of user memory and
- * the two binary searches per frame dominated, so the stack is read a page at a time and
- * the rows of recent pcs are cached per CPU. */
+/* User-stack unwinding, one entry point for every program type: unwind_user() (or, at a
+ * uprobe on a function's entry, unwind_entry_caller()) fills the user part of a sample_buf
+ * and records why it stopped. Frames are unwound from tables user space compiles out of
+ * .eh_frame, through each process's sorted executable mappings, with frame-pointer steps
+ * where there are none. User-memory reads and the searches dominate the cost, hence the stack
+ * read a page at a time and a per-CPU cache of rows. docs/BPF.md (the unwinder) has more. */
 #ifndef CPROF_UNWIND_BPF_H
 #define CPROF_UNWIND_BPF_H
 
 #include "common.bpf.h"
+#include "maps.bpf.h"	/* unwind_rows, unwind_pages, proc_maps */
 
 /* The top of user space on x86-64: a "return address" above it is not user code. */
 #define USER_ADDR_LIMIT 0x00007ffffffff000ULL
@@ -27,32 +21,6 @@
 #define SIGFRAME_RBP (40 + 10 * 8)
 #define SIGFRAME_RSP (40 + 15 * 8)
 #define SIGFRAME_RIP (40 + 16 * 8)
-
-/* Shared by all objects (user space sizes them before load and reuses their fds), written
- * by user space through mappings of the pages it fills. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct cprof_unwind_row);
-} unwind_rows SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);	/* array elements are 8-byte aligned: a __u32 would pad anyway */
-} unwind_pages SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct cprof_proc_maps);
-} proc_maps SEC(".maps");
 
 /* A page of the stack, read at once: one read of user memory costs ~70 ns here (a VM with
  * speculation mitigations), more than the rest of a frame, and a page holds many frames.
@@ -713,6 +681,33 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	if (exact && ip)
 		b->s.flags |= CPROF_SF_PC_EXACT;
 	unwind_from(b, task, ip, sp, bp, exact);
+}
+
+/* One load of a pt_regs field, at a constant offset in the instruction itself. */
+#define CTX_LOAD(ctx, field)							\
+	({									\
+		__u64 __v;							\
+		asm volatile("%[v] = *(u64 *)(%[c] + %[o])" : [v] "=r"(__v)	\
+			     : [c] "r"(ctx), [o] "i"(__builtin_offsetof(struct pt_regs, field))); \
+		__v;								\
+	})
+
+/* Fills b's user frames from the caller of the function at whose entry a uprobe's ctx was
+ * taken (Go's heap stacks start at the allocating function): there the return address is at
+ * sp. The caller's state is handed over as an exact pc (ra - 1, inside the call) so the
+ * unwinder needs no CFI row for the probed function itself, nor frame pointers there. The
+ * registers are read from the context one by one: a copy of struct pt_regs would take 168
+ * bytes of the BPF stack. */
+static __always_inline void unwind_entry_caller(struct pt_regs *ctx, struct sample_buf *b)
+{
+	__u64 ip = CTX_LOAD(ctx, ip), sp = CTX_LOAD(ctx, sp), bp = CTX_LOAD(ctx, bp), ra = 0;
+
+	if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)sp) && ra >= 2) {
+		ip = ra - 1;
+		sp += 8;
+	}
+	b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
+	unwind_from(b, bpf_get_current_task_btf(), ip, sp, bp, true);
 }
 
 #endif
