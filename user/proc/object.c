@@ -9,13 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "proc/object.h"
-#include "proc/procmaps.h"
+#include "proc/mapsfile.h"
 
 /* Real objects stay far below these; they bound the work an adversarial file can cause. */
 #define MAX_PHNUM 4096
@@ -523,17 +522,6 @@ static int grow(struct objcache *oc)
 	return 0;
 }
 
-/* The file name without the " (deleted)" the kernel appends to unlinked files. */
-static char *strip_deleted(const char *path)
-{
-	static const char sfx[] = " (deleted)";
-	size_t n = strlen(path), k = sizeof(sfx) - 1;
-
-	if (n > k && memcmp(path + n - k, sfx, k) == 0)
-		n -= k;
-	return strndup(path, n);
-}
-
 /* Opens for reading the file an O_PATH fd names, if it is a regular file of the expected
  * inode (0: any): opening a FIFO would block and opening a device can have side effects. */
 static int open_regular(int path_fd, uint64_t inode, struct stat *st)
@@ -635,7 +623,7 @@ static struct object *object__open(int pid, uint64_t start, uint64_t end, const 
 	obj->fd = -1;
 	obj->dev = dev;
 	obj->inode = inode;
-	obj->path = strip_deleted(path);
+	obj->path = strndup(path, mapsfile__undeleted_len(path, strlen(path)));
 	if (!obj->path || asprintf(&obj->host_path, "/proc/%d/root%s", pid, obj->path) < 0) {
 		obj->host_path = NULL;
 		err = -ENOMEM;
@@ -658,29 +646,6 @@ err_out:
 	return NULL;
 }
 
-/* Our own [vdso] mapping: its extent comes from our maps (the ELF image does not say how
- * much of the mapping it spans). */
-static int own_vdso(uintptr_t *base, size_t *size)
-{
-	const struct procmaps_entry *e;
-	struct procmaps *pm;
-	int err = -ENOENT;
-
-	*base = getauxval(AT_SYSINFO_EHDR);
-	if (!*base)
-		return -ENOENT;
-	pm = procmaps__load(getpid(), NULL);
-	if (!pm)
-		return -errno;
-	e = procmaps__find(pm, *base);
-	if (e && e->start == *base && strcmp(e->path, "[vdso]") == 0) {
-		*size = e->end - e->start;
-		err = 0;
-	}
-	procmaps__free(pm);
-	return err;
-}
-
 /* The vDSO is one image per kernel (per ABI): we copy ours instead of reading the target's
  * memory. A target mapping of another size is another ABI's vDSO (ia32, x32): none then. */
 static struct object *vdso_get(struct objcache *oc, uint64_t start, uint64_t end)
@@ -691,7 +656,7 @@ static struct object *vdso_get(struct objcache *oc, uint64_t start, uint64_t end
 	int err;
 
 	if (!oc->vdso) {
-		err = own_vdso(&base, &size);
+		err = mapsfile__own_vdso(&base, &size);
 		if (err)
 			goto err_out;
 		err = -ENOMEM;
