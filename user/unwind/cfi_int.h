@@ -1,4 +1,4 @@
-/* What the files that compile unwind tables share (cfi.c, cfi_fde.c, cfi_program.c,
+/* What the files that compile unwind tables share (cfi_build.c, cfi_fde.c, cfi_program.c,
  * cfi_go.c, cfi_table.c); not an API for other modules: the growing row array, ELF section
  * lookup, and handing finished rows to a table. */
 #ifndef CPROF_CFI_INT_H
