@@ -298,18 +298,27 @@ static int fix_rows(const struct cfi_go *g, uint64_t base, const struct cprof_un
 	return err;
 }
 
+/* The largest rsp-based CFA offset (8-byte units) of the rows over f; 0 if none. */
+static uint16_t max_cfa_off(const struct go_func *f, uint64_t base,
+			    const struct cprof_unwind_row *r, size_t n)
+{
+	uint16_t best = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
+
+		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > best)
+			best = r[i].cfa_off;
+	}
+	return best;
+}
+
 /* Whether f's rows show no frame of its own (the assembly function, not its ABI wrapper);
  * true where there are no rows to tell. */
 static bool frameless(const struct go_func *f, uint64_t base, const struct cprof_unwind_row *r,
 		      size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
-
-		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > 1)
-			return false;
-	}
-	return true;
+	return max_cfa_off(f, base, r, n) <= 1;
 }
 
 /* runtime.cgocall's CFA offset in its body (its frame size + 8), in 8-byte units; 0 if
@@ -317,19 +326,10 @@ static bool frameless(const struct go_func *f, uint64_t base, const struct cprof
 static uint16_t cgocall_cfa(const struct cfi_go *g, uint64_t base,
 			    const struct cprof_unwind_row *r, size_t n)
 {
-	const struct go_func *f = NULL;
-	uint16_t best = 0;
-
-	for (size_t i = 0; i < g->n_funcs && !f; i++)
+	for (size_t i = 0; i < g->n_funcs; i++)
 		if (g->funcs[i].role == GO_CGOCALL)
-			f = &g->funcs[i];
-	for (size_t i = 0; f && i < n; i++) {
-		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
-
-		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > best)
-			best = r[i].cfa_off;
-	}
-	return best;
+			return max_cfa_off(&g->funcs[i], base, r, n);
+	return 0;
 }
 
 struct mark {
