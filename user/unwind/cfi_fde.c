@@ -204,9 +204,13 @@ static int collect(struct cfi_fdes *c, struct cfi_section *sec, struct cfi_stats
 static const struct cie *find_cie(const struct cfi_fdes *c, const struct cfi_section *sec,
 				  uint64_t off)
 {
-	const struct cie *cies = c->cies + sec->first_cie;
-	size_t i = LOWER_BOUND(cies, sec->n_cies, CIE_OFFSET, off);
+	const struct cie *cies;
+	size_t i;
 
+	if (!sec->n_cies)
+		return NULL;	/* c->cies may be NULL */
+	cies = c->cies + sec->first_cie;
+	i = LOWER_BOUND(cies, sec->n_cies, CIE_OFFSET, off);
 	return i < sec->n_cies && cies[i].offset == off ? &cies[i] : NULL;
 }
 
