@@ -1,6 +1,6 @@
 # fuzz_cfi links only the modules it fuzzes (see tests/unit/fixtures-cfi.mk).
-CFI_FUZZ_OBJS := $(OUT)/fuzz/obj/user/unwind/cfi.o $(OUT)/fuzz/obj/user/unwind/cfi_cache.o \
-	$(OUT)/fuzz/obj/user/unwind/cfi_go.o
+CFI_SRCS ?= $(wildcard user/unwind/cfi*.c) user/util/vec.c
+CFI_FUZZ_OBJS := $(patsubst %.c,$(OUT)/fuzz/obj/%.o,$(CFI_SRCS))
 
 $(CFI_FUZZ_OBJS): $(OUT)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -1,8 +1,11 @@
 # Unwind-table compiler: fixtures, unit test and benchmark.
 #
-# test_cfi and cfi_build link only the modules they exercise (cfi, cfi_cache) rather than
-# libcprof.a, so they build and run while the rest of the library is incomplete.
-CFI_OBJS := $(OUT)/user/unwind/cfi.o $(OUT)/user/unwind/cfi_cache.o $(OUT)/user/unwind/cfi_go.o
+# test_cfi and cfi_build link only the modules they exercise (the cfi*.c files of
+# user/unwind and the utilities they use) rather than libcprof.a, so they build and run
+# while the rest of the library is incomplete.
+# (Set here and in tests/fuzz/fuzz-cfi.mk, whichever is read first.)
+CFI_SRCS ?= $(wildcard user/unwind/cfi*.c) user/util/vec.c
+CFI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CFI_SRCS))
 CFI_LIBS := -lelf -ldw -lz
 CFI_FIX := $(OUT)/fixtures
 CFI_FIXTURES := $(CFI_FIX)/cfi_o2 $(CFI_FIX)/cfi_fp $(CFI_FIX)/cfi_realign \

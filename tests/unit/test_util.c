@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The shared utilities every module builds on (user/util/): the hash table against a plain
  * array under random inserts and removals, the growable arrays, the binary searches against
- * a linear scan. */
+ * a linear scan, the pair-keyed id map. */
 #include <errno.h>
 #include <stdint.h>
 
 #include "check.h"
 #include "util/hashmap.h"
+#include "util/idmap.h"
 #include "util/search.h"
 #include "util/util.h"
 #include "util/vec.h"
@@ -143,6 +144,27 @@ TEST(search_bounds)
 	CHECK(bad == 0, "%zu bounds disagreed with a linear scan", bad);
 }
 
+/* Pairs that differ in one half only, (0, 0) included; set replaces. */
+TEST(idmap_pairs)
+{
+	struct idmap *m = idmap__new();
+	uint64_t v = 0;
+	size_t bad = 0;
+
+	REQUIRE(m, "idmap__new failed");
+	for (uint64_t a = 0; a < 300; a++)
+		for (uint64_t b = 0; b < 3; b++)
+			bad += idmap__set(m, a, b, a * 10 + b) != 0;
+	bad += idmap__set(m, 7, 1, 4242) != 0;
+	for (uint64_t a = 0; a < 300; a++)
+		for (uint64_t b = 0; b < 3; b++)
+			bad += !idmap__get(m, a, b, &v) || v != (a == 7 && b == 1 ? 4242 : a * 10 + b);
+	CHECK(bad == 0, "%zu lookups disagreed", bad);
+	CHECK(!idmap__get(m, 300, 0, &v) && !idmap__get(m, 0, 3, &v), "absent pair found");
+	CHECK(idmap__count(m) == 900, "count %zu, want 900", idmap__count(m));
+	idmap__free(m);
+}
+
 int main(void)
 {
 	check__suite = "util";
@@ -150,5 +172,6 @@ int main(void)
 	check__run("hashmap_strings", hashmap_strings);
 	check__run("vec_grow", vec_grow);
 	check__run("search_bounds", search_bounds);
+	check__run("idmap_pairs", idmap_pairs);
 	return check__any_failed;
 }

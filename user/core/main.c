@@ -12,6 +12,7 @@
 #include "cprof.h"
 #include "core/options.h"
 #include "core/session.h"
+#include "util/log.h"
 
 #define EXIT_USAGE 2
 
@@ -304,6 +305,7 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			log__set_verbose(true);
 			break;
 		case OPT_CHECK:
 			o->check = true;

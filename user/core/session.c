@@ -302,7 +302,6 @@ static int open_unwinder(struct session *s)
 		.max_pages = UNWIND_PAGES,
 		.cache_dir = cache_dir(),
 		.debug_dirs = (const char *const *)s->o->debug_dirs,
-		.verbose = s->o->verbose,
 	};
 	int err;
 

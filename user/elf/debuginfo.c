@@ -11,15 +11,7 @@
 #include "elf/debuginfo.h"
 #include "elf/elffile.h"
 #include "proc/object.h"
-
-static void vlog(const struct debuginfo_search *ds, const char *fmt, const char *a, const char *b)
-{
-	if (!ds->verbose)
-		return;
-	fprintf(stderr, "symbolizer: ");
-	fprintf(stderr, fmt, a, b);
-	fprintf(stderr, "\n");
-}
+#include "util/log.h"
 
 /* The file's CRC-32 as .gnu_debuglink computes it (zlib's polynomial). */
 static int file_crc32(int fd, uint32_t *crc)
@@ -42,9 +34,8 @@ static int file_crc32(int fd, uint32_t *crc)
 /* Takes fd (opened as path) as the debuginfo of own: a different file, an ELF file with a
  * .symtab or DWARF, whose build id matches (when own has one) or whose CRC matches crc
  * (when want_crc). Closes fd on failure. */
-static int debuginfo__try_fd(const struct debuginfo_search *ds, const struct elf_file *own,
-			     const char *want_bid, const char *path, int fd, bool want_crc,
-			     uint32_t crc, struct elf_file *dbg)
+static int debuginfo__try_fd(const struct elf_file *own, const char *want_bid, const char *path,
+			     int fd, bool want_crc, uint32_t crc, struct elf_file *dbg)
 {
 	char bid[41];
 	uint32_t got;
@@ -70,20 +61,19 @@ static int debuginfo__try_fd(const struct debuginfo_search *ds, const struct elf
 		err = -ESTALE;
 out:
 	if (err == -ESTALE)
-		vlog(ds, "%s: %s, ignored", path,
-		     want_crc ? "CRC differs from .gnu_debuglink" : "build id differs");
+		log_debug("symbolizer: %s: %s, ignored", path,
+			  want_crc ? "CRC differs from .gnu_debuglink" : "build id differs");
 	if (err)
 		elf_file__close(dbg); /* closes fd: elf_file__open took it even on failure */
 	return err;
 }
 
-static int debuginfo__try(const struct debuginfo_search *ds, const struct elf_file *own,
-			  const char *want_bid, const char *path, bool want_crc, uint32_t crc,
-			  struct elf_file *dbg)
+static int debuginfo__try(const struct elf_file *own, const char *want_bid, const char *path,
+			  bool want_crc, uint32_t crc, struct elf_file *dbg)
 {
 	int fd, err = elf_file__open_regular(path, &fd);
 
-	return err ? err : debuginfo__try_fd(ds, own, want_bid, path, fd, want_crc, crc, dbg);
+	return err ? err : debuginfo__try_fd(own, want_bid, path, fd, want_crc, crc, dbg);
 }
 
 static bool is_hex_id(const char *s)
@@ -108,13 +98,13 @@ static int debuginfo__by_build_id(const struct debuginfo_search *ds, const struc
 		return -ENOENT;
 	for (dir = ds->dirs; *dir; dir++) {
 		if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", *dir, id, id + 2) <
-			    PATH_MAX && !debuginfo__try(ds, own, id, path, false, 0, dbg))
+			    PATH_MAX && !debuginfo__try(own, id, path, false, 0, dbg))
 			return 0;
 		if (base && snprintf(path, PATH_MAX, "%s/%s%s", *dir, id, base) < PATH_MAX &&
-		    !debuginfo__try(ds, own, id, path, false, 0, dbg))
+		    !debuginfo__try(own, id, path, false, 0, dbg))
 			return 0;
 		if (base && snprintf(path, PATH_MAX, "%s%s/%s", *dir, obj->path, id) < PATH_MAX &&
-		    !debuginfo__try(ds, own, id, path, false, 0, dbg))
+		    !debuginfo__try(own, id, path, false, 0, dbg))
 			return 0;
 	}
 	return -ENOENT;
@@ -162,20 +152,20 @@ static int debuginfo__by_debuglink(const struct debuginfo_search *ds, const stru
 		int fd = fcntl(obj->debuglink_fd, F_DUPFD_CLOEXEC, 0);
 
 		snprintf(path, PATH_MAX, "%s", obj->debuglink_path);
-		if (fd >= 0 && !debuginfo__try_fd(ds, own, "", path, fd, true, crc, dbg))
+		if (fd >= 0 && !debuginfo__try_fd(own, "", path, fd, true, crc, dbg))
 			return 0;
 	}
 	if (hslash && snprintf(path, PATH_MAX, "%.*s/%s", hlen, host, name) < PATH_MAX &&
-	    !debuginfo__try(ds, own, "", path, true, crc, dbg))
+	    !debuginfo__try(own, "", path, true, crc, dbg))
 		return 0;
 	if (hslash && snprintf(path, PATH_MAX, "%.*s/.debug/%s", hlen, host, name) < PATH_MAX &&
-	    !debuginfo__try(ds, own, "", path, true, crc, dbg))
+	    !debuginfo__try(own, "", path, true, crc, dbg))
 		return 0;
 	if (!pslash || obj->path[0] != '/')
 		return -ENOENT;
 	for (dir = ds->dirs; *dir; dir++)
 		if (snprintf(path, PATH_MAX, "%s%.*s/%s", *dir, plen, obj->path, name) < PATH_MAX &&
-		    !debuginfo__try(ds, own, "", path, true, crc, dbg))
+		    !debuginfo__try(own, "", path, true, crc, dbg))
 			return 0;
 	return -ENOENT;
 }

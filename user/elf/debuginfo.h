@@ -10,9 +10,9 @@
 struct elf_file;
 struct object;
 
+/* Why a candidate was rejected is logged with log_debug. */
 struct debuginfo_search {
 	const char *const *dirs;	/* NULL-terminated */
-	bool verbose;			/* say why a candidate was rejected */
 };
 
 /* Opens obj's separate debuginfo into dbg and its path into path[PATH_MAX]. Looks, in

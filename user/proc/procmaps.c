@@ -1,18 +1,17 @@
-/* /proc/PID/maps parsing and the per-pid table of snapshots. */
+/* Snapshots of /proc/PID/maps (lines parsed by mapsfile) and the per-pid table of them. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "proc/mapsfile.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
-#include "util/readfile.h"
+#include "util/hashmap.h"
+#include "util/search.h"
+#include "util/util.h"
+#include "util/vec.h"
 
-#define MAPS_MAX_BYTES (256u << 20)	/* ~2.5M mappings: far beyond vm.max_map_count */
 /* At most one reload per pid per 20 ms: right after exec the dynamic loader maps libraries
  * within milliseconds, and samples there must not wait long for them. */
 #define RELOAD_INTERVAL_NS 20000000ull
@@ -33,106 +32,8 @@ struct parse_state {
 	size_t prev_off, prev_len;	/* last path stored, reused by the next identical one */
 };
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* 1 to max_digits hex digits; more digits is a malformed field, not a wrap-around. */
-static bool parse_hex(const char **p, const char *end, unsigned max_digits, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	int d;
-
-	for (; s < end && (d = hex_digit(*s)) >= 0; s++) {
-		if ((size_t)(s - *p) == max_digits)
-			return false;
-		v = v << 4 | (uint64_t)d;
-	}
-	if (s == *p)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
-}
-
-static bool parse_dec(const char **p, const char *end, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (s == *p)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
-}
-
-static bool expect(const char **p, const char *end, char c)
-{
-	if (*p >= end || **p != c)
-		return false;
-	(*p)++;
-	return true;
-}
-
-static bool parse_perms(const char **p, const char *end, uint32_t *prot)
-{
-	const char *s = *p;
-
-	if (end - s < 4)
-		return false;
-	if ((s[0] != 'r' && s[0] != '-') || (s[1] != 'w' && s[1] != '-') ||
-	    (s[2] != 'x' && s[2] != '-') || (s[3] != 'p' && s[3] != 's'))
-		return false;
-	*prot = (s[0] == 'r' ? PM_R : 0) | (s[1] == 'w' ? PM_W : 0) | (s[2] == 'x' ? PM_X : 0);
-	*p = s + 4;
-	return true;
-}
-
-/* One line "start-end perms offset major:minor inode   path" (path optional, taken to the
- * end of the line as is: it may contain spaces). */
-static bool parse_line(const char *s, const char *end, struct procmaps_entry *e,
-		       const char **path, size_t *path_len)
-{
-	uint64_t major, minor;
-
-	if (!parse_hex(&s, end, 16, &e->start) || !expect(&s, end, '-') ||
-	    !parse_hex(&s, end, 16, &e->end) || !expect(&s, end, ' ') ||
-	    !parse_perms(&s, end, &e->prot) || !expect(&s, end, ' ') ||
-	    !parse_hex(&s, end, 16, &e->offset) || !expect(&s, end, ' ') ||
-	    !parse_hex(&s, end, 8, &major) || !expect(&s, end, ':') ||
-	    !parse_hex(&s, end, 8, &minor) || !expect(&s, end, ' ') ||
-	    !parse_dec(&s, end, &e->inode))
-		return false;
-	if (e->start >= e->end)
-		return false;
-	if (s < end && *s != ' ')
-		return false;
-	while (s < end && *s == ' ')
-		s++;
-	if (memchr(s, '\0', (size_t)(end - s)))
-		return false; /* not from the kernel, and it would cut the path short */
-	e->dev = makedev((unsigned)major, (unsigned)minor);
-	*path = s;
-	*path_len = (size_t)(end - s);
-	return true;
-}
-
 static int store_path(struct parse_state *ps, const char *path, size_t len, size_t *off)
 {
-	char *arena;
-	size_t cap;
-
 	if (len == 0) {
 		*off = 0;
 		return 0;
@@ -141,15 +42,8 @@ static int store_path(struct parse_state *ps, const char *path, size_t len, size
 		*off = ps->prev_off;
 		return 0;
 	}
-	if (len + 1 > ps->arena_cap - ps->arena_len) {
-		cap = ps->arena_cap * 2 > ps->arena_len + len + 1 ? ps->arena_cap * 2
-								   : ps->arena_len + len + 1;
-		arena = realloc(ps->pm->arena, cap);
-		if (!arena)
-			return -ENOMEM;
-		ps->pm->arena = arena;
-		ps->arena_cap = cap;
-	}
+	if (VEC_GROW(ps->pm->arena, ps->arena_cap, ps->arena_len + len + 1))
+		return -ENOMEM;
 	*off = ps->arena_len;
 	memcpy(ps->pm->arena + ps->arena_len, path, len);
 	ps->pm->arena[ps->arena_len + len] = '\0';
@@ -163,34 +57,27 @@ static int cmp_start(const void *a, const void *b)
 {
 	const struct procmaps_entry *x = a, *y = b;
 
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static bool ends_with_deleted(const char *path, size_t len)
-{
-	static const char sfx[] = " (deleted)";
-
-	return len >= sizeof(sfx) - 1 && memcmp(path + len - (sizeof(sfx) - 1), sfx,
-						sizeof(sfx) - 1) == 0;
+	return CMP3(x->start, y->start);
 }
 
 static int parse_lines(struct parse_state *ps, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len, *nl, *path;
-	struct procmaps_entry *e;
-	size_t path_len;
+	const char *p = text, *end = text + len, *nl;
+	struct maps_line l;
 	int err;
 
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			nl = end;
-		e = &ps->pm->entries[ps->pm->n];
-		memset(e, 0, sizeof(*e));
-		if (!parse_line(p, nl, e, &path, &path_len))
+		if (!mapsfile__parse_line(p, nl, &l))
 			continue;
-		e->deleted = ends_with_deleted(path, path_len);
-		err = store_path(ps, path, path_len, &ps->path_off[ps->pm->n]);
+		ps->pm->entries[ps->pm->n] = (struct procmaps_entry){
+			.start = l.start, .end = l.end, .offset = l.offset, .dev = l.dev,
+			.inode = l.inode, .prot = l.prot,
+			.deleted = mapsfile__undeleted_len(l.path, l.path_len) != l.path_len,
+		};
+		err = store_path(ps, l.path, l.path_len, &ps->path_off[ps->pm->n]);
 		if (err)
 			return err;
 		ps->pm->n++;
@@ -213,19 +100,9 @@ static void sort_entries(struct procmaps *pm)
 	pm->n = k;
 }
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-	return h;
-}
-
 struct procmaps *procmaps__parse(const char *text, size_t len)
 {
-	struct parse_state ps = { .arena_len = 1, .arena_cap = 256 };
+	struct parse_state ps = { .arena_len = 1 };
 	size_t i, lines = 1;
 	const char *p;
 	int err = -ENOMEM;
@@ -237,8 +114,7 @@ struct procmaps *procmaps__parse(const char *text, size_t len)
 		goto out;
 	ps.pm->entries = calloc(lines, sizeof(*ps.pm->entries));
 	ps.path_off = calloc(lines, sizeof(*ps.path_off));
-	ps.pm->arena = malloc(ps.arena_cap);
-	if (!ps.pm->entries || !ps.path_off || !ps.pm->arena)
+	if (!ps.pm->entries || !ps.path_off || VEC_GROW(ps.pm->arena, ps.arena_cap, 256))
 		goto out;
 	ps.pm->arena[0] = '\0';
 	err = parse_lines(&ps, text, len);
@@ -248,7 +124,7 @@ struct procmaps *procmaps__parse(const char *text, size_t len)
 	for (i = 0; i < ps.pm->n; i++)
 		ps.pm->entries[i].path = ps.pm->arena + ps.path_off[i];
 	sort_entries(ps.pm);
-	ps.pm->text_hash = fnv1a(text, len);
+	ps.pm->text_hash = hash__bytes(text, len);
 	ps.pm->text_len = len;
 out:
 	free(ps.path_off);
@@ -269,18 +145,13 @@ void procmaps__free(struct procmaps *pm)
 	free(pm);
 }
 
+#define ENTRY_START(e) ((e)->start)
+
 const struct procmaps_entry *procmaps__find(const struct procmaps *pm, uint64_t addr)
 {
-	size_t lo = 0, hi = pm->n, mid;
-
 	/* The last entry starting at or below addr is the only candidate. */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (pm->entries[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = UPPER_BOUND(pm->entries, pm->n, ENTRY_START, addr);
+
 	if (lo == 0 || addr >= pm->entries[lo - 1].end)
 		return NULL;
 	return &pm->entries[lo - 1];
@@ -294,16 +165,6 @@ size_t procmaps__count(const struct procmaps *pm)
 const struct procmaps_entry *procmaps__entry(const struct procmaps *pm, size_t i)
 {
 	return i < pm->n ? &pm->entries[i] : NULL;
-}
-
-static int read_maps(int pid, char **text, size_t *len)
-{
-	char path[64];
-	int err;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	err = readfile__all(path, 64 << 10, MAPS_MAX_BYTES, text, len);
-	return err == -ENOENT ? -ESRCH : err;
 }
 
 static bool wants_object(const struct procmaps_entry *e)
@@ -337,7 +198,7 @@ struct procmaps *procmaps__load(int pid, struct objcache *oc)
 		errno = EINVAL;
 		return NULL;
 	}
-	err = read_maps(pid, &text, &len);
+	err = mapsfile__read(pid, &text, &len);
 	if (err) {
 		errno = -err;
 		return NULL;
@@ -353,7 +214,6 @@ struct procmaps *procmaps__load(int pid, struct objcache *oc)
 
 struct proc {
 	int pid;
-	bool used;
 	bool stale;		/* exec'ed since the last load */
 	bool exec;		/* exec'ed since the last load (the next one is "at exec") */
 	bool at_exec;		/* the last load was the one right after exec */
@@ -364,8 +224,7 @@ struct proc {
 
 struct proctab {
 	struct objcache *oc;
-	struct proc *slots;	/* open addressing on pid; cap is a power of two */
-	size_t cap, n;
+	struct hashmap procs;	/* of struct proc, by pid */
 	struct procmaps **snaps; /* every snapshot handed out, freed with the table */
 	size_t n_snaps, cap_snaps;
 };
@@ -385,12 +244,7 @@ struct proctab *proctab__new(struct objcache *oc)
 	if (!pt)
 		return NULL;
 	pt->oc = oc;
-	pt->cap = 256;
-	pt->slots = calloc(pt->cap, sizeof(*pt->slots));
-	if (!pt->slots) {
-		free(pt);
-		return NULL;
-	}
+	pt->procs = (struct hashmap)HASHMAP_INIT(struct proc);
 	return pt;
 }
 
@@ -403,68 +257,26 @@ void proctab__free(struct proctab *pt)
 	for (i = 0; i < pt->n_snaps; i++)
 		procmaps__free(pt->snaps[i]);
 	free(pt->snaps);
-	free(pt->slots);
+	hashmap__free(&pt->procs);
 	free(pt);
 }
 
-static struct proc *slot_lookup(struct proc *slots, size_t cap, int pid)
+static bool proc_eq(const void *ctx, const void *key, const void *entry)
 {
-	size_t i = ((uint32_t)pid * 0x9e3779b1u) & (cap - 1);
-
-	while (slots[i].used && slots[i].pid != pid)
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
+	(void)ctx;
+	return ((const struct proc *)entry)->pid == *(const int *)key;
 }
 
-static int slots_grow(struct proctab *pt)
-{
-	struct proc *slots;
-	size_t i;
-
-	slots = calloc(pt->cap * 2, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < pt->cap; i++)
-		if (pt->slots[i].used)
-			*slot_lookup(slots, pt->cap * 2, pt->slots[i].pid) = pt->slots[i];
-	free(pt->slots);
-	pt->slots = slots;
-	pt->cap *= 2;
-	return 0;
-}
-
-/* The slot of pid, created unused-but-reserved on first sight. NULL on ENOMEM. */
+/* The entry of pid, created stale on first sight. NULL on ENOMEM. */
 static struct proc *proc_slot(struct proctab *pt, int pid)
 {
-	struct proc *p = slot_lookup(pt->slots, pt->cap, pid);
+	struct proc *p;
+	bool added;
 
-	if (p->used)
-		return p;
-	if (2 * (pt->n + 1) > pt->cap) {
-		if (slots_grow(pt))
-			return NULL;
-		p = slot_lookup(pt->slots, pt->cap, pid);
-	}
-	*p = (struct proc){ .pid = pid, .used = true, .stale = true };
-	pt->n++;
+	p = hashmap__insert(&pt->procs, hash__u64((uint32_t)pid), &pid, proc_eq, NULL, &added);
+	if (p && added)
+		*p = (struct proc){ .pid = pid, .stale = true };
 	return p;
-}
-
-static int keep_snapshot(struct proctab *pt, struct procmaps *pm)
-{
-	struct procmaps **snaps;
-	size_t cap;
-
-	if (pt->n_snaps == pt->cap_snaps) {
-		cap = pt->cap_snaps ? pt->cap_snaps * 2 : 64;
-		snaps = realloc(pt->snaps, cap * sizeof(*snaps));
-		if (!snaps)
-			return -ENOMEM;
-		pt->snaps = snaps;
-		pt->cap_snaps = cap;
-	}
-	pt->snaps[pt->n_snaps++] = pm;
-	return 0;
 }
 
 /* Loads the maps of p again. The previous snapshot stays current when the load fails (the
@@ -481,16 +293,16 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	p->at_exec = p->exec;
 	p->exec = false;
 	p->stale = false;
-	err = read_maps(p->pid, &text, &len);
+	err = mapsfile__read(p->pid, &text, &len);
 	if (err)
 		goto out;
 	/* An exiting process has released its address space and reads as empty; the records
 	 * of its last moments still need the maps it had. */
-	if (p->cur && (!len || (p->cur->text_len == len && p->cur->text_hash == fnv1a(text, len))))
+	if (p->cur && (!len || (p->cur->text_len == len && p->cur->text_hash == hash__bytes(text, len))))
 		goto out;
 	err = -ENOMEM;
 	pm = procmaps__parse(text, len);
-	if (!pm || keep_snapshot(pt, pm))
+	if (!pm || VEC_PUSH(pt->snaps, pt->n_snaps, pt->cap_snaps, pm))
 		goto out;
 	attach_objects(pm, p->pid, pt->oc);
 	p->cur = pm;

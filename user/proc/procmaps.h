@@ -7,12 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proc/mapsfile.h"	/* PM_R, PM_W, PM_X */
+
 struct objcache;
 struct object;
-
-#define PM_R 1u
-#define PM_W 2u
-#define PM_X 4u
 
 struct procmaps_entry {
 	uint64_t start, end, offset;

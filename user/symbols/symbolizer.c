@@ -328,7 +328,7 @@ static int symvec__add_plt(void *ctx, uint64_t start, uint64_t size, const char 
 static int symobj__find_debuginfo(const struct symbolizer *s, struct symobj *so,
 				  const struct elf_file *own, struct elf_file *dbg)
 {
-	struct debuginfo_search ds = { (const char *const *)s->debug_dirs, s->verbose };
+	struct debuginfo_search ds = { (const char *const *)s->debug_dirs };
 	char *path = malloc(PATH_MAX);
 	int err = -ENOMEM;
 

@@ -16,7 +16,8 @@
 #include "unwind/cfi.h"
 
 #define CACHE_MAGIC "CPROFCFI"
-/* Bump whenever cfi.c would compile the same object into different rows. */
+/* Bump whenever the compiler (cfi_build.c and the files it drives) would compile the same
+ * object into different rows. */
 #define CACHE_VERSION 2	/* 2: Go rows (cfi_go.h) */
 /* 32 Mi rows, 256 MiB: 30 times the largest library seen (libLLVM-15, 980k rows). */
 #define CACHE_MAX_ROWS (32u << 20)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "unwind/cfi_go.h"
+#include "unwind/cfi_int.h"
+#include "util/util.h"
 
 /* What a runtime function needs from the unwinder. */
 enum go_role {
@@ -42,7 +44,7 @@ static const struct {
 	{ "runtime.cgocall", GO_CGOCALL },
 };
 
-#define N_GO_NAMES (sizeof(go_names) / sizeof(go_names[0]))
+#define N_GO_NAMES ARRAY_SIZE(go_names)
 /* A name may occur twice: an assembly function and its ABI wrapper. */
 #define MAX_MARKS (2 * N_GO_NAMES)
 
@@ -86,24 +88,6 @@ static uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	const char *n;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, sh) || sh->sh_type == SHT_NOBITS)
-			continue;
-		n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && !strcmp(n, name))
-			return scn;
-	}
-	return NULL;
-}
-
 /* The address of symbol name in .symtab, 0 if absent. */
 static uint64_t symbol_addr(Elf *elf, const char *name)
 {
@@ -141,7 +125,7 @@ static uint64_t text_start(Elf *elf, uint64_t hdr_text)
 		return hdr_text;
 	if ((a = symbol_addr(elf, "runtime.text")))
 		return a;
-	return find_section(elf, ".text", &sh) ? sh.sh_addr : 0;
+	return cfi_elf__section(elf, NULL, ".text", &sh) ? sh.sh_addr : 0;
 }
 
 static void note_func(struct cfi_go *g, const char *name, uint64_t lo, uint64_t hi)
@@ -217,9 +201,9 @@ int cfi_go__open(Elf *elf, struct cfi_go **out)
 	int err;
 
 	*out = NULL;
-	scn = find_section(elf, ".gopclntab", &sh);
+	scn = cfi_elf__section(elf, NULL, ".gopclntab", &sh);
 	if (!scn)
-		scn = find_section(elf, ".data.rel.ro.gopclntab", &sh);
+		scn = cfi_elf__section(elf, NULL, ".data.rel.ro.gopclntab", &sh);
 	if (!scn)
 		return -ENOENT;
 	data = elf_getdata(scn, NULL);
@@ -257,37 +241,6 @@ void cfi_go__text(const struct cfi_go *g, uint64_t *lo, uint64_t *hi)
 
 /* ---- rows ---- */
 
-struct rowbuf {
-	struct cprof_unwind_row *rows;
-	size_t n, cap;
-};
-
-/* Appends row at pc (as cfi.c's emit: a row at the last row's pc replaces it, a row equal
- * to the last is merged). */
-static int push(struct rowbuf *rb, uint32_t pc, struct cprof_unwind_row row)
-{
-	struct cprof_unwind_row *last;
-
-	row.pc = pc;
-	if (rb->n && rb->rows[rb->n - 1].pc == pc)
-		rb->n--;
-	last = rb->n ? &rb->rows[rb->n - 1] : NULL;
-	if (last && last->kind == row.kind && last->rbp_slot == row.rbp_slot &&
-	    last->cfa_off == row.cfa_off)
-		return 0;
-	if (rb->n == rb->cap) {
-		size_t cap = rb->cap ? 2 * rb->cap : 1024;
-		void *p = realloc(rb->rows, cap * sizeof(*rb->rows));
-
-		if (!p)
-			return -ENOMEM;
-		rb->rows = p;
-		rb->cap = cap;
-	}
-	rb->rows[rb->n++] = row;
-	return 0;
-}
-
 /* The length of "MOVQ BP, off(SP)" at vaddr (Go's prologue saving the caller's rbp after
  * moving sp), 0 if that is not the instruction there. */
 static unsigned bp_save_len(const struct cfi_go *g, uint64_t vaddr)
@@ -315,7 +268,7 @@ static const struct go_func *func_at(const struct cfi_go *g, uint64_t vaddr, enu
  * offset > 8), except on the instruction that saves it; functions that move sp to another
  * stack follow their frame pointer instead. */
 static int fix_rows(const struct cfi_go *g, uint64_t base, const struct cprof_unwind_row *in,
-		    size_t n, struct rowbuf *out)
+		    size_t n, struct cfi_rows *out)
 {
 	int err = 0;
 
@@ -326,23 +279,38 @@ static int fix_rows(const struct cfi_go *g, uint64_t base, const struct cprof_un
 
 		if (vaddr < g->text_lo || vaddr >= g->text_hi || r.kind != CPROF_ROW_CFA_RSP ||
 		    r.cfa_off < 2 || r.rbp_slot) {
-			err = push(out, r.pc, r);
+			err = cfi_rows__push(out, r.pc, r);
 			continue;
 		}
 		if (func_at(g, vaddr, GO_FP)) {
-			err = push(out, r.pc, (struct cprof_unwind_row){ .kind = CPROF_ROW_FP });
+			err = cfi_rows__push(out, r.pc, (struct cprof_unwind_row){ .kind = CPROF_ROW_FP });
 			continue;
 		}
 		len = bp_save_len(g, vaddr);
 		if (len && vaddr + len < next) {
-			err = push(out, r.pc, r);
+			err = cfi_rows__push(out, r.pc, r);
 			vaddr += len;
 		}
 		r.rbp_slot = 2;
 		if (!err)
-			err = push(out, (uint32_t)(vaddr - base), r);
+			err = cfi_rows__push(out, (uint32_t)(vaddr - base), r);
 	}
 	return err;
+}
+
+/* The largest rsp-based CFA offset (8-byte units) of the rows over f; 0 if none. */
+static uint16_t max_cfa_off(const struct go_func *f, uint64_t base,
+			    const struct cprof_unwind_row *r, size_t n)
+{
+	uint16_t best = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
+
+		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > best)
+			best = r[i].cfa_off;
+	}
+	return best;
 }
 
 /* Whether f's rows show no frame of its own (the assembly function, not its ABI wrapper);
@@ -350,13 +318,7 @@ static int fix_rows(const struct cfi_go *g, uint64_t base, const struct cprof_un
 static bool frameless(const struct go_func *f, uint64_t base, const struct cprof_unwind_row *r,
 		      size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
-
-		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > 1)
-			return false;
-	}
-	return true;
+	return max_cfa_off(f, base, r, n) <= 1;
 }
 
 /* runtime.cgocall's CFA offset in its body (its frame size + 8), in 8-byte units; 0 if
@@ -364,19 +326,10 @@ static bool frameless(const struct go_func *f, uint64_t base, const struct cprof
 static uint16_t cgocall_cfa(const struct cfi_go *g, uint64_t base,
 			    const struct cprof_unwind_row *r, size_t n)
 {
-	const struct go_func *f = NULL;
-	uint16_t best = 0;
-
-	for (size_t i = 0; i < g->n_funcs && !f; i++)
+	for (size_t i = 0; i < g->n_funcs; i++)
 		if (g->funcs[i].role == GO_CGOCALL)
-			f = &g->funcs[i];
-	for (size_t i = 0; f && i < n; i++) {
-		uint64_t lo = base + r[i].pc, hi = i + 1 < n ? base + r[i + 1].pc : UINT64_MAX;
-
-		if (hi > f->lo && lo < f->hi && r[i].kind == CPROF_ROW_CFA_RSP && r[i].cfa_off > best)
-			best = r[i].cfa_off;
-	}
-	return best;
+			return max_cfa_off(&g->funcs[i], base, r, n);
+	return 0;
 }
 
 struct mark {
@@ -388,7 +341,7 @@ static int cmp_mark(const void *a, const void *b)
 {
 	const struct mark *x = a, *y = b;
 
-	return (x->lo > y->lo) - (x->lo < y->lo);
+	return CMP3(x->lo, y->lo);
 }
 
 /* The whole-function rows: roots, the signal trampoline, stack switches. Sorted, without
@@ -439,7 +392,7 @@ static size_t collect_marks(const struct cfi_go *g, uint64_t base,
 /* Pass 2: the marks over the rows of pass 1; each mark's row covers its function and the
  * row that covered the function's end resumes there. */
 static int apply_marks(uint64_t base, const struct cprof_unwind_row *in, size_t n,
-		       const struct mark *m, size_t n_marks, struct rowbuf *out)
+		       const struct mark *m, size_t n_marks, struct cfi_rows *out)
 {
 	size_t j = 0;
 	int err = 0;
@@ -451,10 +404,10 @@ static int apply_marks(uint64_t base, const struct cprof_unwind_row *in, size_t 
 			while (j < n_marks && m[j].hi <= pos)
 				j++;
 			if (j < n_marks && m[j].lo <= pos) {
-				err = push(out, (uint32_t)(pos - base), m[j].row);
+				err = cfi_rows__push(out, (uint32_t)(pos - base), m[j].row);
 				pos = m[j].hi;
 			} else {
-				err = push(out, (uint32_t)(pos - base), in[i]);
+				err = cfi_rows__push(out, (uint32_t)(pos - base), in[i]);
 				pos = j < n_marks && m[j].lo < end ? m[j].lo : end;
 			}
 		}
@@ -462,24 +415,22 @@ static int apply_marks(uint64_t base, const struct cprof_unwind_row *in, size_t 
 	return err;
 }
 
-int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cprof_unwind_row **rows,
-		size_t *n_rows)
+int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cfi_rows *rows)
 {
-	struct rowbuf fixed = { 0 }, out = { 0 };
+	struct cfi_rows fixed = { 0 }, out = { 0 };
 	struct mark marks[MAX_MARKS];
 	size_t n_marks;
 	int err;
 
-	err = fix_rows(g, base, *rows, *n_rows, &fixed);
+	err = fix_rows(g, base, rows->rows, rows->n, &fixed);
 	if (err)
 		goto out;
-	n_marks = collect_marks(g, base, *rows, *n_rows, marks);
+	n_marks = collect_marks(g, base, rows->rows, rows->n, marks);
 	err = apply_marks(base, fixed.rows, fixed.n, marks, n_marks, &out);
 	if (err)
 		goto out;
-	free(*rows);
-	*rows = out.rows;
-	*n_rows = out.n;
+	free(rows->rows);
+	*rows = out;
 	out.rows = NULL;
 out:
 	free(fixed.rows);

@@ -17,6 +17,7 @@
 #include "cprof.h"
 
 struct cfi_go;
+struct cfi_rows;
 
 /* Reads the function table of the Go object elf. Returns 0, -ENOENT (not a Go object, or
  * a table older than Go 1.18's), -EINVAL (malformed) or -ENOMEM. elf must outlive *out. */
@@ -27,9 +28,8 @@ void cfi_go__free(struct cfi_go *g);
 void cfi_go__text(const struct cfi_go *g, uint64_t *lo, uint64_t *hi);
 
 /* Rewrites the rows of a table (sorted by pc, pcs relative to base, the first at 0 and the
- * last END; *rows is malloc'd and replaced) for Go code. Returns 0 or -ENOMEM (the rows are
- * unchanged then). */
-int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cprof_unwind_row **rows,
-		size_t *n_rows);
+ * last END; replaced by new ones) for Go code. Returns 0 or -ENOMEM (the rows are unchanged
+ * then). */
+int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cfi_rows *rows);
 
 #endif

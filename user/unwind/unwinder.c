@@ -14,6 +14,8 @@
 #include "unwind/cfi.h"
 #include "cprof.h"
 #include "util/idmap.h"
+#include "util/log.h"
+#include "util/vec.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
 #include "elf/debuginfo.h"
@@ -137,7 +139,6 @@ static int open_debuginfo(const struct unwinder *u, const struct object *obj, in
 	static const char *const default_dirs[] = { "/usr/lib/debug", NULL };
 	struct debuginfo_search ds = {
 		.dirs = u->o.debug_dirs ? u->o.debug_dirs : default_dirs,
-		.verbose = u->o.verbose,
 	};
 	struct elf_file own = { 0 };
 	char *path = malloc(PATH_MAX);
@@ -220,15 +221,8 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 
 	if (idmap__get(u->objs, (uintptr_t)obj, 0, num))
 		return 0;
-	if (u->n_tabs == u->cap_tabs) {
-		size_t cap = u->cap_tabs ? u->cap_tabs * 2 : 64;
-		struct obj_table *p = realloc(u->tabs, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		u->tabs = p;
-		u->cap_tabs = cap;
-	}
+	if (VEC_GROW(u->tabs, u->cap_tabs, u->n_tabs + 1))
+		return -ENOMEM;
 	err = obj->is_elf ? build_table(u, obj, &t) : -ENOEXEC;
 	if (!err)
 		err = publish_table(u, t, &ot);
@@ -238,9 +232,9 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 		u->st.objects_without++;
 	else
 		u->st.objects++;
-	if (err && u->o.verbose)
-		fprintf(stderr, "cprof-bpf: %s: no unwind tables (%s): frame pointers there\n",
-			obj->path, strerror(-err));
+	if (err)
+		log_debug("%s: no unwind tables (%s): frame pointers there", obj->path,
+			  strerror(-err));
 	cfi_table__free(t);
 	u->st.build_seconds += now() - t0;
 	*num = u->n_tabs;
@@ -301,9 +295,8 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 		return -errno;
 	if (!idmap__get(u->procs, pid, 0, &published))
 		u->st.processes++;
-	if (u->o.verbose)
-		fprintf(stderr, "cprof-bpf: pid %d: unwind view published at %.3f s (monotonic), "
-			"%u mappings\n", pid, now(), v->n);
+	log_debug("pid %d: unwind view published at %.3f s (monotonic), %u mappings", pid, now(),
+		  v->n);
 	return idmap__set(u->procs, pid, 0, (uintptr_t)pm);
 }
 

@@ -19,7 +19,6 @@ struct unwinder_opts {
 	const char *cache_dir;	/* NULL: no disk cache */
 	const char *const *debug_dirs;	/* where separate debuginfo (.debug_frame) is looked
 					 * for; NULL-terminated; NULL: /usr/lib/debug */
-	bool verbose;
 };
 
 struct unwinder_stats {

@@ -1,5 +1,5 @@
 /* A hash map from a pair of u64 keys to a u64 value (e.g. (mapping id, address) → location
- * id). Open addressing, grows at half load; keys (0, 0) are allowed. */
+ * id), over util/hashmap; keys (0, 0) are allowed. */
 #ifndef CPROF_IDMAP_H
 #define CPROF_IDMAP_H
 

@@ -1,0 +1,56 @@
+/* What the files that compile unwind tables share (cfi_build.c, cfi_fde.c, cfi_program.c,
+ * cfi_go.c, cfi_table.c); not an API for other modules: the growing row array, ELF section
+ * lookup, and handing finished rows to a table. */
+#ifndef CPROF_CFI_INT_H
+#define CPROF_CFI_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gelf.h>
+
+#include "cprof.h"
+#include "unwind/cfi.h"
+#include "util/vec.h"
+
+struct cfi_rows {
+	struct cprof_unwind_row *rows;
+	size_t n, cap;
+};
+
+/* Appends row for [pc, next row). A row at the last row's pc replaces it (the earlier
+ * covered nothing); a row equal to the last is merged into it. Returns 0 or -ENOMEM. */
+static inline int cfi_rows__push(struct cfi_rows *rb, uint32_t pc, struct cprof_unwind_row row)
+{
+	struct cprof_unwind_row *last;
+
+	row.pc = pc;
+	if (rb->n && rb->rows[rb->n - 1].pc == pc)
+		rb->n--;
+	last = rb->n ? &rb->rows[rb->n - 1] : NULL;
+	if (last && last->kind == row.kind && last->rbp_slot == row.rbp_slot &&
+	    last->cfa_off == row.cfa_off)
+		return 0;
+	if (rb->n == rb->cap && VEC_GROW(rb->rows, rb->cap, rb->n + 1))
+		return -ENOMEM;
+	rb->rows[rb->n++] = row;
+	return 0;
+}
+
+static inline int cfi_rows__push_kind(struct cfi_rows *rb, uint32_t pc, enum cprof_row_kind kind)
+{
+	struct cprof_unwind_row row = { .kind = (uint8_t)kind };
+
+	return cfi_rows__push(rb, pc, row);
+}
+
+/* The first section after scn (NULL: from the start) named name and not SHT_NOBITS, with
+ * its header in *sh; NULL if none. (cfi_fde.c) */
+Elf_Scn *cfi_elf__section(Elf *elf, Elf_Scn *scn, const char *name, GElf_Shdr *sh);
+
+/* A table of rows (sorted, the first at pc 0, the last END), taking ownership of rows, also
+ * on failure; stats may be NULL, its row counts are recomputed. Returns 0 or -ENOMEM.
+ * (cfi_table.c) */
+int cfi_table__adopt(struct cprof_unwind_row *rows, size_t n_rows, uint64_t base,
+		     const struct cfi_stats *stats, struct cfi_table **out);
+
+#endif
