@@ -2,6 +2,7 @@
 /* Process lifecycle: exec and exit of watched processes tell user space to refresh or
  * capture their maps; forks of watched processes are followed when asked (COMMAND mode). */
 #include "common.bpf.h"
+#include "unwind_maps.bpf.h"
 
 static __always_inline void notify(__u32 kind, __u32 tgid)
 {

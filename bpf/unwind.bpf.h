@@ -28,31 +28,7 @@
 #define SIGFRAME_RSP (40 + 15 * 8)
 #define SIGFRAME_RIP (40 + 16 * 8)
 
-/* Shared by all objects (user space sizes them before load and reuses their fds), written
- * by user space through mappings of the pages it fills. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct cprof_unwind_row);
-} unwind_rows SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);	/* array elements are 8-byte aligned: a __u32 would pad anyway */
-} unwind_pages SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct cprof_proc_maps);
-} proc_maps SEC(".maps");
+#include "unwind_maps.bpf.h"
 
 /* A page of the stack, read at once: one read of user memory costs ~70 ns here (a VM with
  * speculation mitigations), more than the rest of a frame, and a page holds many frames.

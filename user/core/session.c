@@ -23,6 +23,7 @@
 #include "kinds/mutex.h"
 #include "mutex.skel.h"
 #include "kinds/heap.h"
+#include "kinds/kind.h"
 #include "core/loadlog.h"
 #include "proc/object.h"
 #include "core/options.h"
@@ -75,7 +76,9 @@ struct session {
 	unsigned int kinds;	/* being collected: o->kinds less those the kernel refused */
 	char why[N_KINDS][320];	/* why a kind asked for is not collected */
 	struct kind_load loads[N_KINDS];
-	struct proc_bpf *proc;
+	struct proc_bpf *proc;		/* owns the maps every object shares */
+	struct bpf_map *shared[6];
+	struct kind_env env;
 	struct cpu_bpf *cpu;
 	struct block_bpf *block;	/* NULL unless the block profile is asked for */
 	bool block_attached;
@@ -295,9 +298,9 @@ static const char *cache_dir(void)
 static int open_unwinder(struct session *s)
 {
 	struct unwinder_opts uo = {
-		.rows_fd = bpf_map__fd(s->cpu->maps.unwind_rows),
-		.pages_fd = bpf_map__fd(s->cpu->maps.unwind_pages),
-		.proc_maps_fd = bpf_map__fd(s->cpu->maps.proc_maps),
+		.rows_fd = bpf_map__fd(s->proc->maps.unwind_rows),
+		.pages_fd = bpf_map__fd(s->proc->maps.unwind_pages),
+		.proc_maps_fd = bpf_map__fd(s->proc->maps.proc_maps),
 		.max_rows = UNWIND_ROWS,
 		.max_pages = UNWIND_PAGES,
 		.cache_dir = cache_dir(),
@@ -311,28 +314,6 @@ static int open_unwinder(struct session *s)
 		err = -errno;
 		errorf("cannot map the unwind table arrays: %s", strerror(-err));
 		return err;
-	}
-	return 0;
-}
-
-/* Maps the block object shares: the pid filter, ring buffer and counters of the lifecycle
- * object, the unwind tables of the CPU object. */
-static int share_block_maps(struct session *s)
-{
-	struct { struct bpf_map *map, *from; } m[] = {
-		{ s->block->maps.pids, s->proc->maps.pids },
-		{ s->block->maps.rb, s->proc->maps.rb },
-		{ s->block->maps.counters, s->proc->maps.counters },
-		{ s->block->maps.unwind_rows, s->cpu->maps.unwind_rows },
-		{ s->block->maps.unwind_pages, s->cpu->maps.unwind_pages },
-		{ s->block->maps.proc_maps, s->cpu->maps.proc_maps },
-	};
-
-	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		int err = bpf_map__reuse_fd(m[i].map, bpf_map__fd(m[i].from));
-
-		if (err)
-			return err;
 	}
 	return 0;
 }
@@ -367,7 +348,7 @@ static int open_block(struct session *s)
 	s->block->rodata->block_rate_ns = o->block_rate_ns;
 	s->block->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	block__prepare(s->block, session_vmlinux(s));
-	err = share_block_maps(s);
+	err = kind__adopt_maps(s->block->obj, &s->env);
 	if (err) {
 		errorf("sharing BPF maps: %s", strerror(-err));
 		return err;
@@ -407,13 +388,7 @@ static int open_mutex(struct session *s)
 	m->rodata->mutex_rate = o->mutex_rate;
 	m->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	mutex__prepare(m, session_vmlinux(s));
-	if ((err = bpf_map__reuse_fd(m->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
-	    (err = bpf_map__reuse_fd(m->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
-	    (err = bpf_map__reuse_fd(m->maps.counters, bpf_map__fd(s->proc->maps.counters))) ||
-	    (err = bpf_map__reuse_fd(m->maps.unwind_rows, bpf_map__fd(s->cpu->maps.unwind_rows))) ||
-	    (err = bpf_map__reuse_fd(m->maps.unwind_pages,
-				     bpf_map__fd(s->cpu->maps.unwind_pages))) ||
-	    (err = bpf_map__reuse_fd(m->maps.proc_maps, bpf_map__fd(s->cpu->maps.proc_maps)))) {
+	if ((err = kind__adopt_maps(m->obj, &s->env))) {
 		errorf("sharing BPF maps: %s", strerror(-err));
 		return err;
 	}
@@ -439,12 +414,7 @@ static int open_heap(struct session *s)
 		.max_depth = o->max_depth,
 		.filter_pids = true,
 		.wakeup_bytes = (__u64)o->ring_mib << 18,
-		.pids_fd = bpf_map__fd(s->proc->maps.pids),
-		.rb_fd = bpf_map__fd(s->proc->maps.rb),
-		.counters_fd = bpf_map__fd(s->proc->maps.counters),
-		.rows_fd = bpf_map__fd(s->cpu->maps.unwind_rows),
-		.pages_fd = bpf_map__fd(s->cpu->maps.unwind_pages),
-		.proc_maps_fd = bpf_map__fd(s->cpu->maps.proc_maps),
+		.env = &s->env,
 		.st = s->st,
 		.verbose = o->verbose,
 		.force_uretprobes = o->heap_uretprobes,
@@ -463,15 +433,14 @@ static int open_heap(struct session *s)
 	return 0;
 }
 
-/* The CPU object owns the unwind tables' maps, which every kind uses: it is loaded even
- * without the CPU profile, then without its program. */
-static int load_cpu(struct session *s, bool with_prog)
+/* The CPU object, loaded; NULL (reported) when it cannot be. */
+static int open_cpu(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
-	bool filter = o->n_pids > 0 || o->command;
+	double t0 = now(CLOCK_MONOTONIC);
 	int err;
 
-	cpu_bpf__destroy(s->cpu);
+	loadlog__begin();
 	s->cpu = cpu_bpf__open();
 	if (!s->cpu) {
 		err = -errno;
@@ -479,43 +448,54 @@ static int load_cpu(struct session *s, bool with_prog)
 		return err;
 	}
 	s->cpu->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
-	s->cpu->rodata->filter_pids = filter;
+	s->cpu->rodata->filter_pids = o->n_pids > 0 || o->command;
 	s->cpu->rodata->max_user_frames = o->max_depth;
-	bpf_map__set_max_entries(s->cpu->maps.unwind_rows, UNWIND_ROWS);
-	bpf_map__set_max_entries(s->cpu->maps.unwind_pages, UNWIND_PAGES);
-	bpf_map__set_max_entries(s->cpu->maps.proc_maps, filter ? 1024 : 8192);
-	/* One pid filter, ring buffer and counter set for every object. */
-	if ((err = bpf_map__reuse_fd(s->cpu->maps.pids, bpf_map__fd(s->proc->maps.pids))) ||
-	    (err = bpf_map__reuse_fd(s->cpu->maps.rb, bpf_map__fd(s->proc->maps.rb))) ||
-	    (err = bpf_map__reuse_fd(s->cpu->maps.counters, bpf_map__fd(s->proc->maps.counters)))) {
+	if ((err = kind__adopt_maps(s->cpu->obj, &s->env))) {
 		errorf("sharing BPF maps: %s", strerror(-err));
 		return err;
 	}
-	bpf_program__set_autoload(s->cpu->progs.cprof_cpu_sample, with_prog);
-	return cpu_bpf__load(s->cpu);
+	err = cpu_bpf__load(s->cpu);
+	if (err) {
+		cpu_bpf__destroy(s->cpu);
+		s->cpu = NULL;
+		return kind_unavailable(s, CPROF_KIND_CPU, "loading its BPF program failed", err);
+	}
+	s->loads[CPROF_KIND_CPU].mechanism = "perf_event cpu-clock sampling";
+	note_load(s, CPROF_KIND_CPU, s->cpu->obj, t0);
+	return 0;
 }
 
-static int open_cpu(struct session *s)
+/* The process-tracking object, loaded first: it owns every map the other objects share,
+ * sized here before its load. */
+static int open_proc(struct session *s)
 {
-	bool want = s->kinds & KIND_BIT(CPROF_KIND_CPU);
-	double t0 = now(CLOCK_MONOTONIC);
+	const struct cprof_opts *o = s->o;
+	bool filter = o->n_pids > 0 || o->command;
+	struct { struct bpf_map *map; __u32 size; } shared[] = {
+		{ s->proc->maps.pids, 65536 },
+		{ s->proc->maps.rb, o->ring_mib << 20 },
+		{ s->proc->maps.counters, 0 },
+		{ s->proc->maps.unwind_rows, UNWIND_ROWS },
+		{ s->proc->maps.unwind_pages, UNWIND_PAGES },
+		{ s->proc->maps.proc_maps, filter ? 1024 : 8192 },
+	};
 	int err;
 
-	loadlog__begin();
-	err = load_cpu(s, want);
-	if (err && want) {
-		if ((err = kind_unavailable(s, CPROF_KIND_CPU, "loading its BPF program failed",
-					    err)))
-			return err;
-		err = load_cpu(s, false);
+	s->proc->rodata->filter_pids = filter;
+	s->proc->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	s->proc->rodata->follow_children = o->command != NULL;
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		if (shared[i].size)
+			bpf_map__set_max_entries(shared[i].map, shared[i].size);
+		s->shared[i] = shared[i].map;
 	}
+	s->env.shared_maps = s->shared;
+	s->env.n_shared_maps = sizeof(shared) / sizeof(shared[0]);
+	err = proc_bpf__load(s->proc);
 	if (err) {
-		errorf("loading the unwinder's BPF maps: %s%s", strerror(-err), perm_hint(err));
+		errorf("loading the process-tracking BPF programs: %s%s", strerror(-err),
+		       perm_hint(err));
 		return err;
-	}
-	if (s->kinds & KIND_BIT(CPROF_KIND_CPU)) {
-		s->loads[CPROF_KIND_CPU].mechanism = "perf_event cpu-clock sampling";
-		note_load(s, CPROF_KIND_CPU, s->cpu->obj, t0);
 	}
 	return 0;
 }
@@ -523,7 +503,6 @@ static int open_cpu(struct session *s)
 static int open_bpf(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
-	bool filter = o->n_pids > 0 || o->command;
 	int err;
 
 	s->proc = proc_bpf__open();
@@ -532,18 +511,9 @@ static int open_bpf(struct session *s)
 		errorf("cannot open BPF objects: %s", strerror(-err));
 		return err;
 	}
-	s->proc->rodata->filter_pids = filter;
-	s->proc->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
-	s->proc->rodata->follow_children = o->command != NULL;
-	bpf_map__set_max_entries(s->proc->maps.rb, o->ring_mib << 20);
-	bpf_map__set_max_entries(s->proc->maps.pids, 65536);
-	err = proc_bpf__load(s->proc);
-	if (err) {
-		errorf("loading the process-tracking BPF programs: %s%s", strerror(-err),
-		       perm_hint(err));
+	if ((err = open_proc(s)) || (err = force_failures(s)))
 		return err;
-	}
-	if ((err = force_failures(s)) || (err = open_cpu(s)))
+	if (s->kinds & KIND_BIT(CPROF_KIND_CPU) && (err = open_cpu(s)))
 		return err;
 	if (s->kinds & KIND_BIT(CPROF_KIND_BLOCK) && (err = open_block(s)))
 		return err;

@@ -18,6 +18,7 @@
 #include "elf/elffile.h"
 #include "kinds/heap.h"
 #include "heap.skel.h"
+#include "kinds/kind.h"
 #include "proc/procmaps.h"
 #include "report/report.h"
 #include "report/stacks.h"
@@ -544,26 +545,6 @@ void heap__detach(struct heap *h)
 		probed_close(&h->probed[i]);
 }
 
-static int share_maps(struct heap_bpf *s, const struct heap_opts *o)
-{
-	struct { struct bpf_map *map; int fd; } m[] = {
-		{ s->maps.pids, o->pids_fd },
-		{ s->maps.rb, o->rb_fd },
-		{ s->maps.counters, o->counters_fd },
-		{ s->maps.unwind_rows, o->rows_fd },
-		{ s->maps.unwind_pages, o->pages_fd },
-		{ s->maps.proc_maps, o->proc_maps_fd },
-	};
-
-	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		int err = bpf_map__reuse_fd(m[i].map, m[i].fd);
-
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static int fill_draws(struct heap *h)
 {
 	uint64_t draws[CPROF_HEAP_DRAWS];
@@ -610,7 +591,7 @@ static int load(struct heap *h, enum heap_mode mode)
 	bpf_program__set_autoload(s->progs.cprof_heap_probe, mode == MODE_SESSION);
 	bpf_program__set_autoload(s->progs.cprof_heap_entry, mode != MODE_SESSION);
 	bpf_program__set_autoload(s->progs.cprof_heap_return, mode != MODE_SESSION);
-	if ((err = share_maps(s, o))) {
+	if ((err = kind__adopt_maps(s->obj, o->env))) {
 		fprintf(stderr, "cprof-bpf: heap profile: sharing BPF maps: %s\n", strerror(-err));
 		return err;
 	}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct bpf_object;
+struct kind_env;
 struct cprof_sample;
 struct report_kind;
 struct stacks;
@@ -17,8 +18,7 @@ struct heap_opts {
 	unsigned int max_depth;		/* user frames */
 	bool filter_pids;
 	uint64_t wakeup_bytes;
-	/* Maps shared with the other objects. */
-	int pids_fd, rb_fd, counters_fd, rows_fd, pages_fd, proc_maps_fd;
+	const struct kind_env *env;	/* the maps shared with the other objects */
 	struct stacks *st;		/* where samples are aggregated */
 	bool verbose;
 	/* Diagnostic: return probes on every allocating call even where the kernel has uprobe
