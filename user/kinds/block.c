@@ -10,49 +10,10 @@
 
 #include "kinds/block.h"
 #include "block.skel.h"
+#include "kinds/kernel_btf.h"
 #include "cprof.h"
 #include "report/report.h"
 #include "report/stacks.h"
-
-/* Offset of the per-CPU variable name (or of member in it) in .data..percpu, -1 if absent. */
-static long long percpu_offset(const struct btf *btf, const char *name, const char *member)
-{
-	int id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
-	const struct btf_type *sec = id >= 0 ? btf__type_by_id(btf, id) : NULL;
-	const struct btf_var_secinfo *vs = sec ? btf_var_secinfos(sec) : NULL;
-
-	for (int i = 0; vs && i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *var = btf__type_by_id(btf, vs->type), *t;
-		const struct btf_member *m;
-
-		if (!var || strcmp(btf__name_by_offset(btf, var->name_off), name))
-			continue;
-		if (!member)
-			return vs->offset;
-		t = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
-		if (!t || !btf_is_struct(t))
-			return -1;
-		m = btf_members(t);
-		for (int j = 0; j < btf_vlen(t); j++, m++)
-			if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-				return vs->offset + btf_member_bit_offset(t, j) / 8;
-		return -1;
-	}
-	return -1;
-}
-
-/* From a CPU's runqueue to its preempt_count: __preempt_count since 6.15, a member of
- * pcpu_hot from 6.2. Both live in the per-CPU area, so their distance is the same on every
- * CPU whatever the area's layout. 0: not found. */
-long long block__rq_to_preempt_count(const struct btf *btf)
-{
-	long long rq = percpu_offset(btf, "runqueues", NULL);
-	long long pc = percpu_offset(btf, "__preempt_count", NULL);
-
-	if (pc < 0)
-		pc = percpu_offset(btf, "pcpu_hot", "preempt_count");
-	return rq < 0 || pc < 0 ? 0 : pc - rq;
-}
 
 void block__prepare(struct block_bpf *skel, const struct btf *vmlinux)
 {
@@ -61,11 +22,10 @@ void block__prepare(struct block_bpf *skel, const struct btf *vmlinux)
 	 * that tests cover it on any kernel. */
 	const char *env = getenv("CPROF_BLOCK_SYS_EXIT");
 	bool forced = env && !strcmp(env, "1");
-	bool tw = vmlinux && btf__find_by_name_kind(vmlinux, "bpf_task_work_schedule_resume_impl",
-						    BTF_KIND_FUNC) >= 0 && !forced;
+	bool tw = kernel_btf__has_func(vmlinux, "bpf_task_work_schedule_resume_impl") && !forced;
 
 	if (vmlinux)
-		skel->rodata->rq_to_preempt_count = block__rq_to_preempt_count(vmlinux);
+		skel->rodata->rq_to_preempt_count = kernel_btf__rq_to_preempt_count(vmlinux);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch_tw, tw);
 	bpf_program__set_autoload(skel->progs.cprof_block_switch, !tw);
 	bpf_program__set_autoload(skel->progs.cprof_block_waking_tw, tw);

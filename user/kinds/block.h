@@ -13,10 +13,6 @@ struct report_kind;
  * it is the costly one. vmlinux: the kernel's BTF, NULL if it could not be read. */
 void block__prepare(struct block_bpf *skel, const struct btf *vmlinux);
 
-/* From a CPU's runqueue to its preempt_count in the per-CPU area, read from the kernel's
- * BTF (sched.bpf.h's rq_to_preempt_count); 0 when not found. */
-long long block__rq_to_preempt_count(const struct btf *vmlinux);
-
 /* Attaches the switch, waking (and syscall-exit) programs. Returns 0 or -errno. */
 int block__attach(struct block_bpf *skel);
 

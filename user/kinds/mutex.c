@@ -4,8 +4,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "kinds/block.h"
 #include "cprof.h"
+#include "kinds/kernel_btf.h"
 #include "symbols/datasym.h"
 #include "kinds/mutex.h"
 #include "mutex.skel.h"
@@ -21,11 +21,10 @@ struct mutex_names {
 
 void mutex__prepare(struct mutex_bpf *skel, const struct btf *vmlinux)
 {
-	bool cast = vmlinux && btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast",
-						      BTF_KIND_FUNC) >= 0;
+	bool cast = kernel_btf__has_func(vmlinux, "bpf_rdonly_cast");
 
 	if (vmlinux)
-		skel->rodata->rq_to_preempt_count = block__rq_to_preempt_count(vmlinux);
+		skel->rodata->rq_to_preempt_count = kernel_btf__rq_to_preempt_count(vmlinux);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_switch, cast);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_waking, cast);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_switch_call, !cast);
