@@ -1,8 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "kinds/kind.h"
+
+const struct btf *kind_env__vmlinux(struct kind_env *env)
+{
+	if (!env->vmlinux_read) {
+		env->vmlinux = btf__load_vmlinux_btf();
+		env->vmlinux_read = true;
+	}
+	return env->vmlinux;
+}
+
+void kind_env__drop_vmlinux(struct kind_env *env)
+{
+	btf__free(env->vmlinux);
+	env->vmlinux = NULL;
+}
 
 int kind__adopt_maps(struct bpf_object *obj, const struct kind_env *env)
 {
