@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/loadlog.h"
+#include "util/log.h"
 
 /* The verifier's log of a failed program can run to megabytes; its verdict is at the end,
  * libbpf's reason (a relocation, a missing helper) in its own lines. Keep the tail. */
@@ -13,7 +14,8 @@
 
 static char kept[LOG_KEEP + 1];
 static size_t kept_len;
-static bool show;
+static bool verbose;
+static bool capturing;	/* inside loadlog__begin() ... loadlog__end() */
 
 /* Appends the last LOG_KEEP bytes of s[0..n) to what is kept, dropping the oldest. */
 static void keep(const char *s, size_t n)
@@ -35,13 +37,12 @@ static void keep(const char *s, size_t n)
 
 /* libbpf prints a failed program's whole verifier log as one message, its verdict at the
  * end: formatted whole (on the heap when it is long), then its tail kept. */
-static int print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static void capture(const char *fmt, va_list ap)
 {
 	char line[4096], *text = line;
 	va_list copy;
 	int n;
 
-	(void)level;
 	va_copy(copy, ap);
 	n = vsnprintf(line, sizeof(line), fmt, copy);
 	va_end(copy);
@@ -55,14 +56,21 @@ static int print(enum libbpf_print_level level, const char *fmt, va_list ap)
 		keep(text, text == line ? (size_t)n : strlen(text));
 	if (text != line)
 		free(text);
-	if (!show)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
-void loadlog__install(bool verbose)
+/* libbpf-tools' rule outside capture windows: only debug messages wait for -v. */
+static int print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	show = verbose;
+	if (capturing)
+		capture(fmt, ap);
+	if (capturing ? verbose : level != LIBBPF_DEBUG || verbose)
+		log_vprint("", fmt, ap);
+	return 0;
+}
+
+void loadlog__install(bool v)
+{
+	verbose = v;
 	libbpf_set_print(print);
 }
 
@@ -70,6 +78,12 @@ void loadlog__begin(void)
 {
 	kept_len = 0;
 	kept[0] = 0;
+	capturing = true;
+}
+
+void loadlog__end(void)
+{
+	capturing = false;
 }
 
 bool loadlog__reason(char *buf, size_t size)

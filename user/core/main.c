@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,10 @@
 #include "cprof.h"
 #include "core/options.h"
 #include "core/session.h"
+#include "kinds/kind.h"
 #include "util/log.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 #define EXIT_USAGE 2
 
@@ -79,11 +83,16 @@ static const struct option long_opts[] = {
 	{ 0 },
 };
 
-static int usage_error(const char *fmt, const char *arg)
+/* One line on stderr for a usage error. Returns -EINVAL. */
+static int CPROF_PRINTF(1, 2) usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "cprof-bpf: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see cprof-bpf --help)\n");
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s (see cprof-bpf --help)", msg);
 	return -EINVAL;
 }
 
@@ -103,8 +112,16 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
-static int add_pids(struct cprof_opts *o, const char *list)
+/* The options being parsed, and what parsing them needs to remember. */
+struct args {
+	struct cprof_opts *o;
+	size_t cap_pids;
+	bool types_given;
+};
+
+static int add_pids(struct args *a, const char *list)
 {
+	struct cprof_opts *o = a->o;
 	char *copy = strdup(list), *save = NULL, *tok;
 	int err = 0;
 
@@ -112,22 +129,16 @@ static int add_pids(struct cprof_opts *o, const char *list)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		unsigned long pid;
-		int *p;
 
 		if (parse_uint(tok, 1, INT_MAX, &pid)) {
 			err = usage_error("invalid pid '%s': expected a positive number", tok);
 			break;
 		}
-		p = realloc(o->pids, (o->n_pids + 1) * sizeof(*p));
-		if (!p) {
-			err = -ENOMEM;
+		if ((err = VEC_PUSH(o->pids, o->n_pids, a->cap_pids, (int)pid)))
 			break;
-		}
-		o->pids = p;
-		o->pids[o->n_pids++] = (int)pid;
 	}
 	if (!err && !o->n_pids)
-		err = usage_error("-p needs a pid%s", "");
+		err = usage_error("-p needs a pid");
 	free(copy);
 	return err;
 }
@@ -139,7 +150,7 @@ static int add_debug_dir(struct cprof_opts *o, const char *dir)
 	const char **v;
 
 	if (!*dir)
-		return usage_error("empty --debuginfo-dir%s", "");
+		return usage_error("empty --debuginfo-dir");
 	while (o->debug_dirs && o->debug_dirs[n])
 		n++;
 	v = realloc(o->debug_dirs, (n + 2 + !n) * sizeof(*v));
@@ -154,54 +165,58 @@ static int add_debug_dir(struct cprof_opts *o, const char *dir)
 	return 0;
 }
 
-/* A comma-separated list of profile kinds into *kinds (KIND_BIT set); what names the list
- * in errors ("-t", "CPROF_FAIL_KINDS"). */
-static int parse_kinds(const char *list, const char *what, unsigned int *kinds)
+/* The kind named name (the kinds table's names), or NULL. */
+static const struct kind_ops *kind_named(const char *name)
 {
-	static const char *const names[CPROF_KIND_HEAP_ALLOC + 1] = {
-		[CPROF_KIND_CPU] = "cpu",
-		[CPROF_KIND_BLOCK] = "block",
-		[CPROF_KIND_MUTEX] = "mutex",
-		[CPROF_KIND_HEAP_ALLOC] = "heap",
-	};
-	char *copy = strdup(list), *save = NULL, *tok;
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (!strcmp(name, kinds[i]->name))
+			return kinds[i];
+	return NULL;
+}
+
+/* A comma-separated list of profile kinds into *set (KIND_BIT set); what names the list
+ * in errors ("-t", "CPROF_FAIL_KINDS"). */
+static int parse_kinds(const char *list, const char *what, unsigned int *set)
+{
+	char *copy = strdup(list), *save = NULL, *tok, known[128] = "";
 	int err = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	*kinds = 0;
+	for (unsigned int i = 0; i < n_kinds; i++)
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+			 i ? ", " : "", kinds[i]->name);
+	*set = 0;
 	for (tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
-		size_t k;
+		const struct kind_ops *k = kind_named(tok);
 
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if (!strcmp(tok, names[k]))
-				break;
-		if (k == sizeof(names) / sizeof(names[0])) {
-			fprintf(stderr, "cprof-bpf: %s: unknown profile type '%s' (known: cpu, block, "
-				"mutex, heap) (see cprof-bpf --help)\n", what, tok);
-			err = -EINVAL;
-		} else {
-			*kinds |= KIND_BIT(k);
-		}
+		if (k)
+			*set |= KIND_BIT(k->id);
+		else
+			err = usage_error("%s: unknown profile type '%s' (known: %s)", what, tok,
+					  known);
 	}
 	free(copy);
 	return err;
 }
 
-static int parse_types(struct cprof_opts *o, const char *list)
+static int parse_types(struct args *a, const char *list)
 {
+	struct cprof_opts *o = a->o;
 	int err = parse_kinds(list, "-t", &o->kinds);
 
+	a->types_given = true;
 	if (!err && !o->kinds)
-		err = usage_error("-t needs at least one profile type%s", "");
+		err = usage_error("-t needs at least one profile type");
 	/* Named kinds are wanted: one the kernel cannot collect is an error. */
 	o->kinds_required = o->kinds;
 	return err;
 }
 
 /* Diagnostics, not options: the heap profile's fallback for kernels without uprobe
- * sessions, on a kernel that has them; kinds whose load is made to fail (tests of what a
- * kernel that refuses them gets). */
+ * sessions, on a kernel that has them; the block profile's syscall-exit stacks on a kernel
+ * with task works; kinds whose load is made to fail (tests of what a kernel that refuses
+ * them gets). And where unwind tables are cached. */
 static int parse_env(struct cprof_opts *o)
 {
 	const char *env;
@@ -209,8 +224,12 @@ static int parse_env(struct cprof_opts *o)
 	if ((env = getenv("CPROF_HEAP_URETPROBES")) && *env && strcmp(env, "0")) {
 		if (strcmp(env, "1") && strcmp(env, "perf"))
 			return usage_error("CPROF_HEAP_URETPROBES='%s': expected 0, 1 or perf", env);
-		o->heap_uretprobes = !strcmp(env, "perf") ? 2 : 1;
+		o->k.heap_uretprobes = !strcmp(env, "perf") ? 2 : 1;
 	}
+	env = getenv("CPROF_BLOCK_SYS_EXIT");
+	o->k.block_sys_exit = env && !strcmp(env, "1");
+	if ((env = getenv("CPROF_CACHE_DIR")) && *env)
+		o->cache_dir = env;
 	if ((env = getenv("CPROF_FAIL_KINDS")) && *env)
 		return parse_kinds(env, "CPROF_FAIL_KINDS", &o->fail_kinds);
 	return 0;
@@ -229,6 +248,50 @@ static int parse_duration(struct cprof_opts *o, const char *s)
 	return 0;
 }
 
+/* The options that take a whole number: its range, its field (one of u, ull), and the
+ * error's words. */
+struct num_opt {
+	int opt;
+	unsigned long min, max;
+	bool pow2;
+	unsigned int *u;
+	unsigned long long *ull;
+	const char *what, *expected;
+};
+
+static int parse_number(struct cprof_opts *o, int c, const char *arg)
+{
+	const struct num_opt opts[] = {
+		{ 'F', 1, 100000, false, &o->k.freq, NULL, "frequency", "1-100000 Hz" },
+		{ OPT_MAX_DEPTH, 1, CPROF_MAX_USER_FRAMES, false, &o->k.max_depth, NULL,
+		  "--max-depth", "1-256" },
+		{ OPT_RING_SIZE, 1, 1024, true, &o->ring_mib, NULL, "--ring-size",
+		  "a power of two from 1 to 1024 (MiB)" },
+		{ OPT_BLOCK_RATE, 1, 3600000000000ul, false, NULL, &o->k.block_rate_ns,
+		  "--block-rate", "nanoseconds from 1 to 3600e9" },
+		{ OPT_MUTEX_RATE, 1, 1000000000ul, false, &o->k.mutex_rate, NULL, "--mutex-rate",
+		  "1 to 1e9" },
+		{ OPT_HEAP_RATE, 1, 1ul << 40, false, NULL, &o->k.heap_rate, "--heap-rate",
+		  "bytes from 1 to 2^40" },
+	};
+	unsigned long v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct num_opt *n = &opts[i];
+
+		if (n->opt != c)
+			continue;
+		if (parse_uint(arg, n->min, n->max, &v) || (n->pow2 && (v & (v - 1))))
+			return usage_error("invalid %s '%s': expected %s", n->what, arg, n->expected);
+		if (n->u)
+			*n->u = v;
+		else
+			*n->ull = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static char *default_output(void)
 {
 	char buf[64];
@@ -240,103 +303,67 @@ static char *default_output(void)
 	return strdup(buf);
 }
 
-/* Returns 0 to run, 1 when done (help, version), -errno on a usage error. */
-static int parse_args(int argc, char **argv, struct cprof_opts *o)
+/* One option c (getopt_long's) with optarg. Returns 0, 1 when done (help, version), or
+ * -errno on a usage error. */
+static int parse_opt(struct args *a, int c, char **argv)
 {
-	bool types_given = false;
-	unsigned long v;
-	int c, err = 0;
+	struct cprof_opts *o = a->o;
+	int err;
 
-	opterr = 0;	/* our own one-line messages */
-	while (!err && (c = getopt_long(argc, argv, "+:p:d:o:t:F:vh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			err = add_pids(o, optarg);
-			break;
-		case 'd':
-			err = parse_duration(o, optarg);
-			break;
-		case 'o':
-			free(o->output_dir);
-			o->output_dir = strdup(optarg);
-			err = o->output_dir && *optarg ? 0 : usage_error("empty output dir%s", "");
-			break;
-		case 't':
-			err = parse_types(o, optarg);
-			types_given = true;
-			break;
-		case 'F':
-			if (parse_uint(optarg, 1, 100000, &v))
-				return usage_error("invalid frequency '%s': expected 1-100000 Hz",
-						   optarg);
-			o->freq = v;
-			break;
-		case OPT_MAX_DEPTH:
-			if (parse_uint(optarg, 1, CPROF_MAX_USER_FRAMES, &v))
-				return usage_error("invalid --max-depth '%s': expected 1-256", optarg);
-			o->max_depth = v;
-			break;
-		case OPT_RING_SIZE:
-			if (parse_uint(optarg, 1, 1024, &v) || (v & (v - 1)))
-				return usage_error("invalid --ring-size '%s': expected a power of two "
-						   "from 1 to 1024 (MiB)", optarg);
-			o->ring_mib = v;
-			break;
-		case OPT_BLOCK_RATE:
-			if (parse_uint(optarg, 1, 3600000000000ul, &v))
-				return usage_error("invalid --block-rate '%s': expected nanoseconds "
-						   "from 1 to 3600e9", optarg);
-			o->block_rate_ns = v;
-			break;
-		case OPT_MUTEX_RATE:
-			if (parse_uint(optarg, 1, 1000000000ul, &v))
-				return usage_error("invalid --mutex-rate '%s': expected 1 to 1e9",
-						   optarg);
-			o->mutex_rate = v;
-			break;
-		case OPT_HEAP_RATE:
-			if (parse_uint(optarg, 1, 1ul << 40, &v))
-				return usage_error("invalid --heap-rate '%s': expected bytes from 1 "
-						   "to 2^40", optarg);
-			o->heap_rate = v;
-			break;
-		case OPT_DEBUGINFO_DIR:
-			err = add_debug_dir(o, optarg);
-			break;
-		case 'v':
-			o->verbose = true;
-			log__set_verbose(true);
-			break;
-		case OPT_CHECK:
-			o->check = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 1;
-		case OPT_VERSION:
-			printf("cprof-bpf %s\n", CPROF_VERSION);
-			return 1;
-		case ':':
-			return usage_error("option %s needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+	switch (c) {
+	case 'p':
+		return add_pids(a, optarg);
+	case 'd':
+		return parse_duration(o, optarg);
+	case 'o':
+		free(o->output_dir);
+		o->output_dir = strdup(optarg);
+		return o->output_dir && *optarg ? 0 : usage_error("empty output dir");
+	case 't':
+		return parse_types(a, optarg);
+	case OPT_DEBUGINFO_DIR:
+		return add_debug_dir(o, optarg);
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case OPT_CHECK:
+		o->check = true;
+		return 0;
+	case 'h':
+		fputs(usage_text, stdout);
+		return 1;
+	case OPT_VERSION:
+		printf("cprof-bpf %s\n", CPROF_VERSION);
+		return 1;
+	case ':':
+		return usage_error("option %s needs a value", argv[optind - 1]);
+	default:
+		err = parse_number(o, c, optarg);
+		return err != -ENOENT ? err : usage_error("unknown option '%s'", argv[optind - 1]);
 	}
-	if (err)
-		return err;
+}
+
+/* After the options: COMMAND, the checks across options, the default kinds. */
+static int finish_args(struct args *a, int argc, char **argv)
+{
+	struct cprof_opts *o = a->o;
+	bool targets = o->n_pids || optind < argc;
+	int err;
+
 	if (optind < argc)
 		o->command = &argv[optind];
 	if (o->command && o->n_pids)
-		return usage_error("give either -p or a COMMAND, not both%s", "");
-	if (o->check && (o->command || o->n_pids))
-		return usage_error("--check takes no -p or COMMAND: it attaches to nothing%s", "");
+		return usage_error("give either -p or a COMMAND, not both");
+	if (o->check && targets)
+		return usage_error("--check takes no -p or COMMAND: it attaches to nothing");
 	/* Lock contention is a question about given processes, not the host; heap probes go
 	 * into each target's allocator, never host-wide. --check loads every kind. */
-	if (!types_given && (o->command || o->n_pids || o->check))
-		o->kinds |= KIND_BIT(CPROF_KIND_MUTEX) | KIND_BIT(CPROF_KIND_HEAP_ALLOC);
-	if ((o->kinds & KIND_BIT(CPROF_KIND_HEAP_ALLOC)) && !o->command && !o->n_pids &&
-	    !o->check)
-		return usage_error("the heap profile needs -p or a COMMAND%s", "");
+	for (unsigned int i = 0; i < n_kinds && !a->types_given; i++)
+		if (kinds[i]->host_default || targets || o->check)
+			o->kinds |= KIND_BIT(kinds[i]->id);
+	for (unsigned int i = 0; i < n_kinds && !targets && !o->check; i++)
+		if (kinds[i]->needs_targets && (o->kinds & KIND_BIT(kinds[i]->id)))
+			return usage_error("the %s profile needs -p or a COMMAND", kinds[i]->name);
 	if ((err = parse_env(o)))
 		return err;
 	if (!o->output_dir && !(o->output_dir = default_output()))
@@ -344,16 +371,29 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 	return 0;
 }
 
+/* Returns 0 to run, 1 when done (help, version), -errno on a usage error. */
+static int parse_args(int argc, char **argv, struct cprof_opts *o)
+{
+	struct args a = { .o = o };
+	int c, err = 0;
+
+	opterr = 0;	/* our own one-line messages */
+	while (!err && (c = getopt_long(argc, argv, "+:p:d:o:t:F:vh", long_opts, NULL)) != -1)
+		err = parse_opt(&a, c, argv);
+	return err ? err : finish_args(&a, argc, argv);
+}
+
 int main(int argc, char **argv)
 {
 	struct cprof_opts o = {
-		.kinds = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK),
-		.freq = 99,
-		.max_depth = CPROF_DEFAULT_USER_FRAMES,
 		.ring_mib = 4,
-		.block_rate_ns = 1000000,
-		.mutex_rate = 1,
-		.heap_rate = 524288,
+		.k = {
+			.freq = 99,
+			.max_depth = CPROF_DEFAULT_USER_FRAMES,
+			.block_rate_ns = 1000000,
+			.mutex_rate = 1,
+			.heap_rate = 524288,
+		},
 	};
 	int err = parse_args(argc, argv, &o);
 

@@ -2,84 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/sysinfo.h"
 
 #define PF_KTHREAD 0x00200000u
-
-static int append(int **v, size_t *n, size_t *cap, int x)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		int *p = realloc(*v, c * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		*v = p;
-		*cap = c;
-	}
-	(*v)[(*n)++] = x;
-	return 0;
-}
-
-int sysinfo__parse_cpu_list(const char *s, int **cpus, size_t *n)
-{
-	size_t cap = 0;
-	int err = 0;
-
-	*cpus = NULL;
-	*n = 0;
-	while (*s && *s != '\n') {
-		char *end;
-		long a = strtol(s, &end, 10), b;
-
-		if (end == s || a < 0 || a > 65535)
-			goto bad;
-		b = a;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtol(s, &end, 10);
-			if (end == s || b < a || b > 65535)
-				goto bad;
-		}
-		for (long c = a; c <= b; c++)
-			if ((err = append(cpus, n, &cap, (int)c)))
-				goto fail;
-		s = end;
-		if (*s == ',')
-			s++;
-		else if (*s && *s != '\n')
-			goto bad;
-	}
-	return *n ? 0 : -EINVAL;
-bad:
-	err = -EINVAL;
-fail:
-	free(*cpus);
-	*cpus = NULL;
-	*n = 0;
-	return err;
-}
-
-int sysinfo__online_cpus(int **cpus, size_t *n)
-{
-	char buf[4096];
-	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
-	int err;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	err = sysinfo__parse_cpu_list(buf, cpus, n);
-	return err;
-}
 
 int sysinfo__check_pid(int pid, char *comm, size_t size)
 {

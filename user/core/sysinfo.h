@@ -5,12 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Online CPUs from /sys/devices/system/cpu/online (malloc'ed array). Returns 0 or -errno. */
-int sysinfo__online_cpus(int **cpus, size_t *n);
-
-/* Parses a CPU list such as "0-3,5,7-8". Returns 0 or -EINVAL. */
-int sysinfo__parse_cpu_list(const char *s, int **cpus, size_t *n);
-
 /* Whether pid can be profiled: 0; -ESRCH (no such process); -EPERM (not ours to read);
  * -EINVAL (a kernel thread: no user space). comm receives the process name. */
 int sysinfo__check_pid(int pid, char *comm, size_t size);

@@ -8,6 +8,8 @@
 
 #include "kinds/allocobj.h"
 #include "util/arena.h"
+#include "util/util.h"
+#include "util/vec.h"
 #include "cprof.h"
 #include "elf/elffile.h"
 #include "symbols/plt.h"
@@ -61,7 +63,7 @@ static const struct fn_info fns[] = {
 	{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", CPROF_HEAP_FREE, RDI, CXX_OP },
 };
 
-#define N_FNS (sizeof(fns) / sizeof(fns[0]))
+#define N_FNS ARRAY_SIZE(fns)
 _Static_assert(N_FNS <= ALLOCOBJ_MAX_PROBES, "probe table");
 
 #define FN_MALLOC 0
@@ -284,7 +286,7 @@ struct reader {
 	struct found fn[N_FNS];
 	uint64_t dl_hook;
 	struct stub *stubs;
-	size_t n_stubs;
+	size_t n_stubs, cap_stubs;
 	struct arena arena;
 };
 
@@ -355,16 +357,10 @@ static uint64_t vaddr_to_off(const struct reader *r, uint64_t va)
 static int add_stub(void *ctx, uint64_t start, uint64_t size, const char *name)
 {
 	struct reader *r = ctx;
-	struct stub *v;
 
 	if (r->n_stubs >= 1u << 20)
 		return 0;
-	v = realloc(r->stubs, (r->n_stubs + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	r->stubs = v;
-	v[r->n_stubs++] = (struct stub){ start, size, name };
-	return 0;
+	return VEC_PUSH(r->stubs, r->n_stubs, r->cap_stubs, ((struct stub){ start, size, name }));
 }
 
 /* Whether a call or jump to target reaches one of the object's allocator functions: their

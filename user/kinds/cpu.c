@@ -1,17 +1,74 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The CPU profile: perf_event cpu-clock sampling on every online CPU. */
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "cprof.h"
-#include "kinds/cpu.h"
+#include "cpu.skel.h"
+#include "kinds/kind.h"
 #include "report/report.h"
+#include "util/log.h"
+#include "util/vec.h"
 
-int cpu__attach(struct bpf_program *prog, unsigned int freq, const int *cpus, size_t n_cpus,
-		struct bpf_link **links)
+struct cpu {
+	struct kind k;
+	struct cpu_bpf *skel;
+	int *cpus;		/* online CPUs */
+	size_t n_cpus, cap_cpus;
+	struct bpf_link **links;	/* one per CPU, NULL where it went offline */
+};
+
+/* Parses a CPU list such as "0-3,5,7-8" into c->cpus. Returns 0 or -EINVAL/-ENOMEM. */
+static int parse_cpu_list(struct cpu *c, const char *s)
+{
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0 || a > 65535)
+			return -EINVAL;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b > 65535)
+				return -EINVAL;
+		}
+		for (long i = a; i <= b; i++)
+			if (VEC_PUSH(c->cpus, c->n_cpus, c->cap_cpus, (int)i))
+				return -ENOMEM;
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			return -EINVAL;
+	}
+	return c->n_cpus ? 0 : -EINVAL;
+}
+
+static int online_cpus(struct cpu *c)
+{
+	char buf[4096];
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	return parse_cpu_list(c, buf);
+}
+
+/* Opens a cpu-clock perf event at freq Hz on each CPU and attaches the program to it. */
+static int attach_cpus(struct cpu *c, unsigned int freq)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -22,18 +79,19 @@ int cpu__attach(struct bpf_program *prog, unsigned int freq, const int *cpus, si
 	};
 	int attached = 0, err = 0;
 
-	for (size_t i = 0; i < n_cpus; i++) {
-		int fd = syscall(__NR_perf_event_open, &attr, -1, cpus[i], -1, PERF_FLAG_FD_CLOEXEC);
+	for (size_t i = 0; i < c->n_cpus; i++) {
+		int fd = syscall(__NR_perf_event_open, &attr, -1, c->cpus[i], -1,
+				 PERF_FLAG_FD_CLOEXEC);
 
-		links[i] = NULL;
+		c->links[i] = NULL;
 		if (fd < 0) {
 			err = -errno;
 			if (err == -ENODEV)	/* went offline since we listed it */
 				continue;
 			return err;
 		}
-		links[i] = bpf_program__attach_perf_event(prog, fd);
-		if (!links[i]) {
+		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.cprof_cpu_sample, fd);
+		if (!c->links[i]) {
 			err = -errno;
 			close(fd);
 			return err;
@@ -41,6 +99,82 @@ int cpu__attach(struct bpf_program *prog, unsigned int freq, const int *cpus, si
 		attached++;
 	}
 	return attached ? 0 : (err ? err : -ENODEV);
+}
+
+static void cpu_detach(struct kind *k)
+{
+	struct cpu *c = kind_container(k, struct cpu);
+
+	for (size_t i = 0; c->links && i < c->n_cpus; i++) {
+		bpf_link__destroy(c->links[i]);
+		c->links[i] = NULL;
+	}
+}
+
+static int cpu_attach(struct kind *k, struct kind_env *env, bool *fatal)
+{
+	struct cpu *c = kind_container(k, struct cpu);
+	unsigned int freq = env->opts->freq;
+	int err = online_cpus(c);
+
+	*fatal = true;
+	if (err) {
+		log_error("cannot read /sys/devices/system/cpu/online: %s", strerror(-err));
+		return err;
+	}
+	c->links = calloc(c->n_cpus, sizeof(*c->links));
+	if (!c->links)
+		return -ENOMEM;
+	err = attach_cpus(c, freq);
+	if (err == -EINVAL) {
+		log_error("cannot open cpu-clock perf events at %u Hz: %s (frequency above "
+			  "kernel.perf_event_max_sample_rate?)", freq, strerror(-err));
+		return err;
+	}
+	*fatal = false;
+	if (err)
+		cpu_detach(k);
+	return err;
+}
+
+static void cpu_free(struct kind *k);
+
+static int cpu_open(struct kind_env *env, struct kind **out)
+{
+	struct cpu *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->skel = cpu_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		log_error("cannot open the CPU profile object: %s", strerror(-err));
+		goto fail;
+	}
+	c->skel->rodata->wakeup_bytes = env->wakeup_bytes;
+	c->skel->rodata->filter_pids = env->filter_pids;
+	c->skel->rodata->max_user_frames = env->opts->max_depth;
+	err = kind__adopt_maps(c->skel->obj, env);
+	if (err) {
+		log_error("sharing BPF maps: %s", strerror(-err));
+		goto fail;
+	}
+	*out = &c->k;
+	return 0;
+fail:
+	cpu_free(&c->k);
+	return err;
+}
+
+static int cpu_load(struct kind *k, struct kind_env *env)
+{
+	struct cpu *c = kind_container(k, struct cpu);
+
+	(void)env;
+	k->obj = c->skel->obj;
+	k->mechanism = "perf_event cpu-clock sampling";
+	return cpu_bpf__load(c->skel);
 }
 
 static void cpu_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],
@@ -51,14 +185,19 @@ static void cpu_values(const struct report_kind *k, uint64_t count, const uint64
 	out[1] = (int64_t)count * k->period;
 }
 
-void cpu__report_kind(struct report_kind *k, unsigned int freq)
+/* Go's CPU profile conventions: samples/count, cpu/nanoseconds, period 1e9/freq. */
+static int cpu_report(struct kind *k, struct kind_env *env, const uint64_t *cnt,
+		      struct kind_report *out)
 {
 	static const struct pprof_value_type types[] = {
 		{ "samples", "count" },
 		{ "cpu", "nanoseconds" },
 	};
+	unsigned int freq = env->opts->freq;
 
-	*k = (struct report_kind){
+	(void)k;
+	(void)cnt;
+	*out = (struct kind_report){ .rk = {
 		.kind = CPROF_KIND_CPU,
 		.name = "cpu",
 		.file = "cpu.pb.gz",
@@ -67,5 +206,34 @@ void cpu__report_kind(struct report_kind *k, unsigned int freq)
 		.period_type = { "cpu", "nanoseconds" },
 		.period = 1000000000LL / (freq ? freq : 1),
 		.values = cpu_values,
-	};
+	} };
+	return 0;
 }
+
+static void cpu_free(struct kind *k)
+{
+	struct cpu *c = k ? kind_container(k, struct cpu) : NULL;
+
+	if (!c)
+		return;
+	cpu_detach(k);
+	cpu_bpf__destroy(c->skel);
+	free(c->links);
+	free(c->cpus);
+	free(c);
+}
+
+const struct kind_ops cpu_kind = {
+	.name = "cpu",
+	.id = CPROF_KIND_CPU,
+	.records = KIND_BIT(CPROF_KIND_CPU),
+	.host_default = true,
+	.load_fails = "loading its BPF program failed",
+	.attach_fails = "opening cpu-clock perf events failed",
+	.open = cpu_open,
+	.load = cpu_load,
+	.attach = cpu_attach,
+	.detach = cpu_detach,
+	.report = cpu_report,
+	.free = cpu_free,
+};

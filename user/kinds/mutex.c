@@ -1,61 +1,106 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The mutex (lock contention) profile: futex lock waits and their wakes, the delay charged
+ * to the stack that released the lock (Go's semantics); bpf/futex_class.h says what
+ * counts. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <bpf/btf.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 
-#include "kinds/block.h"
 #include "cprof.h"
-#include "symbols/datasym.h"
-#include "kinds/mutex.h"
+#include "kinds/kernel_btf.h"
+#include "kinds/kind.h"
 #include "mutex.skel.h"
 #include "proc/procmaps.h"
 #include "report/report.h"
 #include "report/stacks.h"
+#include "symbols/datasym.h"
+#include "util/log.h"
 
+/* Lock names for the `lock` label: data symbols of the processes' files, member paths from
+ * the DWARF the symbolizer finds. */
 struct mutex_names {
 	struct proctab *pt;
 	struct objcache *oc;
-	struct datasym *ds;
+	struct datasym *ds;	/* NULL: addresses only */
 };
 
-void mutex__prepare(struct mutex_bpf *skel, const struct btf *vmlinux)
+struct mutex {
+	struct kind k;
+	struct mutex_bpf *skel;
+	struct mutex_names names;
+};
+
+/* Before load: picks the sched_switch/sched_waking programs this kernel can load and
+ * gives them the runqueue-to-preempt_count offset (interrupt-context wakers). vmlinux: the
+ * kernel's BTF, NULL if it could not be read. */
+static void prepare(struct mutex_bpf *skel, const struct btf *vmlinux)
 {
-	bool cast = vmlinux && btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast",
-						      BTF_KIND_FUNC) >= 0;
+	bool cast = kernel_btf__has_func(vmlinux, "bpf_rdonly_cast");
 
 	if (vmlinux)
-		skel->rodata->rq_to_preempt_count = block__rq_to_preempt_count(vmlinux);
+		skel->rodata->rq_to_preempt_count = kernel_btf__rq_to_preempt_count(vmlinux);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_switch, cast);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_waking, cast);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_switch_call, !cast);
 	bpf_program__set_autoload(skel->progs.cprof_mutex_waking_call, !cast);
 }
 
-int mutex__attach(struct mutex_bpf *skel)
+static void mutex_free(struct kind *k);
+
+static int mutex_open(struct kind_env *env, struct kind **out)
 {
-	return mutex_bpf__attach(skel);
+	struct mutex *m = calloc(1, sizeof(*m));
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	m->skel = mutex_bpf__open();
+	if (!m->skel) {
+		err = -errno;
+		log_error("cannot open the mutex profile object: %s", strerror(-err));
+		goto fail;
+	}
+	m->skel->rodata->filter_pids = env->filter_pids;
+	m->skel->rodata->max_user_frames = env->opts->max_depth;
+	m->skel->rodata->mutex_rate = env->opts->mutex_rate;
+	m->skel->rodata->wakeup_bytes = env->wakeup_bytes;
+	prepare(m->skel, kind_env__vmlinux(env));
+	err = kind__adopt_maps(m->skel->obj, env);
+	if (err) {
+		log_error("sharing BPF maps: %s", strerror(-err));
+		goto fail;
+	}
+	*out = &m->k;
+	return 0;
+fail:
+	mutex_free(&m->k);
+	return err;
 }
 
-struct mutex_names *mutex_names__new(struct proctab *pt, struct objcache *oc,
-				     struct symbolizer *sym)
+static int mutex_load(struct kind *k, struct kind_env *env)
 {
-	struct mutex_names *mn = calloc(1, sizeof(*mn));
+	struct mutex *m = kind_container(k, struct mutex);
 
-	if (!mn)
-		return NULL;
-	mn->pt = pt;
-	mn->oc = oc;
-	mn->ds = datasym__new(sym);	/* NULL: addresses only */
-	return mn;
+	(void)env;
+	k->obj = m->skel->obj;
+	k->mechanism = bpf_program__autoload(m->skel->progs.cprof_mutex_switch) ?
+		"tp_btf sched_switch + sched_waking; saved registers by bpf_rdonly_cast" :
+		"tp_btf sched_switch + sched_waking; saved registers by bpf_task_pt_regs";
+	return mutex_bpf__load(m->skel);
 }
 
-void mutex_names__free(struct mutex_names *mn)
+static int mutex_attach(struct kind *k, struct kind_env *env, bool *fatal)
 {
-	if (!mn)
-		return;
-	datasym__free(mn->ds);
-	free(mn);
+	(void)env;
+	(void)fatal;
+	return mutex_bpf__attach(kind_container(k, struct mutex)->skel);
+}
+
+static void mutex_detach(struct kind *k)
+{
+	mutex_bpf__detach(kind_container(k, struct mutex)->skel);
 }
 
 static void mutex_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],
@@ -71,25 +116,31 @@ static size_t mutex_labels(void *ctx, const struct stack *s, struct pprof_label 
 			   char buf[][REPORT_LABEL_LEN])
 {
 	struct mutex_names *mn = ctx;
-	const struct procmaps *pm = mn ? proctab__get(mn->pt, (int)s->pid) : NULL;
+	const struct procmaps *pm = proctab__get(mn->pt, (int)s->pid);
 
-	if (mn)
-		datasym__name_addr(mn->ds, mn->oc, pm, (int)s->pid, s->addr, buf[0],
-				   REPORT_LABEL_LEN);
-	else
-		snprintf(buf[0], REPORT_LABEL_LEN, "0x%llx", (unsigned long long)s->addr);
+	datasym__name_addr(mn->ds, mn->oc, pm, (int)s->pid, s->addr, buf[0], REPORT_LABEL_LEN);
 	out[0] = (struct pprof_label){ .key = "lock", .str = buf[0] };
 	return 1;
 }
 
-void mutex__report_kind(struct report_kind *k, struct mutex_names *mn)
+/* Go's mutex profile conventions: contentions/count, delay/nanoseconds, period 1 (values
+ * are already scaled by --mutex-rate); label lock: the data symbol or address of the futex
+ * word. */
+static int mutex_report(struct kind *k, struct kind_env *env, const uint64_t *cnt,
+			struct kind_report *out)
 {
 	static const struct pprof_value_type types[] = {
 		{ "contentions", "count" },
 		{ "delay", "nanoseconds" },
 	};
+	struct mutex *m = kind_container(k, struct mutex);
 
-	*k = (struct report_kind){
+	(void)cnt;
+	m->names.pt = env->pt;
+	m->names.oc = env->oc;
+	if (!m->names.ds)
+		m->names.ds = datasym__new(env->sym);
+	*out = (struct kind_report){ .rk = {
 		.kind = CPROF_KIND_MUTEX,
 		.name = "mutex",
 		.file = "mutex.pb.gz",
@@ -99,6 +150,32 @@ void mutex__report_kind(struct report_kind *k, struct mutex_names *mn)
 		.period = 1,
 		.values = mutex_values,
 		.labels_ctx = mutex_labels,
-		.ctx = mn,
-	};
+		.ctx = &m->names,
+	} };
+	return 0;
 }
+
+static void mutex_free(struct kind *k)
+{
+	struct mutex *m = k ? kind_container(k, struct mutex) : NULL;
+
+	if (!m)
+		return;
+	mutex_bpf__destroy(m->skel);
+	datasym__free(m->names.ds);
+	free(m);
+}
+
+const struct kind_ops mutex_kind = {
+	.name = "mutex",
+	.id = CPROF_KIND_MUTEX,
+	.records = KIND_BIT(CPROF_KIND_MUTEX),
+	.load_fails = "loading its BPF programs failed",
+	.attach_fails = "attaching sched_switch or sched_waking failed",
+	.open = mutex_open,
+	.load = mutex_load,
+	.attach = mutex_attach,
+	.detach = mutex_detach,
+	.report = mutex_report,
+	.free = mutex_free,
+};

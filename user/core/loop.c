@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The run's loop: records from the ring buffer handed to the kind that takes them, process
+ * events (exec, exit, dlopen) that refresh the unwinder's view, and the watch over what
+ * ends the run. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "core/loadlog.h"
+#include "core/options.h"
+#include "core/session_priv.h"
+#include "core/sysinfo.h"
+#include "cprof.h"
+#include "proc/procmaps.h"
+#include "report/stacks.h"
+#include "unwind/unwinder.h"
+#include "util/log.h"
+#include "util/util.h"
+
+/* After an exec the dynamic loader maps the libraries within milliseconds, after the view
+ * published at the exec event: re-read the maps of a fresh image at these delays. */
+static const double resync_delays[] = { 0.002, 0.010, 0.050 };
+
+int loop__check_targets(struct session *s)
+{
+	const struct cprof_opts *o = s->o;
+
+	s->targets = calloc(o->n_pids ? o->n_pids : 1, sizeof(*s->targets));
+	if (!s->targets)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_pids; i++) {
+		struct target *t = &s->targets[i];
+		int err = sysinfo__check_pid(o->pids[i], t->comm, sizeof(t->comm));
+
+		t->pid = o->pids[i];
+		if (err == -ESRCH) {
+			log_error("pid %d: no such process", t->pid);
+			return err;
+		}
+		if (err == -EINVAL) {
+			log_error("pid %d (%s) is a kernel thread: it has no user space to profile; "
+				  "profile the whole host (no -p) to see kernel time", t->pid, t->comm);
+			return err;
+		}
+		if (err) {
+			log_error("pid %d: cannot read /proc/%d/stat: %s", t->pid, t->pid,
+				  strerror(-err));
+			return err;
+		}
+	}
+	s->n_targets = o->n_pids;
+	return 0;
+}
+
+static struct target *find_target(struct session *s, int pid)
+{
+	for (size_t i = 0; i < s->n_targets; i++)
+		if (s->targets[i].pid == pid)
+			return &s->targets[i];
+	return NULL;
+}
+
+static void target_gone(struct session *s, struct target *t)
+{
+	if (t->gone)
+		return;
+	t->gone = true;
+	t->gone_after = session_now(CLOCK_MONOTONIC) - s->t0;
+}
+
+int loop__report_gone(const struct session *s)
+{
+	int gone = 0;
+
+	for (size_t i = 0; i < s->n_targets; i++) {
+		const struct target *t = &s->targets[i];
+
+		if (!t->gone)
+			continue;
+		log_info("pid %d (%s) exited %.1f s into the run; the profiles cover it until then",
+			 t->pid, t->comm, t->gone_after);
+		gone++;
+	}
+	return gone;
+}
+
+static void schedule_resync(struct session *s, int pid)
+{
+	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
+		if (s->resync[i].pid && s->resync[i].pid != pid)
+			continue;
+		s->resync[i] = (struct resync){ .pid = pid,
+						.exec_time = session_now(CLOCK_MONOTONIC) };
+		return;
+	}
+}
+
+/* Re-reads the maps of fresh images whose next delay has passed; returns the milliseconds
+ * until the next one is due (at most 100). */
+static int run_resyncs(struct session *s)
+{
+	double t = session_now(CLOCK_MONOTONIC), next = 0.1;
+
+	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
+		struct resync *r = &s->resync[i];
+		double due;
+
+		if (!r->pid)
+			continue;
+		due = r->exec_time + resync_delays[r->step];
+		if (t >= due) {
+			proctab__invalidate(s->env.pt, r->pid);
+			unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
+			if (++r->step == ARRAY_SIZE(resync_delays)) {
+				r->pid = 0;
+				continue;
+			}
+			due = r->exec_time + resync_delays[r->step];
+		}
+		if (due - t < next)
+			next = due - t;
+	}
+	return next > 0 ? (int)(next * 1000) + 1 : 1;
+}
+
+/* Exec, dlopen: the kinds that watch processes may attach to what was mapped. */
+static void kinds_event(struct session *s, const struct cprof_sample *ev)
+{
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		struct kind *k = s->active[i];
+
+		if (!k || !k->ops->on_event)
+			continue;
+		loadlog__begin();
+		k->ops->on_event(k, ev);
+		loadlog__end();
+	}
+}
+
+/* Returns true when r was a process event (handled), false for a sample. */
+static bool process_event(struct session *s, const struct cprof_sample *r)
+{
+	struct target *t;
+
+	switch (r->kind) {
+	case CPROF_EV_EXEC:
+		if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid)
+			s->cmd.execed = true;
+		/* New image: publish its tables before its first samples if we can. */
+		proctab__invalidate(s->env.pt, r->pid);
+		unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
+		schedule_resync(s, r->pid);
+		kinds_event(s, r);
+		return true;
+	case CPROF_EV_DLOPEN:
+		kinds_event(s, r);
+		return true;
+	case CPROF_EV_EXIT:
+		if ((t = find_target(s, r->pid)))
+			target_gone(s, t);
+		unwinder__forget(s->uw, r->pid);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The active kind that takes records of kind rk; NULL if none. */
+static struct kind *taker(const struct session *s, uint32_t rk)
+{
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->active[i] && (kinds[i]->records & KIND_BIT(rk)))
+			return s->active[i];
+	return NULL;
+}
+
+/* A sample, its sizes checked: its process's tables synced, then to its kind. */
+static void sample(struct session *s, const struct cprof_sample *r)
+{
+	struct kind *k;
+
+	s->records++;
+	/* First sight of a process: capture its maps and open its files while it lives, and
+	 * publish its unwind tables. A pc outside the published view (a library mapped since,
+	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes. */
+	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
+		proctab__find(s->env.pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
+	unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
+	if (!s->first_complete && r->n_user &&
+	    (r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT && log__verbose()) {
+		s->first_complete = true;
+		/* ts is bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+		log_debug("first complete user stack at %.3f s (monotonic): pid %u",
+			  (double)r->ts / 1e9, r->pid);
+	}
+	k = taker(s, r->kind);
+	if (k && (k->ops->on_record ? k->ops->on_record(k, &s->env, r) :
+		  stacks__add(s->env.st, r)))
+		s->agg_errors++;
+}
+
+/* Records come from BPF but describe target memory: check sizes before trusting counts. */
+int loop__record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct cprof_sample *r = data;
+
+	if (size < sizeof(*r)) {
+		s->bad_records++;
+		return 0;
+	}
+	if (process_event(s, r))
+		return 0;
+	/* Before its exec, COMMAND's process is our fork (inside execve): not the command. */
+	if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid && !s->cmd.execed) {
+		s->pre_exec_records++;
+		return 0;
+	}
+	if (r->kind >= CPROF_KIND_NR || r->n_kernel > CPROF_MAX_KERNEL_FRAMES ||
+	    r->n_user > CPROF_MAX_USER_FRAMES ||
+	    size < sizeof(*r) + ((size_t)r->n_kernel + r->n_user) * sizeof(__u64)) {
+		s->bad_records++;
+		return 0;
+	}
+	sample(s, r);
+	return 0;
+}
+
+static bool run_over(struct session *s)
+{
+	bool any_alive = false;
+
+	if (session_stop)
+		return true;
+	if (s->o->duration > 0 && session_now(CLOCK_MONOTONIC) - s->t0 >= s->o->duration)
+		return true;
+	if (s->cmd.pid > 0 && !s->cmd.done)
+		return command__exited(&s->cmd);
+	if (!s->n_targets)
+		return false;
+	for (size_t i = 0; i < s->n_targets; i++) {
+		struct target *t = &s->targets[i];
+
+		if (!t->gone && kill(t->pid, 0) && errno == ESRCH)
+			target_gone(s, t);
+		any_alive |= !t->gone;
+	}
+	return !any_alive;
+}
+
+/* The kinds' periodic work (the heap profile's rescans for allocators). */
+static void kinds_poll(struct session *s)
+{
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		struct kind *k = s->active[i];
+
+		if (!k || !k->ops->poll)
+			continue;
+		loadlog__begin();
+		k->ops->poll(k);
+		loadlog__end();
+	}
+}
+
+int loop__run(struct session *s)
+{
+	int err;
+
+	while (!run_over(s)) {
+		kinds_poll(s);
+		/* Records arrive without wakeups until the ring is a quarter full: drain on the
+		 * timeout too. */
+		err = ring_buffer__poll(s->rb, run_resyncs(s));
+		if (err >= 0)
+			err = ring_buffer__consume(s->rb);
+		if (err < 0 && err != -EINTR) {
+			log_error("reading the ring buffer: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}

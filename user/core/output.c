@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The run's output: the directory, each collected kind's profile, and the end-of-run
+ * summary on stderr. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/options.h"
+#include "core/procobj.h"
+#include "core/session_priv.h"
+#include "cprof.h"
+#include "report/report.h"
+#include "report/stacks.h"
+#include "report/summary.h"
+#include "unwind/unwinder.h"
+#include "util/log.h"
+
+/* Proves dir writable before profiling, so a bad -o fails in a second, not after the run. */
+int output__prepare(const char *dir)
+{
+	char path[4096], *p;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	if (snprintf(path, sizeof(path), "%s/.cprof-write-test.XXXXXX", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+/* Writes one kind's profile and its summary. */
+static int write_kind(struct session *s, struct report *rep, const struct kind_report *kr,
+		      const uint64_t *cnt, double secs)
+{
+	const struct cprof_opts *o = s->o;
+	const struct report_kind *k = &kr->rk;
+	char path[4096], comment[256];
+	struct report_result res;
+	struct report_extra extra = {
+		.lost = cnt[CPROF_CNT_LOST_KIND + k->kind],
+		.lost_value = kr->lost_value,
+		.time_nanos = (int64_t)(s->wall0 * 1e9),
+		.duration_nanos = (int64_t)(secs * 1e9),
+		.comment = comment,
+	};
+	int err;
+
+	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s", CPROF_VERSION,
+		 o->n_pids ? "selected processes" : o->command ? "command" : "whole host");
+	snprintf(path, sizeof(path), "%s/%s", o->output_dir, k->file);
+	err = report__write(rep, k, s->env.st, &extra, path, &res);
+	if (err)
+		log_error("cannot write %s: %s", path, strerror(-err));
+	else
+		summary__kind(k, &res, cnt, path, secs);
+	return err;
+}
+
+/* The summary's last lines: kinds not collected, records dropped on the way. */
+static void summary_tail(const struct session *s, const uint64_t *cnt)
+{
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->why[i][0])
+			fprintf(stderr, "  not collected: the %s profile (%s)\n", kinds[i]->name,
+				s->why[i]);
+	if (s->o->verbose && s->pre_exec_records)
+		fprintf(stderr, "  %llu samples of the command's process before its exec (our fork) "
+			"left out\n", (unsigned long long)s->pre_exec_records);
+	if (cnt[CPROF_CNT_SCRATCH_BUSY])
+		fprintf(stderr, "  %llu samples dropped: every scratch record of their CPU was in "
+			"use by programs running there at once\n",
+			(unsigned long long)cnt[CPROF_CNT_SCRATCH_BUSY]);
+	if (s->bad_records || s->agg_errors || cnt[CPROF_CNT_EVENTS_LOST])
+		fprintf(stderr, "  %llu malformed records, %llu aggregation failures, "
+			"%llu process events lost\n", (unsigned long long)s->bad_records,
+			(unsigned long long)s->agg_errors,
+			(unsigned long long)cnt[CPROF_CNT_EVENTS_LOST]);
+}
+
+/* The kinds' own summaries, the unwinder's, the kinds' hints comparing profiles. */
+static void summaries(struct session *s, const uint64_t *cnt,
+		      const struct report_kind *const *profiles)
+{
+	struct unwinder_stats us;
+
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->active[i] && kinds[i]->summary)
+			kinds[i]->summary(s->active[i], &s->env, cnt);
+	unwinder__stats(s->uw, &us);
+	summary__unwind(&us);
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->active[i] && kinds[i]->hints)
+			kinds[i]->hints(s->active[i], &s->env, profiles);
+	summary_tail(s, cnt);
+}
+
+int output__write(struct session *s)
+{
+	double secs = s->t1 - s->t0;
+	struct report *rep = report__new(s->env.sym);
+	uint64_t cnt[CPROF_CNT_NR];
+	struct kind_report kr[KINDS_MAX];
+	const struct report_kind *profiles[CPROF_KIND_NR] = { 0 };
+	int err = 0, e;
+
+	if (!rep)
+		return -ENOMEM;
+	procobj__read_counters(s->po, cnt);
+	stacks__resolve_unmapped(s->env.st);
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		if (!s->active[i])
+			continue;
+		if ((err = kinds[i]->report(s->active[i], &s->env, cnt, &kr[i])))
+			goto out;
+		profiles[kinds[i]->id] = &kr[i].rk;
+	}
+	/* Every kind is written even if one fails: no collected data is dropped. */
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->active[i] && (e = write_kind(s, rep, &kr[i], cnt, secs)))
+			err = e;
+	summaries(s, cnt, profiles);
+out:
+	report__free(rep);
+	return err;
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/loadlog.h"
+#include "core/options.h"
+#include "core/procobj.h"
+#include "core/sysinfo.h"
+#include "cprof.h"
+#include "kinds/kind.h"
+#include "proc.skel.h"
+#include "unwind/unwinder.h"
+#include "util/log.h"
+#include "util/util.h"
+
+/* Shared unwind arrays: 4M rows (32 MiB) hold the tables of ~150 typical libraries (libc is
+ * ~25k rows, the largest C++ libraries ~900k); the page index is 1/4 of that in entries. */
+#define UNWIND_ROWS (4u << 20)
+#define UNWIND_PAGES (1u << 20)
+
+struct procobj {
+	struct proc_bpf *skel;
+	struct bpf_map *shared[6];	/* the maps the kinds' objects adopt */
+};
+
+/* EPERM/EACCES mean missing privileges, unless we have them: then the verifier refused. */
+static const char *perm_hint(int err)
+{
+	if ((err == -EPERM || err == -EACCES) && !sysinfo__has_bpf_caps())
+		return ": run as root, or with CAP_BPF and CAP_PERFMON";
+	return " (-v shows libbpf's and the verifier's log)";
+}
+
+/* Before load: the options' settings, and the shared maps' sizes (0: as declared). */
+static void configure(struct procobj *po, const struct cprof_opts *o)
+{
+	struct proc_bpf *p = po->skel;
+	bool filter = o->n_pids > 0 || o->command;
+	struct { struct bpf_map *map; __u32 size; } shared[] = {
+		{ p->maps.pids, 65536 },
+		{ p->maps.rb, o->ring_mib << 20 },
+		{ p->maps.counters, 0 },
+		{ p->maps.unwind_rows, UNWIND_ROWS },
+		{ p->maps.unwind_pages, UNWIND_PAGES },
+		{ p->maps.proc_maps, filter ? 1024 : 8192 },
+	};
+
+	_Static_assert(ARRAY_SIZE(shared) == ARRAY_SIZE(po->shared), "shared maps");
+	p->rodata->filter_pids = filter;
+	p->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
+	p->rodata->follow_children = o->command != NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
+		if (shared[i].size)
+			bpf_map__set_max_entries(shared[i].map, shared[i].size);
+		po->shared[i] = shared[i].map;
+	}
+}
+
+int procobj__open(const struct cprof_opts *o, struct kind_env *env, struct procobj **out)
+{
+	struct procobj *po = calloc(1, sizeof(*po));
+	int err;
+
+	if (!po)
+		return -ENOMEM;
+	loadlog__begin();
+	po->skel = proc_bpf__open();
+	if (!po->skel) {
+		err = -errno;
+		loadlog__end();
+		log_error("cannot open BPF objects: %s", strerror(-err));
+		goto fail;
+	}
+	configure(po, o);
+	err = proc_bpf__load(po->skel);
+	loadlog__end();
+	if (err) {
+		log_error("loading the process-tracking BPF programs: %s%s", strerror(-err),
+			  perm_hint(err));
+		goto fail;
+	}
+	env->shared_maps = po->shared;
+	env->n_shared_maps = ARRAY_SIZE(po->shared);
+	*out = po;
+	return 0;
+fail:
+	procobj__free(po);
+	return err;
+}
+
+void procobj__free(struct procobj *po)
+{
+	if (!po)
+		return;
+	proc_bpf__destroy(po->skel);
+	free(po);
+}
+
+int procobj__attach(struct procobj *po)
+{
+	int err;
+
+	loadlog__begin();
+	err = proc_bpf__attach(po->skel);
+	loadlog__end();
+	if (err)
+		log_error("attaching process lifecycle tracepoints: %s%s", strerror(-err),
+			  perm_hint(err));
+	return err;
+}
+
+void procobj__detach(struct procobj *po)
+{
+	if (po)
+		proc_bpf__detach(po->skel);
+}
+
+int procobj__watch_pid(struct procobj *po, int pid)
+{
+	__u32 key = pid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(po->skel->maps.pids), &key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Tables are cached by build-id in CPROF_CACHE_DIR, else /var/cache/cprof-bpf; a cache
+ * that cannot be created only costs rebuilding. */
+static const char *cache_dir(const struct cprof_opts *o)
+{
+	const char *dir = o->cache_dir ? o->cache_dir : "/var/cache/cprof-bpf";
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return NULL;
+	return dir;
+}
+
+int procobj__unwinder(const struct procobj *po, const struct cprof_opts *o,
+		      struct unwinder **out)
+{
+	struct unwinder_opts uo = {
+		.rows_fd = bpf_map__fd(po->skel->maps.unwind_rows),
+		.pages_fd = bpf_map__fd(po->skel->maps.unwind_pages),
+		.proc_maps_fd = bpf_map__fd(po->skel->maps.proc_maps),
+		.max_rows = UNWIND_ROWS,
+		.max_pages = UNWIND_PAGES,
+		.cache_dir = cache_dir(o),
+		.debug_dirs = (const char *const *)o->debug_dirs,
+	};
+	int err;
+
+	*out = unwinder__new(&uo);
+	if (!*out) {
+		err = -errno;
+		log_error("cannot map the unwind table arrays: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+struct ring_buffer *procobj__ring_buffer(struct procobj *po, ring_buffer_sample_fn fn,
+					 void *ctx)
+{
+	return ring_buffer__new(bpf_map__fd(po->skel->maps.rb), fn, ctx, NULL);
+}
+
+void procobj__read_counters(const struct procobj *po, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(po->skel->maps.counters);
+	uint64_t *vals;
+
+	memset(out, 0, CPROF_CNT_NR * sizeof(*out));
+	if (ncpu <= 0 || !(vals = calloc(ncpu, sizeof(*vals))))
+		return;
+	for (uint32_t k = 0; k < CPROF_CNT_NR; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}

@@ -1,0 +1,40 @@
+/* The process-tracking BPF object (bpf/proc.bpf.c), always loaded: it reports exec, exit and
+ * dlopen of watched processes and follows COMMAND's forks, and it owns every map the kinds'
+ * objects share — pid filter, ring buffer, counters, unwind tables — sized here before its
+ * load for the options. */
+#ifndef CPROF_PROCOBJ_H
+#define CPROF_PROCOBJ_H
+
+#include <stdint.h>
+#include <bpf/libbpf.h>
+
+struct cprof_opts;
+struct kind_env;
+struct procobj;
+struct unwinder;
+
+/* Opens, sizes and loads the object; env gets the shared maps. Returns 0 or -errno
+ * (reported). */
+int procobj__open(const struct cprof_opts *o, struct kind_env *env, struct procobj **out);
+void procobj__free(struct procobj *po);
+
+/* Attaches the lifecycle tracepoints. Returns 0 or -errno (reported). */
+int procobj__attach(struct procobj *po);
+void procobj__detach(struct procobj *po);
+
+/* Adds pid to the pid filter. Returns 0 or -errno. */
+int procobj__watch_pid(struct procobj *po, int pid);
+
+/* The unwinder that builds tables into the unwind maps and publishes each process's view
+ * there. Returns 0 or -errno (reported). */
+int procobj__unwinder(const struct procobj *po, const struct cprof_opts *o,
+		      struct unwinder **out);
+
+/* A consumer of the ring buffer that calls fn(ctx, record, size). NULL with errno set. */
+struct ring_buffer *procobj__ring_buffer(struct procobj *po, ring_buffer_sample_fn fn,
+					 void *ctx);
+
+/* The counters (enum cprof_counter), summed over CPUs, into out[CPROF_CNT_NR]. */
+void procobj__read_counters(const struct procobj *po, uint64_t *out);
+
+#endif
