@@ -325,6 +325,8 @@ window_samples() {
 # ---- reading profiles ------------------------------------------------------------------
 # Every reader passes -symbolize=none: pprof must not repair a profile from the local
 # binaries, the names must come from cprof-bpf. Values are sample counts (-sample_index=samples).
+# A reader that pipes pprof into a filter returns pprof's exit status, not the filter's, so
+# that `if ! x=$(reader FILE)` catches a profile pprof cannot read (the error is in PPROF_ERR).
 
 PPROF_ERR=$E2E_TMP/pprof.err
 
@@ -386,6 +388,7 @@ pprof_traces() {
 			stack = stack (stack == "" ? "" : ";") f
 		}
 		END { flush() }'
+	return "${PIPESTATUS[0]}"
 }
 
 # traces_count AWK-CONDITION: total count of samples for which the awk condition holds, with
