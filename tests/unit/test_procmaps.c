@@ -117,19 +117,6 @@ TEST(parse_garbage_and_unsorted)
 	procmaps__free(pm);
 }
 
-static const struct procmaps_entry *find_exec(const struct procmaps *pm, const char *needle)
-{
-	const struct procmaps_entry *e;
-	size_t i;
-
-	for (i = 0; i < procmaps__count(pm); i++) {
-		e = procmaps__entry(pm, i);
-		if ((e->prot & PM_X) && strstr(e->path, needle))
-			return e;
-	}
-	return NULL;
-}
-
 TEST(load_self_libc)
 {
 	struct objcache *oc = objcache__new();
@@ -138,18 +125,18 @@ TEST(load_self_libc)
 	char expect[41];
 
 	REQUIRE(oc && pm, "load: %s", strerror(errno));
-	e = find_exec(pm, "/libc.so.6");
+	e = maps_find_exec(pm, "/libc.so.6");
 	REQUIRE(e, "libc executable mapping");
 	REQUIRE(e->obj, "libc object: %s", strerror(errno));
 	CHECK(e->obj->is_elf && e->obj->e_type == 3 /* ET_DYN */, "elf");
 	CHECK(!strcmp(e->obj->path, e->path), "path %s", e->obj->path);
 	CHECK(e->obj->dev == e->dev && e->obj->inode == e->inode, "dev/inode");
-	maps_readelf_build_id(e->path, expect);
+	readelf_build_id(e->path, expect);
 	if (!expect[0])
 		SKIP("readelf -n %s gave no build id", e->path);
 	CHECK(!strcmp(e->obj->build_id, expect), "build id %s, readelf %s", e->obj->build_id,
 	      expect);
-	e = procmaps__find(pm, (uintptr_t)&find_exec);
+	e = procmaps__find(pm, (uintptr_t)&maps_find_exec);
 	CHECK(e && (e->prot & PM_X) && e->obj && e->obj->is_elf, "our own text");
 	e = procmaps__find(pm, (uintptr_t)&e);
 	CHECK(e && !strcmp(e->path, "[stack]") && !e->obj, "stack, no object");
@@ -288,8 +275,8 @@ TEST(proctab_child_exits)
 	int err, pid;
 
 	REQUIRE(oc && pt, "new");
-	err = maps_child_start(&c, maps_fixture("obj_pie"));
-	REQUIRE(!err, "start %s: %s", maps_fixture("obj_pie"), strerror(-err));
+	err = maps_child_start(&c, fixture("obj_pie"));
+	REQUIRE(!err, "start %s: %s", fixture("obj_pie"), strerror(-err));
 	pid = c.pid;
 	e = proctab__find(pt, pid, c.marker);
 	maps_child_stop(&c);
@@ -297,7 +284,7 @@ TEST(proctab_child_exits)
 	CHECK(strstr(e->path, "obj_pie") != NULL, "path %s", e->path);
 	CHECK(pread(e->obj->fd, magic, 4, 0) == 4 && !memcmp(magic, "\177ELF", 4),
 	      "fd readable after exit");
-	maps_readelf_build_id(maps_fixture("obj_pie"), expect);
+	readelf_build_id(fixture("obj_pie"), expect);
 	CHECK(expect[0] && !strcmp(e->obj->build_id, expect), "build id %s / %s",
 	      e->obj->build_id, expect);
 	CHECK(proctab__find(pt, pid, c.marker) == e, "same entry after exit");
