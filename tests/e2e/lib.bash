@@ -230,6 +230,31 @@ wait_ready() {
 	return 1
 }
 
+# wait_until SECS CMD...: runs CMD every 20 ms until it succeeds (returns 0) or SECS have
+# passed (returns 1). A test waits with it for what it can see (a line in a log, a thread)
+# rather than sleeping a fixed time that a busy machine may outlast.
+wait_until() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# has_line FILE REGEX: FILE has a line matching REGEX (grep -E).
+has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; }
+
+# has_threads PID NAME...: each NAME is the name (comm) of one of PID's threads.
+has_threads() {
+	local pid=$1 comms name
+	shift
+	comms=$(cat "/proc/$pid/task/"*/comm 2>/dev/null) || return 1
+	for name in "$@"; do
+		grep -qxF -- "$name" <<<"$comms" || return 1
+	done
+}
+
 # wait_exit PID SECS: waits up to SECS for background child PID; sets RC to its exit status
 # (124 if it was still running, then it is killed) and ELAPSED_MS to the time waited.
 wait_exit() {
