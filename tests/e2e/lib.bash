@@ -187,20 +187,25 @@ run_cprof() {
 
 # start_bg VAR CMD...: starts CMD in the background, killed at exit, and stores its pid in
 # VAR once it has exec'd (its comm is no longer this shell's), so /proc shows the workload.
+# (Not once its comm is CMD's: a CMD that execs another program at once, as unshare does,
+# never shows its own, and the wait would run out while the program's life goes by.)
 # Its stdout and stderr go to $E2E_TMP/VAR.log.
 start_bg() {
-	local var=$1 pid i want
+	local var=$1 pid shell
 	shift
 	"$@" </dev/null >"$E2E_TMP/$var.log" 2>&1 &
 	pid=$!
 	E2E_PIDS+=("$pid")
-	want=$(basename "$1")
-	want=${want:0:15}
-	for ((i = 0; i < 100; i++)); do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$want" ] && break
-		sleep 0.02
-	done
+	read -r shell <"/proc/$$/comm"
+	wait_until 2 execd "$pid" "$shell"
 	printf -v "$var" '%s' "$pid"
+}
+
+# execd PID COMM: PID's comm is no longer COMM (the shell it was forked from), or it is gone.
+execd() {
+	local comm
+	read -r comm 2>/dev/null <"/proc/$1/comm" || return 0
+	[ "$comm" != "$2" ]
 }
 
 # start_cprof_bg NAME ARGS...: cprof-bpf ARGS in the background (output as run_cprof);
