@@ -6,7 +6,8 @@
 # Checks then sum delays with awk conditions over those lines.
 # shellcheck disable=SC2034
 
-# block_samples FILE: the samples of block profile FILE, one line each as above.
+# block_samples FILE: the samples of block profile FILE, one line each as above; pprof's exit
+# status.
 block_samples() {
 	"$GO" tool pprof -raw -symbolize=none "$1" 2>"$PPROF_ERR" | awk '
 		# A location line: "ID: 0xADDR [M=N ]NAME FILE:LINE s=N[(SYSTEM NAME)]";
@@ -59,6 +60,7 @@ block_samples() {
 				printf "%.0f\t%.0f\t%s\t%s\n", c[i], d[i], lab[i], st
 			}
 		}'
+	return "${PIPESTATUS[0]}"
 }
 
 # delay_sum AWK-CONDITION < SAMPLES: total delay (ns) of the samples for which the awk

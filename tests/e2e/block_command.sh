@@ -68,9 +68,12 @@ else
 		# The first waits may stop early while the process's unwind tables are published.
 		check_share "twowaits_${fn}_stack" "$samples" "$cond && $(has_frame "$kfn")" \
 			"stack ~ /;wait_$fn;alternator;/" 90 "of the $kfn waits under wait_$fn"
+		waits=$(delay_sum "$cond && $(has_frame "$kfn")" <<<"$samples")
 		wrong=$(delay_sum "$cond && $(has_frame "$kfn") && stack ~ /;wait_$other;/" <<<"$samples")
-		if [ "$wrong" -eq 0 ]; then
-			pass "twowaits_${fn}_own_stack" "no $kfn wait has wait_$other's user stack"
+		if [ "$waits" -eq 0 ]; then
+			fail "twowaits_${fn}_own_stack" "no $kfn wait in the profile: no stack to check"
+		elif [ "$wrong" -eq 0 ]; then
+			pass "twowaits_${fn}_own_stack" "no $kfn wait has wait_$other's user stack ($(secs "$waits") s of them)"
 		else
 			fail "twowaits_${fn}_own_stack" "$(secs "$wrong") s of $kfn waits carry wait_$other's user stack"
 		fi

@@ -12,7 +12,10 @@ require_bpf
 require_pprof
 
 start_bg target "$WL/offcpu" 30
-sleep 1
+if ! wait_until 10 has_threads "$target" napper reader feeder burner; then
+	fail run "offcpu (pid $target) did not start its four threads within 10 s"
+	e2e_exit
+fi
 run_cprof run 60 -t block -d 3 -o "$E2E_TMP/run"
 prof=$E2E_TMP/run/block.pb.gz
 if [ "$RC" -ne 0 ] || [ ! -s "$prof" ]; then

@@ -2,17 +2,31 @@
 # Drops are never silent: block records lost to a full ring buffer show in block.pb.gz as
 # one [lost samples] frame carrying their count and their delay, and in the summary.
 # pingpong with every wait kept (--block-rate 1) fills a 1 MiB ring buffer in well under a
-# second while cprof-bpf, stopped with SIGSTOP, does not read it.
+# second while cprof-bpf, stopped with SIGSTOP, does not read it. The stop comes once
+# cprof-bpf is attached and pingpong bounces (its pid line printed, its second thread up).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/block.bash"
 require_binary pingpong
 require_bpf
 require_pprof
 
-start_cprof_bg run -t block --block-rate 1 --ring-size 1 -o "$E2E_TMP/run" -- "$WL/pingpong" 300000
-sleep 1.5
+# pingpong_bouncing: the command printed its pid (it was released after the attach) and
+# has both of its threads.
+pingpong_bouncing() {
+	local pid
+	pid=$(sed -n 's/^pingpong: pid \([0-9]*\)$/\1/p' "$E2E_TMP/run.out")
+	[ -n "$pid" ] && has_line "/proc/$pid/status" '^Threads:[[:space:]]+2$'
+}
+
+# WAIT = 1: pingpong prints its pid and reads stdin first (/dev/null: it goes on at once).
+start_cprof_bg run -t block --block-rate 1 --ring-size 1 -o "$E2E_TMP/run" -- "$WL/pingpong" 300000 1
+if ! wait_ready run 60 || ! wait_until 10 pingpong_bouncing; then
+	show_err run
+	fail run "cprof-bpf -t block -- pingpong: not profiling a bouncing pingpong within 60 + 10 s; stdout: '$(head -c 200 "$E2E_TMP/run.out" | tr '\n' ' ')'"
+	e2e_exit
+fi
 kill -STOP "$CPROF_PID"
-sleep 1
+sleep 1 # the stop itself, while pingpong fills the ring buffer
 kill -CONT "$CPROF_PID"
 wait_exit "$CPROF_PID" 60
 prof=$E2E_TMP/run/block.pb.gz

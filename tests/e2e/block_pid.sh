@@ -19,7 +19,9 @@ require_pprof
 
 # 1. Until the target exits.
 start_bg target "$WL/offcpu" 7
-sleep 1.5
+wait_until 10 has_threads "$target" napper reader feeder burner ||
+	fail run "offcpu (pid $target) did not start its four threads within 10 s"
+sleep 1.5 # the waits began before the attach: that time must not be counted
 run_cprof run 60 -p "$target" -o "$E2E_TMP/run"
 prof=$E2E_TMP/run/block.pb.gz
 # README: exit status 3 when a process given with -p exits during the run.
@@ -45,7 +47,8 @@ fi
 
 # 2. For 3 s of a longer run: waits in progress at both edges.
 start_bg long "$WL/offcpu" 30
-sleep 1
+wait_until 10 has_threads "$long" napper reader feeder burner ||
+	fail edges "offcpu (pid $long) did not start its four threads within 10 s"
 run_cprof edges 60 -p "$long" -d 3 -o "$E2E_TMP/edges"
 prof=$E2E_TMP/edges/block.pb.gz
 if [ "$RC" -ne 0 ] || [ ! -s "$prof" ]; then

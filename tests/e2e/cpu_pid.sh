@@ -13,7 +13,9 @@ require_pprof
 # it has a core to itself).
 secs=4
 hz=499
-start_bg target "$WL/cpusplit" 30
+# The targets live 300 s and end with the script: the checks before the last may take a
+# minute on a busy machine, and a target gone mid-run fails them (exit 3).
+start_bg target "$WL/cpusplit" 300
 cpu_log_start "$target"
 run_cprof one 30 -F "$hz" -p "$target" -d "$secs" -o "$E2E_TMP/one"
 prof=$E2E_TMP/one/cpu.pb.gz
@@ -41,8 +43,8 @@ fi
 # the machine: the split between them is noisier than a whole core's samples).
 secs=3
 hz=99
-start_bg second "$WL/cpusplit" 30
-start_bg other "$WL/spin_one" 30
+start_bg second "$WL/cpusplit" 300
+start_bg other "$WL/spin_one" 300
 
 # check_two CHECK ARGS...: runs cprof-bpf ARGS -d secs and checks the two targets' samples.
 check_two() {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# A target that exits during the run: `shortlived 4` burns short_hot for 4 s, profiled with
-# -p for 7 s (starting every default kind takes 1-3 s on a loaded 2-CPU machine, so a shorter
-# life may end before profiling begins). Its samples must survive its exit and be symbolized
-# from its binary although the pid is gone by the time the profile is written. Its exit is
-# not an error: cprof-bpf exits 0, or 3 as the README documents for a -p target that exited
-# during the run.
+# A target that exits during the run: `shortlived 4 wait` burns short_hot for 4 s from the
+# SIGUSR1 it gets once cprof-bpf, attached with -p for 7 s, says it is profiling (starting
+# every default kind takes 1-3 s on a loaded 2-CPU machine, more than a fixed head start).
+# Its samples must survive its exit and be symbolized from its binary although the pid is
+# gone by the time the profile is written. Its exit is not an error: cprof-bpf exits 0, or
+# 3 as the README documents for a -p target that exited during the run.
 source "$(dirname "$0")/lib.bash"
 require_binary shortlived
 require_bpf
@@ -14,12 +14,22 @@ secs=7
 life=4
 min=80
 
-start_bg target "$WL/shortlived" "$life"
+start_bg target "$WL/shortlived" "$life" wait
+if ! wait_until 10 has_line "$E2E_TMP/target.log" '^waiting$'; then
+	fail run "shortlived $life wait (pid $target) did not say it was waiting within 10 s"
+	e2e_exit
+fi
 cpu_log_start "$target"
-run_cprof run 30 -p "$target" -d "$secs" -o "$E2E_TMP/run"
+start_cprof_bg run -p "$target" -d "$secs" -o "$E2E_TMP/run"
+if wait_ready run 60; then
+	kill -USR1 "$target"
+	wait_exit "$CPROF_PID" 30
+else
+	RC=not-ready ELAPSED_MS=0
+fi
 prof=$E2E_TMP/run/cpu.pb.gz
 # README: exit status 3 when a process given with -p exits during the run; 0 is as good.
-if { [ "$RC" -ne 0 ] && [ "$RC" -ne 3 ]; } || [ ! -s "$prof" ]; then
+if { [ "$RC" != 0 ] && [ "$RC" != 3 ]; } || [ ! -s "$prof" ]; then
 	show_err run
 	fail run "cprof-bpf -p $target -d $secs exited $RC after ${ELAPSED_MS} ms while the target exited after ${life}s; $prof $([ -s "$prof" ] && echo written || echo missing)"
 	e2e_exit
@@ -40,7 +50,9 @@ want=$(window_samples "$prof" 1 99)
 [ $((want * 8 / 10)) -lt "$min" ] && min=$((want * 8 / 10))
 hot=$(traces_count 'fr[1] == "short_hot"' <<<"$traces")
 all=$(traces_count 1 <<<"$traces")
-if [ "$hot" -ge "$min" ]; then
+if [ "$want" -eq 0 ]; then
+	fail short_hot "shortlived used no CPU time while sampling was on: $hot of $all samples in short_hot prove nothing"
+elif [ "$hot" -ge "$min" ]; then
 	pass short_hot "$hot of $all samples with leaf short_hot, want ≥ $min (its CPU time is worth $want)"
 else
 	pprof_top "$prof" | sed -n '1,20s/^/    | /p'

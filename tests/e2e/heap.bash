@@ -4,9 +4,10 @@ MIB=1048576
 
 # heap_value FILE INDEX FUNC: FUNC's flat value (bytes or count) in sample type INDEX.
 # heap_cum FILE INDEX FUNC: FUNC's cumulative value.
+# Both print 0 for a function not in the profile, and return pprof's exit status.
 heap_column() {
 	"$GO" tool pprof -top -nodecount=100000 -nodefraction=0 -unit=B -sample_index="$2" \
-		-symbolize=none "$1" 2>/dev/null | awk -v fn="$3" -v col="$4" '
+		-symbolize=none "$1" 2>"$PPROF_ERR" | awk -v fn="$3" -v col="$4" '
 		/^ *flat  *flat%/ { table = 1; next }
 		table && NF >= 6 {
 			name = $6
@@ -14,6 +15,7 @@ heap_column() {
 			if (name == fn) v += $col + 0
 		}
 		END { printf "%d\n", v }'
+	return "${PIPESTATUS[0]}"
 }
 heap_value() { heap_column "$1" "$2" "$3" 1; }
 heap_cum() { heap_column "$1" "$2" "$3" 4; }
@@ -34,16 +36,28 @@ run_heap() {
 # once) at --heap-rate 65536: retain_blocks holds 64 MiB (±15%), churn allocated 1 GiB
 # (±15%) and holds ~0 at the end.
 check_retain_churn() {
-	local name=$1 prof v why=()
+	local name=$1 prof
 	run_heap "$name" --heap-rate 65536 -- "$WL/$2" "${3:-main}" || return 1
 	prof=$E2E_TMP/$name/heap.pb.gz
 	check_count "$name/retain" "$(heap_cum "$prof" inuse_space retain_blocks)" $((64 * MIB)) 15 \
 		"bytes in use under retain_blocks"
 	check_count "$name/churn" "$(heap_cum "$prof" alloc_space churn)" $((1024 * MIB)) 15 \
 		"bytes allocated under churn"
-	v=$(heap_cum "$prof" inuse_space churn)
-	[ "$v" -le $((MIB / 2)) ] || why+=("churn holds $v bytes at the end, want ~0")
-	verdict "$name/churn_inuse" "$v bytes in use under churn" "${why[@]}"
+	check_freed "$name/churn_inuse" "$prof" churn cum
+}
+
+# check_freed CHECK PROFILE FUNC flat|cum: FUNC allocated (alloc_space > 0) and holds ~0 at
+# the end (inuse_space ≤ 512 KiB): what it allocated was seen freed. A function the profile
+# lacks allocated nothing, and that is a failure, not an empty in-use figure.
+check_freed() {
+	local name=$1 prof=$2 fn=$3 col=4 alloc inuse why=()
+	[ "$4" = flat ] && col=1
+	alloc=$(heap_column "$prof" alloc_space "$fn" "$col") &&
+		inuse=$(heap_column "$prof" inuse_space "$fn" "$col") ||
+		why+=("go tool pprof cannot read $prof: $(head -1 "$PPROF_ERR")")
+	[ "${alloc:-0}" -gt 0 ] || why+=("$fn allocated nothing: nothing to see freed")
+	[ "${inuse:-0}" -le $((MIB / 2)) ] || why+=("$fn holds $inuse bytes at the end, want ~0")
+	verdict "$name" "${inuse:-?} of ${alloc:-?} bytes allocated $([ "$4" = flat ] && echo by || echo under) $fn still in use" "${why[@]}"
 }
 
 # check_kinds NAME WORKLOAD: WORKLOAD kinds at --heap-rate 16384, checked by check_kinds_profile.

@@ -23,12 +23,12 @@ require_pprof
 # workload dlopens its library once cprof-bpf says it is profiling. FAILs (returns 1)
 # without a profile.
 dl_run() {
-	local name=$1 mode=$2 rate=$3 i
+	local name=$1 mode=$2 rate=$3
 	start_bg wl "$WL/heap_dlopen" "$WL/libheapdl.so" "$mode"
-	for ((i = 0; i < 100; i++)); do
-		grep -q waiting "$E2E_TMP/wl.log" 2>/dev/null && break
-		sleep 0.05
-	done
+	if ! wait_until 10 has_line "$E2E_TMP/wl.log" '^waiting$'; then
+		fail "$name" "heap_dlopen $mode (pid $wl) did not say it was waiting within 10 s"
+		return 1
+	fi
 	start_cprof_bg "$name" -v -t heap --heap-rate "$rate" -o "$E2E_TMP/$name" -p "$wl"
 	if ! wait_ready "$name" 60; then
 		grep -v '^libbpf' "$E2E_TMP/$name.err" | sed 's/^/    | /' | head -40

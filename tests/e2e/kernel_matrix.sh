@@ -16,6 +16,10 @@
 #
 # Everything the guest wrote (each run's command, stdout, stderr, exit status, profiles, and
 # for a failed run the same run with -v) stays in $OUT/vm/matrix for reading afterwards.
+#
+# Longer than tests/run's default limit: apt may fetch the kernel (≤ 300 s), then the image
+# is built and the guest runs (≤ 720 s, boot included), then the profiles are read.
+# test-timeout: 1500 s
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/block.bash"
 source "$(dirname "$0")/mutex.bash"

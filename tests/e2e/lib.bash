@@ -187,20 +187,25 @@ run_cprof() {
 
 # start_bg VAR CMD...: starts CMD in the background, killed at exit, and stores its pid in
 # VAR once it has exec'd (its comm is no longer this shell's), so /proc shows the workload.
+# (Not once its comm is CMD's: a CMD that execs another program at once, as unshare does,
+# never shows its own, and the wait would run out while the program's life goes by.)
 # Its stdout and stderr go to $E2E_TMP/VAR.log.
 start_bg() {
-	local var=$1 pid i want
+	local var=$1 pid shell
 	shift
 	"$@" </dev/null >"$E2E_TMP/$var.log" 2>&1 &
 	pid=$!
 	E2E_PIDS+=("$pid")
-	want=$(basename "$1")
-	want=${want:0:15}
-	for ((i = 0; i < 100; i++)); do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$want" ] && break
-		sleep 0.02
-	done
+	read -r shell <"/proc/$$/comm"
+	wait_until 2 execd "$pid" "$shell"
 	printf -v "$var" '%s' "$pid"
+}
+
+# execd PID COMM: PID's comm is no longer COMM (the shell it was forked from), or it is gone.
+execd() {
+	local comm
+	read -r comm 2>/dev/null <"/proc/$1/comm" || return 0
+	[ "$comm" != "$2" ]
 }
 
 # start_cprof_bg NAME ARGS...: cprof-bpf ARGS in the background (output as run_cprof);
@@ -228,6 +233,31 @@ wait_ready() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# wait_until SECS CMD...: runs CMD every 20 ms until it succeeds (returns 0) or SECS have
+# passed (returns 1). A test waits with it for what it can see (a line in a log, a thread)
+# rather than sleeping a fixed time that a busy machine may outlast.
+wait_until() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# has_line FILE REGEX: FILE has a line matching REGEX (grep -E).
+has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; }
+
+# has_threads PID NAME...: each NAME is the name (comm) of one of PID's threads.
+has_threads() {
+	local pid=$1 comms name
+	shift
+	comms=$(cat "/proc/$pid/task/"*/comm 2>/dev/null) || return 1
+	for name in "$@"; do
+		grep -qxF -- "$name" <<<"$comms" || return 1
+	done
 }
 
 # wait_exit PID SECS: waits up to SECS for background child PID; sets RC to its exit status
@@ -325,6 +355,8 @@ window_samples() {
 # ---- reading profiles ------------------------------------------------------------------
 # Every reader passes -symbolize=none: pprof must not repair a profile from the local
 # binaries, the names must come from cprof-bpf. Values are sample counts (-sample_index=samples).
+# A reader that pipes pprof into a filter returns pprof's exit status, not the filter's, so
+# that `if ! x=$(reader FILE)` catches a profile pprof cannot read (the error is in PPROF_ERR).
 
 PPROF_ERR=$E2E_TMP/pprof.err
 
@@ -386,6 +418,7 @@ pprof_traces() {
 			stack = stack (stack == "" ? "" : ";") f
 		}
 		END { flush() }'
+	return "${PIPESTATUS[0]}"
 }
 
 # traces_count AWK-CONDITION: total count of samples for which the awk condition holds, with

@@ -14,13 +14,17 @@ if [ "$RC" -ne 0 ] || [ ! -s "$E2E_TMP/run/mutex.pb.gz" ]; then
 	fail run "cprof-bpf -- locks condvar $secs exited $RC"
 	e2e_exit
 fi
-mutex=$(pprof_traces "$E2E_TMP/run/mutex.pb.gz" -sample_index=delay -unit=ms | traces_count 1)
-btraces=$(pprof_traces "$E2E_TMP/run/block.pb.gz" -sample_index=delay -unit=ms)
+why=()
+mtraces=$(pprof_traces "$E2E_TMP/run/mutex.pb.gz" -sample_index=delay -unit=ms) ||
+	why+=("go tool pprof cannot read mutex.pb.gz: $(head -1 "$PPROF_ERR")")
+mutex=$(traces_count 1 <<<"$mtraces")
+btraces=$(pprof_traces "$E2E_TMP/run/block.pb.gz" -sample_index=delay -unit=ms) ||
+	why+=("go tool pprof cannot read block.pb.gz: $(head -1 "$PPROF_ERR")")
 cond=$(traces_count '$3 ~ /pthread_cond_wait;consumer_take;consumer/' <<<"$btraces")
 want=$((secs * 1000)) # ms
 
-# "Nearly empty": under 1% of the consumer's waiting.
-why=()
+# "Nearly empty": under 1% of the consumer's waiting, which must have been seen.
+fcmp "$cond > 0" || why+=("no condition-variable wait in block.pb.gz to compare with")
 fcmp "$mutex <= 0.01 * $cond" || why+=("mutex.pb.gz holds $mutex ms")
 verdict no_contention "mutex delay $mutex ms vs $cond ms of condition-variable waits" "${why[@]}"
 why=()

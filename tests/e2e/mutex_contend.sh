@@ -47,6 +47,7 @@ verdict lock_label "lock=hot_lock on $(pct "$hot_label" "$total")% of the delay"
 # calm_lock is never contended: nothing of it may appear (the workload's own figure for it
 # is lock-call overhead, a few µs in all).
 why=()
+fcmp "$total > 0" || why+=("no delay in the profile: nothing to find calm_lock in")
 fcmp "$calm <= 0.001 * $total" || why+=("calm_lock has $calm ms of $total")
 verdict calm_lock "calm_lock $calm ms (workload: $(ms "$calm_truth") ms inside pthread_mutex_lock)" "${why[@]}"
 

@@ -39,6 +39,7 @@ check_signal() {
 	# ≥ 100 samples, or 80% of what the target's CPU time while sampling is worth if it had
 	# less than a core (a loaded machine).
 	want=$(window_samples "$prof" 1 99)
+	[ "$want" -gt 0 ] || why+=("the target used no CPU time while sampling was on")
 	want=$((want * 8 / 10 < 100 ? want * 8 / 10 : 100))
 	n=$(traces_count 'stack ~ /(^|;)hot_[abc](;|$)/' < <(pprof_traces "$prof"))
 	[ "$n" -ge "$want" ] || why+=("$n samples in hot_a/hot_b/hot_c, want ≥ $want")

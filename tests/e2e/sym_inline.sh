@@ -70,17 +70,25 @@ if profile buildid -d 2 --debuginfo-dir "$WL/sym_debugdir" -- "$WL/sym_inline_st
 	check_inline debuginfo_dir_build_id "$PROF" "$c_inner" "$c_outer"
 fi
 if profile nodir -- "$WL/sym_inline_stripped" 2; then
-	n=$(leaf_locations "$PROF" | awk -F '\t' '$2 ~ /^(mix|outer_work) / { s += $1 } END { print s + 0 }')
-	verdict without_debuginfo_dir "$n samples named mix or outer_work without --debuginfo-dir" \
-		$([ "$n" -eq 0 ] || echo "debuginfo found without the option")
+	why=()
+	locs=$(leaf_locations "$PROF") || why+=("go tool pprof -raw cannot read $PROF: $(head -1 "$PPROF_ERR")")
+	read -r all n < <(awk -F '\t' '
+		{ all += $1 } $2 ~ /^(mix|outer_work) / { s += $1 } END { print all + 0, s + 0 }' <<<"$locs")
+	[ "$all" -gt 0 ] || why+=("no sample: nothing to tell named from unnamed")
+	[ "$n" -eq 0 ] || why+=("debuginfo found without the option")
+	verdict without_debuginfo_dir "$n of $all samples named mix or outer_work without --debuginfo-dir" \
+		"${why[@]}"
 fi
 
 # MiniDebugInfo: the function that holds the code is named; nothing is inlined or lined.
 if profile minidebug -- "$WL/sym_inline_mini" 2; then
-	read -r all named < <(leaf_locations "$PROF" | awk -F '\t' '
-		{ all += $1 } $2 ~ /^outer_work :0 s=0$/ { n += $1 } END { print all + 0, n + 0 }')
-	verdict minidebuginfo "$named of $all samples named outer_work" \
-		$(fcmp "$named >= 0.8 * $all" || echo "want ≥ 80% named outer_work (without a line)")
+	why=()
+	locs=$(leaf_locations "$PROF") || why+=("go tool pprof -raw cannot read $PROF: $(head -1 "$PPROF_ERR")")
+	read -r all named < <(awk -F '\t' '
+		{ all += $1 } $2 ~ /^outer_work :0 s=0$/ { n += $1 } END { print all + 0, n + 0 }' <<<"$locs")
+	[ "$all" -gt 0 ] && fcmp "$named >= 0.8 * $all" ||
+		why+=("want ≥ 80% named outer_work (without a line)")
+	verdict minidebuginfo "$named of $all samples named outer_work" "${why[@]}"
 fi
 
 if profile go -- "$WL/gospin" 2; then

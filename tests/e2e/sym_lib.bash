@@ -3,7 +3,8 @@
 
 # leaf_locations PROFILE: one line per distinct leaf location of the samples,
 #   COUNT <tab> FUNC FILE:LINE s=START | FUNC FILE:LINE s=START ...
-# (its Lines innermost first, as `go tool pprof -raw` prints them), largest count first.
+# (its Lines innermost first, as `go tool pprof -raw` prints them), largest count first;
+# pprof's exit status.
 leaf_locations() {
 	"$GO" tool pprof -raw -symbolize=none "$1" 2>"$PPROF_ERR" | awk '
 		/^Samples:/ { sec = "s"; next }
@@ -27,6 +28,7 @@ leaf_locations() {
 			lines[cur] = lines[cur] " | " l
 		}
 		END { for (id in leaf) print leaf[id] "\t" lines[id] }' | sort -t "$(printf '\t')" -k1,1nr
+	return "${PIPESTATUS[0]}"
 }
 
 # marker_lines FILE MARKER: the line numbers of FILE whose text contains MARKER, as a

@@ -1,5 +1,6 @@
-/* Helpers shared by the object and procmaps tests: expected values from binutils, and the
- * obj_pie/obj_nopie fixture run as a child whose lifetime the test controls. */
+/* Helpers shared by the object and procmaps tests: the obj_pie/obj_nopie fixture run as a
+ * child whose lifetime the test controls, and lookups in a procmaps (fixture paths and
+ * binutils in fixture_util.h). */
 #ifndef MAPS_UTIL_H
 #define MAPS_UTIL_H
 
@@ -16,56 +17,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Absolute: the kernel shows absolute paths in the maps, and tests compare with them. */
-static inline const char *maps_fixture(const char *name)
+#include "fixture_util.h"
+#include "proc/procmaps.h"
+
+/* The first executable mapping of pm whose path contains needle, or NULL. */
+static inline const struct procmaps_entry *maps_find_exec(const struct procmaps *pm,
+							  const char *needle)
 {
-	static char path[4][PATH_MAX + 64];
-	static int next;
-	const char *out = getenv("OUT");
-	char dir[PATH_MAX], *p = path[next++ % 4];
+	const struct procmaps_entry *e;
+	size_t i;
 
-	if (!realpath(out && *out ? out : "build", dir))
-		snprintf(dir, sizeof(dir), "%s", out && *out ? out : "build");
-	snprintf(p, sizeof(path[0]), "%s/fixtures/%s", dir, name);
-	return p;
-}
-
-/* The build id `readelf -n` prints for path, "" if none or readelf is missing. */
-static inline void maps_readelf_build_id(const char *path, char out[41])
-{
-	char cmd[1024], line[512], *p;
-	FILE *f;
-
-	out[0] = '\0';
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null", path);
-	f = popen(cmd, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		p = strstr(line, "Build ID: ");
-		if (p && !out[0] && sscanf(p + 10, "%40[0-9a-f]", out) != 1)
-			out[0] = '\0';
+	for (i = 0; i < procmaps__count(pm); i++) {
+		e = procmaps__entry(pm, i);
+		if ((e->prot & PM_X) && strstr(e->path, needle))
+			return e;
 	}
-	pclose(f);
-}
-
-/* The value of symbol name in path per `nm`; 0 if not found. */
-static inline uint64_t maps_nm_symbol(const char *path, const char *name)
-{
-	char cmd[1024], line[512], sym[256], type;
-	unsigned long long v;
-	uint64_t found = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "nm '%s' 2>/dev/null", path);
-	f = popen(cmd, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %255s", &v, &type, sym) == 3 && !strcmp(sym, name))
-			found = v;
-	pclose(f);
-	return found;
+	return NULL;
 }
 
 struct maps_child {

@@ -1,6 +1,5 @@
-/* Helpers shared by the symbolizer tests: binutils' nm as an independent source of
- * addresses, objects filled by hand (the objcache is not needed), the fixtures of
- * tests/unit/fixtures-sym.mk. */
+/* Helpers shared by the symbolizer tests: objects filled by hand (the objcache is not
+ * needed), the fixtures of tests/unit/fixtures-sym.mk (paths and nm in fixture_util.h). */
 #ifndef SYM_UTIL_H
 #define SYM_UTIL_H
 
@@ -17,98 +16,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fixture_util.h"
 #include "proc/object.h"
 #include "symbols/symbolizer.h"
-
-/* ---- nm ---- */
-
-struct nm_sym {
-	uint64_t addr, size;
-	char type;
-	char name[512];
-};
-
-struct nm_tab {
-	struct nm_sym *v;
-	size_t n;
-};
-
-/* Parses "ADDR [SIZE] TYPE NAME" lines (names may contain spaces with -C). */
-static inline bool nm_line(char *line, struct nm_sym *s)
-{
-	char *p = line, *end;
-
-	line[strcspn(line, "\n")] = '\0';
-	if (*p == ' ')
-		return false; /* undefined */
-	s->addr = strtoull(p, &end, 16);
-	if (end == p || *end != ' ')
-		return false;
-	p = end + 1;
-	s->size = 0;
-	if (p[0] && p[1] != ' ') {
-		s->size = strtoull(p, &end, 16);
-		if (*end != ' ')
-			return false;
-		p = end + 1;
-	}
-	if (!p[0] || p[1] != ' ')
-		return false;
-	s->type = p[0];
-	snprintf(s->name, sizeof(s->name), "%s", p + 2);
-	return true;
-}
-
-static inline int nm_load(const char *flags, const char *path, struct nm_tab *t)
-{
-	char cmd[PATH_MAX + 64], line[1024];
-	size_t cap = 0;
-	FILE *f;
-
-	memset(t, 0, sizeof(*t));
-	snprintf(cmd, sizeof(cmd), "nm %s '%s' 2>/dev/null", flags, path);
-	f = popen(cmd, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (t->n == cap) {
-			cap = cap ? cap * 2 : 256;
-			t->v = realloc(t->v, cap * sizeof(*t->v));
-			if (!t->v)
-				abort();
-		}
-		if (nm_line(line, &t->v[t->n]))
-			t->n++;
-	}
-	return pclose(f) == 0 && t->n ? 0 : -ENOENT;
-}
-
-static inline const struct nm_sym *nm_find(const struct nm_tab *t, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (!strcmp(t->v[i].name, name))
-			return &t->v[i];
-	return NULL;
-}
-
-static inline bool nm_is_text(const struct nm_sym *s)
-{
-	return strchr("tTwWiI", s->type) && s->addr;
-}
-
-/* Start of the first text symbol after addr, or UINT64_MAX. */
-static inline uint64_t nm_next_start(const struct nm_tab *t, uint64_t addr)
-{
-	uint64_t next = UINT64_MAX;
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (nm_is_text(&t->v[i]) && t->v[i].addr > addr && t->v[i].addr < next)
-			next = t->v[i].addr;
-	return next;
-}
 
 /* ---- objects filled by hand ---- */
 
@@ -172,17 +82,6 @@ static inline void obj_close(struct object *obj)
 	obj->fd = -1;
 	obj->path = obj->host_path = NULL;
 	obj->vdso_image = NULL;
-}
-
-static inline const char *fixture(const char *name)
-{
-	static char bufs[4][PATH_MAX];
-	static int next;
-	const char *out = getenv("OUT");
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, PATH_MAX, "%s/fixtures/%s", out && *out ? out : "build", name);
-	return b;
 }
 
 /* Symbolizer whose only debug dir is the fixtures' fake one. */

@@ -21,13 +21,12 @@ struct rl_load {
 /* The LOAD lines of `readelf -lW path`. */
 static size_t readelf_loads(const char *path, struct rl_load *out, size_t max)
 {
-	char cmd[1024], line[512], *p;
+	char line[512], *p;
 	unsigned long long o, v, pa, fs, ms;
 	size_t n = 0;
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "readelf -lW '%s' 2>/dev/null", path);
-	f = popen(cmd, "r");
+	f = tool_open("readelf", "-lW", path);
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f) && n < max) {
@@ -69,7 +68,7 @@ static void check_against_readelf(const struct object *obj, const char *path)
 	}
 	CHECK(!object__file_offset_to_vaddr(obj, rl[0].offset, &va) && va == rl[0].vaddr, "first");
 	CHECK(object__file_offset_to_vaddr(obj, 1ull << 40, &va) == -ENOENT, "outside all");
-	maps_readelf_build_id(path, expect);
+	readelf_build_id(path, expect);
 	CHECK(expect[0] && !strcmp(obj->build_id, expect), "build id %s, readelf %s",
 	      obj->build_id, expect);
 }
@@ -80,7 +79,7 @@ static void check_fixture(const char *name, uint16_t e_type)
 {
 	struct objcache *oc = objcache__new();
 	const struct procmaps_entry *e;
-	const char *path = maps_fixture(name);
+	const char *path = fixture(name);
 	struct procmaps *pm = NULL;
 	struct maps_child c;
 	uint64_t va, sym;
@@ -98,7 +97,7 @@ static void check_fixture(const char *name, uint16_t e_type)
 	CHECK(pread(e->obj->fd, magic, 4, 0) == 4 && !memcmp(magic, ELFMAG, 4), "fd after exit");
 	CHECK(e->obj->e_type == e_type, "e_type %u", e->obj->e_type);
 	check_against_readelf(e->obj, path);
-	sym = maps_nm_symbol(path, "obj_fixture_marker");
+	sym = nm_symbol(path, "obj_fixture_marker");
 	CHECK(sym != 0, "nm obj_fixture_marker");
 	err = object__file_offset_to_vaddr(e->obj, e->offset + (c.marker - e->start), &va);
 	CHECK(!err && va == sym, "marker vaddr %" PRIx64 ", nm %" PRIx64, va, sym);
@@ -138,7 +137,7 @@ static int read_file(const char *path, unsigned char **buf, size_t *len)
  * parsed without reading past the end (ASan in the fuzzer checks the latter in depth). */
 TEST(parse_memory_and_truncations)
 {
-	const char *path = maps_fixture("obj_pie");
+	const char *path = fixture("obj_pie");
 	struct object obj;
 	unsigned char *buf = NULL;
 	size_t len, i;
@@ -249,19 +248,6 @@ TEST(synthetic_notes)
 	}
 }
 
-static const struct procmaps_entry *find_exec(const struct procmaps *pm, const char *needle)
-{
-	const struct procmaps_entry *e;
-	size_t i;
-
-	for (i = 0; i < procmaps__count(pm); i++) {
-		e = procmaps__entry(pm, i);
-		if ((e->prot & PM_X) && strstr(e->path, needle))
-			return e;
-	}
-	return NULL;
-}
-
 static int copy_file(const char *from, const char *to)
 {
 	unsigned char *buf = NULL;
@@ -289,8 +275,8 @@ TEST(deleted_binary_via_map_files)
 	int err;
 
 	REQUIRE(oc, "new");
-	snprintf(copy, sizeof(copy), "%s.deleted-%d", maps_fixture("obj_pie"), getpid());
-	err = copy_file(maps_fixture("obj_pie"), copy);
+	snprintf(copy, sizeof(copy), "%s.deleted-%d", fixture("obj_pie"), getpid());
+	err = copy_file(fixture("obj_pie"), copy);
 	REQUIRE(!err, "copy");
 	err = maps_child_start(&c, copy);
 	unlink(copy);
@@ -299,7 +285,7 @@ TEST(deleted_binary_via_map_files)
 	e = pm ? procmaps__find(pm, c.marker) : NULL;
 	CHECK(e && e->deleted && strstr(e->path, " (deleted)"), "deleted entry");
 	CHECK(e && e->obj && e->obj->is_elf && e->obj->fd >= 0, "object of an unlinked file");
-	maps_readelf_build_id(maps_fixture("obj_pie"), expect);
+	readelf_build_id(fixture("obj_pie"), expect);
 	if (e && e->obj) {
 		snprintf(host, sizeof(host), "/proc/%d/root%s", c.pid, copy);
 		CHECK(!strcmp(e->obj->path, copy), "path without (deleted): %s", e->obj->path);
@@ -321,7 +307,7 @@ TEST(root_fallback_checks_inode)
 	struct object *obj;
 
 	REQUIRE(oc && pm, "load");
-	e = find_exec(pm, "/libc.so.6");
+	e = maps_find_exec(pm, "/libc.so.6");
 	REQUIRE(e, "libc");
 	obj = objcache__get(oc, getpid(), 0x1000, 0x2000, e->path, e->dev, e->inode);
 	CHECK(obj && obj->is_elf && obj->build_id[0], "fallback by path: %s", strerror(errno));
@@ -350,13 +336,13 @@ TEST(root_fallback_in_target_root)
 	char c;
 
 	REQUIRE(oc, "new");
-	snprintf(dir, sizeof(dir), "%s.root-%d", maps_fixture("obj"), getpid());
+	snprintf(dir, sizeof(dir), "%s.root-%d", fixture("obj"), getpid());
 	snprintf(file, sizeof(file), "%s/obj-real.so", dir);
 	snprintf(link, sizeof(link), "%s/obj-link.so", dir);
 	snprintf(fifo, sizeof(fifo), "%s/obj-fifo.so", dir);
 	err = mkdir(dir, 0700) ? -errno : 0;
 	REQUIRE(!err, "mkdir %s: %s", dir, strerror(-err));
-	CHECK(!copy_file(maps_fixture("obj_tiny"), file) && !symlink("/obj-real.so", link) &&
+	CHECK(!copy_file(fixture("obj_tiny"), file) && !symlink("/obj-real.so", link) &&
 	      !mkfifo(fifo, 0600) && !stat(file, &st) && !stat(fifo, &fst), "setup");
 	err = pipe2(ready, O_CLOEXEC) ? -errno : 0;
 	REQUIRE(!err, "pipe");
@@ -400,11 +386,11 @@ TEST(dedup_across_pids)
 	maps_kill(child);
 	REQUIRE(mine && theirs, "load");
 	CHECK(n >= 3 && objcache__count(oc) == n, "count %zu then %zu", n, objcache__count(oc));
-	a = find_exec(mine, "/libc.so.6");
-	b = find_exec(theirs, "/libc.so.6");
+	a = maps_find_exec(mine, "/libc.so.6");
+	b = maps_find_exec(theirs, "/libc.so.6");
 	CHECK(a && b && a->obj && a->obj == b->obj, "same libc object");
-	a = find_exec(mine, "[vdso]");
-	b = find_exec(theirs, "[vdso]");
+	a = maps_find_exec(mine, "[vdso]");
+	b = maps_find_exec(theirs, "[vdso]");
 	CHECK(a && b && a->obj && a->obj == b->obj, "same vdso object");
 	procmaps__free(mine);
 	procmaps__free(theirs);
@@ -421,7 +407,7 @@ TEST(not_elf_still_cached)
 	int fd;
 
 	REQUIRE(oc, "new");
-	snprintf(path, sizeof(path), "%s.text-%d", maps_fixture("obj"), getpid());
+	snprintf(path, sizeof(path), "%s.text-%d", fixture("obj"), getpid());
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	REQUIRE(fd >= 0, "create %s", path);
 	CHECK(write(fd, "#!/bin/sh\necho not an ELF file\n", 31) == 31, "write");
@@ -450,7 +436,7 @@ TEST(vdso_copied_from_ourselves)
 	REQUIRE(oc && pm, "load");
 	if (!getauxval(AT_SYSINFO_EHDR))
 		SKIP("no vDSO in this process");
-	e = find_exec(pm, "[vdso]");
+	e = maps_find_exec(pm, "[vdso]");
 	REQUIRE(e && e->obj, "vdso entry and object");
 	obj = e->obj;
 	CHECK(obj->is_vdso && obj->is_elf && obj->fd == -1 && obj->e_type == ET_DYN, "flags");

@@ -3,8 +3,10 @@
  * snapshots that outlive the process). */
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "maps_util.h"
@@ -115,19 +117,6 @@ TEST(parse_garbage_and_unsorted)
 	procmaps__free(pm);
 }
 
-static const struct procmaps_entry *find_exec(const struct procmaps *pm, const char *needle)
-{
-	const struct procmaps_entry *e;
-	size_t i;
-
-	for (i = 0; i < procmaps__count(pm); i++) {
-		e = procmaps__entry(pm, i);
-		if ((e->prot & PM_X) && strstr(e->path, needle))
-			return e;
-	}
-	return NULL;
-}
-
 TEST(load_self_libc)
 {
 	struct objcache *oc = objcache__new();
@@ -136,18 +125,18 @@ TEST(load_self_libc)
 	char expect[41];
 
 	REQUIRE(oc && pm, "load: %s", strerror(errno));
-	e = find_exec(pm, "/libc.so.6");
+	e = maps_find_exec(pm, "/libc.so.6");
 	REQUIRE(e, "libc executable mapping");
 	REQUIRE(e->obj, "libc object: %s", strerror(errno));
 	CHECK(e->obj->is_elf && e->obj->e_type == 3 /* ET_DYN */, "elf");
 	CHECK(!strcmp(e->obj->path, e->path), "path %s", e->obj->path);
 	CHECK(e->obj->dev == e->dev && e->obj->inode == e->inode, "dev/inode");
-	maps_readelf_build_id(e->path, expect);
+	readelf_build_id(e->path, expect);
 	if (!expect[0])
 		SKIP("readelf -n %s gave no build id", e->path);
 	CHECK(!strcmp(e->obj->build_id, expect), "build id %s, readelf %s", e->obj->build_id,
 	      expect);
-	e = procmaps__find(pm, (uintptr_t)&find_exec);
+	e = procmaps__find(pm, (uintptr_t)&maps_find_exec);
 	CHECK(e && (e->prot & PM_X) && e->obj && e->obj->is_elf, "our own text");
 	e = procmaps__find(pm, (uintptr_t)&e);
 	CHECK(e && !strcmp(e->path, "[stack]") && !e->obj, "stack, no object");
@@ -168,11 +157,23 @@ TEST(load_gone_pid)
 	CHECK(!procmaps__load(0, NULL) && errno == EINVAL, "pid 0");
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+/* The proctab's rate limit (procmaps.h: at most one reload per pid per 20 ms) reads
+ * CLOCK_MONOTONIC through clock_gettime. This definition takes precedence over libc's for
+ * everything linked into this test, so a test sets the time the table sees instead of
+ * sleeping and hoping a busy machine keeps to its schedule. Off (0), it is the real clock. */
+#define RELOAD_INTERVAL_NS 20000000ull
 
-	nanosleep(&ts, NULL);
+static uint64_t g_fake_ns;
+static unsigned long g_fake_reads;
+
+int clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	if (clk != CLOCK_MONOTONIC || !g_fake_ns)
+		return (int)syscall(SYS_clock_gettime, clk, ts);
+	g_fake_reads++;
+	ts->tv_sec = (time_t)(g_fake_ns / 1000000000ull);
+	ts->tv_nsec = (long)(g_fake_ns % 1000000000ull);
+	return 0;
 }
 
 /* Reload on a miss, at most once per 20 ms; old snapshots stay readable. Pages of a
@@ -183,7 +184,7 @@ TEST(proctab_reload_rate_limited)
 	struct proctab *pt = proctab__new(oc);
 	const struct procmaps *pm1, *pm2;
 	const struct procmaps_entry *e, *first;
-	uint64_t first_start;
+	uint64_t first_start, t0 = 1000ull * 1000000000ull;
 	size_t n1;
 	char *r;
 	int err;
@@ -191,20 +192,25 @@ TEST(proctab_reload_rate_limited)
 	REQUIRE(oc && pt, "new");
 	r = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	REQUIRE(r != MAP_FAILED, "mmap");
+	g_fake_ns = t0;
 	pm1 = proctab__get(pt, getpid());
 	REQUIRE(pm1, "get: %s", strerror(errno));
+	REQUIRE(g_fake_reads > 0, "the table reads the clock through clock_gettime");
 	CHECK(proctab__get(pt, getpid()) == pm1, "second get reuses the snapshot");
 	n1 = procmaps__count(pm1);
 	first = procmaps__entry(pm1, 0);
 	first_start = first->start;
-	e = proctab__find(pt, getpid(), (uintptr_t)&sleep_ms);
+	e = proctab__find(pt, getpid(), (uintptr_t)&clock_gettime);
 	CHECK(e && (e->prot & PM_X), "own text found");
 	err = mprotect(r, 4096, PROT_READ | PROT_EXEC);
 	REQUIRE(!err, "mprotect");
-	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "within 20 ms of the load: no reload");
-	sleep_ms(120);
+	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "at the load: no reload");
+	g_fake_ns = t0 + RELOAD_INTERVAL_NS - 1;
+	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "1 ns before 20 ms: no reload");
+	CHECK(proctab__get(pt, getpid()) == pm1, "still the first snapshot");
+	g_fake_ns = t0 + RELOAD_INTERVAL_NS;
 	e = proctab__find(pt, getpid(), (uintptr_t)r + 10);
-	CHECK(e && e->start == (uintptr_t)r && (e->prot & PM_X), "reloaded after 20 ms");
+	CHECK(e && e->start == (uintptr_t)r && (e->prot & PM_X), "reloaded at 20 ms");
 	pm2 = proctab__get(pt, getpid());
 	CHECK(pm2 && pm2 != pm1, "new snapshot");
 	CHECK(procmaps__count(pm1) == n1 && first->start == first_start, "old snapshot intact");
@@ -212,11 +218,15 @@ TEST(proctab_reload_rate_limited)
 	CHECK(e && e->prot == 0, "old snapshot still sees PROT_NONE");
 	err = mprotect(r + 8192, 4096, PROT_READ | PROT_EXEC);
 	REQUIRE(!err, "mprotect");
+	g_fake_ns = t0 + 2 * RELOAD_INTERVAL_NS - 1;
 	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r + 8192), "rate limited after a reload");
-	sleep_ms(120);
+	CHECK(proctab__get(pt, getpid()) == pm2, "still the second snapshot");
+	g_fake_ns = t0 + 2 * RELOAD_INTERVAL_NS;
 	e = proctab__find(pt, getpid(), (uintptr_t)r + 8192);
-	CHECK(e && e->start == (uintptr_t)r + 8192, "found after the interval");
+	CHECK(e && e->start == (uintptr_t)r + 8192, "found 20 ms after the reload");
+	g_fake_ns = t0 + 3 * RELOAD_INTERVAL_NS;
 	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r + 4096), "PROT_NONE page is no text");
+	g_fake_ns = 0;
 	munmap(r, 3 * 4096);
 	proctab__free(pt);
 	objcache__free(oc);
@@ -230,6 +240,7 @@ TEST(proctab_invalidate_reloads_at_once)
 	char *a;
 
 	REQUIRE(oc && pt, "new");
+	g_fake_ns = 1000ull * 1000000000ull;
 	pm1 = proctab__get(pt, getpid());
 	REQUIRE(pm1, "get");
 	a = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -244,6 +255,9 @@ TEST(proctab_invalidate_reloads_at_once)
 	CHECK(proctab__find(pt, getpid(), (uintptr_t)a), "first miss after exec: reloaded at once");
 	REQUIRE(!mprotect(a + 4096, 4096, PROT_READ | PROT_EXEC), "mprotect");
 	CHECK(!proctab__find(pt, getpid(), (uintptr_t)a + 4096), "second miss: rate limited");
+	g_fake_ns += RELOAD_INTERVAL_NS;
+	CHECK(proctab__find(pt, getpid(), (uintptr_t)a + 4096), "second miss 20 ms later: reloaded");
+	g_fake_ns = 0;
 	proctab__invalidate(pt, 999999999);	/* unknown pid: loads fail, later */
 	munmap(a, 8192);
 	proctab__free(pt);
@@ -261,8 +275,8 @@ TEST(proctab_child_exits)
 	int err, pid;
 
 	REQUIRE(oc && pt, "new");
-	err = maps_child_start(&c, maps_fixture("obj_pie"));
-	REQUIRE(!err, "start %s: %s", maps_fixture("obj_pie"), strerror(-err));
+	err = maps_child_start(&c, fixture("obj_pie"));
+	REQUIRE(!err, "start %s: %s", fixture("obj_pie"), strerror(-err));
 	pid = c.pid;
 	e = proctab__find(pt, pid, c.marker);
 	maps_child_stop(&c);
@@ -270,7 +284,7 @@ TEST(proctab_child_exits)
 	CHECK(strstr(e->path, "obj_pie") != NULL, "path %s", e->path);
 	CHECK(pread(e->obj->fd, magic, 4, 0) == 4 && !memcmp(magic, "\177ELF", 4),
 	      "fd readable after exit");
-	maps_readelf_build_id(maps_fixture("obj_pie"), expect);
+	readelf_build_id(fixture("obj_pie"), expect);
 	CHECK(expect[0] && !strcmp(e->obj->build_id, expect), "build id %s / %s",
 	      e->obj->build_id, expect);
 	CHECK(proctab__find(pt, pid, c.marker) == e, "same entry after exit");
@@ -291,7 +305,9 @@ int main(void)
 	RUN(load_self_libc);
 	RUN(load_gone_pid);
 	RUN(proctab_reload_rate_limited);
+	g_fake_ns = 0; /* the real clock again, also after a REQUIRE left a test early */
 	RUN(proctab_invalidate_reloads_at_once);
+	g_fake_ns = 0;
 	RUN(proctab_child_exits);
 	return CHECK_EXIT();
 }

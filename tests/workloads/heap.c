@@ -1,20 +1,23 @@
 /*
  * Heap workload with a known heap profile. Modes (argv[1]):
  *   main     retain_blocks() keeps 64 MiB in 64 KiB blocks; churn() allocates and frees
- *            1 GiB in 4 KiB blocks; then both wait (argv[2] seconds) so -p can attach first.
+ *            1 GiB in 4 KiB blocks.
  *   kinds    calloc_blocks() 16 MiB via calloc(1, 16 KiB); realloc_chain() grows 64 buffers
  *            to 256 KiB each by doubling realloc (kept); memalign_blocks() 16 MiB via
  *            posix_memalign(64, 32 KiB) (kept).
  *   threads  4 threads at once, each: thread_retain() keeps 16 MiB in 64 KiB blocks, then
  *            thread_churn() allocates and frees 256 MiB in 4 KiB blocks (64 MiB and 1 GiB in
  *            all), so allocations of several threads interleave on each CPU.
- * Sleeps argv[2] seconds (default 0) before starting, so a profiler can attach with -p.
+ * With argv[2] "wait", waits for SIGUSR1 before starting (workload_wait_usr1), so that a
+ * profiler attached with -p sees every allocation.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "workload.h"
 
 #define MIB (1024 * 1024)
 
@@ -117,10 +120,9 @@ static void threads(void)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "main";
-	double delay = argc > 2 ? atof(argv[2]) : 0;
 
-	if (delay > 0)
-		usleep((useconds_t)(delay * 1e6));
+	if (argc > 2 && !strcmp(argv[2], "wait"))
+		workload_wait_usr1();
 	if (!strcmp(mode, "kinds")) {
 		sink = calloc_blocks(16 * MIB, 16384);
 		sink = realloc_chain(64, 256 * 1024);

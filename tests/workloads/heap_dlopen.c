@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 static double now_us(void)
 {
 	struct timespec ts;
@@ -33,20 +35,13 @@ int main(int argc, char **argv)
 	void (*churn)(size_t, size_t);
 	void (*early)(size_t, double, double);
 	double t0, t1;
-	sigset_t set;
 	void *h;
-	int sig;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: heap_dlopen LIBRARY [main|early]\n");
 		return 2;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("waiting\n");
-	fflush(stdout);
-	sigwait(&set, &sig);
+	workload_wait_usr1();
 	t0 = now_us();
 	h = dlopen(argv[1], RTLD_NOW | RTLD_DEEPBIND);
 	t1 = now_us();

@@ -9,6 +9,7 @@
 #define WORKLOAD_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,23 @@ static inline double workload_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Prints "waiting" and returns once SIGUSR1 arrives (blocked first, so a signal sent as soon
+ * as the line shows is not lost): the test starts the workload, attaches cprof-bpf with -p
+ * and sends the signal when cprof-bpf says it is profiling, so the work all comes after
+ * the attach however long the attach takes. */
+static inline void workload_wait_usr1(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("waiting\n");
+	fflush(stdout);
+	sigwait(&set, &sig);
 }
 
 /* CPU time this process has used so far, in seconds. */
