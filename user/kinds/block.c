@@ -95,11 +95,8 @@ static int block_open(struct kind_env *env, struct kind **out)
 	b->skel->rodata->block_rate_ns = env->opts->block_rate_ns;
 	b->skel->rodata->wakeup_bytes = env->wakeup_bytes;
 	prepare(b->skel, kind_env__vmlinux(env), env->opts->block_sys_exit);
-	err = kind__adopt_maps(b->skel->obj, env);
-	if (err) {
-		log_error("sharing BPF maps: %s", strerror(-err));
+	if ((err = kind__adopt_maps(b->skel->obj, env)))
 		goto fail;
-	}
 	*out = &b->k;
 	return 0;
 fail:

@@ -155,11 +155,8 @@ static int cpu_open(struct kind_env *env, struct kind **out)
 	c->skel->rodata->wakeup_bytes = env->wakeup_bytes;
 	c->skel->rodata->filter_pids = env->filter_pids;
 	c->skel->rodata->max_user_frames = env->opts->max_depth;
-	err = kind__adopt_maps(c->skel->obj, env);
-	if (err) {
-		log_error("sharing BPF maps: %s", strerror(-err));
+	if ((err = kind__adopt_maps(c->skel->obj, env)))
 		goto fail;
-	}
 	*out = &c->k;
 	return 0;
 fail:

@@ -97,10 +97,8 @@ static int load(struct heap *h, enum heap_mode mode)
 	bpf_program__set_autoload(s->progs.cprof_heap_probe, mode == MODE_SESSION);
 	bpf_program__set_autoload(s->progs.cprof_heap_entry, mode != MODE_SESSION);
 	bpf_program__set_autoload(s->progs.cprof_heap_return, mode != MODE_SESSION);
-	if ((err = kind__adopt_maps(s->obj, env))) {
-		log_error("heap profile: sharing BPF maps: %s", strerror(-err));
+	if ((err = kind__adopt_maps(s->obj, env)))
 		return err;
-	}
 	if ((err = heap_bpf__load(s)))
 		return err;
 	if ((err = fill_draws(h)))

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 
 #include "kinds/kind.h"
+#include "util/log.h"
 
 const struct btf *kind_env__vmlinux(struct kind_env *env)
 {
@@ -34,8 +35,11 @@ int kind__adopt_maps(struct bpf_object *obj, const struct kind_env *env)
 			if (strcmp(bpf_map__name(m), bpf_map__name(own)))
 				continue;
 			err = bpf_map__reuse_fd(m, bpf_map__fd(own));
-			if (err)
+			if (err) {
+				log_error("sharing BPF map %s: %s", bpf_map__name(m),
+					  strerror(-err));
 				return err;
+			}
 			break;
 		}
 	}

@@ -125,7 +125,8 @@ const struct btf *kind_env__vmlinux(struct kind_env *env);
 void kind_env__drop_vmlinux(struct kind_env *env);
 
 /* Before obj's load: each of its maps named like a shared map becomes that map
- * (bpf_map__reuse_fd), so obj is sized and filled by the owner. Returns 0 or -errno. */
+ * (bpf_map__reuse_fd), so obj is sized and filled by the owner. Returns 0 or -errno,
+ * said in one line. */
 int kind__adopt_maps(struct bpf_object *obj, const struct kind_env *env);
 
 #endif

@@ -67,11 +67,8 @@ static int mutex_open(struct kind_env *env, struct kind **out)
 	m->skel->rodata->mutex_rate = env->opts->mutex_rate;
 	m->skel->rodata->wakeup_bytes = env->wakeup_bytes;
 	prepare(m->skel, kind_env__vmlinux(env));
-	err = kind__adopt_maps(m->skel->obj, env);
-	if (err) {
-		log_error("sharing BPF maps: %s", strerror(-err));
+	if ((err = kind__adopt_maps(m->skel->obj, env)))
 		goto fail;
-	}
 	*out = &m->k;
 	return 0;
 fail:
