@@ -15,6 +15,9 @@
 #include "proc/object.h"
 #include "proc/procmaps.h"
 #include "symbols/symbolizer.h"
+#include "util/search.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 #define DATASYM_MAX (1u << 22)
 
@@ -69,7 +72,7 @@ static int dsym_cmp(const void *pa, const void *pb)
 {
 	const struct dsym *a = pa, *b = pb;
 
-	return (a->start > b->start) - (a->start < b->start);
+	return CMP3(a->start, b->start);
 }
 
 /* Appends the sized OBJECT symbols of the first section of type. Returns how many. */
@@ -98,15 +101,8 @@ static size_t add_table(struct dtable *t, size_t *cap, Elf *elf, uint32_t type)
 			    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
 			    !(name = elf_strptr(elf, sh.sh_link, sym.st_name)) || !name[0])
 				continue;
-			if (t->n == *cap) {
-				size_t c = *cap ? *cap * 2 : 256;
-				struct dsym *v = realloc(t->v, c * sizeof(*v));
-
-				if (!v)
-					return added;
-				t->v = v;
-				*cap = c;
-			}
+			if (VEC_GROW(t->v, *cap, t->n + 1))
+				return added;
 			t->v[t->n] = (struct dsym){ sym.st_value, sym.st_size, strdup(name) };
 			if (t->v[t->n].name) {
 				t->n++;
@@ -140,15 +136,8 @@ static struct dtable *get_table(struct datasym *ds, const struct object *obj)
 	for (size_t i = 0; i < ds->n; i++)
 		if (ds->t[i].obj == obj)
 			return &ds->t[i];
-	if (ds->n == ds->cap) {
-		size_t c = ds->cap ? ds->cap * 2 : 16;
-		struct dtable *t = realloc(ds->t, c * sizeof(*t));
-
-		if (!t)
-			return NULL;
-		ds->t = t;
-		ds->cap = c;
-	}
+	if (VEC_GROW(ds->t, ds->cap, ds->n + 1))
+		return NULL;
 	ds->t[ds->n] = (struct dtable){ .obj = obj };
 	load_table(&ds->t[ds->n]);
 	return &ds->t[ds->n++];
@@ -167,24 +156,18 @@ static struct dwvars *get_vars(struct datasym *ds, struct dtable *t)
 	return t->vars;
 }
 
+#define DSYM_START(d) ((d)->start)
+
 int datasym__resolve(struct datasym *ds, const struct object *obj, uint64_t vaddr,
 		     const char **name, uint64_t *off)
 {
 	struct dtable *t = get_table(ds, obj);
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (!t || !t->n)
 		return -ENOENT;
 	/* The last symbol starting at or before vaddr; data symbols do not nest. */
-	hi = t->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->v[mid].start <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = UPPER_BOUND(t->v, t->n, DSYM_START, vaddr);
 	if (!lo || vaddr - t->v[lo - 1].start >= t->v[lo - 1].size)
 		return -ENOENT;
 	*name = t->v[lo - 1].name;
