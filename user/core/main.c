@@ -12,6 +12,7 @@
 #include "cprof.h"
 #include "core/options.h"
 #include "core/session.h"
+#include "util/log.h"
 
 #define EXIT_USAGE 2
 
@@ -355,6 +356,7 @@ int main(int argc, char **argv)
 	};
 	int err = parse_args(argc, argv, &o);
 
+	log__set_verbose(o.verbose);
 	if (err == 0)
 		err = o.check ? session__check(&o) : session__run(&o);
 	else

@@ -1011,7 +1011,7 @@ static void session_free(struct session *s)
 static int setup(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
-	struct symbolizer_opts so = { .verbose = o->verbose, .debug_dirs = o->debug_dirs };
+	struct symbolizer_opts so = { .debug_dirs = o->debug_dirs };
 	int err;
 
 	if ((err = check_targets(s)))
