@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "symbols/datasym.h"
-#include "symbols/dwvar.h"
+#include "elf/elffile.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
+#include "symbols/datasym.h"
+#include "symbols/dwvar.h"
+#include "symbols/elfsyms.h"
 #include "symbols/symbolizer.h"
 #include "util/search.h"
 #include "util/util.h"
@@ -75,58 +77,50 @@ static int dsym_cmp(const void *pa, const void *pb)
 	return CMP3(a->start, b->start);
 }
 
-/* Appends the sized OBJECT symbols of the first section of type. Returns how many. */
-static size_t add_table(struct dtable *t, size_t *cap, Elf *elf, uint32_t type)
+struct data_walk {
+	struct dtable *t;
+	size_t cap;	/* of t->v */
+	size_t added;
+};
+
+/* A sized OBJECT symbol joins the table. Past DATASYM_MAX, or out of memory, the walk
+ * stops with what it has. */
+static int add_sym(void *ctx, const GElf_Sym *sym, size_t shndx, const char *name)
 {
-	Elf_Scn *scn = NULL;
-	size_t added = 0;
+	struct data_walk *w = ctx;
+	struct dtable *t = w->t;
+	char *copy;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		size_t n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !data->d_buf)
-			return 0;
-		n = data->d_size / sh.sh_entsize;
-		for (size_t i = 1; i < n && t->n < DATASYM_MAX; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)i, &sym) ||
-			    GELF_ST_TYPE(sym.st_info) != STT_OBJECT || !sym.st_size ||
-			    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
-			    !(name = elf_strptr(elf, sh.sh_link, sym.st_name)) || !name[0])
-				continue;
-			if (VEC_GROW(t->v, *cap, t->n + 1))
-				return added;
-			t->v[t->n] = (struct dsym){ sym.st_value, sym.st_size, strdup(name) };
-			if (t->v[t->n].name) {
-				t->n++;
-				added++;
-			}
-		}
-		return added;
+	(void)shndx;
+	if (t->n >= DATASYM_MAX)
+		return 1;
+	if (GELF_ST_TYPE(sym->st_info) != STT_OBJECT || !sym->st_size ||
+	    sym->st_shndx == SHN_UNDEF || sym->st_shndx >= SHN_LORESERVE || !name || !name[0])
+		return 0;
+	if (VEC_GROW(t->v, w->cap, t->n + 1))
+		return 1;
+	copy = strdup(name);
+	if (copy) {
+		t->v[t->n++] = (struct dsym){ sym->st_value, sym->st_size, copy };
+		w->added++;
 	}
 	return 0;
 }
 
+/* The .symtab's data symbols, else the .dynsym's. */
 static void load_table(struct dtable *t)
 {
-	Elf *elf;
-	size_t cap = 0;
+	struct data_walk w = { .t = t };
+	struct elf_file f;
 
 	if (t->obj->fd < 0 || !t->obj->is_elf)
 		return;
-	elf = elf_begin(t->obj->fd, ELF_C_READ_MMAP, NULL);
-	if (!elf)
-		return;
-	if (elf_kind(elf) == ELF_K_ELF && !add_table(t, &cap, elf, SHT_SYMTAB))
-		add_table(t, &cap, elf, SHT_DYNSYM);
-	elf_end(elf);
+	if (!elf_file__open(&f, t->obj->fd, false, NULL, 0)) {
+		elfsyms__walk(&f, SHT_SYMTAB, add_sym, &w);
+		if (!w.added)
+			elfsyms__walk(&f, SHT_DYNSYM, add_sym, &w);
+	}
+	elf_file__close(&f);
 	if (t->n)
 		qsort(t->v, t->n, sizeof(*t->v), dsym_cmp);
 }

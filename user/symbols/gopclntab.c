@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "elf/elffile.h"
+#include "symbols/elfsyms.h"
 #include "symbols/gopclntab.h"
 
 #define GO118_MAGIC 0xfffffff0u
@@ -358,26 +359,29 @@ int gopclntab__find_gofunc(const struct gopclntab *g, const void *data, size_t l
 	return -ENOENT;
 }
 
+struct sym_query {
+	const char *name;
+	uint64_t value;
+};
+
+static int match_sym(void *ctx, const GElf_Sym *sym, size_t shndx, const char *name)
+{
+	struct sym_query *q = ctx;
+
+	(void)shndx;
+	if (!name || strcmp(name, q->name))
+		return 0;
+	q->value = sym->st_value;
+	return 1;
+}
+
 /* The value of symbol name in f's .symtab; 0 if none. */
 static uint64_t symtab_value(const struct elf_file *f, const char *name)
 {
-	size_t idx = elf_file__find_section(f, SHT_SYMTAB, NULL), i, n;
-	Elf_Data *d = idx ? elf_file__data(f, idx) : NULL;
-	GElf_Sym sym;
+	struct sym_query q = { name, 0 };
 
-	if (!d)
-		return 0;
-	n = d->d_size / sizeof(Elf64_Sym);
-	for (i = 1; i < n && i < INT32_MAX; i++) {
-		const char *s;
-
-		if (!gelf_getsym(d, (int)i, &sym) || !sym.st_name)
-			continue;
-		s = elf_file__str(f, f->secs[idx].link, sym.st_name);
-		if (s && !strcmp(s, name))
-			return sym.st_value;
-	}
-	return 0;
+	elfsyms__walk(f, SHT_SYMTAB, match_sym, &q);
+	return q.value;
 }
 
 /* go:func.* (go.func.* before 1.20): its symbol, else from the moduledata. */

@@ -4,12 +4,12 @@
  * parse adds nothing. */
 #include <errno.h>
 #include <gelf.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elf/elffile.h"
+#include "symbols/elfsyms.h"
 #include "symbols/plt.h"
 #include "symbols/symtab.h"
 #include "util/arena.h"
@@ -88,53 +88,28 @@ static bool sym_accept(const struct elf_file *f, const GElf_Sym *sym, size_t shn
 	return true;
 }
 
-/* Extended section index of symbol i (tables of files with ≥ SHN_LORESERVE sections). */
-static size_t sym_shndx(const GElf_Sym *sym, const Elf_Data *xdata, size_t i)
-{
-	Elf32_Word x;
+struct table_walk {
+	struct symtab *t;
+	const struct elf_file *f;
+};
 
-	if (sym->st_shndx != SHN_XINDEX)
-		return sym->st_shndx >= SHN_LORESERVE ? SHN_UNDEF : sym->st_shndx;
-	if (!xdata || !xdata->d_buf || i >= xdata->d_size / sizeof(x))
-		return SHN_UNDEF;
-	memcpy(&x, (const char *)xdata->d_buf + i * sizeof(x), sizeof(x));
-	return x;
+/* Symbols past SYM_MAX_SYMBOLS stop the walk (1), which is not an error. */
+static int add_sym(void *ctx, const GElf_Sym *sym, size_t shndx, const char *name)
+{
+	struct table_walk *w = ctx;
+	struct sym_cand c;
+
+	if (w->t->n_cands >= SYM_MAX_SYMBOLS)
+		return 1;
+	return sym_accept(w->f, sym, shndx, name, &c) ? symtab__push(w->t, &c) : 0;
 }
 
-/* Adds the function symbols of f's first section of type (SHT_SYMTAB or SHT_DYNSYM).
- * Returns 0, -ENOENT when there is no such table, -ENOMEM. */
 int symtab__add_table(struct symtab *t, const struct elf_file *f, uint32_t type)
 {
-	size_t idx = elf_file__find_section(f, type, NULL), strndx, n, i, x;
-	Elf_Data *data, *xdata = NULL;
-	size_t entsize = gelf_fsize(f->elf, ELF_T_SYM, 1, EV_CURRENT);
-	int err = 0;
+	struct table_walk w = { t, f };
+	int err = elfsyms__walk(f, type, add_sym, &w);
 
-	if (!idx || !entsize)
-		return -ENOENT;
-	strndx = f->secs[idx].link;
-	data = elf_file__data(f, idx);
-	if (!data || !data->d_buf || strndx >= f->shnum || f->secs[strndx].type != SHT_STRTAB ||
-	    !elf_file__data(f, strndx))
-		return -ENOENT;
-	for (x = 1; x < f->shnum; x++)
-		if (f->secs[x].type == SHT_SYMTAB_SHNDX && f->secs[x].link == idx)
-			xdata = elf_file__data(f, x);
-	n = data->d_size / entsize;
-	if (n > INT_MAX) /* gelf_getsym takes an int */
-		n = INT_MAX;
-	for (i = 1; i < n && t->n_cands < SYM_MAX_SYMBOLS && !err; i++) {
-		GElf_Sym sym;
-		struct sym_cand c;
-		const char *name;
-
-		if (!gelf_getsym(data, (int)i, &sym))
-			continue;
-		name = sym.st_name ? elf_strptr(f->elf, strndx, sym.st_name) : NULL;
-		if (sym_accept(f, &sym, sym_shndx(&sym, xdata, i), name, &c))
-			err = symtab__push(t, &c);
-	}
-	return err;
+	return err > 0 ? 0 : err;
 }
 
 static int sym_cand_cmp(const void *pa, const void *pb)
