@@ -14,6 +14,7 @@
 #include "report/report.h"
 #include "report/stacks.h"
 #include "symbols/symbolizer.h"
+#include "util/util.h"
 #include "util/vec.h"
 
 /* Per-location facts kept for the summary, indexed by location id. */
@@ -404,7 +405,7 @@ static int cmp_info_name(const void *a, const void *b)
 	const struct loc_info *x = a, *y = b;
 
 	if (!x->name || !y->name)
-		return (x->name == NULL) - (y->name == NULL);
+		return CMP3(x->name == NULL, y->name == NULL);
 	return strcmp(x->name, y->name);
 }
 
@@ -441,7 +442,7 @@ static void compute_top(struct report *r, struct report_result *res)
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
 {
-	return (a < b) - (a > b);
+	return CMP3(b, a);
 }
 
 static int cmp_trunc(const void *a, const void *b)

@@ -20,6 +20,7 @@
 #include "elf/elffile.h"
 #include "symbols/elfsyms.h"
 #include "symbols/gopclntab.h"
+#include "util/search.h"
 
 #define GO118_MAGIC 0xfffffff0u
 #define GO120_MAGIC 0xfffffff1u
@@ -166,24 +167,32 @@ bool gopclntab__has_inlines(const struct gopclntab *g)
 	return g && g->gofunc;
 }
 
-/* The function covering pc: binary search of functab, then its _func. */
+/* A functab entry: the function's entry offset from text, its _func's offset. */
+struct functab_ent {
+	unsigned char entryoff[4], funcoff[4];
+};
+
+static inline uint32_t functab_entry(const struct functab_ent *e)
+{
+	uint32_t v;
+
+	memcpy(&v, e->entryoff, sizeof(v));
+	return v;
+}
+
+/* The function covering pc: binary search of functab (its nfunc + 1 entries lie inside
+ * the data, see parse_header), then its _func. */
 static bool find_func(const struct gopclntab *g, uint64_t pc, struct func *f)
 {
-	size_t lo = 0, hi = g->nfunc, base = g->funcs.off;
+	const struct functab_ent *ftab = (const void *)(g->data + g->funcs.off);
+	size_t lo, base = g->funcs.off;
 	uint64_t off = pc - g->text;
 	uint32_t funcoff, next;
 	bool ok = true;
 
 	if (pc < g->text || off > UINT32_MAX || !g->nfunc)
 		return false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rd32(g, base + 8 * mid, &ok) <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = UPPER_BOUND(ftab, g->nfunc, functab_entry, off);
 	next = rd32(g, base + 8 * lo, &ok); /* the next function's entry, or the end */
 	if (!lo || off >= next || !ok)
 		return false;
