@@ -16,26 +16,9 @@
 
 #include "pprof.h"
 #include "profile.pb-c.h"
-
-/* A growable array of fixed-size elements. */
-struct vec {
-	void *p;
-	size_t n;
-	size_t cap;
-};
-
-/* Open addressing with linear probing. A slot holds an entry index + 1 (0 = empty) and the
- * entry's hash, so growing never looks at the entries and most misses cost no compare. */
-struct hslot {
-	uint32_t idx1;
-	uint32_t hash;
-};
-
-struct htab {
-	struct hslot *slots;
-	size_t cap;	/* a power of two, or 0 */
-	size_t n;
-};
+#include "util/hashmap.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 struct fn {
 	int64_t name;
@@ -83,20 +66,21 @@ struct label {
 };
 
 struct pprof_builder {
-	struct vec strs;	/* char *, owned; [0] = "" */
-	struct vec fns;		/* struct fn; id = index + 1 */
-	struct vec maps;	/* struct map; id = index + 1 */
-	struct vec locs;	/* struct loc; id = index + 1 */
-	struct vec lines;	/* struct line */
-	struct vec samples;	/* struct sample */
-	struct vec sample_locs;	/* uint64_t */
-	struct vec values;	/* int64_t, n_types per sample */
-	struct vec labels;	/* struct label */
-	struct vec comments;	/* int64_t string indices */
-	struct htab str_tab;
-	struct htab fn_tab;
-	struct htab map_tab;
-	struct htab loc_tab;
+	struct { char **v; size_t n, cap; } strs;		/* owned; [0] = "" */
+	struct { struct fn *v; size_t n, cap; } fns;		/* id = index + 1 */
+	struct { struct map *v; size_t n, cap; } maps;		/* id = index + 1 */
+	struct { struct loc *v; size_t n, cap; } locs;		/* id = index + 1 */
+	struct { struct line *v; size_t n, cap; } lines;
+	struct { struct sample *v; size_t n, cap; } samples;
+	struct { uint64_t *v; size_t n, cap; } sample_locs;
+	struct { int64_t *v; size_t n, cap; } values;		/* n_types per sample */
+	struct { struct label *v; size_t n, cap; } labels;
+	struct { int64_t *v; size_t n, cap; } comments;		/* string indices */
+	/* Indexes over strs, fns, maps and locs: entries are uint32_t array indices. */
+	struct hashmap str_tab;
+	struct hashmap fn_tab;
+	struct hashmap map_tab;
+	struct hashmap loc_tab;
 	int64_t *types;		/* type, unit string indices per sample type */
 	size_t n_types;
 	int64_t period_type[2];
@@ -106,149 +90,44 @@ struct pprof_builder {
 	int64_t default_type;
 };
 
-/* Makes room for `extra` more elements without changing v->n. */
-static int vec__reserve(struct vec *v, size_t size, size_t extra)
+/* Appends elem to the array a (a struct with v, n, cap). Entry ids are uint32 in the
+ * indexes: far beyond any real profile, but checked. Returns 0 or -ENOMEM. */
+#define PUSH(a, elem) \
+	((a).n >= UINT32_MAX - 1 ? -ENOMEM : VEC_PUSH((a).v, (a).n, (a).cap, (elem)))
+
+/* Makes room for extra more elements of the array a without changing a.n. */
+#define RESERVE(a, extra) VEC_GROW((a).v, (a).cap, (a).n + (extra))
+
+/* The indexes hold uint32_t positions in the arrays; the builder is their context. */
+static bool str_eq(const void *ctx, const void *key, const void *ent)
 {
-	size_t cap = v->cap ? v->cap : 16;
-	void *p;
+	const struct pprof_builder *b = ctx;
 
-	if (extra <= v->cap - v->n)
-		return 0;
-	if (extra > SIZE_MAX / size - v->n)
-		return -ENOMEM;
-	while (cap < v->n + extra)
-		cap = cap > SIZE_MAX / 2 / size ? v->n + extra : cap * 2;
-	p = realloc(v->p, cap * size);
-	if (!p)
-		return -ENOMEM;
-	v->p = p;
-	v->cap = cap;
-	return 0;
-}
-
-/* Entry ids are uint32 in the indexes; far beyond any real profile, but checked. */
-static int vec__push(struct vec *v, size_t size, const void *elem)
-{
-	int err;
-
-	if (v->n >= UINT32_MAX - 1)
-		return -ENOMEM;
-	err = vec__reserve(v, size, 1);
-	if (err)
-		return err;
-	memcpy((char *)v->p + v->n * size, elem, size);
-	v->n++;
-	return 0;
-}
-
-static uint64_t mix64(uint64_t z)
-{
-	/* splitmix64's finalizer: every input bit affects every output bit. */
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t hash_add(uint64_t h, uint64_t v)
-{
-	return mix64(h + v + 0x9e3779b97f4a7c15ULL);
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return mix64(h);
-}
-
-static void htab__free(struct htab *t)
-{
-	free(t->slots);
-}
-
-/* Keeps the load factor at most 1/2, so that one insertion after this call cannot fail. */
-static int htab__reserve(struct htab *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
-	struct hslot *slots;
-
-	if ((t->n + 1) * 2 <= t->cap)
-		return 0;
-	slots = calloc(cap, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < t->cap; i++) {
-		if (!t->slots[i].idx1)
-			continue;
-		for (j = t->slots[i].hash & (cap - 1); slots[j].idx1; j = (j + 1) & (cap - 1))
-			;
-		slots[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->cap = cap;
-	return 0;
-}
-
-typedef bool (*htab_eq_fn)(const struct pprof_builder *b, uint32_t idx, const void *key);
-
-/* Returns the slot holding an entry equal to key, or the empty slot where it belongs.
- * The table must have been reserved. */
-static struct hslot *htab__probe(const struct htab *t, uint32_t hash, htab_eq_fn eq,
-				 const struct pprof_builder *b, const void *key)
-{
-	size_t i = hash & (t->cap - 1);
-
-	for (; t->slots[i].idx1; i = (i + 1) & (t->cap - 1)) {
-		if (t->slots[i].hash == hash && eq(b, t->slots[i].idx1 - 1, key))
-			return &t->slots[i];
-	}
-	return &t->slots[i];
-}
-
-static void htab__set(struct htab *t, struct hslot *slot, uint32_t hash, size_t idx)
-{
-	slot->idx1 = (uint32_t)idx + 1;
-	slot->hash = hash;
-	t->n++;
-}
-
-static bool str_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
-{
-	return strcmp(((char **)b->strs.p)[idx], key) == 0;
+	return strcmp(b->strs.v[*(const uint32_t *)ent], key) == 0;
 }
 
 /* Stores the string-table index of s (NULL counts as "") in *idx. */
 static int intern(struct pprof_builder *b, const char *s, int64_t *idx)
 {
-	uint32_t hash;
-	struct hslot *slot;
+	uint32_t *ent;
 	char *copy;
-	int err;
+	bool added;
 
 	if (!s)
 		s = "";
-	hash = (uint32_t)hash_str(s);
-	err = htab__reserve(&b->str_tab);
-	if (err)
-		return err;
-	slot = htab__probe(&b->str_tab, hash, str_eq, b, s);
-	if (slot->idx1) {
-		*idx = slot->idx1 - 1;
-		return 0;
-	}
-	copy = strdup(s);
-	if (!copy)
+	ent = hashmap__insert(&b->str_tab, hash__str(s), s, str_eq, b, &added);
+	if (!ent)
 		return -ENOMEM;
-	err = vec__push(&b->strs, sizeof(char *), &copy);
-	if (err) {
-		free(copy);
-		return err;
+	if (added) {
+		copy = strdup(s);
+		if (!copy || PUSH(b->strs, copy)) {
+			free(copy);
+			hashmap__remove(&b->str_tab, ent);
+			return -ENOMEM;
+		}
+		*ent = b->strs.n - 1;
 	}
-	*idx = b->strs.n - 1;
-	htab__set(&b->str_tab, slot, hash, b->strs.n - 1);
+	*idx = *ent;
 	return 0;
 }
 
@@ -274,7 +153,7 @@ static int set_opts(struct pprof_builder *b, const struct pprof_opts *opts)
 	if (err || !dflt)
 		return err;
 	for (i = 0; i < b->n_types; i++) {
-		if (strcmp(((char **)b->strs.p)[b->types[2 * i]], dflt) == 0)
+		if (strcmp(b->strs.v[b->types[2 * i]], dflt) == 0)
 			return intern(b, dflt, &b->default_type);
 	}
 	/* pprof refuses a profile whose default names no sample type; say so now. */
@@ -296,6 +175,7 @@ struct pprof_builder *pprof_builder__new(const struct pprof_opts *opts)
 		errno = ENOMEM;
 		return NULL;
 	}
+	b->str_tab = b->fn_tab = b->map_tab = b->loc_tab = (struct hashmap)HASHMAP_INIT(uint32_t);
 	err = intern(b, "", &empty);
 	if (!err)
 		err = set_opts(b, opts);
@@ -317,28 +197,29 @@ void pprof_builder__free(struct pprof_builder *b)
 	if (!b)
 		return;
 	for (i = 0; i < b->strs.n; i++)
-		free(((char **)b->strs.p)[i]);
-	free(b->strs.p);
-	free(b->fns.p);
-	free(b->maps.p);
-	free(b->locs.p);
-	free(b->lines.p);
-	free(b->samples.p);
-	free(b->sample_locs.p);
-	free(b->values.p);
-	free(b->labels.p);
-	free(b->comments.p);
-	htab__free(&b->str_tab);
-	htab__free(&b->fn_tab);
-	htab__free(&b->map_tab);
-	htab__free(&b->loc_tab);
+		free(b->strs.v[i]);
+	free(b->strs.v);
+	free(b->fns.v);
+	free(b->maps.v);
+	free(b->locs.v);
+	free(b->lines.v);
+	free(b->samples.v);
+	free(b->sample_locs.v);
+	free(b->values.v);
+	free(b->labels.v);
+	free(b->comments.v);
+	hashmap__free(&b->str_tab);
+	hashmap__free(&b->fn_tab);
+	hashmap__free(&b->map_tab);
+	hashmap__free(&b->loc_tab);
 	free(b->types);
 	free(b);
 }
 
-static bool map_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
+static bool map_eq(const void *ctx, const void *key, const void *ent)
 {
-	const struct map *m = (const struct map *)b->maps.p + idx, *k = key;
+	const struct pprof_builder *b = ctx;
+	const struct map *m = &b->maps.v[*(const uint32_t *)ent], *k = key;
 
 	return m->start == k->start && m->limit == k->limit && m->offset == k->offset &&
 	       m->filename == k->filename && m->build_id == k->build_id &&
@@ -347,17 +228,16 @@ static bool map_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
 	       m->has_inline_frames == k->has_inline_frames;
 }
 
-static uint32_t map_hash(const struct map *k)
+static uint64_t map_hash(const struct map *k)
 {
-	uint64_t h = hash_add(0, k->start);
+	uint64_t h = hash__add(0, k->start);
 
-	h = hash_add(h, k->limit);
-	h = hash_add(h, k->offset);
-	h = hash_add(h, (uint64_t)k->filename);
-	h = hash_add(h, (uint64_t)k->build_id);
-	h = hash_add(h, k->has_functions | k->has_filenames << 1 | k->has_line_numbers << 2 |
-				k->has_inline_frames << 3);
-	return (uint32_t)h;
+	h = hash__add(h, k->limit);
+	h = hash__add(h, k->offset);
+	h = hash__add(h, (uint64_t)k->filename);
+	h = hash__add(h, (uint64_t)k->build_id);
+	return hash__add(h, k->has_functions | k->has_filenames << 1 | k->has_line_numbers << 2 |
+				    k->has_inline_frames << 3);
 }
 
 uint64_t pprof_builder__mapping(struct pprof_builder *b, const struct pprof_mapping *m)
@@ -371,34 +251,34 @@ uint64_t pprof_builder__mapping(struct pprof_builder *b, const struct pprof_mapp
 		.has_line_numbers = m->has_line_numbers,
 		.has_inline_frames = m->has_inline_frames,
 	};
-	struct hslot *slot;
-	uint32_t hash;
+	uint32_t *ent;
+	bool added;
 	int err;
 
 	err = intern(b, m->filename, &k.filename);
 	if (!err)
 		err = intern(b, m->build_id, &k.build_id);
-	if (!err)
-		err = htab__reserve(&b->map_tab);
 	if (err)
 		goto err_out;
-	hash = map_hash(&k);
-	slot = htab__probe(&b->map_tab, hash, map_eq, b, &k);
-	if (slot->idx1)
-		return slot->idx1;
-	err = vec__push(&b->maps, sizeof(k), &k);
+	ent = hashmap__insert(&b->map_tab, map_hash(&k), &k, map_eq, b, &added);
+	if (!ent)
+		err = -ENOMEM;
+	else if (added && (err = PUSH(b->maps, k)))
+		hashmap__remove(&b->map_tab, ent);
+	else if (added)
+		*ent = b->maps.n - 1;
 	if (err)
 		goto err_out;
-	htab__set(&b->map_tab, slot, hash, b->maps.n - 1);
-	return b->maps.n;
+	return *ent + 1;
 err_out:
 	errno = -err;
 	return 0;
 }
 
-static bool fn_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
+static bool fn_eq(const void *ctx, const void *key, const void *ent)
 {
-	const struct fn *f = (const struct fn *)b->fns.p + idx, *k = key;
+	const struct pprof_builder *b = ctx;
+	const struct fn *f = &b->fns.v[*(const uint32_t *)ent], *k = key;
 
 	return f->name == k->name && f->system_name == k->system_name &&
 	       f->filename == k->filename && f->start_line == k->start_line;
@@ -408,31 +288,35 @@ static bool fn_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
 static int function_id(struct pprof_builder *b, const struct pprof_line *l, uint64_t *id)
 {
 	struct fn k = { .start_line = l->start_line };
-	struct hslot *slot;
-	uint32_t hash;
+	uint64_t hash;
+	uint32_t *ent;
+	bool added;
 	int err;
 
 	err = intern(b, l->name, &k.name);
-	if (!err)
-		err = intern(b, l->system_name ? l->system_name : l->name, &k.system_name);
+	/* The system name is most often the name itself (C code): no second lookup then. */
+	if (!err && (!l->system_name || l->system_name == l->name))
+		k.system_name = k.name;
+	else if (!err)
+		err = intern(b, l->system_name, &k.system_name);
 	if (!err)
 		err = intern(b, l->filename, &k.filename);
-	if (!err)
-		err = htab__reserve(&b->fn_tab);
 	if (err)
 		return err;
-	hash = (uint32_t)hash_add(hash_add(hash_add(hash_add(0, (uint64_t)k.name),
-						    (uint64_t)k.system_name),
-					   (uint64_t)k.filename),
-				  (uint64_t)k.start_line);
-	slot = htab__probe(&b->fn_tab, hash, fn_eq, b, &k);
-	if (!slot->idx1) {
-		err = vec__push(&b->fns, sizeof(k), &k);
-		if (err)
-			return err;
-		htab__set(&b->fn_tab, slot, hash, b->fns.n - 1);
+	hash = hash__add(hash__add(hash__add(hash__add(0, (uint64_t)k.name),
+					     (uint64_t)k.system_name),
+				   (uint64_t)k.filename),
+			 (uint64_t)k.start_line);
+	ent = hashmap__insert(&b->fn_tab, hash, &k, fn_eq, b, &added);
+	if (!ent)
+		return -ENOMEM;
+	if (added && (err = PUSH(b->fns, k))) {
+		hashmap__remove(&b->fn_tab, ent);
+		return err;
 	}
-	*id = slot->idx1;
+	if (added)
+		*ent = b->fns.n - 1;
+	*id = *ent + 1;
 	return 0;
 }
 
@@ -447,7 +331,7 @@ static int add_lines(struct pprof_builder *b, const struct pprof_line *lines, si
 		l.line = lines[i].line;
 		err = function_id(b, &lines[i], &l.function_id);
 		if (!err)
-			err = vec__push(&b->lines, sizeof(l), &l);
+			err = PUSH(b->lines, l);
 	}
 	if (err)
 		b->lines.n = line0;
@@ -456,10 +340,11 @@ static int add_lines(struct pprof_builder *b, const struct pprof_line *lines, si
 
 /* Without an address, the lines are what tells two locations apart: synthetic frames
  * such as "[lost samples]" and "[truncated]" must not collapse into one. */
-static bool loc_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
+static bool loc_eq(const void *ctx, const void *key, const void *ent)
 {
-	const struct loc *l = (const struct loc *)b->locs.p + idx, *k = key;
-	const struct line *lines = b->lines.p;
+	const struct pprof_builder *b = ctx;
+	const struct loc *l = &b->locs.v[*(const uint32_t *)ent], *k = key;
+	const struct line *lines = b->lines.v;
 
 	if (l->mapping_id != k->mapping_id || l->address != k->address)
 		return false;
@@ -469,57 +354,54 @@ static bool loc_eq(const struct pprof_builder *b, uint32_t idx, const void *key)
 	       memcmp(lines + l->line0, lines + k->line0, k->n_lines * sizeof(*lines)) == 0;
 }
 
-static uint32_t loc_hash(const struct pprof_builder *b, const struct loc *k)
+static uint64_t loc_hash(const struct pprof_builder *b, const struct loc *k)
 {
-	const struct line *lines = b->lines.p;
-	uint64_t h = hash_add(hash_add(0, k->mapping_id), k->address);
+	const struct line *lines = b->lines.v;
+	uint64_t h = hash__add(hash__add(0, k->mapping_id), k->address);
 	uint32_t i;
 
 	for (i = 0; !k->address && i < k->n_lines; i++) {
-		h = hash_add(h, lines[k->line0 + i].function_id);
-		h = hash_add(h, (uint64_t)lines[k->line0 + i].line);
+		h = hash__add(h, lines[k->line0 + i].function_id);
+		h = hash__add(h, (uint64_t)lines[k->line0 + i].line);
 	}
-	return (uint32_t)h;
+	return h;
 }
 
+/* With an address, the location is looked up (and its entry reserved) before its lines
+ * are interned: the first call's lines win. Without one, its lines are its key. */
 uint64_t pprof_builder__location(struct pprof_builder *b, uint64_t mapping_id, uint64_t address,
 				 const struct pprof_line *lines, size_t n_lines)
 {
 	struct loc k = { mapping_id, address, b->lines.n, (uint32_t)n_lines };
-	struct hslot *slot = NULL;
-	uint32_t hash = 0;
+	uint32_t *ent = NULL;
+	bool added = false;
 	int err = -EINVAL;
 
 	if (mapping_id > b->maps.n || n_lines >= UINT32_MAX || (n_lines && !lines))
 		goto err_out;
-	err = htab__reserve(&b->loc_tab);
-	if (err)
-		goto err_out;
-	/* With an address, look up before interning the lines: the first call's lines win. */
 	if (address) {
-		hash = loc_hash(b, &k);
-		slot = htab__probe(&b->loc_tab, hash, loc_eq, b, &k);
-		if (slot->idx1)
-			return slot->idx1;
+		ent = hashmap__insert(&b->loc_tab, loc_hash(b, &k), &k, loc_eq, b, &added);
+		if (ent && !added)
+			return *ent + 1;
 	}
-	err = add_lines(b, lines, n_lines);
-	if (err)
-		goto err_out;
-	if (!address) {
-		hash = loc_hash(b, &k);
-		slot = htab__probe(&b->loc_tab, hash, loc_eq, b, &k);
-		if (slot->idx1) {
+	err = address && !ent ? -ENOMEM : add_lines(b, lines, n_lines);
+	if (!err && !address) {
+		ent = hashmap__insert(&b->loc_tab, loc_hash(b, &k), &k, loc_eq, b, &added);
+		if (ent && !added) {
 			b->lines.n = k.line0;
-			return slot->idx1;
+			return *ent + 1;
 		}
+		err = ent ? 0 : -ENOMEM;
 	}
-	err = vec__push(&b->locs, sizeof(k), &k);
-	if (err) {
-		b->lines.n = k.line0;
-		goto err_out;
+	if (!err)
+		err = PUSH(b->locs, k);
+	if (!err) {
+		*ent = b->locs.n - 1;
+		return b->locs.n;
 	}
-	htab__set(&b->loc_tab, slot, hash, b->locs.n - 1);
-	return b->locs.n;
+	if (ent)
+		hashmap__remove(&b->loc_tab, ent);
+	b->lines.n = k.line0;
 err_out:
 	errno = -err;
 	return 0;
@@ -528,7 +410,7 @@ err_out:
 /* Fills label slots past b->labels.n (already reserved) without committing them. */
 static int fill_labels(struct pprof_builder *b, const struct pprof_label *in, size_t n)
 {
-	struct label *out = b->labels.p, *o;
+	struct label *out = b->labels.v, *o;
 	size_t i;
 	int err;
 
@@ -564,22 +446,22 @@ int pprof_builder__add_sample(struct pprof_builder *b, const uint64_t *location_
 		if (location_ids[i] == 0 || location_ids[i] > b->locs.n)
 			return -EINVAL;
 	}
-	err = vec__reserve(&b->sample_locs, sizeof(uint64_t), n_locs);
+	err = RESERVE(b->sample_locs, n_locs);
 	if (!err)
-		err = vec__reserve(&b->values, sizeof(int64_t), b->n_types);
+		err = RESERVE(b->values, b->n_types);
 	if (!err)
-		err = vec__reserve(&b->labels, sizeof(struct label), n_labels);
+		err = RESERVE(b->labels, n_labels);
 	if (!err)
 		err = fill_labels(b, labels, n_labels);
 	if (!err)
-		err = vec__push(&b->samples, sizeof(s), &s);
+		err = PUSH(b->samples, s);
 	if (err)
 		return err;
 	if (n_locs)
-		memcpy((uint64_t *)b->sample_locs.p + b->sample_locs.n, location_ids,
+		memcpy(b->sample_locs.v + b->sample_locs.n, location_ids,
 		       n_locs * sizeof(uint64_t));
 	if (b->n_types)
-		memcpy((int64_t *)b->values.p + b->values.n, values, b->n_types * sizeof(int64_t));
+		memcpy(b->values.v + b->values.n, values, b->n_types * sizeof(int64_t));
 	b->sample_locs.n += n_locs;
 	b->values.n += b->n_types;
 	b->labels.n += n_labels;
@@ -593,7 +475,7 @@ int pprof_builder__add_comment(struct pprof_builder *b, const char *comment)
 
 	err = intern(b, comment, &idx);
 	if (!err)
-		err = vec__push(&b->comments, sizeof(idx), &idx);
+		err = PUSH(b->comments, idx);
 	return err;
 }
 
@@ -649,10 +531,10 @@ static int pb__value_types(struct pb *pb, const struct pprof_builder *b)
 /* Sample values, location ids and labels point into the builder: nothing is copied. */
 static int pb__samples(struct pb *pb, const struct pprof_builder *b)
 {
-	const struct sample *s = b->samples.p;
-	const struct label *l = b->labels.p;
-	uint64_t *locs = b->sample_locs.p;
-	int64_t *values = b->values.p;
+	const struct sample *s = b->samples.v;
+	const struct label *l = b->labels.v;
+	uint64_t *locs = b->sample_locs.v;
+	int64_t *values = b->values.v;
 	Perftools__Profiles__Sample **sp, *sm;
 	Perftools__Profiles__Label **lp, *lm;
 	size_t i;
@@ -689,7 +571,7 @@ static int pb__samples(struct pb *pb, const struct pprof_builder *b)
 
 static int pb__mappings(struct pb *pb, const struct pprof_builder *b)
 {
-	const struct map *in = b->maps.p;
+	const struct map *in = b->maps.v;
 	Perftools__Profiles__Mapping **pp, *m;
 	size_t i;
 
@@ -718,8 +600,8 @@ static int pb__mappings(struct pb *pb, const struct pprof_builder *b)
 
 static int pb__locations(struct pb *pb, const struct pprof_builder *b)
 {
-	const struct loc *in = b->locs.p;
-	const struct line *lines = b->lines.p;
+	const struct loc *in = b->locs.v;
+	const struct line *lines = b->lines.v;
 	Perftools__Profiles__Location **pp, *m;
 	Perftools__Profiles__Line **lp, *lm;
 	size_t i;
@@ -752,7 +634,7 @@ static int pb__locations(struct pb *pb, const struct pprof_builder *b)
 
 static int pb__functions(struct pb *pb, const struct pprof_builder *b)
 {
-	const struct fn *in = b->fns.p;
+	const struct fn *in = b->fns.v;
 	Perftools__Profiles__Function **pp, *m;
 	size_t i;
 
@@ -788,12 +670,12 @@ static int pb__build(struct pb *pb, const struct pprof_builder *b)
 		p->period_type = &pb->period_type;
 	}
 	p->n_string_table = b->strs.n;
-	p->string_table = b->strs.p;
+	p->string_table = b->strs.v;
 	p->time_nanos = b->time_nanos;
 	p->duration_nanos = b->duration_nanos;
 	p->period = b->period;
 	p->n_comment = b->comments.n;
-	p->comment = b->comments.p;
+	p->comment = b->comments.v;
 	p->default_sample_type = b->default_type;
 	err = pb__value_types(pb, b);
 	if (!err)
@@ -843,19 +725,12 @@ static void gz_sink__free(struct gz_sink *s)
 
 static int gz_sink__deflate_chunk(struct gz_sink *s, int flush)
 {
-	unsigned char *out;
-	size_t cap;
 	int ret;
 
 	do {
-		if (s->len == s->cap) {
-			cap = s->cap ? s->cap * 2 : GZ_STAGE;
-			out = realloc(s->out, cap);
-			if (!out)
-				return -ENOMEM;
-			s->out = out;
-			s->cap = cap;
-		}
+		/* From GZ_STAGE bytes, doubling. */
+		if (s->len == s->cap && VEC_GROW(s->out, s->cap, MAX(s->len + 1, GZ_STAGE)))
+			return -ENOMEM;
 		s->zs.next_out = s->out + s->len;
 		s->zs.avail_out = s->cap - s->len < UINT_MAX ? (uInt)(s->cap - s->len) : UINT_MAX;
 		ret = deflate(&s->zs, flush);

@@ -225,7 +225,7 @@ static void detach_bpf(struct session *s)
 static int new_env(struct session *s, bool symbols)
 {
 	const struct cprof_opts *o = s->o;
-	struct symbolizer_opts so = { .verbose = o->verbose, .debug_dirs = o->debug_dirs };
+	struct symbolizer_opts so = { .debug_dirs = o->debug_dirs };
 	struct kind_env *env = &s->env;
 
 	env->opts = &o->k;

@@ -14,6 +14,8 @@
 #include "report/report.h"
 #include "report/stacks.h"
 #include "symbols/symbolizer.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 /* Per-location facts kept for the summary, indexed by location id. */
 struct loc_info {
@@ -103,16 +105,11 @@ void report__free(struct report *r)
 /* Records the location's display name for the summary. */
 static int note_location(struct report *r, uint64_t id, const char *name)
 {
-	if (id >= r->n_info) {
-		size_t n = id * 2 + 64;
-		struct loc_info *p = realloc(r->info, n * sizeof(*p));
+	size_t old = r->n_info;
 
-		if (!p)
-			return -ENOMEM;
-		memset(p + r->n_info, 0, (n - r->n_info) * sizeof(*p));
-		r->info = p;
-		r->n_info = n;
-	}
+	if (VEC_GROW(r->info, r->n_info, id + 1))
+		return -ENOMEM;
+	memset(r->info + old, 0, (r->n_info - old) * sizeof(*r->info));
 	if (!r->info[id].name)
 		r->info[id].name = strdup(name);
 	return r->info[id].name ? 0 : -ENOMEM;
@@ -408,7 +405,7 @@ static int cmp_info_name(const void *a, const void *b)
 	const struct loc_info *x = a, *y = b;
 
 	if (!x->name || !y->name)
-		return (x->name == NULL) - (y->name == NULL);
+		return CMP3(x->name == NULL, y->name == NULL);
 	return strcmp(x->name, y->name);
 }
 
@@ -445,7 +442,7 @@ static void compute_top(struct report *r, struct report_result *res)
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
 {
-	return (a < b) - (a > b);
+	return CMP3(b, a);
 }
 
 static int cmp_trunc(const void *a, const void *b)

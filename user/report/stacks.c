@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proc/procmaps.h"
 #include "report/stacks.h"
+#include "util/hashmap.h"
+#include "util/vec.h"
 
 struct stacks {
 	struct proctab *pt;
 	struct stack *v;	/* distinct stacks, insertion order */
-	uint64_t *hashes;	/* hash of v[i], for rehashing */
 	size_t n, cap;
-	uint32_t *slots;	/* open addressing: index + 1 into v, 0 = empty */
-	size_t n_slots;		/* power of two */
+	struct hashmap index;	/* uint32_t positions in v */
 };
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
@@ -47,11 +48,13 @@ static uint64_t rec_hash(const struct cprof_sample *r)
 	h = hash_bytes(h, &r->n_kernel, sizeof(r->n_kernel));
 	h = hash_bytes(h, &r->n_user, sizeof(r->n_user));
 	h = hash_bytes(h, r->frames, ((size_t)r->n_kernel + r->n_user) * sizeof(uint64_t));
-	return h ^ (h >> 31);
+	return hash__u64(h);
 }
 
-static int rec_equal(const struct stack *s, const struct cprof_sample *r)
+static bool rec_equal(const void *ctx, const void *key, const void *ent)
 {
+	const struct stack *s = &((const struct stacks *)ctx)->v[*(const uint32_t *)ent];
+	const struct cprof_sample *r = key;
 	size_t n = (size_t)r->n_kernel + r->n_user;
 
 	return s->kind == r->kind && s->pid == r->pid && s->n_kernel == r->n_kernel &&
@@ -69,12 +72,7 @@ struct stacks *stacks__new(struct proctab *pt)
 	if (!st)
 		return NULL;
 	st->pt = pt;
-	st->n_slots = 1024;
-	st->slots = calloc(st->n_slots, sizeof(*st->slots));
-	if (!st->slots) {
-		free(st);
-		return NULL;
-	}
+	st->index = (struct hashmap)HASHMAP_INIT(uint32_t);
 	return st;
 }
 
@@ -87,44 +85,8 @@ void stacks__free(struct stacks *st)
 		free(st->v[i].maps);
 	}
 	free(st->v);
-	free(st->hashes);
-	free(st->slots);
+	hashmap__free(&st->index);
 	free(st);
-}
-
-static int grow(struct stacks *st)
-{
-	size_t n_slots = st->n_slots * 2, cap = st->cap ? st->cap * 2 : 256;
-	uint32_t *slots;
-	void *p;
-
-	if (st->n + 1 > st->cap) {
-		p = realloc(st->v, cap * sizeof(*st->v));
-		if (!p)
-			return -ENOMEM;
-		st->v = p;
-		p = realloc(st->hashes, cap * sizeof(*st->hashes));
-		if (!p)
-			return -ENOMEM;
-		st->hashes = p;
-		st->cap = cap;
-	}
-	if ((st->n + 1) * 2 <= st->n_slots)
-		return 0;
-	slots = calloc(n_slots, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < st->n; i++) {
-		size_t j = st->hashes[i] & (n_slots - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n_slots - 1);
-		slots[j] = i + 1;
-	}
-	free(st->slots);
-	st->slots = slots;
-	st->n_slots = n_slots;
-	return 0;
 }
 
 /* Fills s from r; resolves its user frames to mappings while they are current. */
@@ -176,30 +138,26 @@ void stacks__add_values(struct stacks *st, size_t index, uint64_t v0, uint64_t v
 
 int stacks__add_index(struct stacks *st, const struct cprof_sample *r, size_t *index)
 {
-	uint64_t h = rec_hash(r);
-	size_t j = h & (st->n_slots - 1);
 	struct stack *s;
+	uint32_t *ent;
+	bool added;
 	int err;
 
-	for (; st->slots[j]; j = (j + 1) & (st->n_slots - 1)) {
-		s = &st->v[st->slots[j] - 1];
-		if (st->hashes[st->slots[j] - 1] == h && rec_equal(s, r))
-			goto found;
+	ent = hashmap__insert(&st->index, rec_hash(r), r, rec_equal, st, &added);
+	if (!ent)
+		return -ENOMEM;
+	if (added) {
+		err = VEC_GROW(st->v, st->cap, st->n + 1);
+		if (!err)
+			err = stack_init(st, &st->v[st->n], r);
+		if (err) {
+			hashmap__remove(&st->index, ent);
+			return err;
+		}
+		*ent = st->n++;
 	}
-	err = grow(st);
-	if (err)
-		return err;
-	s = &st->v[st->n];
-	err = stack_init(st, s, r);
-	if (err)
-		return err;
-	st->hashes[st->n] = h;
-	st->n++;
-	for (j = h & (st->n_slots - 1); st->slots[j]; j = (j + 1) & (st->n_slots - 1))
-		;
-	st->slots[j] = st->n;
-found:
-	*index = (size_t)(s - st->v);
+	s = &st->v[*ent];
+	*index = *ent;
 	s->count++;
 	s->value[0] += r->value[0];
 	s->value[1] += r->value[1];

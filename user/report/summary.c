@@ -8,6 +8,7 @@
 #include "report/stacks.h"
 #include "report/summary.h"
 #include "unwind/unwinder.h"
+#include "util/util.h"
 
 static const char *stop_name(unsigned int stop)
 {
@@ -122,7 +123,7 @@ static int cmp_off(const void *a, const void *b)
 {
 	const struct proc_time *x = a, *y = b;
 
-	return (x->off < y->off) - (x->off > y->off);
+	return CMP3(y->off, x->off);
 }
 
 /* Per-process totals from the aggregated stacks (linear in distinct stacks). */

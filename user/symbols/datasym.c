@@ -10,11 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "symbols/datasym.h"
-#include "symbols/dwvar.h"
+#include "elf/elffile.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
+#include "symbols/datasym.h"
+#include "symbols/dwvar.h"
+#include "symbols/elfsyms.h"
 #include "symbols/symbolizer.h"
+#include "util/search.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 #define DATASYM_MAX (1u << 22)
 
@@ -69,68 +74,53 @@ static int dsym_cmp(const void *pa, const void *pb)
 {
 	const struct dsym *a = pa, *b = pb;
 
-	return (a->start > b->start) - (a->start < b->start);
+	return CMP3(a->start, b->start);
 }
 
-/* Appends the sized OBJECT symbols of the first section of type. Returns how many. */
-static size_t add_table(struct dtable *t, size_t *cap, Elf *elf, uint32_t type)
+struct data_walk {
+	struct dtable *t;
+	size_t cap;	/* of t->v */
+	size_t added;
+};
+
+/* A sized OBJECT symbol joins the table. Past DATASYM_MAX, or out of memory, the walk
+ * stops with what it has. */
+static int add_sym(void *ctx, const GElf_Sym *sym, size_t shndx, const char *name)
 {
-	Elf_Scn *scn = NULL;
-	size_t added = 0;
+	struct data_walk *w = ctx;
+	struct dtable *t = w->t;
+	char *copy;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		size_t n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !data->d_buf)
-			return 0;
-		n = data->d_size / sh.sh_entsize;
-		for (size_t i = 1; i < n && t->n < DATASYM_MAX; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)i, &sym) ||
-			    GELF_ST_TYPE(sym.st_info) != STT_OBJECT || !sym.st_size ||
-			    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
-			    !(name = elf_strptr(elf, sh.sh_link, sym.st_name)) || !name[0])
-				continue;
-			if (t->n == *cap) {
-				size_t c = *cap ? *cap * 2 : 256;
-				struct dsym *v = realloc(t->v, c * sizeof(*v));
-
-				if (!v)
-					return added;
-				t->v = v;
-				*cap = c;
-			}
-			t->v[t->n] = (struct dsym){ sym.st_value, sym.st_size, strdup(name) };
-			if (t->v[t->n].name) {
-				t->n++;
-				added++;
-			}
-		}
-		return added;
+	(void)shndx;
+	if (t->n >= DATASYM_MAX)
+		return 1;
+	if (GELF_ST_TYPE(sym->st_info) != STT_OBJECT || !sym->st_size ||
+	    sym->st_shndx == SHN_UNDEF || sym->st_shndx >= SHN_LORESERVE || !name || !name[0])
+		return 0;
+	if (VEC_GROW(t->v, w->cap, t->n + 1))
+		return 1;
+	copy = strdup(name);
+	if (copy) {
+		t->v[t->n++] = (struct dsym){ sym->st_value, sym->st_size, copy };
+		w->added++;
 	}
 	return 0;
 }
 
+/* The .symtab's data symbols, else the .dynsym's. */
 static void load_table(struct dtable *t)
 {
-	Elf *elf;
-	size_t cap = 0;
+	struct data_walk w = { .t = t };
+	struct elf_file f;
 
 	if (t->obj->fd < 0 || !t->obj->is_elf)
 		return;
-	elf = elf_begin(t->obj->fd, ELF_C_READ_MMAP, NULL);
-	if (!elf)
-		return;
-	if (elf_kind(elf) == ELF_K_ELF && !add_table(t, &cap, elf, SHT_SYMTAB))
-		add_table(t, &cap, elf, SHT_DYNSYM);
-	elf_end(elf);
+	if (!elf_file__open(&f, t->obj->fd, false, NULL, 0)) {
+		elfsyms__walk(&f, SHT_SYMTAB, add_sym, &w);
+		if (!w.added)
+			elfsyms__walk(&f, SHT_DYNSYM, add_sym, &w);
+	}
+	elf_file__close(&f);
 	if (t->n)
 		qsort(t->v, t->n, sizeof(*t->v), dsym_cmp);
 }
@@ -140,15 +130,8 @@ static struct dtable *get_table(struct datasym *ds, const struct object *obj)
 	for (size_t i = 0; i < ds->n; i++)
 		if (ds->t[i].obj == obj)
 			return &ds->t[i];
-	if (ds->n == ds->cap) {
-		size_t c = ds->cap ? ds->cap * 2 : 16;
-		struct dtable *t = realloc(ds->t, c * sizeof(*t));
-
-		if (!t)
-			return NULL;
-		ds->t = t;
-		ds->cap = c;
-	}
+	if (VEC_GROW(ds->t, ds->cap, ds->n + 1))
+		return NULL;
 	ds->t[ds->n] = (struct dtable){ .obj = obj };
 	load_table(&ds->t[ds->n]);
 	return &ds->t[ds->n++];
@@ -167,24 +150,18 @@ static struct dwvars *get_vars(struct datasym *ds, struct dtable *t)
 	return t->vars;
 }
 
+#define DSYM_START(d) ((d)->start)
+
 int datasym__resolve(struct datasym *ds, const struct object *obj, uint64_t vaddr,
 		     const char **name, uint64_t *off)
 {
 	struct dtable *t = get_table(ds, obj);
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (!t || !t->n)
 		return -ENOENT;
 	/* The last symbol starting at or before vaddr; data symbols do not nest. */
-	hi = t->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->v[mid].start <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = UPPER_BOUND(t->v, t->n, DSYM_START, vaddr);
 	if (!lo || vaddr - t->v[lo - 1].start >= t->v[lo - 1].size)
 		return -ENOENT;
 	*name = t->v[lo - 1].name;

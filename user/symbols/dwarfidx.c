@@ -4,7 +4,7 @@
  * unit's DIE tree on every call. Here a unit's tree is walked once: every concrete
  * function (DW_TAG_subprogram with code) and inlined call (DW_TAG_inlined_subroutine)
  * becomes a node with its parent, and their address ranges, which DWARF nests, are swept
- * into disjoint segments that each name their innermost node. A lookup is then a binary
+ * into disjoint segments that each name their innermost node (ranges.h). A lookup is then a binary
  * search for the segment plus libdw's binary search of the unit's line table (which
  * libdw reads once per unit and keeps).
  *
@@ -16,33 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/arena.h"
 #include "symbols/demangle.h"
 #include "symbols/dwarfidx.h"
+#include "symbols/ranges.h"
+#include "util/arena.h"
+#include "util/hashmap.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 /* Beyond any real unit; they bound what hostile DWARF can make us allocate or walk. */
 #define DW_MAX_DEPTH 128		/* DIE nesting followed */
-#define DW_MAX_RANGES_PER_DIE 65536
-#define DW_MAX_RANGES (1u << 24)	/* per unit, and for the unit table */
+#define DW_MAX_RANGES_PER_DIE 65536	/* (ranges.h bounds those of a unit, and of all units) */
 #define DW_MAX_DIES (1u << 26)		/* DIEs visited per unit */
 #define DW_MAX_CHAIN 256		/* inline depth followed at lookup */
-
-struct drange {
-	uint64_t lo, hi;
-	uint32_t id;		/* node (or unit) index */
-	uint32_t depth;		/* DIE depth: at one start address the outer comes first */
-};
-
-struct rangevec {
-	struct drange *v;
-	size_t n, cap;
-};
-
-/* [lo, hi) whose innermost node (or unit) is id. */
-struct seg {
-	uint64_t lo, hi;
-	uint32_t id;
-};
 
 struct node {
 	int32_t parent;		/* the enclosing function or inlined call; -1 for a function */
@@ -72,8 +58,7 @@ struct cu {
 	Dwarf_Files *files;
 	size_t n_files;
 	const char *comp_dir;
-	struct path *paths;	/* open addressing on raw; cap a power of two */
-	size_t n_paths, cap_paths;
+	struct hashmap paths;	/* struct path, keyed by the raw pointer */
 };
 
 struct dwarf_index {
@@ -86,127 +71,11 @@ struct dwarf_index {
 	struct arena arena;
 };
 
-static int rangevec__push(struct rangevec *rv, uint64_t lo, uint64_t hi, uint32_t id,
-			  uint32_t depth)
-{
-	if (rv->n == rv->cap) {
-		size_t cap = rv->cap ? rv->cap * 2 : 256;
-		struct drange *v;
-
-		if (rv->n >= DW_MAX_RANGES)
-			return -E2BIG;
-		v = realloc(rv->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		rv->v = v;
-		rv->cap = cap;
-	}
-	rv->v[rv->n++] = (struct drange){ lo, hi, id, depth };
-	return 0;
-}
-
-static int drange_cmp(const void *pa, const void *pb)
-{
-	const struct drange *a = pa, *b = pb;
-
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	if (a->depth != b->depth)
-		return a->depth < b->depth ? -1 : 1;
-	if (a->hi != b->hi)
-		return a->hi > b->hi ? -1 : 1;
-	/* Equal ranges (the assembler's aliases of one function): the sweep lets the later
-	 * one win, and the first in DIE order should, as in dwarf_getscopes. */
-	return (a->id < b->id) - (a->id > b->id);
-}
-
-/* Appends [lo, hi) → id, merged with the previous segment when they touch. */
-static void segs__emit(struct seg *segs, size_t *n, uint64_t lo, uint64_t hi, uint32_t id)
-{
-	if (lo >= hi)
-		return;
-	if (*n && segs[*n - 1].id == id && segs[*n - 1].hi == lo) {
-		segs[*n - 1].hi = hi;
-		return;
-	}
-	segs[(*n)++] = (struct seg){ lo, hi, id };
-}
-
-/* Sweeps nested ranges into disjoint segments, each naming its innermost range. A range
- * that sticks out of the one it starts in is clipped to it (DWARF nests scopes; broken
- * producers or hostile files may not). There are at most 2n - 1 segments. */
-static int segs__build(struct rangevec *rv, struct seg **out, size_t *n_out)
-{
-	struct drange *stack = NULL;
-	struct seg *segs = NULL;
-	size_t i, sp = 0, n = 0;
-	uint64_t cur = 0;
-	int err = 0;
-
-	*out = NULL;
-	*n_out = 0;
-	if (!rv->n)
-		goto out;
-	qsort(rv->v, rv->n, sizeof(*rv->v), drange_cmp);
-	stack = malloc(rv->n * sizeof(*stack));
-	segs = malloc((2 * rv->n) * sizeof(*segs));
-	if (!stack || !segs) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < rv->n; i++) {
-		struct drange r = rv->v[i];
-
-		while (sp && stack[sp - 1].hi <= r.lo) {
-			segs__emit(segs, &n, cur, stack[sp - 1].hi, stack[sp - 1].id);
-			if (stack[sp - 1].hi > cur)
-				cur = stack[sp - 1].hi;
-			sp--;
-		}
-		if (sp)
-			segs__emit(segs, &n, cur, r.lo, stack[sp - 1].id);
-		cur = r.lo;
-		if (sp && r.hi > stack[sp - 1].hi)
-			r.hi = stack[sp - 1].hi;
-		if (r.hi > r.lo)
-			stack[sp++] = r;
-	}
-	for (; sp; sp--) {
-		segs__emit(segs, &n, cur, stack[sp - 1].hi, stack[sp - 1].id);
-		if (stack[sp - 1].hi > cur)
-			cur = stack[sp - 1].hi;
-	}
-	*out = segs;
-	*n_out = n;
-	segs = NULL;
-out:
-	free(stack);
-	free(segs);
-	return err;
-}
-
-static const struct seg *segs__find(const struct seg *segs, size_t n, uint64_t addr)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (segs[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo || addr >= segs[lo - 1].hi)
-		return NULL;
-	return &segs[lo - 1];
-}
-
 /* Adds die's address ranges as id's. Address 0 is where --gc-sections leaves discarded
  * functions (and never code in a loaded object): such ranges are dropped. *first is the
  * start of the first range kept: a function's entry (DWARF lists a split function's
  * main part first). Returns the number added, or -errno. */
-static int add_ranges(struct rangevec *rv, Dwarf_Die *die, uint32_t id, uint32_t depth,
+static int add_ranges(struct ranges *rv, Dwarf_Die *die, uint32_t id, uint32_t depth,
 		      uint64_t *first)
 {
 	Dwarf_Addr base, lo, hi;
@@ -216,7 +85,7 @@ static int add_ranges(struct rangevec *rv, Dwarf_Die *die, uint32_t id, uint32_t
 	while (k++ < DW_MAX_RANGES_PER_DIE && (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (!lo || hi <= lo)
 			continue;
-		err = rangevec__push(rv, lo, hi, id, depth);
+		err = ranges__add(rv, lo, hi, id, depth);
 		if (err)
 			return err;
 		if (!n++)
@@ -247,7 +116,7 @@ static uint32_t die_udata(Dwarf_Die *die, unsigned int name)
 
 /* A function or inlined call with code becomes node cu->n_nodes; its ranges go to rv.
  * Returns the node index, -1 if it has no code, or -errno < -1. */
-static int64_t cu__add_node(struct cu *cu, struct rangevec *rv, Dwarf_Die *die,
+static int64_t cu__add_node(struct cu *cu, struct ranges *rv, Dwarf_Die *die,
 			    int32_t parent, uint32_t depth)
 {
 	uint64_t entry = 0;
@@ -256,15 +125,8 @@ static int64_t cu__add_node(struct cu *cu, struct rangevec *rv, Dwarf_Die *die,
 
 	if (cu->n_nodes >= INT32_MAX)
 		return -1;
-	if (cu->n_nodes == cu->cap_nodes) {
-		size_t cap = cu->cap_nodes ? cu->cap_nodes * 2 : 64;
-		struct node *v = realloc(cu->nodes, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		cu->nodes = v;
-		cu->cap_nodes = cap;
-	}
+	if (VEC_GROW(cu->nodes, cu->cap_nodes, cu->n_nodes + 1))
+		return -ENOMEM;
 	n = add_ranges(rv, die, (uint32_t)cu->n_nodes, depth, &entry);
 	if (n <= 0)
 		return n < 0 ? n : -1;
@@ -303,7 +165,7 @@ static bool scope_tag(int tag)
 }
 
 /* Depth-first over the unit's DIEs, iteratively (hostile nesting must not recurse). */
-static int cu__walk(struct cu *cu, struct rangevec *rv)
+static int cu__walk(struct cu *cu, struct ranges *rv)
 {
 	Dwarf_Die stack[DW_MAX_DEPTH];
 	int32_t parents[DW_MAX_DEPTH];
@@ -344,18 +206,17 @@ static int cu__walk(struct cu *cu, struct rangevec *rv)
 
 static int cu__build(struct cu *cu)
 {
-	struct rangevec rv = { 0 };
-	int err;
-
+	struct ranges rv = { 0 };
 	Dwarf_Attribute a;
+	int err;
 
 	cu->built = true;
 	cu->comp_dir = dwarf_formstring(dwarf_attr(&cu->die, DW_AT_comp_dir, &a));
 	cu->has_lines = dwarf_getsrcfiles(&cu->die, &cu->files, &cu->n_files) == 0;
 	err = cu__walk(cu, &rv);
 	if (!err || err == -E2BIG)
-		err = segs__build(&rv, &cu->segs, &cu->n_segs);
-	free(rv.v);
+		err = ranges__sweep(&rv, &cu->segs, &cu->n_segs);
+	ranges__free(&rv);
 	cu->failed = err != 0;
 	return err;
 }
@@ -375,66 +236,52 @@ static void node__names(struct dwarf_index *di, struct node *nd, struct dwarf_fr
 	f->decl_line = nd->decl_line;
 }
 
-static size_t path_slot(const char *raw, size_t cap)
+static bool path_eq(const void *ctx, const void *key, const void *ent)
 {
-	return (size_t)(((uint64_t)(uintptr_t)raw * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+	(void)ctx;
+	return ((const struct path *)ent)->raw == key;
 }
 
-static int cu__grow_paths(struct cu *cu)
+/* comp_dir/raw in the index's arena, or NULL. */
+static const char *join_path(struct dwarf_index *di, const char *comp_dir, const char *raw)
 {
-	size_t cap = cu->cap_paths ? cu->cap_paths * 2 : 16, i, j;
-	struct path *v = calloc(cap, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < cu->cap_paths; i++) {
-		if (!cu->paths[i].raw)
-			continue;
-		for (j = path_slot(cu->paths[i].raw, cap); v[j].raw; j = (j + 1) & (cap - 1))
-			;
-		v[j] = cu->paths[i];
-	}
-	free(cu->paths);
-	cu->paths = v;
-	cu->cap_paths = cap;
-	return 0;
-}
-
-/* raw joined to the unit's compilation directory when it is relative, as eu-addr2line
- * shows it (and as `pprof -list` needs it); raw itself if that fails. */
-static const char *cu__path(struct dwarf_index *di, struct cu *cu, const char *raw)
-{
-	size_t j, dlen, rlen;
+	size_t dlen = strlen(comp_dir), rlen = strlen(raw);
 	const char *full;
 	char *buf;
 
-	if (!raw || raw[0] == '/' || !cu->comp_dir || !cu->comp_dir[0] ||
-	    !strcmp(cu->comp_dir, "."))
-		return raw;
-	if (cu->cap_paths) {
-		for (j = path_slot(raw, cu->cap_paths); cu->paths[j].raw; j = (j + 1) & (cu->cap_paths - 1))
-			if (cu->paths[j].raw == raw)
-				return cu->paths[j].full;
-	}
-	if ((cu->n_paths + 1) * 2 > cu->cap_paths && cu__grow_paths(cu))
-		return raw;
-	dlen = strlen(cu->comp_dir);
-	rlen = strlen(raw);
 	buf = malloc(dlen + rlen + 2);
 	if (!buf)
-		return raw;
-	memcpy(buf, cu->comp_dir, dlen);
+		return NULL;
+	memcpy(buf, comp_dir, dlen);
 	buf[dlen] = '/';
 	memcpy(buf + dlen + 1, raw, rlen + 1);
 	full = arena__strdup(&di->arena, buf, dlen + rlen + 1);
 	free(buf);
-	if (!full)
-		return raw;
-	for (j = path_slot(raw, cu->cap_paths); cu->paths[j].raw; j = (j + 1) & (cu->cap_paths - 1))
-		;
-	cu->paths[j] = (struct path){ raw, full };
-	cu->n_paths++;
 	return full;
+}
+
+/* raw joined to the unit's compilation directory when it is relative, as eu-addr2line
+ * shows it (and as `pprof -list` needs it), once per name; raw itself if that fails. */
+static const char *cu__path(struct dwarf_index *di, struct cu *cu, const char *raw)
+{
+	struct path *p;
+	bool added;
+
+	if (!raw || raw[0] == '/' || !cu->comp_dir || !cu->comp_dir[0] ||
+	    !strcmp(cu->comp_dir, "."))
+		return raw;
+	p = hashmap__insert(&cu->paths, hash__u64((uintptr_t)raw), raw, path_eq, NULL, &added);
+	if (!p)
+		return raw;
+	if (added) {
+		p->full = join_path(di, cu->comp_dir, raw);
+		if (!p->full) {
+			hashmap__remove(&cu->paths, p);
+			return raw;
+		}
+		p->raw = raw;
+	}
+	return p->full;
 }
 
 static const char *cu__file(struct dwarf_index *di, struct cu *cu, uint32_t idx)
@@ -471,7 +318,7 @@ size_t dwarf_index__lookup(struct dwarf_index *di, uint64_t addr, struct dwarf_f
 	int lineno;
 
 	*func_lo = 0;
-	if (!di || !max || !(cs = segs__find(di->cu_segs, di->n_cu_segs, addr)))
+	if (!di || !max || !(cs = seg__find(di->cu_segs, di->n_cu_segs, addr)))
 		return 0;
 	if (cs->id >= di->n_cus)
 		return 0; /* ranges of a unit dropped when a bound was hit */
@@ -485,7 +332,7 @@ size_t dwarf_index__lookup(struct dwarf_index *di, uint64_t addr, struct dwarf_f
 		if (!dwarf_lineno(line, &lineno) && lineno > 0)
 			frames[0].line = lineno;
 	}
-	s = cu->failed ? NULL : segs__find(cu->segs, cu->n_segs, addr);
+	s = cu->failed ? NULL : seg__find(cu->segs, cu->n_segs, addr);
 	if (!s)
 		return 1; /* code without function entries: its line only */
 	n = cu__chain(cu, s->id, chain, max < DW_MAX_CHAIN ? max : DW_MAX_CHAIN);
@@ -505,7 +352,7 @@ size_t dwarf_index__lookup(struct dwarf_index *di, uint64_t addr, struct dwarf_f
 /* The compile units and their ranges. Type and skeleton units hold no code we can use. */
 static int dwarf_index__units(struct dwarf_index *di)
 {
-	struct rangevec rv = { 0 };
+	struct ranges rv = { 0 };
 	Dwarf_CU *unit = NULL;
 	Dwarf_Die cudie;
 	uint8_t type;
@@ -514,30 +361,25 @@ static int dwarf_index__units(struct dwarf_index *di)
 
 	while (!err && dwarf_get_units(di->dw, unit, &unit, NULL, &type, &cudie, NULL) == 0) {
 		uint64_t first;
-		struct cu *v;
 
 		if (dwarf_tag(&cudie) != DW_TAG_compile_unit || di->n_cus >= INT32_MAX)
 			continue;
-		if (di->n_cus == cap) {
-			cap = cap ? cap * 2 : 64;
-			v = realloc(di->cus, cap * sizeof(*v));
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			di->cus = v;
+		if (VEC_GROW(di->cus, cap, di->n_cus + 1)) {
+			err = -ENOMEM;
+			break;
 		}
 		err = add_ranges(&rv, &cudie, (uint32_t)di->n_cus, 0, &first);
 		if (err > 0) {
-			memset(&di->cus[di->n_cus], 0, sizeof(di->cus[0]));
-			di->cus[di->n_cus++].die = cudie;
+			di->cus[di->n_cus++] = (struct cu){
+				.die = cudie, .paths = HASHMAP_INIT(struct path),
+			};
 			di->has_lines |= dwarf_hasattr(&cudie, DW_AT_stmt_list);
 		}
 		err = err == -E2BIG ? 0 : err < 0 ? err : 0;
 	}
 	if (!err)
-		err = segs__build(&rv, &di->cu_segs, &di->n_cu_segs);
-	free(rv.v);
+		err = ranges__sweep(&rv, &di->cu_segs, &di->n_cu_segs);
+	ranges__free(&rv);
 	return err;
 }
 
@@ -561,7 +403,7 @@ static bool strings_terminated(Elf *elf)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
 		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
 			continue;
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(names); i++) {
 			if (strcmp(name, names[i]))
 				continue;
 			d = elf_getdata(scn, NULL);
@@ -620,7 +462,7 @@ void dwarf_index__free(struct dwarf_index *di)
 	for (i = 0; i < di->n_cus; i++) {
 		free(di->cus[i].segs);
 		free(di->cus[i].nodes);
-		free(di->cus[i].paths);
+		hashmap__free(&di->cus[i].paths);
 	}
 	free(di->cus);
 	free(di->cu_segs);

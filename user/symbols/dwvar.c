@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include "symbols/dwvar.h"
+#include "util/search.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 #define DV_MAX_DEPTH 32			/* members and elements descended */
 #define DV_MAX_PEEL 16			/* typedefs and qualifiers in a row */
@@ -65,7 +68,7 @@ static bool is_system(Dwarf_Die *die)
 
 	if (!dwarf_hasattr_integrate(die, DW_AT_decl_file) || !(f = dwarf_decl_file(die)))
 		return false;
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (!strncmp(f, dirs[i], strlen(dirs[i])))
 			return true;
 	return false;
@@ -369,19 +372,10 @@ static int add_var(struct dwvars *dv, Dwarf_Die *var)
 		return 0;
 	if (type_of(var, &type) && type_size(&type, 0, &size))
 		size = 0;
-	if (dv->n == dv->cap) {
-		size_t cap = dv->cap ? dv->cap * 2 : 256;
-		struct dvar *v;
-
-		if (dv->n >= DV_MAX_VARS)
-			return -E2BIG;
-		if (!(v = realloc(dv->v, cap * sizeof(*v))))
-			return -ENOMEM;
-		dv->v = v;
-		dv->cap = cap;
-	}
-	dv->v[dv->n++] = (struct dvar){ addr, size, dwarf_dieoffset(var), name };
-	return 0;
+	if (dv->n >= DV_MAX_VARS)
+		return -E2BIG;
+	return VEC_PUSH(dv->v, dv->n, dv->cap,
+			((struct dvar){ addr, size, dwarf_dieoffset(var), name }));
 }
 
 static int index_scope(struct dwvars *dv, Dwarf_Die *scope, int depth, size_t *dies)
@@ -414,9 +408,7 @@ static int dvar_cmp(const void *pa, const void *pb)
 {
 	const struct dvar *a = pa, *b = pb;
 
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return (a->size > b->size) - (a->size < b->size);
+	return a->start != b->start ? CMP3(a->start, b->start) : CMP3(a->size, b->size);
 }
 
 int dwvars__open(Dwarf *dw, struct dwvars **out)
@@ -455,21 +447,15 @@ void dwvars__free(struct dwvars *dv)
 	free(dv);
 }
 
+#define DVAR_START(v) ((v)->start)
+
 int dwvars__find(struct dwvars *dv, uint64_t vaddr, const char **name, uint64_t *start,
 		 Dwarf_Die *type)
 {
-	size_t lo = 0, hi = dv ? dv->n : 0;
+	size_t lo = dv ? UPPER_BOUND(dv->v, dv->n, DVAR_START, vaddr) : 0;
 	const struct dvar *v;
 	Dwarf_Die var;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (dv->v[mid].start <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return -ENOENT;
 	v = &dv->v[lo - 1];

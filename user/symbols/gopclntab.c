@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "elf/elffile.h"
+#include "symbols/elfsyms.h"
 #include "symbols/gopclntab.h"
+#include "util/search.h"
 
 #define GO118_MAGIC 0xfffffff0u
 #define GO120_MAGIC 0xfffffff1u
@@ -165,24 +167,32 @@ bool gopclntab__has_inlines(const struct gopclntab *g)
 	return g && g->gofunc;
 }
 
-/* The function covering pc: binary search of functab, then its _func. */
+/* A functab entry: the function's entry offset from text, its _func's offset. */
+struct functab_ent {
+	unsigned char entryoff[4], funcoff[4];
+};
+
+static inline uint32_t functab_entry(const struct functab_ent *e)
+{
+	uint32_t v;
+
+	memcpy(&v, e->entryoff, sizeof(v));
+	return v;
+}
+
+/* The function covering pc: binary search of functab (its nfunc + 1 entries lie inside
+ * the data, see parse_header), then its _func. */
 static bool find_func(const struct gopclntab *g, uint64_t pc, struct func *f)
 {
-	size_t lo = 0, hi = g->nfunc, base = g->funcs.off;
+	const struct functab_ent *ftab = (const void *)(g->data + g->funcs.off);
+	size_t lo, base = g->funcs.off;
 	uint64_t off = pc - g->text;
 	uint32_t funcoff, next;
 	bool ok = true;
 
 	if (pc < g->text || off > UINT32_MAX || !g->nfunc)
 		return false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rd32(g, base + 8 * mid, &ok) <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = UPPER_BOUND(ftab, g->nfunc, functab_entry, off);
 	next = rd32(g, base + 8 * lo, &ok); /* the next function's entry, or the end */
 	if (!lo || off >= next || !ok)
 		return false;
@@ -358,26 +368,29 @@ int gopclntab__find_gofunc(const struct gopclntab *g, const void *data, size_t l
 	return -ENOENT;
 }
 
+struct sym_query {
+	const char *name;
+	uint64_t value;
+};
+
+static int match_sym(void *ctx, const GElf_Sym *sym, size_t shndx, const char *name)
+{
+	struct sym_query *q = ctx;
+
+	(void)shndx;
+	if (!name || strcmp(name, q->name))
+		return 0;
+	q->value = sym->st_value;
+	return 1;
+}
+
 /* The value of symbol name in f's .symtab; 0 if none. */
 static uint64_t symtab_value(const struct elf_file *f, const char *name)
 {
-	size_t idx = elf_file__find_section(f, SHT_SYMTAB, NULL), i, n;
-	Elf_Data *d = idx ? elf_file__data(f, idx) : NULL;
-	GElf_Sym sym;
+	struct sym_query q = { name, 0 };
 
-	if (!d)
-		return 0;
-	n = d->d_size / sizeof(Elf64_Sym);
-	for (i = 1; i < n && i < INT32_MAX; i++) {
-		const char *s;
-
-		if (!gelf_getsym(d, (int)i, &sym) || !sym.st_name)
-			continue;
-		s = elf_file__str(f, f->secs[idx].link, sym.st_name);
-		if (s && !strcmp(s, name))
-			return sym.st_value;
-	}
-	return 0;
+	elfsyms__walk(f, SHT_SYMTAB, match_sym, &q);
+	return q.value;
 }
 
 /* go:func.* (go.func.* before 1.20): its symbol, else from the moduledata. */

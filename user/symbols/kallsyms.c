@@ -9,6 +9,8 @@
 
 #include "symbols/kallsyms.h"
 #include "util/readfile.h"
+#include "util/search.h"
+#include "util/util.h"
 
 #define KALLSYMS_MAX_BYTES (1u << 30)	/* arena offsets are 32-bit */
 #define RANK_BOUNDARY 4
@@ -129,10 +131,8 @@ static int cmp_ksym(const void *a, const void *b)
 	const struct ksym *x = a, *y = b;
 
 	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+		return CMP3(x->addr, y->addr);
+	return x->rank != y->rank ? CMP3(x->rank, y->rank) : CMP3(x->seq, y->seq);
 }
 
 /* Sorts, keeps one symbol per address (the preferred alias), counts text symbols. */
@@ -234,19 +234,14 @@ void kallsyms__free(struct kallsyms *ks)
 	free(ks);
 }
 
+#define KSYM_ADDR(k) ((k)->addr)
+
 int kallsyms__find(const struct kallsyms *ks, uint64_t addr, const char **name,
 		   uint64_t *sym_start, const char **module)
 {
-	size_t lo = 0, hi = ks->n, mid;
+	size_t lo = UPPER_BOUND(ks->syms, ks->n, KSYM_ADDR, addr);
 	const struct ksym *k;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ks->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == 0)
 		return -ENOENT;
 	k = &ks->syms[lo - 1];

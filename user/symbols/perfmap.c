@@ -12,8 +12,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "util/arena.h"
 #include "symbols/perfmap.h"
+#include "util/arena.h"
+#include "util/search.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 /* Entries looked at per lookup, bounding what overlapping hostile lines cost. */
 #define PERFMAP_MAX_SCAN 4096
@@ -77,15 +80,8 @@ static int perfmap__add(struct perfmap *pm, uint64_t start, uint64_t size, const
 {
 	struct pm_entry *e;
 
-	if (pm->n == pm->cap) {
-		size_t cap = pm->cap ? pm->cap * 2 : 256;
-		struct pm_entry *v = realloc(pm->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		pm->v = v;
-		pm->cap = cap;
-	}
+	if (VEC_GROW(pm->v, pm->cap, pm->n + 1))
+		return -ENOMEM;
 	e = &pm->v[pm->n];
 	e->start = start;
 	e->end = start + size;
@@ -114,9 +110,7 @@ static int entry_cmp(const void *pa, const void *pb)
 {
 	const struct pm_entry *a = pa, *b = pb;
 
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return (a->seq > b->seq) - (a->seq < b->seq);
+	return a->start != b->start ? CMP3(a->start, b->start) : CMP3(a->seq, b->seq);
 }
 
 struct perfmap *perfmap__parse(const char *text, size_t len)
@@ -150,19 +144,13 @@ struct perfmap *perfmap__parse(const char *text, size_t len)
 	return pm;
 }
 
+#define ENTRY_START(e) ((e)->start)
+
 int perfmap__find(const struct perfmap *pm, uint64_t addr, const char **name, uint64_t *start)
 {
 	const struct pm_entry *best = NULL;
-	size_t lo = 0, hi = pm ? pm->n : 0, k;
+	size_t lo = pm ? UPPER_BOUND(pm->v, pm->n, ENTRY_START, addr) : 0, k;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pm->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (k = 0; lo > 0 && k < PERFMAP_MAX_SCAN && pm->v[lo - 1].max_end > addr; lo--, k++) {
 		const struct pm_entry *e = &pm->v[lo - 1];
 

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/arena.h"
 #include "elf/elffile.h"
 #include "symbols/plt.h"
+#include "util/arena.h"
+#include "util/search.h"
+#include "util/util.h"
+#include "util/vec.h"
 
 /* Real objects have a few thousand PLT relocations; this bounds hostile ones. */
 #define PLT_MAX_RELOCS (1u << 20)
@@ -27,21 +30,6 @@ struct slots {
 	struct got_slot *v;
 	size_t n, cap;
 };
-
-static int slots__push(struct slots *s, const struct got_slot *g)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct got_slot *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = *g;
-	return 0;
-}
 
 /* The symbol name of dynamic symbol idx of table symtab (a section index), or NULL. */
 static const char *dynsym_name(const struct elf_file *f, size_t symtab, size_t idx)
@@ -85,7 +73,7 @@ static int slots__add_relocs(struct slots *s, const struct elf_file *f, size_t i
 		} else {
 			continue;
 		}
-		err = slots__push(s, &g);
+		err = VEC_PUSH(s->v, s->n, s->cap, g);
 	}
 	return err;
 }
@@ -94,22 +82,16 @@ static int slot_cmp(const void *pa, const void *pb)
 {
 	const struct got_slot *a = pa, *b = pb;
 
-	return (a->addr > b->addr) - (a->addr < b->addr);
+	return CMP3(a->addr, b->addr);
 }
+
+#define SLOT_ADDR(g) ((g)->addr)
 
 static const struct got_slot *slots__find(const struct slots *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->n;
+	size_t i = LOWER_BOUND(s->v, s->n, SLOT_ADDR, addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->v[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n && s->v[lo].addr == addr ? &s->v[lo] : NULL;
+	return i < s->n && s->v[i].addr == addr ? &s->v[i] : NULL;
 }
 
 /* The GOT slot an entry jumps through: `[endbr64] [bnd] jmp *disp32(%rip)` at its start.

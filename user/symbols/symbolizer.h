@@ -33,9 +33,10 @@ struct sym_result {
 struct symbolizer_opts {
 	const char *const *debug_dirs;	/* NULL-terminated; NULL = { "/usr/lib/debug", NULL } */
 	const char *kallsyms_path;	/* NULL = /proc/kallsyms */
-	bool verbose;
 };
 
+/* Why an object, a JIT map or the kernel's symbols could not be read is said with -v
+ * (log_debug). */
 struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts);
 void symbolizer__free(struct symbolizer *s);
 

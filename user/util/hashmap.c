@@ -69,9 +69,11 @@ static int grow(struct hashmap *m)
 	return 0;
 }
 
-/* The slot of the entry equal to key, or of the empty slot where it belongs; cap > 0. */
-static size_t probe(const struct hashmap *m, uint32_t tag, const void *key, hashmap_eq_fn eq,
-		    const void *ctx)
+/* The slot of the entry equal to key, or of the empty slot where it belongs; cap > 0.
+ * Inlined into find and insert: it is the whole of a lookup. */
+static inline __attribute__((always_inline)) size_t probe(const struct hashmap *m, uint32_t tag,
+							  const void *key, hashmap_eq_fn eq,
+							  const void *ctx)
 {
 	size_t i = tag & (m->cap - 1);
 

@@ -8,11 +8,14 @@
  * Returns 0 or -ENOMEM (then *p and *cap are unchanged). */
 int vec__grow(void **p, size_t *cap, size_t need, size_t size);
 
-/* The same for a typed pointer p with a size_t capacity cap: VEC_GROW(v, cap, n + 1). */
+/* The same for a typed pointer p with a size_t capacity cap: VEC_GROW(v, cap, n + 1).
+ * When there is room already, no call is made (pushes in hot loops). */
 #define VEC_GROW(p, cap, need)                                                  \
 	({                                                                      \
 		void *vp_ = (p);                                                \
-		int ve_ = vec__grow(&vp_, &(cap), (need), sizeof(*(p)));        \
+		size_t vn_ = (need);                                            \
+		int ve_ = vn_ <= (cap) ? 0 :                                    \
+			  vec__grow(&vp_, &(cap), vn_, sizeof(*(p)));           \
 		(p) = vp_;                                                      \
 		ve_;                                                            \
 	})

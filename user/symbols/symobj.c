@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* See symobj.h. Names live in one arena per object; C++ names are demangled on first
+ * lookup only, since most symbols of a big library are never hit.
+ *
+ * Every file read here comes from (or is chosen by) the profiled process: headers are
+ * checked against the file size before libelf allocates anything from them, and a file
+ * that does not parse yields an empty table, never a crash. */
+#include <errno.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf/debuginfo.h"
+#include "elf/elffile.h"
+#include "elf/minidebug.h"
+#include "proc/object.h"
+#include "symbols/demangle.h"
+#include "symbols/dwarfidx.h"
+#include "symbols/gopclntab.h"
+#include "symbols/symobj.h"
+#include "symbols/symtab.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+/* A debug section read whole into memory (libLLVM's .debug_info is ~1 GiB). */
+#define SYM_MAX_DEBUG_SECTION (4ull << 30)
+
+struct symobj {
+	const struct object *obj;
+	struct symtab tab;
+	bool has_table;		/* a symbol table was found (own or debuginfo) */
+	const char *debug_file;	/* arena; NULL if no separate debuginfo was used */
+	struct dwarf_index *dw;	/* NULL without DWARF */
+	struct gopclntab *go;	/* Go's tables, when there is no DWARF */
+	struct elf_file dw_elf;	/* what dw reads: the object or its debuginfo */
+	struct arena arena;
+};
+
+void symobj__free(struct symobj *so)
+{
+	if (!so)
+		return;
+	symtab__free(&so->tab);
+	dwarf_index__free(so->dw);
+	gopclntab__free(so->go);
+	elf_file__close(&so->dw_elf);
+	arena__free(&so->arena);
+	free(so);
+}
+
+/* Finds obj's separate debuginfo, opened into dbg. Returns 0, -ENOENT, -ENOMEM. */
+static int symobj__find_debuginfo(struct symobj *so, const char *const *debug_dirs,
+				  const struct elf_file *own, struct elf_file *dbg)
+{
+	struct debuginfo_search ds = { .dirs = debug_dirs };
+	char *path = malloc(PATH_MAX);
+	int err = -ENOMEM;
+
+	if (!path)
+		goto out;
+	err = debuginfo__find(&ds, so->obj, own, dbg, path);
+	if (err)
+		goto out;
+	so->debug_file = arena__strdup(&so->arena, path, strlen(path));
+	if (!so->debug_file) {
+		elf_file__close(dbg);
+		err = -ENOMEM;
+	}
+out:
+	free(path);
+	return err;
+}
+
+static int symobj__open(const struct object *obj, struct elf_file *own)
+{
+	if (obj->is_vdso && obj->vdso_image)
+		return elf_file__open(own, -1, false, obj->vdso_image, obj->vdso_size);
+	if (obj->fd >= 0)
+		return elf_file__open(own, obj->fd, false, NULL, 0);
+	return -ENOENT;
+}
+
+/* Without an own .symtab: the debuginfo's (richer), else MiniDebugInfo's (opened into
+ * mini, image), each merged with the own .dynsym (which they lack: they hold what
+ * stripping removed). Returns 0, -ENOENT when there is no table at all, -ENOMEM. */
+static int symobj__add_fallback(struct symtab *t, const struct elf_file *own,
+				const struct elf_file *dbg, struct elf_file *mini, void **image)
+{
+	int err = dbg->elf ? symtab__add_table(t, dbg, SHT_SYMTAB) : -ENOENT, dyn;
+
+	if (err == -ENOENT && !own->image) {
+		err = minidebug__open(own, mini, image);
+		if (!err)
+			err = symtab__add_table(t, mini, SHT_SYMTAB);
+	}
+	dyn = symtab__add_table(t, own, SHT_DYNSYM);
+	if (err == -ENOMEM || dyn == -ENOMEM)
+		return -ENOMEM;
+	return err && dyn ? -ENOENT : 0;
+}
+
+/* Indexes f's DWARF and keeps f open for it (f is left closed). Files whose debug
+ * sections would not fit in memory are skipped. */
+static int symobj__open_dwarf(struct symobj *so, struct elf_file *f)
+{
+	int err = elf_file__check_debug(f, SYM_MAX_DEBUG_SECTION);
+
+	if (!err)
+		err = dwarf_index__open(f->elf, &so->dw);
+	if (err) {
+		log_debug("symbolizer: %s: %s, no file:line or inline frames",
+			  f == &so->dw_elf || !so->debug_file ? so->obj->path : so->debug_file,
+			  err == -ENOMEM ? strerror(ENOMEM) : "unusable DWARF");
+		return err == -ENOMEM ? err : 0;
+	}
+	so->dw_elf = *f;
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	/* libdw has read the debug sections whole: a separate file's fd is not needed. */
+	if (so->dw_elf.own_fd && so->dw_elf.fd >= 0) {
+		elf_cntl(so->dw_elf.elf, ELF_C_FDDONE);
+		close(so->dw_elf.fd);
+		so->dw_elf.fd = -1;
+	}
+	return 0;
+}
+
+/* Symbols: the own .symtab if there is one, else symobj__add_fallback; PLT stubs always.
+ * The files stay open until symtab__finish has copied the names.
+ * DWARF: the object's own, else its separate debuginfo's; without DWARF, Go's tables. */
+static int symobj__build(struct symobj *so, const char *const *debug_dirs)
+{
+	struct elf_file own = { .fd = -1 }, dbg = { .fd = -1 }, mini = { .fd = -1 };
+	void *mini_image = NULL;
+	bool own_dwarf;
+	int err;
+
+	err = symobj__open(so->obj, &own);
+	if (err) {
+		log_debug("symbolizer: %s: %s, no symbols", so->obj->path ? so->obj->path : "?",
+			  err == -ENOENT ? "not a readable ELF file" : strerror(-err));
+		err = err == -ENOMEM ? err : 0;
+		goto out;
+	}
+	own_dwarf = elf_file__has_dwarf(&own);
+	err = symtab__add_table(&so->tab, &own, SHT_SYMTAB);
+	if ((err == -ENOENT || !own_dwarf) && !own.image &&
+	    symobj__find_debuginfo(so, debug_dirs, &own, &dbg) == -ENOMEM)
+		err = -ENOMEM;
+	if (err == -ENOENT)
+		err = symobj__add_fallback(&so->tab, &own, &dbg, &mini, &mini_image);
+	so->has_table = !err;
+	if (err == -ENOENT)
+		err = 0;
+	if (!err)
+		err = symtab__add_plt(&so->tab, &own, &so->arena);
+	if (!err)
+		err = symtab__finish(&so->tab, &so->arena);
+	if (!err && (own_dwarf || (dbg.elf && elf_file__has_dwarf(&dbg))))
+		err = symobj__open_dwarf(so, own_dwarf ? &own : &dbg);
+	if (!err && !so->dw && own.elf && gopclntab__open_elf(&own, &so->go) == -ENOMEM)
+		err = -ENOMEM;
+out:
+	elf_file__close(&mini);
+	free(mini_image);
+	elf_file__close(&dbg);
+	elf_file__close(&own);
+	return err;
+}
+
+int symobj__new(const struct object *obj, const char *const *debug_dirs, struct symobj **out)
+{
+	struct symobj *so = calloc(1, sizeof(*so));
+	int err;
+
+	*out = NULL;
+	if (!so)
+		return -ENOMEM;
+	so->obj = obj;
+	err = symobj__build(so, debug_dirs);
+	if (err)
+		symobj__free(so);
+	else
+		*out = so;
+	return err;
+}
+
+static const char *symobj__name(struct symobj *so, struct sym *sym)
+{
+	if (sym->name)
+		return sym->name;
+	sym->name = demangle__cxx(&so->arena, sym->system_name);
+	/* Not demangleable (or no memory): the mangled name is still a useful name. */
+	if (!sym->name)
+		sym->name = sym->system_name;
+	return sym->name;
+}
+
+/* The outermost frame of res (whose function starts at entry) takes the symbol table's
+ * name when the symbol starts at that entry: the name users know (malloc, not glibc's
+ * __GI___libc_malloc), and the one profiles without debuginfo show. A split part
+ * (foo.cold) has no symbol at foo's entry and so counts as foo. Unnamed code (assembly
+ * that DWARF gives lines for) takes the symbol's name too. */
+static void symobj__outer(struct symobj *so, struct sym *sym, uint64_t entry,
+			  struct sym_result *res)
+{
+	struct sym_frame *outer = &res->frames[res->n - 1];
+
+	if (sym && (!outer->name || sym->start == entry)) {
+		outer->name = symobj__name(so, sym);
+		outer->system_name = sym->system_name;
+	}
+	res->sym_start = sym ? sym->start : entry;
+}
+
+/* Keeps the n frames (of a function entered at entry) written into res, unless the code
+ * is unnamed and no symbol covers it either: then res is left as it was (zeroed). */
+static bool symobj__take(struct symobj *so, struct sym *sym, size_t n, uint64_t entry,
+			 struct sym_result *res)
+{
+	if (!n || (!sym && !res->frames[n - 1].name)) {
+		memset(res->frames, 0, n * sizeof(res->frames[0]));
+		return false;
+	}
+	res->n = n;
+	symobj__outer(so, sym, entry, res);
+	return true;
+}
+
+/* DWARF's frames at vaddr, if it covers it, named as addr2line names them (but see
+ * symobj__outer). */
+static bool resolve_dwarf(struct symobj *so, struct sym *sym, uint64_t vaddr,
+			  struct sym_result *res)
+{
+	struct dwarf_frame df[SYM_MAX_FRAMES];
+	uint64_t func_lo;
+	size_t n, i;
+
+	n = dwarf_index__lookup(so->dw, vaddr, df, SYM_MAX_FRAMES, &func_lo);
+	for (i = 0; i < n; i++)
+		res->frames[i] = (struct sym_frame){
+			.name = df[i].name, .system_name = df[i].system_name,
+			.file = df[i].file, .line = df[i].line, .start_line = df[i].decl_line,
+		};
+	return symobj__take(so, sym, n, func_lo, res);
+}
+
+/* The same from .gopclntab, for Go binaries without DWARF. */
+static bool resolve_go(struct symobj *so, struct sym *sym, uint64_t vaddr,
+		       struct sym_result *res)
+{
+	struct gopcln_frame gf[SYM_MAX_FRAMES];
+	uint64_t entry;
+	size_t n, i;
+
+	n = gopclntab__lookup(so->go, vaddr, gf, SYM_MAX_FRAMES, &entry);
+	for (i = 0; i < n; i++)
+		res->frames[i] = (struct sym_frame){
+			.name = gf[i].name, .system_name = gf[i].name,
+			.file = gf[i].file, .line = gf[i].line, .start_line = gf[i].start_line,
+		};
+	return symobj__take(so, sym, n, entry, res);
+}
+
+int symobj__resolve(struct symobj *so, uint64_t vaddr, struct sym_result *res)
+{
+	struct sym *sym = symtab__find(&so->tab, vaddr);
+
+	if (so->dw && resolve_dwarf(so, sym, vaddr, res))
+		return 0;
+	if (so->go && resolve_go(so, sym, vaddr, res))
+		return 0;
+	if (!sym)
+		return -ENOENT;
+	res->n = 1;
+	res->frames[0].name = symobj__name(so, sym);
+	res->frames[0].system_name = sym->system_name;
+	res->sym_start = sym->start;
+	return 0;
+}
+
+void symobj__info(const struct symobj *so, struct sym_object_info *info)
+{
+	info->has_functions = (so->has_table && so->tab.n > 0) ||
+			      dwarf_index__has_functions(so->dw) || so->go;
+	info->has_filenames = info->has_line_numbers = dwarf_index__has_lines(so->dw) || so->go;
+	info->has_inline_frames = dwarf_index__has_functions(so->dw) ||
+				  gopclntab__has_inlines(so->go);
+	info->debug_file = so->debug_file;
+}
+
+struct Dwarf *symobj__dwarf(const struct symobj *so)
+{
+	return dwarf_index__dwarf(so->dw);
+}

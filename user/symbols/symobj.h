@@ -1,0 +1,27 @@
+/* One object's symbols, built once: its function symbol table (symtab.h; its own .symtab,
+ * else its separate debuginfo's or MiniDebugInfo's merged with its .dynsym, and PLT
+ * stubs), the DWARF index (dwarfidx.h) of the object or of its debuginfo, else Go's
+ * tables (gopclntab.h). The symbolizer keeps one per object. */
+#ifndef CPROF_SYMOBJ_H
+#define CPROF_SYMOBJ_H
+
+#include <stdint.h>
+
+#include "symbols/symbolizer.h"
+
+struct Dwarf;
+struct object;
+struct symobj;
+
+/* Reads obj's tables; separate debuginfo is looked for under debug_dirs (NULL-terminated).
+ * An object without symbols still gets a (useless) symobj so that it is not read again.
+ * Returns 0 or -ENOMEM. */
+int symobj__new(const struct object *obj, const char *const *debug_dirs, struct symobj **out);
+void symobj__free(struct symobj *so);
+
+/* As symbolizer__resolve, into a zeroed res. Returns 0 or -ENOENT. */
+int symobj__resolve(struct symobj *so, uint64_t vaddr, struct sym_result *res);
+void symobj__info(const struct symobj *so, struct sym_object_info *info);
+struct Dwarf *symobj__dwarf(const struct symobj *so);
+
+#endif
