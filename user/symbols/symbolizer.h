@@ -10,25 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "symbols/symres.h"
+
 struct object;
-
-#define SYM_MAX_FRAMES 64	/* inline chains past this keep their innermost and outermost */
-
-struct sym_frame {
-	const char *name;	/* demangled */
-	const char *system_name;/* as in the symbol table (DWARF: the linkage name) */
-	const char *file;	/* of the line; NULL if unknown */
-	int64_t line;		/* 0 if unknown; in a caller, the line of the inlined call */
-	int64_t start_line;	/* the function's first line, 0 if unknown */
-};
-
-/* Innermost first: frames[0] is the function the address is in (inlined callee when
- * there is inline information), frames[n-1] the outermost (real) function. */
-struct sym_result {
-	size_t n;
-	struct sym_frame frames[SYM_MAX_FRAMES];
-	uint64_t sym_start;	/* start (vaddr) of the outermost function, 0 if unknown */
-};
 
 struct symbolizer_opts {
 	const char *const *debug_dirs;	/* NULL-terminated; NULL = { "/usr/lib/debug", NULL } */
@@ -56,14 +40,6 @@ int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
 int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
 			       const char **module);
 
-/* What the object's symbols came from, for Mapping.has_* flags. */
-struct sym_object_info {
-	bool has_functions;	/* any symbol table, DWARF or Go table found */
-	bool has_filenames;	/* DWARF line tables or Go's table */
-	bool has_line_numbers;
-	bool has_inline_frames;	/* DWARF functions, or Go's inline trees */
-	const char *debug_file;	/* separate debuginfo used, NULL if none */
-};
 int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym_object_info *info);
 
 /* The DWARF of obj (its own or its separate debuginfo's, found as for symbols), open until

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "symbols/symbolizer.h"
+#include "symbols/symres.h"
 
 struct Dwarf;
 struct object;
