@@ -68,7 +68,7 @@ static void target_gone(struct session *s, struct target *t)
 	if (t->gone)
 		return;
 	t->gone = true;
-	t->gone_after = session_now(CLOCK_MONOTONIC) - s->t0;
+	t->gone_after = clock__secs(CLOCK_MONOTONIC) - s->t0;
 }
 
 int loop__report_gone(const struct session *s)
@@ -93,7 +93,7 @@ static void schedule_resync(struct session *s, int pid)
 		if (s->resync[i].pid && s->resync[i].pid != pid)
 			continue;
 		s->resync[i] = (struct resync){ .pid = pid,
-						.exec_time = session_now(CLOCK_MONOTONIC) };
+						.exec_time = clock__secs(CLOCK_MONOTONIC) };
 		return;
 	}
 }
@@ -102,7 +102,7 @@ static void schedule_resync(struct session *s, int pid)
  * until the next one is due (at most 100). */
 static int run_resyncs(struct session *s)
 {
-	double t = session_now(CLOCK_MONOTONIC), next = 0.1;
+	double t = clock__secs(CLOCK_MONOTONIC), next = 0.1;
 
 	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
 		struct resync *r = &s->resync[i];
@@ -235,7 +235,7 @@ static bool run_over(struct session *s)
 
 	if (session_stop)
 		return true;
-	if (s->o->duration > 0 && session_now(CLOCK_MONOTONIC) - s->t0 >= s->o->duration)
+	if (s->o->duration > 0 && clock__secs(CLOCK_MONOTONIC) - s->t0 >= s->o->duration)
 		return true;
 	if (s->cmd.pid > 0 && !s->cmd.done)
 		return command__exited(&s->cmd);

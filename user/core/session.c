@@ -94,7 +94,7 @@ static void note_load(struct session *s, unsigned int i, const struct kind *k, d
 	struct bpf_program *p;
 
 	kl->mechanism = k->mechanism;
-	kl->ms = (session_now(CLOCK_MONOTONIC) - t0) * 1e3;
+	kl->ms = (clock__secs(CLOCK_MONOTONIC) - t0) * 1e3;
 	bpf_object__for_each_program(p, k->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
@@ -112,7 +112,7 @@ static void note_load(struct session *s, unsigned int i, const struct kind *k, d
 static int load_kind(struct session *s, unsigned int i)
 {
 	const struct kind_ops *ops = kinds[i];
-	double t0 = session_now(CLOCK_MONOTONIC);
+	double t0 = clock__secs(CLOCK_MONOTONIC);
 	struct kind *k = NULL;
 	int err;
 
@@ -365,15 +365,15 @@ int session__run(const struct cprof_opts *o)
 			command__kill(&s.cmd);
 		goto out;
 	}
-	s.t0 = session_now(CLOCK_MONOTONIC);
-	s.wall0 = session_now(CLOCK_REALTIME);
+	s.t0 = clock__secs(CLOCK_MONOTONIC);
+	s.wall0 = clock__secs(CLOCK_REALTIME);
 	announce(&s);
 	if (s.cmd.pid > 0 && (err = command__release(&s.cmd))) {
 		log_error("cannot start %s: %s", o->command[0], strerror(-err));
 		goto out;
 	}
 	err = loop__run(&s);
-	s.t1 = session_now(CLOCK_MONOTONIC);
+	s.t1 = clock__secs(CLOCK_MONOTONIC);
 	/* Stop sampling, then drain what is already in the ring buffer. */
 	detach_bpf(&s);
 	ring_buffer__consume(s.rb);

@@ -11,6 +11,7 @@
 
 #include "core/command.h"
 #include "kinds/kind.h"
+#include "util/clock.h"
 
 struct cprof_opts;
 struct procobj;
@@ -64,14 +65,6 @@ struct session {
 
 /* SIGINT or SIGTERM received: the run ends. */
 extern volatile sig_atomic_t session_stop;
-
-static inline double session_now(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* loop.c */
 

@@ -22,15 +22,8 @@
 #include "proc/procmaps.h"
 #include "util/log.h"
 #include "util/util.h"
+#include "util/clock.h"
 #include "util/vec.h"
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* BPF_LINK_CREATE for uprobe_multi links (a session, or plain uprobes/uretprobes), which
  * this libbpf predates: the link_create member of union bpf_attr as the kernel defines it
@@ -416,7 +409,7 @@ int heap__watch(struct heap *h, int pid, const char *exe)
 
 void heap__poll(struct heap *h, unsigned int interval_ms)
 {
-	double t = mono();
+	double t = clock__secs(CLOCK_MONOTONIC);
 
 	if (!h || t - h->last_scan < interval_ms / 1e3)
 		return;

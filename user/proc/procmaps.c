@@ -7,6 +7,7 @@
 #include "proc/mapsfile.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
+#include "util/clock.h"
 #include "util/hashmap.h"
 #include "util/search.h"
 #include "util/util.h"
@@ -229,14 +230,6 @@ struct proctab {
 	size_t n_snaps, cap_snaps;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct proctab *proctab__new(struct objcache *oc)
 {
 	struct proctab *pt = calloc(1, sizeof(*pt));
@@ -289,7 +282,7 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	size_t len = 0;
 	int err;
 
-	p->loaded_ns = now_ns();
+	p->loaded_ns = clock__ns(CLOCK_MONOTONIC);
 	p->at_exec = p->exec;
 	p->exec = false;
 	p->stale = false;
@@ -331,7 +324,7 @@ static struct proc *proc_get(struct proctab *pt, int pid)
 		return NULL;
 	}
 	/* A pid whose maps could not be read is retried, but not at every sample. */
-	if (p->stale || (!p->cur && now_ns() - p->loaded_ns >= RELOAD_INTERVAL_NS))
+	if (p->stale || (!p->cur && clock__ns(CLOCK_MONOTONIC) - p->loaded_ns >= RELOAD_INTERVAL_NS))
 		proc_reload(pt, p);
 	if (!p->cur) {
 		errno = p->err;
@@ -359,7 +352,7 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 		return e;
 	/* The maps loaded at exec lack the libraries the loader maps a moment later: the first
 	 * miss after them reloads at once, later ones at most every RELOAD_INTERVAL_NS. */
-	if ((!p->at_exec && now_ns() - p->loaded_ns < RELOAD_INTERVAL_NS) || proc_reload(pt, p)) {
+	if ((!p->at_exec && clock__ns(CLOCK_MONOTONIC) - p->loaded_ns < RELOAD_INTERVAL_NS) || proc_reload(pt, p)) {
 		errno = ENOENT;
 		return NULL;
 	}

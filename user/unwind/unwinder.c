@@ -13,6 +13,7 @@
 
 #include "unwind/cfi.h"
 #include "cprof.h"
+#include "util/clock.h"
 #include "util/idmap.h"
 #include "util/log.h"
 #include "util/vec.h"
@@ -40,14 +41,6 @@ struct unwinder {
 	uint32_t gen;			/* of the last view published */
 	struct unwinder_stats st;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct unwinder *unwinder__new(const struct unwinder_opts *o)
 {
@@ -216,7 +209,7 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 {
 	struct obj_table ot = { .usable = false };
 	struct cfi_table *t = NULL;
-	double t0 = now();
+	double t0 = clock__secs(CLOCK_MONOTONIC);
 	int err;
 
 	if (idmap__get(u->objs, (uintptr_t)obj, 0, num))
@@ -236,7 +229,7 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 		log_debug("%s: no unwind tables (%s): frame pointers there", obj->path,
 			  strerror(-err));
 	cfi_table__free(t);
-	u->st.build_seconds += now() - t0;
+	u->st.build_seconds += clock__secs(CLOCK_MONOTONIC) - t0;
 	*num = u->n_tabs;
 	u->tabs[u->n_tabs++] = ot;
 	return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
@@ -295,7 +288,7 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 		return -errno;
 	if (!idmap__get(u->procs, pid, 0, &published))
 		u->st.processes++;
-	log_debug("pid %d: unwind view published at %.3f s (monotonic), %u mappings", pid, now(),
+	log_debug("pid %d: unwind view published at %.3f s (monotonic), %u mappings", pid, clock__secs(CLOCK_MONOTONIC),
 		  v->n);
 	return idmap__set(u->procs, pid, 0, (uintptr_t)pm);
 }
