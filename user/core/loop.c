@@ -197,8 +197,10 @@ static void sample(struct session *s, const struct cprof_sample *r)
 			  (double)r->ts / 1e9, r->pid);
 	}
 	k = taker(s, r->kind);
-	if (k && (k->ops->on_record ? k->ops->on_record(k, &s->env, r) :
-		  stacks__add(s->env.st, r)))
+	if (!k)
+		s->orphan_records++;
+	else if (k->ops->on_record ? k->ops->on_record(k, &s->env, r) :
+		 stacks__add(s->env.st, r))
 		s->agg_errors++;
 }
 

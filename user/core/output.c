@@ -84,6 +84,9 @@ static void summary_tail(const struct session *s, const uint64_t *cnt)
 	if (s->o->verbose && s->pre_exec_records)
 		fprintf(stderr, "  %llu samples of the command's process before its exec (our fork) "
 			"left out\n", (unsigned long long)s->pre_exec_records);
+	if (s->orphan_records)
+		fprintf(stderr, "  %llu samples dropped: their profile stopped being collected "
+			"during the run\n", (unsigned long long)s->orphan_records);
 	if (cnt[CPROF_CNT_SCRATCH_BUSY])
 		fprintf(stderr, "  %llu samples dropped: every scratch record of their CPU was in "
 			"use by programs running there at once\n",

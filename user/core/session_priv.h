@@ -61,6 +61,7 @@ struct session {
 	double t0, wall0;	/* monotonic and wall-clock start, seconds */
 	double t1;		/* monotonic end: the profiles' duration is t1 - t0 */
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
+	uint64_t orphan_records;	/* of a kind dropped mid-run, still in the ring buffer */
 };
 
 /* SIGINT or SIGTERM received: the run ends. */
