@@ -74,10 +74,14 @@ int main(int argc, char **argv)
 		return 1;
 	spin_a = (void (*)(uint64_t))code;
 	spin_b = (void (*)(uint64_t))(code + SPIN_B_OFFSET);
+	/*
+	 * Rounds of ~50 ms, several sampling periods each: a round of a few ms at a fixed
+	 * length beats against a 99 Hz timer and skews the a:b share from run to run.
+	 */
 	while (now() - t0 < secs) {
-		spin_a(2000000);
-		spin_b(1000000);
-		c_spin(900000);
+		spin_a(40000000);
+		spin_b(20000000);
+		c_spin(18000000);
 	}
 	/* The map stays, as JITs leave it, for profilers that read it after the exit. */
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
