@@ -354,7 +354,7 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 	}
 	if (!stack_complete(s)) {
 		/* A stack that did not reach its root says so at its root end. */
-		ids[n] = synthetic_location(r, 0, 0, "[truncated]");
+		ids[n] = synthetic_location(r, 0, REPORT_ADDR_TRUNCATED, "[truncated]");
 		if (!ids[n++])
 			return -ENOMEM;
 		res->truncated += s->count;
@@ -390,7 +390,7 @@ static int add_lost(struct report *r, const struct report_kind *k, uint64_t lost
 
 	if (!lost)
 		return 0;
-	id = synthetic_location(r, 0, 1, "[lost samples]");
+	id = synthetic_location(r, 0, REPORT_ADDR_LOST, "[lost samples]");
 	if (!id)
 		return -ENOMEM;
 	k->values(k, lost, value, vals);
@@ -457,8 +457,28 @@ static int cmp_proc(const void *a, const void *b)
 			    ((const struct report_proc *)b)->records);
 }
 
-int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,
-		  const struct report_extra *extra, const char *path, struct report_result *res)
+/* Stack s as the profile sees it: its values less base's in a delta; false if it is not in
+ * the profile (another kind or process, or no change in the delta's window). */
+static bool view_stack(const struct report_kind *k, const struct report_extra *extra,
+		       const struct stack *s, size_t i, struct stack *out)
+{
+	const struct stacks_snap_entry *b;
+
+	if (s->kind != k->kind || (extra && extra->pid && s->pid != extra->pid) ||
+	    (extra && extra->comm && strcmp(s->comm, extra->comm)))
+		return false;
+	*out = *s;
+	if (!extra || !extra->base || i >= extra->base->n)
+		return true;
+	b = &extra->base->v[i];
+	out->count -= b->count;
+	out->value[0] -= b->value[0];
+	out->value[1] -= b->value[1];
+	return out->count || out->value[0] || out->value[1];
+}
+
+static int build(struct report *r, const struct report_kind *k, const struct stacks *st,
+		 const struct report_extra *extra, struct report_result *res)
 {
 	struct pprof_opts o = {
 		.sample_types = k->types,
@@ -467,8 +487,10 @@ int report__write(struct report *r, const struct report_kind *k, const struct st
 		.period = k->period,
 		.time_nanos = extra ? extra->time_nanos : 0,
 		.duration_nanos = extra ? extra->duration_nanos : 0,
+		.default_sample_type = extra ? extra->default_sample_type : NULL,
 	};
-	int err = -ENOMEM;
+	struct stack view;
+	int err;
 
 	memset(res, 0, sizeof(*res));
 	reset(r);
@@ -476,32 +498,52 @@ int report__write(struct report *r, const struct report_kind *k, const struct st
 	r->locs = idmap__new();
 	r->maps = idmap__new();
 	if (!r->b || !r->locs || !r->maps)
-		goto out;
+		return -ENOMEM;
 	for (size_t i = 0; i < stacks__count(st); i++) {
-		const struct stack *s = stacks__get(st, i);
-
-		if (s->kind != k->kind)
+		if (!view_stack(k, extra, stacks__get(st, i), i, &view))
 			continue;
 		res->stacks++;
-		err = add_stack(r, k, s, i + 1, res);
+		err = add_stack(r, k, &view, i + 1, res);
 		if (err)
-			goto out;
+			return err;
 	}
 	err = add_lost(r, k, extra ? extra->lost : 0, extra ? extra->lost_value : 0, res);
-	if (err)
-		goto out;
-	if (extra && extra->comment) {
+	if (!err && extra && extra->comment)
 		err = pprof_builder__add_comment(r->b, extra->comment);
-		if (err)
-			goto out;
-	}
-	err = pprof_builder__write(r->b, path);
-	if (err)
-		goto out;
+	return err;
+}
+
+/* The summary's figures, once the profile is built. */
+static void finish(struct report *r, struct report_result *res)
+{
 	compute_top(r, res);
 	qsort(res->trunc, res->n_trunc, sizeof(res->trunc[0]), cmp_trunc);
 	qsort(res->procs, res->n_procs, sizeof(res->procs[0]), cmp_proc);
-out:
+}
+
+int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,
+		  const struct report_extra *extra, const char *path, struct report_result *res)
+{
+	int err = build(r, k, st, extra, res);
+
+	if (!err)
+		err = pprof_builder__write(r->b, path);
+	if (!err)
+		finish(r, res);
+	reset(r);
+	return err;
+}
+
+int report__build(struct report *r, const struct report_kind *k, const struct stacks *st,
+		  const struct report_extra *extra, void **buf, size_t *len,
+		  struct report_result *res)
+{
+	int err = build(r, k, st, extra, res);
+
+	if (!err)
+		err = pprof_builder__encode(r->b, buf, len);
+	if (!err)
+		finish(r, res);
 	reset(r);
 	return err;
 }

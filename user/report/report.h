@@ -10,6 +10,7 @@
 
 struct stack;
 struct stacks;
+struct stacks_snap;
 struct symbolizer;
 
 #define REPORT_EXTRA_LABELS 4
@@ -78,13 +79,27 @@ struct report_result {
 	struct report_proc procs[REPORT_PROCS];
 };
 
-/* Synthetic samples for what was lost before aggregation. */
+/* What a profile covers beyond the stacks, and which of them. */
 struct report_extra {
 	uint64_t lost;		/* records lost (ring buffer full), shown as [lost samples] */
 	uint64_t lost_value;	/* their summed value[1] where known (block: delay ns) */
 	int64_t time_nanos, duration_nanos;
 	const char *comment;
+	const char *default_sample_type;	/* NULL: pprof shows the last type */
+	/* A delta: each stack's values less those in base (a snapshot taken earlier); samples
+	 * left all zero are dropped, as pprof's merge of a profile with a negated one does.
+	 * NULL: cumulative since the start. */
+	const struct stacks_snap *base;
+	uint32_t pid;		/* only this process's stacks; 0: all */
+	const char *comm;	/* only stacks of processes with this name; NULL: all */
 };
+
+/* Synthetic frames: distinct non-zero addresses outside any mapping, the same in every
+ * profile, so a scraper that keys samples on location addresses (Grafana Alloy's deltas)
+ * tells them apart. */
+#define REPORT_ADDR_LOST	0x1
+#define REPORT_ADDR_TRUNCATED	0x2
+#define REPORT_ADDR_EVICTED	0x3
 
 struct report *report__new(struct symbolizer *sym);
 void report__free(struct report *r);
@@ -92,5 +107,11 @@ void report__free(struct report *r);
 /* Builds and writes kind k's profile from st to path. Returns 0 or -errno. */
 int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,
 		  const struct report_extra *extra, const char *path, struct report_result *res);
+
+/* Builds kind k's profile from st into a malloc'ed gzipped buffer *buf of *len bytes.
+ * Returns 0 or -errno. */
+int report__build(struct report *r, const struct report_kind *k, const struct stacks *st,
+		  const struct report_extra *extra, void **buf, size_t *len,
+		  struct report_result *res);
 
 #endif

@@ -180,6 +180,27 @@ size_t stacks__count(const struct stacks *st)
 	return st->n;
 }
 
+int stacks__snapshot(const struct stacks *st, struct stacks_snap *snap)
+{
+	snap->n = st->n;
+	snap->v = malloc((st->n ? st->n : 1) * sizeof(*snap->v));
+	if (!snap->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->n; i++)
+		snap->v[i] = (struct stacks_snap_entry){
+			.count = st->v[i].count,
+			.value = { st->v[i].value[0], st->v[i].value[1] },
+		};
+	return 0;
+}
+
+void stacks__snap_free(struct stacks_snap *snap)
+{
+	free(snap->v);
+	snap->v = NULL;
+	snap->n = 0;
+}
+
 const struct stack *stacks__get(const struct stacks *st, size_t i)
 {
 	return i < st->n ? &st->v[i] : NULL;

@@ -48,6 +48,21 @@ void stacks__add_values(struct stacks *st, size_t index, uint64_t v0, uint64_t v
 void stacks__resolve_unmapped(struct stacks *st);
 
 size_t stacks__count(const struct stacks *st);
+
+/* The record counts and values of every stack at one moment, to subtract from a later
+ * moment's (a delta profile). Stacks are never removed or reordered, so index i means the
+ * same stack in both. */
+struct stacks_snap {
+	size_t n;
+	struct stacks_snap_entry {
+		uint64_t count;
+		uint64_t value[2];
+	} *v;
+};
+
+/* Fills snap (freed with stacks__snap_free). Returns 0 or -ENOMEM. */
+int stacks__snapshot(const struct stacks *st, struct stacks_snap *snap);
+void stacks__snap_free(struct stacks_snap *snap);
 /* Distinct stacks in insertion order; valid until stacks__free. */
 const struct stack *stacks__get(const struct stacks *st, size_t i);
 
