@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "core/loadlog.h"
 #include "core/options.h"
+#include "core/serve.h"
 #include "core/session_priv.h"
 #include "core/sysinfo.h"
 #include "cprof.h"
@@ -231,6 +234,35 @@ int loop__record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Serving: says once that COMMAND or the last target exited, and keeps serving. */
+static void served_targets(struct session *s)
+{
+	static bool said;
+	bool any_alive = false;
+
+	if (said)
+		return;
+	if (s->cmd.pid > 0 && !s->cmd.done) {
+		if (command__exited(&s->cmd)) {
+			said = true;
+			log_info("%s exited; still serving what was collected (Ctrl-C to stop)",
+				 s->o->command[0]);
+		}
+		return;
+	}
+	for (size_t i = 0; i < s->n_targets; i++) {
+		struct target *t = &s->targets[i];
+
+		if (!t->gone && kill(t->pid, 0) && errno == ESRCH)
+			target_gone(s, t);
+		any_alive |= !t->gone;
+	}
+	if (s->n_targets && !any_alive) {
+		said = true;
+		log_info("every target exited; still serving what was collected (Ctrl-C to stop)");
+	}
+}
+
 static bool run_over(struct session *s)
 {
 	bool any_alive = false;
@@ -239,6 +271,11 @@ static bool run_over(struct session *s)
 		return true;
 	if (s->o->duration > 0 && clock__secs(CLOCK_MONOTONIC) - s->t0 >= s->o->duration)
 		return true;
+	if (s->srv) {
+		/* Serving: what was collected stays available until a signal or -d. */
+		served_targets(s);
+		return false;
+	}
 	if (s->cmd.pid > 0 && !s->cmd.done)
 		return command__exited(&s->cmd);
 	if (!s->n_targets)
@@ -267,10 +304,49 @@ static void kinds_poll(struct session *s)
 	}
 }
 
+/* With --http: one epoll set over the ring buffer and the server, so a request is answered
+ * as soon as it arrives and records are drained as they come. */
+static int run_serving(struct session *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	int efd = epoll_create1(EPOLL_CLOEXEC), err = 0;
+
+	if (efd < 0 || epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ev) ||
+	    epoll_ctl(efd, EPOLL_CTL_ADD, serve__fd(s->srv), &ev)) {
+		err = -errno;
+		log_error("cannot wait for records and requests: %s", strerror(errno));
+		goto out;
+	}
+	while (!run_over(s)) {
+		kinds_poll(s);
+		/* Records arrive without wakeups until the ring is a quarter full: drain on the
+		 * timeout too. */
+		if (epoll_wait(efd, got, ARRAY_SIZE(got), serve__timeout_ms(s->srv, run_resyncs(s))) < 0 &&
+		    errno != EINTR) {
+			err = -errno;
+			log_error("waiting for records: %s", strerror(errno));
+			break;
+		}
+		err = ring_buffer__consume(s->rb);
+		if (err < 0 && err != -EINTR) {
+			log_error("reading the ring buffer: %s", strerror(-err));
+			break;
+		}
+		err = 0;
+		serve__run(s->srv);
+	}
+out:
+	if (efd >= 0)
+		close(efd);
+	return err;
+}
+
 int loop__run(struct session *s)
 {
 	int err;
 
+	if (s->srv)
+		return run_serving(s);
 	while (!run_over(s)) {
 		kinds_poll(s);
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the

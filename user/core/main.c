@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cprof.h"
+#include "core/httpq.h"
 #include "core/options.h"
 #include "core/session.h"
 #include "kinds/kind.h"
@@ -43,6 +44,13 @@ static const char usage_text[] =
 	"      --debuginfo-dir DIR  look for separate debuginfo in DIR too (a .build-id tree\n"
 	"                           like /usr/lib/debug, or a PPROF_BINARY_PATH directory);\n"
 	"                           repeatable\n"
+	"      --http ADDR          also serve /debug/pprof/ on ADDR ([HOST]:PORT; no HOST:\n"
+	"                           127.0.0.1) until SIGINT/SIGTERM or -d, as Go programs do:\n"
+	"                           go tool pprof http://ADDR/debug/pprof/profile?seconds=10\n"
+	"      --http-token-file FILE  requests need Authorization: Bearer <FILE's line>;\n"
+	"                           required for an address other than loopback\n"
+	"      --http-max-seconds N longest ?seconds=N window served (default 300)\n"
+	"      --http-max-requests N  requests at once, others get 503 (default 8)\n"
 	"      --check              load every profile kind's BPF programs (attaching none)\n"
 	"                           and say which this kernel supports, and how\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
@@ -62,7 +70,8 @@ static const char usage_text[] =
 	"kinds fail to load.\n";
 
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
-       OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK };
+       OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK, OPT_HTTP, OPT_HTTP_TOKEN,
+       OPT_HTTP_MAX_SECONDS, OPT_HTTP_MAX_REQUESTS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -78,6 +87,10 @@ static const struct option long_opts[] = {
 	{ "debuginfo-dir", required_argument, NULL, OPT_DEBUGINFO_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "http", required_argument, NULL, OPT_HTTP },
+	{ "http-token-file", required_argument, NULL, OPT_HTTP_TOKEN },
+	{ "http-max-seconds", required_argument, NULL, OPT_HTTP_MAX_SECONDS },
+	{ "http-max-requests", required_argument, NULL, OPT_HTTP_MAX_REQUESTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -273,6 +286,10 @@ static int parse_number(struct cprof_opts *o, int c, const char *arg)
 		  "1 to 1e9" },
 		{ OPT_HEAP_RATE, 1, 1ul << 40, false, NULL, &o->k.heap_rate, "--heap-rate",
 		  "bytes from 1 to 2^40" },
+		{ OPT_HTTP_MAX_SECONDS, 1, 86400, false, &o->http.max_seconds, NULL,
+		  "--http-max-seconds", "1-86400" },
+		{ OPT_HTTP_MAX_REQUESTS, 1, 32, false, &o->http.max_requests, NULL,
+		  "--http-max-requests", "1-32" },
 	};
 	unsigned long v;
 
@@ -329,6 +346,12 @@ static int parse_opt(struct args *a, int c, char **argv)
 	case OPT_CHECK:
 		o->check = true;
 		return 0;
+	case OPT_HTTP:
+		o->http.addr = optarg;
+		return 0;
+	case OPT_HTTP_TOKEN:
+		o->http.token_file = optarg;
+		return 0;
 	case 'h':
 		fputs(usage_text, stdout);
 		return 1;
@@ -341,6 +364,26 @@ static int parse_opt(struct args *a, int c, char **argv)
 		err = parse_number(o, c, optarg);
 		return err != -ENOENT ? err : usage_error("unknown option '%s'", argv[optind - 1]);
 	}
+}
+
+/* --http's address is checked here, so a bad one is a usage error before any BPF work. */
+static int check_http(const struct cprof_opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool loopback;
+
+	if (!o->http.addr)
+		return o->http.token_file ? usage_error("--http-token-file needs --http") : 0;
+	if (o->check)
+		return usage_error("--check serves nothing: leave out --http");
+	if (httpq__parse_addr(o->http.addr, &ss, &len, &loopback))
+		return usage_error("invalid --http '%s': expected [HOST]:PORT, HOST an IP "
+				   "address or localhost", o->http.addr);
+	if (!loopback && !o->http.token_file)
+		return usage_error("--http %s is not a loopback address: serving profiles beyond "
+				   "this host needs --http-token-file FILE", o->http.addr);
+	return 0;
 }
 
 /* After the options: COMMAND, the checks across options, the default kinds. */
@@ -356,6 +399,8 @@ static int finish_args(struct args *a, int argc, char **argv)
 		return usage_error("give either -p or a COMMAND, not both");
 	if (o->check && targets)
 		return usage_error("--check takes no -p or COMMAND: it attaches to nothing");
+	if ((err = check_http(o)))
+		return err;
 	/* Lock contention is a question about given processes, not the host; heap probes go
 	 * into each target's allocator, never host-wide. --check loads every kind. */
 	for (unsigned int i = 0; i < n_kinds && !a->types_given; i++)
@@ -387,6 +432,7 @@ int main(int argc, char **argv)
 {
 	struct cprof_opts o = {
 		.ring_mib = 4,
+		.http = { .max_seconds = 300, .max_requests = 8 },
 		.k = {
 			.freq = 99,
 			.max_depth = CPROF_DEFAULT_USER_FRAMES,

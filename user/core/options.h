@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/serve.h"
 #include "kinds/kind.h"
 
 struct cprof_opts {
@@ -21,6 +22,7 @@ struct cprof_opts {
 	const char **debug_dirs;	/* --debuginfo-dir DIRs then /usr/lib/debug, NULL-terminated;
 					 * NULL when none was given (the symbolizer's default) */
 	const char *cache_dir;	/* CPROF_CACHE_DIR, NULL if unset or empty */
+	struct serve_opts http;	/* --http*: addr NULL without a server */
 	bool verbose;
 	bool check;		/* --check: load every kind, attach none, say which work */
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 
 #include "core/options.h"
 #include "core/procobj.h"
@@ -16,6 +17,7 @@
 #include "report/stacks.h"
 #include "report/summary.h"
 #include "unwind/unwinder.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* Proves dir writable before profiling, so a bad -o fails in a second, not after the run. */
@@ -140,6 +142,102 @@ int output__write(struct session *s)
 		if (s->active[i] && (e = write_kind(s, rep, &kr[i], cnt, secs)))
 			err = e;
 	summaries(s, cnt, profiles);
+out:
+	report__free(rep);
+	return err;
+}
+
+/* The active kind whose id is kind_id; NULL if not collected. */
+static struct kind *active_kind(const struct session *s, unsigned int kind_id,
+				const struct kind_ops **ops)
+{
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		if (kinds[i]->id != kind_id || !s->active[i])
+			continue;
+		*ops = kinds[i];
+		return s->active[i];
+	}
+	return NULL;
+}
+
+/* Everything the BPF side has handed over so far, aggregated. */
+static void catch_up(struct session *s)
+{
+	if (s->rb)
+		ring_buffer__consume(s->rb);
+}
+
+int output__mark(struct session *s, unsigned int kind_id, struct output_mark *m)
+{
+	const struct kind_ops *ops;
+	struct kind *k = active_kind(s, kind_id, &ops);
+	uint64_t cnt[CPROF_CNT_NR];
+	struct kind_report kr;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (!k)
+		return -ENOENT;
+	catch_up(s);
+	procobj__read_counters(s->po, cnt);
+	err = ops->report(k, &s->env, cnt, &kr);
+	if (!err)
+		err = stacks__snapshot(s->env.st, &m->snap);
+	m->lost = cnt[CPROF_CNT_LOST_KIND + kind_id];
+	m->lost_value = kr.lost_value;
+	m->mono = clock__secs(CLOCK_MONOTONIC);
+	m->wall_ns = (int64_t)clock__ns(CLOCK_REALTIME);
+	return err;
+}
+
+void output__mark_free(struct output_mark *m)
+{
+	stacks__snap_free(&m->snap);
+}
+
+int output__build(struct session *s, unsigned int kind_id, const struct output_req *rq,
+		  void **buf, size_t *len)
+{
+	const struct kind_ops *ops;
+	struct kind *k = active_kind(s, kind_id, &ops);
+	const struct output_mark *b = rq->base;
+	uint64_t cnt[CPROF_CNT_NR];
+	struct kind_report kr;
+	struct report_result res;
+	struct report_extra extra;
+	struct report *rep;
+	char comment[256];
+	int64_t now = (int64_t)clock__ns(CLOCK_REALTIME);
+	int err;
+
+	if (!k)
+		return -ENOENT;
+	rep = report__new(s->env.sym);
+	if (!rep)
+		return -ENOMEM;
+	catch_up(s);
+	procobj__read_counters(s->po, cnt);
+	stacks__resolve_unmapped(s->env.st);
+	err = ops->report(k, &s->env, cnt, &kr);
+	if (err)
+		goto out;
+	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s, %s", CPROF_VERSION,
+		 s->o->n_pids ? "selected processes" : s->o->command ? "command" : "whole host",
+		 b ? "delta" : "cumulative since the start");
+	extra = (struct report_extra){
+		.lost = cnt[CPROF_CNT_LOST_KIND + kind_id] - (b ? b->lost : 0),
+		.lost_value = kr.lost_value - (b ? b->lost_value : 0),
+		/* Go: a CPU profile is stamped with its start, a named delta with its end,
+		 * a cumulative profile with now and no duration. */
+		.time_nanos = b && rq->stamp_start ? b->wall_ns : now,
+		.duration_nanos = b ? now - b->wall_ns : 0,
+		.comment = comment,
+		.default_sample_type = rq->default_type,
+		.base = b ? &b->snap : NULL,
+		.pid = rq->pid,
+		.comm = rq->comm,
+	};
+	err = report__build(rep, &kr.rk, s->env.st, &extra, buf, len, &res);
 out:
 	report__free(rep);
 	return err;

@@ -15,6 +15,7 @@
 #include "core/loadlog.h"
 #include "core/options.h"
 #include "core/procobj.h"
+#include "core/serve.h"
 #include "core/session.h"
 #include "core/session_priv.h"
 #include "core/sysinfo.h"
@@ -242,6 +243,7 @@ static int new_env(struct session *s, bool symbols)
 
 static void session_free(struct session *s)
 {
+	serve__free(s->srv);
 	detach_bpf(s);
 	ring_buffer__free(s->rb);
 	unwinder__free(s->uw);
@@ -284,6 +286,9 @@ static int setup(struct session *s)
 		log_error("cannot write to %s: %s", o->output_dir, strerror(-err));
 		return err;
 	}
+	/* Bound before the BPF work: an address in use fails in a moment. */
+	if (o->http.addr && (err = serve__start(s, &o->http, &s->srv)))
+		return err;
 	if ((err = new_env(s, true)) || (err = open_bpf(s)))
 		return err;
 	/* First sight of the targets: their maps and tables, before the first sample. */
@@ -373,6 +378,8 @@ int session__run(const struct cprof_opts *o)
 		goto out;
 	}
 	err = loop__run(&s);
+	if (s.srv)
+		serve__finish(s.srv);
 	s.t1 = clock__secs(CLOCK_MONOTONIC);
 	/* Stop sampling, then drain what is already in the ring buffer. */
 	detach_bpf(&s);

@@ -1,6 +1,6 @@
 /* The session's state, shared by its files: session.c (setup, the kinds' availability, the
  * run and --check), loop.c (records, targets, exec resyncs), output.c (profiles and the
- * summary). Nothing else includes it. */
+ * summary), serve*.c (the /debug/pprof server). Nothing else includes it. */
 #ifndef CPROF_SESSION_PRIV_H
 #define CPROF_SESSION_PRIV_H
 
@@ -11,11 +11,13 @@
 
 #include "core/command.h"
 #include "kinds/kind.h"
+#include "report/stacks.h"
 #include "util/clock.h"
 
 struct cprof_opts;
 struct procobj;
 struct ring_buffer;
+struct serve;
 struct unwinder;
 
 #define RESYNC_SLOTS 64
@@ -62,6 +64,7 @@ struct session {
 	double t1;		/* monotonic end: the profiles' duration is t1 - t0 */
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 	uint64_t orphan_records;	/* of a kind dropped mid-run, still in the ring buffer */
+	struct serve *srv;	/* --http: the /debug/pprof server; NULL without */
 };
 
 /* SIGINT or SIGTERM received: the run ends. */
@@ -91,5 +94,32 @@ int output__prepare(const char *dir);
 /* Writes every collected kind's profile, then the end-of-run summary. Returns 0 or the
  * last error (reported); every kind is written even if one fails. */
 int output__write(struct session *s);
+
+/* One kind's aggregates at a moment: the base of a delta profile. */
+struct output_mark {
+	struct stacks_snap snap;
+	uint64_t lost, lost_value;	/* the kind's records lost so far, and their value */
+	double mono;			/* monotonic seconds */
+	int64_t wall_ns;		/* wall clock */
+};
+
+/* Marks kind kind_id's aggregates now (records waiting in the ring buffer first). Returns 0,
+ * -ENOENT if the kind is not collected, or -ENOMEM. */
+int output__mark(struct session *s, unsigned int kind_id, struct output_mark *m);
+void output__mark_free(struct output_mark *m);
+
+/* Which profile output__build makes. */
+struct output_req {
+	const struct output_mark *base;	/* a delta since base; NULL: cumulative */
+	bool stamp_start;	/* a delta's time is its start (Go's CPU profile), else its end */
+	uint32_t pid;		/* only this process; 0: all */
+	const char *comm;	/* only processes of this name; NULL: all */
+	const char *default_type;	/* NULL: pprof's default, the last sample type */
+};
+
+/* Builds kind kind_id's profile, as of now, into a malloc'ed gzipped buffer. Returns 0,
+ * -ENOENT if the kind is not collected, or -errno. */
+int output__build(struct session *s, unsigned int kind_id, const struct output_req *rq,
+		  void **buf, size_t *len);
 
 #endif
