@@ -12,6 +12,7 @@
 #include "maps_util.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
+#include "proc/proctab.h"
 
 static const char realistic[] =
 	"55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1835012                    /usr/bin/my prog\n"

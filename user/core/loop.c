@@ -18,6 +18,7 @@
 #include "core/sysinfo.h"
 #include "cprof.h"
 #include "proc/procmaps.h"
+#include "proc/proctab.h"
 #include "report/stacks.h"
 #include "unwind/unwinder.h"
 #include "util/log.h"

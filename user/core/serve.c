@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "core/serve.h"
 #include "core/serve_int.h"
 #include "util/clock.h"
 #include "util/log.h"

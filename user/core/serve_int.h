@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "core/httpq.h"
-#include "core/serve.h"
 #include "core/session_priv.h"
 
 struct MHD_Connection;

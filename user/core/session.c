@@ -22,6 +22,7 @@
 #include "cprof.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
+#include "proc/proctab.h"
 #include "report/stacks.h"
 #include "symbols/symbolizer.h"
 #include "unwind/unwinder.h"

@@ -54,7 +54,7 @@ struct probed {
 struct heap_live {
 	uint32_t pid;
 	uint64_t ptr;
-	size_t index;		/* the allocation's stack */
+	uint64_t serial;	/* the allocation's stack */
 };
 
 struct heap {

@@ -22,7 +22,7 @@ static uint64_t live_hash(const struct heap_live *k)
 	return hash__add(hash__u64(k->ptr), k->pid);
 }
 
-static int live_put(struct heap *h, uint32_t pid, uint64_t ptr, size_t index)
+static int live_put(struct heap *h, uint32_t pid, uint64_t ptr, uint64_t serial)
 {
 	struct heap_live key = { .pid = pid, .ptr = ptr }, *e;
 	bool added;
@@ -30,19 +30,19 @@ static int live_put(struct heap *h, uint32_t pid, uint64_t ptr, size_t index)
 	e = hashmap__insert(&h->live, live_hash(&key), &key, live_eq, NULL, &added);
 	if (!e)
 		return -ENOMEM;
-	*e = (struct heap_live){ .pid = pid, .ptr = ptr, .index = index };
+	*e = (struct heap_live){ .pid = pid, .ptr = ptr, .serial = serial };
 	return 0;
 }
 
-/* Removes (pid, ptr), its stack's index into *index; false if it is not there. */
-static bool live_take(struct heap *h, uint32_t pid, uint64_t ptr, size_t *index)
+/* Removes (pid, ptr), its stack's serial into *serial; false if it is not there. */
+static bool live_take(struct heap *h, uint32_t pid, uint64_t ptr, uint64_t *serial)
 {
 	struct heap_live key = { .pid = pid, .ptr = ptr }, *e;
 
 	e = hashmap__find(&h->live, live_hash(&key), &key, live_eq, NULL);
 	if (!e)
 		return false;
-	*index = e->index;
+	*serial = e->serial;
 	hashmap__remove(&h->live, e);
 	return true;
 }
@@ -50,12 +50,13 @@ static bool live_take(struct heap *h, uint32_t pid, uint64_t ptr, size_t *index)
 int heap__record(struct heap *h, const struct cprof_sample *r)
 {
 	struct cprof_sample *c = (struct cprof_sample *)h->rec;
-	size_t n = sizeof(*r) + ((size_t)r->n_kernel + r->n_user) * sizeof(__u64), index;
+	size_t n = sizeof(*r) + ((size_t)r->n_kernel + r->n_user) * sizeof(__u64);
+	uint64_t serial;
 	int err;
 
 	if (r->kind == CPROF_KIND_HEAP_FREE) {
-		if (live_take(h, r->pid, r->addr, &index)) {
-			stacks__add_values(h->env->st, index, 0, 1);
+		if (live_take(h, r->pid, r->addr, &serial)) {
+			stacks__add_values(h->env->st, serial, 0, 1);
 			h->frees++;
 		} else {
 			h->unmatched_frees++;
@@ -70,9 +71,9 @@ int heap__record(struct heap *h, const struct cprof_sample *r)
 	c->addr = 0;
 	c->value[0] = 1;
 	c->value[1] = 0;
-	err = stacks__add_index(h->env->st, c, &index);
+	err = stacks__add_index(h->env->st, c, &serial);
 	if (!err)
-		err = live_put(h, r->pid, r->addr, index);
+		err = live_put(h, r->pid, r->addr, serial);
 	h->allocs++;
 	return err;
 }

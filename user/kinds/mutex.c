@@ -13,6 +13,7 @@
 #include "kinds/kind.h"
 #include "mutex.skel.h"
 #include "proc/procmaps.h"
+#include "proc/proctab.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "symbols/datasym.h"

@@ -13,10 +13,6 @@
 #include "util/util.h"
 #include "util/vec.h"
 
-/* At most one reload per pid per 20 ms: right after exec the dynamic loader maps libraries
- * within milliseconds, and samples there must not wait long for them. */
-#define RELOAD_INTERVAL_NS 20000000ull
-
 struct procmaps {
 	size_t n;
 	struct procmaps_entry *entries;
@@ -176,7 +172,7 @@ static bool wants_object(const struct procmaps_entry *e)
 }
 
 /* Objects that cannot be opened stay NULL: their frames show as module+offset. */
-static void attach_objects(struct procmaps *pm, int pid, struct objcache *oc)
+void procmaps__attach_objects(struct procmaps *pm, int pid, struct objcache *oc)
 {
 	struct procmaps_entry *e;
 	size_t i;
@@ -207,172 +203,11 @@ struct procmaps *procmaps__load(int pid, struct objcache *oc)
 	pm = procmaps__parse(text, len);
 	free(text);
 	if (pm)
-		attach_objects(pm, pid, oc);
+		procmaps__attach_objects(pm, pid, oc);
 	return pm;
 }
 
-/* ---- proctab ---- */
-
-struct proc {
-	int pid;
-	bool stale;		/* exec'ed since the last load */
-	bool exec;		/* exec'ed since the last load (the next one is "at exec") */
-	bool at_exec;		/* the last load was the one right after exec */
-	int err;		/* why the last load failed (cur == NULL) */
-	uint64_t loaded_ns;	/* CLOCK_MONOTONIC of the last load attempt */
-	struct procmaps *cur;
-};
-
-struct proctab {
-	struct objcache *oc;
-	struct hashmap procs;	/* of struct proc, by pid */
-	struct procmaps **snaps; /* every snapshot handed out, freed with the table */
-	size_t n_snaps, cap_snaps;
-};
-
-struct proctab *proctab__new(struct objcache *oc)
+bool procmaps__same_text(const struct procmaps *pm, const char *text, size_t len)
 {
-	struct proctab *pt = calloc(1, sizeof(*pt));
-
-	if (!pt)
-		return NULL;
-	pt->oc = oc;
-	pt->procs = (struct hashmap)HASHMAP_INIT(struct proc);
-	return pt;
-}
-
-void proctab__free(struct proctab *pt)
-{
-	size_t i;
-
-	if (!pt)
-		return;
-	for (i = 0; i < pt->n_snaps; i++)
-		procmaps__free(pt->snaps[i]);
-	free(pt->snaps);
-	hashmap__free(&pt->procs);
-	free(pt);
-}
-
-static bool proc_eq(const void *ctx, const void *key, const void *entry)
-{
-	(void)ctx;
-	return ((const struct proc *)entry)->pid == *(const int *)key;
-}
-
-/* The entry of pid, created stale on first sight. NULL on ENOMEM. */
-static struct proc *proc_slot(struct proctab *pt, int pid)
-{
-	struct proc *p;
-	bool added;
-
-	p = hashmap__insert(&pt->procs, hash__u64((uint32_t)pid), &pid, proc_eq, NULL, &added);
-	if (p && added)
-		*p = (struct proc){ .pid = pid, .stale = true };
-	return p;
-}
-
-/* Loads the maps of p again. The previous snapshot stays current when the load fails (the
- * process may be gone: its last maps are still the best answer) and when the text did not
- * change (no new snapshot for a pid that keeps missing on garbage addresses). */
-static int proc_reload(struct proctab *pt, struct proc *p)
-{
-	struct procmaps *pm = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	int err;
-
-	p->loaded_ns = clock__ns(CLOCK_MONOTONIC);
-	p->at_exec = p->exec;
-	p->exec = false;
-	p->stale = false;
-	err = mapsfile__read(p->pid, &text, &len);
-	if (err)
-		goto out;
-	/* An exiting process has released its address space and reads as empty; the records
-	 * of its last moments still need the maps it had. */
-	if (p->cur && (!len || (p->cur->text_len == len && p->cur->text_hash == hash__bytes(text, len))))
-		goto out;
-	err = -ENOMEM;
-	pm = procmaps__parse(text, len);
-	if (!pm || VEC_PUSH(pt->snaps, pt->n_snaps, pt->cap_snaps, pm))
-		goto out;
-	attach_objects(pm, p->pid, pt->oc);
-	p->cur = pm;
-	pm = NULL;
-	err = 0;
-out:
-	procmaps__free(pm);
-	free(text);
-	if (err)
-		p->err = -err;
-	return err;
-}
-
-/* The slot of pid with its maps loaded if they can be; NULL with errno set otherwise. */
-static struct proc *proc_get(struct proctab *pt, int pid)
-{
-	struct proc *p;
-
-	if (pid <= 0) {
-		errno = EINVAL;
-		return NULL;
-	}
-	p = proc_slot(pt, pid);
-	if (!p) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	/* A pid whose maps could not be read is retried, but not at every sample. */
-	if (p->stale || (!p->cur && clock__ns(CLOCK_MONOTONIC) - p->loaded_ns >= RELOAD_INTERVAL_NS))
-		proc_reload(pt, p);
-	if (!p->cur) {
-		errno = p->err;
-		return NULL;
-	}
-	return p;
-}
-
-const struct procmaps *proctab__get(struct proctab *pt, int pid)
-{
-	struct proc *p = proc_get(pt, pid);
-
-	return p ? p->cur : NULL;
-}
-
-const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr)
-{
-	const struct procmaps_entry *e;
-	struct proc *p = proc_get(pt, pid);
-
-	if (!p)
-		return NULL;
-	e = procmaps__find(p->cur, addr);
-	if (e && (e->prot & PM_X))
-		return e;
-	/* The maps loaded at exec lack the libraries the loader maps a moment later: the first
-	 * miss after them reloads at once, later ones at most every RELOAD_INTERVAL_NS. */
-	if ((!p->at_exec && clock__ns(CLOCK_MONOTONIC) - p->loaded_ns < RELOAD_INTERVAL_NS) || proc_reload(pt, p)) {
-		errno = ENOENT;
-		return NULL;
-	}
-	e = procmaps__find(p->cur, addr);
-	if (e && (e->prot & PM_X))
-		return e;
-	errno = ENOENT;
-	return NULL;
-}
-
-void proctab__invalidate(struct proctab *pt, int pid)
-{
-	struct proc *p;
-
-	if (pid <= 0)
-		return;
-	/* Known or not (a child that forked and exec'ed), its next load is the one at exec. */
-	p = proc_slot(pt, pid);
-	if (!p)
-		return;
-	p->stale = true;
-	p->exec = true;
+	return pm->text_len == len && pm->text_hash == hash__bytes(text, len);
 }

@@ -39,24 +39,11 @@ const struct procmaps_entry *procmaps__find(const struct procmaps *pm, uint64_t 
 size_t procmaps__count(const struct procmaps *pm);
 const struct procmaps_entry *procmaps__entry(const struct procmaps *pm, size_t i);
 
-/* Per-pid table of procmaps: loaded at first sight, reloaded on exec or on an address outside
- * every executable mapping (at most once per 20 ms per pid). Old snapshots stay
- * valid until proctab__free, so pointers into them never dangle. */
-struct proctab;
+/* Opens the objects of pm's executable mappings through oc (those that cannot be opened
+ * stay NULL: their frames show as module+offset). */
+void procmaps__attach_objects(struct procmaps *pm, int pid, struct objcache *oc);
 
-struct proctab *proctab__new(struct objcache *oc);
-void proctab__free(struct proctab *pt);
-
-/* The maps of pid, loading them on first sight. NULL if they cannot be read (process gone
- * before we saw it): errno set. */
-const struct procmaps *proctab__get(struct proctab *pt, int pid);
-
-/* The executable mapping of pid containing addr; reloads the maps (rate-limited) when addr
- * is outside every known one. NULL if none. */
-const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr);
-
-/* The process exec'ed: its next lookup reloads the maps, and the first address missing from
- * those (a library the loader mapped since) reloads them again without waiting. */
-void proctab__invalidate(struct proctab *pt, int pid);
+/* Whether pm was parsed from exactly this maps text. */
+bool procmaps__same_text(const struct procmaps *pm, const char *text, size_t len);
 
 #endif

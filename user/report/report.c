@@ -352,7 +352,12 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 			return -ENOMEM;
 		n++;
 	}
-	if (!stack_complete(s)) {
+	if (s->flags & STACK_OVERFLOW) {
+		/* Records whose stacks came past the table's limit: counted, not drawn. */
+		ids[n] = synthetic_location(r, 0, REPORT_ADDR_OVERFLOW, "[stack table full]");
+		if (!ids[n++])
+			return -ENOMEM;
+	} else if (!stack_complete(s)) {
 		/* A stack that did not reach its root says so at its root end. */
 		ids[n] = synthetic_location(r, 0, REPORT_ADDR_TRUNCATED, "[truncated]");
 		if (!ids[n++])
@@ -457,23 +462,29 @@ static int cmp_proc(const void *a, const void *b)
 			    ((const struct report_proc *)b)->records);
 }
 
-/* Stack s as the profile sees it: its values less base's in a delta; false if it is not in
- * the profile (another kind or process, or no change in the delta's window). */
+/* Stack s as the profile sees it: its values less base's in a delta (*bi walks base, in
+ * serial order as the stacks are); false if it is not in the profile (another kind or
+ * process, or no change in the delta's window). */
 static bool view_stack(const struct report_kind *k, const struct report_extra *extra,
-		       const struct stack *s, size_t i, struct stack *out)
+		       const struct stack *s, size_t *bi, struct stack *out)
 {
+	const struct stacks_snap *base = extra ? extra->base : NULL;
 	const struct stacks_snap_entry *b;
 
 	if (s->kind != k->kind || (extra && extra->pid && s->pid != extra->pid) ||
 	    (extra && extra->comm && strcmp(s->comm, extra->comm)))
 		return false;
 	*out = *s;
-	if (!extra || !extra->base || i >= extra->base->n)
+	if (!base)
 		return true;
-	b = &extra->base->v[i];
-	out->count -= b->count;
-	out->value[0] -= b->value[0];
-	out->value[1] -= b->value[1];
+	while (*bi < base->n && base->v[*bi].serial < s->serial)
+		(*bi)++;
+	if (*bi < base->n && base->v[*bi].serial == s->serial) {
+		b = &base->v[*bi];
+		out->count -= b->count;
+		out->value[0] -= b->value[0];
+		out->value[1] -= b->value[1];
+	}
 	return out->count || out->value[0] || out->value[1];
 }
 
@@ -490,6 +501,7 @@ static int build(struct report *r, const struct report_kind *k, const struct sta
 		.default_sample_type = extra ? extra->default_sample_type : NULL,
 	};
 	struct stack view;
+	size_t bi = 0;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -500,7 +512,7 @@ static int build(struct report *r, const struct report_kind *k, const struct sta
 	if (!r->b || !r->locs || !r->maps)
 		return -ENOMEM;
 	for (size_t i = 0; i < stacks__count(st); i++) {
-		if (!view_stack(k, extra, stacks__get(st, i), i, &view))
+		if (!view_stack(k, extra, stacks__get(st, i), &bi, &view))
 			continue;
 		res->stacks++;
 		err = add_stack(r, k, &view, i + 1, res);

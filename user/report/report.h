@@ -100,6 +100,7 @@ struct report_extra {
 #define REPORT_ADDR_LOST	0x1
 #define REPORT_ADDR_TRUNCATED	0x2
 #define REPORT_ADDR_EVICTED	0x3
+#define REPORT_ADDR_OVERFLOW	0x4
 
 struct report *report__new(struct symbolizer *sym);
 void report__free(struct report *r);

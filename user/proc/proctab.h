@@ -1,0 +1,58 @@
+/* The processes being profiled, by pid: each one's maps (struct procmaps), loaded at first
+ * sight and reloaded on exec or on an address outside every executable mapping (at most once
+ * per 20 ms per pid). A process's snapshots stay valid while it lives and after it exits,
+ * until proctab__reap releases them: stacks point into them. */
+#ifndef CPROF_PROCTAB_H
+#define CPROF_PROCTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proc/procmaps.h"
+
+struct objcache;
+struct proctab;
+
+/* A process that exited, with the maps it had, oldest exit first. */
+struct proctab_exited {
+	int pid;
+	uint32_t gen;
+	uint64_t exit_ns;	/* CLOCK_MONOTONIC */
+	struct procmaps **snaps;
+	size_t n_snaps;
+};
+
+struct proctab *proctab__new(struct objcache *oc);
+void proctab__free(struct proctab *pt);
+
+/* The maps of pid, loading them on first sight. NULL if they cannot be read (process gone
+ * before we saw it): errno set. */
+const struct procmaps *proctab__get(struct proctab *pt, int pid);
+
+/* The executable mapping of pid containing addr; reloads the maps (rate-limited) when addr
+ * is outside every known one. NULL if none. */
+const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr);
+
+/* The process exec'ed: its next lookup reloads the maps, and the first address missing from
+ * those (a library the loader mapped since) reloads them again without waiting. */
+void proctab__invalidate(struct proctab *pt, int pid);
+
+/* Which process pid is now: unique per process over the whole run, so a process that reuses
+ * an exited one's pid is told apart from it. 0 when out of memory. */
+uint32_t proctab__gen(struct proctab *pt, int pid);
+
+/* pid's process exited. Its maps stay current for a second (the records of its last moments
+ * are still on their way), then move to the exited list. */
+void proctab__exit(struct proctab *pt, int pid);
+
+/* Moves processes that exited over a second ago to the exited list; every few seconds also
+ * finds those whose exit event was lost. Returns the list's length. */
+size_t proctab__retire(struct proctab *pt);
+
+/* The exited list, oldest first; valid until the next retire or reap. */
+const struct proctab_exited *proctab__exited(const struct proctab *pt, size_t *n);
+
+/* Frees the maps of the n oldest exited processes: nothing may point into them any more. */
+void proctab__reap(struct proctab *pt, size_t n);
+
+#endif
