@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/retain.h"
 #include "core/serve.h"
 #include "kinds/kind.h"
 
@@ -23,6 +24,7 @@ struct cprof_opts {
 					 * NULL when none was given (the symbolizer's default) */
 	const char *cache_dir;	/* CPROF_CACHE_DIR, NULL if unset or empty */
 	struct serve_opts http;	/* --http*: addr NULL without a server */
+	struct retain_opts retain;	/* --max-stacks, --max-exited */
 	bool verbose;
 	bool check;		/* --check: load every kind, attach none, say which work */
 };

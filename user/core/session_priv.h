@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/command.h"
+#include "core/retain.h"
 #include "kinds/kind.h"
 #include "report/stacks.h"
 #include "util/clock.h"
@@ -65,6 +66,9 @@ struct session {
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 	uint64_t orphan_records;	/* of a kind dropped mid-run, still in the ring buffer */
 	struct serve *srv;	/* --http: the /debug/pprof server; NULL without */
+	struct retain_kind evicted[KINDS_MAX];	/* released stacks, by index into kinds[] */
+	uint64_t evicted_procs;	/* exited processes released */
+	double retained_at;	/* monotonic: the bounds were last applied */
 };
 
 /* SIGINT or SIGTERM received: the run ends. */
