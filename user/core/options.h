@@ -5,9 +5,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/retain.h"
 #include "core/serve.h"
 #include "kinds/kind.h"
+
+/* Bounds of a long run (core/retain.c). */
+struct retain_opts {
+	unsigned int max_stacks;	/* --max-stacks: distinct stacks kept (0: no limit) */
+	unsigned int max_exited;	/* --max-exited: exited processes whose stacks are kept */
+};
 
 struct cprof_opts {
 	int *pids;		/* -p; n_pids == 0: whole host (or COMMAND) */

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "core/command.h"
-#include "core/retain.h"
 #include "kinds/kind.h"
 #include "report/stacks.h"
 #include "util/clock.h"
@@ -22,6 +21,12 @@ struct serve;
 struct unwinder;
 
 #define RESYNC_SLOTS 64
+
+/* What the bounds of a long run released so far, per kind (core/retain.c). */
+struct retain_kind {
+	int64_t values[8];	/* sample values, as the kind's profile counts them */
+	uint64_t stacks, records;
+};
 
 /* A process exec'ed a moment ago: its maps are read again at a few delays. */
 struct resync {
