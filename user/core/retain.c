@@ -19,6 +19,7 @@
 #include "proc/proctab.h"
 #include "report/report.h"
 #include "report/stacks.h"
+#include "symbols/symbolizer.h"
 #include "util/clock.h"
 #include "util/hashmap.h"
 #include "util/log.h"
@@ -102,6 +103,7 @@ static int release(struct session *s, const struct proctab_exited *ex, size_t k)
 			return -1;
 		}
 		*e = key;
+		symbolizer__forget(s->env.sym, ex[i].pid);
 	}
 	evicted = stacks__evict(s->env.st, pick, &f);
 	hashmap__free(&f.gone);
