@@ -2,6 +2,7 @@
 /* The run's output: the directory, each collected kind's profile, and the end-of-run
  * summary on stderr. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,5 +256,8 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 	err = report__build(rep, &kr.rk, s->env.st, &extra, buf, len, &res);
 out:
 	report__free(rep);
+	/* A served profile's builder is freed whole: give its pages back, or a server's RSS
+	 * keeps the peak of every reply it ever built. */
+	malloc_trim(0);
 	return err;
 }
