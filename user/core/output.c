@@ -17,6 +17,7 @@
 #include "report/report.h"
 #include "report/stacks.h"
 #include "report/summary.h"
+#include "symbols/symbolizer.h"
 #include "unwind/unwinder.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -158,6 +159,9 @@ out:
 	return err;
 }
 
+/* The decompressed debug sections a server keeps open between replies. */
+#define OUTPUT_DWARF_BUDGET (16ull << 20)
+
 /* The active kind whose id is kind_id; NULL if not collected. */
 static struct kind *active_kind(const struct session *s, unsigned int kind_id,
 				const struct kind_ops **ops, unsigned int *idx)
@@ -256,8 +260,10 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 	err = report__build(rep, &kr.rk, s->env.st, &extra, buf, len, &res);
 out:
 	report__free(rep);
-	/* A served profile's builder is freed whole: give its pages back, or a server's RSS
-	 * keeps the peak of every reply it ever built. */
+	/* A server builds again and again: debug information beyond a budget is closed (and
+	 * read again when a new address needs it), and the builder's pages go back, or its
+	 * RSS would keep the peak of every reply it ever built. */
+	symbolizer__trim(s->env.sym, OUTPUT_DWARF_BUDGET);
 	malloc_trim(0);
 	return err;
 }

@@ -241,6 +241,9 @@ static int new_env(struct session *s, bool symbols)
 		stacks__set_limit(env->st, s->o->retain.max_stacks);
 	if (symbols)
 		env->sym = symbolizer__new(&so);
+	/* A server symbolizes the same addresses at every scrape. */
+	if (env->sym && o->http.addr && symbolizer__keep_results(env->sym, 100000))
+		return -ENOMEM;
 	return env->st && (env->sym || !symbols) ? 0 : -ENOMEM;
 }
 

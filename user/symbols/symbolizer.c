@@ -12,6 +12,7 @@
 
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
+#include "symbols/rescache.h"
 #include "util/clock.h"
 #include "symbols/symbolizer.h"
 #include "symbols/symobj.h"
@@ -24,6 +25,7 @@ static const char *const default_debug_dirs[] = { "/usr/lib/debug", NULL };
 struct obj_ent {
 	const struct object *obj;
 	struct symobj *so;
+	uint64_t used;		/* the symbolizer's clock at its last use */
 };
 
 /* A process's JIT map (pm NULL if it has none), read on first use and again, at most once a
@@ -43,6 +45,8 @@ struct symbolizer {
 	struct kallsyms *ks;
 	bool ks_tried;
 	struct hashmap pms;	/* struct pid_map */
+	uint64_t clock;		/* ticks once per object lookup */
+	struct rescache *cache;	/* results kept across reports; NULL: none */
 };
 
 /* ---- per-object tables ---- */
@@ -64,6 +68,7 @@ static int symbolizer__get(struct symbolizer *s, const struct object *obj, struc
 	int err;
 
 	if (e) {
+		e->used = ++s->clock;
 		*sop = e->so;
 		return 0;
 	}
@@ -75,7 +80,7 @@ static int symbolizer__get(struct symbolizer *s, const struct object *obj, struc
 		symobj__free(so);
 		return -ENOMEM;
 	}
-	*e = (struct obj_ent){ obj, so };
+	*e = (struct obj_ent){ obj, so, ++s->clock };
 	*sop = so;
 	return 0;
 }
@@ -86,9 +91,23 @@ int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr
 	struct symobj *so;
 	int err;
 
+	if (s->cache && rescache__get(s->cache, obj, vaddr, res, &err))
+		return err;
 	memset(res, 0, sizeof(*res));
 	err = symbolizer__get(s, obj, &so);
-	return err ? err : symobj__resolve(so, vaddr, res);
+	if (!err)
+		err = symobj__resolve(so, vaddr, res);
+	if (s->cache && err != -ENOMEM)
+		rescache__put(s->cache, obj, vaddr, res, err);
+	return err;
+}
+
+int symbolizer__keep_results(struct symbolizer *s, size_t max)
+{
+	if (s->cache)
+		return 0;
+	s->cache = rescache__new(max);
+	return s->cache ? 0 : -ENOMEM;
 }
 
 int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym_object_info *info)
@@ -108,6 +127,37 @@ struct Dwarf *symbolizer__dwarf(struct symbolizer *s, const struct object *obj)
 	struct symobj *so;
 
 	return symbolizer__get(s, obj, &so) ? NULL : symobj__dwarf(so);
+}
+
+static int cmp_used(const void *a, const void *b)
+{
+	const struct obj_ent *x = *(const struct obj_ent *const *)a;
+	const struct obj_ent *y = *(const struct obj_ent *const *)b;
+
+	return x->used < y->used ? -1 : x->used > y->used;
+}
+
+void symbolizer__trim(struct symbolizer *s, uint64_t budget)
+{
+	struct obj_ent **open = NULL, *e;
+	size_t n = 0, it = 0;
+	uint64_t total = 0;
+
+	while ((e = hashmap__next(&s->objs, &it)))
+		total += symobj__dwarf_bytes(e->so);
+	if (total <= budget || !(open = calloc(hashmap__count(&s->objs), sizeof(*open))))
+		return;
+	it = 0;
+	while ((e = hashmap__next(&s->objs, &it)))
+		if (symobj__dwarf_bytes(e->so))
+			open[n++] = e;
+	/* Least recently used first. */
+	qsort(open, n, sizeof(*open), cmp_used);
+	for (size_t i = 0; i < n && total > budget; i++) {
+		total -= symobj__dwarf_bytes(open[i]->so);
+		symobj__drop_dwarf(open[i]->so);
+	}
+	free(open);
 }
 
 /* ---- JIT maps ---- */
@@ -276,6 +326,7 @@ void symbolizer__free(struct symbolizer *s)
 		perfmap__free(p->pm);
 	hashmap__free(&s->pms);
 	kallsyms__free(s->ks);
+	rescache__free(s->cache);
 	free_strv(s->debug_dirs);
 	free(s->kallsyms_path);
 	free(s);
