@@ -237,6 +237,8 @@ static int new_env(struct session *s, bool symbols)
 	env->oc = objcache__new();
 	env->pt = env->oc ? proctab__new(env->oc) : NULL;
 	env->st = env->pt ? stacks__new(env->pt) : NULL;
+	if (env->st)
+		stacks__set_limit(env->st, s->o->retain.max_stacks);
 	if (symbols)
 		env->sym = symbolizer__new(&so);
 	return env->st && (env->sym || !symbols) ? 0 : -ENOMEM;

@@ -12,6 +12,7 @@
 
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
+#include "util/clock.h"
 #include "symbols/symbolizer.h"
 #include "symbols/symobj.h"
 #include "util/hashmap.h"
@@ -25,11 +26,15 @@ struct obj_ent {
 	struct symobj *so;
 };
 
-/* A process's JIT map, read once (pm NULL if it has none). */
+/* A process's JIT map (pm NULL if it has none), read on first use and again, at most once a
+ * second, when an address misses it: a JIT keeps appending, and a long run asks again. */
 struct pid_map {
 	int pid;
 	struct perfmap *pm;
+	uint64_t loaded_ns;
 };
+
+#define PERFMAP_RELOAD_NS 1000000000ull
 
 struct symbolizer {
 	char **debug_dirs;	/* NULL-terminated copy of the options' */
@@ -113,35 +118,56 @@ static bool pid_eq(const void *ctx, const void *key, const void *ent)
 	return ((const struct pid_map *)ent)->pid == *(const int *)key;
 }
 
-/* pid's map, read on first use; NULL if it has none. */
-static struct perfmap *symbolizer__perfmap(struct symbolizer *s, int pid)
+/* pid's map entry, its map read on first use. NULL on ENOMEM. */
+static struct pid_map *symbolizer__perfmap(struct symbolizer *s, int pid, bool reload)
 {
 	struct pid_map *e;
-	char what[64];
+	struct perfmap *pm;
+	uint64_t now = clock__ns(CLOCK_MONOTONIC);
 	bool added;
 
 	e = hashmap__insert(&s->pms, hash__u64((uint32_t)pid), &pid, pid_eq, NULL, &added);
-	if (!e || !added)
-		return e ? e->pm : NULL;
+	if (!e || (!added && (!reload || now - e->loaded_ns < PERFMAP_RELOAD_NS)))
+		return e;
 	e->pid = pid;
-	e->pm = perfmap__load(pid);
-	snprintf(what, sizeof(what), "pid %d: /tmp/perf-PID.map", pid);
-	if (!e->pm && errno != ENOENT)
-		log_debug("symbolizer: %s: %s, JIT frames stay unnamed", what, strerror(errno));
-	return e->pm;
+	e->loaded_ns = now;
+	pm = perfmap__load(pid);
+	if (!pm && errno != ENOENT && added)
+		log_debug("symbolizer: pid %d: /tmp/perf-PID.map: %s, JIT frames stay unnamed", pid,
+			  strerror(errno));
+	/* A map that went away (the process exited and removed it) keeps what it named. */
+	if (pm) {
+		perfmap__free(e->pm);
+		e->pm = pm;
+	}
+	return e;
+}
+
+void symbolizer__forget(struct symbolizer *s, int pid)
+{
+	struct pid_map *e = hashmap__find(&s->pms, hash__u64((uint32_t)pid), &pid, pid_eq, NULL);
+
+	if (!e)
+		return;
+	perfmap__free(e->pm);
+	hashmap__remove(&s->pms, e);
 }
 
 int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
 				struct sym_result *res)
 {
-	struct perfmap *pm;
+	struct pid_map *e;
 	const char *name;
 	uint64_t start;
 
 	memset(res, 0, sizeof(*res));
-	if (pid <= 0 || !(pm = symbolizer__perfmap(s, pid)) ||
-	    perfmap__find(pm, addr, &name, &start))
+	if (pid <= 0 || !(e = symbolizer__perfmap(s, pid, false)))
 		return -ENOENT;
+	if (!e->pm || perfmap__find(e->pm, addr, &name, &start)) {
+		e = symbolizer__perfmap(s, pid, true);
+		if (!e || !e->pm || perfmap__find(e->pm, addr, &name, &start))
+			return -ENOENT;
+	}
 	res->n = 1;
 	res->frames[0].name = res->frames[0].system_name = name;
 	res->sym_start = start;

@@ -36,6 +36,9 @@ int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr
 int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
 				struct sym_result *res);
 
+/* Forgets what was read for process pid (its JIT map): it exited and is released. */
+void symbolizer__forget(struct symbolizer *s, int pid);
+
 /* Resolves a kernel address; *module is "" for vmlinux. Returns 0 or -ENOENT. */
 int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
 			       const char **module);
