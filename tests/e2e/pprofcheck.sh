@@ -5,10 +5,11 @@
 #     with that rule's message; delta and sum give known figures. Then the same through the
 #     command line on the files the self-test writes (exit codes, lines, usage errors).
 #  2. cprof-bpf's real output: every profile of -t cpu,block,mutex,heap runs on the locks and
-#     heap workloads, an empty run (`true`) and stacks cut by --max-depth (so that [truncated]
-#     frames are there) passes every rule; Alloy's address rules (every location a non-zero
-#     address of its own in its mapping, synthetic frames included) are reported on their
-#     own. delta of each profile against itself is 0 with no key gone negative.
+#     heap workloads, an empty run (`true`), stacks cut by --max-depth and processes released
+#     by --max-exited (so that [truncated] and [evicted] frames are there) passes every rule;
+#     Alloy's address rules (every location a non-zero address of its own in its mapping,
+#     synthetic frames included) are reported on their own. delta of each profile against
+#     itself is 0 with no key gone negative.
 #  3. The /debug/pprof endpoints of a running cprof-bpf behind a bearer token: the same rules
 #     plus the response headers and Go's conventions (cumulative profiles without a duration,
 #     windows with one), and two scrapes of each cumulative endpoint never go down.
@@ -77,7 +78,7 @@ cli delta_type 2 'no sample type "delay"' delta -type delay "$SELF/valid.pb" "$S
 
 # ---- 2. profiles written by cprof-bpf ----------------------------------------------------
 
-require_binary locks heap
+require_binary locks heap shortlived
 require_bpf cpu block mutex heap
 
 KINDS=(cpu block mutex heap)
@@ -179,6 +180,16 @@ if profile_run depth --max-depth 2 -- "$WL/locks" contend 2; then
 	check_positive depth/truncated_frames \
 		"$(value "$E2E_TMP/depth/cpu.pb.gz" samples -focus '^\[truncated\]$')" \
 		"CPU samples under [truncated] (so the address rules saw synthetic frames)"
+fi
+
+# Processes released past --max-exited 1 leave their values in [evicted], another synthetic
+# frame, beside the [truncated] ones of stacks still unwinding when a process exits.
+if profile_run evicted --max-exited 1 -- sh -c \
+	"for i in 1 2 3 4 5 6; do '$WL/shortlived' 0.3; done; '$WL/locks' contend 1"; then
+	validate_run evicted
+	check_positive evicted/evicted_frames \
+		"$(value "$E2E_TMP/evicted/cpu.pb.gz" samples -focus '^\[evicted\]$')" \
+		"CPU samples under [evicted] (so the address rules saw synthetic frames)"
 fi
 
 # An empty window: `true` takes no lock, so its mutex profile has no sample at all.
