@@ -1,14 +1,23 @@
 /* cgroup: the /proc/PID/cgroup parser on the path shapes of systemd, Docker, containerd,
  * CRI-O, Podman and Kubernetes, on hybrid and v1 hosts, on hostile text; the container id
- * in each. */
+ * in each; and the proctab's labels over a process's life (read once, kept after a move
+ * and after the exit, read anew for the next process on the pid). */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "proc/cgroup.h"
+#include "proc/proctab.h"
 
 #define ID_A "3f1c2e0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
 #define ID_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define CGROUP2_SUPER_MAGIC 0x63677270
 
 /* Parses text (strlen bytes) and returns the result; path gets the path. */
 static int parse(const char *text, char path[CGROUP_PATH_MAX + 1])
@@ -180,6 +189,127 @@ TEST(hostile)
 	free(big);
 }
 
+/* A cgroup v2 mount we may create cgroups in, or NULL. */
+static const char *cgroup2_mount(void)
+{
+	static const char *const where[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs sf;
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		if (!statfs(where[i], &sf) && sf.f_type == CGROUP2_SUPER_MAGIC &&
+		    !access(where[i], W_OK))
+			return where[i];
+	return NULL;
+}
+
+static int write_pid(const char *dir, int pid)
+{
+	char file[4200];
+	int fd, n, err = 0;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+	fd = open(file, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = dprintf(fd, "%d\n", pid);
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Our own cgroup v2 path now, or "" if none. */
+static const char *own_path(char path[CGROUP_PATH_MAX + 1])
+{
+	char text[16384];
+	int fd = open("/proc/self/cgroup", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text));
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || cgroup__parse(text, (size_t)n, path) < 0)
+		path[0] = 0;
+	return path;
+}
+
+/* Labels come from the file, are interned (one per path), and belong to a process: the
+ * next process on the pid reads its own, the gone one's stays readable. */
+TEST(proctab_labels_per_process)
+{
+	struct proctab *pt = proctab__new(NULL);
+	const struct cgroup_label *self, *child, *again;
+	char path[CGROUP_PATH_MAX + 1];
+	pid_t pid;
+
+	REQUIRE(pt, "new");
+	if (!*own_path(path)) {
+		proctab__free(pt);
+		SKIP("no cgroup v2 line in /proc/self/cgroup");
+	}
+	self = proctab__cgroup(pt, getpid());
+	REQUIRE(self && !strcmp(self->path, path), "own label '%s', want '%s'",
+		self ? self->path : "(none)", path);
+	CHECK(!proctab__cgroup(pt, 0) && !proctab__cgroup(pt, -1), "no label for pid <= 0");
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (!pid) {
+		pause();
+		_exit(0);
+	}
+	child = proctab__cgroup(pt, pid);
+	CHECK(child == self, "a child in the same cgroup shares the interned label");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	proctab__exit(pt, pid);
+	CHECK(proctab__cgroup(pt, pid) == child, "kept in the exit's grace second");
+	usleep(1100 * 1000);
+	again = proctab__cgroup(pt, pid);
+	CHECK(!again, "the next process on the pid reads its own (none: it is gone)");
+	CHECK(!strcmp(child->path, path), "the gone process's label is still readable");
+	proctab__free(pt);
+}
+
+/* A process moved to another cgroup keeps its first one; a new process on its pid (here
+ * the same one after a simulated exit) reads where it is now. */
+TEST(proctab_move_keeps_first)
+{
+	const char *mnt = cgroup2_mount();
+	char dir[256], orig[CGROUP_PATH_MAX + 1], back[CGROUP_PATH_MAX + 300], want[300];
+	const struct cgroup_label *first, *moved, *next;
+	struct proctab *pt;
+
+	if (!mnt)
+		SKIP("no writable cgroup v2 mount at /sys/fs/cgroup or /sys/fs/cgroup/unified");
+	if (!*own_path(orig))
+		SKIP("no cgroup v2 line in /proc/self/cgroup");
+	snprintf(dir, sizeof(dir), "%s/cprof-unit-%d", mnt, (int)getpid());
+	snprintf(back, sizeof(back), "%s%s", mnt, orig);
+	if (mkdir(dir, 0755))
+		SKIP("cannot create %s: %s", dir, strerror(errno));
+	pt = proctab__new(NULL);
+	REQUIRE(pt, "new");
+	first = proctab__cgroup(pt, getpid());
+	if (write_pid(dir, getpid())) {
+		proctab__free(pt);
+		rmdir(dir);
+		SKIP("cannot move into %s: %s", dir, strerror(errno));
+	}
+	moved = proctab__cgroup(pt, getpid());
+	proctab__exit(pt, getpid());
+	usleep(1100 * 1000);
+	next = proctab__cgroup(pt, getpid());
+	CHECK(!write_pid(back, getpid()), "move back to %s", back);
+	rmdir(dir);
+	snprintf(want, sizeof(want), "/cprof-unit-%d", (int)getpid());
+	CHECK(first && !strcmp(first->path, orig), "first '%s'", first ? first->path : "-");
+	CHECK(moved == first, "a move mid-life keeps the first cgroup");
+	CHECK(next && next != first && strlen(next->path) >= strlen(want) &&
+	      !strcmp(next->path + strlen(next->path) - strlen(want), want),
+	      "the next process on the pid: '%s', want '...%s'", next ? next->path : "-", want);
+	CHECK(!strcmp(first->path, orig), "the first label is still readable");
+	proctab__free(pt);
+}
+
 int main(void)
 {
 	CHECK_SUITE("cgroup");
@@ -187,5 +317,7 @@ int main(void)
 	RUN(hybrid_and_v1);
 	RUN(ids_only_whole);
 	RUN(hostile);
+	RUN(proctab_labels_per_process);
+	RUN(proctab_move_keeps_first);
 	return CHECK_EXIT();
 }
