@@ -15,17 +15,8 @@ hz=99
 start_bg pid_one "$WL/spin_one" 30
 start_bg pid_two "$WL/spin_two" 30
 cpu_log_start "$pid_one" "$pid_two"
-run_cprof run 40 -d "$secs" -o "$E2E_TMP/run"
-prof=$E2E_TMP/run/cpu.pb.gz
-if [ "$RC" -ne 0 ] || [ ! -s "$prof" ]; then
-	show_err run
-	fail run "cprof-bpf -d $secs (whole host) exited $RC; $prof $([ -s "$prof" ] && echo written || echo missing)"
-	e2e_exit
-fi
-if ! traces=$(pprof_traces "$prof"); then
-	fail read "go tool pprof cannot read $prof: $(head -1 "$PPROF_ERR")"
-	e2e_exit
-fi
+run_traces "-d $secs (whole host)" 40 -d "$secs"
+prof=$PROF traces=$TRACES
 
 # check_spinner NAME PID OTHER WANT: labels of NAME's samples, the tagfocus split, the count.
 check_spinner() {

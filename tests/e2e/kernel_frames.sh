@@ -11,17 +11,8 @@ require_pprof
 secs=3
 entry='^(entry_SYSCALL_64.*|do_syscall_64|__x64_sys_.*|__do_sys_.*|ksys_(read|write))$'
 
-run_cprof run 30 -o "$E2E_TMP/run" -- "$WL/syscalls" "$secs"
-prof=$E2E_TMP/run/cpu.pb.gz
-if [ "$RC" -ne 0 ] || [ ! -s "$prof" ]; then
-	show_err run
-	fail run "cprof-bpf -- syscalls $secs exited $RC; $prof $([ -s "$prof" ] && echo written || echo missing)"
-	e2e_exit
-fi
-if ! traces=$(pprof_traces "$prof"); then
-	fail read "go tool pprof cannot read $prof: $(head -1 "$PPROF_ERR")"
-	e2e_exit
-fi
+run_traces "-- syscalls $secs" 30 -- "$WL/syscalls" "$secs"
+prof=$PROF traces=$TRACES
 
 # A syscall sample has an entry frame; it is well ordered when a user frame (main, reached
 # through libc's read/write) comes after it. (The entry function may be the leaf itself:

@@ -430,6 +430,26 @@ traces_count() {
 		END { print s + 0 }'
 }
 
+# run_traces WHAT LIMIT ARGS...: cprof-bpf -o $E2E_TMP/run ARGS (as run_cprof run), then
+# its cpu.pb.gz in PROF and that profile's pprof_traces in TRACES. WHAT says how it was run,
+# for the message: a run that fails or writes no profile, or a profile pprof cannot read,
+# FAILs and ends the script.
+run_traces() {
+	local what=$1 limit=$2
+	shift 2
+	run_cprof run "$limit" -o "$E2E_TMP/run" "$@"
+	PROF=$E2E_TMP/run/cpu.pb.gz
+	if [ "$RC" -ne 0 ] || [ ! -s "$PROF" ]; then
+		show_err run
+		fail run "cprof-bpf $what exited $RC; $PROF $([ -s "$PROF" ] && echo written || echo missing)"
+		e2e_exit
+	fi
+	if ! TRACES=$(pprof_traces "$PROF"); then
+		fail read "go tool pprof cannot read $PROF: $(head -1 "$PPROF_ERR")"
+		e2e_exit
+	fi
+}
+
 # profile_raw FILE: `go tool pprof -raw` (types, period, every sample with its labels).
 profile_raw() {
 	"$GO" tool pprof -raw -symbolize=none "$1" 2>"$PPROF_ERR"

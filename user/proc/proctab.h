@@ -10,6 +10,7 @@
 
 #include "proc/procmaps.h"
 
+struct cgroup_label;
 struct objcache;
 struct proctab;
 
@@ -40,6 +41,11 @@ void proctab__invalidate(struct proctab *pt, int pid);
 /* Which process pid is now: unique per process over the whole run, so a process that reuses
  * an exited one's pid is told apart from it. 0 when out of memory. */
 uint32_t proctab__gen(struct proctab *pt, int pid);
+
+/* The cgroup of pid's process, read at its first sight (here, or when its maps are first
+ * loaded) and kept for its life; NULL if it has none (no cgroup v2 path, or the process was
+ * gone first). Valid until proctab__free, after the process's exit and reaping too. */
+const struct cgroup_label *proctab__cgroup(struct proctab *pt, int pid);
 
 /* pid's process exited. Its maps stay current for a second (the records of its last moments
  * are still on their way), then move to the exited list. */

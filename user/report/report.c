@@ -9,6 +9,7 @@
 
 #include "cprof.h"
 #include "util/idmap.h"
+#include "proc/cgroup.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
 #include "report/report.h"
@@ -329,18 +330,32 @@ static void count_cum(struct report *r, const uint64_t *ids, size_t n, uint64_t 
 	}
 }
 
+/* The labels of the process and thread: pid, comm, thread, and where known cgroup and
+ * container_id (strings the proctab keeps for the whole run). Returns how many. */
+static size_t proc_labels(const struct stack *s, struct pprof_label *out)
+{
+	size_t n = 0;
+
+	out[n++] = (struct pprof_label){ .key = "pid", .num = s->pid };
+	out[n++] = (struct pprof_label){ .key = "comm", .str = s->comm };
+	out[n++] = (struct pprof_label){ .key = "thread", .str = s->thread };
+	if (s->cgroup) {
+		out[n++] = (struct pprof_label){ .key = "cgroup", .str = s->cgroup->path };
+		if (s->cgroup->container_id)
+			out[n++] = (struct pprof_label){ .key = "container_id",
+							 .str = s->cgroup->container_id };
+	}
+	return n;
+}
+
 static int add_stack(struct report *r, const struct report_kind *k, const struct stack *s,
 		     uint64_t tag, struct report_result *res)
 {
 	uint64_t ids[CPROF_SAMPLE_MAX_FRAMES + 1];
-	size_t n = 0, total = (size_t)s->n_kernel + s->n_user, n_labels = 3;
+	size_t n = 0, total = (size_t)s->n_kernel + s->n_user, n_labels;
 	int64_t vals[8] = { 0 };
 	char buf[REPORT_EXTRA_LABELS][REPORT_LABEL_LEN];
-	struct pprof_label labels[3 + REPORT_EXTRA_LABELS] = {
-		{ .key = "pid", .num = s->pid },
-		{ .key = "comm", .str = s->comm },
-		{ .key = "thread", .str = s->thread },
-	};
+	struct pprof_label labels[REPORT_PROC_LABELS + REPORT_EXTRA_LABELS];
 	uint32_t stop = s->flags & CPROF_SF_STOP_MASK;
 
 	for (size_t i = 0; i < total && n < CPROF_SAMPLE_MAX_FRAMES; i++) {
@@ -377,10 +392,11 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		r->info[ids[0]].flat += vals[k->n_types - 1];
 		count_cum(r, ids, n, tag, vals[k->n_types - 1]);
 	}
+	n_labels = proc_labels(s, labels);
 	if (k->labels_ctx)
-		n_labels += k->labels_ctx(k->ctx, s, labels + 3, buf);
+		n_labels += k->labels_ctx(k->ctx, s, labels + n_labels, buf);
 	else if (k->labels)
-		n_labels += k->labels(s, labels + 3, buf);
+		n_labels += k->labels(s, labels + n_labels, buf);
 	return pprof_builder__add_sample(r->b, ids, n, vals, labels, n_labels);
 }
 

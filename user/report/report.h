@@ -13,6 +13,8 @@ struct stacks;
 struct stacks_snap;
 struct symbolizer;
 
+/* Labels of every sample: pid, comm, thread, cgroup, container_id. */
+#define REPORT_PROC_LABELS 5
 #define REPORT_EXTRA_LABELS 4
 #define REPORT_LABEL_LEN 64
 struct report;
@@ -31,8 +33,9 @@ struct report_kind {
 	/* Optional: sample values from the whole stack (its key fields too), used for stacks
 	 * instead of values (which still prices [lost samples]). */
 	void (*stack_values)(const struct report_kind *k, const struct stack *s, int64_t *out);
-	/* Labels beyond pid/comm/thread (NULL: none). Writes at most REPORT_EXTRA_LABELS into
-	 * out, their strings into buf; returns how many. */
+	/* Labels beyond the process's (pid, comm, thread, cgroup, container_id; NULL: none).
+	 * Writes at most REPORT_EXTRA_LABELS into out, their strings into buf; returns how
+	 * many. */
 	size_t (*labels)(const struct stack *s, struct pprof_label *out,
 			 char buf[][REPORT_LABEL_LEN]);
 	/* Instead of labels, for kinds whose labels need state: called with ctx. */

@@ -139,6 +139,8 @@ static int stack_init(struct stacks *st, struct stack *s, const struct cprof_sam
 	s->aux_comm[sizeof(s->aux_comm) - 1] = 0;
 	s->thread[sizeof(s->thread) - 1] = 0;
 	s->comm[sizeof(s->comm) - 1] = 0;
+	/* Read at the process's first sight (its first stack or its maps' first load). */
+	s->cgroup = st->pt ? proctab__cgroup(st->pt, (int)r->pid) : NULL;
 	for (size_t i = 0; st->pt && i < r->n_user; i++)
 		s->maps[i] = proctab__find(st->pt, r->pid, r->frames[r->n_kernel + i]);
 	return 0;

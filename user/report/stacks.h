@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "cprof.h"
 
+struct cgroup_label;
 struct proctab;
 struct procmaps_entry;
 
@@ -30,6 +31,9 @@ struct stack {
 	char thread[CPROF_COMM_LEN];
 	uint64_t addr, aux;	/* the record's per-kind key fields (block: state, waker) */
 	char aux_comm[CPROF_COMM_LEN];
+	/* The process's cgroup (owned by the proctab, kept for the whole run); NULL: none.
+	 * Not part of the key: it is read once per process, and the key has the process. */
+	const struct cgroup_label *cgroup;
 	uint64_t count;		/* records aggregated */
 	uint64_t value[2];	/* summed record values */
 	uint64_t *frames;	/* n_kernel kernel frames, then n_user user frames, leaf first */
