@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Fetching debuginfo by build id (user/elf/fetchq.c). The queue's logic with made-up
- * clocks: each build id once, in the order asked, budgets counted from the first ask,
- * capped and uncapped, bounds. */
+/* Fetching debuginfo by build id (user/elf/fetchq.c, user/elf/debuginfod.c). The queue's
+ * logic with made-up clocks: each build id once, in the order asked, budgets counted from
+ * the first ask, capped and uncapped, bounds. Then the thread with elfutils' real client
+ * against a loopback socket that accepts and never answers: a wait ends at the budget, the
+ * fetch is cancelled, and the client's cache is left without a remembered miss. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "elf/debuginfod.h"
 #include "elf/fetchq.h"
+#include "util/clock.h"
 
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -122,6 +132,85 @@ TEST(test_bounds)
 	fetchq__free(&q);
 }
 
+/* Without DEBUGINFOD_URLS, or with a budget of 0, there is nothing: no client, no thread. */
+TEST(test_off)
+{
+	struct debuginfod *d = (struct debuginfod *)1;
+
+	unsetenv("DEBUGINFOD_URLS");
+	CHECK(!debuginfod__new(5, &d) && !d, "no URLs: off");
+	setenv("DEBUGINFOD_URLS", "  ", 1);
+	CHECK(!debuginfod__new(5, &d) && !d, "blank URLs: off");
+	setenv("DEBUGINFOD_URLS", "http://127.0.0.1:9", 1);
+	CHECK(!debuginfod__new(0, &d) && !d, "budget 0: off");
+	unsetenv("DEBUGINFOD_URLS");
+	debuginfod__stop(NULL);
+	debuginfod__free(NULL);
+}
+
+/* A loopback socket that listens and never accepts: the kernel completes the connection,
+ * the request is never answered. Returns its fd, the port in *port. */
+static int silent_server(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* The real client against a server that never answers, budget 1 s. */
+TEST(test_silent_server)
+{
+	char cache[] = "/tmp/cprof-debuginfod.XXXXXX", url[64], path[PATH_MAX], miss[PATH_MAX + 64];
+	struct debuginfod *d = NULL;
+	struct debuginfod_stats st;
+	int port, fd = silent_server(&port), err;
+	double t0, waited;
+	struct stat sb = { 0 };
+
+	if (fd < 0)
+		SKIP("cannot listen on a loopback socket: %s", strerror(errno));
+	REQUIRE(mkdtemp(cache), "mkdtemp");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	setenv("DEBUGINFOD_URLS", url, 1);
+	setenv("DEBUGINFOD_CACHE_PATH", cache, 1);
+	REQUIRE(!debuginfod__new(1, &d) && d, "client");
+	CHECK(debuginfod__get(d, ID_A, "a", false, path) == -EINPROGRESS,
+	      "without waiting: asked, not there yet");
+	t0 = clock__secs(CLOCK_MONOTONIC);
+	err = debuginfod__get(d, ID_A, "a", true, path);
+	waited = clock__secs(CLOCK_MONOTONIC) - t0;
+	CHECK(err == -ETIMEDOUT, "waited: %d (%s), want -ETIMEDOUT", err, strerror(-err));
+	CHECK(waited > 0.8 && waited < 1.5, "waited %.2f s of a 1 s budget", waited);
+	/* The client notices the cancel at its next progress call, about a second apart. */
+	t0 = clock__secs(CLOCK_MONOTONIC);
+	debuginfod__stop(d);
+	waited = clock__secs(CLOCK_MONOTONIC) - t0;
+	CHECK(waited < 2, "stop took %.2f s", waited);
+	CHECK(debuginfod__get(d, ID_A, "a", true, path) == -ETIMEDOUT, "the timeout is kept");
+	debuginfod__stats(d, &st);
+	CHECK(st.asked == 1 && st.timed_out == 1 && st.budget == 1 && !strcmp(st.urls, url),
+	      "stats: %zu asked, %zu timed out", st.asked, st.timed_out);
+	snprintf(miss, sizeof(miss), "%s/%s/debuginfo", cache, ID_A);
+	CHECK(stat(miss, &sb) != 0, "no miss left in the client's cache (%s: %lld bytes)", miss,
+	      (long long)sb.st_size);
+	debuginfod__free(d);
+	unsetenv("DEBUGINFOD_URLS");
+	unsetenv("DEBUGINFOD_CACHE_PATH");
+	close(fd);
+	snprintf(miss, sizeof(miss), "rm -rf '%s'", cache);
+	CHECK(system(miss) == 0, "cleanup");
+}
+
 int main(void)
 {
 	CHECK_SUITE("debuginfod");
@@ -129,5 +218,7 @@ int main(void)
 	RUN(test_budget);
 	RUN(test_cap);
 	RUN(test_bounds);
+	RUN(test_off);
+	RUN(test_silent_server);
 	return CHECK_EXIT();
 }
