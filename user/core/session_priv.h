@@ -15,6 +15,7 @@
 #include "util/clock.h"
 
 struct cprof_opts;
+struct debuginfod;
 struct procobj;
 struct ring_buffer;
 struct serve;
@@ -65,6 +66,7 @@ struct session {
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 	uint64_t orphan_records;	/* of a kind dropped mid-run, still in the ring buffer */
 	struct serve *srv;	/* --http: the /debug/pprof server; NULL without */
+	struct debuginfod *dfd;	/* fetches debuginfo; NULL without DEBUGINFOD_URLS */
 };
 
 /* SIGINT or SIGTERM received: the run ends. */
