@@ -13,6 +13,7 @@
 
 #include "core/loadlog.h"
 #include "core/options.h"
+#include "core/retain.h"
 #include "core/serve.h"
 #include "core/session_priv.h"
 #include "core/sysinfo.h"
@@ -166,6 +167,7 @@ static bool process_event(struct session *s, const struct cprof_sample *r)
 		if ((t = find_target(s, r->pid)))
 			target_gone(s, t);
 		unwinder__forget(s->uw, r->pid);
+		proctab__exit(s->env.pt, (int)r->pid);
 		return true;
 	default:
 		return false;
@@ -335,6 +337,7 @@ static int run_serving(struct session *s)
 		}
 		err = 0;
 		serve__run(s->srv);
+		retain__run(s, serve__oldest_window(s->srv));
 	}
 out:
 	if (efd >= 0)
@@ -355,6 +358,7 @@ int loop__run(struct session *s)
 		err = ring_buffer__poll(s->rb, run_resyncs(s));
 		if (err >= 0)
 			err = ring_buffer__consume(s->rb);
+		retain__run(s, 0);
 		if (err < 0 && err != -EINTR) {
 			log_error("reading the ring buffer: %s", strerror(-err));
 			return err;

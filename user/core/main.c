@@ -55,6 +55,10 @@ static const char usage_text[] =
 	"                           required for an address other than loopback\n"
 	"      --http-max-seconds N longest ?seconds=N window served (default 300)\n"
 	"      --http-max-requests N  requests at once, others get 503 (default 8)\n"
+	"      --max-stacks N       distinct stacks kept (default 100000); past it new stacks\n"
+	"                           count in [stack table full], and exited processes go first\n"
+	"      --max-exited N       exited processes whose stacks are kept (default 512); older\n"
+	"                           ones are folded into [evicted]\n"
 	"      --check              load every profile kind's BPF programs (attaching none)\n"
 	"                           and say which this kernel supports, and how\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
@@ -77,7 +81,8 @@ static const char usage_text[] =
 
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
        OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK, OPT_HTTP, OPT_HTTP_TOKEN,
-       OPT_HTTP_MAX_SECONDS, OPT_HTTP_MAX_REQUESTS, OPT_DEBUGINFOD_TIMEOUT };
+       OPT_HTTP_MAX_SECONDS, OPT_HTTP_MAX_REQUESTS, OPT_MAX_STACKS, OPT_MAX_EXITED,
+       OPT_DEBUGINFOD_TIMEOUT };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -98,6 +103,8 @@ static const struct option long_opts[] = {
 	{ "http-token-file", required_argument, NULL, OPT_HTTP_TOKEN },
 	{ "http-max-seconds", required_argument, NULL, OPT_HTTP_MAX_SECONDS },
 	{ "http-max-requests", required_argument, NULL, OPT_HTTP_MAX_REQUESTS },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "max-exited", required_argument, NULL, OPT_MAX_EXITED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -305,6 +312,10 @@ static int parse_number(struct cprof_opts *o, int c, const char *arg)
 		  "--http-max-seconds", "1-86400" },
 		{ OPT_HTTP_MAX_REQUESTS, 1, 32, false, &o->http.max_requests, NULL,
 		  "--http-max-requests", "1-32" },
+		{ OPT_MAX_STACKS, 1000, 100000000, false, &o->retain.max_stacks, NULL,
+		  "--max-stacks", "1000 to 1e8" },
+		{ OPT_MAX_EXITED, 0, 1000000, false, &o->retain.max_exited, NULL, "--max-exited",
+		  "0 to 1e6" },
 	};
 	unsigned long v;
 
@@ -454,6 +465,7 @@ int main(int argc, char **argv)
 		.ring_mib = 4,
 		.debuginfod_timeout = 5,
 		.http = { .max_seconds = 300, .max_requests = 8 },
+		.retain = { .max_stacks = 100000, .max_exited = 512 },
 		.k = {
 			.freq = 99,
 			.max_depth = CPROF_DEFAULT_USER_FRAMES,

@@ -8,6 +8,12 @@
 #include "core/serve.h"
 #include "kinds/kind.h"
 
+/* Bounds of a long run (core/retain.c). */
+struct retain_opts {
+	unsigned int max_stacks;	/* --max-stacks: distinct stacks kept (0: no limit) */
+	unsigned int max_exited;	/* --max-exited: exited processes whose stacks are kept */
+};
+
 struct cprof_opts {
 	int *pids;		/* -p; n_pids == 0: whole host (or COMMAND) */
 	size_t n_pids;
@@ -24,6 +30,7 @@ struct cprof_opts {
 	const char *cache_dir;	/* CPROF_CACHE_DIR, NULL if unset or empty */
 	double debuginfod_timeout;	/* --debuginfod-timeout: seconds per object; 0: off */
 	struct serve_opts http;	/* --http*: addr NULL without a server */
+	struct retain_opts retain;	/* --max-stacks, --max-exited */
 	bool verbose;
 	bool check;		/* --check: load every kind, attach none, say which work */
 };

@@ -2,6 +2,7 @@
 /* The run's output: the directory, each collected kind's profile, and the end-of-run
  * summary on stderr. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "report/report.h"
 #include "report/stacks.h"
 #include "report/summary.h"
+#include "symbols/symbolizer.h"
 #include "unwind/unwinder.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -51,7 +53,7 @@ int output__prepare(const char *dir)
 
 /* Writes one kind's profile and its summary. */
 static int write_kind(struct session *s, struct report *rep, const struct kind_report *kr,
-		      const uint64_t *cnt, double secs)
+		      const uint64_t *cnt, double secs, unsigned int idx)
 {
 	const struct cprof_opts *o = s->o;
 	const struct report_kind *k = &kr->rk;
@@ -63,6 +65,8 @@ static int write_kind(struct session *s, struct report *rep, const struct kind_r
 		.time_nanos = (int64_t)(s->wall0 * 1e9),
 		.duration_nanos = (int64_t)(secs * 1e9),
 		.comment = comment,
+		.evicted = s->evicted[idx].values,
+		.evicted_records = s->evicted[idx].records,
 	};
 	int err;
 
@@ -87,6 +91,14 @@ static void summary_tail(const struct session *s, const uint64_t *cnt)
 	if (s->o->verbose && s->pre_exec_records)
 		fprintf(stderr, "  %llu samples of the command's process before its exec (our fork) "
 			"left out\n", (unsigned long long)s->pre_exec_records);
+	if (s->evicted_procs)
+		fprintf(stderr, "  %llu exited processes released past --max-exited %u (or near "
+			"--max-stacks): their stacks are counted in [evicted]\n",
+			(unsigned long long)s->evicted_procs, s->o->retain.max_exited);
+	if (stacks__overflowed(s->env.st))
+		fprintf(stderr, "  %llu samples in [stack table full]: more distinct stacks than "
+			"--max-stacks %u\n", (unsigned long long)stacks__overflowed(s->env.st),
+			s->o->retain.max_stacks);
 	if (s->orphan_records)
 		fprintf(stderr, "  %llu samples dropped: their profile stopped being collected "
 			"during the run\n", (unsigned long long)s->orphan_records);
@@ -155,7 +167,7 @@ int output__write(struct session *s)
 	}
 	/* Every kind is written even if one fails: no collected data is dropped. */
 	for (unsigned int i = 0; i < n_kinds; i++)
-		if (s->active[i] && (e = write_kind(s, rep, &kr[i], cnt, secs)))
+		if (s->active[i] && (e = write_kind(s, rep, &kr[i], cnt, secs, i)))
 			err = e;
 	debuginfod__stop(s->dfd);
 	summaries(s, cnt, profiles);
@@ -164,14 +176,18 @@ out:
 	return err;
 }
 
+/* The decompressed debug sections a server keeps open between replies. */
+#define OUTPUT_DWARF_BUDGET (16ull << 20)
+
 /* The active kind whose id is kind_id; NULL if not collected. */
 static struct kind *active_kind(const struct session *s, unsigned int kind_id,
-				const struct kind_ops **ops)
+				const struct kind_ops **ops, unsigned int *idx)
 {
 	for (unsigned int i = 0; i < n_kinds; i++) {
 		if (kinds[i]->id != kind_id || !s->active[i])
 			continue;
 		*ops = kinds[i];
+		*idx = i;
 		return s->active[i];
 	}
 	return NULL;
@@ -187,7 +203,8 @@ static void catch_up(struct session *s)
 int output__mark(struct session *s, unsigned int kind_id, struct output_mark *m)
 {
 	const struct kind_ops *ops;
-	struct kind *k = active_kind(s, kind_id, &ops);
+	unsigned int idx;
+	struct kind *k = active_kind(s, kind_id, &ops, &idx);
 	uint64_t cnt[CPROF_CNT_NR];
 	struct kind_report kr;
 	int err;
@@ -216,7 +233,8 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 		  void **buf, size_t *len)
 {
 	const struct kind_ops *ops;
-	struct kind *k = active_kind(s, kind_id, &ops);
+	unsigned int idx;
+	struct kind *k = active_kind(s, kind_id, &ops, &idx);
 	const struct output_mark *b = rq->base;
 	uint64_t cnt[CPROF_CNT_NR];
 	struct kind_report kr;
@@ -251,6 +269,8 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 		.comment = comment,
 		.default_sample_type = rq->default_type,
 		.base = b ? &b->snap : NULL,
+		.evicted = rq->pid || rq->comm ? NULL : s->evicted[idx].values,
+		.evicted_records = s->evicted[idx].records,
 		.pid = rq->pid,
 		.comm = rq->comm,
 	};
@@ -260,5 +280,10 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 	debuginfod__unlimit(s->dfd);
 out:
 	report__free(rep);
+	/* A server builds again and again: debug information beyond a budget is closed (and
+	 * read again when a new address needs it), and the builder's pages go back, or its
+	 * RSS would keep the peak of every reply it ever built. */
+	symbolizer__trim(s->env.sym, OUTPUT_DWARF_BUDGET);
+	malloc_trim(0);
 	return err;
 }

@@ -154,10 +154,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)code;
 	if (!r)
 		return;
-	if (r->state == REQ_WINDOW)
+	if (r->marked) {
 		unlink_window(r);
-	if (r->marked)
 		output__mark_free(&r->mark);
+	}
 	free(r);
 	*con_cls = NULL;
 	srv->in_flight--;
@@ -401,26 +401,33 @@ int serve__timeout_ms(struct serve *srv, int max_ms)
 	for (const struct req *r = srv->windows; r; r = r->next) {
 		double left = (r->due - now) * 1000;
 
+		if (r->state != REQ_WINDOW)
+			continue;
 		if (left < ms)
 			ms = left > 0 ? (int)left + 1 : 0;
 	}
 	return ms;
 }
 
-/* Resumes the windows that ended; returns how many. */
+double serve__oldest_window(const struct serve *srv)
+{
+	double oldest = 0;
+
+	for (const struct req *r = srv->windows; r; r = r->next)
+		if (!oldest || r->mark.mono < oldest)
+			oldest = r->mark.mono;
+	return oldest;
+}
+
+/* Resumes the windows that ended; returns how many. They stay listed until their
+ * request completes: their base still holds back the release of exited processes. */
 static int resume_due(struct serve *srv, double now)
 {
-	struct req **p = &srv->windows;
 	int n = 0;
 
-	while (*p) {
-		struct req *r = *p;
-
-		if (r->due > now && !srv->finishing) {
-			p = &r->next;
+	for (struct req *r = srv->windows; r; r = r->next) {
+		if (r->state != REQ_WINDOW || (r->due > now && !srv->finishing))
 			continue;
-		}
-		*p = r->next;
 		r->state = REQ_DUE;
 		MHD_resume_connection(r->conn);
 		n++;

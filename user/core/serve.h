@@ -28,6 +28,9 @@ int serve__fd(const struct serve *srv);
 /* Milliseconds the loop may wait before serve__run is due, at most max_ms. */
 int serve__timeout_ms(struct serve *srv, int max_ms);
 
+/* The monotonic start (seconds) of the oldest window still open; 0 if none. */
+double serve__oldest_window(const struct serve *srv);
+
 /* Does the server's work: connections, requests, windows that ended. */
 void serve__run(struct serve *srv);
 

@@ -255,6 +255,29 @@ static void page_kinds(struct page *p, const struct session *s)
 	}
 }
 
+/* What the bounds of a long run released, so a total that stops adding up is explained. */
+static void page_bounds(struct page *p, const struct session *s)
+{
+	uint64_t overflowed = stacks__overflowed(s->env.st);
+
+	page_add(p, "<p>%zu distinct stacks held (at most %u, --max-stacks).", 
+		 stacks__count(s->env.st), s->o->retain.max_stacks);
+	if (s->evicted_procs) {
+		page_add(p, " %llu exited processes released (past --max-exited %u):",
+			 (unsigned long long)s->evicted_procs, s->o->retain.max_exited);
+		for (unsigned int i = 0; i < n_kinds; i++)
+			if (s->evicted[i].stacks)
+				page_add(p, " %s: %llu stacks, %llu records;", kinds[i]->name,
+					 (unsigned long long)s->evicted[i].stacks,
+					 (unsigned long long)s->evicted[i].records);
+		page_add(p, " their values are in each profile's [evicted] sample.");
+	}
+	if (overflowed)
+		page_add(p, " %llu records came with stacks past the limit: [stack table full].",
+			 (unsigned long long)overflowed);
+	page_add(p, "</p>\n");
+}
+
 static int serve_index(struct req *r)
 {
 	const struct serve *srv = r->srv;
@@ -272,6 +295,7 @@ static int serve_index(struct req *r)
 	page_add(&p, " since %s (%.0f s); %llu samples aggregated.</p>\n", when,
 		 clock__secs(CLOCK_MONOTONIC) - s->t0, (unsigned long long)s->records);
 	page_kinds(&p, s);
+	page_bounds(&p, s);
 	page_add(&p, "<p>Profiles are gzipped protobuf for <code>go tool pprof %s/debug/pprof/"
 		 "NAME</code>. <code>?seconds=N</code> gives the delta over the next N seconds "
 		 "(at most %u); <code>?pid=N</code> and <code>?comm=NAME</code> keep one "

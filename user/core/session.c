@@ -239,6 +239,8 @@ static int new_env(struct session *s, bool symbols)
 	env->oc = objcache__new();
 	env->pt = env->oc ? proctab__new(env->oc) : NULL;
 	env->st = env->pt ? stacks__new(env->pt) : NULL;
+	if (env->st)
+		stacks__set_limit(env->st, s->o->retain.max_stacks);
 	if (symbols && (err = debuginfod__new(o->debuginfod_timeout, &s->dfd))) {
 		log_error("debuginfod: cannot start its client: %s", strerror(-err));
 		return err;
@@ -246,6 +248,9 @@ static int new_env(struct session *s, bool symbols)
 	so.debuginfod = s->dfd;
 	if (symbols)
 		env->sym = symbolizer__new(&so);
+	/* A server symbolizes the same addresses at every scrape. */
+	if (env->sym && o->http.addr && symbolizer__keep_results(env->sym, 100000))
+		return -ENOMEM;
 	return env->st && (env->sym || !symbols) ? 0 : -ENOMEM;
 }
 

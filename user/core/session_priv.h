@@ -23,6 +23,12 @@ struct unwinder;
 
 #define RESYNC_SLOTS 64
 
+/* What the bounds of a long run released so far, per kind (core/retain.c). */
+struct retain_kind {
+	int64_t values[8];	/* sample values, as the kind's profile counts them */
+	uint64_t stacks, records;
+};
+
 /* A process exec'ed a moment ago: its maps are read again at a few delays. */
 struct resync {
 	int pid;		/* 0: free */
@@ -66,6 +72,9 @@ struct session {
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 	uint64_t orphan_records;	/* of a kind dropped mid-run, still in the ring buffer */
 	struct serve *srv;	/* --http: the /debug/pprof server; NULL without */
+	struct retain_kind evicted[KINDS_MAX];	/* released stacks, by index into kinds[] */
+	uint64_t evicted_procs;	/* exited processes released */
+	double retained_at;	/* monotonic: the bounds were last applied */
 	struct debuginfod *dfd;	/* fetches debuginfo; NULL without DEBUGINFOD_URLS */
 };
 

@@ -266,8 +266,9 @@ static bool plausible_size(uint64_t size, uint64_t compressed, uint64_t max_size
 	return size <= max_size && size / 1032 <= compressed;
 }
 
+/* *out: the section's size once decompressed (sh_size when it is not compressed). */
 static int check_compressed(const struct elf_file *f, const GElf_Shdr *sh, const char *name,
-			    uint64_t max_size)
+			    uint64_t max_size, uint64_t *out)
 {
 	unsigned char z[12];
 	uint64_t size = 0;
@@ -296,15 +297,20 @@ static int check_compressed(const struct elf_file *f, const GElf_Shdr *sh, const
 		for (i = 4; i < 12; i++) /* big-endian, whatever the file's byte order */
 			size = size << 8 | z[i];
 	} else {
+		*out = sh->sh_size;
 		return 0;
 	}
+	*out = size;
 	return plausible_size(size, sh->sh_size, max_size) ? 0 : -EINVAL;
 }
 
-int elf_file__check_debug(const struct elf_file *f, uint64_t max_size)
+int elf_file__check_debug(const struct elf_file *f, uint64_t max_size, uint64_t *total)
 {
+	uint64_t size;
 	size_t i;
 
+	if (total)
+		*total = 0;
 	for (i = 1; i < f->shnum; i++) {
 		const char *name = elf_file__section_name(f, i);
 		GElf_Shdr sh;
@@ -313,8 +319,10 @@ int elf_file__check_debug(const struct elf_file *f, uint64_t max_size)
 			continue;
 		if (!gelf_getshdr(elf_getscn(f->elf, i), &sh) || sh.sh_offset > f->size ||
 		    sh.sh_size > f->size - sh.sh_offset || sh.sh_size > max_size ||
-		    check_compressed(f, &sh, name, max_size))
+		    check_compressed(f, &sh, name, max_size, &size))
 			return -EINVAL;
+		if (total)
+			*total += size;
 	}
 	return 0;
 }

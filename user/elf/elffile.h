@@ -50,8 +50,9 @@ size_t elf_file__find_section(const struct elf_file *f, uint32_t type, const cha
 bool elf_file__has_dwarf(const struct elf_file *f);
 /* Checks every debug section before libdw reads them whole: contents inside the file,
  * and compressed ones (SHF_COMPRESSED, .zdebug_*) no larger than max_size nor than zlib's
- * ratio allows once decompressed. Returns 0 or -EINVAL. */
-int elf_file__check_debug(const struct elf_file *f, uint64_t max_size);
+ * ratio allows once decompressed. *total (if not NULL): their sizes once decompressed, what
+ * libdw will hold. Returns 0 or -EINVAL. */
+int elf_file__check_debug(const struct elf_file *f, uint64_t max_size, uint64_t *total);
 /* Lowercase hex of f's NT_GNU_BUILD_ID note into out[41]; "" if none. */
 void elf_file__build_id(const struct elf_file *f, char out[41]);
 

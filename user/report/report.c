@@ -370,10 +370,7 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 		res->fp_fallback += s->count;
 	if (stop < 32)
 		res->stops[stop] += s->count;
-	if (k->stack_values)
-		k->stack_values(k, s, vals);
-	else
-		k->values(k, s->count, s->value, vals);
+	report__stack_values(k, s, vals);
 	res->total += vals[k->n_types - 1];
 	res->records += s->count;
 	if (n) {
@@ -385,6 +382,36 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 	else if (k->labels)
 		n_labels += k->labels(s, labels + 3, buf);
 	return pprof_builder__add_sample(r->b, ids, n, vals, labels, n_labels);
+}
+
+void report__stack_values(const struct report_kind *k, const struct stack *s, int64_t *out)
+{
+	if (k->stack_values)
+		k->stack_values(k, s, out);
+	else
+		k->values(k, s->count, s->value, out);
+}
+
+/* What was evicted from the table, as one sample. */
+static int add_evicted(struct report *r, const struct report_kind *k, const int64_t *vals,
+		       uint64_t records, struct report_result *res)
+{
+	int64_t v[8] = { 0 };
+	bool any = false;
+	uint64_t id;
+
+	for (size_t i = 0; vals && i < k->n_types && i < ARRAY_SIZE(v); i++)
+		any |= (v[i] = vals[i]) != 0;
+	if (!any)
+		return 0;
+	id = synthetic_location(r, 0, REPORT_ADDR_EVICTED, "[evicted]");
+	if (!id)
+		return -ENOMEM;
+	r->info[id].flat += v[k->n_types - 1];
+	r->info[id].cum += v[k->n_types - 1];
+	res->total += v[k->n_types - 1];
+	res->evicted = records;
+	return pprof_builder__add_sample(r->b, &id, 1, v, NULL, 0);
 }
 
 static int add_lost(struct report *r, const struct report_kind *k, uint64_t lost,
@@ -520,6 +547,8 @@ static int build(struct report *r, const struct report_kind *k, const struct sta
 			return err;
 	}
 	err = add_lost(r, k, extra ? extra->lost : 0, extra ? extra->lost_value : 0, res);
+	if (!err && extra && !extra->base)
+		err = add_evicted(r, k, extra->evicted, extra->evicted_records, res);
 	if (!err && extra && extra->comment)
 		err = pprof_builder__add_comment(r->b, extra->comment);
 	return err;

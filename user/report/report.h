@@ -66,7 +66,8 @@ struct report_top {
 
 struct report_result {
 	int64_t total;		/* sum of the last sample type over all samples */
-	uint64_t records;	/* records aggregated */
+	uint64_t records;	/* records aggregated, in the stacks still held */
+	uint64_t evicted;	/* records aggregated in stacks released since ([evicted]) */
 	uint64_t stacks;	/* distinct stacks */
 	uint64_t truncated;	/* records whose user stack did not reach a root */
 	uint64_t fp_fallback;	/* records with frame-pointer steps where tables were missing */
@@ -90,6 +91,9 @@ struct report_extra {
 	 * left all zero are dropped, as pprof's merge of a profile with a negated one does.
 	 * NULL: cumulative since the start. */
 	const struct stacks_snap *base;
+	const int64_t *evicted;	/* values (per sample type) of stacks evicted from the table,
+				 * shown as [evicted]; NULL: none */
+	uint64_t evicted_records;	/* the records those stacks aggregated */
 	uint32_t pid;		/* only this process's stacks; 0: all */
 	const char *comm;	/* only stacks of processes with this name; NULL: all */
 };
@@ -104,6 +108,9 @@ struct report_extra {
 
 struct report *report__new(struct symbolizer *sym);
 void report__free(struct report *r);
+
+/* The sample values (n_types of them) stack s adds to kind k's profile. */
+void report__stack_values(const struct report_kind *k, const struct stack *s, int64_t *out);
 
 /* Builds and writes kind k's profile from st to path. Returns 0 or -errno. */
 int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,

@@ -37,6 +37,7 @@ static const char *stop_name(unsigned int stop)
  * code without tables or frame pointers unwinds wrong there, not just short. */
 static void print_completeness(const struct report_result *res)
 {
+	/* Of the stacks still held: released ones are no longer looked at. */
 	fprintf(stderr, "  user stacks: %.1f%% complete (reached a thread root), %.1f%% with "
 		"frame-pointer steps where unwind tables were missing\n",
 		100.0 * (double)(res->records - res->truncated) / (double)res->records,
@@ -63,8 +64,11 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 	uint64_t lost = cnt[CPROF_CNT_LOST_KIND + k->kind];
 
 	fprintf(stderr, "%s: %llu samples in %.1f s, %llu lost (ring buffer full%s)", k->name,
-		(unsigned long long)res->records, secs, (unsigned long long)lost,
+		(unsigned long long)(res->records + res->evicted), secs, (unsigned long long)lost,
 		lost ? ": raise --ring-size" : "");
+	if (res->evicted)
+		fprintf(stderr, ", %llu of them in stacks since released ([evicted])",
+			(unsigned long long)res->evicted);
 	if (k->kind == CPROF_KIND_CPU)
 		fprintf(stderr, ", %llu kernel stacks unreadable",
 			(unsigned long long)cnt[CPROF_CNT_KSTACK_ERR]);

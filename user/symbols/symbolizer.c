@@ -13,6 +13,8 @@
 #include "elf/debuginfo.h"
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
+#include "symbols/rescache.h"
+#include "util/clock.h"
 #include "symbols/symbolizer.h"
 #include "symbols/symobj.h"
 #include "util/hashmap.h"
@@ -24,13 +26,18 @@ static const char *const default_debug_dirs[] = { "/usr/lib/debug", NULL };
 struct obj_ent {
 	const struct object *obj;
 	struct symobj *so;
+	uint64_t used;		/* the symbolizer's clock at its last use */
 };
 
-/* A process's JIT map, read once (pm NULL if it has none). */
+/* A process's JIT map (pm NULL if it has none), read on first use and again, at most once a
+ * second, when an address misses it: a JIT keeps appending, and a long run asks again. */
 struct pid_map {
 	int pid;
 	struct perfmap *pm;
+	uint64_t loaded_ns;
 };
+
+#define PERFMAP_RELOAD_NS 1000000000ull
 
 struct symbolizer {
 	char **debug_dirs;	/* NULL-terminated copy of the options' */
@@ -40,6 +47,8 @@ struct symbolizer {
 	struct kallsyms *ks;
 	bool ks_tried;
 	struct hashmap pms;	/* struct pid_map */
+	uint64_t clock;		/* ticks once per object lookup */
+	struct rescache *cache;	/* results kept across reports; NULL: none */
 };
 
 /* ---- per-object tables ---- */
@@ -66,6 +75,7 @@ static int symbolizer__get(struct symbolizer *s, const struct object *obj, struc
 	int err;
 
 	if (e) {
+		e->used = ++s->clock;
 		*sop = e->so;
 		return 0;
 	}
@@ -77,7 +87,7 @@ static int symbolizer__get(struct symbolizer *s, const struct object *obj, struc
 		symobj__free(so);
 		return -ENOMEM;
 	}
-	*e = (struct obj_ent){ obj, so };
+	*e = (struct obj_ent){ obj, so, ++s->clock };
 	*sop = so;
 	return 0;
 }
@@ -88,9 +98,23 @@ int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr
 	struct symobj *so;
 	int err;
 
+	if (s->cache && rescache__get(s->cache, obj, vaddr, res, &err))
+		return err;
 	memset(res, 0, sizeof(*res));
 	err = symbolizer__get(s, obj, &so);
-	return err ? err : symobj__resolve(so, vaddr, res);
+	if (!err)
+		err = symobj__resolve(so, vaddr, res);
+	if (s->cache && err != -ENOMEM)
+		rescache__put(s->cache, obj, vaddr, res, err);
+	return err;
+}
+
+int symbolizer__keep_results(struct symbolizer *s, size_t max)
+{
+	if (s->cache)
+		return 0;
+	s->cache = rescache__new(max);
+	return s->cache ? 0 : -ENOMEM;
 }
 
 int symbolizer__object_info(struct symbolizer *s, struct object *obj, struct sym_object_info *info)
@@ -112,6 +136,37 @@ struct Dwarf *symbolizer__dwarf(struct symbolizer *s, const struct object *obj)
 	return symbolizer__get(s, obj, &so) ? NULL : symobj__dwarf(so);
 }
 
+static int cmp_used(const void *a, const void *b)
+{
+	const struct obj_ent *x = *(const struct obj_ent *const *)a;
+	const struct obj_ent *y = *(const struct obj_ent *const *)b;
+
+	return x->used < y->used ? -1 : x->used > y->used;
+}
+
+void symbolizer__trim(struct symbolizer *s, uint64_t budget)
+{
+	struct obj_ent **open = NULL, *e;
+	size_t n = 0, it = 0;
+	uint64_t total = 0;
+
+	while ((e = hashmap__next(&s->objs, &it)))
+		total += symobj__dwarf_bytes(e->so);
+	if (total <= budget || !(open = calloc(hashmap__count(&s->objs), sizeof(*open))))
+		return;
+	it = 0;
+	while ((e = hashmap__next(&s->objs, &it)))
+		if (symobj__dwarf_bytes(e->so))
+			open[n++] = e;
+	/* Least recently used first. */
+	qsort(open, n, sizeof(*open), cmp_used);
+	for (size_t i = 0; i < n && total > budget; i++) {
+		total -= symobj__dwarf_bytes(open[i]->so);
+		symobj__drop_dwarf(open[i]->so);
+	}
+	free(open);
+}
+
 /* ---- JIT maps ---- */
 
 static bool pid_eq(const void *ctx, const void *key, const void *ent)
@@ -120,35 +175,56 @@ static bool pid_eq(const void *ctx, const void *key, const void *ent)
 	return ((const struct pid_map *)ent)->pid == *(const int *)key;
 }
 
-/* pid's map, read on first use; NULL if it has none. */
-static struct perfmap *symbolizer__perfmap(struct symbolizer *s, int pid)
+/* pid's map entry, its map read on first use. NULL on ENOMEM. */
+static struct pid_map *symbolizer__perfmap(struct symbolizer *s, int pid, bool reload)
 {
 	struct pid_map *e;
-	char what[64];
+	struct perfmap *pm;
+	uint64_t now = clock__ns(CLOCK_MONOTONIC);
 	bool added;
 
 	e = hashmap__insert(&s->pms, hash__u64((uint32_t)pid), &pid, pid_eq, NULL, &added);
-	if (!e || !added)
-		return e ? e->pm : NULL;
+	if (!e || (!added && (!reload || now - e->loaded_ns < PERFMAP_RELOAD_NS)))
+		return e;
 	e->pid = pid;
-	e->pm = perfmap__load(pid);
-	snprintf(what, sizeof(what), "pid %d: /tmp/perf-PID.map", pid);
-	if (!e->pm && errno != ENOENT)
-		log_debug("symbolizer: %s: %s, JIT frames stay unnamed", what, strerror(errno));
-	return e->pm;
+	e->loaded_ns = now;
+	pm = perfmap__load(pid);
+	if (!pm && errno != ENOENT && added)
+		log_debug("symbolizer: pid %d: /tmp/perf-PID.map: %s, JIT frames stay unnamed", pid,
+			  strerror(errno));
+	/* A map that went away (the process exited and removed it) keeps what it named. */
+	if (pm) {
+		perfmap__free(e->pm);
+		e->pm = pm;
+	}
+	return e;
+}
+
+void symbolizer__forget(struct symbolizer *s, int pid)
+{
+	struct pid_map *e = hashmap__find(&s->pms, hash__u64((uint32_t)pid), &pid, pid_eq, NULL);
+
+	if (!e)
+		return;
+	perfmap__free(e->pm);
+	hashmap__remove(&s->pms, e);
 }
 
 int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
 				struct sym_result *res)
 {
-	struct perfmap *pm;
+	struct pid_map *e;
 	const char *name;
 	uint64_t start;
 
 	memset(res, 0, sizeof(*res));
-	if (pid <= 0 || !(pm = symbolizer__perfmap(s, pid)) ||
-	    perfmap__find(pm, addr, &name, &start))
+	if (pid <= 0 || !(e = symbolizer__perfmap(s, pid, false)))
 		return -ENOENT;
+	if (!e->pm || perfmap__find(e->pm, addr, &name, &start)) {
+		e = symbolizer__perfmap(s, pid, true);
+		if (!e || !e->pm || perfmap__find(e->pm, addr, &name, &start))
+			return -ENOENT;
+	}
 	res->n = 1;
 	res->frames[0].name = res->frames[0].system_name = name;
 	res->sym_start = start;
@@ -258,6 +334,7 @@ void symbolizer__free(struct symbolizer *s)
 		perfmap__free(p->pm);
 	hashmap__free(&s->pms);
 	kallsyms__free(s->ks);
+	rescache__free(s->cache);
 	free_strv(s->debug_dirs);
 	free(s->kallsyms_path);
 	free(s);

@@ -39,6 +39,18 @@ int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr
 int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
 				struct sym_result *res);
 
+/* Keeps up to max resolved addresses across reports (with copies of their strings), for a
+ * run that reports again and again. Returns 0 or -ENOMEM. */
+int symbolizer__keep_results(struct symbolizer *s, size_t max);
+
+/* Closes the DWARF of the least recently used objects until what the open ones hold is at
+ * most budget bytes; they are opened again when needed. For a long run that symbolizes
+ * again and again (a server): files stay small, libdw's decompressed sections do not. */
+void symbolizer__trim(struct symbolizer *s, uint64_t budget);
+
+/* Forgets what was read for process pid (its JIT map): it exited and is released. */
+void symbolizer__forget(struct symbolizer *s, int pid);
+
 /* Resolves a kernel address; *module is "" for vmlinux. Returns 0 or -ENOENT. */
 int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
 			       const char **module);

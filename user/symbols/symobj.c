@@ -36,6 +36,11 @@ struct symobj {
 	struct dwarf_index *dw;	/* NULL without DWARF */
 	struct gopclntab *go;	/* Go's tables, when there is no DWARF */
 	struct elf_file dw_elf;	/* what dw reads: the object or its debuginfo */
+	uint64_t dw_bytes;	/* what dw holds: its debug sections, decompressed */
+	bool dw_own;		/* dw reads the object itself (else debug_file) */
+	bool dw_dropped;	/* closed to save memory: reopened when a lookup needs it */
+	bool dw_pinned;		/* handed out (symobj__dwarf): never closed */
+	bool dw_functions, dw_lines;	/* what dw had when first opened */
 	struct arena arena;
 };
 
@@ -105,7 +110,7 @@ static int symobj__add_fallback(struct symtab *t, const struct elf_file *own,
  * sections would not fit in memory are skipped. */
 static int symobj__open_dwarf(struct symobj *so, struct elf_file *f)
 {
-	int err = elf_file__check_debug(f, SYM_MAX_DEBUG_SECTION);
+	int err = elf_file__check_debug(f, SYM_MAX_DEBUG_SECTION, &so->dw_bytes);
 
 	if (!err)
 		err = dwarf_index__open(f->elf, &so->dw);
@@ -115,6 +120,8 @@ static int symobj__open_dwarf(struct symobj *so, struct elf_file *f)
 			  err == -ENOMEM ? strerror(ENOMEM) : "unusable DWARF");
 		return err == -ENOMEM ? err : 0;
 	}
+	so->dw_functions |= dwarf_index__has_functions(so->dw);
+	so->dw_lines |= dwarf_index__has_lines(so->dw);
 	so->dw_elf = *f;
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
@@ -158,6 +165,7 @@ static int symobj__build(struct symobj *so, const struct debuginfo_search *ds)
 		err = symtab__add_plt(&so->tab, &own, &so->arena);
 	if (!err)
 		err = symtab__finish(&so->tab, &so->arena);
+	so->dw_own = own_dwarf;
 	if (!err && (own_dwarf || (dbg.elf && elf_file__has_dwarf(&dbg))))
 		err = symobj__open_dwarf(so, own_dwarf ? &own : &dbg);
 	if (!err && !so->dw && own.elf && gopclntab__open_elf(&own, &so->go) == -ENOMEM)
@@ -265,10 +273,47 @@ static bool resolve_go(struct symobj *so, struct sym *sym, uint64_t vaddr,
 	return symobj__take(so, sym, n, entry, res);
 }
 
+/* Opens again the DWARF symobj__drop_dwarf closed: the object (kept open by the object
+ * cache) or its debuginfo file, read again by path. Once: a failure leaves it closed. */
+static void symobj__reopen_dwarf(struct symobj *so)
+{
+	struct elf_file f = { .fd = -1 };
+	int fd = -1, err;
+
+	so->dw_dropped = false;
+	if (so->dw_own)
+		err = symobj__open(so->obj, &f);
+	else if (!(err = elf_file__open_regular(so->debug_file, &fd)))
+		err = elf_file__open(&f, fd, true, NULL, 0);
+	if (err && fd >= 0 && f.fd != fd)
+		close(fd);
+	if (!err)
+		symobj__open_dwarf(so, &f);
+	elf_file__close(&f);
+}
+
+void symobj__drop_dwarf(struct symobj *so)
+{
+	if (!so->dw || so->dw_pinned)
+		return;
+	dwarf_index__free(so->dw);
+	elf_file__close(&so->dw_elf);
+	so->dw = NULL;
+	so->dw_bytes = 0;
+	so->dw_dropped = true;
+}
+
+uint64_t symobj__dwarf_bytes(const struct symobj *so)
+{
+	return so->dw && !so->dw_pinned ? so->dw_bytes : 0;
+}
+
 int symobj__resolve(struct symobj *so, uint64_t vaddr, struct sym_result *res)
 {
 	struct sym *sym = symtab__find(&so->tab, vaddr);
 
+	if (so->dw_dropped)
+		symobj__reopen_dwarf(so);
 	if (so->dw && resolve_dwarf(so, sym, vaddr, res))
 		return 0;
 	if (so->go && resolve_go(so, sym, vaddr, res))
@@ -284,15 +329,16 @@ int symobj__resolve(struct symobj *so, uint64_t vaddr, struct sym_result *res)
 
 void symobj__info(const struct symobj *so, struct sym_object_info *info)
 {
-	info->has_functions = (so->has_table && so->tab.n > 0) ||
-			      dwarf_index__has_functions(so->dw) || so->go;
-	info->has_filenames = info->has_line_numbers = dwarf_index__has_lines(so->dw) || so->go;
-	info->has_inline_frames = dwarf_index__has_functions(so->dw) ||
-				  gopclntab__has_inlines(so->go);
+	info->has_functions = (so->has_table && so->tab.n > 0) || so->dw_functions || so->go;
+	info->has_filenames = info->has_line_numbers = so->dw_lines || so->go;
+	info->has_inline_frames = so->dw_functions || gopclntab__has_inlines(so->go);
 	info->debug_file = so->debug_file;
 }
 
-struct Dwarf *symobj__dwarf(const struct symobj *so)
+struct Dwarf *symobj__dwarf(struct symobj *so)
 {
+	if (so->dw_dropped)
+		symobj__reopen_dwarf(so);
+	so->dw_pinned = so->dw != NULL;
 	return dwarf_index__dwarf(so->dw);
 }

@@ -24,6 +24,16 @@ void symobj__free(struct symobj *so);
 /* As symbolizer__resolve, into a zeroed res. Returns 0 or -ENOENT. */
 int symobj__resolve(struct symobj *so, uint64_t vaddr, struct sym_result *res);
 void symobj__info(const struct symobj *so, struct sym_object_info *info);
-struct Dwarf *symobj__dwarf(const struct symobj *so);
+/* The object's DWARF (NULL if none), which from then on stays open: the caller keeps
+ * pointers into it. */
+struct Dwarf *symobj__dwarf(struct symobj *so);
+
+/* What the object's open DWARF holds in memory (its debug sections decompressed); 0 when
+ * none is open or it cannot be closed. */
+uint64_t symobj__dwarf_bytes(const struct symobj *so);
+
+/* Closes the object's DWARF to give its memory back; the next lookup that needs it opens
+ * it again. Not when symobj__dwarf handed it out. */
+void symobj__drop_dwarf(struct symobj *so);
 
 #endif

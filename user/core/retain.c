@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Bounds on what a long run keeps. A whole-host server sees processes come and go for weeks:
+ * each one leaves distinct stacks (its pid is part of their key) and the snapshots of its
+ * maps. Past --max-exited exited processes (or when the stack table nears --max-stacks), the
+ * oldest exited ones are released: their stacks' values move into their kind's [evicted]
+ * sample, which only grows (a scraper computing deltas never sees a value go down), and
+ * their maps are freed. A process is released only once its exit is older than every open
+ * delta window, so a window's delta never counts what it did before the window began. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/options.h"
+#include "core/procobj.h"
+#include "core/retain.h"
+#include "core/session_priv.h"
+#include "cprof.h"
+#include "proc/proctab.h"
+#include "report/report.h"
+#include "report/stacks.h"
+#include "symbols/symbolizer.h"
+#include "util/clock.h"
+#include "util/hashmap.h"
+#include "util/log.h"
+
+#define RETAIN_INTERVAL_S 1.0
+
+struct fold {
+	struct session *s;
+	struct hashmap gone;	/* uint64_t pid << 32 | gen of the processes released */
+	const struct report_kind *rk[KINDS_MAX];	/* by index into kinds[] */
+};
+
+static bool key_eq(const void *ctx, const void *key, const void *ent)
+{
+	(void)ctx;
+	return *(const uint64_t *)key == *(const uint64_t *)ent;
+}
+
+static uint64_t proc_key(uint32_t pid, uint32_t gen)
+{
+	return (uint64_t)pid << 32 | gen;
+}
+
+/* Picks the stacks of released processes, adding their values to their kind's totals. */
+static bool pick(void *ctx, const struct stack *st)
+{
+	struct fold *f = ctx;
+	uint64_t key = proc_key(st->pid, st->gen);
+	int64_t v[8] = { 0 };
+
+	if (!hashmap__find(&f->gone, hash__u64(key), &key, key_eq, NULL))
+		return false;
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		struct retain_kind *rk = &f->s->evicted[i];
+
+		if (!f->rk[i] || f->rk[i]->kind != st->kind)
+			continue;
+		report__stack_values(f->rk[i], st, v);
+		for (size_t t = 0; t < f->rk[i]->n_types && t < 8; t++)
+			rk->values[t] += v[t];
+		rk->stacks++;
+		rk->records += st->count;
+		break;
+	}
+	return true;
+}
+
+/* How many of the oldest exited processes to release now. */
+static size_t to_release(const struct session *s, const struct proctab_exited *ex, size_t n,
+			 double oldest_window)
+{
+	const struct cprof_opts *o = s->o;
+	uint64_t window_ns = oldest_window > 0 ? (uint64_t)(oldest_window * 1e9) : UINT64_MAX;
+	/* Near the stack limit, every exited process that may go goes. */
+	bool crowded = o->retain.max_stacks && stacks__count(s->env.st) > o->retain.max_stacks / 4 * 3;
+	size_t k = 0;
+
+	while (k < n && ex[k].exit_ns < window_ns && (crowded || n - k > o->retain.max_exited))
+		k++;
+	return k;
+}
+
+static int release(struct session *s, const struct proctab_exited *ex, size_t k)
+{
+	struct fold f = { .s = s, .gone = HASHMAP_INIT(uint64_t) };
+	struct kind_report kr[KINDS_MAX];
+	uint64_t cnt[CPROF_CNT_NR];
+	size_t evicted;
+	bool added;
+
+	procobj__read_counters(s->po, cnt);
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->active[i] && !kinds[i]->report(s->active[i], &s->env, cnt, &kr[i]))
+			f.rk[i] = &kr[i].rk;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t key = proc_key((uint32_t)ex[i].pid, ex[i].gen), *e;
+
+		e = hashmap__insert(&f.gone, hash__u64(key), &key, key_eq, NULL, &added);
+		if (!e) {
+			hashmap__free(&f.gone);
+			return -1;
+		}
+		*e = key;
+		symbolizer__forget(s->env.sym, ex[i].pid);
+	}
+	evicted = stacks__evict(s->env.st, pick, &f);
+	hashmap__free(&f.gone);
+	s->evicted_procs += k;
+	log_debug("released %zu exited processes and %zu of their stacks", k, evicted);
+	return 0;
+}
+
+void retain__run(struct session *s, double oldest_window)
+{
+	const struct proctab_exited *ex;
+	double now = clock__secs(CLOCK_MONOTONIC);
+	size_t n, k;
+
+	if (now - s->retained_at < RETAIN_INTERVAL_S)
+		return;
+	s->retained_at = now;
+	proctab__retire(s->env.pt);
+	ex = proctab__exited(s->env.pt, &n);
+	k = to_release(s, ex, n, oldest_window);
+	/* Snapshots are freed only once no stack points into them. */
+	if (k && !release(s, ex, k))
+		proctab__reap(s->env.pt, k);
+}
