@@ -31,7 +31,7 @@ WARN := -Wall -Wextra -Werror
 DEPFLAGS = -MMD -MP
 INCLUDES := -I$(OUT) -I$(OUT)/encoder -Ibpf -Iuser -Iencoder
 ALL_CPPFLAGS := $(INCLUDES) -D_GNU_SOURCE -DCPROF_VERSION='"$(VERSION)"' $(CPPFLAGS)
-LIBS := -lbpf -lelf -ldw -lprotobuf-c -lz -llzma -lstdc++ -lm -lcapstone -lmicrohttpd
+LIBS := -lbpf -lelf -ldw -ldebuginfod -lprotobuf-c -lz -llzma -lstdc++ -lm -lcapstone -lmicrohttpd
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf -Wall -Werror \
 	-Wno-gnu-variable-sized-type-not-at-end \

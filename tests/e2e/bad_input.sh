@@ -32,6 +32,7 @@ expect_error type_unknown 2 'bogus' -t bogus
 expect_error pid_text 2 'pid|-p|abc' -p abc
 expect_error option_unknown 2 'no-such-option|unrecognized|unknown|invalid' --no-such-option
 expect_error heap_rate_zero 2 'heap-rate' --heap-rate 0 -- true
+expect_error debuginfod_timeout_negative 2 'debuginfod-timeout.*-1' --debuginfod-timeout -1
 CPROF_HEAP_URETPROBES=bogus expect_error heap_uretprobes_env 2 'CPROF_HEAP_URETPROBES.*bogus' -- true
 
 require_root

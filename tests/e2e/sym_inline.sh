@@ -23,19 +23,6 @@ outer_start=$(def_line "$src" 'uint64_t outer_work(uint64_t seed)')
 go_hot=$(marker_lines "$gosrc" '// HOT')
 go_call=$(marker_lines "$gosrc" '// CALL')
 
-# profile NAME ARGS...: cprof-bpf -o DIR ARGS; sets PROF, or FAILs NAME and returns 1.
-profile() {
-	local name=$1
-	shift
-	run_cprof "$name" 60 -o "$E2E_TMP/$name" "$@"
-	PROF=$E2E_TMP/$name/cpu.pb.gz
-	if [ "$RC" -ne 0 ] || [ ! -s "$PROF" ]; then
-		show_err "$name"
-		fail "$name" "cprof-bpf $* exited $RC; profile $([ -s "$PROF" ] && echo written || echo missing)"
-		return 1
-	fi
-}
-
 # check_inline NAME PROFILE INNER_RE OUTER_RE: of the samples whose leaf location is in
 # the inlined function (INNER_RE matches its first Line), ≥ 95% have exactly the two
 # Lines INNER_RE | OUTER_RE, and they are ≥ 80% of all samples.

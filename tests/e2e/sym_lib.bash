@@ -1,6 +1,19 @@
 # Shared by the symbolizer's end-to-end tests (sourced after lib.bash; tests/run runs
 # tests/e2e/*.sh only): what the profile's Locations say, line by line.
 
+# profile NAME ARGS...: cprof-bpf -o DIR ARGS; sets PROF, or FAILs NAME and returns 1.
+profile() {
+	local name=$1
+	shift
+	run_cprof "$name" 60 -o "$E2E_TMP/$name" "$@"
+	PROF=$E2E_TMP/$name/cpu.pb.gz
+	if [ "$RC" -ne 0 ] || [ ! -s "$PROF" ]; then
+		show_err "$name"
+		fail "$name" "cprof-bpf $* exited $RC; profile $([ -s "$PROF" ] && echo written || echo missing)"
+		return 1
+	fi
+}
+
 # leaf_locations PROFILE: one line per distinct leaf location of the samples,
 #   COUNT <tab> FUNC FILE:LINE s=START | FUNC FILE:LINE s=START ...
 # (its Lines innermost first, as `go tool pprof -raw` prints them), largest count first;

@@ -44,6 +44,10 @@ static const char usage_text[] =
 	"      --debuginfo-dir DIR  look for separate debuginfo in DIR too (a .build-id tree\n"
 	"                           like /usr/lib/debug, or a PPROF_BINARY_PATH directory);\n"
 	"                           repeatable\n"
+	"      --debuginfod-timeout SECS  debuginfo found nowhere else is fetched by build id\n"
+	"                           from the servers in DEBUGINFOD_URLS, in the background;\n"
+	"                           symbols wait at most SECS per object for it, and the\n"
+	"                           end of the run SECS in all (default 5; 0: never fetch)\n"
 	"      --http ADDR          also serve /debug/pprof/ on ADDR ([HOST]:PORT; no HOST:\n"
 	"                           127.0.0.1) until SIGINT/SIGTERM or -d, as Go programs do:\n"
 	"                           go tool pprof http://ADDR/debug/pprof/profile?seconds=10\n"
@@ -69,13 +73,16 @@ static const char usage_text[] =
 	"DIR/heap.pb.gz what was allocated and what of it is still in use (-p, COMMAND).\n"
 	"\n"
 	"Environment: CPROF_CACHE_DIR, where unwind tables are cached (/var/cache/cprof-bpf);\n"
+	"DEBUGINFOD_URLS, the debuginfod servers (none: nothing is fetched), and the other\n"
+	"variables of elfutils' client (DEBUGINFOD_CACHE_PATH, where fetched files are kept);\n"
 	"CPROF_HEAP_URETPROBES=1|perf (diagnostic) forces the heap profile's return-probe\n"
 	"mode of kernels without uprobe sessions; CPROF_FAIL_KINDS=LIST (tests) makes those\n"
 	"kinds fail to load.\n";
 
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
        OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK, OPT_HTTP, OPT_HTTP_TOKEN,
-       OPT_HTTP_MAX_SECONDS, OPT_HTTP_MAX_REQUESTS, OPT_MAX_STACKS, OPT_MAX_EXITED };
+       OPT_HTTP_MAX_SECONDS, OPT_HTTP_MAX_REQUESTS, OPT_MAX_STACKS, OPT_MAX_EXITED,
+       OPT_DEBUGINFOD_TIMEOUT };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -89,6 +96,7 @@ static const struct option long_opts[] = {
 	{ "mutex-rate", required_argument, NULL, OPT_MUTEX_RATE },
 	{ "heap-rate", required_argument, NULL, OPT_HEAP_RATE },
 	{ "debuginfo-dir", required_argument, NULL, OPT_DEBUGINFO_DIR },
+	{ "debuginfod-timeout", required_argument, NULL, OPT_DEBUGINFOD_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "http", required_argument, NULL, OPT_HTTP },
@@ -254,16 +262,24 @@ static int parse_env(struct cprof_opts *o)
 	return 0;
 }
 
-static int parse_duration(struct cprof_opts *o, const char *s)
+/* Seconds in [min, max] (min excluded when open), or -EINVAL. */
+static int parse_secs(const char *s, double min, bool open, double max, double *out)
 {
 	char *end;
 	double d;
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(d) || d <= 0 || d > 366 * 86400.0)
+	if (errno || end == s || *end || !isfinite(d) || d < min || (open && d == min) || d > max)
+		return -EINVAL;
+	*out = d;
+	return 0;
+}
+
+static int parse_duration(struct cprof_opts *o, const char *s)
+{
+	if (parse_secs(s, 0, true, 366 * 86400.0, &o->duration))
 		return usage_error("invalid duration '%s': expected seconds > 0", s);
-	o->duration = d;
 	return 0;
 }
 
@@ -350,6 +366,11 @@ static int parse_opt(struct args *a, int c, char **argv)
 		return parse_types(a, optarg);
 	case OPT_DEBUGINFO_DIR:
 		return add_debug_dir(o, optarg);
+	case OPT_DEBUGINFOD_TIMEOUT:
+		if (parse_secs(optarg, 0, false, 3600, &o->debuginfod_timeout))
+			return usage_error("invalid --debuginfod-timeout '%s': expected seconds "
+					   "from 0 to 3600", optarg);
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -442,6 +463,7 @@ int main(int argc, char **argv)
 {
 	struct cprof_opts o = {
 		.ring_mib = 4,
+		.debuginfod_timeout = 5,
 		.http = { .max_seconds = 300, .max_requests = 8 },
 		.retain = { .max_stacks = 100000, .max_exited = 512 },
 		.k = {

@@ -28,6 +28,7 @@ struct cprof_opts {
 	const char **debug_dirs;	/* --debuginfo-dir DIRs then /usr/lib/debug, NULL-terminated;
 					 * NULL when none was given (the symbolizer's default) */
 	const char *cache_dir;	/* CPROF_CACHE_DIR, NULL if unset or empty */
+	double debuginfod_timeout;	/* --debuginfod-timeout: seconds per object; 0: off */
 	struct serve_opts http;	/* --http*: addr NULL without a server */
 	struct retain_opts retain;	/* --max-stacks, --max-exited */
 	bool verbose;

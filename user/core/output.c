@@ -14,6 +14,7 @@
 #include "core/procobj.h"
 #include "core/session_priv.h"
 #include "cprof.h"
+#include "elf/debuginfod.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "report/summary.h"
@@ -112,6 +113,18 @@ static void summary_tail(const struct session *s, const uint64_t *cnt)
 			(unsigned long long)cnt[CPROF_CNT_EVENTS_LOST]);
 }
 
+/* Objects whose debuginfo did not come within the budget: one line, -v said which. */
+static void summary_debuginfod(const struct session *s)
+{
+	struct debuginfod_stats st;
+
+	debuginfod__stats(s->dfd, &st);
+	if (st.timed_out && !s->o->verbose)
+		fprintf(stderr, "debuginfod: %zu object%s not fetched within %g s "
+			"(DEBUGINFOD_URLS=%.200s)\n", st.timed_out, st.timed_out == 1 ? "" : "s",
+			st.budget, st.urls);
+}
+
 /* The kinds' own summaries, the unwinder's, the kinds' hints comparing profiles. */
 static void summaries(struct session *s, const uint64_t *cnt,
 		      const struct report_kind *const *profiles)
@@ -127,6 +140,7 @@ static void summaries(struct session *s, const uint64_t *cnt,
 		if (s->active[i] && kinds[i]->hints)
 			kinds[i]->hints(s->active[i], &s->env, profiles);
 	summary_tail(s, cnt);
+	summary_debuginfod(s);
 }
 
 int output__write(struct session *s)
@@ -140,6 +154,8 @@ int output__write(struct session *s)
 
 	if (!rep)
 		return -ENOMEM;
+	/* Symbols may wait for debuginfod: one budget in all, for every object left. */
+	debuginfod__limit(s->dfd);
 	procobj__read_counters(s->po, cnt);
 	stacks__resolve_unmapped(s->env.st);
 	for (unsigned int i = 0; i < n_kinds; i++) {
@@ -153,6 +169,7 @@ int output__write(struct session *s)
 	for (unsigned int i = 0; i < n_kinds; i++)
 		if (s->active[i] && (e = write_kind(s, rep, &kr[i], cnt, secs, i)))
 			err = e;
+	debuginfod__stop(s->dfd);
 	summaries(s, cnt, profiles);
 out:
 	report__free(rep);
@@ -257,7 +274,10 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 		.pid = rq->pid,
 		.comm = rq->comm,
 	};
+	/* A request waits one debuginfod budget at most, whatever the objects it names. */
+	debuginfod__limit(s->dfd);
 	err = report__build(rep, &kr.rk, s->env.st, &extra, buf, len, &res);
+	debuginfod__unlimit(s->dfd);
 out:
 	report__free(rep);
 	/* A server builds again and again: debug information beyond a budget is closed (and

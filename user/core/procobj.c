@@ -141,7 +141,7 @@ static const char *cache_dir(const struct cprof_opts *o)
 }
 
 int procobj__unwinder(const struct procobj *po, const struct cprof_opts *o,
-		      struct unwinder **out)
+		      struct debuginfod *dfd, struct unwinder **out)
 {
 	struct unwinder_opts uo = {
 		.rows_fd = bpf_map__fd(po->skel->maps.unwind_rows),
@@ -151,6 +151,7 @@ int procobj__unwinder(const struct procobj *po, const struct cprof_opts *o,
 		.max_pages = UNWIND_PAGES,
 		.cache_dir = cache_dir(o),
 		.debug_dirs = (const char *const *)o->debug_dirs,
+		.debuginfod = dfd,
 	};
 	int err;
 

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 struct cprof_opts;
+struct debuginfod;
 struct kind_env;
 struct procobj;
 struct unwinder;
@@ -28,7 +29,7 @@ int procobj__watch_pid(struct procobj *po, int pid);
 /* The unwinder that builds tables into the unwind maps and publishes each process's view
  * there. Returns 0 or -errno (reported). */
 int procobj__unwinder(const struct procobj *po, const struct cprof_opts *o,
-		      struct unwinder **out);
+		      struct debuginfod *dfd, struct unwinder **out);
 
 /* A consumer of the ring buffer that calls fn(ctx, record, size). NULL with errno set. */
 struct ring_buffer *procobj__ring_buffer(struct procobj *po, ring_buffer_sample_fn fn,

@@ -20,6 +20,7 @@
 #include "core/session_priv.h"
 #include "core/sysinfo.h"
 #include "cprof.h"
+#include "elf/debuginfod.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
 #include "proc/proctab.h"
@@ -154,7 +155,7 @@ static int open_bpf(struct session *s)
 		if ((s->kinds & KIND_BIT(kinds[i]->id)) && (err = load_kind(s, i)))
 			return err;
 	kind_env__drop_vmlinux(&s->env);	/* megabytes, needed by the set-ups only */
-	return s->o->check ? 0 : procobj__unwinder(s->po, s->o, &s->uw);
+	return s->o->check ? 0 : procobj__unwinder(s->po, s->o, s->dfd, &s->uw);
 }
 
 /* The kinds that collect per process (heap) watch pid too; exe: COMMAND's, before its
@@ -229,6 +230,7 @@ static int new_env(struct session *s, bool symbols)
 	const struct cprof_opts *o = s->o;
 	struct symbolizer_opts so = { .debug_dirs = o->debug_dirs };
 	struct kind_env *env = &s->env;
+	int err;
 
 	env->opts = &o->k;
 	env->filter_pids = o->n_pids > 0 || o->command;
@@ -239,6 +241,11 @@ static int new_env(struct session *s, bool symbols)
 	env->st = env->pt ? stacks__new(env->pt) : NULL;
 	if (env->st)
 		stacks__set_limit(env->st, s->o->retain.max_stacks);
+	if (symbols && (err = debuginfod__new(o->debuginfod_timeout, &s->dfd))) {
+		log_error("debuginfod: cannot start its client: %s", strerror(-err));
+		return err;
+	}
+	so.debuginfod = s->dfd;
 	if (symbols)
 		env->sym = symbolizer__new(&so);
 	/* A server symbolizes the same addresses at every scrape. */
@@ -260,6 +267,7 @@ static void session_free(struct session *s)
 	procobj__free(s->po);
 	stacks__free(s->env.st);
 	symbolizer__free(s->env.sym);
+	debuginfod__free(s->dfd);
 	proctab__free(s->env.pt);
 	objcache__free(s->env.oc);
 	free(s->targets);

@@ -15,6 +15,7 @@
 #include "util/clock.h"
 
 struct cprof_opts;
+struct debuginfod;
 struct procobj;
 struct ring_buffer;
 struct serve;
@@ -74,6 +75,7 @@ struct session {
 	struct retain_kind evicted[KINDS_MAX];	/* released stacks, by index into kinds[] */
 	uint64_t evicted_procs;	/* exited processes released */
 	double retained_at;	/* monotonic: the bounds were last applied */
+	struct debuginfod *dfd;	/* fetches debuginfo; NULL without DEBUGINFOD_URLS */
 };
 
 /* SIGINT or SIGTERM received: the run ends. */

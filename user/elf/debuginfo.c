@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "elf/debuginfo.h"
+#include "elf/debuginfod.h"
 #include "elf/elffile.h"
 #include "proc/object.h"
 #include "util/log.h"
@@ -170,12 +171,24 @@ static int debuginfo__by_debuglink(const struct debuginfo_search *ds, const stru
 	return -ENOENT;
 }
 
+/* Last: what debuginfod servers have for the build id, checked as a local file is. */
+static int debuginfo__by_fetch(const struct debuginfo_search *ds, const struct object *obj,
+			       const struct elf_file *own, struct elf_file *dbg, char *path)
+{
+	const char *id = obj->build_id;
+
+	if (!ds->fetch || !is_hex_id(id) ||
+	    debuginfod__get(ds->fetch, id, obj->path ? obj->path : id, ds->fetch_wait, path))
+		return -ENOENT;
+	return debuginfo__try(own, id, path, false, 0, dbg);
+}
 
 int debuginfo__find(const struct debuginfo_search *ds, const struct object *obj,
 		    const struct elf_file *own, struct elf_file *dbg, char *path)
 {
 	if (!debuginfo__by_build_id(ds, obj, own, dbg, path) ||
-	    !debuginfo__by_debuglink(ds, obj, own, dbg, path))
+	    !debuginfo__by_debuglink(ds, obj, own, dbg, path) ||
+	    !debuginfo__by_fetch(ds, obj, own, dbg, path))
 		return 0;
 	return -ENOENT;
 }

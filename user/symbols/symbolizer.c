@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elf/debuginfo.h"
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
 #include "symbols/rescache.h"
@@ -40,6 +41,7 @@ struct pid_map {
 
 struct symbolizer {
 	char **debug_dirs;	/* NULL-terminated copy of the options' */
+	struct debuginfod *debuginfod;	/* the options', not owned */
 	char *kallsyms_path;
 	struct hashmap objs;	/* struct obj_ent */
 	struct kallsyms *ks;
@@ -63,6 +65,11 @@ static int symbolizer__get(struct symbolizer *s, const struct object *obj, struc
 {
 	uint64_t hash = hash__u64((uintptr_t)obj);
 	struct obj_ent *e = hashmap__find(&s->objs, hash, obj, obj_eq, NULL);
+	struct debuginfo_search ds = {
+		.dirs = (const char *const *)s->debug_dirs,
+		.fetch = s->debuginfod,
+		.fetch_wait = true,
+	};
 	struct symobj *so;
 	bool added;
 	int err;
@@ -72,7 +79,7 @@ static int symbolizer__get(struct symbolizer *s, const struct object *obj, struc
 		*sop = e->so;
 		return 0;
 	}
-	err = symobj__new(obj, (const char *const *)s->debug_dirs, &so);
+	err = symobj__new(obj, &ds, &so);
 	if (err)
 		return err;
 	e = hashmap__insert(&s->objs, hash, obj, obj_eq, NULL, &added);
@@ -300,6 +307,7 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 		return NULL;
 	s->objs = (struct hashmap)HASHMAP_INIT(struct obj_ent);
 	s->pms = (struct hashmap)HASHMAP_INIT(struct pid_map);
+	s->debuginfod = opts->debuginfod;
 	s->debug_dirs = dup_strv(opts->debug_dirs ? opts->debug_dirs : default_debug_dirs);
 	if (opts->kallsyms_path)
 		s->kallsyms_path = strdup(opts->kallsyms_path);

@@ -1,8 +1,8 @@
 /* Address → function names, files, lines and inlined calls. User addresses through the
  * object's DWARF (its own or its separate debuginfo's, found by build id under the debug
- * dirs or by .gnu_debuglink), symbol tables (.symtab, .dynsym, MiniDebugInfo, PLT stubs),
- * Go's .gopclntab, C++ names demangled; JIT code through perf maps; kernel addresses
- * through kallsyms. Per-object tables are built once. */
+ * dirs, by .gnu_debuglink, or fetched from debuginfod servers), symbol tables (.symtab,
+ * .dynsym, MiniDebugInfo, PLT stubs), Go's .gopclntab, C++ names demangled; JIT code
+ * through perf maps; kernel addresses through kallsyms. Per-object tables are built once. */
 #ifndef CPROF_SYMBOLIZER_H
 #define CPROF_SYMBOLIZER_H
 
@@ -12,11 +12,14 @@
 
 #include "symbols/symres.h"
 
+struct debuginfod;
 struct object;
 
 struct symbolizer_opts {
 	const char *const *debug_dirs;	/* NULL-terminated; NULL = { "/usr/lib/debug", NULL } */
 	const char *kallsyms_path;	/* NULL = /proc/kallsyms */
+	struct debuginfod *debuginfod;	/* where debuginfo found nowhere else is fetched, waiting
+					 * for what is left of its budget; NULL: none */
 };
 
 /* Why an object, a JIT map or the kernel's symbols could not be read is said with -v

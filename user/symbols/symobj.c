@@ -57,16 +57,15 @@ void symobj__free(struct symobj *so)
 }
 
 /* Finds obj's separate debuginfo, opened into dbg. Returns 0, -ENOENT, -ENOMEM. */
-static int symobj__find_debuginfo(struct symobj *so, const char *const *debug_dirs,
+static int symobj__find_debuginfo(struct symobj *so, const struct debuginfo_search *ds,
 				  const struct elf_file *own, struct elf_file *dbg)
 {
-	struct debuginfo_search ds = { .dirs = debug_dirs };
 	char *path = malloc(PATH_MAX);
 	int err = -ENOMEM;
 
 	if (!path)
 		goto out;
-	err = debuginfo__find(&ds, so->obj, own, dbg, path);
+	err = debuginfo__find(ds, so->obj, own, dbg, path);
 	if (err)
 		goto out;
 	so->debug_file = arena__strdup(&so->arena, path, strlen(path));
@@ -138,7 +137,7 @@ static int symobj__open_dwarf(struct symobj *so, struct elf_file *f)
 /* Symbols: the own .symtab if there is one, else symobj__add_fallback; PLT stubs always.
  * The files stay open until symtab__finish has copied the names.
  * DWARF: the object's own, else its separate debuginfo's; without DWARF, Go's tables. */
-static int symobj__build(struct symobj *so, const char *const *debug_dirs)
+static int symobj__build(struct symobj *so, const struct debuginfo_search *ds)
 {
 	struct elf_file own = { .fd = -1 }, dbg = { .fd = -1 }, mini = { .fd = -1 };
 	void *mini_image = NULL;
@@ -155,7 +154,7 @@ static int symobj__build(struct symobj *so, const char *const *debug_dirs)
 	own_dwarf = elf_file__has_dwarf(&own);
 	err = symtab__add_table(&so->tab, &own, SHT_SYMTAB);
 	if ((err == -ENOENT || !own_dwarf) && !own.image &&
-	    symobj__find_debuginfo(so, debug_dirs, &own, &dbg) == -ENOMEM)
+	    symobj__find_debuginfo(so, ds, &own, &dbg) == -ENOMEM)
 		err = -ENOMEM;
 	if (err == -ENOENT)
 		err = symobj__add_fallback(&so->tab, &own, &dbg, &mini, &mini_image);
@@ -179,7 +178,8 @@ out:
 	return err;
 }
 
-int symobj__new(const struct object *obj, const char *const *debug_dirs, struct symobj **out)
+int symobj__new(const struct object *obj, const struct debuginfo_search *ds,
+		struct symobj **out)
 {
 	struct symobj *so = calloc(1, sizeof(*so));
 	int err;
@@ -188,7 +188,7 @@ int symobj__new(const struct object *obj, const char *const *debug_dirs, struct 
 	if (!so)
 		return -ENOMEM;
 	so->obj = obj;
-	err = symobj__build(so, debug_dirs);
+	err = symobj__build(so, ds);
 	if (err)
 		symobj__free(so);
 	else

@@ -10,13 +10,15 @@
 #include "symbols/symres.h"
 
 struct Dwarf;
+struct debuginfo_search;
 struct object;
 struct symobj;
 
-/* Reads obj's tables; separate debuginfo is looked for under debug_dirs (NULL-terminated).
+/* Reads obj's tables; separate debuginfo is looked for as ds says (debuginfo.h).
  * An object without symbols still gets a (useless) symobj so that it is not read again.
  * Returns 0 or -ENOMEM. */
-int symobj__new(const struct object *obj, const char *const *debug_dirs, struct symobj **out);
+int symobj__new(const struct object *obj, const struct debuginfo_search *ds,
+		struct symobj **out);
 void symobj__free(struct symobj *so);
 
 /* As symbolizer__resolve, into a zeroed res. Returns 0 or -ENOENT. */

@@ -132,6 +132,7 @@ static int open_debuginfo(const struct unwinder *u, const struct object *obj, in
 	static const char *const default_dirs[] = { "/usr/lib/debug", NULL };
 	struct debuginfo_search ds = {
 		.dirs = u->o.debug_dirs ? u->o.debug_dirs : default_dirs,
+		.fetch = u->o.debuginfod,	/* the network is never waited for here */
 	};
 	struct elf_file own = { 0 };
 	char *path = malloc(PATH_MAX);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct debuginfod;
 struct procmaps;
 struct unwinder;
 
@@ -19,6 +20,8 @@ struct unwinder_opts {
 	const char *cache_dir;	/* NULL: no disk cache */
 	const char *const *debug_dirs;	/* where separate debuginfo (.debug_frame) is looked
 					 * for; NULL-terminated; NULL: /usr/lib/debug */
+	struct debuginfod *debuginfod;	/* a file it fetched already is used too (and one not
+					 * fetched yet asked for), never waited for; NULL: none */
 };
 
 struct unwinder_stats {
