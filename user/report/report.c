@@ -14,6 +14,7 @@
 #include "proc/procmaps.h"
 #include "report/report.h"
 #include "report/stacks.h"
+#include "symbols/kallsyms.h"
 #include "symbols/symbolizer.h"
 #include "util/util.h"
 #include "util/vec.h"
@@ -37,38 +38,6 @@ struct report {
 	size_t n_info;
 };
 
-/* /sys/kernel/notes holds the kernel's ELF notes; NT_GNU_BUILD_ID (3) names "GNU". */
-static void read_kernel_build_id(char *out, size_t size)
-{
-	unsigned char buf[4096];
-	ssize_t len;
-	size_t off = 0;
-	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
-
-	out[0] = 0;
-	if (fd < 0)
-		return;
-	len = read(fd, buf, sizeof(buf));
-	close(fd);
-	while (len > 0 && off + 12 <= (size_t)len) {
-		uint32_t nsz, dsz, type;
-		size_t name_off = off + 12, desc_off;
-
-		memcpy(&nsz, buf + off, 4);
-		memcpy(&dsz, buf + off + 4, 4);
-		memcpy(&type, buf + off + 8, 4);
-		desc_off = name_off + ((nsz + 3) & ~3u);
-		if (nsz > 4096 || dsz > 4096 || desc_off + dsz > (size_t)len)
-			return;
-		if (type == 3 && nsz == 4 && !memcmp(buf + name_off, "GNU", 4)) {
-			for (uint32_t i = 0; i < dsz && 2 * i + 2 < size; i++)
-				snprintf(out + 2 * i, 3, "%02x", buf[desc_off + i]);
-			return;
-		}
-		off = desc_off + ((dsz + 3) & ~3u);
-	}
-}
-
 struct report *report__new(struct symbolizer *sym)
 {
 	struct report *r = calloc(1, sizeof(*r));
@@ -76,7 +45,7 @@ struct report *report__new(struct symbolizer *sym)
 	if (!r)
 		return NULL;
 	r->sym = sym;
-	read_kernel_build_id(r->kernel_build_id, sizeof(r->kernel_build_id));
+	kallsyms__build_id(r->kernel_build_id, sizeof(r->kernel_build_id));
 	return r;
 }
 

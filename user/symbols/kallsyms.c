@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -259,4 +260,36 @@ int kallsyms__find(const struct kallsyms *ks, uint64_t addr, const char **name,
 size_t kallsyms__count(const struct kallsyms *ks)
 {
 	return ks->n_text;
+}
+
+/* /sys/kernel/notes holds the kernel's ELF notes; NT_GNU_BUILD_ID (3) names "GNU". */
+void kallsyms__build_id(char *out, size_t size)
+{
+	unsigned char buf[4096];
+	ssize_t len;
+	size_t off = 0;
+	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+
+	out[0] = 0;
+	if (fd < 0)
+		return;
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	while (len > 0 && off + 12 <= (size_t)len) {
+		uint32_t nsz, dsz, type;
+		size_t name_off = off + 12, desc_off;
+
+		memcpy(&nsz, buf + off, 4);
+		memcpy(&dsz, buf + off + 4, 4);
+		memcpy(&type, buf + off + 8, 4);
+		desc_off = name_off + ((nsz + 3) & ~3u);
+		if (nsz > 4096 || dsz > 4096 || desc_off + dsz > (size_t)len)
+			return;
+		if (type == 3 && nsz == 4 && !memcmp(buf + name_off, "GNU", 4)) {
+			for (uint32_t i = 0; i < dsz && 2 * i + 2 < size; i++)
+				snprintf(out + 2 * i, 3, "%02x", buf[desc_off + i]);
+			return;
+		}
+		off = desc_off + ((dsz + 3) & ~3u);
+	}
 }

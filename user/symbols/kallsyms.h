@@ -20,4 +20,8 @@ int kallsyms__find(const struct kallsyms *ks, uint64_t addr, const char **name,
 		   uint64_t *sym_start, const char **module);
 size_t kallsyms__count(const struct kallsyms *ks);
 
+/* The running kernel's build id (lowercase hex, from /sys/kernel/notes) into out[size];
+ * "" if it cannot be read. */
+void kallsyms__build_id(char *out, size_t size);
+
 #endif
