@@ -23,12 +23,13 @@ static int hexval(unsigned char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* A byte allowed unescaped in a query (RFC 3986 pchar, '/', '?'). strchr would find the
- * terminating NUL: a NUL byte is tested for apart. */
+/* A byte allowed unescaped in a query (RFC 3986 pchar, '/', '?'; '=' can only be in a
+ * value, where Go's url.ParseQuery keeps it too). strchr would find the terminating NUL:
+ * a NUL byte is tested for apart. */
 static bool query_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("-._~!$'()*,;:@/?", c));
+	       (c && strchr("-._~!$'()*,;:@/?=", c));
 }
 
 /* Percent-decodes in[0, len) into out[out_size] (NUL-terminated), '+' as a space. Returns
