@@ -202,6 +202,8 @@ int httpq__parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
 
 		port_s = colon + 1;
 		if (hlen >= 2 && spec[0] == '[' && spec[hlen - 1] == ']') {
+			if (hlen == 2)
+				return -EINVAL;	/* "[]:PORT" names no address */
 			spec++;
 			hlen -= 2;
 		} else if (memchr(spec, ':', hlen)) {
