@@ -24,7 +24,6 @@
 /* Hard limits below the application's: past these MHD closes the socket unanswered. */
 #define MHD_CONNECTIONS 64
 #define MHD_PER_IP 32
-#define IDLE_TIMEOUT_S 30	/* a client that neither sends nor reads for this long */
 #define CONN_MEMORY (32 * 1024)	/* request line and headers must fit: else 414/431 */
 
 static void add_common(struct MHD_Response *resp)
@@ -327,7 +326,7 @@ static int start_daemon(struct serve *srv)
 				  MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MHD_CONNECTIONS,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)MHD_PER_IP,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+				  MHD_OPTION_CONNECTION_TIMEOUT, srv->idle_timeout,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
@@ -367,6 +366,7 @@ int serve__start(struct session *s, const struct serve_opts *so, struct serve **
 	srv->listen_fd = -1;
 	srv->max_seconds = so->max_seconds;
 	srv->max_requests = so->max_requests;
+	srv->idle_timeout = so->idle_timeout ? so->idle_timeout : 30;
 	srv->start_wall_ns = (int64_t)clock__ns(CLOCK_REALTIME);
 	err = so->token_file ? read_token(srv, so->token_file) : 0;
 	if (!err)

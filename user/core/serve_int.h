@@ -48,6 +48,7 @@ struct serve {
 	size_t token_len;
 	char token[HTTPQ_MAX_TOKEN + 1];
 	unsigned int max_seconds, max_requests, in_flight;
+	unsigned int idle_timeout;	/* seconds: a client that neither sends nor reads */
 	struct req *windows;
 	char url[160];		/* http://HOST:PORT, as said at the start */
 	int64_t start_wall_ns;
