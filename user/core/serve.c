@@ -224,6 +224,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	case REQ_NEW:
 		return first_call(srv, r, url, method) ? MHD_YES : MHD_NO;
 	case REQ_DUE:
+		if (r->gone)
+			return MHD_NO;	/* nobody to answer: close, build nothing */
 		return serve_pprof__window_done(r) ? MHD_YES : MHD_NO;
 	default:
 		return MHD_YES;
@@ -407,7 +409,24 @@ int serve__timeout_ms(struct serve *srv, int max_ms)
 	return ms;
 }
 
-/* Resumes the windows that ended; returns how many. */
+/* Whether the client of a suspended request went away (end of file or an error on its
+ * socket, which MHD does not watch while the request is suspended). Go's handlers end a
+ * profile when the request's context is cancelled: a window nobody waits for must not hold
+ * one of --http-max-requests until it ends (a Ctrl-C'd go tool pprof). */
+static bool client_gone(const struct req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ssize_t n;
+	char c;
+
+	if (!ci)
+		return false;
+	n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Resumes the windows that ended, or whose client left; returns how many. */
 static int resume_due(struct serve *srv, double now)
 {
 	struct req **p = &srv->windows;
@@ -416,7 +435,7 @@ static int resume_due(struct serve *srv, double now)
 	while (*p) {
 		struct req *r = *p;
 
-		if (r->due > now && !srv->finishing) {
+		if (r->due > now && !srv->finishing && !(r->gone = client_gone(r))) {
 			p = &r->next;
 			continue;
 		}

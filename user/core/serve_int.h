@@ -37,6 +37,7 @@ struct req {
 	struct httpq q;
 	struct output_mark mark;	/* the aggregates at its start */
 	bool marked;
+	bool gone;			/* its client left before the window ended */
 	double due;			/* monotonic seconds */
 };
 
