@@ -39,7 +39,7 @@ static const struct route routes[] = {
 	{ "heap", CPROF_KIND_HEAP_ALLOC, NULL, false,
 	  "sampled allocations since the start; inuse_* as of now" },
 	{ "mutex", CPROF_KIND_MUTEX, NULL, false,
-	  "lock contention since the start, by the waiter's stack" },
+	  "lock contention since the start, by the stack that released the lock" },
 	{ "profile", CPROF_KIND_CPU, NULL, true,
 	  "CPU profile of the next ?seconds=N (default 30)" },
 };
