@@ -74,6 +74,16 @@ int serve__reply_text(struct req *r, const char *ctype, const char *body, size_t
 	return queue(r, MHD_HTTP_OK, resp);
 }
 
+int serve__reply_redirect(struct req *r, const char *location)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL,
+								    MHD_RESPMEM_PERSISTENT);
+
+	if (resp)
+		MHD_add_response_header(resp, "Location", location);
+	return queue(r, MHD_HTTP_MOVED_PERMANENTLY, resp);
+}
+
 static struct MHD_Response *error_response(const char *fmt, va_list ap)
 {
 	char body[512];

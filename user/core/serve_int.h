@@ -63,6 +63,9 @@ int serve__reply_profile(struct req *r, void *buf, size_t len, const char *filen
 int serve__reply_error(struct req *r, unsigned int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Replies 301 to location, as Go's mux redirects a directory without its slash. */
+int serve__reply_redirect(struct req *r, const char *location);
+
 /* Replies 200 with a text body of content type ctype (copied). */
 int serve__reply_text(struct req *r, const char *ctype, const char *body, size_t len);
 

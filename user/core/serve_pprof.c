@@ -304,21 +304,8 @@ int serve_pprof__route(struct req *r, const char *path, const struct httpq *q)
 	const char *name;
 	const struct route *rt;
 
-	if (!strcmp(path, "/debug/pprof")) {
-		/* Go's mux redirects to the index. */
-		struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL,
-								    MHD_RESPMEM_PERSISTENT);
-
-		if (!resp)
-			return MHD_NO;
-		MHD_add_response_header(resp, "Location", PREFIX);
-		r->state = REQ_ANSWERED;
-		r->srv->answered++;
-		int ret = MHD_queue_response(r->conn, MHD_HTTP_MOVED_PERMANENTLY, resp);
-
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (!strcmp(path, "/debug/pprof"))
+		return serve__reply_redirect(r, PREFIX);
 	if (strncmp(path, PREFIX, strlen(PREFIX)))
 		return serve__reply_error(r, MHD_HTTP_NOT_FOUND, "404 page not found");
 	name = path + strlen(PREFIX);
