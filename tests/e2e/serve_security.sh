@@ -78,6 +78,16 @@ why=()
 grep -q "processes $idle (sleeper)" "$E2E_TMP/index.body" || why+=("the index does not name pid $idle (sleeper)")
 grep -q 'href="profile?seconds=30"' "$E2E_TMP/index.body" || why+=("the index has no link to the CPU profile")
 verdict auth/token_index "status $CODE with the token" "${why[@]}"
+# Go's mux sends /debug/pprof to the index; every reply carries nosniff, this one too.
+saved=$URL
+URL=${URL%/debug/pprof}
+http redirect debug/pprof "${AUTH[@]}"
+URL=$saved
+why=()
+[ "$CODE" = 301 ] || why+=("status $CODE")
+[ "$(header redirect Location)" = /debug/pprof/ ] || why+=("Location '$(header redirect Location)'")
+[ "$(header redirect X-Content-Type-Options)" = nosniff ] || why+=("no X-Content-Type-Options: nosniff")
+verdict auth/redirect "/debug/pprof: $CODE to $(header redirect Location)" "${why[@]}"
 http lower 'profile?seconds=1' -H "Authorization: bearer $token"
 why=()
 [ "$CODE" = 200 ] || why+=("status $CODE")
