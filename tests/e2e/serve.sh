@@ -238,7 +238,8 @@ if serve_start bm --http 127.0.0.1:0 -t block,mutex -o "$E2E_TMP/bm" -- \
 
 	kill -INT "$CPROF_PID"
 	wait_exit "$CPROF_PID" 10
-	[ -n "$tw" ] && kill "$tw" 2>/dev/null	# not our child: the COMMAND's
+	# twowaits is the COMMAND's child, not ours: ended by pid while it still is twowaits.
+	[ -n "$tw" ] && [ "$(cat "/proc/$tw/comm" 2>/dev/null)" = twowaits ] && kill "$tw"
 	fb=$(block_samples "$E2E_TMP/bm/block.pb.gz" | delay_sum "$tw_cond")
 	fm=$(block_samples "$E2E_TMP/bm/mutex.pb.gz" | delay_sum "$hot_cond")
 	why=()
