@@ -17,7 +17,9 @@
  *   throughput  as contend without the calm thread; prints "locks: sections_per_s N".
  *   uncontended one thread locks and unlocks solo_lock SECS seconds; prints
  *             "locks: ns_per_pair N".
- * Prints "locks: pid N" first.
+ * Prints "locks: pid N" first. With a third argument "progress", also prints
+ * "locks: at EPOCH-SECONDS hot_wait_ns N" every 100 ms while the threads run: the ground
+ * truth of any window of the run, not only of the whole of it.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -257,15 +259,30 @@ __attribute__((noinline)) static void uncontended(double secs)
 	printf("locks: ns_per_pair %.3f\n", (t - t0) * 1e9 / (double)n);
 }
 
+/* "progress": the hot locks' waiting so far, with the wall-clock time, every 100 ms. */
+static void report_progress(void)
+{
+	struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 }, now;
+
+	while (workload_now() < g_end) {
+		nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_REALTIME, &now);
+		printf("locks: at %lld.%09ld hot_wait_ns %llu\n", (long long)now.tv_sec,
+		       now.tv_nsec, (unsigned long long)g_hot_wait_ns);
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t t[8];
 	int nt = 0;
 	double secs, t0;
 
-	if (argc != 3 || (secs = atof(argv[2])) <= 0) {
+	if ((argc != 3 && (argc != 4 || strcmp(argv[3], "progress"))) ||
+	    (secs = atof(argv[2])) <= 0) {
 		fprintf(stderr, "usage: locks contend|condvar|rwlock|pi|member|throughput|"
-			"uncontended SECS\n");
+			"uncontended SECS [progress]\n");
 		return 2;
 	}
 	printf("locks: pid %d\n", getpid());
@@ -295,6 +312,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "locks: unknown mode %s\n", argv[1]);
 		return 2;
 	}
+	if (argc == 4)
+		report_progress();
 	for (int i = 0; i < nt; i++)
 		pthread_join(t[i], NULL);
 	if (!strcmp(argv[1], "throughput"))

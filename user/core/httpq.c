@@ -23,15 +23,19 @@ static int hexval(unsigned char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* A byte allowed unescaped in a query (RFC 3986 pchar, '/', '?'). */
+/* A byte allowed unescaped in a query (RFC 3986 pchar, '/', '?'; '=' can only be in a
+ * value, where Go's url.ParseQuery keeps it too). strchr would find the terminating NUL:
+ * a NUL byte is tested for apart. */
 static bool query_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("-._~!$'()*,;:@/?", c);
+	       (c && strchr("-._~!$'()*,;:@/?=", c));
 }
 
 /* Percent-decodes in[0, len) into out[out_size] (NUL-terminated), '+' as a space. Returns
- * the decoded length, or -1 when malformed or too long. */
+ * the decoded length, or -1 when malformed or too long. A NUL byte, raw or as %00, is
+ * malformed: the C strings compared later would end there, and "seconds=5%00junk" would
+ * read as seconds=5. */
 static int decode(const char *in, size_t len, char *out, size_t out_size)
 {
 	size_t n = 0;
@@ -46,6 +50,8 @@ static int decode(const char *in, size_t len, char *out, size_t out_size)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
+			if (!c)
+				return -1;
 		} else if (c == '+') {
 			c = ' ';
 		} else if (!query_char(c)) {
@@ -196,6 +202,8 @@ int httpq__parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
 
 		port_s = colon + 1;
 		if (hlen >= 2 && spec[0] == '[' && spec[hlen - 1] == ']') {
+			if (hlen == 2)
+				return -EINVAL;	/* "[]:PORT" names no address */
 			spec++;
 			hlen -= 2;
 		} else if (memchr(spec, ':', hlen)) {

@@ -77,7 +77,8 @@ static const char usage_text[] =
 	"variables of elfutils' client (DEBUGINFOD_CACHE_PATH, where fetched files are kept);\n"
 	"CPROF_HEAP_URETPROBES=1|perf (diagnostic) forces the heap profile's return-probe\n"
 	"mode of kernels without uprobe sessions; CPROF_FAIL_KINDS=LIST (tests) makes those\n"
-	"kinds fail to load.\n";
+	"kinds fail to load; CPROF_HTTP_IDLE_TIMEOUT=SECS (tests) closes --http connections\n"
+	"idle that long (default 30).\n";
 
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
        OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK, OPT_HTTP, OPT_HTTP_TOKEN,
@@ -243,7 +244,8 @@ static int parse_types(struct args *a, const char *list)
 /* Diagnostics, not options: the heap profile's fallback for kernels without uprobe
  * sessions, on a kernel that has them; the block profile's syscall-exit stacks on a kernel
  * with task works; kinds whose load is made to fail (tests of what a kernel that refuses
- * them gets). And where unwind tables are cached. */
+ * them gets); the --http server's idle timeout (tests of slow clients cannot wait its
+ * 30 s). And where unwind tables are cached. */
 static int parse_env(struct cprof_opts *o)
 {
 	const char *env;
@@ -257,6 +259,14 @@ static int parse_env(struct cprof_opts *o)
 	o->k.block_sys_exit = env && !strcmp(env, "1");
 	if ((env = getenv("CPROF_CACHE_DIR")) && *env)
 		o->cache_dir = env;
+	if ((env = getenv("CPROF_HTTP_IDLE_TIMEOUT")) && *env) {
+		unsigned long v;
+
+		if (parse_uint(env, 1, 3600, &v))
+			return usage_error("CPROF_HTTP_IDLE_TIMEOUT='%s': expected seconds, 1-3600",
+					   env);
+		o->http.idle_timeout = (unsigned int)v;
+	}
 	if ((env = getenv("CPROF_FAIL_KINDS")) && *env)
 		return parse_kinds(env, "CPROF_FAIL_KINDS", &o->fail_kinds);
 	return 0;
@@ -464,7 +474,7 @@ int main(int argc, char **argv)
 	struct cprof_opts o = {
 		.ring_mib = 4,
 		.debuginfod_timeout = 5,
-		.http = { .max_seconds = 300, .max_requests = 8 },
+		.http = { .max_seconds = 300, .max_requests = 8, .idle_timeout = 30 },
 		.retain = { .max_stacks = 100000, .max_exited = 512 },
 		.k = {
 			.freq = 99,

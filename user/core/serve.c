@@ -24,7 +24,6 @@
 /* Hard limits below the application's: past these MHD closes the socket unanswered. */
 #define MHD_CONNECTIONS 64
 #define MHD_PER_IP 32
-#define IDLE_TIMEOUT_S 30	/* a client that neither sends nor reads for this long */
 #define CONN_MEMORY (32 * 1024)	/* request line and headers must fit: else 414/431 */
 
 static void add_common(struct MHD_Response *resp)
@@ -73,6 +72,16 @@ int serve__reply_text(struct req *r, const char *ctype, const char *body, size_t
 	if (resp)
 		MHD_add_response_header(resp, "Content-Type", ctype);
 	return queue(r, MHD_HTTP_OK, resp);
+}
+
+int serve__reply_redirect(struct req *r, const char *location)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL,
+								    MHD_RESPMEM_PERSISTENT);
+
+	if (resp)
+		MHD_add_response_header(resp, "Location", location);
+	return queue(r, MHD_HTTP_MOVED_PERMANENTLY, resp);
 }
 
 static struct MHD_Response *error_response(const char *fmt, va_list ap)
@@ -225,6 +234,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	case REQ_NEW:
 		return first_call(srv, r, url, method) ? MHD_YES : MHD_NO;
 	case REQ_DUE:
+		if (r->gone)
+			return MHD_NO;	/* nobody to answer: close, build nothing */
 		return serve_pprof__window_done(r) ? MHD_YES : MHD_NO;
 	default:
 		return MHD_YES;
@@ -327,7 +338,7 @@ static int start_daemon(struct serve *srv)
 				  MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MHD_CONNECTIONS,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)MHD_PER_IP,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+				  MHD_OPTION_CONNECTION_TIMEOUT, srv->idle_timeout,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
@@ -367,6 +378,7 @@ int serve__start(struct session *s, const struct serve_opts *so, struct serve **
 	srv->listen_fd = -1;
 	srv->max_seconds = so->max_seconds;
 	srv->max_requests = so->max_requests;
+	srv->idle_timeout = so->idle_timeout ? so->idle_timeout : 30;
 	srv->start_wall_ns = (int64_t)clock__ns(CLOCK_REALTIME);
 	err = so->token_file ? read_token(srv, so->token_file) : 0;
 	if (!err)
@@ -419,14 +431,33 @@ double serve__oldest_window(const struct serve *srv)
 	return oldest;
 }
 
-/* Resumes the windows that ended; returns how many. They stay listed until their
- * request completes: their base still holds back the release of exited processes. */
+/* Whether the client of a suspended request went away (end of file or an error on its
+ * socket, which MHD does not watch while the request is suspended). Go's handlers end a
+ * profile when the request's context is cancelled: a window nobody waits for must not hold
+ * one of --http-max-requests until it ends (a Ctrl-C'd go tool pprof). */
+static bool client_gone(const struct req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ssize_t n;
+	char c;
+
+	if (!ci)
+		return false;
+	n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Resumes the windows that ended, or whose client left; returns how many. They stay
+ * listed until their request completes: their base still holds back the release of
+ * exited processes. */
 static int resume_due(struct serve *srv, double now)
 {
 	int n = 0;
 
 	for (struct req *r = srv->windows; r; r = r->next) {
-		if (r->state != REQ_WINDOW || (r->due > now && !srv->finishing))
+		if (r->state != REQ_WINDOW ||
+		    (r->due > now && !srv->finishing && !(r->gone = client_gone(r))))
 			continue;
 		r->state = REQ_DUE;
 		MHD_resume_connection(r->conn);

@@ -16,6 +16,8 @@ struct serve_opts {
 	const char *token_file;	/* --http-token-file; required off loopback */
 	unsigned int max_seconds;	/* --http-max-seconds: longest window (default 300) */
 	unsigned int max_requests;	/* --http-max-requests: at once, else 503 (default 8) */
+	unsigned int idle_timeout;	/* seconds a connection may neither send nor read (30;
+					 * CPROF_HTTP_IDLE_TIMEOUT for tests) */
 };
 
 /* Reads the token, binds, starts serving and says where. Errors are said in one line:

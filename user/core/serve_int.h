@@ -37,6 +37,7 @@ struct req {
 	struct httpq q;
 	struct output_mark mark;	/* the aggregates at its start */
 	bool marked;
+	bool gone;			/* its client left before the window ended */
 	double due;			/* monotonic seconds */
 };
 
@@ -48,6 +49,7 @@ struct serve {
 	size_t token_len;
 	char token[HTTPQ_MAX_TOKEN + 1];
 	unsigned int max_seconds, max_requests, in_flight;
+	unsigned int idle_timeout;	/* seconds: a client that neither sends nor reads */
 	struct req *windows;
 	char url[160];		/* http://HOST:PORT, as said at the start */
 	int64_t start_wall_ns;
@@ -60,6 +62,9 @@ int serve__reply_profile(struct req *r, void *buf, size_t len, const char *filen
 /* Replies with status and a one-line text body, as Go's serveError: pprof prints it. */
 int serve__reply_error(struct req *r, unsigned int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Replies 301 to location, as Go's mux redirects a directory without its slash. */
+int serve__reply_redirect(struct req *r, const char *location);
 
 /* Replies 200 with a text body of content type ctype (copied). */
 int serve__reply_text(struct req *r, const char *ctype, const char *body, size_t len);

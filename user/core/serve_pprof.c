@@ -39,7 +39,7 @@ static const struct route routes[] = {
 	{ "heap", CPROF_KIND_HEAP_ALLOC, NULL, false,
 	  "sampled allocations since the start; inuse_* as of now" },
 	{ "mutex", CPROF_KIND_MUTEX, NULL, false,
-	  "lock contention since the start, by the waiter's stack" },
+	  "lock contention since the start, by the stack that released the lock" },
 	{ "profile", CPROF_KIND_CPU, NULL, true,
 	  "CPU profile of the next ?seconds=N (default 30)" },
 };
@@ -226,8 +226,12 @@ static void page_watched(struct page *p, const struct session *s)
 	}
 }
 
-static void page_kinds(struct page *p, const struct session *s)
+/* The profiles collected, linked; the CPU profile's link asks for Go's 30 s, or for the
+ * longest window served when that is shorter (a link that gets a 400 helps nobody). */
+static void page_kinds(struct page *p, const struct session *s, unsigned int max_seconds)
 {
+	unsigned int secs = max_seconds < DEFAULT_SECONDS ? max_seconds : DEFAULT_SECONDS;
+
 	page_add(p, "<table>\n<tr><th>Profile</th><th>Distinct stacks</th><th>What</th></tr>\n");
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
 		const struct route *rt = &routes[i];
@@ -238,8 +242,12 @@ static void page_kinds(struct page *p, const struct session *s)
 			continue;
 		for (size_t j = 0; j < stacks__count(s->env.st); j++)
 			stacks += stacks__get(s->env.st, j)->kind == rt->kind;
-		page_add(p, "<tr><td><a href=\"%s%s\">%s</a></td><td>%zu</td><td>%s</td></tr>\n",
-			 rt->name, rt->window ? "?seconds=30" : "", rt->name, stacks, rt->what);
+		if (rt->window)
+			page_add(p, "<tr><td><a href=\"%s?seconds=%u\">%s</a>", rt->name, secs,
+				 rt->name);
+		else
+			page_add(p, "<tr><td><a href=\"%s\">%s</a>", rt->name, rt->name);
+		page_add(p, "</td><td>%zu</td><td>%s</td></tr>\n", stacks, rt->what);
 	}
 	page_add(p, "</table>\n");
 	for (unsigned int i = 0; i < n_kinds; i++) {
@@ -294,7 +302,7 @@ static int serve_index(struct req *r)
 	page_watched(&p, s);
 	page_add(&p, " since %s (%.0f s); %llu samples aggregated.</p>\n", when,
 		 clock__secs(CLOCK_MONOTONIC) - s->t0, (unsigned long long)s->records);
-	page_kinds(&p, s);
+	page_kinds(&p, s, srv->max_seconds);
 	page_bounds(&p, s);
 	page_add(&p, "<p>Profiles are gzipped protobuf for <code>go tool pprof %s/debug/pprof/"
 		 "NAME</code>. <code>?seconds=N</code> gives the delta over the next N seconds "
@@ -328,21 +336,8 @@ int serve_pprof__route(struct req *r, const char *path, const struct httpq *q)
 	const char *name;
 	const struct route *rt;
 
-	if (!strcmp(path, "/debug/pprof")) {
-		/* Go's mux redirects to the index. */
-		struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL,
-								    MHD_RESPMEM_PERSISTENT);
-
-		if (!resp)
-			return MHD_NO;
-		MHD_add_response_header(resp, "Location", PREFIX);
-		r->state = REQ_ANSWERED;
-		r->srv->answered++;
-		int ret = MHD_queue_response(r->conn, MHD_HTTP_MOVED_PERMANENTLY, resp);
-
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (!strcmp(path, "/debug/pprof"))
+		return serve__reply_redirect(r, PREFIX);
 	if (strncmp(path, PREFIX, strlen(PREFIX)))
 		return serve__reply_error(r, MHD_HTTP_NOT_FOUND, "404 page not found");
 	name = path + strlen(PREFIX);
