@@ -545,8 +545,8 @@ within() {
 # check_count CHECK GOT WANT TOLERANCE_PCT WHAT: GOT within ±TOLERANCE_PCT% of WANT.
 check_count() {
 	local lo hi
-	lo=$(awk -v w="$3" -v t="$4" 'BEGIN { printf "%d", w * (1 - t / 100) + 0.999 }')
-	hi=$(awk -v w="$3" -v t="$4" 'BEGIN { printf "%d", w * (1 + t / 100) }')
+	lo=$(awk -v w="$3" -v t="$4" 'BEGIN { printf "%.0f", w * (1 - t / 100) + 0.499 }')
+	hi=$(awk -v w="$3" -v t="$4" 'BEGIN { printf "%.0f", w * (1 + t / 100) - 0.499 }')
 	if within "$2" "$3" "$4"; then
 		pass "$1" "$2 $5, want $3 ±$4% [$lo, $hi]"
 	else
