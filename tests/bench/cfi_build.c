@@ -19,7 +19,7 @@ static double now_ms(void)
 
 static const char *const kind_names[CPROF_ROW_NR] = {
 	"cfa_rsp", "cfa_rbp", "plt", "signal", "stop", "fp", "deref", "end", "unsupported",
-	"fp_switch",
+	"fp_switch", "clone",
 };
 
 /* Best of three runs, and the first, which also pays for reading the file. */
