@@ -40,7 +40,7 @@ static int bench_one(const char *path)
 
 		cfi_table__free(t);
 		t = NULL;
-		err = cfi_table__build(fd, -1, &t);
+		err = cfi_table__build(fd, -1, -1, &t);
 		dt = now_ms() - t0;
 		first = i == 0 ? dt : first;
 		best = i == 0 || dt < best ? dt : best;
