@@ -120,4 +120,5 @@ install: cprof-bpf
 clean:
 	rm -rf $(OUT) cprof-bpf
 
--include $(wildcard $(OUT)/*/*.d $(OUT)/*/*/*.d $(OUT)/*/*/*/*.d)
+# Deepest: the fuzzers' objects, build/fuzz/obj/user/FOLDER/NAME.d.
+-include $(wildcard $(OUT)/*/*.d $(OUT)/*/*/*.d $(OUT)/*/*/*/*.d $(OUT)/*/*/*/*/*.d)

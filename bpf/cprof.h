@@ -181,6 +181,10 @@ enum cprof_row_kind {
 				 * systemstack): rbp leads back to its caller's stack; cfa_off, if
 				 * not 0, is that caller's CFA offset at the call, else the
 				 * unwinder searches for it */
+	CPROF_ROW_CLONE,	/* a system call that starts a thread, where its CFI leaves a gap
+				 * (glibc's clone, clone3; see user/unwind/cfi_clone.h): at the
+				 * first frame, rax == 0 is the new thread, a root; else as
+				 * CFA_RSP (the parent, or a later frame) */
 	CPROF_ROW_NR,
 };
 

@@ -486,6 +486,7 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 
 	switch (row->kind) {
 	case CPROF_ROW_CFA_RSP:
+	case CPROF_ROW_CLONE:
 		cfa = st->sp + off;
 		break;
 	case CPROF_ROW_CFA_RBP:
@@ -519,6 +520,19 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 		}
 	}
 	return to_caller(st, ra, cfa, bp);
+}
+
+/* Whether the first frame, in the gap of a clone system call (CPROF_ROW_CLONE), is the
+ * new thread's: rax is 0 there (copy_thread), and the parent's is -ENOSYS in the system
+ * call, the new thread's id after it. The registers unwound from are the task's saved user
+ * registers, or (a perf_event sample in user mode) the same ones the interrupt saved there.
+ * Read only here, on this rare path: carried from the program's start, rax would cost the
+ * busiest programs stack they do not have. */
+static __always_inline bool in_new_thread(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return regs->ax == 0;
 }
 
 /* One frame: records st->ip, then moves st to the caller. Returns 1 to end the walk.
@@ -584,6 +598,14 @@ static long unwind_step(__u32 i, void *ctx)
 		return signal_step(st);
 	case CPROF_ROW_FP_SWITCH:
 		return cprof_switch_step(st, row.cfa_off, pc) ? 1 : 0;
+	case CPROF_ROW_CLONE:
+		/* rax is known for the first frame only. No later frame is in the gap: no call
+		 * returns there, and glibc blocks signals around the system call. */
+		if (!i && in_new_thread()) {
+			st->stop = CPROF_STOP_ROOT;
+			return 1;
+		}
+		return cfa_step(st, &row);
 	case CPROF_ROW_CFA_RSP:
 	case CPROF_ROW_CFA_RBP:
 	case CPROF_ROW_PLT:

@@ -19,7 +19,7 @@ static double now_ms(void)
 
 static const char *const kind_names[CPROF_ROW_NR] = {
 	"cfa_rsp", "cfa_rbp", "plt", "signal", "stop", "fp", "deref", "end", "unsupported",
-	"fp_switch",
+	"fp_switch", "clone",
 };
 
 /* Best of three runs, and the first, which also pays for reading the file. */
@@ -40,7 +40,7 @@ static int bench_one(const char *path)
 
 		cfi_table__free(t);
 		t = NULL;
-		err = cfi_table__build(fd, -1, &t);
+		err = cfi_table__build(fd, -1, -1, &t);
 		dt = now_ms() - t0;
 		first = i == 0 ? dt : first;
 		best = i == 0 || dt < best ? dt : best;

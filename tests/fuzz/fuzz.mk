@@ -8,10 +8,11 @@ FUZZ_LIB_OBJS := $(patsubst %.c,$(OUT)/fuzz/obj/%.o,$(LIB_SRCS)) $(OUT)/fuzz/obj
 FUZZ_LIB := $(OUT)/fuzz/libcprof-fuzz.a
 TEST_TARGETS += $(FUZZ_BINS)
 
-$(OUT)/fuzz/obj/%.o: %.c | $(SKELS) $(PROTO_HDR)
+# Objects depend on their headers (-MMD) and on the flags set here.
+$(OUT)/fuzz/obj/%.o: %.c tests/fuzz/fuzz.mk | $(SKELS) $(PROTO_HDR)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ALL_CPPFLAGS) -c $< -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPFLAGS) $(ALL_CPPFLAGS) -c $< -o $@
 
 $(OUT)/fuzz/obj/profile.pb-c.o: $(PROTO_SRC)
 	@mkdir -p $(@D)
@@ -23,4 +24,5 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(ALL_CPPFLAGS) $< -o $@ $(FUZZ_LIB) $(LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEPFLAGS) $(ALL_CPPFLAGS) $< -o $@ \
+		$(FUZZ_LIB) $(LIBS)

@@ -1,7 +1,7 @@
 /* Fuzzes the unwind-table compiler and the cache loader with the same bytes: as an ELF
- * object (through a memfd: cfi_table__build reads files), as its own debuginfo file, and as
- * a cache file. A table that builds must answer lookups with its own rows and survive a
- * store/load round trip unchanged.
+ * object (through a memfd: cfi_table__build reads files), as its own debuginfo file (CFI
+ * and symbols), and as a cache file. A table that builds must answer lookups with its own
+ * rows and survive a store/load round trip unchanged.
  *
  * Seeds (tests/fuzz/corpus/cfi): tiny.so is tests/unit/fixtures/cfi_nounwind.c built with
  * gcc -shared -fPIC -O2 -nostartfiles -nostdlib -fasynchronous-unwind-tables -s
@@ -10,7 +10,9 @@
  * the same built with -g -fno-asynchronous-unwind-tables -fno-unwind-tables, then
  * objcopy --strip-debug --keep-section=.debug_frame; tiny-go.so is tiny.so with a Go 1.18
  * .gopclntab added (objcopy --add-section) that names four functions over its .text,
- * runtime.goexit, runtime.asmcgocall, runtime.cgocall and main.f (user/unwind/cfi_go.c). */
+ * runtime.goexit, runtime.asmcgocall, runtime.cgocall and main.f (user/unwind/cfi_go.c);
+ * tiny-clone.so is tests/unit/fixtures/cfi_clone.S built with gcc -shared -nostdlib
+ * -Wl,-z,noseparate-code,-z,norelro,--build-id=none (glibc's clone gaps, cfi_clone.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,11 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (write(fd, data, size) != (ssize_t)size)
 		goto out;
-	if (!cfi_table__build(fd, -1, &t))
+	if (!cfi_table__build(fd, -1, -1, &t))
 		check_table(t);
 	cfi_table__free(t);
 	t = NULL;
-	if (!cfi_table__build(fd, fd, &t))
+	if (!cfi_table__build(fd, fd, fd, &t))
 		check_table(t);
 	cfi_table__free(t);
 	t = NULL;

@@ -10,7 +10,8 @@ CFI_LIBS := -lelf -ldw -lz
 CFI_FIX := $(OUT)/fixtures
 CFI_FIXTURES := $(CFI_FIX)/cfi_o2 $(CFI_FIX)/cfi_fp $(CFI_FIX)/cfi_realign \
 	$(CFI_FIX)/cfi_nounwind.so $(CFI_FIX)/cfi_nounwind.stripped.so $(CFI_FIX)/cfi_nounwind.debug \
-	$(CFI_FIX)/cfi_nounwind.z.so $(CFI_FIX)/cfi_go $(CFI_FIX)/cfi_go.stripped
+	$(CFI_FIX)/cfi_nounwind.z.so $(CFI_FIX)/cfi_go $(CFI_FIX)/cfi_go.stripped \
+	$(CFI_FIX)/cfi_clone.so $(CFI_FIX)/cfi_clone.stripped.so $(CFI_FIX)/cfi_clone.debug
 TEST_TARGETS += $(CFI_FIXTURES) $(OUT)/bench/cfi_build
 
 $(CFI_OBJS): $(OUT)/%.o: %.c
@@ -59,6 +60,19 @@ $(CFI_FIX)/cfi_nounwind.stripped.so: $(CFI_FIX)/cfi_nounwind.so
 
 $(CFI_FIX)/cfi_nounwind.z.so: $(CFI_FIX)/cfi_nounwind.so
 	$(Q)objcopy --compress-debug-sections=zlib-gabi $< $@
+
+# glibc's clone/clone3 CFI gap, assembled; stripped of .symtab (its hidden clone3 is then
+# named only by the separate debuginfo file).
+$(CFI_FIX)/cfi_clone.so: tests/unit/fixtures/cfi_clone.S
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -shared -nostdlib -Wl,--build-id $< -o $@
+
+$(CFI_FIX)/cfi_clone.debug: $(CFI_FIX)/cfi_clone.so
+	$(Q)objcopy --only-keep-debug $< $@
+
+$(CFI_FIX)/cfi_clone.stripped.so: $(CFI_FIX)/cfi_clone.so
+	$(Q)objcopy --strip-all $< $@
 
 # A Go program (its .debug_frame) and the same stripped of it and of its symbols (only the
 # runtime's function table, .gopclntab, is left).

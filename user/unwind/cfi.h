@@ -38,10 +38,13 @@ struct cfi_table;
 
 /* Compiles the CFI of the x86-64 ELF object open on fd: its .eh_frame, and for code that
  * .eh_frame does not cover, its .debug_frame or else that of debug_fd (the separate
- * debuginfo file; -1 for none). Returns 0, -ENOENT (no CFI), -ENOEXEC (not a 64-bit x86-64
- * ELF), -E2BIG (code spans more than 4 GiB) or -ENOMEM. Malformed entries are dropped and
- * counted in the stats, malformed programs give UNSUPPORTED rows. */
-int cfi_table__build(int fd, int debug_fd, struct cfi_table **out);
+ * debuginfo file; -1 for none). sym_fd (-1 for none; usually the separate debuginfo file)
+ * adds its .symtab to the object's symbols, which name the functions whose CFI has gaps
+ * the table fills (glibc's clone3: cfi_clone.h). Returns 0, -ENOENT (no CFI), -ENOEXEC
+ * (not a 64-bit x86-64 ELF), -E2BIG (code spans more than 4 GiB) or -ENOMEM. Malformed
+ * entries are dropped and counted in the stats, malformed programs give UNSUPPORTED
+ * rows. */
+int cfi_table__build(int fd, int debug_fd, int sym_fd, struct cfi_table **out);
 
 /* A table from rows already compiled (the cache, tests). Rows must be sorted by strictly
  * increasing pc, have known kinds, and end with an END row. stats may be NULL; its row
@@ -75,7 +78,7 @@ int cfi_cache__store(const char *dir, const char *build_id, const struct cfi_tab
 /* The table of the object open on fd: from the cache when dir and build_id are given and a
  * valid file exists, else built (and then stored; a failed store is not an error).
  * Returns what cfi_table__build returns. */
-int cfi_cache__get(const char *dir, const char *build_id, int fd, int debug_fd,
+int cfi_cache__get(const char *dir, const char *build_id, int fd, int debug_fd, int sym_fd,
 		   struct cfi_table **out);
 
 #endif

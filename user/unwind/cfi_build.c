@@ -1,11 +1,13 @@
 /* Compiles an object's CFI into unwind rows (see cfi.h and bpf/cprof.h): the CIEs and FDEs
  * of its .eh_frame and .debug_frame (cfi_fde.c), each FDE's CFA program run into rows
- * (cfi_program.c), END rows where no FDE describes the code, then the fixes for Go code
- * (cfi_go.c), and the rows wrapped into a table with its page index (cfi_table.c). */
+ * (cfi_program.c), END rows where no FDE describes the code, then the fixes for glibc's
+ * clone gaps (cfi_clone.c) and for Go code (cfi_go.c), and the rows wrapped into a table
+ * with its page index (cfi_table.c). */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "unwind/cfi.h"
+#include "unwind/cfi_clone.h"
 #include "unwind/cfi_dwarf.h"
 #include "unwind/cfi_go.h"
 #include "unwind/cfi_int.h"
@@ -87,7 +89,7 @@ static int go_rows(struct builder *b, const struct cfi_go *go)
 	return err ? err : emit_kind(b, hi, CPROF_ROW_END);
 }
 
-int cfi_table__build(int fd, int debug_fd, struct cfi_table **out)
+int cfi_table__build(int fd, int debug_fd, int sym_fd, struct cfi_table **out)
 {
 	struct builder b = { 0 };
 	Elf *elf = NULL, *dbg = NULL;
@@ -107,6 +109,8 @@ int cfi_table__build(int fd, int debug_fd, struct cfi_table **out)
 	err = cfi_fde__sections(&b.c, elf, debug_fd, &dbg);
 	if (!err)
 		err = build_rows(&b);
+	if (!err)
+		cfi_clone__fix(elf, sym_fd, b.base, &b.rows);
 	if (err == -ENOENT && go)
 		err = go_rows(&b, go);
 	if (!err && go) {

@@ -18,7 +18,7 @@
 #define CACHE_MAGIC "CPROFCFI"
 /* Bump whenever the compiler (cfi_build.c and the files it drives) would compile the same
  * object into different rows. */
-#define CACHE_VERSION 2	/* 2: Go rows (cfi_go.h) */
+#define CACHE_VERSION 3	/* 2: Go rows (cfi_go.h); 3: clone gaps (cfi_clone.h) */
 /* 32 Mi rows, 256 MiB: 30 times the largest library seen (libLLVM-15, 980k rows). */
 #define CACHE_MAX_ROWS (32u << 20)
 #define BUILD_ID_MAX 64
@@ -217,7 +217,7 @@ int cfi_cache__store(const char *dir, const char *build_id, const struct cfi_tab
 	return err;
 }
 
-int cfi_cache__get(const char *dir, const char *build_id, int fd, int debug_fd,
+int cfi_cache__get(const char *dir, const char *build_id, int fd, int debug_fd, int sym_fd,
 		   struct cfi_table **out)
 {
 	bool cached = dir && valid_build_id(build_id);
@@ -225,7 +225,7 @@ int cfi_cache__get(const char *dir, const char *build_id, int fd, int debug_fd,
 
 	if (cached && !cfi_cache__load(dir, build_id, out))
 		return 0;
-	err = cfi_table__build(fd, debug_fd, out);
+	err = cfi_table__build(fd, debug_fd, sym_fd, out);
 	if (err)
 		return err;
 	if (cached)

@@ -2,6 +2,7 @@
  * dwarf_next_cfi splits a section into entries; their augmentations and address ranges are
  * decoded here, with the bounded reader. */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,33 @@ Elf_Scn *cfi_elf__section(Elf *elf, Elf_Scn *scn, const char *name, GElf_Shdr *s
 			return scn;
 	}
 	return NULL;
+}
+
+int cfi_elf__symbols(Elf *elf, uint32_t type, cfi_symbol_fn fn, void *arg)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	int rc;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		/* gelf_getsym checks the index against the data read. */
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize && i <= INT_MAX; i++) {
+			const char *n;
+
+			if (!gelf_getsym(d, (int)i, &sym))
+				break;
+			n = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (n && (rc = fn(&sym, n, arg)))
+				return rc;
+		}
+	}
+	return 0;
 }
 
 /* The first section named name that has contents. */

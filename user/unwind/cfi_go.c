@@ -88,30 +88,28 @@ static uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
+struct symbol_query {
+	const char *name;
+	uint64_t addr;
+};
+
+static int symbol_named(const GElf_Sym *sym, const char *name, void *arg)
+{
+	struct symbol_query *q = arg;
+
+	if (strcmp(name, q->name))
+		return 0;
+	q->addr = sym->st_value;
+	return 1;
+}
+
 /* The address of symbol name in .symtab, 0 if absent. */
 static uint64_t symbol_addr(Elf *elf, const char *name)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	GElf_Sym sym;
+	struct symbol_query q = { .name = name };
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-			const char *n;
-
-			if (!gelf_getsym(d, (int)i, &sym))
-				break;
-			n = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (n && !strcmp(n, name))
-				return sym.st_value;
-		}
-	}
-	return 0;
+	cfi_elf__symbols(elf, SHT_SYMTAB, symbol_named, &q);
+	return q.addr;
 }
 
 /* pcHeader.textStart is relocated at load time in position-independent binaries (0 in the

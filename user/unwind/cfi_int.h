@@ -47,6 +47,11 @@ static inline int cfi_rows__push_kind(struct cfi_rows *rb, uint32_t pc, enum cpr
  * its header in *sh; NULL if none. (cfi_fde.c) */
 Elf_Scn *cfi_elf__section(Elf *elf, Elf_Scn *scn, const char *name, GElf_Shdr *sh);
 
+/* Calls fn with each symbol of elf's sections of type type (SHT_SYMTAB or SHT_DYNSYM) and
+ * its name, until fn returns non-zero: returns that, else 0. (cfi_fde.c) */
+typedef int (*cfi_symbol_fn)(const GElf_Sym *sym, const char *name, void *arg);
+int cfi_elf__symbols(Elf *elf, uint32_t type, cfi_symbol_fn fn, void *arg);
+
 /* A table of rows (sorted, the first at pc 0, the last END), taking ownership of rows, also
  * on failure; stats may be NULL, its row counts are recomputed. Returns 0 or -ENOMEM.
  * (cfi_table.c) */

@@ -124,8 +124,7 @@ static const char *cache_key(const struct object *obj, int fd, char *key, size_t
 	return key;
 }
 
-/* The .debug_frame of obj's separate debuginfo, for an object without .eh_frame: opens it
- * into dbg. Returns 0 or -errno. */
+/* obj's separate debuginfo, opened into dbg. Returns 0 or -errno. */
 static int open_debuginfo(const struct unwinder *u, const struct object *obj, int fd,
 			  struct elf_file *dbg)
 {
@@ -145,24 +144,28 @@ static int open_debuginfo(const struct unwinder *u, const struct object *obj, in
 	return err;
 }
 
-/* Builds (or loads from the cache) obj's table; for an object without .eh_frame, tries the
- * .debug_frame of its separate debuginfo. */
+/* Loads obj's table from the cache, else builds it. The separate debuginfo is looked for
+ * only then: its .symtab names functions whose CFI has gaps (glibc's clone3, which only
+ * the debuginfo names), and its .debug_frame describes an object without CFI of its own. */
 static int build_table(struct unwinder *u, struct object *obj, struct cfi_table **t)
 {
 	char key[sizeof(obj->build_id) + 8];
 	struct elf_file dbg = { 0 };
 	const char *bid;
-	bool owned;
-	int fd = object_fd(obj, &owned), err;
+	bool owned, has_dbg;
+	int fd = object_fd(obj, &owned), err = 0;
 
 	if (fd < 0)
 		return fd;
 	bid = cache_key(obj, fd, key, sizeof(key));
-	err = cfi_cache__get(u->o.cache_dir, bid, fd, -1, t);
-	if (err == -ENOENT && !open_debuginfo(u, obj, fd, &dbg)) {
-		err = cfi_cache__get(u->o.cache_dir, bid, fd, dbg.fd, t);
-		elf_file__close(&dbg);
-	}
+	if (u->o.cache_dir && bid && !cfi_cache__load(u->o.cache_dir, bid, t))
+		goto out;
+	has_dbg = !open_debuginfo(u, obj, fd, &dbg);
+	err = cfi_cache__get(u->o.cache_dir, bid, fd, -1, has_dbg ? dbg.fd : -1, t);
+	if (err == -ENOENT && has_dbg)
+		err = cfi_cache__get(u->o.cache_dir, bid, fd, dbg.fd, dbg.fd, t);
+	elf_file__close(&dbg);
+out:
 	if (owned)
 		close(fd);
 	return err;
