@@ -237,22 +237,13 @@ int loop__record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Serving: says once that COMMAND or the last target exited, and keeps serving. */
-static void served_targets(struct session *s)
+/* Whether what the run watches is gone: COMMAND exited, or every -p target did. */
+static bool watched_gone(struct session *s)
 {
-	static bool said;
 	bool any_alive = false;
 
-	if (said)
-		return;
-	if (s->cmd.pid > 0 && !s->cmd.done) {
-		if (command__exited(&s->cmd)) {
-			said = true;
-			log_info("%s exited; still serving what was collected (Ctrl-C to stop)",
-				 s->o->command[0]);
-		}
-		return;
-	}
+	if (s->cmd.pid > 0)
+		return s->cmd.done || command__exited(&s->cmd);
 	for (size_t i = 0; i < s->n_targets; i++) {
 		struct target *t = &s->targets[i];
 
@@ -260,37 +251,26 @@ static void served_targets(struct session *s)
 			target_gone(s, t);
 		any_alive |= !t->gone;
 	}
-	if (s->n_targets && !any_alive) {
-		said = true;
-		log_info("every target exited; still serving what was collected (Ctrl-C to stop)");
-	}
+	return s->n_targets && !any_alive;
 }
 
 static bool run_over(struct session *s)
 {
-	bool any_alive = false;
-
 	if (session_stop)
 		return true;
 	if (s->o->duration > 0 && clock__secs(CLOCK_MONOTONIC) - s->t0 >= s->o->duration)
 		return true;
-	if (s->srv) {
-		/* Serving: what was collected stays available until a signal or -d. */
-		served_targets(s);
+	if (!watched_gone(s))
 		return false;
+	if (!s->srv)
+		return true;
+	/* Serving: what was collected stays available until a signal or -d. */
+	if (!s->gone_said) {
+		s->gone_said = true;
+		log_info("%s exited; still serving what was collected (Ctrl-C to stop)",
+			 s->o->command ? s->o->command[0] : "every target");
 	}
-	if (s->cmd.pid > 0 && !s->cmd.done)
-		return command__exited(&s->cmd);
-	if (!s->n_targets)
-		return false;
-	for (size_t i = 0; i < s->n_targets; i++) {
-		struct target *t = &s->targets[i];
-
-		if (!t->gone && kill(t->pid, 0) && errno == ESRCH)
-			target_gone(s, t);
-		any_alive |= !t->gone;
-	}
-	return !any_alive;
+	return false;
 }
 
 /* The kinds' periodic work (the heap profile's rescans for allocators). */

@@ -179,18 +179,17 @@ out:
 /* The decompressed debug sections a server keeps open between replies. */
 #define OUTPUT_DWARF_BUDGET (16ull << 20)
 
-/* The active kind whose id is kind_id; NULL if not collected. */
+/* The active kind whose id is kind_id, its ops and index; NULL if not collected. */
 static struct kind *active_kind(const struct session *s, unsigned int kind_id,
 				const struct kind_ops **ops, unsigned int *idx)
 {
-	for (unsigned int i = 0; i < n_kinds; i++) {
-		if (kinds[i]->id != kind_id || !s->active[i])
-			continue;
-		*ops = kinds[i];
-		*idx = i;
-		return s->active[i];
-	}
-	return NULL;
+	int i = kinds__index(kind_id);
+
+	if (i < 0 || !s->active[i])
+		return NULL;
+	*ops = kinds[i];
+	*idx = (unsigned int)i;
+	return s->active[i];
 }
 
 /* Everything the BPF side has handed over so far, aggregated. */

@@ -58,14 +58,10 @@ static const struct route *find_route(const char *name)
 /* The kind's index in kinds[], and whether it is being collected. */
 static int kind_index(const struct session *s, unsigned int id, bool *active)
 {
-	for (unsigned int i = 0; i < n_kinds; i++) {
-		if (kinds[i]->id != id)
-			continue;
-		*active = s->active[i] != NULL;
-		return (int)i;
-	}
-	*active = false;
-	return -1;
+	int i = kinds__index(id);
+
+	*active = i >= 0 && s->active[i] != NULL;
+	return i;
 }
 
 /* 404 for a kind that exists but is not collected in this run, saying how to get it. */

@@ -72,6 +72,7 @@ struct session {
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 	uint64_t orphan_records;	/* of a kind dropped mid-run, still in the ring buffer */
 	struct serve *srv;	/* --http: the /debug/pprof server; NULL without */
+	bool gone_said;		/* serving: the watched processes' end was said */
 	struct retain_kind evicted[KINDS_MAX];	/* released stacks, by index into kinds[] */
 	uint64_t evicted_procs;	/* exited processes released */
 	double retained_at;	/* monotonic: the bounds were last applied */

@@ -117,6 +117,9 @@ extern const struct kind_ops *const kinds[];
 extern const unsigned int n_kinds;
 #define KINDS_MAX 8
 
+/* The index into kinds[] of the kind whose id (enum cprof_kind) is id; -1 if none. */
+int kinds__index(unsigned int id);
+
 /* The kernel's BTF, read once (~11 ms) for every kind that configures itself by it; NULL
  * if it cannot be read (kinds then keep their defaults). */
 const struct btf *kind_env__vmlinux(struct kind_env *env);

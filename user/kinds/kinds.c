@@ -10,3 +10,11 @@ const struct kind_ops *const kinds[] = { &cpu_kind, &block_kind, &mutex_kind, &h
 const unsigned int n_kinds = ARRAY_SIZE(kinds);
 
 _Static_assert(ARRAY_SIZE(kinds) <= KINDS_MAX, "raise KINDS_MAX");
+
+int kinds__index(unsigned int id)
+{
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (kinds[i]->id == id)
+			return (int)i;
+	return -1;
+}
