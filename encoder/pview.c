@@ -168,11 +168,18 @@ static int merge_base(struct pview *v, const struct pmodel *pm, const struct pte
 	return err;
 }
 
+struct row_ctx {
+	const struct pview *v;
+	bool by_line;
+};
+
 static bool row_eq(const void *ctx, const void *key, const void *ent)
 {
-	const struct ptext_row *a = key, *b = &((const struct pview *)ctx)->rows[*(uint32_t *)ent];
+	const struct row_ctx *c = ctx;
+	const struct ptext_row *a = key, *b = &c->v->rows[*(uint32_t *)ent];
 
-	return a->line == b->line && !strcmp(a->name, b->name) && !strcmp(a->file, b->file);
+	return !strcmp(a->name, b->name) &&
+	       (!c->by_line || (a->line == b->line && !strcmp(a->file, b->file)));
 }
 
 /* Rows as pprof makes nodes: by function name (its granularity "functions" forgets files),
@@ -180,8 +187,11 @@ static bool row_eq(const void *ctx, const void *key, const void *ent)
 static int make_rows(struct pview *v, bool by_line)
 {
 	struct hashmap tab = HASHMAP_INIT(uint32_t);
+	struct row_ctx ctx = { v, by_line };
+	const struct pv_frame *fr;
 	struct ptext_row k;
 	size_t i, cap = 0;
+	uint64_t h;
 	uint32_t *ent;
 	bool added;
 	int err = 0;
@@ -190,17 +200,18 @@ static int make_rows(struct pview *v, bool by_line)
 	if (!v->row_of)
 		return -ENOMEM;
 	for (i = 0; i < v->n_frames && !err; i++) {
-		k = (struct ptext_row){ v->frames[i].fn->name, by_line ? v->frames[i].fn->file : "",
-					by_line ? v->frames[i].line : 0, v->frames[i].fn->module,
-					v->frames[i].kind, 0, 0, 0 };
-		ent = hashmap__insert(&tab, hash__add(hash__str(k.name), hash__add(
-					      hash__str(k.file), k.line)), &k, row_eq, v, &added);
+		fr = &v->frames[i];
+		k = (struct ptext_row){ fr->fn->name, fr->fn->file, by_line ? fr->line : 0,
+					fr->fn->module, fr->kind, 0, 0, 0 };
+		h = hash__str(k.name);
+		if (by_line)
+			h = hash__add(hash__add(h, hash__str(k.file)), k.line);
+		ent = hashmap__insert(&tab, h, &k, row_eq, &ctx, &added);
 		if (!ent || (added && VEC_GROW(v->rows, cap, v->n_rows + 1))) {
 			err = -ENOMEM;
 			break;
 		}
 		if (added) {
-			k.file = v->frames[i].fn->file;
 			v->rows[v->n_rows] = k;
 			*ent = v->n_rows++;
 		}

@@ -171,6 +171,42 @@ TEST(tree)
 	pmodel__free(pm);
 }
 
+/* A function seen at two lines is one row, or two with by_line. */
+TEST(rows_by_function)
+{
+	struct pprof_builder *b = pprof_builder__new(&pmu_cpu_opts);
+	struct pprof_line l1[] = { { "burn", NULL, "x.go", 1, 5 } }, l2[] = { { "burn", NULL,
+									     "x.go", 1, 6 } };
+	struct ptext_opts o = { .type = 1 };
+	struct ptext_table t;
+	struct pmodel *pm = NULL;
+	int64_t v[] = { 1, 100 };
+	uint64_t m, a, c;
+	void *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	REQUIRE(b, "new");
+	m = pprof_builder__mapping(b, &pmu_demo_map);
+	a = pprof_builder__location(b, m, 0x401000, l1, 1);
+	c = pprof_builder__location(b, m, 0x401010, l2, 1);
+	err = pprof_builder__add_sample(b, &a, 1, v, NULL, 0);
+	err = err ?: pprof_builder__add_sample(b, &c, 1, v, NULL, 0);
+	err = err ?: pprof_builder__encode(b, &buf, &len);
+	pprof_builder__free(b);
+	err = err ?: pmodel__read_buf(buf, len, &pm);
+	free(buf);
+	REQUIRE(err == 0, "profile: %d", err);
+	REQUIRE(ptext__table(pm, &o, &t) == 0, "table");
+	CHECK(t.n_rows == 1 && t.rows[0].flat == 200, "%zu rows", t.n_rows);
+	ptext__table_free(&t);
+	o.by_line = true;
+	REQUIRE(ptext__table(pm, &o, &t) == 0, "table by line");
+	CHECK(t.n_rows == 2 && t.rows[0].flat == 100, "%zu rows by line", t.n_rows);
+	ptext__table_free(&t);
+	pmodel__free(pm);
+}
+
 /* Writes the demo profile at scale to tmpdir/NAME. */
 static int write_demo(int64_t scale, const char *name, char *path, size_t size)
 {
@@ -278,6 +314,7 @@ int main(void)
 	RUN(folded);
 	RUN(base_diff);
 	RUN(tree);
+	RUN(rows_by_function);
 	RUN(top_equals_go_pprof);
 	fails = CHECK_EXIT();
 	if (!getenv("KEEP_TMP")) {
