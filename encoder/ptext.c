@@ -12,11 +12,6 @@
 #include "ptext.h"
 #include "pview.h"
 
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
-
 static int cmp_i64(int64_t a, int64_t b)
 {
 	return (a > b) - (a < b);
@@ -25,12 +20,12 @@ static int cmp_i64(int64_t a, int64_t b)
 /* pprof's FlatNameOrder and CumNameOrder, then file and line so the order is total. */
 static int cmp_rows(const struct ptext_row *a, const struct ptext_row *b, bool by_cum)
 {
-	int c = by_cum ? cmp_i64(abs64(b->cum), abs64(a->cum)) :
-			 cmp_i64(abs64(b->flat), abs64(a->flat));
+	int c = by_cum ? cmp_i64(pv_abs(b->cum), pv_abs(a->cum)) :
+			 cmp_i64(pv_abs(b->flat), pv_abs(a->flat));
 
 	c = c ?: strcmp(a->name, b->name);
-	c = c ?: by_cum ? cmp_i64(abs64(b->flat), abs64(a->flat)) :
-			  cmp_i64(abs64(b->cum), abs64(a->cum));
+	c = c ?: by_cum ? cmp_i64(pv_abs(b->flat), pv_abs(a->flat)) :
+			  cmp_i64(pv_abs(b->cum), pv_abs(a->cum));
 	c = c ?: strcmp(a->file, b->file);
 	return c ?: cmp_i64(a->line, b->line);
 }
@@ -52,7 +47,8 @@ int ptext__table(const struct pmodel *pm, const struct ptext_opts *o, struct pte
 	for (i = 0; i < v.n_rows; i++)
 		if (v.rows[i].flat || v.rows[i].cum)
 			v.rows[n++] = v.rows[i];
-	qsort(v.rows, n, sizeof(*v.rows), o->sort == PTEXT_SORT_CUM ? cmp_cum : cmp_flat);
+	if (n)
+		qsort(v.rows, n, sizeof(*v.rows), o->sort == PTEXT_SORT_CUM ? cmp_cum : cmp_flat);
 	t->rows = v.rows;
 	t->n_rows = n;
 	t->total = v.total;
@@ -136,7 +132,7 @@ static void print_header(FILE *f, const struct top_fmt *tf, const struct ptext_t
 	if (tf->base && (!time || tf->base->time_nanos < time))
 		time = tf->base->time_nanos;
 	if (tf->base)
-		duration += tf->base->duration_nanos;
+		duration = pv_add(duration, tf->base->duration_nanos);
 	if (time)
 		print_time(f, time);
 	if (duration) {
@@ -171,14 +167,14 @@ int ptext__print_top(FILE *f, const struct pmodel *pm, const struct ptext_opts *
 	shown = n && n < t.n_rows ? n : t.n_rows;
 	/* pprof's selectOutputUnit: from the smallest shown figure and the total */
 	for (i = 0; i < shown; i++) {
-		m = abs64(t.rows[i].flat) ?: abs64(t.rows[i].cum);
+		m = pv_abs(t.rows[i].flat) ?: pv_abs(t.rows[i].cum);
 		min = m && (!min || m < min) ? m : min;
-		flat_sum += t.rows[i].flat;
+		flat_sum = pv_add(flat_sum, t.rows[i].flat);
 	}
 	tf.unit = pmodel__table_unit(pm, o->type, min, t.total);
 	print_header(f, &tf, &t, shown, flat_sum);
 	for (i = 0; i < shown; i++) {
-		sum += t.rows[i].flat;
+		sum = pv_add(sum, t.rows[i].flat);
 		fprintf(f, "%10s %s %s %10s %s  ", fmt(&tf, t.rows[i].flat, a, sizeof(a)),
 			pct(c, sizeof(c), t.rows[i].flat, t.total), pct(d, sizeof(d), sum, t.total),
 			fmt(&tf, t.rows[i].cum, b, sizeof(b)),

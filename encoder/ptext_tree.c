@@ -50,8 +50,8 @@ static int fold_add(struct folded *fd, struct hashmap *tab, const struct pv_samp
 	if (!ent)
 		return -ENOMEM;
 	if (!added) {
-		fd->folds[*ent].nv += s->nv;
-		fd->folds[*ent].bv += s->bv;
+		fd->folds[*ent].nv = pv_add(fd->folds[*ent].nv, s->nv);
+		fd->folds[*ent].bv = pv_add(fd->folds[*ent].bv, s->bv);
 		return 0;
 	}
 	if (VEC_GROW(fd->folds, fd->cap_folds, fd->n_folds + 1) ||
@@ -129,7 +129,8 @@ int ptext__print_folded(FILE *f, const struct pmodel *pm, const struct ptext_opt
 		if (v.samples[i].depth)
 			err = fold_add(&fd, &tab, &v.samples[i]);
 	if (!err) {
-		qsort_r(fd.folds, fd.n_folds, sizeof(*fd.folds), cmp_folds, &fd);
+		if (fd.n_folds)
+			qsort_r(fd.folds, fd.n_folds, sizeof(*fd.folds), cmp_folds, &fd);
 		for (i = 0; i < fd.n_folds; i++)
 			if (fd.folds[i].nv || fd.folds[i].bv)
 				print_fold(f, &fd, &fd.folds[i], o);
@@ -204,16 +205,16 @@ static int tree_build(struct tree *t)
 		t->nodes[t->n_nodes++] = (struct tnode){ .row = UINT32_MAX };
 	for (i = 0; i < t->v->n_samples && !err; i++) {
 		s = &t->v->samples[i];
-		val = s->nv - s->bv;
+		val = pv_sub(s->nv, s->bv);
 		if (!val)
 			continue;
-		t->nodes[0].cum += val;
+		t->nodes[0].cum = pv_add(t->nodes[0].cum, val);
 		for (d = 0, node = 0; d < s->depth && !err; d++) {
 			err = tree_child(t, &tab, node, t->v->row_of[s->stack[d]], &node);
 			if (!err)
-				t->nodes[node].cum += val;
+				t->nodes[node].cum = pv_add(t->nodes[node].cum, val);
 		}
-		t->nodes[node].self += val;
+		t->nodes[node].self = pv_add(t->nodes[node].self, val);
 	}
 	hashmap__free(&tab);
 	return err;
@@ -223,7 +224,7 @@ static int cmp_kids(const void *pa, const void *pb, void *ctx)
 {
 	const struct tree *t = ctx;
 	const struct tnode *a = &t->nodes[*(const uint32_t *)pa], *b = &t->nodes[*(const uint32_t *)pb];
-	int64_t x = a->cum < 0 ? -a->cum : a->cum, y = b->cum < 0 ? -b->cum : b->cum;
+	int64_t x = pv_abs(a->cum), y = pv_abs(b->cum);
 
 	if (x != y)
 		return x < y ? 1 : -1;
@@ -276,7 +277,8 @@ static void tree_line(FILE *f, const struct tree *t, int64_t cum, int64_t self, 
 static int tree_print(FILE *f, const struct tree *t, const struct ptext_opts *o)
 {
 	uint32_t *pos = calloc(t->n_nodes + 1, sizeof(*pos)), *stack, depth = 0, node, kid;
-	int64_t cut = (int64_t)(t->min_share * (double)(t->total < 0 ? -t->total : t->total));
+	double share = t->min_share * (double)pv_abs(t->total);
+	int64_t cut = share < 9e18 ? (int64_t)share : INT64_MAX;
 	int64_t rest;
 	size_t n_rest;
 
@@ -295,7 +297,7 @@ static int tree_print(FILE *f, const struct tree *t, const struct ptext_opts *o)
 			continue;
 		}
 		kid = t->kids[t->nodes[node].first_child + pos[node]];
-		if (t->nodes[kid].cum > cut || t->nodes[kid].cum < -cut || !cut) {
+		if (pv_abs(t->nodes[kid].cum) > cut || !cut) {
 			pos[node]++;
 			tree_line(f, t, t->nodes[kid].cum, t->nodes[kid].self, depth);
 			pview__print_name(f, &t->v->rows[t->nodes[kid].row], o->by_line, false);
@@ -305,7 +307,7 @@ static int tree_print(FILE *f, const struct tree *t, const struct ptext_opts *o)
 		}
 		/* the rest are narrower still: one line for them all */
 		for (rest = 0, n_rest = 0; pos[node] < t->nodes[node].n_children; pos[node]++, n_rest++)
-			rest += t->nodes[t->kids[t->nodes[node].first_child + pos[node]]].cum;
+			rest = pv_add(rest, t->nodes[t->kids[t->nodes[node].first_child + pos[node]]].cum);
 		tree_line(f, t, rest, 0, depth);
 		fprintf(f, "\xe2\x80\xa6 %zu more\n", n_rest);
 	}

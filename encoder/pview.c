@@ -102,8 +102,8 @@ static int add_sample(struct pview *v, struct hashmap *tab, const struct pv_samp
 	if (tab && !(ent = hashmap__insert(tab, sample_hash(s), s, sample_eq, v, &added)))
 		return -ENOMEM;
 	if (!added) {
-		v->samples[*ent].nv += s->nv;
-		v->samples[*ent].bv += s->bv;
+		v->samples[*ent].nv = pv_add(v->samples[*ent].nv, s->nv);
+		v->samples[*ent].bv = pv_add(v->samples[*ent].bv, s->bv);
 		return 0;
 	}
 	if (VEC_GROW(v->samples, pp->cap_samples, v->n_samples + 1)) {
@@ -238,18 +238,19 @@ static int accumulate(struct pview *v)
 	}
 	for (i = 0; i < v->n_samples; i++) {
 		s = &v->samples[i];
-		val = s->nv - s->bv;
-		v->total += val < 0 ? -val : val;
+		val = pv_sub(s->nv, s->bv);
+		v->total = pv_add(v->total, pv_abs(val));
 		if (!val || !s->depth)
 			continue;
-		v->rows[v->row_of[s->stack[s->depth - 1]]].flat += val;
+		r = v->row_of[s->stack[s->depth - 1]];
+		v->rows[r].flat = pv_add(v->rows[r].flat, val);
 		for (d = 0; d < s->depth; d++) {
 			r = v->row_of[s->stack[d]];
 			if (d)
 				entry[r] |= v->frames[s->stack[d]].kind == PM_INLINED ? 1 : 2;
 			if (stamp[r] != i + 1) {
 				stamp[r] = i + 1;
-				v->rows[r].cum += val;
+				v->rows[r].cum = pv_add(v->rows[r].cum, val);
 			}
 		}
 	}

@@ -8,6 +8,23 @@
 
 #include "ptext.h"
 
+/* Sums of values wrap as Go's int64 sums do: the values come from untrusted files, and an
+ * overflow must not be undefined behaviour. */
+static inline int64_t pv_add(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static inline int64_t pv_sub(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
+static inline int64_t pv_abs(int64_t v)
+{
+	return v < 0 ? pv_sub(0, v) : v;
+}
+
 /* A frame of the profile or its base. */
 struct pv_frame {
 	const struct pm_func *fn;
