@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pathclean.h"
 #include "pmodel.h"
 #include "pprof_read.h"
 #include "util/arena.h"
@@ -261,6 +262,18 @@ static const char *address_name(struct priv *pv, const char *module, uint64_t ad
 	return arena__strdup(&pv->strs, buf, n);
 }
 
+/* A source file as pprof shows it (filepath.Clean); a copy only when cleaning changes it. */
+static const char *clean_file(struct priv *pv, const char *file)
+{
+	size_t n = strlen(file), m;
+	char *buf = tmp_room(pv, n + 2);
+
+	if (!buf)
+		return NULL;
+	m = path__clean(file, n, buf);
+	return m == n && !memcmp(buf, file, n) ? file : arena__strdup(&pv->strs, buf, m);
+}
+
 static int line_frame(struct pmodel *pm, const struct lctx *c, const Location *l, size_t j)
 {
 	struct priv *pv = pm->priv;
@@ -280,6 +293,8 @@ static int line_frame(struct pmodel *pm, const struct lctx *c, const Location *l
 		err = err ?: str_at(pv->p, fn->filename, &k.file);
 		if (err)
 			return err;
+		if (k.file[0] && !(k.file = clean_file(pv, k.file)))
+			return -ENOMEM;
 	}
 	if (!k.name[0] && !(k.name = address_name(pv, c->module, l->address)))
 		return -ENOMEM;
@@ -587,20 +602,4 @@ void pmodel__free(struct pmodel *pm)
 	free(pm->procs);
 	free(pm->threads);
 	free(pm);
-}
-
-bool pmodel__sample_passes(const struct pmodel *pm, size_t sample, const struct pm_filter *f)
-{
-	const struct pm_sample *s = &pm->samples[sample];
-	size_t i;
-
-	if (!f)
-		return true;
-	if (f->n_pids) {
-		for (i = 0; i < f->n_pids && f->pids[i] != s->pid; i++)
-			;
-		if (i == f->n_pids)
-			return false;
-	}
-	return !f->comm || !f->comm[0] || strstr(pm->procs[s->proc], f->comm);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Sample types: the one pprof's -sample_index names, and its values for people in pprof's
- * units, picked its way (measurement.go in github.com/google/pprof): a sample unit is sniffed ("nanoseconds", "bytes"), scaled to the
+/* Which samples and values are shown: the filter on processes, the sample type pprof's
+ * -sample_index names, and its values for people in pprof's units, picked its way (measurement.go in github.com/google/pprof): a sample unit is sniffed ("nanoseconds", "bytes"), scaled to the
  * largest unit that keeps it at least 1, printed with two decimals minus a trailing ".00". */
 #include <errno.h>
 #include <math.h>
@@ -163,4 +163,20 @@ int pmodel__type_index(const struct pmodel *pm, const char *name)
 	if (errno || *end || end == name || v < 0 || (unsigned long)v >= pm->n_types)
 		return -ENOENT;
 	return v;
+}
+
+bool pmodel__sample_passes(const struct pmodel *pm, size_t sample, const struct pm_filter *f)
+{
+	const struct pm_sample *s = &pm->samples[sample];
+	size_t i;
+
+	if (!f)
+		return true;
+	if (f->n_pids) {
+		for (i = 0; i < f->n_pids && f->pids[i] != s->pid; i++)
+			;
+		if (i == f->n_pids)
+			return false;
+	}
+	return !f->comm || !f->comm[0] || strstr(pm->procs[s->proc], f->comm);
 }

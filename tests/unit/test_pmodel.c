@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "pathclean.h"
 #include "pmodel_util.h"
 
 typedef Perftools__Profiles__Profile Profile;
@@ -358,6 +359,26 @@ TEST(read_speed)
 	pmodel__free(pm);
 }
 
+/* Go's filepath.Clean, as pprof shows file names (cases from Go's path_test.go). */
+TEST(path_clean)
+{
+	static const char *cases[][2] = {
+		{ "abc", "abc" }, { "", "." }, { "./csu/../csu/libc-start.c", "csu/libc-start.c" },
+		{ "./elf/./elf/dl-reloc.c", "elf/elf/dl-reloc.c" }, { "/../abc", "/abc" },
+		{ "abc/../../x", "../x" }, { "a//b/./c/", "a/b/c" }, { "/", "/" },
+		{ "../../a", "../../a" }, { "abc/def/../..", "." }, { "/abc/def/../../..", "/" },
+		{ "abc/./../def", "def" }, { "..", ".." }, { "a/..b/c", "a/..b/c" },
+	};
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		path__clean(cases[i][0], strlen(cases[i][0]), out);
+		CHECK(!strcmp(out, cases[i][1]), "'%s' -> '%s', want '%s'", cases[i][0], out,
+		      cases[i][1]);
+	}
+}
+
 int main(void)
 {
 	CHECK_SUITE("pmodel");
@@ -369,5 +390,6 @@ int main(void)
 	RUN(duplicate_ids);
 	RUN(expansion_cap);
 	RUN(read_speed);
+	RUN(path_clean);
 	return CHECK_EXIT();
 }
