@@ -186,10 +186,10 @@
 		return near;
 	}
 
-	/* A tree whose root is the selected function (or "all" leaves with none) and whose
-	 * children are callers, built by walking each stack from f (or the leaf) to the root. */
-	function reversedView() {
-		const P = profs[st.prof], f = st.sel;
+	/* The stacks to turn round: with a function chosen, each node where it is called (its
+	 * weight: the samples whose innermost call it is), walked from its caller; with none,
+	 * each node with a self value, walked from itself. */
+	function reversedStarts(P, f) {
 		const near = f > 0 ? nearestOf(P, f) : null;
 		const acc = new Float64Array(P.n), bacc = new Float64Array(P.n);
 		for (let i = 1; i < P.n; i++) {
@@ -200,46 +200,112 @@
 			if (vals.bself)
 				bacc[at] += vals.bself[i];
 		}
-		const parent = [-1], func = [f > 0 ? f : 0], kind = [0], self = [0], bself = [0];
-		const index = new Map();
-		const M = 8 * (doc.funcs.length / 3 + 1);
-		const child = (par, fn, k) => {
-			const key = par * M + fn * 8 + k;
-			let c = index.get(key);
-			if (c === undefined) {
-				c = parent.length;
-				index.set(key, c);
-				parent.push(par); func.push(fn); kind.push(k);
-				self.push(0); bself.push(0);
-			}
-			return c;
-		};
+		let n = 0;
+		for (let i = 1; i < P.n; i++)
+			n += acc[i] !== 0 || bacc[i] !== 0 ? 1 : 0;
+		const cur = new Int32Array(n), w = new Float64Array(n), bw = new Float64Array(n);
+		let k = 0, rootKind = 0;
 		for (let i = 1; i < P.n; i++) {
 			if (acc[i] === 0 && bacc[i] === 0)
 				continue;
+			cur[k] = near ? P.parent[i] : i;
+			w[k] = acc[i];
+			bw[k++] = bacc[i];
 			if (near)
-				kind[0] = P.kind[i];
-			let r = 0;
-			for (let c = near ? P.parent[i] : i; c > 0; c = P.parent[c])
-				r = child(r, P.func[c], P.kind[c]);
-			self[r] += acc[i];
-			bself[r] += bacc[i];
+				rootKind = P.kind[i];
 		}
-		return treeOf(parent, func, kind, self, vals.bself ? bself : null,
-			      f > 0 ? nameOf(f) : 'all');
+		return { n, cur, w, bw, rootKind };
 	}
 
-	function treeOf(parentA, funcA, kindA, selfA, bselfA, rootName) {
-		const n = parentA.length;
-		const parent = Int32Array.from(parentA), func = Int32Array.from(funcA);
-		const kind = Uint8Array.from(kindA), self = Float64Array.from(selfA);
+	/* A tree whose root is the chosen function (or "all") and whose children are callers:
+	 * every stack walked up at once, one level per round. The stacks under one node of the
+	 * new tree stay together (a counting sort by node), so merging them by (function, kind)
+	 * needs a stamp per (function, kind), not a hash: a million-node profile turns round in
+	 * a few passes over typed arrays. */
+	function reversedView() {
+		const P = profs[st.prof], f = st.sel, S = reversedStarts(P, f);
+		/* At most one new node per frame walked: the arrays are sized once. */
+		let max = 1;
+		for (let k = 0; k < S.n; k++)
+			max += S.cur[k] > 0 ? P.depth[S.cur[k]] : 0;
+		const T = {
+			n: 1, parent: new Int32Array(max), func: new Int32Array(max),
+			kind: new Uint8Array(max), self: new Float64Array(max),
+			bself: new Float64Array(max),
+		};
+		T.parent[0] = -1;
+		T.func[0] = f > 0 ? f : 0;
+		T.kind[0] = S.rootKind;
+		const nk = 8 * (doc.funcs.length / 3 + 1);
+		const stamp = new Int32Array(nk).fill(-1), slot = new Int32Array(nk);
+		const rn = new Int32Array(S.n);
+		let active = new Int32Array(S.n), na = 0;
+		for (let k = 0; k < S.n; k++) {
+			if (S.cur[k] > 0) {
+				active[na++] = k;
+			} else {
+				T.self[0] += S.w[k];
+				T.bself[0] += S.bw[k];
+			}
+		}
+		while (na) {
+			const lo = T.n;
+			for (let a = 0; a < na; a++) {
+				const k = active[a], c = S.cur[k], key = P.func[c] * 8 + P.kind[c];
+				if (stamp[key] !== rn[k]) {
+					stamp[key] = rn[k];
+					slot[key] = T.n;
+					T.parent[T.n] = rn[k];
+					T.func[T.n] = P.func[c];
+					T.kind[T.n++] = P.kind[c];
+				}
+				rn[k] = slot[key];
+				S.cur[k] = P.parent[c];
+			}
+			active = regroup(S, T, rn, active, na, lo);
+			na = active.length;
+		}
+		return treeOf(T, vals.bself ? T.bself : null, f > 0 ? nameOf(f) : 'all');
+	}
+
+	/* The stacks of this round not yet at the root, grouped by their new node (a counting
+	 * sort: the round's new nodes are lo..T.n-1); the others end: their weight is the self
+	 * value of their last node. */
+	function regroup(S, T, rn, active, na, lo) {
+		const count = new Int32Array(T.n - lo + 1);
+		let nn = 0;
+		for (let a = 0; a < na; a++) {
+			const k = active[a];
+			if (S.cur[k] > 0) {
+				count[rn[k] - lo + 1]++;
+				nn++;
+			} else {
+				T.self[rn[k]] += S.w[k];
+				T.bself[rn[k]] += S.bw[k];
+			}
+		}
+		for (let i = 1; i < count.length; i++)
+			count[i] += count[i - 1];
+		const next = new Int32Array(nn);
+		for (let a = 0; a < na; a++) {
+			const k = active[a];
+			if (S.cur[k] > 0)
+				next[count[rn[k] - lo]++] = k;
+		}
+		return next;
+	}
+
+	function treeOf(T, bself, rootName) {
+		const n = T.n;
+		const parent = T.parent.subarray(0, n), func = T.func.subarray(0, n);
+		const self = T.self.subarray(0, n);
 		const depth = new Int32Array(n);
 		for (let i = 1; i < n; i++)
 			depth[i] = depth[parent[i]] + 1;
 		const ch = buildChildren(parent, func, n);
-		return { n, parent, func, kind, depth, start: ch.start, kids: ch.kids, self,
-			 cum: cumOf(parent, self),
-			 bcum: bselfA ? cumOf(parent, Float64Array.from(bselfA)) : null, rootName };
+		return { n, parent, func, kind: T.kind.subarray(0, n), depth, start: ch.start,
+			 kids: ch.kids, self, cum: cumOf(parent, self),
+			 bcum: bself ? cumOf(parent, bself.subarray(0, n)) : null, rootName };
 	}
 
 	/* ---- search ---- */
