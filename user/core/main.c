@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cprof.h"
+#include "core/cmd_flame.h"
 #include "core/cmd_report.h"
 #include "core/httpq.h"
 #include "core/options.h"
@@ -65,6 +66,11 @@ static const char usage_text[] =
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
+	"\n"
+	"Other commands (offline: no root needed; each has its own --help):\n"
+	"  cprof-bpf flame FILE.pb.gz [FILE2.pb.gz ...] [--base OLD.pb.gz ...] [-o OUT.html]\n"
+	"                           [--title TITLE]: an interactive flame graph of pprof\n"
+	"                           profiles (ours or Go's) in one self-contained HTML file\n"
 	"\n"
 	"Without -p and COMMAND the whole host is profiled, each sample labelled with its\n"
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
@@ -483,6 +489,7 @@ static const struct {
 	int (*main)(int argc, char **argv);
 } subcommands[] = {
 	{ "report", cmd_report__main },
+	{ "flame", cmd_flame__main },
 };
 
 /* Runs argv[1]'s subcommand if it names one; true then, with its exit status in *code. */
