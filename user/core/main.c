@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cprof.h"
+#include "core/cmd_flame.h"
 #include "core/httpq.h"
 #include "core/options.h"
 #include "core/session.h"
@@ -64,6 +65,11 @@ static const char usage_text[] =
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"      --version            the version\n"
+	"\n"
+	"Other commands (offline: no root needed; each has its own --help):\n"
+	"  cprof-bpf flame FILE.pb.gz [FILE2.pb.gz ...] [--base OLD.pb.gz ...] [-o OUT.html]\n"
+	"                           [--title TITLE]: an interactive flame graph of pprof\n"
+	"                           profiles (ours or Go's) in one self-contained HTML file\n"
 	"\n"
 	"Without -p and COMMAND the whole host is profiled, each sample labelled with its\n"
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
@@ -471,6 +477,8 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "flame"))
+		return cmd_flame__main(argc - 1, argv + 1);
 	struct cprof_opts o = {
 		.ring_mib = 4,
 		.debuginfod_timeout = 5,
