@@ -9,19 +9,23 @@
 #include "check.h"
 #include "core/top_rows.h"
 
+/* A table row: name, file, line, module, flat, cum. */
+#define ROW(n, f, l, m, fl, cu) \
+	{ .name = (n), .file = (f), .line = (l), .module = (m), .flat = (fl), .cum = (cu) }
+
 /* Interval: hot_a 60, hot_b 30, hot_c 10 (flat), level1 100 (cum only); total 100.
  * Since start: hot_a 500, hot_b 300, idle_fn 200, level1 800 (cum); total 1000. */
 static struct ptext_row ival_rows[] = {
-	{ "hot_a", "/src/w.c", 0, "w", 0, 60, 60 },
-	{ "hot_b", "/src/w.c", 0, "w", 0, 30, 30 },
-	{ "hot_c", "/src/w.c", 0, "w", 0, 10, 10 },
-	{ "level1", "/src/w.c", 0, "w", 0, 0, 100 },
+	ROW("hot_a", "/src/w.c", 0, "w", 60, 60),
+	ROW("hot_b", "/src/w.c", 0, "w", 30, 30),
+	ROW("hot_c", "/src/w.c", 0, "w", 10, 10),
+	ROW("level1", "/src/w.c", 0, "w", 0, 100),
 };
 static struct ptext_row start_rows[] = {
-	{ "hot_a", "/src/w.c", 0, "w", 0, 500, 500 },
-	{ "hot_b", "/src/w.c", 0, "w", 0, 300, 300 },
-	{ "idle_fn", "/src/w.c", 0, "w", 0, 200, 200 },
-	{ "level1", "/src/w.c", 0, "w", 0, 0, 800 },
+	ROW("hot_a", "/src/w.c", 0, "w", 500, 500),
+	ROW("hot_b", "/src/w.c", 0, "w", 300, 300),
+	ROW("idle_fn", "/src/w.c", 0, "w", 200, 200),
+	ROW("level1", "/src/w.c", 0, "w", 0, 800),
 };
 static const struct ptext_table ival = { ival_rows, 4, 100 };
 static const struct ptext_table start = { start_rows, 4, 1000 };
@@ -93,8 +97,8 @@ TEST(sort_orders)
 TEST(by_line_rows_stay_apart)
 {
 	struct ptext_row lines[] = {
-		{ "f", "/src/a.c", 10, "m", 0, 7, 7 },
-		{ "f", "/src/a.c", 12, "m", 0, 3, 3 },
+		ROW("f", "/src/a.c", 10, "m", 7, 7),
+		ROW("f", "/src/a.c", 12, "m", 3, 3),
 	};
 	struct ptext_table t = { lines, 2, 10 };
 	struct top_rows r;
