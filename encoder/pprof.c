@@ -727,6 +727,29 @@ out:
 	return err;
 }
 
+int pprof_builder__encode_plain(struct pprof_builder *b, void **buf, size_t *len)
+{
+	struct pb pb = { .n_blocks = 0 };
+	size_t size;
+	int err;
+
+	*buf = NULL;
+	*len = 0;
+	err = pb__build(&pb, b);
+	if (err)
+		goto out;
+	size = perftools__profiles__profile__get_packed_size(&pb.prof);
+	*buf = malloc(size ? size : 1);
+	if (!*buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	*len = perftools__profiles__profile__pack(&pb.prof, *buf);
+out:
+	pb__free(&pb);
+	return err;
+}
+
 int pprof_builder__write(struct pprof_builder *b, const char *path)
 {
 	void *buf = NULL;

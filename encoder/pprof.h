@@ -85,5 +85,8 @@ int pprof_builder__write(struct pprof_builder *b, const char *path);
 
 /* Encodes and gzips into a malloc'ed buffer (for tests and other sinks). Returns 0 or -errno. */
 int pprof_builder__encode(struct pprof_builder *b, void **buf, size_t *len);
+/* The same, not gzipped: for a reader in this process (the live view), which spares both
+ * sides the compression. Returns 0 or -errno. */
+int pprof_builder__encode_plain(struct pprof_builder *b, void **buf, size_t *len);
 
 #endif

@@ -914,12 +914,55 @@ static int add_big_profile(struct pprof_builder *b)
 	return err;
 }
 
+/* The plain encoding is the gzipped one's content: not gzipped (pprof_read takes it as is),
+ * and the same protobuf bytes as the decoded gzip encodes to. */
+static void check_same_bytes(const Profile *gz, const void *plain, size_t plain_len)
+{
+	size_t n = perftools__profiles__profile__get_packed_size(gz);
+	uint8_t *again = malloc(n ? n : 1);
+
+	CHECK(plain_len >= 2 && ((const uint8_t *)plain)[0] != 0x1f, "plain bytes look gzipped");
+	if (!again)
+		return;
+	perftools__profiles__profile__pack(gz, again);
+	CHECK(n == plain_len && !memcmp(again, plain, n), "plain (%zu bytes) differs from the "
+	      "gzipped encoding's content (%zu bytes)", plain_len, n);
+	free(again);
+}
+
+TEST(plain_encoding)
+{
+	struct pprof_line lines[] = { { "f", NULL, "/src/x.c", 1, 2 } };
+	struct pprof_builder *b = pprof_builder__new(&cpu_opts);
+	int64_t v[2] = { 3, 30000000 };
+	void *plain = NULL;
+	size_t len = 0;
+	uint64_t loc;
+	Profile *p;
+
+	REQUIRE(b, "new: %s", strerror(errno));
+	loc = pprof_builder__location(b, pprof_builder__mapping(b, &demo_map), 0x10, lines, 1);
+	CHECK(pprof_builder__add_sample(b, &loc, 1, v, NULL, 0) == 0, "sample");
+	CHECK(pprof_builder__encode_plain(b, &plain, &len) == 0, "encode_plain");
+	p = roundtrip(b);
+	pprof_builder__free(b);
+	REQUIRE(p && plain, "encoded");
+	check_same_bytes(p, plain, len);
+	pprof_read__free(p);
+	p = pprof_read__buf(plain, len);
+	REQUIRE(p, "read plain: %s", strerror(errno));
+	CHECK(p->n_sample == 1 && p->sample[0]->n_value == 2 && p->sample[0]->value[1] == 30000000,
+	      "the sample read back from the plain bytes");
+	pprof_read__free(p);
+	free(plain);
+}
+
 TEST(large_profile_speed)
 {
 	struct pprof_builder *b = pprof_builder__new(&cpu_opts);
-	double t0, t1, t2, t3;
-	void *buf = NULL;
-	size_t len = 0;
+	double t0, t1, t2, t3, t4;
+	void *buf = NULL, *plain = NULL;
+	size_t len = 0, plain_len = 0;
 	Profile *p;
 	int err;
 
@@ -929,19 +972,24 @@ TEST(large_profile_speed)
 	t1 = now();
 	err = err ?: pprof_builder__encode(b, &buf, &len);
 	t2 = now();
+	err = err ?: pprof_builder__encode_plain(b, &plain, &plain_len);
+	t3 = now();
 	pprof_builder__free(b);
 	REQUIRE(err == 0, "build/encode: %d", err);
 	p = pprof_read__buf(buf, len);
-	t3 = now();
+	t4 = now();
 	printf("    200k samples, 50k locations, CPU time: add %.3fs, encode %.3fs (%zu KiB gz), "
-	       "read %.3fs\n", t1 - t0, t2 - t1, len / 1024, t3 - t2);
+	       "plain %.3fs (%zu KiB), read %.3fs\n", t1 - t0, t2 - t1, len / 1024, t3 - t2,
+	       plain_len / 1024, t4 - t3);
 	CHECK(t2 - t0 < 10.0, "build and encode took %.1f s of CPU", t2 - t0);
 	REQUIRE(p, "read back: %s", strerror(errno));
 	CHECK(p->n_sample == 200000, "%zu samples", p->n_sample);
 	CHECK(p->n_location == 50000, "%zu locations", p->n_location);
 	/* fn_0..9999, and outer_N on odd i only: 3500 odd residues mod 7000 */
 	CHECK(p->n_function == 13500, "%zu functions", p->n_function);
+	check_same_bytes(p, plain, plain_len);
 	pprof_read__free(p);
+	free(plain);
 	free(buf);
 }
 
@@ -968,6 +1016,7 @@ int main(void)
 	RUN(read_rejects_garbage);
 	RUN(read_gzip_variants);
 	RUN(read_size_cap);
+	RUN(plain_encoding);
 	RUN(large_profile_speed);
 	if (!getenv("KEEP_TMP")) {
 		char cmd[600];

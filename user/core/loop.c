@@ -17,6 +17,7 @@
 #include "core/serve.h"
 #include "core/session_priv.h"
 #include "core/sysinfo.h"
+#include "core/top.h"
 #include "cprof.h"
 #include "proc/procmaps.h"
 #include "proc/proctab.h"
@@ -256,7 +257,7 @@ static bool watched_gone(struct session *s)
 
 static bool run_over(struct session *s)
 {
-	if (session_stop)
+	if (session_stop || top__quit(s->top))
 		return true;
 	if (s->o->duration > 0 && clock__secs(CLOCK_MONOTONIC) - s->t0 >= s->o->duration)
 		return true;
@@ -287,25 +288,52 @@ static void kinds_poll(struct session *s)
 	}
 }
 
-/* With --http: one epoll set over the ring buffer and the server, so a request is answered
- * as soon as it arrives and records are drained as they come. */
-static int run_serving(struct session *s)
+/* Adds fd to the epoll set efd, if there is one (>= 0). */
+static int watch_fd(int efd, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	return fd < 0 ? 0 : epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* How long the loop may wait: resyncs, the server's timeouts, the live view's refresh. */
+static int wait_ms(struct session *s)
+{
+	int ms = run_resyncs(s);
+
+	if (s->srv)
+		ms = serve__timeout_ms(s->srv, ms);
+	return top__timeout_ms(s->top, ms);
+}
+
+/* The monotonic start of the oldest delta still open (the server's windows, the live
+ * view's interval); 0 if none. */
+static double oldest_window(const struct session *s)
+{
+	double a = s->srv ? serve__oldest_window(s->srv) : 0, b = top__oldest_window(s->top);
+
+	return a > 0 && (b <= 0 || a < b) ? a : b;
+}
+
+/* With --http or the live view's screen: one epoll set over the ring buffer, the server and
+ * the terminal, so a request is answered and a key handled as soon as it arrives, and
+ * records are drained as they come. */
+static int run_epoll(struct session *s)
+{
+	struct epoll_event got[4];
 	int efd = epoll_create1(EPOLL_CLOEXEC), err = 0;
 
-	if (efd < 0 || epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ev) ||
-	    epoll_ctl(efd, EPOLL_CTL_ADD, serve__fd(s->srv), &ev)) {
+	if (efd < 0 || watch_fd(efd, ring_buffer__epoll_fd(s->rb)) ||
+	    watch_fd(efd, s->srv ? serve__fd(s->srv) : -1) || watch_fd(efd, top__fd(s->top))) {
 		err = -errno;
-		log_error("cannot wait for records and requests: %s", strerror(errno));
+		log_error("cannot wait for records, requests and keys: %s", strerror(errno));
 		goto out;
 	}
 	while (!run_over(s)) {
 		kinds_poll(s);
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the
 		 * timeout too. */
-		if (epoll_wait(efd, got, ARRAY_SIZE(got), serve__timeout_ms(s->srv, run_resyncs(s))) < 0 &&
-		    errno != EINTR) {
+		if (epoll_wait(efd, got, ARRAY_SIZE(got), wait_ms(s)) < 0 && errno != EINTR) {
 			err = -errno;
 			log_error("waiting for records: %s", strerror(errno));
 			break;
@@ -316,8 +344,10 @@ static int run_serving(struct session *s)
 			break;
 		}
 		err = 0;
-		serve__run(s->srv);
-		retain__run(s, serve__oldest_window(s->srv));
+		if (s->srv)
+			serve__run(s->srv);
+		top__run(s->top);
+		retain__run(s, oldest_window(s));
 	}
 out:
 	if (efd >= 0)
@@ -329,8 +359,8 @@ int loop__run(struct session *s)
 {
 	int err;
 
-	if (s->srv)
-		return run_serving(s);
+	if (s->srv || top__fd(s->top) >= 0)
+		return run_epoll(s);
 	while (!run_over(s)) {
 		kinds_poll(s);
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the

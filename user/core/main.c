@@ -94,10 +94,28 @@ static const char usage_text[] =
 	"kinds fail to load; CPROF_HTTP_IDLE_TIMEOUT=SECS (tests) closes --http connections\n"
 	"idle that long (default 30).\n";
 
+static const char top_usage_text[] =
+	"Usage: cprof-bpf top [OPTIONS] [-- COMMAND [ARG...]]\n"
+	"A live view of where the time goes, refreshed every second: per function, its share\n"
+	"and time of the last interval and since the start, of the CPU profile or the off-CPU\n"
+	"(block) one. Profiles -p PIDs, a COMMAND, or the whole host, as a run does.\n"
+	"\n"
+	"      --interval SECS      seconds between refreshes (default 1)\n"
+	"  -d, --duration SECS      no live view: run SECS, then print one table (since the\n"
+	"                           start, top 30 by self) and exit; so does a stdout that is\n"
+	"                           not a terminal, at SIGINT or when COMMAND exits\n"
+	"  -o, --output DIR         also write the profiles there at the end (default: none)\n"
+	"  -t, --types LIST         default cpu,block; the view shows cpu and block\n"
+	"  -p, -F, and the other options of a run: cprof-bpf --help\n"
+	"\n"
+	"Keys: s/t (or </>) sort by self/total; i sort by the last interval or since the\n"
+	"start; l functions or file:line; o CPU or off-CPU view; p show one process (a pid\n"
+	"or a name; empty shows all); space pause (collection goes on); q quit.\n";
+
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
        OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK, OPT_HTTP, OPT_HTTP_TOKEN,
        OPT_HTTP_MAX_SECONDS, OPT_HTTP_MAX_REQUESTS, OPT_MAX_STACKS, OPT_MAX_EXITED,
-       OPT_DEBUGINFOD_TIMEOUT };
+       OPT_DEBUGINFOD_TIMEOUT, OPT_INTERVAL };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -120,6 +138,7 @@ static const struct option long_opts[] = {
 	{ "http-max-requests", required_argument, NULL, OPT_HTTP_MAX_REQUESTS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "max-exited", required_argument, NULL, OPT_MAX_EXITED },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -407,8 +426,15 @@ static int parse_opt(struct args *a, int c, char **argv)
 	case OPT_HTTP_TOKEN:
 		o->http.token_file = optarg;
 		return 0;
+	case OPT_INTERVAL:
+		if (!o->top)
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		if (parse_secs(optarg, 0.1, false, 3600, &o->top_interval))
+			return usage_error("invalid --interval '%s': expected seconds from 0.1 to "
+					   "3600", optarg);
+		return 0;
 	case 'h':
-		fputs(usage_text, stdout);
+		fputs(o->top ? top_usage_text : usage_text, stdout);
 		return 1;
 	case OPT_VERSION:
 		printf("cprof-bpf %s\n", CPROF_VERSION);
@@ -441,6 +467,24 @@ static int check_http(const struct cprof_opts *o)
 	return 0;
 }
 
+/* top shows the cpu and block profiles: cpu,block unless -t names others too. */
+static int check_top(struct args *a)
+{
+	struct cprof_opts *o = a->o;
+	unsigned int shown = KIND_BIT(CPROF_KIND_CPU) | KIND_BIT(CPROF_KIND_BLOCK);
+
+	if (!o->top)
+		return 0;
+	if (o->check)
+		return usage_error("top shows a run: leave out --check");
+	if (!a->types_given)
+		o->kinds = shown;
+	else if (!(o->kinds & shown))
+		return usage_error("top shows the cpu and block profiles: -t needs one of them");
+	a->types_given = true;
+	return 0;
+}
+
 /* After the options: COMMAND, the checks across options, the default kinds. */
 static int finish_args(struct args *a, int argc, char **argv)
 {
@@ -454,7 +498,7 @@ static int finish_args(struct args *a, int argc, char **argv)
 		return usage_error("give either -p or a COMMAND, not both");
 	if (o->check && targets)
 		return usage_error("--check takes no -p or COMMAND: it attaches to nothing");
-	if ((err = check_http(o)))
+	if ((err = check_http(o)) || (err = check_top(a)))
 		return err;
 	/* Lock contention is a question about given processes, not the host; heap probes go
 	 * into each target's allocator, never host-wide. --check loads every kind. */
@@ -466,7 +510,8 @@ static int finish_args(struct args *a, int argc, char **argv)
 			return usage_error("the %s profile needs -p or a COMMAND", kinds[i]->name);
 	if ((err = parse_env(o)))
 		return err;
-	if (!o->output_dir && !(o->output_dir = default_output()))
+	/* top writes profiles only where -o says. */
+	if (!o->output_dir && !o->top && !(o->output_dir = default_output()))
 		return -ENOMEM;
 	return 0;
 }
@@ -525,6 +570,13 @@ int main(int argc, char **argv)
 
 	if (run_subcommand(argc, argv, &err))
 		return err;
+	/* `cprof-bpf top ...`: a run with the live view, its options a run's and its own. */
+	if (argc > 1 && !strcmp(argv[1], "top")) {
+		o.top = true;
+		o.top_interval = 1;
+		argc--;
+		argv++;
+	}
 	err = parse_args(argc, argv, &o);
 	if (err == 0)
 		err = o.check ? session__check(&o) : session__run(&o);

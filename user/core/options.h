@@ -19,7 +19,7 @@ struct cprof_opts {
 	size_t n_pids;
 	char **command;		/* argv after "--", NULL-terminated; NULL if none */
 	double duration;	/* seconds; 0 = until a signal (or COMMAND's exit) */
-	char *output_dir;	/* never NULL after parsing */
+	char *output_dir;	/* never NULL after parsing, but for top without -o */
 	unsigned int kinds;	/* KIND_BIT(enum cprof_kind) set */
 	unsigned int kinds_required;	/* named with -t: an error if the kernel refuses one */
 	unsigned int fail_kinds;	/* CPROF_FAIL_KINDS (tests): their load is made to fail */
@@ -33,6 +33,8 @@ struct cprof_opts {
 	struct retain_opts retain;	/* --max-stacks, --max-exited */
 	bool verbose;
 	bool check;		/* --check: load every kind, attach none, say which work */
+	bool top;		/* `cprof-bpf top`: the live view (core/top.c) */
+	double top_interval;	/* top's --interval: seconds between refreshes */
 };
 
 #endif

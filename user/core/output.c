@@ -199,6 +199,19 @@ static void catch_up(struct session *s)
 		ring_buffer__consume(s->rb);
 }
 
+/* Fills m from the aggregates as of now (the ring buffer already drained): the snapshot,
+ * and the counters cnt and the kind's report kr read with it. */
+static int mark_now(struct session *s, unsigned int kind_id, const uint64_t *cnt,
+		    const struct kind_report *kr, struct output_mark *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->lost = cnt[CPROF_CNT_LOST_KIND + kind_id];
+	m->lost_value = kr->lost_value;
+	m->mono = clock__secs(CLOCK_MONOTONIC);
+	m->wall_ns = (int64_t)clock__ns(CLOCK_REALTIME);
+	return stacks__snapshot(s->env.st, &m->snap);
+}
+
 int output__mark(struct session *s, unsigned int kind_id, struct output_mark *m)
 {
 	const struct kind_ops *ops;
@@ -214,13 +227,7 @@ int output__mark(struct session *s, unsigned int kind_id, struct output_mark *m)
 	catch_up(s);
 	procobj__read_counters(s->po, cnt);
 	err = ops->report(k, &s->env, cnt, &kr);
-	if (!err)
-		err = stacks__snapshot(s->env.st, &m->snap);
-	m->lost = cnt[CPROF_CNT_LOST_KIND + kind_id];
-	m->lost_value = kr.lost_value;
-	m->mono = clock__secs(CLOCK_MONOTONIC);
-	m->wall_ns = (int64_t)clock__ns(CLOCK_REALTIME);
-	return err;
+	return err ? err : mark_now(s, kind_id, cnt, &kr, m);
 }
 
 void output__mark_free(struct output_mark *m)
@@ -253,6 +260,8 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 	procobj__read_counters(s->po, cnt);
 	stacks__resolve_unmapped(s->env.st);
 	err = ops->report(k, &s->env, cnt, &kr);
+	if (!err && rq->remark)
+		err = mark_now(s, kind_id, cnt, &kr, rq->remark);
 	if (err)
 		goto out;
 	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s, %s", CPROF_VERSION,
@@ -272,6 +281,7 @@ int output__build(struct session *s, unsigned int kind_id, const struct output_r
 		.evicted_records = s->evicted[idx].records,
 		.pid = rq->pid,
 		.comm = rq->comm,
+		.plain = rq->plain,
 	};
 	/* A request waits one debuginfod budget at most, whatever the objects it names. */
 	debuginfod__limit(s->dfd);

@@ -19,6 +19,7 @@
 #include "core/session.h"
 #include "core/session_priv.h"
 #include "core/sysinfo.h"
+#include "core/top.h"
 #include "cprof.h"
 #include "elf/debuginfod.h"
 #include "proc/object.h"
@@ -248,14 +249,16 @@ static int new_env(struct session *s, bool symbols)
 	so.debuginfod = s->dfd;
 	if (symbols)
 		env->sym = symbolizer__new(&so);
-	/* A server symbolizes the same addresses at every scrape. */
-	if (env->sym && o->http.addr && symbolizer__keep_results(env->sym, 100000))
+	/* A server symbolizes the same addresses at every scrape, the live view at every
+	 * refresh. */
+	if (env->sym && (o->http.addr || o->top) && symbolizer__keep_results(env->sym, 100000))
 		return -ENOMEM;
 	return env->st && (env->sym || !symbols) ? 0 : -ENOMEM;
 }
 
 static void session_free(struct session *s)
 {
+	top__free(s->top);
 	serve__free(s->srv);
 	detach_bpf(s);
 	ring_buffer__free(s->rb);
@@ -296,7 +299,8 @@ static int setup(struct session *s)
 
 	if ((err = loop__check_targets(s)) || (err = require_btf()))
 		return err;
-	if ((err = output__prepare(o->output_dir))) {
+	/* top writes profiles only when -o names a directory. */
+	if (o->output_dir && (err = output__prepare(o->output_dir))) {
 		log_error("cannot write to %s: %s", o->output_dir, strerror(-err));
 		return err;
 	}
@@ -391,6 +395,8 @@ int session__run(const struct cprof_opts *o)
 		log_error("cannot start %s: %s", o->command[0], strerror(-err));
 		goto out;
 	}
+	if (o->top && (err = top__new(&s, &s.top)))
+		goto out;
 	err = loop__run(&s);
 	if (s.srv)
 		serve__finish(s.srv);
@@ -398,7 +404,9 @@ int session__run(const struct cprof_opts *o)
 	/* Stop sampling, then drain what is already in the ring buffer. */
 	detach_bpf(&s);
 	ring_buffer__consume(s.rb);
-	if (!err)
+	if (!err && s.top)
+		err = top__end(s.top);
+	if (!err && o->output_dir)
 		err = output__write(&s);
 out:
 	err = exit_status(&s, err);

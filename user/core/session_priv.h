@@ -19,6 +19,7 @@ struct debuginfod;
 struct procobj;
 struct ring_buffer;
 struct serve;
+struct top;
 struct unwinder;
 
 #define RESYNC_SLOTS 64
@@ -72,6 +73,7 @@ struct session {
 	uint64_t records, bad_records, agg_errors, pre_exec_records;
 	uint64_t orphan_records;	/* of a kind dropped mid-run, still in the ring buffer */
 	struct serve *srv;	/* --http: the /debug/pprof server; NULL without */
+	struct top *top;	/* cprof-bpf top: the live view; NULL without */
 	bool gone_said;		/* serving: the watched processes' end was said */
 	struct retain_kind evicted[KINDS_MAX];	/* released stacks, by index into kinds[] */
 	uint64_t evicted_procs;	/* exited processes released */
@@ -127,10 +129,15 @@ struct output_req {
 	uint32_t pid;		/* only this process; 0: all */
 	const char *comm;	/* only processes of this name; NULL: all */
 	const char *default_type;	/* NULL: pprof's default, the last sample type */
+	bool plain;		/* not gzipped: for a reader in this process (the live view) */
+	/* Also marks the aggregates this profile is built from, for the next delta: deltas
+	 * chained this way neither miss nor repeat a record. NULL: none. Freed by the caller
+	 * (output__mark_free) whatever the result. */
+	struct output_mark *remark;
 };
 
-/* Builds kind kind_id's profile, as of now, into a malloc'ed gzipped buffer. Returns 0,
- * -ENOENT if the kind is not collected, or -errno. */
+/* Builds kind kind_id's profile, as of now, into a malloc'ed buffer, gzipped unless
+ * rq->plain. Returns 0, -ENOENT if the kind is not collected, or -errno. */
 int output__build(struct session *s, unsigned int kind_id, const struct output_req *rq,
 		  void **buf, size_t *len);
 

@@ -567,7 +567,8 @@ int report__build(struct report *r, const struct report_kind *k, const struct st
 	int err = build(r, k, st, extra, res);
 
 	if (!err)
-		err = pprof_builder__encode(r->b, buf, len);
+		err = extra && extra->plain ? pprof_builder__encode_plain(r->b, buf, len) :
+		      pprof_builder__encode(r->b, buf, len);
 	if (!err)
 		finish(r, res);
 	reset(r);

@@ -4,6 +4,7 @@
 #ifndef CPROF_REPORT_H
 #define CPROF_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pprof.h"
@@ -99,6 +100,7 @@ struct report_extra {
 	uint64_t evicted_records;	/* the records those stacks aggregated */
 	uint32_t pid;		/* only this process's stacks; 0: all */
 	const char *comm;	/* only stacks of processes with this name; NULL: all */
+	bool plain;		/* report__build: the bytes not gzipped (a reader in this process) */
 };
 
 /* Synthetic frames: distinct non-zero addresses outside any mapping, the same in every
@@ -119,8 +121,8 @@ void report__stack_values(const struct report_kind *k, const struct stack *s, in
 int report__write(struct report *r, const struct report_kind *k, const struct stacks *st,
 		  const struct report_extra *extra, const char *path, struct report_result *res);
 
-/* Builds kind k's profile from st into a malloc'ed gzipped buffer *buf of *len bytes.
- * Returns 0 or -errno. */
+/* Builds kind k's profile from st into a malloc'ed buffer *buf of *len bytes, gzipped
+ * unless extra->plain. Returns 0 or -errno. */
 int report__build(struct report *r, const struct report_kind *k, const struct stacks *st,
 		  const struct report_extra *extra, void **buf, size_t *len,
 		  struct report_result *res);
