@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* JSON output staged in a small buffer, then gzipped. Numbers are formatted by hand: a large
- * flame graph has millions of them and snprintf would be most of the cost. */
+/* JSON and varint output staged in a small buffer, then gzipped. Numbers are formatted by
+ * hand: a large flame graph has millions of them and snprintf would be most of the cost. */
 #include <string.h>
 
 #include "gzbuf.h"
@@ -136,6 +136,40 @@ void jsonw__i64(struct jsonw *w, int64_t v)
 	} else {
 		put_u64(w, v > JSON_EXACT_MAX ? (uint64_t)JSON_EXACT_MAX : (uint64_t)v);
 	}
+}
+
+void jsonw__byte(struct jsonw *w, uint8_t v)
+{
+	if (w->used == sizeof(w->buf))
+		drain(w);
+	w->buf[w->used++] = (char)v;
+}
+
+void jsonw__varint(struct jsonw *w, uint64_t v)
+{
+	char d[10];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		d[n++] = (char)(v | 0x80);
+		v >>= 7;
+	}
+	d[n++] = (char)v;
+	put(w, d, n);
+}
+
+void jsonw__zigzag(struct jsonw *w, int64_t v)
+{
+	if (v > JSON_EXACT_MAX)
+		v = JSON_EXACT_MAX;
+	if (v < -JSON_EXACT_MAX)
+		v = -JSON_EXACT_MAX;
+	jsonw__varint(w, v < 0 ? ((uint64_t)-v << 1) - 1 : (uint64_t)v << 1);
+}
+
+size_t jsonw__offset(const struct jsonw *w)
+{
+	return w->n + w->used;
 }
 
 int jsonw__flush(struct jsonw *w)

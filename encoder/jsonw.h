@@ -1,6 +1,7 @@
-/* A JSON writer into a gzip stream (gzbuf): the flame.html data is written once, piece by
- * piece, never held whole uncompressed. Strings come from profiles, so from anywhere: they are
- * escaped, and bytes that are not UTF-8 become U+FFFD so that any browser decodes them alike. */
+/* A JSON and varint writer into a gzip stream (gzbuf): the flame.html data is written once,
+ * piece by piece, never held whole uncompressed. Strings come from profiles, so from
+ * anywhere: they are escaped, and bytes that are not UTF-8 become U+FFFD so that any browser
+ * decodes them alike. */
 #ifndef CPROF_JSONW_H
 #define CPROF_JSONW_H
 
@@ -27,6 +28,13 @@ void jsonw__u32(struct jsonw *w, uint32_t v);
 /* An integer as JSON readers keep it exactly: clamped to +-2^53, where doubles stop being
  * exact (a value past it is a corrupt profile anyway). */
 void jsonw__i64(struct jsonw *w, int64_t v);
+/* Binary: one byte; an unsigned LEB128 varint; a signed value as the varint of its zigzag
+ * form (0, -1, 1, -2... as 0, 1, 2, 3...), clamped to +-2^53 like jsonw__i64. */
+void jsonw__byte(struct jsonw *w, uint8_t v);
+void jsonw__varint(struct jsonw *w, uint64_t v);
+void jsonw__zigzag(struct jsonw *w, int64_t v);
+/* Bytes written so far, before compression: where the next write lands. */
+size_t jsonw__offset(const struct jsonw *w);
 /* Returns the first error (0 or -errno) after writing out what is staged. */
 int jsonw__flush(struct jsonw *w);
 
