@@ -1,9 +1,10 @@
-/* flame.html's script: decodes the embedded profiles (base64 → gzip → JSON, see
- * docs/flame-format.md) and draws an icicle flame graph on a canvas, root at the top.
+/* flame.html's script: decodes the embedded profiles (base64 chunks → gzip → binary sections
+ * and a JSON head, see docs/flame-format.md) and draws an icicle flame graph on a canvas, root at the top.
  * Everything is computed here from the data; nothing is fetched.
  *
  * Cost: the trie of a large profile has a million nodes, so per-node data lives in typed
- * arrays, totals come from one reverse pass (a parent's index is always below its children's),
+ * arrays read straight from the varints (no object per number, no JSON of them), a profile's
+ * sections are decoded when it is first shown, totals come from one reverse pass (a parent's index is always below its children's),
  * and only what changes is recomputed: values on a type or filter change, the callers' tree
  * when the reversed view is asked for, and only the layout when zooming or resizing. */
 'use strict';
@@ -14,7 +15,11 @@
 	const HIGHLIGHT = 'rgb(230,0,230)';
 	const $ = (id) => document.getElementById(id);
 
-	let doc = null;		/* the decoded JSON */
+	let doc = null;		/* the decoded head (JSON) */
+	let bytes = null;	/* Uint8Array: the whole decompressed data */
+	let headAt = 0;		/* where the head starts: the sections end there */
+	let funcs = null;	/* Int32Array: (name, file, module) string indices per function */
+	let nFuncs = 0;
 	let funcRank = null;	/* Int32Array: a function's place in name order */
 	const profs = [];	/* prepared profiles, by index */
 	const st = { prof: 0, type: 0, proc: 0, thread: 0, reversed: false, search: '',
@@ -42,27 +47,170 @@
 	});
 
 	function str(i) { return doc.strings[i] || ''; }
-	function nameOf(f) { return f === 0 ? 'all' : str(doc.funcs[3 * f]); }
-	function fileOf(f) { return str(doc.funcs[3 * f + 1]); }
-	function moduleOf(f) { return str(doc.funcs[3 * f + 2]); }
+	function nameOf(f) { return f === 0 ? 'all' : str(funcs[3 * f]); }
+	function fileOf(f) { return str(funcs[3 * f + 1]); }
+	function moduleOf(f) { return str(funcs[3 * f + 2]); }
 
 	/* ---- decoding ---- */
 
-	async function decode() {
-		const b64 = $('cprof-data').textContent.trim();
-		const bin = atob(b64);
-		const bytes = new Uint8Array(bin.length);
+	function unbase64(text) {
+		const s = text.trim();
+		if (Uint8Array.fromBase64)
+			return Uint8Array.fromBase64(s);
+		const bin = atob(s);
+		const out = new Uint8Array(bin.length);
 		for (let i = 0; i < bin.length; i++)
-			bytes[i] = bin.charCodeAt(i);
-		const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-		const text = await new Response(stream).text();
-		return JSON.parse(text);
+			out[i] = bin.charCodeAt(i);
+		return out;
+	}
+
+	/* Where the first draw's time goes, for tests/bench/flame_big.sh: performance marks
+	 * "cprof:PHASE", each at the end of its phase. */
+	function mark(phase) {
+		if (performance.mark)
+			performance.mark('cprof:' + phase);
+	}
+
+	function bad(what) { throw new Error('bad data: ' + what); }
+
+	/* A cursor over the sections' numbers, from at to end: bad data throws, never reads
+	 * past end, never loops. Numbers are below 2^53 (the writer clamps): at most 8 bytes. */
+	class Reader {
+		constructor(at, end) {
+			if (!(Number.isSafeInteger(at) && at >= 0 && at <= end))
+				bad('a section at ' + at);
+			this.p = at;
+			this.end = end;
+		}
+
+		left() { return this.end - this.p; }
+
+		byte() {
+			if (this.p >= this.end)
+				bad('truncated at byte ' + this.p);
+			return bytes[this.p++];
+		}
+
+		uint() {
+			let x = 0, mul = 1, b;
+			do {
+				if (mul > 2 ** 49)
+					bad('a number too long at byte ' + this.p);
+				b = this.byte();
+				x += (b & 127) * mul;
+				mul *= 128;
+			} while (b & 128);
+			return x;
+		}
+
+		/* Zigzag: the sign in the first byte's low bit, so that 2^53 stays exact. */
+		sint() {
+			let b = this.byte(), x = (b & 127) >>> 1, mul = 64;
+			const neg = b & 1;
+			while (b & 128) {
+				if (mul > 2 ** 48)
+					bad('a number too long at byte ' + this.p);
+				b = this.byte();
+				x += (b & 127) * mul;
+				mul *= 128;
+			}
+			return neg ? -x - 1 : x;
+		}
+
+		/* n numbers below lim (at most 2^31) into out (a new Int32Array) from off; n is
+		 * bounded by the bytes left first, so a bad count cannot allocate more than the
+		 * data. The hot loop of the decoding: one- and two-byte numbers without a call. */
+		uints(n, lim, what, out, off = 0) {
+			if (!(Number.isSafeInteger(n) && n >= 0 && n <= this.left()))
+				bad(what + ' count ' + n);
+			out = out || new Int32Array(n);
+			const b = bytes, end = this.end;
+			let p = this.p;
+			for (let i = off; i < off + n; i++) {
+				let v;
+				if (p < end && b[p] < 128) {
+					v = b[p++];
+				} else if (p + 1 < end && b[p + 1] < 128) {
+					v = (b[p] & 127) | b[p + 1] << 7;
+					p += 2;
+				} else {
+					this.p = p;
+					v = this.uint();
+					p = this.p;
+				}
+				if (v >= lim)
+					bad(what + ' ' + v);
+				out[i] = v;
+			}
+			this.p = p;
+			return out;
+		}
+	}
+
+	/* The gzip of parts, inflated by the browser's own DecompressionStream, fed directly
+	 * (a Blob's stream is slower) into one buffer sized by the gzip trailer's length (a
+	 * hint only: bad data grows it or leaves it part full). */
+	async function gunzip(parts) {
+		let size = 0, isize = 0;
+		for (const p of parts)
+			size += p.length;
+		for (let k = parts.length - 1, got = 0; k >= 0 && got < 4; k--)
+			for (let i = parts[k].length - 1; i >= 0 && got < 4; i--, got++)
+				isize = isize * 256 + parts[k][i];
+		const ds = new DecompressionStream('gzip'), w = ds.writable.getWriter();
+		for (const p of parts)
+			w.write(p).catch(() => {});	/* the reader sees the error */
+		w.close().catch(() => {});
+		const rd = ds.readable.getReader();
+		let buf = new Uint8Array(Math.min(isize, 1032 * size + 64)), n = 0;
+		for (;;) {
+			const { done, value } = await rd.read();
+			if (done)
+				break;
+			if (n + value.length > buf.length) {
+				const more = new Uint8Array(2 * (n + value.length));
+				more.set(buf.subarray(0, n));
+				buf = more;
+			}
+			buf.set(value, n);
+			n += value.length;
+		}
+		return buf.subarray(0, n);
+	}
+
+	/* The data: the chunks decoded one by one and gunzipped; the head is JSON at the end,
+	 * its length in the last 4 bytes. */
+	async function decode() {
+		const parts = [];
+		for (const el of document.querySelectorAll('script.cprof-data'))
+			parts.push(unbase64(el.textContent));
+		mark('base64');
+		bytes = await gunzip(parts);
+		const n = bytes.length;
+		if (n < 4)
+			bad('no head');
+		const len = (bytes[n - 4] | bytes[n - 3] << 8 | bytes[n - 2] << 16 | bytes[n - 1] << 24) >>> 0;
+		if (len > n - 4)
+			bad('head length ' + len);
+		headAt = n - 4 - len;
+		mark('gunzip');
+		return JSON.parse(new TextDecoder().decode(bytes.subarray(headAt, n - 4)));
+	}
+
+	function readFuncs() {
+		if (!Array.isArray(doc.strings))
+			bad('no strings');
+		const R = new Reader(doc.funcs_at, headAt);
+		if (!(Number.isSafeInteger(doc.funcs) && doc.funcs >= 1))
+			bad('function count ' + doc.funcs);
+		funcs = R.uints(3 * doc.funcs, doc.strings.length, 'string');
+		nFuncs = doc.funcs;
 	}
 
 	/* Functions ordered by name (then file, module): children are drawn in this order, so
 	 * the same stacks sit at the same place in every profile and type. */
 	function rankFuncs() {
-		const n = doc.funcs.length / 3;
+		const n = nFuncs;
 		const idx = new Array(n);
 		for (let i = 0; i < n; i++)
 			idx[i] = i;
@@ -73,108 +221,185 @@
 		idx.forEach((f, r) => { funcRank[f] = r; });
 	}
 
-	/* Children of every node in name order, as one array and a start per node (CSR): a
-	 * counting sort by name rank, then each node appended to its parent's slice. */
+	/* Children of every node in name order, as one array and a start per node (CSR): each
+	 * node appended to its parent's slice, then the slices sorted by name rank. Only the two
+	 * arrays kept are allocated: touching fresh memory is much of the cost on a million
+	 * nodes. */
 	function buildChildren(parent, func, n) {
-		const nr = funcRank.length;
-		const byRank = new Int32Array(nr + 1);
-		for (let i = 1; i < n; i++)
-			byRank[funcRank[func[i]] + 1]++;
-		for (let r = 0; r < nr; r++)
-			byRank[r + 1] += byRank[r];
-		const order = new Int32Array(Math.max(n - 1, 0));
-		for (let i = 1; i < n; i++)
-			order[byRank[funcRank[func[i]]]++] = i;
 		const start = new Int32Array(n + 1);
 		for (let i = 1; i < n; i++)
 			start[parent[i] + 1]++;
 		for (let i = 0; i < n; i++)
 			start[i + 1] += start[i];
-		const fill = start.slice(0, n);
 		const kids = new Int32Array(Math.max(n - 1, 0));
-		for (let k = 0; k < order.length; k++) {
-			const i = order[k];
-			kids[fill[parent[i]]++] = i;
-		}
+		for (let i = 1; i < n; i++)
+			kids[start[parent[i]]++] = i;
+		/* Each start now holds the next slice's: shift them back. */
+		start.copyWithin(1, 0, n);
+		start[0] = 0;
+		for (let i = 0; i < n; i++)
+			if (start[i + 1] - start[i] > 1)
+				sortKids(kids, start[i], start[i + 1], func);
 		return { start, kids };
 	}
 
+	/* kids[a..b) by their function's name rank, then by node (stable, so the same page
+	 * draws the same way): an insertion sort for the usual few, the engine's for many. */
+	function sortKids(kids, a, b, func) {
+		if (b - a > 24) {
+			kids.subarray(a, b).sort((x, y) => funcRank[func[x]] - funcRank[func[y]] || x - y);
+			return;
+		}
+		for (let i = a + 1; i < b; i++) {
+			const k = kids[i], r = funcRank[func[k]];
+			let j = i - 1;
+			while (j >= a && (funcRank[func[kids[j]]] > r ||
+					  (funcRank[func[kids[j]]] === r && kids[j] > k))) {
+				kids[j + 1] = kids[j];
+				j--;
+			}
+			kids[j + 1] = k;
+		}
+	}
+
+	/* Sample rows, column by column: nodes (each a difference from the row before),
+	 * processes, threads, then each type's values. */
+	function readRows(R, n, T, P) {
+		if (!(Number.isSafeInteger(n) && n >= 0 && n <= R.left()))
+			bad('row count ' + n);
+		const node = new Int32Array(n);
+		for (let r = 0, prev = 0; r < n; r++) {
+			prev += R.sint();
+			if (!(prev >= 0 && prev < P.n))
+				bad('row ' + r + ': node ' + prev);
+			node[r] = prev;
+		}
+		const proc = R.uints(n, P.procs.length, 'process');
+		const thread = R.uints(n, P.threads.length, 'thread');
+		const v = [];
+		for (let t = 0; t < T; t++) {
+			const col = new Float64Array(n);
+			for (let r = 0; r < n; r++)
+				col[r] = R.sint();
+			v.push(col);
+		}
+		return { n, node, proc, thread, v };
+	}
+
+	/* The trie: parents ("up" nodes back), then functions, then kinds, node 0 implied. */
+	function readNodes(R, n, P) {
+		if (!(Number.isSafeInteger(n) && n >= 1 && n - 1 <= R.left()))
+			bad('node count ' + n);
+		const parent = R.uints(n - 1, n, 'parent distance', new Int32Array(n), 1);
+		parent[0] = -1;
+		for (let i = 1; i < n; i++) {
+			/* A parent is "up" nodes back; bad data must not hang or crash the page. */
+			if (parent[i] > i)
+				bad('node ' + i + ': parent distance ' + parent[i]);
+			if (parent[i] < 1)
+				bad('node ' + i + ': parent distance 0');
+			parent[i] = i - parent[i];
+		}
+		const func = R.uints(n - 1, nFuncs, 'function', new Int32Array(n), 1);
+		if (n - 1 > R.left())
+			bad('truncated kinds');
+		const kind = new Uint8Array(n);
+		kind.set(bytes.subarray(R.p, R.p + n - 1), 1);
+		R.p += n - 1;
+		for (let i = 1; i < n; i++)
+			if (kind[i] >= KINDS.length)
+				bad('node ' + i + ': kind ' + kind[i]);
+		Object.assign(P, { n, parent, func, kind });
+	}
+
+	/* A profile's sections, decoded the first time it is shown. */
 	function prepare(pi) {
 		if (profs[pi])
 			return profs[pi];
 		const p = doc.profiles[pi];
-		const n = p.nodes.length / 3;
-		const parent = new Int32Array(n), func = new Int32Array(n);
-		const kind = new Uint8Array(n), depth = new Int32Array(n);
-		parent[0] = -1;
-		for (let i = 0; i < n; i++) {
-			const up = p.nodes[3 * i];
-			func[i] = p.nodes[3 * i + 1];
-			kind[i] = p.nodes[3 * i + 2];
-			if (i === 0)
-				continue;
-			/* A parent is "up" nodes back; bad data must not hang or crash the page. */
-			if (!(up >= 1 && up <= i))
-				throw new Error('node ' + i + ': bad parent distance ' + up);
-			parent[i] = i - up;
-			depth[i] = depth[parent[i]] + 1;
-		}
-		const ch = buildChildren(parent, func, n);
-		const T = p.types.length;
-		profs[pi] = {
-			label: p.label, types: p.types, def: p.default, procs: p.procs,
-			threads: p.threads, n, parent, func, kind, depth, start: ch.start,
-			kids: ch.kids, T, samples: p.samples, base: p.base || null,
-		};
-		return profs[pi];
+		const R = new Reader(p.at, headAt);
+		const P = { label: p.label, types: p.types, def: p.default, T: p.types.length };
+		P.procs = R.uints(p.procs, doc.strings.length, 'string');
+		P.threads = R.uints(p.threads, doc.strings.length, 'string');
+		readNodes(R, p.nodes, P);
+		P.samples = readRows(R, p.samples, P.T, P);
+		P.base = p.base === null ? null : readRows(R, p.base, P.T, P);
+		const ch = buildChildren(P.parent, P.func, P.n);
+		P.start = ch.start;
+		P.kids = ch.kids;
+		profs[pi] = P;
+		return P;
 	}
 
 	/* ---- values of the selected type and filter ---- */
 
+	/* Each node's self value summed from the rows of type t that pass the filter. */
 	function selfOf(P, rows, t) {
 		const self = new Float64Array(P.n);
 		if (!rows)
 			return self;
-		const stride = 3 + P.T;
-		for (let r = 0; r + stride <= rows.length; r += stride) {
-			if (st.proc && rows[r + 1] !== st.proc)
+		const v = rows.v[t];
+		for (let r = 0; r < rows.n; r++) {
+			if (st.proc && rows.proc[r] !== st.proc)
 				continue;
-			if (st.thread && rows[r + 2] !== st.thread)
+			if (st.thread && rows.thread[r] !== st.thread)
 				continue;
-			const node = rows[r];
-			if (node >= 0 && node < P.n)
-				self[node] += rows[r + 3 + t];
+			self[rows.node[r]] += v[r];
 		}
 		return self;
 	}
 
-	function cumOf(parent, self) {
-		const cum = Float64Array.from(self);
+	/* Self values become cumulative ones in place (a parent precedes its children). */
+	function cumOf(parent, a) {
+		for (let i = a.length - 1; i > 0; i--)
+			a[parent[i]] += a[i];
+		return a;
+	}
+
+	/* Self values back from cumulative ones, for what needs them all (search, the callers'
+	 * view): the first draw needs neither, and keeps one array per node, not two. */
+	function selfFrom(parent, cum) {
+		const self = cum.slice();
 		for (let i = cum.length - 1; i > 0; i--)
-			cum[parent[i]] += cum[i];
-		return cum;
+			self[parent[i]] -= cum[i];
+		return self;
 	}
 
 	function computeValues() {
 		const P = profs[st.prof];
-		const self = P.T ? selfOf(P, P.samples, st.type) : new Float64Array(P.n);
-		const cum = cumOf(P.parent, self);
-		let bself = null, bcum = null;
-		if (P.base && P.T) {
-			bself = selfOf(P, P.base, st.type);
-			bcum = cumOf(P.parent, bself);
+		const cum = cumOf(P.parent, selfOf(P, P.T ? P.samples : null, st.type));
+		const bcum = P.base && P.T ? cumOf(P.parent, selfOf(P, P.base, st.type)) : null;
+		vals = { cum, bcum, total: cum[0], btotal: bcum ? bcum[0] : 0, selfs: null };
+	}
+
+	/* The forward view's self values, computed when first asked for. */
+	function selfs() {
+		if (!vals.selfs) {
+			const P = profs[st.prof];
+			vals.selfs = { self: selfFrom(P.parent, vals.cum),
+				       bself: vals.bcum ? selfFrom(P.parent, vals.bcum) : null };
 		}
-		vals = { self, cum, bself, bcum, total: cum[0], btotal: bcum ? bcum[0] : 0 };
+		return vals.selfs;
 	}
 
 	function forwardView() {
 		const P = profs[st.prof];
-		return { n: P.n, parent: P.parent, func: P.func, kind: P.kind, depth: P.depth,
-			 start: P.start, kids: P.kids, self: vals.self, cum: vals.cum,
+		return { n: P.n, parent: P.parent, func: P.func, kind: P.kind,
+			 start: P.start, kids: P.kids, self: null, cum: vals.cum,
 			 bcum: vals.bcum, rootName: 'all' };
 	}
 
 	/* ---- the reversed (callers') view ---- */
+
+	/* Each node's depth, computed when the callers' view first needs it. */
+	function depthOf(P) {
+		if (!P.depth) {
+			P.depth = new Int32Array(P.n);
+			for (let i = 1; i < P.n; i++)
+				P.depth[i] = P.depth[P.parent[i]] + 1;
+		}
+		return P.depth;
+	}
 
 	/* For each node, the nearest node at or above it whose function is f (-1 if none):
 	 * a sample counts once, at the innermost call of f. */
@@ -191,14 +416,14 @@
 	 * each node with a self value, walked from itself. */
 	function reversedStarts(P, f) {
 		const near = f > 0 ? nearestOf(P, f) : null;
-		const acc = new Float64Array(P.n), bacc = new Float64Array(P.n);
+		const acc = new Float64Array(P.n), bacc = new Float64Array(P.n), V = selfs();
 		for (let i = 1; i < P.n; i++) {
 			const at = near ? near[i] : i;
 			if (at < 0)
 				continue;
-			acc[at] += vals.self[i];
-			if (vals.bself)
-				bacc[at] += vals.bself[i];
+			acc[at] += V.self[i];
+			if (V.bself)
+				bacc[at] += V.bself[i];
 		}
 		let n = 0;
 		for (let i = 1; i < P.n; i++)
@@ -227,7 +452,7 @@
 		/* At most one new node per frame walked: the arrays are sized once. */
 		let max = 1;
 		for (let k = 0; k < S.n; k++)
-			max += S.cur[k] > 0 ? P.depth[S.cur[k]] : 0;
+			max += S.cur[k] > 0 ? depthOf(P)[S.cur[k]] : 0;
 		const T = {
 			n: 1, parent: new Int32Array(max), func: new Int32Array(max),
 			kind: new Uint8Array(max), self: new Float64Array(max),
@@ -236,7 +461,7 @@
 		T.parent[0] = -1;
 		T.func[0] = f > 0 ? f : 0;
 		T.kind[0] = S.rootKind;
-		const nk = 8 * (doc.funcs.length / 3 + 1);
+		const nk = 8 * (nFuncs + 1);
 		const stamp = new Int32Array(nk).fill(-1), slot = new Int32Array(nk);
 		const rn = new Int32Array(S.n);
 		let active = new Int32Array(S.n), na = 0;
@@ -265,7 +490,7 @@
 			active = regroup(S, T, rn, active, na, lo);
 			na = active.length;
 		}
-		return treeOf(T, vals.bself ? T.bself : null, f > 0 ? nameOf(f) : 'all');
+		return treeOf(T, vals.bcum ? T.bself : null, f > 0 ? nameOf(f) : 'all');
 	}
 
 	/* The stacks of this round not yet at the root, grouped by their new node (a counting
@@ -299,13 +524,10 @@
 		const n = T.n;
 		const parent = T.parent.subarray(0, n), func = T.func.subarray(0, n);
 		const self = T.self.subarray(0, n);
-		const depth = new Int32Array(n);
-		for (let i = 1; i < n; i++)
-			depth[i] = depth[parent[i]] + 1;
 		const ch = buildChildren(parent, func, n);
-		return { n, parent, func, kind: T.kind.subarray(0, n), depth, start: ch.start,
-			 kids: ch.kids, self, cum: cumOf(parent, self),
-			 bcum: bself ? cumOf(parent, bself.subarray(0, n)) : null, rootName };
+		return { n, parent, func, kind: T.kind.subarray(0, n), start: ch.start,
+			 kids: ch.kids, self, cum: cumOf(parent, self.slice()),
+			 bcum: bself ? cumOf(parent, bself.slice(0, n)) : null, rootName };
 	}
 
 	/* ---- search ---- */
@@ -333,17 +555,17 @@
 		const test = matcher(st.search);
 		if (!test)
 			return false;
-		const nf = doc.funcs.length / 3;
+		const nf = nFuncs;
 		match = new Uint8Array(nf);
 		for (let f = 1; f < nf; f++)
 			match[f] = test(nameOf(f)) ? 1 : 0;
 		const P = profs[st.prof];
-		const hit = new Uint8Array(P.n);
+		const hit = new Uint8Array(P.n), self = selfs().self;
 		let sum = 0;
 		for (let i = 1; i < P.n; i++) {
 			hit[i] = match[P.func[i]] | hit[P.parent[i]];
 			if (hit[i])
-				sum += vals.self[i];
+				sum += self[i];
 		}
 		st.matched = vals.total > 0 ? (100 * sum) / vals.total : 0;
 		return true;
@@ -421,9 +643,20 @@
 		return path.reverse();
 	}
 
+	/* A node's self value: its value less its children's (the forward view keeps only
+	 * cumulative values). */
+	function selfAt(i) {
+		if (view.self)
+			return view.self[i];
+		let v = view.cum[i];
+		for (let k = view.start[i]; k < view.start[i + 1]; k++)
+			v -= view.cum[view.kids[k]];
+		return v;
+	}
+
 	function frameOf(i, depth, x, w) {
 		const f = view.func[i];
-		const value = view.cum[i], self = view.self[i], total = vals.total;
+		const value = view.cum[i], self = selfAt(i), total = vals.total;
 		const fr = {
 			i, depth, x, w,
 			pub: {
@@ -640,11 +873,14 @@
 		rebuildView();
 		showMatched(computeSearch());
 		showStatus();
+		mark('values');
 		draw();
+		mark('draw');
 	}
 
 	function selectProfile(pi, t) {
 		const P = prepare(pi);
+		mark('prepare');
 		if (pi !== st.prof || !vals) {
 			st.proc = st.thread = 0;
 			st.sel = -1;
@@ -727,11 +963,14 @@
 	async function init() {
 		try {
 			doc = await decode();
-			if (!doc || doc.v !== 1 || !Array.isArray(doc.profiles) || !doc.profiles.length)
+			if (!doc || doc.v !== 2 || !Array.isArray(doc.profiles) || !doc.profiles.length)
 				throw new Error('the page holds no profile');
+			readFuncs();
+			mark('head');
 			document.title = doc.title || 'cprof-bpf';
 			$('title').textContent = doc.title || 'cprof-bpf';
 			rankFuncs();
+			mark('rank');
 			showLegend();
 			wire();
 			const p0 = doc.profiles[0];

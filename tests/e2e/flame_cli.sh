@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `cprof-bpf flame`, offline: pages from pprof files (default name, several files, --base,
-# --title), written 0600 by an unprivileged user, the JSON inside decoded as the page decodes
-# it (base64, gzip); and each mistake one line on stderr with exit 2 (usage) or 1 (a file
-# unreadable, not a profile, or the page unwritable), no page left behind. What the page
+# --title), written 0600 by an unprivileged user, the data's JSON head decoded as the page
+# decodes it (base64 chunks, gzip); and each mistake one line on stderr with exit 2 (usage)
+# or 1 (a file unreadable, not a profile, or the page unwritable), no page left behind. What the page
 # draws is e2e/flame_browser.sh's.
 source "$(dirname "$0")/lib.bash"
 require_binary
@@ -11,10 +11,14 @@ demo=$CPROF_ROOT/tests/fuzz/corpus/pprof_read/demo.pb.gz
 cp "$demo" "$E2E_TMP/a.pb.gz"
 cp "$demo" "$E2E_TMP/b.pb.gz"
 
-# page_json PAGE: the JSON document inside PAGE.
+# page_json PAGE: the JSON head of the data inside PAGE (docs/flame-format.md: base64 chunks
+# of a gzip whose last 4 bytes are the head's length, the head just before them).
 page_json() {
-	sed -n 's|.*<script id="cprof-data" type="application/octet-stream">\([^<]*\)</script>.*|\1|p' "$1" |
-		base64 -d | gzip -dc
+	local raw=$E2E_TMP/page.raw len
+	sed -n 's|^<script class="cprof-data" type="application/octet-stream">\([^<]*\)</script>$|\1|p' "$1" |
+		tr -d '\n' | base64 -d | gzip -dc >"$raw" || return 1
+	len=$(tail -c 4 "$raw" | od -An -tu4 | tr -d ' ')
+	tail -c $((len + 4)) "$raw" | head -c "$len"
 }
 
 # Default output: the file's name with .html, beside it.
@@ -27,7 +31,7 @@ if [ -f "$page" ]; then
 	[ "$mode" = 600 ] || why+=("mode $mode, want 600")
 	json=$(page_json "$page")
 	case $json in
-	'{"v":1,'*'"label":"a"'*'"base":null'*) ;;
+	'{"v":2,'*'"label":"a"'*'"base":null'*) ;;
 	*) why+=("the page's data does not decode to profile a: ${json:0:120}") ;;
 	esac
 	! grep -Eq 'https?:|//cdn|@import' "$page" || why+=("the page names a URL")
@@ -45,7 +49,7 @@ why=()
 json=$(page_json "$E2E_TMP/two.html" 2>/dev/null)
 labels=$(grep -o '"label":"[ab]"' <<<"$json" | tr '\n' ' ')
 [ "$labels" = '"label":"a" "label":"b" ' ] || why+=("labels: $labels")
-bases=$(grep -o '"base":\[' <<<"$json" | wc -l)
+bases=$(grep -o '"base":[0-9]' <<<"$json" | wc -l)
 [ "$bases" -eq 2 ] || why+=("$bases profiles with a base, want 2")
 grep -q '<title>A&lt;&amp;&gt;B</title>' "$E2E_TMP/two.html" || why+=("the title is not escaped")
 [ ${#why[@]} -gt 0 ] && show_err several

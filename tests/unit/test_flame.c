@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* flame.html's writer: the JSON inside the page (unpacked here: base64, then gzip) is checked
- * byte for byte on a small profile, and for a base, escaping, clamping, the file's mode and
+/* flame.html's writer: the data inside the page (unpacked here: base64 chunks, gzip, then the
+ * JSON head and the varint sections, rendered back as text) is checked number for number on a
+ * small profile, and for a base, escaping, clamping, the file's mode and
  * atomic replacement, and the time and size of a 100k-stack profile. The page's behaviour
  * in a browser is tests/e2e/flame_browser.sh's. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -156,43 +158,50 @@ static int b64_val(char c)
 	return p ? (int)(p - tab) : -1;
 }
 
-/* The JSON inside a page: the data element's base64, decoded and gunzipped. */
-static char *page_json(const char *page)
+/* The base64 of every data chunk of a page, joined (each chunk but the last is a multiple
+ * of 3 bytes, so the text joins as it is). */
+static unsigned char *page_bytes(const char *page, size_t *n)
 {
-	static const char open_tag[] = "<script id=\"cprof-data\" type=\"application/octet-stream\">";
-	const char *p = strstr(page, open_tag), *end;
-	unsigned char *bin;
-	size_t n = 0, out_cap = 1 << 20;
+	static const char open_tag[] = "<script class=\"cprof-data\" type=\"application/octet-stream\">";
+	unsigned char *bin = malloc(strlen(page) + 1);
+	const char *p = page, *end;
 	uint32_t acc = 0;
 	int bits = 0, v;
-	char *out;
-	z_stream zs = { 0 };
 
-	if (!p || !(end = strstr(p, "</script>")))
-		return NULL;
-	p += sizeof(open_tag) - 1;
-	bin = malloc(end - p);
-	for (; p < end && *p != '='; p++) {
-		v = b64_val(*p);
-		if (v < 0) {
-			free(bin);
-			return NULL;
+	*n = 0;
+	while ((p = strstr(p, open_tag)) && (end = strstr(p, "</script>"))) {
+		for (p += sizeof(open_tag) - 1; p < end && *p != '='; p++) {
+			v = b64_val(*p);
+			if (v < 0) {
+				free(bin);
+				return NULL;
+			}
+			acc = acc << 6 | v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				bin[(*n)++] = acc >> bits;
+			}
 		}
-		acc = acc << 6 | v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			bin[n++] = acc >> bits;
-		}
+		p = end;
 	}
-	out = malloc(out_cap);
+	return bin;
+}
+
+static unsigned char *gunzip(const unsigned char *bin, size_t n, size_t *out_len)
+{
+	size_t out_cap = 1 << 20;
+	unsigned char *out = malloc(out_cap);
+	z_stream zs = { 0 };
+	int v;
+
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
 		abort();
-	zs.next_in = bin;
+	zs.next_in = (unsigned char *)bin;
 	zs.avail_in = n;
 	for (;;) {
-		zs.next_out = (unsigned char *)out + zs.total_out;
-		zs.avail_out = out_cap - 1 - zs.total_out;
+		zs.next_out = out + zs.total_out;
+		zs.avail_out = out_cap - zs.total_out;
 		v = inflate(&zs, Z_NO_FLUSH);
 		if (v == Z_STREAM_END)
 			break;
@@ -204,11 +213,196 @@ static char *page_json(const char *page)
 		out_cap *= 2;
 		out = realloc(out, out_cap);
 	}
-	if (out)
-		out[zs.total_out] = 0;
+	*out_len = zs.total_out;
 	inflateEnd(&zs);
-	free(bin);
 	return out;
+}
+
+/* The page's data rendered as text, as the page decodes it: sections read with bounds. */
+struct render {
+	const unsigned char *b;
+	size_t p, end;
+	char *out;
+	size_t len, cap;
+	int bad;
+};
+
+static void r_put(struct render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void r_put(struct render *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->out + r->len, r->cap - r->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	if (r->len + n >= r->cap) {
+		r->cap = 2 * (r->len + n) + 64;
+		r->out = realloc(r->out, r->cap);
+		va_start(ap, fmt);
+		vsnprintf(r->out + r->len, r->cap - r->len, fmt, ap);
+		va_end(ap);
+	}
+	r->len += n;
+}
+
+static uint64_t r_uint(struct render *r)
+{
+	uint64_t v = 0;
+	int shift = 0;
+	unsigned char c;
+
+	do {
+		if (r->p >= r->end || shift > 56) {
+			r->bad = 1;
+			return 0;
+		}
+		c = r->b[r->p++];
+		v |= (uint64_t)(c & 127) << shift;
+		shift += 7;
+	} while (c & 128);
+	return v;
+}
+
+static int64_t r_sint(struct render *r)
+{
+	uint64_t v = r_uint(r);
+
+	return v & 1 ? -(int64_t)(v >> 1) - 1 : (int64_t)(v >> 1);
+}
+
+/* The number after key in the head from *from on (and *from moved past it); -1 if none, -2
+ * for null. */
+static long long head_num(const char **from, const char *key)
+{
+	const char *p = strstr(*from, key);
+
+	if (!p)
+		return -1;
+	*from = p + strlen(key);
+	if (!strncmp(*from, "null", 4))
+		return -2;
+	return strtoll(*from, NULL, 10);
+}
+
+/* Rows as the old JSON had them: node, process, thread, then one value per type. */
+static void render_rows(struct render *r, const char *key, long long n, long long n_types)
+{
+	long long i, t, prev = 0;
+	int64_t *cols = calloc((size_t)(n * (3 + n_types) + 1), sizeof(*cols));
+
+	for (i = 0; i < n; i++)
+		cols[i] = prev += r_sint(r);
+	for (i = 0; i < 2 * n; i++)
+		cols[n + i] = (int64_t)r_uint(r);
+	for (i = 0; i < n * n_types; i++)
+		cols[3 * n + i] = r_sint(r);
+	r_put(r, ",\"%s\":[", key);
+	for (i = 0; i < n; i++) {
+		r_put(r, "%s%lld,%lld,%lld", i ? "," : "", (long long)cols[i],
+		      (long long)cols[n + i], (long long)cols[2 * n + i]);
+		for (t = 0; t < n_types; t++)
+			r_put(r, ",%lld", (long long)cols[3 * n + t * n + i]);
+	}
+	r_put(r, "]");
+	free(cols);
+}
+
+static void render_list(struct render *r, const char *key, long long n)
+{
+	long long i;
+
+	r_put(r, "%s[", key);
+	for (i = 0; i < n; i++)
+		r_put(r, "%s%llu", i ? "," : "", (unsigned long long)r_uint(r));
+	r_put(r, "]");
+}
+
+/* One profile's sections, its entry in the head at *h. */
+static void render_prof(struct render *r, const char **h, size_t head_at)
+{
+	const char *types = strstr(*h, "\"types\":[");
+	long long at = head_num(h, "\"at\":"), procs = head_num(h, "\"procs\":");
+	long long threads = head_num(h, "\"threads\":"), nodes = head_num(h, "\"nodes\":");
+	long long rows = head_num(h, "\"samples\":"), base = head_num(h, "\"base\":");
+	long long n_types = 0, i, *ups, *fns;
+
+	/* "types":[] or "types":[[n,u],...]: one '[' per type before the "]]" that ends them. */
+	if (types && types[9] != ']')
+		for (types += 9; *types && strncmp(types, "]]", 2); types++)
+			n_types += *types == '[';
+	if (at < 0 || nodes < 1 || rows < 0) {
+		r->bad = 1;
+		return;
+	}
+	r->p = at;
+	r->end = head_at;
+	render_list(r, "{\"procs\":", procs);
+	render_list(r, ",\"threads\":", threads);
+	ups = calloc(nodes, sizeof(*ups));
+	fns = calloc(nodes, sizeof(*fns));
+	for (i = 1; i < nodes; i++)
+		ups[i] = r_uint(r);
+	for (i = 1; i < nodes; i++)
+		fns[i] = r_uint(r);
+	r_put(r, ",\"nodes\":[0,0,0");
+	for (i = 1; i < nodes && r->p < r->end; i++)
+		r_put(r, ",%lld,%lld,%d", ups[i], fns[i], r->b[r->p++]);
+	r_put(r, "]");
+	free(ups);
+	free(fns);
+	render_rows(r, "samples", rows, n_types);
+	if (base >= 0)
+		render_rows(r, "base", base, n_types);
+	else
+		r_put(r, ",\"base\":null");
+	r_put(r, "}");
+}
+
+/* A page's data as text: its head (JSON) as written, then each profile's sections and the
+ * functions as JSON arrays, one line each; NULL when it does not decode. */
+static char *page_json(const char *page)
+{
+	struct render r = { .cap = 1 << 16 };
+	size_t n, raw_len, head_len, head_at;
+	unsigned char *bin = page_bytes(page, &n), *raw = NULL;
+	const char *h;
+	char *head = NULL;
+
+	raw = bin ? gunzip(bin, n, &raw_len) : NULL;
+	free(bin);
+	if (!raw || raw_len < 4)
+		goto fail;
+	head_len = raw[raw_len - 4] | raw[raw_len - 3] << 8 | raw[raw_len - 2] << 16 |
+		   (size_t)raw[raw_len - 1] << 24;
+	if (head_len > raw_len - 4)
+		goto fail;
+	head_at = raw_len - 4 - head_len;
+	head = strndup((char *)raw + head_at, head_len);
+	r.b = raw;
+	r.out = malloc(r.cap);
+	r_put(&r, "%s\n", head);
+	for (h = strstr(head, "\"profiles\":["); h && strstr(h, "{\"label\":") &&
+	     strstr(h, "{\"label\":") < strstr(h, "\"strings\":");) {
+		h = strstr(h, "{\"label\":");
+		render_prof(&r, &h, head_at);
+		r_put(&r, "\n");
+	}
+	h = head;
+	r.p = head_num(&h, "\"funcs_at\":");
+	r.end = head_at;
+	h = head;
+	render_list(&r, "\"funcs\":", 3 * head_num(&h, "],\"funcs\":"));
+	free(head);
+	free(raw);
+	if (r.bad)
+		free(r.out);
+	return r.bad ? NULL : r.out;
+fail:
+	free(raw);
+	return NULL;
 }
 
 /* Writes the page of in[n] to tmpdir/name and returns its JSON (NULL on failure). */
@@ -256,13 +450,15 @@ static void small_model(struct fake *f)
 TEST(json_document)
 {
 	static const char want[] =
-		"{\"v\":1,\"title\":\"t\",\"profiles\":[{\"label\":\"cpu\","
-		"\"types\":[[9,10],[11,12]],\"default\":1,\"procs\":[0,7],\"threads\":[0,8],"
-		"\"nodes\":[0,0,0,1,1,0,1,2,0,1,3,0,3,4,1],"
-		"\"samples\":[2,0,0,1,7,3,1,1,3,30,4,1,0,1,5],\"base\":null}],"
+		"{\"v\":2,\"title\":\"t\",\"profiles\":[{\"label\":\"cpu\","
+		"\"types\":[[9,10],[11,12]],\"default\":1,\"at\":0,\"procs\":2,\"threads\":2,"
+		"\"nodes\":5,\"samples\":3,\"base\":null}],"
 		"\"strings\":[\"\",\"main\",\"app\",\"work\",\"leaf\",\"schedule\",\"vmlinux\","
 		"\"app (7)\",\"worker\",\"samples\",\"count\",\"cpu\",\"nanoseconds\"],"
-		"\"funcs\":[0,0,0,1,0,2,3,0,2,4,0,2,5,0,6]}";
+		"\"funcs\":5,\"funcs_at\":31}\n"
+		"{\"procs\":[0,7],\"threads\":[0,8],\"nodes\":[0,0,0,1,1,0,1,2,0,1,3,0,3,4,1],"
+		"\"samples\":[2,0,0,1,7,3,1,1,3,30,4,1,0,1,5],\"base\":null}\n"
+		"\"funcs\":[0,0,0,1,0,2,3,0,2,4,0,2,5,0,6]";
 	struct fake f;
 	struct flame_input in;
 	char *json;
@@ -300,6 +496,7 @@ TEST(base_aligned)
 	/* "gone" is string 9 and function 5, node 5 under main (node 1); "db (9)" string 10. */
 	CHECK(strstr(json, "\"nodes\":[0,0,0,1,1,0,1,2,0,1,3,0,3,4,1,4,5,0]"), "%s", json);
 	CHECK(strstr(json, "\"procs\":[0,7,10]"), "%s", json);
+	CHECK(strstr(json, "\"samples\":3,\"base\":2}"), "%s", json);
 	CHECK(strstr(json, "\"base\":[3,2,0,0,40,5,0,0,0,3]"), "%s", json);
 	free(json);
 	fake_free(&f);
@@ -357,11 +554,13 @@ TEST(several_profiles)
 	json = write_and_read("several.html", in, 3, NULL, NULL);
 	REQUIRE(json, "no JSON in the page");
 	CHECK(strstr(json, "{\"label\":\"block\",\"types\":[[9,10],[11,12]],\"default\":1,"
-			   "\"procs\":[0],\"threads\":[0],\"nodes\":[0,0,0],\"samples\":[],"
+			   "\"at\":31,\"procs\":1,\"threads\":1,\"nodes\":1,\"samples\":0,"
 			   "\"base\":null}"), "%s", json);
+	CHECK(strstr(json, "\n{\"procs\":[0],\"threads\":[0],\"nodes\":[0,0,0],"
+			   "\"samples\":[],\"base\":null}\n"), "%s", json);
 	CHECK(strstr(json, "{\"label\":\"profile\",\"types\":[],\"default\":0,"), "%s", json);
 	CHECK(strstr(json, "\"title\":\"cprof-bpf\""), "%s", json);
-	CHECK(strstr(json, "\"funcs\":[0,0,0,1,0,2,3,0,2,4,0,2,5,0,6]}"), "%s", json);
+	CHECK(strstr(json, "\"funcs\":[0,0,0,1,0,2,3,0,2,4,0,2,5,0,6]"), "%s", json);
 	free(json);
 	fake_free(&a);
 	fake_free(&empty);
