@@ -26,20 +26,22 @@ secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a
 val() { awk -F '\t' -v k="$1" '$1 == k { v = $2; gsub(/"/, "", v); print v }' "$tmp/bench.res"; }
 json_str() { /usr/bin/python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
 
-# What a page carries: its embedded document (base64 of gzipped JSON in <script
-# id="cprof-data">), decoded as the page does. Args: the page, its size.
+# What a page carries: its embedded data (base64 chunks of gzipped binary sections and a JSON
+# head, in <script class="cprof-data"> elements; docs/flame-format.md), decoded as the page
+# does. Args: the page, its size.
 DECODE_PY='
-import base64, gzip, json, re, sys
+import base64, gzip, json, re, struct, sys
 html = open(sys.argv[1], encoding="utf-8").read()
-m = re.search(r"<script id=\"cprof-data\"[^>]*>([^<]*)</script>", html)
-raw = gzip.decompress(base64.b64decode(m.group(1)))
-doc = json.loads(raw)
-nodes = sum(len(p["nodes"]) // 3 for p in doc["profiles"])
+b64 = "".join(re.findall(r"<script class=\"cprof-data\"[^>]*>([^<]*)</script>", html))
+raw = gzip.decompress(base64.b64decode(b64))
+(hlen,) = struct.unpack("<I", raw[-4:])
+doc = json.loads(raw[-4 - hlen:-4])
+nodes = sum(p["nodes"] for p in doc["profiles"])
 size = int(sys.argv[2])
-print("  flame.html: %.2f MB (goal < 10 MB: %s): data %.2f MB of base64, %.2f MB of JSON; "
-      "%d functions, %d trie nodes; page code %.0f KiB"
-      % (size / 1e6, "met" if size < 10e6 else "MISSED", len(m.group(1)) / 1e6,
-         len(raw) / 1e6, len(doc["funcs"]) // 3, nodes, (len(html) - len(m.group(1))) / 1024))
+print("  flame.html: %.2f MB (goal < 10 MB: %s): data %.2f MB of base64, %.2f MB unpacked "
+      "(head %.2f MB); %d functions, %d trie nodes; page code %.0f KiB"
+      % (size / 1e6, "met" if size < 10e6 else "MISSED", len(b64) / 1e6, len(raw) / 1e6,
+         hlen / 1e6, doc["funcs"], nodes, (size - len(b64)) / 1024))
 '
 
 # page SHAPE: generates the profile of that shape, writes its page, prints the figures.
@@ -65,9 +67,11 @@ page() {
 # resolves, in the page's own clock (ms since navigation start); without the trap (the page
 # defined the hook another way) the time is when the driver saw it resolved: an upper bound.
 draw() {
-	local trap_js ready_js shape i how ms rc
+	local trap_js ready_js phases_js shape i how ms rc
 	trap_js='(() => { let v; Object.defineProperty(window, "cprofFlame", { configurable: true, enumerable: true, get() { return v; }, set(x) { v = x; if (x && x.ready) x.ready.then(() => { window.__readyAt = performance.now(); }); } }); })()'
 	ready_js='window.cprofFlame.ready.then(() => window.__readyAt !== undefined ? "trap " + window.__readyAt.toFixed(0) : "seen " + performance.now().toFixed(0))'
+	# The page's own marks (docs/flame-format.md): when each phase ended, ms since navigation.
+	phases_js="performance.getEntriesByType('mark').filter(m => m.name.startsWith('cprof:')).map(m => m.name.slice(6) + ' ' + m.startTime.toFixed(0)).join(', ')"
 	printf '<!doctype html><meta charset="utf-8"><title>empty</title><canvas id="c"></canvas>\n' \
 		>"$tmp/empty.html"
 	{
@@ -79,6 +83,7 @@ draw() {
 				echo "{\"open\": \"file://$tmp/$shape.html\", \"as\": \"$shape$i.cdp\", \"timeout\": 60}"
 				echo "{\"eval\": $(json_str "$ready_js"), \"as\": \"$shape$i\", \"timeout\": 60}"
 				echo "{\"eval\": \"cprofFlame.frames().length\", \"as\": \"$shape$i.frames\"}"
+				echo "{\"eval\": $(json_str "$phases_js"), \"as\": \"$shape$i.phases\"}"
 			done
 		done
 		echo '{"report": "all"}'
@@ -98,6 +103,7 @@ draw() {
 			printf '  %s: first draw %s ms after navigation (%s; %s frames drawn; load event at the driver after %s ms)\n' \
 				"$shape" "$ms" "$([ "$how" = trap ] && echo "when ready resolved" || echo "upper bound: when the driver saw it")" \
 				"$(val "$shape$i.frames")" "$(val "$shape$i.cdp")"
+			printf '    phases ended at (ms): %s\n' "$(val "$shape$i.phases")"
 		done
 	done
 	[ "$(val all.errors)" = "[]" ] || echo "chromium: console errors: $(val all.errors)"
