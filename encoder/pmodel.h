@@ -95,6 +95,12 @@ static inline int64_t pmodel__value(const struct pmodel *pm, size_t sample, size
 
 /* Formats a value of type t for people: "1.23s", "45.6ms", "12.3MB", "1234" (pprof's units). */
 void pmodel__format_value(const struct pmodel *pm, size_t t, int64_t v, char *buf, size_t size);
+/* The one unit pprof -top prints a whole table in, from the table's smallest non-zero figure
+ * and its total (pprof's selectOutputUnit); -1 when type t's unit is no time or memory unit. */
+int pmodel__table_unit(const struct pmodel *pm, size_t t, int64_t min, int64_t total);
+/* Formats v of type t in unit (from pmodel__table_unit): "0.50s", "1.20s", "0". */
+void pmodel__format_in(const struct pmodel *pm, size_t t, int64_t v, int unit, char *buf,
+		       size_t size);
 
 /* A filter on processes: a sample passes when its pid is one of pids[] (if any) and its process
  * name contains comm (if set). Without either, every sample passes. */
