@@ -32,6 +32,8 @@ struct ptext_row {
 	uint32_t line;		/* with by_line, else 0 */
 	const char *module;
 	uint8_t kind;		/* enum pm_kind of the row's first frame seen */
+	uint8_t inlined;	/* how callers reach it: 0 calls only, 1 only inlined into them,
+				 * 2 both (pprof's "(inline)" and "(partial-inline)") */
 	int64_t flat, cum;
 };
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cprof.h"
+#include "core/cmd_report.h"
 #include "core/httpq.h"
 #include "core/options.h"
 #include "core/session.h"
@@ -67,10 +68,17 @@ static const char usage_text[] =
 	"\n"
 	"Without -p and COMMAND the whole host is profiled, each sample labelled with its\n"
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
-	"with its exit status. Read a profile with: go tool pprof -top DIR/cpu.pb.gz;\n"
+	"with its exit status. Read a profile with: cprof-bpf report DIR/cpu.pb.gz (or\n"
+	"go tool pprof -top DIR/cpu.pb.gz);\n"
 	"DIR/block.pb.gz holds where threads waited off-CPU and for how long, DIR/mutex.pb.gz\n"
 	"which lock releases made other threads wait (the holder's stack) and for how long,\n"
 	"DIR/heap.pb.gz what was allocated and what of it is still in use (-p, COMMAND).\n"
+	"\n"
+	"Offline, on any pprof file (ours, Go's), with no root:\n"
+	"  cprof-bpf report FILE [--top N | --tree | --folded] [--base OLD]\n"
+	"                   [--sample-index NAME] [--lines] [--pid PID] [--comm NAME] [-o OUT]\n"
+	"                           the profile as text, figures as go tool pprof shows them\n"
+	"                           (cprof-bpf report --help)\n"
 	"\n"
 	"Environment: CPROF_CACHE_DIR, where unwind tables are cached (/var/cache/cprof-bpf);\n"
 	"DEBUGINFOD_URLS, the debuginfod servers (none: nothing is fetched), and the other\n"
@@ -469,6 +477,28 @@ static int parse_args(int argc, char **argv, struct cprof_opts *o)
 	return err ? err : finish_args(&a, argc, argv);
 }
 
+/* Subcommands that work on files, not on processes: dispatched before the run's options. */
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} subcommands[] = {
+	{ "report", cmd_report__main },
+};
+
+/* Runs argv[1]'s subcommand if it names one; true then, with its exit status in *code. */
+static bool run_subcommand(int argc, char **argv, int *code)
+{
+	size_t i;
+
+	for (i = 0; argc > 1 && i < ARRAY_SIZE(subcommands); i++) {
+		if (!strcmp(argv[1], subcommands[i].name)) {
+			*code = subcommands[i].main(argc - 1, argv + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct cprof_opts o = {
@@ -484,8 +514,11 @@ int main(int argc, char **argv)
 			.heap_rate = 524288,
 		},
 	};
-	int err = parse_args(argc, argv, &o);
+	int err;
 
+	if (run_subcommand(argc, argv, &err))
+		return err;
+	err = parse_args(argc, argv, &o);
 	if (err == 0)
 		err = o.check ? session__check(&o) : session__run(&o);
 	else
