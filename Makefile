@@ -100,6 +100,17 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(LIB) | $(SKELS) $(PROTO_HDR)
 $(OUT)/bpf $(OUT)/encoder:
 	$(Q)mkdir -p $@
 
+# flame.html's own page: template, style and script become one C string that encoder/flame.c
+# includes (the compiler's -MMD lists the header; the assets are listed here).
+FLAME_ASSETS := encoder/flame/flame.html encoder/flame/flame.css encoder/flame/flame.js
+FLAME_PAGE := $(OUT)/encoder/flame_page.h
+
+$(FLAME_PAGE): scripts/embed-page $(FLAME_ASSETS) | $(OUT)/encoder
+	$(call msg,EMBED,$@)
+	$(Q)scripts/embed-page flame_page $(FLAME_ASSETS) > $@
+
+$(OUT)/encoder/flame.o $(OUT)/fuzz/obj/encoder/flame.o: $(FLAME_PAGE)
+
 test-build: cprof-bpf $(TEST_TARGETS)
 
 # Fresh machine: install packages, then build with them present, then run every test.

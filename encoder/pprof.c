@@ -3,17 +3,14 @@
  * open-addressing indexes, samples stored flat; encoded with protobuf-c and streamed
  * through zlib's gzip. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-/* next_in is const-qualified with ZLIB_CONST: we never write through it. */
-#define ZLIB_CONST
 #include <zlib.h>
 
+#include "atomicfile.h"
+#include "gzbuf.h"
 #include "pprof.h"
 #include "profile.pb-c.h"
 #include "util/hashmap.h"
@@ -689,90 +686,20 @@ static int pb__build(struct pb *pb, const struct pprof_builder *b)
 	return err;
 }
 
-/* protobuf-c appends a few bytes at a time; deflate() per append would dominate the cost,
- * so appends are staged and deflated in blocks. */
-#define GZ_STAGE (64 * 1024)
-
+/* protobuf-c's output, gzipped as it comes: its append callback cannot fail, so the first
+ * error is kept for after packing. */
 struct gz_sink {
 	ProtobufCBuffer base;	/* first: protobuf-c hands this back to gz_sink__append */
-	z_stream zs;
-	unsigned char *out;
-	size_t len;
-	size_t cap;
-	uint8_t *stage;
-	size_t staged;
+	struct gzbuf *gz;
 	int err;
 };
-
-static int gz_sink__init(struct gz_sink *s)
-{
-	s->stage = malloc(GZ_STAGE);
-	if (!s->stage)
-		return -ENOMEM;
-	/* 16 + MAX_WBITS: a gzip header and trailer, which is what pprof readers expect. */
-	if (deflateInit2(&s->zs, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	return 0;
-}
-
-static void gz_sink__free(struct gz_sink *s)
-{
-	deflateEnd(&s->zs);	/* safe on a stream deflateInit2 never set up */
-	free(s->stage);
-	free(s->out);
-}
-
-static int gz_sink__deflate_chunk(struct gz_sink *s, int flush)
-{
-	int ret;
-
-	do {
-		/* From GZ_STAGE bytes, doubling. */
-		if (s->len == s->cap && VEC_GROW(s->out, s->cap, MAX(s->len + 1, GZ_STAGE)))
-			return -ENOMEM;
-		s->zs.next_out = s->out + s->len;
-		s->zs.avail_out = s->cap - s->len < UINT_MAX ? (uInt)(s->cap - s->len) : UINT_MAX;
-		ret = deflate(&s->zs, flush);
-		s->len = s->zs.next_out - s->out;
-		if (ret == Z_STREAM_ERROR)
-			return -EIO;
-	} while (s->zs.avail_out == 0 || (flush == Z_FINISH && ret != Z_STREAM_END));
-	return 0;
-}
-
-static int gz_sink__deflate(struct gz_sink *s, const uint8_t *data, size_t len, int flush)
-{
-	size_t chunk;
-	int err;
-
-	do {
-		chunk = len < UINT_MAX ? len : UINT_MAX;
-		s->zs.next_in = data;
-		s->zs.avail_in = (uInt)chunk;
-		data += chunk;
-		len -= chunk;
-		err = gz_sink__deflate_chunk(s, len ? Z_NO_FLUSH : flush);
-	} while (!err && len);
-	return err;
-}
 
 static void gz_sink__append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
 {
 	struct gz_sink *s = (struct gz_sink *)buf;
 
-	if (!s->err && len > GZ_STAGE - s->staged) {
-		s->err = gz_sink__deflate(s, s->stage, s->staged, Z_NO_FLUSH);
-		s->staged = 0;
-	}
-	if (s->err)
-		return;
-	if (len >= GZ_STAGE) {
-		s->err = gz_sink__deflate(s, data, len, Z_NO_FLUSH);
-		return;
-	}
-	memcpy(s->stage + s->staged, data, len);
-	s->staged += len;
+	if (!s->err)
+		s->err = gzbuf__append(s->gz, data, len);
 }
 
 int pprof_builder__encode(struct pprof_builder *b, void **buf, size_t *len)
@@ -784,98 +711,19 @@ int pprof_builder__encode(struct pprof_builder *b, void **buf, size_t *len)
 	*buf = NULL;
 	*len = 0;
 	err = pb__build(&pb, b);
-	if (!err)
-		err = gz_sink__init(&s);
+	if (!err) {
+		s.gz = gzbuf__new(Z_BEST_SPEED);
+		err = s.gz ? 0 : -ENOMEM;
+	}
 	if (err)
 		goto out;
 	perftools__profiles__profile__pack_to_buffer(&pb.prof, &s.base);
 	err = s.err;
 	if (!err)
-		err = gz_sink__deflate(&s, s.stage, s.staged, Z_FINISH);
-	if (err)
-		goto out;
-	*buf = s.out;
-	*len = s.len;
-	s.out = NULL;
+		err = gzbuf__finish(s.gz, buf, len);
 out:
-	gz_sink__free(&s);
+	gzbuf__free(s.gz);
 	pb__free(&pb);
-	return err;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Makes the rename durable. Best effort: the target is already replaced, so a failure here
- * cannot be reported as "path is untouched". */
-static void sync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash)
-		dir = strdup(".");
-	else
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
-/* Writes buf to a new file next to path and renames it over path. */
-static int write_atomic(const char *path, const void *buf, size_t len)
-{
-	char *tmp = NULL;
-	int fd = -1, err;
-
-	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0) {
-		tmp = NULL;
-		err = -ENOMEM;
-		goto out;
-	}
-	/* mkostemp creates with O_CREAT | O_EXCL and mode 0600; fchmod pins 0600 regardless. */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(tmp);
-		tmp = NULL;	/* nothing was created: nothing to unlink */
-		goto out;
-	}
-	err = fchmod(fd, 0600) ? -errno : 0;
-	if (!err)
-		err = write_all(fd, buf, len);
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (!err)
-		sync_dir_of(path);
-out:
-	if (err && tmp)
-		unlink(tmp);
-	free(tmp);
 	return err;
 }
 
@@ -887,7 +735,7 @@ int pprof_builder__write(struct pprof_builder *b, const char *path)
 
 	err = pprof_builder__encode(b, &buf, &len);
 	if (!err)
-		err = write_atomic(path, buf, len);
+		err = atomicfile__write(path, buf, len);
 	free(buf);
 	return err;
 }
