@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stopping by signal: a run without -d ends on SIGINT (Ctrl-C) or SIGTERM (kill, systemd)
 # within 3 s, writes a complete profile (go tool pprof reads it; ≥ 100 samples of the 2 s the
-# target burned) with mode 0600, and leaves no temporary file next to it.
+# target burned) with mode 0600 and flame.html beside it (0600 too), and leaves no temporary
+# file next to them.
 source "$(dirname "$0")/lib.bash"
 require_binary cpusplit
 require_bpf
@@ -9,7 +10,7 @@ require_pprof
 
 # check_signal SIGNAL ARGS...: cprof-bpf ARGS (no -d) for 2 s once attached, then SIGNAL.
 check_signal() {
-	local sig=$1 name prof mode n leftovers want why=()
+	local sig=$1 name prof mode fmode n leftovers want why=()
 	shift
 	name=$(tr 'A-Z' 'a-z' <<<"$sig")
 	start_cprof_bg "$name" "$@" -o "$E2E_TMP/$name"
@@ -45,8 +46,10 @@ check_signal() {
 	[ "$n" -ge "$want" ] || why+=("$n samples in hot_a/hot_b/hot_c, want ≥ $want")
 	mode=$(stat -c %a "$prof")
 	[ "$mode" = 600 ] || why+=("cpu.pb.gz has mode $mode, want 600")
-	leftovers=$(find "$E2E_TMP/$name" -mindepth 1 ! -name '*.pb.gz' -printf '%f ')
-	[ -z "$leftovers" ] || why+=("unexpected files next to the profile: $leftovers")
+	fmode=$(stat -c %a "$E2E_TMP/$name/flame.html" 2>/dev/null)
+	[ "$fmode" = 600 ] || why+=("flame.html ${fmode:+has mode $fmode, want 600}${fmode:-is missing}")
+	leftovers=$(find "$E2E_TMP/$name" -mindepth 1 ! -name '*.pb.gz' ! -name flame.html -printf '%f ')
+	[ -z "$leftovers" ] || why+=("unexpected files next to the profiles: $leftovers")
 	# An interrupted run is not a failure of the tool: 0, or 128+signal by convention.
 	case $RC in
 	0 | 130 | 143) ;;

@@ -15,6 +15,8 @@
 #include "core/session_priv.h"
 #include "cprof.h"
 #include "elf/debuginfod.h"
+#include "flame.h"
+#include "pmodel.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "report/summary.h"
@@ -81,6 +83,61 @@ static int write_kind(struct session *s, struct report *rep, const struct kind_r
 	return err;
 }
 
+/* The page's header: what was profiled, as the command line said it. */
+static void flame_title(const struct cprof_opts *o, char *buf, size_t size)
+{
+	const char *cmd = o->command ? strrchr(o->command[0], '/') : NULL;
+	size_t n;
+
+	if (o->command) {
+		snprintf(buf, size, "cprof-bpf -- %s", cmd ? cmd + 1 : o->command[0]);
+		return;
+	}
+	if (!o->n_pids) {
+		snprintf(buf, size, "cprof-bpf: the whole host");
+		return;
+	}
+	n = (size_t)snprintf(buf, size, "cprof-bpf -p %d", o->pids[0]);
+	for (size_t i = 1; i < o->n_pids && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, ",%d", o->pids[i]);
+}
+
+/* DIR/flame.html from the profiles just written, read back from their files: the page shows
+ * what a user would open, and building it needs nothing of the run's own state. Returns 0
+ * with path set, or -errno after one warning: a failure costs the page, never a profile. */
+static int write_flame(const struct session *s, const struct kind_report *kr,
+		       const bool *written, char *path, size_t size)
+{
+	struct pmodel *pm[KINDS_MAX] = { 0 };
+	struct flame_input in[KINDS_MAX];
+	struct flame_opts fo;
+	char title[256];
+	size_t n = 0;
+	int err = 0;
+
+	for (unsigned int i = 0; i < n_kinds && !err; i++) {
+		if (!written[i])
+			continue;
+		snprintf(path, size, "%s/%s", s->o->output_dir, kr[i].rk.file);
+		if ((err = pmodel__read_file(path, &pm[n])))
+			log_warn("flame.html not written: cannot read back %s: %s", path,
+				 strerror(-err));
+		in[n] = (struct flame_input){ .label = kinds[i]->name, .pm = pm[n] };
+		n += !err;
+	}
+	if (err || !n)
+		goto out;
+	snprintf(path, size, "%s/flame.html", s->o->output_dir);
+	flame_title(s->o, title, sizeof(title));
+	fo = (struct flame_opts){ .title = title };
+	if ((err = flame__write(path, in, n, &fo)))
+		log_warn("cannot write %s: %s", path, strerror(-err));
+out:
+	for (size_t i = 0; i < KINDS_MAX; i++)
+		pmodel__free(pm[i]);
+	return n || err ? err : -ENODATA;
+}
+
 /* The summary's last lines: kinds not collected, records dropped on the way. */
 static void summary_tail(const struct session *s, const uint64_t *cnt)
 {
@@ -141,6 +198,8 @@ static void summaries(struct session *s, const uint64_t *cnt,
 			kinds[i]->hints(s->active[i], &s->env, profiles);
 	summary_tail(s, cnt);
 	summary_debuginfod(s);
+	if (s->env.flame_path)
+		fprintf(stderr, "flame graph: %s — open in a browser\n", s->env.flame_path);
 }
 
 int output__write(struct session *s)
@@ -150,6 +209,9 @@ int output__write(struct session *s)
 	uint64_t cnt[CPROF_CNT_NR];
 	struct kind_report kr[KINDS_MAX];
 	const struct report_kind *profiles[CPROF_KIND_NR] = { 0 };
+	bool written[KINDS_MAX] = { 0 };
+	char flame[4096];
+	double t;
 	int err = 0, e;
 
 	if (!rep)
@@ -166,11 +228,23 @@ int output__write(struct session *s)
 		profiles[kinds[i]->id] = &kr[i].rk;
 	}
 	/* Every kind is written even if one fails: no collected data is dropped. */
-	for (unsigned int i = 0; i < n_kinds; i++)
-		if (s->active[i] && (e = write_kind(s, rep, &kr[i], cnt, secs, i)))
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		if (!s->active[i])
+			continue;
+		e = write_kind(s, rep, &kr[i], cnt, secs, i);
+		written[i] = !e;
+		if (e)
 			err = e;
+	}
 	debuginfod__stop(s->dfd);
+	t = clock__secs(CLOCK_MONOTONIC);
+	e = write_flame(s, kr, written, flame, sizeof(flame));
+	if (!e)
+		log_debug("%s written in %.0f ms", flame,
+			  (clock__secs(CLOCK_MONOTONIC) - t) * 1e3);
+	s->env.flame_path = e ? NULL : flame;
 	summaries(s, cnt, profiles);
+	s->env.flame_path = NULL;
 out:
 	report__free(rep);
 	return err;

@@ -213,7 +213,8 @@ static void block_hints(struct kind *k, struct kind_env *env,
 {
 	(void)k;
 	if (profiles[CPROF_KIND_CPU])
-		summary__offcpu(env->st, profiles[CPROF_KIND_CPU]->period);
+		summary__offcpu(env->st, profiles[CPROF_KIND_CPU]->period, env->output_dir,
+				env->flame_path);
 }
 
 static void block_free(struct kind *k)

@@ -51,6 +51,10 @@ struct kind_env {
 	struct symbolizer *sym;	/* NULL for --check */
 	struct btf *vmlinux;	/* read by kind_env__vmlinux() on first use */
 	bool vmlinux_read;
+	/* For hints that name the run's files: the directory, and the flame graph written
+	 * there (NULL until written, or if it could not be). */
+	const char *output_dir;
+	const char *flame_path;
 };
 
 /* One kind's run-time state; each kind embeds it first in its own struct. */

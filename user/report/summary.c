@@ -158,11 +158,12 @@ static size_t proc_times(const struct stacks *st, int64_t cpu_period, struct pro
 	return n;
 }
 
-void summary__offcpu(const struct stacks *st, int64_t cpu_period)
+void summary__offcpu(const struct stacks *st, int64_t cpu_period, const char *dir,
+		     const char *flame)
 {
 	enum { MAX_PROCS = 4096 };
 	struct proc_time *pt = calloc(MAX_PROCS, sizeof(*pt));
-	size_t n;
+	size_t n, hints = 0;
 
 	if (!pt)
 		return;
@@ -178,9 +179,13 @@ void summary__offcpu(const struct stacks *st, int64_t cpu_period)
 		off_share = 100.0 * (double)pt[i].off / total;
 		fprintf(stderr, "  pid %-7u %-16s on-CPU %8.3f s, off-CPU %8.3f s (%.0f%% waiting)\n",
 			pt[i].pid, pt[i].comm, pt[i].on / 1e9, pt[i].off / 1e9, off_share);
-		if (off_share >= 90.0)
+		if (off_share >= 90.0 && ++hints)
 			fprintf(stderr, "  hint: pid %u was off-CPU %.0f%% of the time: see "
 				"block.pb.gz for where it waits\n", pt[i].pid, off_share);
 	}
+	/* Once, however many processes mostly waited: where to look. */
+	if (hints && dir)
+		fprintf(stderr, "  to see where: cprof-bpf report %s/block.pb.gz%s%s\n", dir,
+			flame ? ", or the block view of " : "", flame ? flame : "");
 	free(pt);
 }

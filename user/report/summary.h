@@ -17,7 +17,9 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 void summary__unwind(const struct unwinder_stats *us);
 
 /* For each process with both CPU samples and waits: on-CPU time (samples × cpu_period) vs
- * off-CPU time (block delay), and a hint when it mostly waited. */
-void summary__offcpu(const struct stacks *st, int64_t cpu_period);
+ * off-CPU time (block delay), and a hint when it mostly waited, pointing at dir's block
+ * profile and at flame (the flame graph's path, NULL when none was written). */
+void summary__offcpu(const struct stacks *st, int64_t cpu_period, const char *dir,
+		     const char *flame);
 
 #endif
