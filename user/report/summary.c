@@ -103,7 +103,7 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 		fprintf(stderr, "    %5.1f%%  %5.1f%% cum  %s\n",
 			100.0 * (double)res->top[i].flat / (double)res->total,
 			100.0 * (double)res->top[i].cum / (double)res->total, res->top[i].name);
-	fprintf(stderr, "  wrote %s  (go tool pprof -top %s)\n", path, path);
+	fprintf(stderr, "  wrote %s  (cprof-bpf report %s)\n", path, path);
 }
 
 void summary__unwind(const struct unwinder_stats *us)
