@@ -115,8 +115,13 @@ check_freed heap/parse_churn "$dir/heap.pb.gz" parse_request flat
 
 # --- flame.html, the summary, report -----------------------------------------------------
 why=()
-grep -q '<script id="cprof-data" type="application/octet-stream">[A-Za-z0-9+/=]' "$dir/flame.html" 2>/dev/null ||
-	why+=("$dir/flame.html has no cprof-data script with base64 data")
+json=$(page_json "$dir/flame.html" 2>/dev/null)
+for kind in cpu block mutex heap; do
+	case $json in
+	*'"label":"'$kind'"'*) ;;
+	*) why+=("$dir/flame.html's data has no $kind profile: ${json:0:120}") ;;
+	esac
+done
 grep -qF "flame graph: $dir/flame.html — open in a browser" "$E2E_TMP/run.err" ||
 	why+=("the summary does not name $dir/flame.html")
 grep -qF "open $dir/flame.html in a browser" "$E2E_TMP/run.out" ||

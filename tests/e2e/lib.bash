@@ -571,3 +571,13 @@ check_symbolized() {
 		fail "$name" "$n of $all samples have an unnamed frame in ${modules//\\/} or outside any mapping, e.g. ${example:-none}"
 	fi
 }
+
+# page_json PAGE: the JSON head of the data inside PAGE (docs/flame-format.md: base64 chunks
+# of a gzip whose last 4 bytes are the head's length, the head just before them).
+page_json() {
+	local raw=$E2E_TMP/page.raw len
+	sed -n 's|^<script class="cprof-data" type="application/octet-stream">\([^<]*\)</script>$|\1|p' "$1" |
+		tr -d '\n' | base64 -d | gzip -dc >"$raw" || return 1
+	len=$(tail -c 4 "$raw" | od -An -tu4 | tr -d ' ')
+	tail -c $((len + 4)) "$raw" | head -c "$len"
+}
