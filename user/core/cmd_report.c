@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cliarg.h"
 #include "core/cmd_report.h"
 #include "pmodel.h"
 #include "ptext.h"
@@ -45,7 +46,7 @@ struct report_args {
 	enum view view;
 	bool view_set, cum, lines;
 	unsigned long top;
-	int64_t *pids;
+	int *pids;
 	size_t n_pids, cap_pids;
 };
 
@@ -96,35 +97,15 @@ static int CPROF_PRINTF(1, 2) usage(const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int parse_count(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_pids(struct report_args *a, const char *arg)
 {
-	char *copy = strdup(arg), *tok, *save = NULL;
-	unsigned long pid;
-	int err = copy ? 0 : -ENOMEM;
+	char bad[32];
+	int err = cliarg__pids(arg, &a->pids, &a->n_pids, &a->cap_pids, bad, sizeof(bad));
 
-	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (parse_count(tok, INT32_MAX, &pid) || pid == 0)
-			err = usage("invalid pid '%s': expected a positive number", tok);
-		else
-			err = VEC_PUSH(a->pids, a->n_pids, a->cap_pids, (int64_t)pid);
-	}
-	if (!err && !a->n_pids)
-		err = usage("--pid needs a pid");
-	free(copy);
+	if (err == -EINVAL && bad[0])
+		return usage("invalid pid '%s': expected a positive number", bad);
+	if (err == -EINVAL)
+		return usage("--pid needs a pid");
 	return err;
 }
 
@@ -142,7 +123,7 @@ static int parse_one(struct report_args *a, int c)
 {
 	switch (c) {
 	case OPT_TOP:
-		if (parse_count(optarg, 1000000000, &a->top))
+		if (cliarg__uint(optarg, 0, 1000000000, &a->top))
 			return usage("invalid --top '%s': expected a count (0: all)", optarg);
 		return set_view(a, VIEW_TOP);
 	case OPT_CUM: a->cum = true; return 0;
@@ -232,12 +213,24 @@ static int print_view(FILE *f, const struct pmodel *pm, const struct report_args
 	}
 }
 
+/* --pid's list as the model's filter takes it (pid labels are 64-bit). */
+static int64_t *pids64(const struct report_args *a)
+{
+	int64_t *v = calloc(a->n_pids, sizeof(*v));
+	size_t i;
+
+	for (i = 0; v && i < a->n_pids; i++)
+		v[i] = a->pids[i];
+	return v;
+}
+
 int cmd_report__main(int argc, char **argv)
 {
 	struct report_args a = { .top = 20 };
 	struct pmodel *pm = NULL, *base = NULL;
 	struct pm_filter filt = { 0 };
 	struct ptext_opts o = { 0 };
+	int64_t *pids = NULL;
 	FILE *f = stdout;
 	int err, code = EXIT_FAIL;
 
@@ -252,7 +245,11 @@ int cmd_report__main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	filt = (struct pm_filter){ a.pids, a.n_pids, a.comm };
+	if (a.n_pids && !(pids = pids64(&a))) {
+		report_error("%s", strerror(ENOMEM));
+		goto out;
+	}
+	filt = (struct pm_filter){ pids, a.n_pids, a.comm };
 	o.filter = a.n_pids || a.comm ? &filt : NULL;
 	o.base = base;
 	o.by_line = a.lines;
@@ -274,5 +271,6 @@ out:
 	pmodel__free(pm);
 	pmodel__free(base);
 	free(a.pids);
+	free(pids);
 	return code;
 }

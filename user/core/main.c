@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cprof.h"
+#include "core/cliarg.h"
 #include "core/cmd_flame.h"
 #include "core/cmd_report.h"
 #include "core/httpq.h"
@@ -161,22 +162,6 @@ static int CPROF_PRINTF(1, 2) usage_error(const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* A whole number in [min, max], or -EINVAL. */
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* The options being parsed, and what parsing them needs to remember. */
 struct args {
 	struct cprof_opts *o;
@@ -187,24 +172,13 @@ struct args {
 static int add_pids(struct args *a, const char *list)
 {
 	struct cprof_opts *o = a->o;
-	char *copy = strdup(list), *save = NULL, *tok;
-	int err = 0;
+	char bad[32];
+	int err = cliarg__pids(list, &o->pids, &o->n_pids, &a->cap_pids, bad, sizeof(bad));
 
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		unsigned long pid;
-
-		if (parse_uint(tok, 1, INT_MAX, &pid)) {
-			err = usage_error("invalid pid '%s': expected a positive number", tok);
-			break;
-		}
-		if ((err = VEC_PUSH(o->pids, o->n_pids, a->cap_pids, (int)pid)))
-			break;
-	}
-	if (!err && !o->n_pids)
-		err = usage_error("-p needs a pid");
-	free(copy);
+	if (err == -EINVAL && bad[0])
+		return usage_error("invalid pid '%s': expected a positive number", bad);
+	if (err == -EINVAL)
+		return usage_error("-p needs a pid");
 	return err;
 }
 
@@ -299,7 +273,7 @@ static int parse_env(struct cprof_opts *o)
 	if ((env = getenv("CPROF_HTTP_IDLE_TIMEOUT")) && *env) {
 		unsigned long v;
 
-		if (parse_uint(env, 1, 3600, &v))
+		if (cliarg__uint(env, 1, 3600, &v))
 			return usage_error("CPROF_HTTP_IDLE_TIMEOUT='%s': expected seconds, 1-3600",
 					   env);
 		o->http.idle_timeout = (unsigned int)v;
@@ -371,7 +345,7 @@ static int parse_number(struct cprof_opts *o, int c, const char *arg)
 
 		if (n->opt != c)
 			continue;
-		if (parse_uint(arg, n->min, n->max, &v) || (n->pow2 && (v & (v - 1))))
+		if (cliarg__uint(arg, n->min, n->max, &v) || (n->pow2 && (v & (v - 1))))
 			return usage_error("invalid %s '%s': expected %s", n->what, arg, n->expected);
 		if (n->u)
 			*n->u = v;
