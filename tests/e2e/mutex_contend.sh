@@ -75,6 +75,19 @@ within "$rtotal" "${rtruth:-0}" 30 || why+=("delay $rtotal ms vs the workload's 
 [ ! -e "$E2E_TMP/rate/cpu.pb.gz" ] || why+=("-t mutex also wrote cpu.pb.gz")
 verdict mutex_rate "--mutex-rate 10: $rtotal ms vs $rtruth ms measured, counts multiples of 10" "${why[@]}"
 
+# The lock's name outlives its process: the COMMAND's child exits 4 s before the run ends,
+# past the second after which an exited process's maps leave the live table, and the
+# final profile still names the lock from the maps it had (no "0xADDR" labels).
+run_cprof gone 60 -t mutex -o "$E2E_TMP/gone" -- sh -c "'$WL/locks' contend 2; sleep 4"
+gtraces=$(pprof_traces "$E2E_TMP/gone/mutex.pb.gz" -sample_index=delay -unit=ms 2>/dev/null)
+gtotal=$(traces_count 1 <<<"$gtraces")
+glabel=$(traces_count 'lab ~ /,lock=hot_lock,/' <<<"$gtraces")
+why=()
+[ "$RC" -eq 0 ] || why+=("exited $RC")
+fcmp "${glabel:-0} >= 0.9 * ${gtotal:-0} && ${gtotal:-0} > 0" ||
+	why+=("lock=hot_lock labels $glabel of $gtotal ms; labels seen: $(cut -f2 <<<"$gtraces" | sort -u | head -5 | tr '\n' ' ')")
+verdict lock_label_after_exit "lock=hot_lock on $(pct "${glabel:-0}" "${gtotal:-0}")% of $gtotal ms, the process gone 4 s before the end" "${why[@]}"
+
 run_cprof nomutex 60 -t cpu,block -o "$E2E_TMP/nomutex" -- "$WL/locks" contend 1
 why=()
 [ "$RC" -eq 0 ] || why+=("exited $RC")

@@ -114,7 +114,8 @@ static size_t mutex_labels(void *ctx, const struct stack *s, struct pprof_label 
 			   char buf[][REPORT_LABEL_LEN])
 {
 	struct mutex_names *mn = ctx;
-	const struct procmaps *pm = proctab__get(mn->pt, (int)s->pid);
+	/* By generation: the process may have exited long before the profile is built. */
+	const struct procmaps *pm = proctab__maps_of(mn->pt, (int)s->pid, s->gen);
 
 	datasym__name_addr(mn->ds, mn->oc, pm, (int)s->pid, s->addr, buf[0], REPORT_LABEL_LEN);
 	out[0] = (struct pprof_label){ .key = "lock", .str = buf[0] };

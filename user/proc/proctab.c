@@ -292,6 +292,22 @@ const struct procmaps *proctab__get(struct proctab *pt, int pid)
 	return p ? p->cur : NULL;
 }
 
+const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint32_t gen)
+{
+	const struct proc *p = proc_find(pt, pid);
+	size_t i;
+
+	if (p && p->gen == gen)
+		return p->cur;
+	for (i = pt->n_exited; i-- > 0;) {
+		const struct proctab_exited *e = &pt->exited[i];
+
+		if (e->pid == pid && e->gen == gen)
+			return e->n_snaps ? e->snaps[e->n_snaps - 1] : NULL;
+	}
+	return NULL;
+}
+
 const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr)
 {
 	const struct procmaps_entry *e;

@@ -30,6 +30,11 @@ void proctab__free(struct proctab *pt);
  * before we saw it): errno set. */
 const struct procmaps *proctab__get(struct proctab *pt, int pid);
 
+/* The last maps of process (pid, gen) — alive, or exited and not yet reaped — without
+ * loading anything: for what is resolved after the process is gone (a lock's data symbol
+ * in the final profile). NULL if there are none. */
+const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint32_t gen);
+
 /* The executable mapping of pid containing addr; reloads the maps (rate-limited) when addr
  * is outside every known one. NULL if none. */
 const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr);

@@ -299,6 +299,9 @@ void stacks__resolve_unmapped(struct stacks *st)
 	for (size_t i = 0; st->pt && i < st->n; i++) {
 		struct stack *s = &st->v[i];
 
+		/* Only while pid is still the same process: a reused pid maps other code. */
+		if (s->n_user && proctab__gen(st->pt, (int)s->pid) != s->gen)
+			continue;
 		for (size_t j = 0; j < s->n_user; j++)
 			if (!s->maps[j])
 				s->maps[j] = proctab__find(st->pt, s->pid, s->frames[s->n_kernel + j]);
