@@ -586,6 +586,8 @@ static long unwind_step(__u32 i, void *ctx)
 		st->flags |= CPROF_SF_FP_FALLBACK;
 		return fp_step(st);
 	case CPROF_ROW_FP:
+		/* No usable CFI here either (a Go binary stripped of .debug_frame). */
+		st->flags |= CPROF_SF_FP_FALLBACK;
 		return fp_step(st);
 	case CPROF_ROW_STOP:
 		st->stop = CPROF_STOP_ROOT;

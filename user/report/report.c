@@ -14,17 +14,11 @@
 #include "proc/procmaps.h"
 #include "report/report.h"
 #include "report/stacks.h"
+#include "report/topfns.h"
 #include "symbols/kallsyms.h"
 #include "symbols/symbolizer.h"
 #include "util/util.h"
 #include "util/vec.h"
-
-/* Per-location facts kept for the summary, indexed by location id. */
-struct loc_info {
-	char *name;		/* innermost function name */
-	int64_t flat, cum;
-	uint64_t seen;		/* last stack index that counted cum, + 1 */
-};
 
 struct report {
 	struct symbolizer *sym;
@@ -34,8 +28,7 @@ struct report {
 	struct idmap *locs;	/* (mapping id, address) → location id */
 	struct idmap *maps;	/* (entry pointer, 0) → mapping id */
 	uint64_t kernel_mapping;
-	struct loc_info *info;
-	size_t n_info;
+	struct topfns *fns;	/* the summary's top functions */
 };
 
 struct report *report__new(struct symbolizer *sym)
@@ -54,13 +47,10 @@ static void reset(struct report *r)
 	pprof_builder__free(r->b);
 	idmap__free(r->locs);
 	idmap__free(r->maps);
-	for (size_t i = 0; i < r->n_info; i++)
-		free(r->info[i].name);
-	free(r->info);
+	topfns__free(r->fns);
 	r->b = NULL;
 	r->locs = r->maps = NULL;
-	r->info = NULL;
-	r->n_info = 0;
+	r->fns = NULL;
 	r->kernel_mapping = 0;
 }
 
@@ -72,17 +62,16 @@ void report__free(struct report *r)
 	free(r);
 }
 
-/* Records the location's display name for the summary. */
-static int note_location(struct report *r, uint64_t id, const char *name)
+/* Records the location's functions (inlined ones too) for the summary. */
+static int note_location(struct report *r, uint64_t id, const struct pprof_line *lines,
+			 size_t n)
 {
-	size_t old = r->n_info;
+	const char *names[SYM_MAX_FRAMES];
 
-	if (VEC_GROW(r->info, r->n_info, id + 1))
-		return -ENOMEM;
-	memset(r->info + old, 0, (r->n_info - old) * sizeof(*r->info));
-	if (!r->info[id].name)
-		r->info[id].name = strdup(name);
-	return r->info[id].name ? 0 : -ENOMEM;
+	n = MIN(n, ARRAY_SIZE(names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = lines[i].name;
+	return topfns__location(r->fns, id, names, n);
 }
 
 static uint64_t add_location(struct report *r, uint64_t mapping, uint64_t addr,
@@ -90,7 +79,7 @@ static uint64_t add_location(struct report *r, uint64_t mapping, uint64_t addr,
 {
 	uint64_t id = pprof_builder__location(r->b, mapping, addr, lines, n);
 
-	if (!id || note_location(r, id, lines[0].name) || idmap__set(r->locs, mapping, addr, id))
+	if (!id || note_location(r, id, lines, n) || idmap__set(r->locs, mapping, addr, id))
 		return 0;
 	return id;
 }
@@ -288,17 +277,6 @@ static void count_proc(struct report_result *res, const struct stack *s, bool co
 		res->procs[i].fp_fallback += s->count;
 }
 
-/* Adds the stack's cum to each distinct location once. */
-static void count_cum(struct report *r, const uint64_t *ids, size_t n, uint64_t tag, int64_t v)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (ids[i] >= r->n_info || r->info[ids[i]].seen == tag)
-			continue;
-		r->info[ids[i]].seen = tag;
-		r->info[ids[i]].cum += v;
-	}
-}
-
 /* The labels of the process and thread: pid, comm, thread, and where known cgroup and
  * container_id (strings the proctab keeps for the whole run). Returns how many. */
 static size_t proc_labels(const struct stack *s, struct pprof_label *out)
@@ -318,7 +296,7 @@ static size_t proc_labels(const struct stack *s, struct pprof_label *out)
 }
 
 static int add_stack(struct report *r, const struct report_kind *k, const struct stack *s,
-		     uint64_t tag, struct report_result *res)
+		     struct report_result *res)
 {
 	uint64_t ids[CPROF_SAMPLE_MAX_FRAMES + 1];
 	size_t n = 0, total = (size_t)s->n_kernel + s->n_user, n_labels;
@@ -357,10 +335,7 @@ static int add_stack(struct report *r, const struct report_kind *k, const struct
 	report__stack_values(k, s, vals);
 	res->total += vals[k->n_types - 1];
 	res->records += s->count;
-	if (n) {
-		r->info[ids[0]].flat += vals[k->n_types - 1];
-		count_cum(r, ids, n, tag, vals[k->n_types - 1]);
-	}
+	topfns__sample(r->fns, ids, n, vals[k->n_types - 1]);
 	n_labels = proc_labels(s, labels);
 	if (k->labels_ctx)
 		n_labels += k->labels_ctx(k->ctx, s, labels + n_labels, buf);
@@ -392,8 +367,7 @@ static int add_evicted(struct report *r, const struct report_kind *k, const int6
 	id = synthetic_location(r, 0, REPORT_ADDR_EVICTED, "[evicted]");
 	if (!id)
 		return -ENOMEM;
-	r->info[id].flat += v[k->n_types - 1];
-	r->info[id].cum += v[k->n_types - 1];
+	topfns__sample(r->fns, &id, 1, v[k->n_types - 1]);
 	res->total += v[k->n_types - 1];
 	res->evicted = records;
 	return pprof_builder__add_sample(r->b, &id, 1, v, NULL, 0);
@@ -411,50 +385,9 @@ static int add_lost(struct report *r, const struct report_kind *k, uint64_t lost
 	if (!id)
 		return -ENOMEM;
 	k->values(k, lost, value, vals);
-	r->info[id].flat += vals[k->n_types - 1];
-	r->info[id].cum += vals[k->n_types - 1];
+	topfns__sample(r->fns, &id, 1, vals[k->n_types - 1]);
 	res->total += vals[k->n_types - 1];
 	return pprof_builder__add_sample(r->b, &id, 1, vals, NULL, 0);
-}
-
-static int cmp_info_name(const void *a, const void *b)
-{
-	const struct loc_info *x = a, *y = b;
-
-	if (!x->name || !y->name)
-		return CMP3(x->name == NULL, y->name == NULL);
-	return strcmp(x->name, y->name);
-}
-
-/* Merges locations of the same function and keeps the REPORT_TOP largest by flat. Note:
- * cum of a function with several locations on one stack may count that stack twice. */
-static void compute_top(struct report *r, struct report_result *res)
-{
-	qsort(r->info, r->n_info, sizeof(*r->info), cmp_info_name);
-	for (size_t i = 0; i < r->n_info && r->info[i].name;) {
-		struct report_top t = { .flat = 0 };
-		const char *name = r->info[i].name;
-		size_t j = i;
-
-		/* The display copy may be cut short: group on the full name. */
-		snprintf(t.name, sizeof(t.name), "%s", name);
-		for (; j < r->n_info && r->info[j].name && !strcmp(r->info[j].name, name); j++) {
-			t.flat += r->info[j].flat;
-			t.cum += r->info[j].cum;
-		}
-		i = j;
-		if (t.flat <= 0)
-			continue;
-		size_t pos = res->n_top < REPORT_TOP ? res->n_top++ : REPORT_TOP;
-
-		while (pos > 0 && res->top[pos - 1].flat < t.flat) {
-			if (pos < REPORT_TOP)
-				res->top[pos] = res->top[pos - 1];
-			pos--;
-		}
-		if (pos < REPORT_TOP)
-			res->top[pos] = t;
-	}
 }
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
@@ -521,13 +454,14 @@ static int build(struct report *r, const struct report_kind *k, const struct sta
 	r->b = pprof_builder__new(&o);
 	r->locs = idmap__new();
 	r->maps = idmap__new();
-	if (!r->b || !r->locs || !r->maps)
+	r->fns = topfns__new();
+	if (!r->b || !r->locs || !r->maps || !r->fns)
 		return -ENOMEM;
 	for (size_t i = 0; i < stacks__count(st); i++) {
 		if (!view_stack(k, extra, stacks__get(st, i), &bi, &view))
 			continue;
 		res->stacks++;
-		err = add_stack(r, k, &view, i + 1, res);
+		err = add_stack(r, k, &view, res);
 		if (err)
 			return err;
 	}
@@ -542,7 +476,7 @@ static int build(struct report *r, const struct report_kind *k, const struct sta
 /* The summary's figures, once the profile is built. */
 static void finish(struct report *r, struct report_result *res)
 {
-	compute_top(r, res);
+	res->n_top = topfns__top(r->fns, res->top, REPORT_TOP);
 	qsort(res->trunc, res->n_trunc, sizeof(res->trunc[0]), cmp_trunc);
 	qsort(res->procs, res->n_procs, sizeof(res->procs[0]), cmp_proc);
 }

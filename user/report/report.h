@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pprof.h"
+#include "report/topfns.h"
 
 struct stack;
 struct stacks;
@@ -63,11 +64,6 @@ struct report_proc {
 	uint64_t fp_fallback;	/* records with frame-pointer steps where tables were missing */
 };
 
-struct report_top {
-	char name[160];
-	int64_t flat, cum;	/* in the kind's last sample type */
-};
-
 struct report_result {
 	int64_t total;		/* sum of the last sample type over all samples */
 	uint64_t records;	/* records aggregated, in the stacks still held */
@@ -76,8 +72,9 @@ struct report_result {
 	uint64_t truncated;	/* records whose user stack did not reach a root */
 	uint64_t fp_fallback;	/* records with frame-pointer steps where tables were missing */
 	uint64_t stops[32];	/* records per enum cprof_unwind_stop */
-	size_t n_top;
-	struct report_top top[REPORT_TOP];
+	size_t n_top;		/* flat and cum as go tool pprof -top has them, in the
+				 * kind's last sample type */
+	struct topfns_entry top[REPORT_TOP];
 	size_t n_trunc;		/* sorted by count, largest first */
 	struct report_trunc trunc[REPORT_TRUNC];
 	size_t n_procs;		/* sorted by records, largest first */

@@ -208,6 +208,14 @@ static int publish_table(struct unwinder *u, const struct cfi_table *t, struct o
 	return 0;
 }
 
+/* Whether t's rows come from CFI, not only from frame pointers over Go code whose
+ * .debug_frame was stripped (Go binaries have no .eh_frame). */
+static bool has_cfi(const struct cfi_table *t)
+{
+	return cfi_table__stats(t)->source & (CFI_SRC_EH_FRAME | CFI_SRC_DEBUG_FRAME |
+					      CFI_SRC_DEBUG_FILE);
+}
+
 /* The object's number, building and publishing its table on first sight. */
 static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 {
@@ -225,7 +233,7 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 		err = publish_table(u, t, &ot);
 	if (err == -ENOSPC)
 		u->st.objects_full++;
-	else if (err)
+	else if (err || !has_cfi(t))
 		u->st.objects_without++;
 	else
 		u->st.objects++;
