@@ -221,22 +221,79 @@ static int make_rows(struct pview *v, bool by_line)
 	return err;
 }
 
+/* A caller → callee edge between rows, as pprof's graph has them: inline only if every
+ * sample that took it entered the callee inlined. */
+struct pv_edge {
+	uint32_t from, to;
+	uint32_t stamp;		/* the last sample (index + 1) that took it */
+	bool inlined;
+	int64_t weight;		/* the values of the samples that took it */
+};
+
+static bool edge_eq(const void *ctx, const void *key, const void *entry)
+{
+	const struct pv_edge *a = key, *b = entry;
+
+	(void)ctx;
+	return a->from == b->from && a->to == b->to;
+}
+
+/* The edge parent → r of sample i (pprof's newGraph: self edges skipped, each edge taken
+ * once per sample, by its first occurrence from the root). Returns 0 or -ENOMEM. */
+static int take_edge(struct hashmap *edges, uint32_t parent, uint32_t r, uint32_t i,
+		     bool inlined, int64_t val)
+{
+	struct pv_edge k = { parent, r, 0, false, 0 }, *e;
+	bool added;
+
+	if (parent == r)
+		return 0;
+	e = hashmap__insert(edges, hash__add(hash__u64(parent), r), &k, edge_eq, NULL, &added);
+	if (!e)
+		return -ENOMEM;
+	if (added)
+		*e = (struct pv_edge){ parent, r, 0, true, 0 };
+	if (e->stamp == i + 1)
+		return 0;
+	e->stamp = i + 1;
+	e->inlined = e->inlined && inlined;
+	e->weight = pv_add(e->weight, val);
+	return 0;
+}
+
+/* "(inline)" for rows entered only by inline edges, "(partial-inline)" for rows entered by
+ * both kinds (pprof's TextItems), counting only edges that carry at least a thousandth of
+ * the flat sum: pprof trims lighter ones first (its -edgefraction default, 0.001). */
+static void mark_inlined(struct pview *v, const struct hashmap *edges, int64_t flat_sum)
+{
+	int64_t cutoff = (int64_t)((double)flat_sum * 0.001);
+	const struct pv_edge *e;
+	uint8_t *entry = calloc(v->n_rows + 1, 1);
+	size_t it = 0, r;
+
+	if (!entry)
+		return;
+	cutoff = pv_abs(cutoff);
+	while ((e = hashmap__next(edges, &it)))
+		if (pv_abs(e->weight) >= cutoff)
+			entry[e->to] |= e->inlined ? 1 : 2;
+	for (r = 0; r < v->n_rows; r++)
+		v->rows[r].inlined = entry[r] == 1 ? 1 : entry[r] == 3 ? 2 : 0;
+	free(entry);
+}
+
 /* flat to the leaf's row, cum to every row of the stack once per sample (pprof's rule); and
- * how each row is entered from its caller, inlined or called. */
+ * how each row is entered from its callers, inlined or called. */
 static int accumulate(struct pview *v)
 {
+	struct hashmap edges = HASHMAP_INIT(struct pv_edge);
 	uint32_t *stamp = calloc(v->n_rows + 1, sizeof(*stamp)), r, d;
-	uint8_t *entry = calloc(v->n_rows + 1, 1);
 	const struct pv_sample *s;
-	int64_t val;
+	int64_t val, flat_sum = 0;
 	size_t i;
+	int err = stamp ? 0 : -ENOMEM;
 
-	if (!stamp || !entry) {
-		free(stamp);
-		free(entry);
-		return -ENOMEM;
-	}
-	for (i = 0; i < v->n_samples; i++) {
+	for (i = 0; i < v->n_samples && !err; i++) {
 		s = &v->samples[i];
 		val = pv_sub(s->nv, s->bv);
 		v->total = pv_add(v->total, pv_abs(val));
@@ -244,21 +301,23 @@ static int accumulate(struct pview *v)
 			continue;
 		r = v->row_of[s->stack[s->depth - 1]];
 		v->rows[r].flat = pv_add(v->rows[r].flat, val);
-		for (d = 0; d < s->depth; d++) {
+		flat_sum = pv_add(flat_sum, val);
+		for (d = 0; d < s->depth && !err; d++) {
 			r = v->row_of[s->stack[d]];
 			if (d)
-				entry[r] |= v->frames[s->stack[d]].kind == PM_INLINED ? 1 : 2;
+				err = take_edge(&edges, v->row_of[s->stack[d - 1]], r, (uint32_t)i,
+						v->frames[s->stack[d]].kind == PM_INLINED, val);
 			if (stamp[r] != i + 1) {
 				stamp[r] = i + 1;
 				v->rows[r].cum = pv_add(v->rows[r].cum, val);
 			}
 		}
 	}
-	for (r = 0; r < v->n_rows; r++)
-		v->rows[r].inlined = entry[r] == 1 ? 1 : entry[r] == 3 ? 2 : 0;
+	if (!err)
+		mark_inlined(v, &edges, flat_sum);
+	hashmap__free(&edges);
 	free(stamp);
-	free(entry);
-	return 0;
+	return err;
 }
 
 int pview__build(const struct pmodel *pm, const struct ptext_opts *o, struct pview *v)

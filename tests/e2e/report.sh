@@ -50,6 +50,15 @@ same_rows top "$all" "$(go_top "$prof" | top_rows)"
 same_rows top_lines "$(report "$prof" --top 0 --lines | top_rows)" \
 	"$(go_top "$prof" -lines | top_rows)"
 
+# A profile of libc-heavy code (ls formatting a tree: stdio's inlined helpers, light edges
+# pprof trims before it marks "(inline)"): every row equal too.
+run_cprof libc 60 -F 999 -t cpu -o "$E2E_TMP/libc" -- sh -c \
+	'end=$(($(date +%s) + 2)); while [ "$(date +%s)" -lt "$end" ]; do ls -lR /usr/include >/dev/null; done'
+same_rows top_libc "$(report "$E2E_TMP/libc/cpu.pb.gz" --top 0 | top_rows)" \
+	"$(go_top "$E2E_TMP/libc/cpu.pb.gz" | top_rows)"
+same_rows top_libc_lines "$(report "$E2E_TMP/libc/cpu.pb.gz" --top 0 --lines | top_rows)" \
+	"$(go_top "$E2E_TMP/libc/cpu.pb.gz" -lines | top_rows)"
+
 # --folded, summed per leaf function, is pprof's flat (in samples: exact integers).
 folded_flat=$(report "$prof" --folded --sample-index samples | awk '
 	{ v = $NF; s = $0; sub(/ [^ ]*$/, "", s); n = split(s, f, ";"); flat[f[n]] += v }
