@@ -1,4 +1,5 @@
-/* libFuzzer harness for the symbolizer's ELF symbol table reader: the input becomes an
+/* libFuzzer harness for the symbolizer's ELF symbol table reader (and, for code no symbol
+ * covers, its .eh_frame_hdr function ranges, elf/fderange.h): the input becomes an
  * object's file (a memfd), whose table is built and looked up across the first 8 KiB of
  * non-PIE (0x400000) and PIE (0) executables, where small programs keep their code.
  *
@@ -6,7 +7,9 @@
  *   cc -O1 -g0 -no-pie -Wl,-z,noseparate-code tests/unit/fixtures/sym_prog.c -o nopie
  *   objcopy --only-keep-debug nopie nopie.debug
  *   objcopy --strip-all --add-gnu-debuglink=nopie.debug nopie stripped
- *   c++ -O1 -g0 -Wl,-z,noseparate-code tests/unit/fixtures/sym_cxx.cc -o cxx */
+ *   c++ -O1 -g0 -Wl,-z,noseparate-code tests/unit/fixtures/sym_cxx.cc -o cxx
+ *   cc -O2 -g0 -shared -fPIC -Wl,-z,noseparate-code tests/workloads/fdelib/fdelib.c \
+ *     -o fde_so && objcopy --strip-all fde_so */
 #include <elf.h>
 #include <stdint.h>
 #include <string.h>

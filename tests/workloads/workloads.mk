@@ -106,3 +106,25 @@ $(GO_WORKLOAD_BINS): $(OUT)/workloads/%: tests/workloads/%.go
 	$(call msg,GO,$@)
 	$(Q)GOFLAGS= $(GO) build -o $@ $<
 endif
+
+# A stripped library's hot spot (tests/e2e/sym_fde.sh): libfde.so with symbols and DWARF,
+# libfde_stripped.so the same file stripped (its hidden hot functions are known only by
+# their .eh_frame FDEs), and the program that dlopens either. Built like distro code.
+FDE_DIR := tests/workloads/fdelib
+FDE_BINS := $(addprefix $(OUT)/workloads/,libfde.so libfde_stripped.so fdelib_run)
+TEST_TARGETS += $(FDE_BINS)
+workloads: $(FDE_BINS)
+
+$(OUT)/workloads/libfde.so: $(FDE_DIR)/fdelib.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $(WARN) -MMD -MP -MF $@.d -shared -fPIC $< -o $@
+
+$(OUT)/workloads/libfde_stripped.so: $(OUT)/workloads/libfde.so
+	$(call msg,STRIP,$@)
+	$(Q)objcopy --strip-all $< $@
+
+$(OUT)/workloads/fdelib_run: $(FDE_DIR)/fdelib_run.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $(WARN) $(DEPFLAGS) $< -o $@

@@ -6,15 +6,18 @@
  * checked against the file size before libelf allocates anything from them, and a file
  * that does not parse yields an empty table, never a crash. */
 #include <errno.h>
+#include <inttypes.h>
 #include <libelf.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "elf/debuginfo.h"
 #include "elf/elffile.h"
+#include "elf/fderange.h"
 #include "elf/minidebug.h"
 #include "proc/object.h"
 #include "symbols/demangle.h"
@@ -35,6 +38,9 @@ struct symobj {
 	const char *debug_file;	/* arena; NULL if no separate debuginfo was used */
 	struct dwarf_index *dw;	/* NULL without DWARF */
 	struct gopclntab *go;	/* Go's tables, when there is no DWARF */
+	struct fde_range *fdes;	/* .eh_frame_hdr's functions, for code no symbol covers */
+	size_t n_fdes;
+	const char **fde_names;	/* arena; "lib.so+0xSTART", made on first lookup */
 	struct elf_file dw_elf;	/* what dw reads: the object or its debuginfo */
 	uint64_t dw_bytes;	/* what dw holds: its debug sections, decompressed */
 	bool dw_own;		/* dw reads the object itself (else debug_file) */
@@ -51,6 +57,8 @@ void symobj__free(struct symobj *so)
 	symtab__free(&so->tab);
 	dwarf_index__free(so->dw);
 	gopclntab__free(so->go);
+	free(so->fdes);
+	free(so->fde_names);
 	elf_file__close(&so->dw_elf);
 	arena__free(&so->arena);
 	free(so);
@@ -134,6 +142,17 @@ static int symobj__open_dwarf(struct symobj *so, struct elf_file *f)
 	return 0;
 }
 
+/* The functions of own's .eh_frame_hdr, named only when a lookup needs one. */
+static int symobj__read_fdes(struct symobj *so, const struct elf_file *own)
+{
+	int err = fde_range__read(own, &so->fdes, &so->n_fdes);
+
+	if (err)
+		return err == -ENOMEM ? err : 0;
+	so->fde_names = calloc(so->n_fdes ? so->n_fdes : 1, sizeof(*so->fde_names));
+	return so->fde_names ? 0 : -ENOMEM;
+}
+
 /* Symbols: the own .symtab if there is one, else symobj__add_fallback; PLT stubs always.
  * The files stay open until symtab__finish has copied the names.
  * DWARF: the object's own, else its separate debuginfo's; without DWARF, Go's tables. */
@@ -170,6 +189,8 @@ static int symobj__build(struct symobj *so, const struct debuginfo_search *ds)
 		err = symobj__open_dwarf(so, own_dwarf ? &own : &dbg);
 	if (!err && !so->dw && own.elf && gopclntab__open_elf(&own, &so->go) == -ENOMEM)
 		err = -ENOMEM;
+	if (!err)
+		err = symobj__read_fdes(so, &own);
 out:
 	elf_file__close(&mini);
 	free(mini_image);
@@ -308,6 +329,35 @@ uint64_t symobj__dwarf_bytes(const struct symobj *so)
 	return so->dw && !so->dw_pinned ? so->dw_bytes : 0;
 }
 
+/* Code no symbol covers, named by the function (FDE) around it: "liblzma.so.5+0x15ae0",
+ * the ELF virtual address of its start, as objdump, addr2line and perf number it. One
+ * name per function, so profiles group its instructions as they do named code. */
+static int resolve_fde(struct symobj *so, uint64_t vaddr, struct sym_result *res)
+{
+	const struct fde_range *r = fde_range__find(so->fdes, so->n_fdes, vaddr);
+	const char **name, *path, *base;
+	char buf[PATH_MAX];
+	int len;
+
+	if (!r)
+		return -ENOENT;
+	name = &so->fde_names[r - so->fdes];
+	if (!*name) {
+		path = so->obj->path ? so->obj->path : "";
+		base = strrchr(path, '/');
+		len = snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, base ? base + 1 : path, r->start);
+		if (len < 0 || (size_t)len >= sizeof(buf))
+			return -ENOENT;
+		*name = arena__strdup(&so->arena, buf, (size_t)len);
+		if (!*name)
+			return -ENOENT;
+	}
+	res->n = 1;
+	res->frames[0].name = res->frames[0].system_name = *name;
+	res->sym_start = r->start;
+	return 0;
+}
+
 int symobj__resolve(struct symobj *so, uint64_t vaddr, struct sym_result *res)
 {
 	struct sym *sym = symtab__find(&so->tab, vaddr);
@@ -319,7 +369,7 @@ int symobj__resolve(struct symobj *so, uint64_t vaddr, struct sym_result *res)
 	if (so->go && resolve_go(so, sym, vaddr, res))
 		return 0;
 	if (!sym)
-		return -ENOENT;
+		return resolve_fde(so, vaddr, res);
 	res->n = 1;
 	res->frames[0].name = symobj__name(so, sym);
 	res->frames[0].system_name = sym->system_name;
