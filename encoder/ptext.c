@@ -156,11 +156,15 @@ static const char *const inline_marks[] = { "\n", " (inline)\n", " (partial-inli
 int ptext__print_top(FILE *f, const struct pmodel *pm, const struct ptext_opts *o, size_t n)
 {
 	struct top_fmt tf = { pm, o->base, o->type, -1 };
+	struct ptext_opts marked = *o;
 	struct ptext_table t;
 	int64_t min = 0, m, flat_sum = 0, sum = 0;
 	char a[64], b[64], c[16], d[16], e[16];
 	size_t i, shown;
-	int err = ptext__table(pm, o, &t);
+	int err;
+
+	marked.inline_marks = true;
+	err = ptext__table(pm, &marked, &t);
 
 	if (err)
 		return err;

@@ -24,6 +24,9 @@ struct ptext_opts {
 	 * function name, file, module (and line with by_line), so two runs of one program diff. */
 	const struct pmodel *base;
 	size_t base_type;		/* the base's sample type of the same name */
+	/* Set ptext_row.inlined, pprof's "(inline)" marks: a table of caller edges, which costs
+	 * about as much again as the table itself (print_top sets it). */
+	bool inline_marks;
 };
 
 struct ptext_row {

@@ -282,18 +282,17 @@ static void mark_inlined(struct pview *v, const struct hashmap *edges, int64_t f
 	free(entry);
 }
 
-/* flat to the leaf's row, cum to every row of the stack once per sample (pprof's rule); and
- * how each row is entered from its callers, inlined or called. */
+/* flat to the leaf's row, cum to every row of the stack once per sample (pprof's rule). */
 static int accumulate(struct pview *v)
 {
-	struct hashmap edges = HASHMAP_INIT(struct pv_edge);
 	uint32_t *stamp = calloc(v->n_rows + 1, sizeof(*stamp)), r, d;
 	const struct pv_sample *s;
-	int64_t val, flat_sum = 0;
+	int64_t val;
 	size_t i;
-	int err = stamp ? 0 : -ENOMEM;
 
-	for (i = 0; i < v->n_samples && !err; i++) {
+	if (!stamp)
+		return -ENOMEM;
+	for (i = 0; i < v->n_samples; i++) {
 		s = &v->samples[i];
 		val = pv_sub(s->nv, s->bv);
 		v->total = pv_add(v->total, pv_abs(val));
@@ -301,22 +300,42 @@ static int accumulate(struct pview *v)
 			continue;
 		r = v->row_of[s->stack[s->depth - 1]];
 		v->rows[r].flat = pv_add(v->rows[r].flat, val);
-		flat_sum = pv_add(flat_sum, val);
-		for (d = 0; d < s->depth && !err; d++) {
+		for (d = 0; d < s->depth; d++) {
 			r = v->row_of[s->stack[d]];
-			if (d)
-				err = take_edge(&edges, v->row_of[s->stack[d - 1]], r, (uint32_t)i,
-						v->frames[s->stack[d]].kind == PM_INLINED, val);
 			if (stamp[r] != i + 1) {
 				stamp[r] = i + 1;
 				v->rows[r].cum = pv_add(v->rows[r].cum, val);
 			}
 		}
 	}
+	free(stamp);
+	return 0;
+}
+
+/* How each row is entered from its callers, inlined or called: a table of caller edges,
+ * built only for the text that shows the marks (a hash insert per frame of every sample). */
+static int mark_rows(struct pview *v)
+{
+	struct hashmap edges = HASHMAP_INIT(struct pv_edge);
+	const struct pv_sample *s;
+	int64_t val, flat_sum = 0;
+	uint32_t d;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < v->n_samples && !err; i++) {
+		s = &v->samples[i];
+		val = pv_sub(s->nv, s->bv);
+		if (!val || !s->depth)
+			continue;
+		flat_sum = pv_add(flat_sum, val);
+		for (d = 1; d < s->depth && !err; d++)
+			err = take_edge(&edges, v->row_of[s->stack[d - 1]], v->row_of[s->stack[d]],
+					(uint32_t)i, v->frames[s->stack[d]].kind == PM_INLINED, val);
+	}
 	if (!err)
 		mark_inlined(v, &edges, flat_sum);
 	hashmap__free(&edges);
-	free(stamp);
 	return err;
 }
 
@@ -346,6 +365,8 @@ int pview__build(const struct pmodel *pm, const struct ptext_opts *o, struct pvi
 	}
 	err = err ?: make_rows(v, o->by_line);
 	err = err ?: accumulate(v);
+	if (o->inline_marks)
+		err = err ?: mark_rows(v);
 	if (err)
 		pview__free(v);
 	return err;
