@@ -1,6 +1,6 @@
 /* procmaps: the maps parser on realistic and broken text, find() at boundaries, loading our
  * own maps (libc's object and build id), and the per-pid table (reload, rate limit, exec,
- * snapshots that outlive the process). */
+ * snapshots that outlive the process); /proc/PID/stat's fields (pidstat). */
 #include <limits.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -11,6 +11,7 @@
 #include "check.h"
 #include "maps_util.h"
 #include "proc/object.h"
+#include "proc/pidstat.h"
 #include "proc/procmaps.h"
 #include "proc/proctab.h"
 
@@ -297,9 +298,41 @@ TEST(proctab_child_exits)
 	objcache__free(oc);
 }
 
+/* A name with spaces and parentheses, fields after it with -1 (tpgid) and UINT64_MAX
+ * (rsslim), startstack the 28th field. */
+static const char stat_line[] =
+	"4242 (a) (b c) S 17 4242 4242 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 99 1000 10 "
+	"18446744073709551615 94019061510144 94019062299549 140729780432144 0 0 0 65536 4 "
+	"1132560123 1 0 0 17 0 0 0 0 0 0\n";
+
+TEST(pidstat_parse)
+{
+	char cut[sizeof(stat_line)];
+	struct pidstat ps = { 0 };
+
+	CHECK(!pidstat__parse(stat_line, strlen(stat_line), &ps), "realistic line");
+	CHECK(!strcmp(ps.comm, "a) (b c"), "comm '%s'", ps.comm);
+	CHECK(ps.ppid == 17 && ps.flags == 4194560, "ppid %d flags %llu", ps.ppid,
+	      (unsigned long long)ps.flags);
+	CHECK(ps.start_stack == 140729780432144ull, "startstack %llu",
+	      (unsigned long long)ps.start_stack);
+	/* Cut before startstack, and with a letter where a number belongs. */
+	memcpy(cut, stat_line, sizeof(cut));
+	CHECK(pidstat__parse(cut, (size_t)(strstr(cut, "140729") - cut), &ps) == -EINVAL,
+	      "cut before startstack");
+	strstr(cut, " 99 ")[2] = 'x';
+	CHECK(pidstat__parse(cut, strlen(cut), &ps) == -EINVAL, "letter in a number");
+	CHECK(pidstat__parse("1 (x", 4, &ps) == -EINVAL, "no closing parenthesis");
+	CHECK(!pidstat__read(getpid(), &ps), "our own stat");
+	CHECK(ps.ppid == getppid() && ps.start_stack, "ppid %d (want %d), startstack %llx", ps.ppid,
+	      getppid(), (unsigned long long)ps.start_stack);
+	CHECK(pidstat__read(INT_MAX, &ps) == -ESRCH, "no such pid");
+}
+
 int main(void)
 {
 	CHECK_SUITE("procmaps");
+	RUN(pidstat_parse);
 	RUN(parse_realistic);
 	RUN(find_boundaries);
 	RUN(parse_garbage_and_unsorted);
