@@ -5,17 +5,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc/cgroup.h"
+#include "proc/cglabels.h"
 #include "proc/mapsfile.h"
 #include "proc/proctab.h"
 #include "util/clock.h"
 #include "util/hashmap.h"
-#include "util/log.h"
-#include "util/readfile.h"
 #include "util/vec.h"
 
 /* At most one reload per pid per 20 ms: right after exec the dynamic loader maps libraries
@@ -26,11 +23,6 @@
 #define EXIT_GRACE_NS 1000000000ull
 /* How often live processes are checked for an exit whose event was lost. */
 #define SWEEP_INTERVAL_NS 10000000000ull
-/* Distinct cgroup paths kept for labels, for the whole run: a host that churns through
- * containers must not grow memory without bound. Processes in further ones go unlabelled. */
-#define CGROUP_PATHS_MAX 4096
-/* /proc/PID/cgroup: a line per hierarchy (a dozen on a hybrid host), paths ≤ PATH_MAX. */
-#define CGROUP_FILE_MAX (128u << 10)
 
 struct proc {
 	int pid;
@@ -55,10 +47,9 @@ struct proctab {
 	uint64_t swept_ns;
 	struct proctab_exited *exited;	/* oldest first */
 	size_t n_exited, cap_exited;
-	/* Of struct cgroup_label *, by path: one per distinct path, freed with the table, so
-	 * the stacks of a process pointing at its label outlive the process. */
-	struct hashmap cgroups;
-	bool cgroups_full;	/* CGROUP_PATHS_MAX was reached (said once) */
+	/* The processes' cgroup labels, freed with the table: the stacks of a process point
+	 * at its label after it is gone. */
+	struct cglabels *cgroups;
 };
 
 struct proctab *proctab__new(struct objcache *oc)
@@ -69,8 +60,12 @@ struct proctab *proctab__new(struct objcache *oc)
 		return NULL;
 	pt->oc = oc;
 	pt->procs = (struct hashmap)HASHMAP_INIT(struct proc);
-	pt->cgroups = (struct hashmap)HASHMAP_INIT(struct cgroup_label *);
 	pt->swept_ns = clock__ns(CLOCK_MONOTONIC);
+	pt->cgroups = cglabels__new();
+	if (!pt->cgroups) {
+		free(pt);
+		return NULL;
+	}
 	return pt;
 }
 
@@ -83,7 +78,6 @@ static void free_snaps(struct procmaps **snaps, size_t n)
 
 void proctab__free(struct proctab *pt)
 {
-	struct cgroup_label **l;
 	struct proc *p;
 	size_t it = 0;
 
@@ -94,10 +88,7 @@ void proctab__free(struct proctab *pt)
 	proctab__reap(pt, pt->n_exited);
 	free(pt->exited);
 	hashmap__free(&pt->procs);
-	it = 0;
-	while ((l = hashmap__next(&pt->cgroups, &it)))
-		free(*l);
-	hashmap__free(&pt->cgroups);
+	cglabels__free(pt->cgroups);
 	free(pt);
 }
 
@@ -191,73 +182,16 @@ static struct proc *proc_current(struct proctab *pt, int pid)
 	return p ? p : proc_slot(pt, pid);
 }
 
-static bool label_eq(const void *ctx, const void *key, const void *entry)
-{
-	(void)ctx;
-	return !strcmp((*(struct cgroup_label *const *)entry)->path, key);
-}
-
-/* The label of path (len bytes), made on its first use. NULL on ENOMEM or once
- * CGROUP_PATHS_MAX paths are known. */
-static const struct cgroup_label *intern(struct proctab *pt, const char *path, size_t len)
-{
-	uint64_t h = hash__bytes(path, len);
-	struct cgroup_label **ent, *l;
-	char id[CGROUP_ID_LEN + 1];
-	char *text;
-	bool has_id, added;
-
-	ent = hashmap__find(&pt->cgroups, h, path, label_eq, NULL);
-	if (ent)
-		return *ent;
-	if (hashmap__count(&pt->cgroups) >= CGROUP_PATHS_MAX) {
-		if (!pt->cgroups_full)
-			log_warn("more than %d distinct cgroups: samples of processes in "
-				 "further ones have no cgroup label", CGROUP_PATHS_MAX);
-		pt->cgroups_full = true;
-		return NULL;
-	}
-	has_id = cgroup__container_id(path, id);
-	/* One block: the label, then its path, then its id. */
-	l = malloc(sizeof(*l) + len + 1 + (has_id ? sizeof(id) : 0));
-	if (!l)
-		return NULL;
-	text = (char *)(l + 1);
-	memcpy(text, path, len + 1);
-	*l = (struct cgroup_label){ .path = text };
-	if (has_id)
-		l->container_id = memcpy(text + len + 1, id, sizeof(id));
-	ent = hashmap__insert(&pt->cgroups, h, path, label_eq, NULL, &added);
-	if (!ent) {
-		free(l);
-		return NULL;
-	}
-	*ent = l;
-	return l;
-}
-
 /* Reads p's cgroup at its first sight. Once per process, while it lives: after its exit
  * the pid may soon name another process. A process moved to another cgroup later keeps
  * the first one: its stacks and their labels belong to the process, not to the cgroup
  * (and an exec leaves a process where it was). */
 static void proc_cgroup(struct proctab *pt, struct proc *p)
 {
-	char path[CGROUP_PATH_MAX + 1], file[32], *text = NULL;
-	size_t len = 0;
-	int n;
-
 	if (p->cgroup_read || p->exit_ns)
 		return;
 	p->cgroup_read = true;
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", p->pid);
-	n = readfile__all(file, 512, CGROUP_FILE_MAX, &text, &len);
-	if (!n)
-		n = cgroup__parse(text, len, path);
-	if (n >= 0)
-		p->cgroup = intern(pt, path, (size_t)n);
-	else if (n != -ENOENT)
-		log_debug("pid %d: no cgroup label from %s: %s", p->pid, file, strerror(-n));
-	free(text);
+	p->cgroup = cglabels__read(pt->cgroups, p->pid);
 }
 
 /* The slot of pid with its maps loaded if they can be; NULL with errno set otherwise. */
