@@ -120,6 +120,8 @@ static __always_inline struct sample_buf *sample_begin_task(__u32 kind, struct t
 	b->s.aux = 0;
 	__builtin_memset(b->s.aux_comm, 0, sizeof(b->s.aux_comm));
 	b->s.ts = bpf_ktime_get_ns();
+	/* A BTF pointer's loads: a task without an address space reads 0. */
+	b->s.image = task->mm->start_stack;
 	BPF_CORE_READ_STR_INTO(&b->s.comm, task, comm);
 	BPF_CORE_READ_STR_INTO(&b->s.pcomm, task, group_leader, comm);
 	return b;

@@ -38,7 +38,8 @@ enum cprof_kind {
 enum cprof_unwind_stop {
 	CPROF_STOP_ROOT = 0,	/* reached the outermost frame */
 	CPROF_STOP_DEPTH,	/* --max-depth frames collected */
-	CPROF_STOP_NO_REGS,	/* no user registers (kernel thread) */
+	CPROF_STOP_NO_REGS,	/* no user registers (kernel thread, or a task inside exec
+				 * whose registers are still those of the image it replaced) */
 	CPROF_STOP_NO_MAPPING,	/* pc outside every known executable mapping */
 	CPROF_STOP_NO_CFI,	/* pc in a mapping but no unwind row covers it */
 	CPROF_STOP_UNSUPPORTED,	/* the CFI rule here cannot be expressed */
@@ -79,10 +80,42 @@ struct cprof_sample {
 	__u64 addr;		/* per kind: block: task state; mutex: futex word; heap: pointer */
 	__u64 aux;		/* block: waker tgid << 32 | tid (0 unknown, CPROF_WAKER_IRQ) */
 	__u64 ts;		/* bpf_ktime_get_ns() */
+	/* The image (what one exec loaded) the user frames belong to: its mm's start_stack,
+	 * which ASLR draws anew at every exec and /proc/PID/stat shows as startstack. A
+	 * child shares its parent's until it execs. 0: unknown (no address space). */
+	__u64 image;
 	char comm[CPROF_COMM_LEN];	/* thread name */
 	char pcomm[CPROF_COMM_LEN];	/* process (group leader) name */
 	char aux_comm[CPROF_COMM_LEN];	/* block: the waker's thread name */
 	__u64 frames[];
+};
+
+/*
+ * What an exec record (CPROF_EV_EXEC, after its struct cprof_sample) says of the new image,
+ * read where the kernel has just built it: its executable mappings so far (the executable's
+ * text, the dynamic loader's, the vDSO; the loader maps the libraries later), enough to
+ * place its frames even when the process is gone before user space reads its maps.
+ */
+#define CPROF_EXEC_MAPS 3
+#define CPROF_EXEC_PATH_LEN 256
+
+struct cprof_exec_vma {
+	__u64 start, end;	/* runtime addresses [start, end) */
+	__u64 offset;		/* file offset of start */
+	__u64 ino;		/* 0: no file (the vDSO) */
+	__u32 dev;		/* the kernel's dev_t: major << 20 | minor */
+	__u32 is_exe;		/* a mapping of the executable (path names it) */
+};
+
+struct cprof_exec_info {
+	__u32 ppid;		/* the parent's tgid */
+	__u32 n_vmas;
+	__u64 root_ino;		/* the process's root directory, to tell whether its paths */
+	__u32 root_dev;		/* are ours (dev as in cprof_exec_vma) */
+	__u32 pad;
+	struct cprof_exec_vma vmas[CPROF_EXEC_MAPS];	/* the executable's text first */
+	/* The executable as exec named it (maybe relative); a script's: its interpreter. */
+	char path[CPROF_EXEC_PATH_LEN];
 };
 
 /* Block samples: the wait was ended from interrupt context (timer, I/O completion), not
@@ -230,7 +263,9 @@ struct cprof_proc_maps {
 
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
-_Static_assert(sizeof(struct cprof_sample) == 112, "cprof_sample layout");
+_Static_assert(sizeof(struct cprof_sample) == 120, "cprof_sample layout");
+_Static_assert(sizeof(struct cprof_exec_info) == 24 + 40 * CPROF_EXEC_MAPS + CPROF_EXEC_PATH_LEN,
+	       "cprof_exec_info layout");
 _Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");
 #endif
 

@@ -660,10 +660,13 @@ static __always_inline void unwind_from(struct sample_buf *b, struct task_struct
 	b->s.flags |= (st->stop & CPROF_SF_STOP_MASK) | st->flags;
 }
 
-/* A user-space task: not a kernel thread, with an address space. */
+/* A user-space task: not a kernel thread, with an address space whose registers are its
+ * own. Inside exec, from the moment the new address space replaces the old one to the new
+ * image's first instruction, the saved registers still point into the image that is gone:
+ * load_elf_binary sets start_code only just before it points them at the new one. */
 static __always_inline bool has_user(struct task_struct *task)
 {
-	return !(task->flags & PF_KTHREAD) && task->mm;
+	return !(task->flags & PF_KTHREAD) && task->mm && task->mm->start_code;
 }
 
 /* The x86-64 UAPI layout of struct pt_regs, which is that of a perf_event or uprobe

@@ -226,6 +226,31 @@ TEST(add_values_by_serial)
 	stacks__free(st);
 }
 
+/* The same frames in two images of one process (before and after an exec) are two stacks:
+ * each is placed in its own image's maps. */
+TEST(images_apart)
+{
+	struct stacks *st = stacks__new(NULL);
+	union {
+		struct cprof_sample r;
+		unsigned char buf[sizeof(struct cprof_sample) + 8];
+	} u;
+
+	REQUIRE(st, "new");
+	memset(&u, 0, sizeof(u));
+	u.r.kind = CPROF_KIND_CPU;
+	u.r.pid = 1;
+	u.r.n_user = 1;
+	u.r.frames[0] = 0x401000;
+	u.r.image = 0x7ffd00001000;
+	REQUIRE(!stacks__add(st, &u.r) && !stacks__add(st, &u.r), "add");
+	u.r.image = 0x7ffe00002000;
+	REQUIRE(!stacks__add(st, &u.r), "add after the exec");
+	CHECK(stacks__count(st) == 2 && stacks__get(st, 0)->count == 2 &&
+	      stacks__get(st, 1)->image == 0x7ffe00002000, "%zu stacks", stacks__count(st));
+	stacks__free(st);
+}
+
 int main(void)
 {
 	check__suite = "stacks";
@@ -234,5 +259,6 @@ int main(void)
 	check__run("evicted_sample_and_filters", evicted_sample_and_filters);
 	check__run("limit_overflows_to_one_stack", limit_overflows_to_one_stack);
 	check__run("add_values_by_serial", add_values_by_serial);
+	check__run("images_apart", images_apart);
 	return check__any_failed;
 }

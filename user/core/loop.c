@@ -146,20 +146,34 @@ static void kinds_event(struct session *s, const struct cprof_sample *ev)
 	}
 }
 
-/* Returns true when r was a process event (handled), false for a sample. */
-static bool process_event(struct session *s, const struct cprof_sample *r)
+/* A new image: its maps read (or, the process gone already, taken from what the record
+ * says of them) and its tables published in place of those the exec program published
+ * from the objects it knew. */
+static void exec_event(struct session *s, const struct cprof_sample *r, size_t size)
+{
+	const struct cprof_exec_info *xi = NULL;
+
+	if (size >= sizeof(*r) + sizeof(*xi))
+		xi = (const struct cprof_exec_info *)(r + 1);
+	if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid)
+		s->cmd.execed = true;
+	log_debug("pid %u: exec at %.6f s (monotonic), seen %.3f ms later", r->pid,
+		  (double)r->ts / 1e9, (double)(clock__ns(CLOCK_MONOTONIC) - r->ts) / 1e6);
+	proctab__exec(s->env.pt, (int)r->pid, r->image, xi);
+	unwinder__exec(s->uw, (int)r->pid);
+	unwinder__sync(s->uw, (int)r->pid, proctab__get(s->env.pt, (int)r->pid));
+	schedule_resync(s, (int)r->pid);
+	kinds_event(s, r);
+}
+
+/* Returns true when r (size bytes) was a process event (handled), false for a sample. */
+static bool process_event(struct session *s, const struct cprof_sample *r, size_t size)
 {
 	struct target *t;
 
 	switch (r->kind) {
 	case CPROF_EV_EXEC:
-		if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid)
-			s->cmd.execed = true;
-		/* New image: publish its tables before its first samples if we can. */
-		proctab__invalidate(s->env.pt, r->pid);
-		unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
-		schedule_resync(s, r->pid);
-		kinds_event(s, r);
+		exec_event(s, r, size);
 		return true;
 	case CPROF_EV_DLOPEN:
 		kinds_event(s, r);
@@ -194,7 +208,8 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	 * publish its unwind tables. A pc outside the published view (a library mapped since,
 	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes. */
 	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
-		proctab__find(s->env.pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
+		proctab__find(s->env.pt, (int)r->pid, r->image,
+			      r->frames[r->n_kernel + r->n_user - 1]);
 	unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
 	if (!s->first_complete && r->n_user &&
 	    (r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT && log__verbose()) {
@@ -221,7 +236,7 @@ int loop__record(void *ctx, void *data, size_t size)
 		s->bad_records++;
 		return 0;
 	}
-	if (process_event(s, r))
+	if (process_event(s, r, size))
 		return 0;
 	/* Before its exec, COMMAND's process is our fork (inside execve): not the command. */
 	if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid && !s->cmd.execed) {

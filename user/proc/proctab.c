@@ -7,9 +7,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include "cprof.h"
 #include "proc/cglabels.h"
 #include "proc/mapsfile.h"
+#include "proc/pidstat.h"
 #include "proc/proctab.h"
 #include "util/clock.h"
 #include "util/hashmap.h"
@@ -26,6 +30,7 @@
 
 struct proc {
 	int pid;
+	int ppid;		/* its parent, whose image it shows until it execs; 0: unknown */
 	uint32_t gen;
 	bool stale;		/* exec'ed since the last load */
 	bool exec;		/* exec'ed since the last load (the next one is "at exec") */
@@ -50,21 +55,38 @@ struct proctab {
 	/* The processes' cgroup labels, freed with the table: the stacks of a process point
 	 * at its label after it is gone. */
 	struct cglabels *cgroups;
+	uint64_t root_ino;	/* our root directory: a gone process's paths are ours */
+	uint32_t root_dev;	/* when its root was this one (dev_t as the kernel's) */
+	/* Of struct image_ent, by image: the process with a snapshot of each image (the last
+	 * one read), for the records of a child taken before its exec, which show its
+	 * parent's image, when the child is not known (gone before it could be read). */
+	struct hashmap images;
+};
+
+struct image_ent {
+	uint64_t image;
+	int pid;
 };
 
 struct proctab *proctab__new(struct objcache *oc)
 {
 	struct proctab *pt = calloc(1, sizeof(*pt));
+	struct stat st;
 
 	if (!pt)
 		return NULL;
 	pt->oc = oc;
 	pt->procs = (struct hashmap)HASHMAP_INIT(struct proc);
+	pt->images = (struct hashmap)HASHMAP_INIT(struct image_ent);
 	pt->swept_ns = clock__ns(CLOCK_MONOTONIC);
 	pt->cgroups = cglabels__new();
 	if (!pt->cgroups) {
 		free(pt);
 		return NULL;
+	}
+	if (!stat("/", &st)) {
+		pt->root_ino = st.st_ino;
+		pt->root_dev = major(st.st_dev) << 20 | minor(st.st_dev);
 	}
 	return pt;
 }
@@ -88,6 +110,7 @@ void proctab__free(struct proctab *pt)
 	proctab__reap(pt, pt->n_exited);
 	free(pt->exited);
 	hashmap__free(&pt->procs);
+	hashmap__free(&pt->images);
 	cglabels__free(pt->cgroups);
 	free(pt);
 }
@@ -115,12 +138,93 @@ static struct proc *proc_slot(struct proctab *pt, int pid)
 	return p;
 }
 
-/* Loads the maps of p again. The previous snapshot stays current when the load fails (the
- * process may be gone: its last maps are still the best answer) and when the text did not
- * change (no new snapshot for a pid that keeps missing on garbage addresses). */
+static bool image_eq(const void *ctx, const void *key, const void *entry)
+{
+	(void)ctx;
+	return ((const struct image_ent *)entry)->image == *(const uint64_t *)key;
+}
+
+/* Labels pm, a snapshot of pid's, with the image it shows, and indexes it. */
+static void label(struct proctab *pt, int pid, struct procmaps *pm, uint64_t image)
+{
+	struct image_ent *e;
+	bool added;
+
+	procmaps__set_image(pm, image);
+	if (image && (e = hashmap__insert(&pt->images, hash__u64(image), &image, image_eq,
+					  NULL, &added)))
+		*e = (struct image_ent){ .image = image, .pid = pid };
+}
+
+/* Drops the index's entries that name p: it is leaving the table. */
+static void unlabel(struct proctab *pt, const struct proc *p)
+{
+	for (size_t i = 0; i < p->n_snaps; i++) {
+		uint64_t image = procmaps__image(p->snaps[i]);
+		struct image_ent *e = hashmap__find(&pt->images, hash__u64(image), &image,
+						    image_eq, NULL);
+
+		if (e && e->pid == p->pid)
+			hashmap__remove(&pt->images, e);
+	}
+}
+
+/* The image p's process shows now (its start_stack), 0 if unknown; learns its parent. */
+static uint64_t image_now(struct proc *p)
+{
+	struct pidstat ps;
+
+	if (pidstat__read(p->pid, &ps))
+		return 0;
+	if (!p->ppid)
+		p->ppid = ps.ppid;
+	return ps.start_stack;
+}
+
+/* Whether the text just read adds nothing to p's current snapshot: the same text of the
+ * same image needs no new snapshot (a pid that keeps missing on garbage addresses). */
+static bool nothing_new(struct proctab *pt, struct proc *p, const char *text, size_t len,
+			uint64_t image)
+{
+	if (!p->cur || !procmaps__same_text(p->cur, text, len))
+		return false;
+	if (!procmaps__image(p->cur))
+		label(pt, p->pid, p->cur, image);
+	return !image || procmaps__image(p->cur) == image;
+}
+
+/* Appends pm to p's snapshots; -ENOMEM (pm then still the caller's). */
+static int add_snap(struct proc *p, struct procmaps *pm)
+{
+	return VEC_PUSH(p->snaps, p->n_snaps, p->cap_snaps, pm);
+}
+
+/* Reads p's maps into *text, and the image they show into *image: the one shown before
+ * and after the read, if the same (an exec between the two would leave it in doubt: the
+ * read is tried again once), else 0. Returns 0 or -errno. */
+static int read_maps(struct proc *p, char **text, size_t *len, uint64_t *image)
+{
+	int err = 0;
+
+	for (int tries = 0; tries < 2; tries++) {
+		*image = image_now(p);
+		free(*text);
+		*text = NULL;
+		err = mapsfile__read(p->pid, text, len);
+		if (err || !*image || image_now(p) == *image)
+			return err;
+	}
+	*image = 0;
+	return err;
+}
+
+/* Loads the maps of p again, labelled with their image. The previous snapshot stays
+ * current when the load fails (the process may be gone: its last maps are still the best
+ * answer) and when there is nothing new (nothing_new). */
 static int proc_reload(struct proctab *pt, struct proc *p)
 {
 	struct procmaps *pm = NULL;
+	uint64_t image = 0;
 	char *text = NULL;
 	size_t len = 0;
 	int err;
@@ -129,17 +233,20 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	p->at_exec = p->exec;
 	p->exec = false;
 	p->stale = false;
-	err = mapsfile__read(p->pid, &text, &len);
+	err = read_maps(p, &text, &len, &image);
+	/* An exiting process has released its address space and reads as empty: the records
+	 * of its last moments still need the maps it had. */
+	if (!err && !len)
+		err = -ESRCH;
 	if (err)
 		goto out;
-	/* An exiting process has released its address space and reads as empty; the records
-	 * of its last moments still need the maps it had. */
-	if (p->cur && (!len || procmaps__same_text(p->cur, text, len)))
+	if (nothing_new(pt, p, text, len, image))
 		goto out;
 	err = -ENOMEM;
 	pm = procmaps__parse(text, len);
-	if (!pm || VEC_PUSH(p->snaps, p->n_snaps, p->cap_snaps, pm))
+	if (!pm || add_snap(p, pm))
 		goto out;
+	label(pt, p->pid, pm, image);
 	procmaps__attach_objects(pm, p->pid, pt->oc);
 	p->cur = pm;
 	pm = NULL;
@@ -160,12 +267,14 @@ static int retire(struct proctab *pt, struct proc *p)
 		.pid = p->pid,
 		.gen = p->gen,
 		.exit_ns = p->exit_ns,
+		.cur = p->cur,
 		.snaps = p->snaps,
 		.n_snaps = p->n_snaps,
 	};
 
 	if (VEC_PUSH(pt->exited, pt->n_exited, pt->cap_exited, e))
 		return -ENOMEM;
+	unlabel(pt, p);
 	hashmap__remove(&pt->procs, p);
 	return 0;
 }
@@ -237,33 +346,128 @@ const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint3
 		const struct proctab_exited *e = &pt->exited[i];
 
 		if (e->pid == pid && e->gen == gen)
-			return e->n_snaps ? e->snaps[e->n_snaps - 1] : NULL;
+			return e->cur;
 	}
 	return NULL;
 }
 
-const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr)
+/* The executable mapping of pm holding addr; NULL (errno ENOENT) if none. */
+static const struct procmaps_entry *exec_entry(const struct procmaps *pm, uint64_t addr)
 {
-	const struct procmaps_entry *e;
-	struct proc *p = proc_get(pt, pid);
+	const struct procmaps_entry *e = pm ? procmaps__find(pm, addr) : NULL;
 
-	if (!p)
-		return NULL;
-	e = procmaps__find(p->cur, addr);
-	if (e && (e->prot & PM_X))
-		return e;
-	/* The maps loaded at exec lack the libraries the loader maps a moment later: the first
-	 * miss after them reloads at once, later ones at most every RELOAD_INTERVAL_NS. */
-	if ((!p->at_exec && clock__ns(CLOCK_MONOTONIC) - p->loaded_ns < RELOAD_INTERVAL_NS) ||
-	    p->exit_ns || proc_reload(pt, p)) {
-		errno = ENOENT;
-		return NULL;
-	}
-	e = procmaps__find(p->cur, addr);
 	if (e && (e->prot & PM_X))
 		return e;
 	errno = ENOENT;
 	return NULL;
+}
+
+/* The latest snapshot of p that shows image; NULL if none. */
+static struct procmaps *snapshot_of(const struct proc *p, uint64_t image)
+{
+	for (size_t i = p->n_snaps; i-- > 0;)
+		if (procmaps__image(p->snaps[i]) == image)
+			return p->snaps[i];
+	return NULL;
+}
+
+/* Whether p's maps may be read again now: the first miss after the load at exec (which
+ * lacks the libraries the loader maps a moment later) at once, later ones at most every
+ * RELOAD_INTERVAL_NS; never after the exit. */
+static bool may_reload(const struct proc *p)
+{
+	return !p->exit_ns && (p->at_exec ||
+			       clock__ns(CLOCK_MONOTONIC) - p->loaded_ns >= RELOAD_INTERVAL_NS);
+}
+
+/* The maps of image for pid's process, whose current snapshot shows another: a snapshot of
+ * its own (an image it exec'ed from, or to since), its parent's (a child shows its
+ * parent's image until it execs: records taken before the exec, read after it), or its
+ * maps read again (an image newer than the last read). NULL if none. */
+static const struct procmaps *maps_of_image(struct proctab *pt, int pid, uint64_t image)
+{
+	struct proc *p = proc_find(pt, pid), *q;
+	struct procmaps *pm = p ? snapshot_of(p, image) : NULL;
+	const struct image_ent *e;
+	int ppid = p ? p->ppid : 0;
+
+	if (pm)
+		return pm;
+	/* Another process's slot may move the table's entries: p is looked up again. */
+	if (ppid > 0 && ppid != pid && (q = proc_get(pt, ppid)))
+		pm = snapshot_of(q, image);
+	e = pm ? NULL : hashmap__find(&pt->images, hash__u64(image), &image, image_eq, NULL);
+	if (e && (q = proc_find(pt, e->pid)))
+		pm = snapshot_of(q, image);
+	p = proc_find(pt, pid);
+	/* Stacks point into the snapshot: pid's process holds it as long as the other. */
+	if (pm) {
+		if (!p || add_snap(p, pm))
+			return NULL;
+		return procmaps__ref(pm);
+	}
+	if (p && p->cur && may_reload(p) && !proc_reload(pt, p) &&
+	    procmaps__image(p->cur) == image)
+		return p->cur;
+	return NULL;
+}
+
+const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t image,
+					   uint64_t addr)
+{
+	const struct procmaps_entry *e;
+	struct proc *p = proc_get(pt, pid);
+	uint64_t cur = p ? procmaps__image(p->cur) : 0;
+
+	/* Not the image the process shows, or a process that could not be read. */
+	if (image && (!p || (cur && image != cur)))
+		return exec_entry(maps_of_image(pt, pid, image), addr);
+	if (!p)
+		return NULL;
+	e = exec_entry(p->cur, addr);
+	if (e || !may_reload(p) || proc_reload(pt, p)) {
+		errno = e ? errno : ENOENT;
+		return e;
+	}
+	return exec_entry(p->cur, addr);
+}
+
+/* After exec: the snapshot made of xi for image, when p has none of it (gone before its
+ * maps could be read, or exec'ed again since). It becomes the current one unless the read
+ * at exec (before: the current snapshot until then) found anything. */
+static void exec_snapshot(struct proctab *pt, struct proc *p, uint64_t image,
+			  const struct cprof_exec_info *xi, const struct procmaps *before)
+{
+	bool host_root = xi->root_ino == pt->root_ino && xi->root_dev == pt->root_dev;
+	struct procmaps *pm;
+
+	if (!image || snapshot_of(p, image))
+		return;
+	pm = procmaps__from_exec(xi, pt->oc, host_root);
+	if (!pm || add_snap(p, pm)) {
+		procmaps__free(pm);
+		return;
+	}
+	label(pt, p->pid, pm, image);
+	if (p->cur == before)
+		p->cur = pm;
+}
+
+void proctab__exec(struct proctab *pt, int pid, uint64_t image,
+		   const struct cprof_exec_info *xi)
+{
+	const struct procmaps *before;
+	struct proc *p;
+
+	if (pid <= 0 || !(p = proc_current(pt, pid)))
+		return;
+	if (xi && xi->ppid)
+		p->ppid = (int)xi->ppid;
+	p->exec = true;
+	before = p->cur;
+	proc_reload(pt, p);
+	if (xi)
+		exec_snapshot(pt, p, image, xi, before);
 }
 
 void proctab__invalidate(struct proctab *pt, int pid)

@@ -305,6 +305,14 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 	return idmap__set(u->procs, pid, 0, (uintptr_t)pm);
 }
 
+void unwinder__exec(struct unwinder *u, int pid)
+{
+	uint64_t published;
+
+	if (idmap__get(u->procs, pid, 0, &published))
+		idmap__set(u->procs, pid, 0, 0);
+}
+
 void unwinder__forget(struct unwinder *u, int pid)
 {
 	__u32 key = pid;

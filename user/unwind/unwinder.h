@@ -41,6 +41,10 @@ void unwinder__free(struct unwinder *u);
  * when pm is the view already published. Returns 0 or -errno. */
 int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm);
 
+/* The process exec'ed: the view published for it described the image it replaced (the
+ * exec program has dropped it); the next sync publishes anew. */
+void unwinder__exec(struct unwinder *u, int pid);
+
 /* The process exited: drop its view. */
 void unwinder__forget(struct unwinder *u, int pid);
 
