@@ -261,11 +261,36 @@ struct cprof_proc_maps {
 	struct cprof_exec_map maps[CPROF_MAX_EXEC_MAPS];
 };
 
+/* Views published by the exec program itself (from the tables of objects known already,
+ * until user space publishes the process's own) have this bit in their generation, those
+ * of user space never: the two count apart. A pc outside such a view is one whose object
+ * has no tables yet, not one outside the process's mappings. */
+#define CPROF_GEN_AT_EXEC 0x80000000u
+
+/* An object whose table is in the shared arrays, by file: the exec program describes the
+ * new image's mappings of it without user space. Registered only for objects with one
+ * executable segment: file offset + delta = ELF virtual address there. */
+struct cprof_obj_key {
+	__u64 ino;
+	__u32 dev;		/* as in cprof_exec_vma; 0 with ino 0: the vDSO */
+	__u32 pad;
+};
+
+struct cprof_obj_table {
+	__u64 delta;		/* p_vaddr - p_offset of the executable PT_LOAD */
+	__u64 base;		/* the table's base: row pc = vaddr - base */
+	__u32 row_start, n_rows;
+	__u32 page_start, n_pages;
+	__u32 flags;		/* CPROF_MAP_* */
+	__u32 obj_id;
+};
+
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
 _Static_assert(sizeof(struct cprof_sample) == 120, "cprof_sample layout");
 _Static_assert(sizeof(struct cprof_exec_info) == 24 + 40 * CPROF_EXEC_MAPS + CPROF_EXEC_PATH_LEN,
 	       "cprof_exec_info layout");
+_Static_assert(sizeof(struct cprof_obj_table) == 40, "cprof_obj_table layout");
 _Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");
 #endif
 

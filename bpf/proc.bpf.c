@@ -1,13 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Process lifecycle: exec and exit of watched processes tell user space to refresh or
  * capture their maps; forks of watched processes are followed when asked (COMMAND mode).
- * This object is loaded in every run, so it declares every shared map, including the unwind
- * tables its own programs never read: it can be the one object that creates them. */
+ * At exec the new image's first unwind view is published here, from the tables of objects
+ * already known, before user space has even heard of the exec. This object is loaded in
+ * every run, so it declares every shared map, including the unwind tables its own programs
+ * never read: it can be the one object that creates them. */
 #include "common.bpf.h"
 #include "maps.bpf.h"
 
 #define VM_EXEC 0x4
 #define PAGE_SHIFT 12
+
+/* The objects whose tables user space has published, by file: what the exec program
+ * builds a view from. Objects past the first 4096 are left to user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cprof_obj_key);
+	__type(value, struct cprof_obj_table);
+} obj_tables SEC(".maps");
+
+/* Where the exec program builds a view before it replaces the process's: 24 KiB. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cprof_proc_maps);
+} exec_view SEC(".maps");
+
+/* Views published here so far: their generations (64 bits: clang's BPF target has no
+ * 32-bit cmpxchg before -mcpu=v3, nor a fetch-and-add whose result is used). */
+__u64 exec_views;
+
+/* A generation for a view published here, unique among them; 0 when other CPUs kept
+ * taking them first (the view is then not published). */
+static __always_inline __u32 exec_gen(void)
+{
+	for (int i = 0; i < 4; i++) {
+		__u64 n = exec_views, g = (n + 1) & ~CPROF_GEN_AT_EXEC & 0xffffffffull;
+
+		if (__sync_val_compare_and_swap(&exec_views, n, n + 1) == n)
+			return CPROF_GEN_AT_EXEC | (g ? g : 1);
+	}
+	return 0;
+}
 
 static __always_inline void notify(__u32 kind, __u32 tgid)
 {
@@ -84,10 +121,66 @@ static __always_inline void describe_image(struct task_struct *task, struct linu
 	bpf_probe_read_kernel_str(xi->path, sizeof(xi->path), bprm->interp);
 }
 
-/* Exec: the record that tells user space, with what the kernel knows of the new image (its
- * mappings so far: user space may find the process gone before it can read its maps). The
- * view published for the process described the image exec discarded: it goes, so that no
- * sample of the new image is unwound with it. */
+/* Fills m for v from the table user space registered for v's object; false if none. */
+static __always_inline bool known_map(const struct cprof_exec_vma *v, struct cprof_exec_map *m)
+{
+	struct cprof_obj_key key = { .ino = v->ino, .dev = v->dev };
+	struct cprof_obj_table *t = bpf_map_lookup_elem(&obj_tables, &key);
+
+	if (!t)
+		return false;
+	m->start = v->start;
+	m->end = v->end;
+	m->bias = v->start - (v->offset + t->delta) + t->base;
+	m->row_start = t->row_start;
+	m->n_rows = t->n_rows;
+	m->page_start = t->page_start;
+	m->n_pages = t->n_pages;
+	m->flags = t->flags;
+	m->obj_id = t->obj_id;
+	return true;
+}
+
+/* Replaces tgid's unwind view, which describes the image exec just discarded, with one of
+ * the new image's mappings whose objects have tables already (sorted by start), or drops
+ * it when there are none: until user space publishes the process's own view, samples are
+ * unwound from what is known, never from the old image's. */
+static __always_inline void publish_view(__u32 tgid, const struct cprof_exec_info *xi)
+{
+	__u32 zero = 0, n = 0;
+	struct cprof_proc_maps *v = bpf_map_lookup_elem(&exec_view, &zero);
+
+	if (!v)
+		goto drop;
+#pragma unroll
+	for (__u32 i = 0; i < CPROF_EXEC_MAPS; i++) {
+		struct cprof_exec_map m = {};
+		__u32 j = n;
+
+		if (i >= xi->n_vmas || !known_map(&xi->vmas[i], &m))
+			continue;
+		/* Sorted by start, by insertion: at most three entries. */
+		for (__u32 k = 0; k < CPROF_EXEC_MAPS && j > 0; k++, j--) {
+			struct cprof_exec_map *prev = &v->maps[(j - 1) & (CPROF_MAX_EXEC_MAPS - 1)];
+
+			if (prev->start < m.start)
+				break;
+			v->maps[j & (CPROF_MAX_EXEC_MAPS - 1)] = *prev;
+		}
+		v->maps[j & (CPROF_MAX_EXEC_MAPS - 1)] = m;
+		n++;
+	}
+	v->n = n;
+	v->gen = n ? exec_gen() : 0;
+	if (v->gen && !bpf_map_update_elem(&proc_maps, &tgid, v, BPF_ANY))
+		return;
+drop:
+	bpf_map_delete_elem(&proc_maps, &tgid);
+}
+
+/* Exec: the new image's first view, then the record that tells user space, with what the
+ * kernel knows of the image (its mappings so far: user space may find the process gone
+ * before it can read its maps). */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(cprof_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -98,10 +191,10 @@ int BPF_PROG(cprof_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 
 	if (!pid_watched(tgid))
 		return 0;
-	bpf_map_delete_elem(&proc_maps, &tgid);
 	e = bpf_ringbuf_reserve(&rb, sizeof(*e) + sizeof(*xi), 0);
 	if (!e) {
 		count(CPROF_CNT_EVENTS_LOST);
+		bpf_map_delete_elem(&proc_maps, &tgid);
 		return 0;
 	}
 	__builtin_memset(e, 0, sizeof(*e) + sizeof(*xi));
@@ -114,6 +207,7 @@ int BPF_PROG(cprof_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	__builtin_memcpy(e->pcomm, e->comm, sizeof(e->pcomm));
 	describe_image(task, bprm, xi);
+	publish_view(tgid, xi);
 	/* Seen soon, its image's tables are built and published at once. */
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
@@ -128,6 +222,9 @@ int BPF_PROG(cprof_exit, struct task_struct *p)
 	/* Only the last thread's exit ends the process; group_dead is not in the tracepoint. */
 	if ((__u32)id != tgid || !pid_watched(tgid))
 		return 0;
+	/* Here, not only when user space hears of it: an exit event lost to a full ring
+	 * buffer must not leave a view behind (the map is bounded). */
+	bpf_map_delete_elem(&proc_maps, &tgid);
 	notify(CPROF_EV_EXIT, tgid);
 	return 0;
 }
@@ -136,12 +233,20 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cprof_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct cprof_proc_maps *v;
 	__u8 one = 1;
 
-	if (!follow_children || !filter_pids || ctgid == ptgid)
+	if (ctgid == ptgid)
 		return 0;
-	if (bpf_map_lookup_elem(&pids, &ptgid))
+	if (follow_children && filter_pids && bpf_map_lookup_elem(&pids, &ptgid))
 		bpf_map_update_elem(&pids, &ctgid, &one, BPF_ANY);
+	/* A new process maps what its parent does until it execs (a shell's child, a vfork
+	 * before its exec): until then it is unwound with its parent's view. */
+	if (!pid_watched(ctgid))
+		return 0;
+	v = bpf_map_lookup_elem(&proc_maps, &ptgid);
+	if (v)
+		bpf_map_update_elem(&proc_maps, &ctgid, v, BPF_NOEXIST);
 	return 0;
 }
 

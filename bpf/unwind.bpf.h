@@ -577,8 +577,11 @@ static long unwind_step(__u32 i, void *ctx)
 	}
 	if (!resolve(st, pc, &row)) {
 		/* Kept: user space reloads the maps when it sees an address outside them (a
-		 * library mapped after the view was published), or shows it as unmapped. */
-		st->stop = CPROF_STOP_NO_MAPPING;
+		 * library mapped after the view was published), or shows it as unmapped. The
+		 * view the exec program published holds only objects whose tables it knew: a
+		 * pc outside it is in one whose tables are not ready. */
+		st->stop = st->gen & CPROF_GEN_AT_EXEC ? CPROF_STOP_NO_TABLES :
+							 CPROF_STOP_NO_MAPPING;
 		return 1;
 	}
 	switch (row.kind) {

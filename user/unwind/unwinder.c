@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -216,6 +218,43 @@ static bool has_cfi(const struct cfi_table *t)
 					      CFI_SRC_DEBUG_FILE);
 }
 
+/* Registers obj's table for the exec program, which builds the first view of a new image
+ * from it (bpf/proc.bpf.c): by the file's kernel dev_t and inode, with the one delta
+ * between file offsets and addresses of its executable segment (objects with more than
+ * one are left to user space). A failure only leaves that to user space too. */
+static void register_table(const struct unwinder *u, const struct object *obj,
+			   const struct obj_table *ot, uint32_t num)
+{
+	struct cprof_obj_key key = { 0 };
+	struct cprof_obj_table t = { .obj_id = num };
+	size_t n_exec = 0;
+
+	if (u->o.obj_tables_fd < 0 || !obj->is_elf)
+		return;
+	for (size_t i = 0; i < obj->n_loads; i++) {
+		if (!(obj->loads[i].flags & PF_X))
+			continue;
+		t.delta = obj->loads[i].vaddr - obj->loads[i].offset;
+		n_exec++;
+	}
+	if (n_exec != 1)
+		return;
+	if (!obj->is_vdso) {
+		key.ino = obj->inode;
+		key.dev = major(obj->dev) << 20 | minor(obj->dev);
+	}
+	if (ot->usable) {
+		t.base = ot->base;
+		t.row_start = ot->row_start;
+		t.n_rows = ot->n_rows;
+		t.page_start = ot->page_start;
+		t.n_pages = ot->n_pages;
+	} else {
+		t.flags = CPROF_MAP_NO_TABLES;
+	}
+	bpf_map_update_elem(u->o.obj_tables_fd, &key, &t, BPF_ANY);
+}
+
 /* The object's number, building and publishing its table on first sight. */
 static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 {
@@ -244,6 +283,8 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 	u->st.build_seconds += clock__secs(CLOCK_MONOTONIC) - t0;
 	*num = u->n_tabs;
 	u->tabs[u->n_tabs++] = ot;
+	if (err != -ENOSPC)
+		register_table(u, obj, &ot, (uint32_t)*num);
 	return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 }
 
@@ -294,8 +335,10 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 			v->n++;
 		}
 	}
-	/* A new generation for every view: the BPF side caches rows per generation. */
-	v->gen = ++u->gen ? u->gen : ++u->gen;
+	/* A new generation for every view: the BPF side caches rows per generation. Those
+	 * with CPROF_GEN_AT_EXEC are the exec program's. */
+	u->gen = (u->gen + 1) & ~CPROF_GEN_AT_EXEC;
+	v->gen = u->gen ? u->gen : ++u->gen;
 	if (bpf_map_update_elem(u->o.proc_maps_fd, &key, v, BPF_ANY))
 		return -errno;
 	if (!idmap__get(u->procs, pid, 0, &published))

@@ -16,6 +16,8 @@ struct unwinder_opts {
 	int rows_fd;		/* BPF array of struct cprof_unwind_row */
 	int pages_fd;		/* BPF array of __u64 */
 	int proc_maps_fd;	/* BPF hash pid → struct cprof_proc_maps */
+	int obj_tables_fd;	/* BPF hash struct cprof_obj_key → struct cprof_obj_table: the
+				 * tables the exec program builds first views from; -1: none */
 	size_t max_rows, max_pages;	/* the arrays' sizes */
 	const char *cache_dir;	/* NULL: no disk cache */
 	const char *const *debug_dirs;	/* where separate debuginfo (.debug_frame) is looked
@@ -42,7 +44,7 @@ void unwinder__free(struct unwinder *u);
 int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm);
 
 /* The process exec'ed: the view published for it described the image it replaced (the
- * exec program has dropped it); the next sync publishes anew. */
+ * exec program has put its own there since); the next sync publishes anew. */
 void unwinder__exec(struct unwinder *u, int pid);
 
 /* The process exited: drop its view. */
