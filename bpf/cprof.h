@@ -221,6 +221,11 @@ enum cprof_row_kind {
 	CPROF_ROW_NR,
 };
 
+/* Not in any table (cfi_table refuses kinds from CPROF_ROW_NR on): the row the BPF unwinder
+ * makes up for a pc in a mapping whose table is still being built (CPROF_MAP_PENDING); the
+ * stack stops there, as CPROF_STOP_NO_TABLES. */
+#define CPROF_ROW_PENDING 0xffu
+
 /* rbp_slot: 0 = rbp unchanged; n = caller's rbp saved at CFA - 8 * n; this value = at *rbp. */
 #define CPROF_RBP_AT_RBP 0xff
 
@@ -249,6 +254,7 @@ struct cprof_exec_map {
 };
 
 #define CPROF_MAP_NO_TABLES (1u << 0)	/* no CFI (or tables failed): frame pointers only */
+#define CPROF_MAP_PENDING (1u << 1)	/* its object's table is being built */
 
 /* Per-process unwind view: executable mappings sorted by start. A process with more
  * executable mappings than this keeps the ones that hold code seen in samples first. */

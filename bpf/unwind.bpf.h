@@ -295,7 +295,8 @@ __noinline int cprof_locate(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 p
 
 /* *row = the row covering pc in the view of pid (generation gen): 1, or 0 when pc is outside
  * every executable mapping of the view (or the view changed since gen). A pc in a mapping
- * without tables, or in a gap of its table, gets an END row. */
+ * without tables, or in a gap of its table, gets an END row; one whose table is being
+ * built a PENDING row. */
 __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 pc,
 			     struct cprof_unwind_row *row)
 {
@@ -323,12 +324,13 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 	if (!pm || pm->gen != gen || !hint_map(pm, h, pc))
 		return 0;
 	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
-	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
+	r = m->flags & (CPROF_MAP_NO_TABLES | CPROF_MAP_PENDING) ? NULL : find_row(m, pc);
 	if (r)
 		bits = *(__u64 *)r;
 	else
 		bits = ((union { struct cprof_unwind_row r; __u64 b; }){
-			.r = { .kind = CPROF_ROW_END } }).b;
+			.r = { .kind = m->flags & CPROF_MAP_PENDING ? CPROF_ROW_PENDING :
+								     CPROF_ROW_END } }).b;
 	/* Stored field by field: one torn by an interrupting writer fails check. */
 	e->pc = pc;
 	e->gen = gen;
@@ -594,6 +596,9 @@ static long unwind_step(__u32 i, void *ctx)
 		return fp_step(st);
 	case CPROF_ROW_STOP:
 		st->stop = CPROF_STOP_ROOT;
+		return 1;
+	case CPROF_ROW_PENDING:
+		st->stop = CPROF_STOP_NO_TABLES;
 		return 1;
 	case CPROF_ROW_SIGNAL:
 		/* The handler returned to the trampoline's first byte: its own frame is that

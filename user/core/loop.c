@@ -311,10 +311,11 @@ static int watch_fd(int efd, int fd)
 	return fd < 0 ? 0 : epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* How long the loop may wait: resyncs, the server's timeouts, the live view's refresh. */
+/* How long the loop may wait: resyncs, tables being built, the server's timeouts, the
+ * live view's refresh. */
 static int wait_ms(struct session *s)
 {
-	int ms = run_resyncs(s);
+	int ms = unwinder__timeout_ms(s->uw, run_resyncs(s));
 
 	if (s->srv)
 		ms = serve__timeout_ms(s->srv, ms);
@@ -359,6 +360,7 @@ static int run_epoll(struct session *s)
 			break;
 		}
 		err = 0;
+		unwinder__poll(s->uw);
 		if (s->srv)
 			serve__run(s->srv);
 		top__run(s->top);
@@ -380,9 +382,10 @@ int loop__run(struct session *s)
 		kinds_poll(s);
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the
 		 * timeout too. */
-		err = ring_buffer__poll(s->rb, run_resyncs(s));
+		err = ring_buffer__poll(s->rb, unwinder__timeout_ms(s->uw, run_resyncs(s)));
 		if (err >= 0)
 			err = ring_buffer__consume(s->rb);
+		unwinder__poll(s->uw);
 		retain__run(s, 0);
 		if (err < 0 && err != -EINTR) {
 			log_error("reading the ring buffer: %s", strerror(-err));

@@ -34,7 +34,8 @@ struct procmaps *procmaps__parse(const char *text, size_t len);
 struct procmaps *procmaps__load(int pid, struct objcache *oc);
 
 /* Another reference to pm, which procmaps__free then releases: a snapshot shared by the
- * records of two processes (a child's taken before its exec show its parent's image). */
+ * records of two processes (a child's taken before its exec show its parent's image), or
+ * kept by the unwinder until it can publish it whole. */
 struct procmaps *procmaps__ref(const struct procmaps *pm);
 /* Releases a reference; the last one frees pm. */
 void procmaps__free(struct procmaps *pm);

@@ -39,9 +39,18 @@ struct unwinder_stats {
 struct unwinder *unwinder__new(const struct unwinder_opts *o);
 void unwinder__free(struct unwinder *u);
 
-/* Makes pm the unwind view of pid, building tables for objects seen the first time. Cheap
- * when pm is the view already published. Returns 0 or -errno. */
+/* Makes pm the unwind view of pid, building tables for objects seen the first time (the
+ * largest on a thread of their own: their mappings' frames stop as "not ready" until
+ * unwinder__poll publishes them). Cheap when pm is the view already published. Returns 0
+ * or -errno. */
 int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm);
+
+/* Publishes the tables built since the last call and the views that waited for them.
+ * Returns how many tables. */
+int unwinder__poll(struct unwinder *u);
+
+/* ms, or less while tables are being built: how long the loop may wait before it polls. */
+int unwinder__timeout_ms(struct unwinder *u, int ms);
 
 /* The process exec'ed: the view published for it described the image it replaced (the
  * exec program has put its own there since); the next sync publishes anew. */
