@@ -46,13 +46,14 @@ static __always_inline __u32 exec_gen(void)
 	return 0;
 }
 
-static __always_inline void notify(__u32 kind, __u32 tgid)
+/* Sends an event without a stack; false if the ring buffer had no room (counted). */
+static __always_inline bool notify(__u32 kind, __u32 tgid)
 {
 	struct cprof_sample *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
 
 	if (!e) {
 		count(CPROF_CNT_EVENTS_LOST);
-		return;
+		return false;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -60,6 +61,7 @@ static __always_inline void notify(__u32 kind, __u32 tgid)
 	e->ts = bpf_ktime_get_ns();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return true;
 }
 
 /* bpf_find_vma's callback: the executable mapping found, described in ctx. */
@@ -222,10 +224,12 @@ int BPF_PROG(cprof_exit, struct task_struct *p)
 	/* Only the last thread's exit ends the process; group_dead is not in the tracepoint. */
 	if ((__u32)id != tgid || !pid_watched(tgid))
 		return 0;
-	/* Here, not only when user space hears of it: an exit event lost to a full ring
-	 * buffer must not leave a view behind (the map is bounded). */
-	bpf_map_delete_elem(&proc_maps, &tgid);
-	notify(CPROF_EV_EXIT, tgid);
+	/* User space drops the view when it reads the event: the tracepoint can come before
+	 * the task's last user-mode samples (on 6.18 perf's exit work comes later, with the
+	 * address space still there), which still need it. An event lost to a full ring
+	 * buffer must not leave a view behind (the map is bounded): it goes here then. */
+	if (!notify(CPROF_EV_EXIT, tgid))
+		bpf_map_delete_elem(&proc_maps, &tgid);
 	return 0;
 }
 

@@ -671,10 +671,22 @@ static __always_inline void unwind_from(struct sample_buf *b, struct task_struct
 /* A user-space task: not a kernel thread, with an address space whose registers are its
  * own. Inside exec, from the moment the new address space replaces the old one to the new
  * image's first instruction, the saved registers still point into the image that is gone:
- * load_elf_binary sets start_code only just before it points them at the new one. */
+ * load_elf_binary sets start_code a moment before it points them at the new one (for that
+ * moment, see in_exec_limbo). */
 static __always_inline bool has_user(struct task_struct *task)
 {
 	return !(task->flags & PF_KTHREAD) && task->mm && task->mm->start_code;
+}
+
+/* The rest of that window: a task inside execve whose saved pc is not mapped (read_failed:
+ * reading it faulted) has registers of the image it replaced; before the point of no
+ * return the pc is the old image's own code, mapped and recently run. Kernels without
+ * in_execve leave only has_user's test. */
+static __always_inline bool in_exec_limbo(struct task_struct *task, bool read_failed)
+{
+	if (!read_failed || !bpf_core_field_exists(task->in_execve))
+		return false;
+	return BPF_CORE_READ_BITFIELD_PROBED(task, in_execve);
 }
 
 /* The x86-64 UAPI layout of struct pt_regs, which is that of a perf_event or uprobe
@@ -691,7 +703,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	struct pt_regs *uregs;
 	__u64 ip, sp, bp;
 	__u16 insn = 0;
-	bool exact;
+	bool exact, faulted;
 
 	if (!has_user(task)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
@@ -711,8 +723,12 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	bp = uregs->bp;
 	/* Saved at kernel entry: after a syscall ip is the next instruction (a return address);
 	 * after a fault it is the faulting instruction itself. */
-	exact = bpf_probe_read_user(&insn, sizeof(insn), (void *)(ip - 2)) ||
-		insn != 0x050f;	/* "syscall" is 0f 05 */
+	faulted = bpf_probe_read_user(&insn, sizeof(insn), (void *)(ip - 2));
+	if (in_exec_limbo(task, faulted)) {
+		b->s.flags |= CPROF_STOP_NO_REGS;
+		return;
+	}
+	exact = faulted || insn != 0x050f;	/* "syscall" is 0f 05 */
 	if (exact && ip)
 		b->s.flags |= CPROF_SF_PC_EXACT;
 	unwind_from(b, task, ip, sp, bp, exact);
