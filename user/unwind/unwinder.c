@@ -28,8 +28,11 @@
 
 /* Objects with this much executable code or more have their tables built on the build
  * queue's thread (buildq.h): the largest take long enough for every other process's exec
- * to be seen late. Smaller ones, most objects and any fresh program, are built at once. */
+ * to be seen late. Smaller ones are built at once while the view that needs them has
+ * taken less than INLINE_SECS (on a busy machine a dozen small libraries take 200 ms);
+ * the first ones, the executable among them, usually are. */
 #define BACKGROUND_TEXT (2u << 20)
+#define INLINE_SECS 0.005
 
 /* Where an object's table sits in the shared arrays. */
 struct obj_table {
@@ -322,8 +325,9 @@ static uint64_t text_size(const struct object *obj)
 }
 
 /* The object's number, building and publishing its table on first sight, or having it
- * built on the queue's thread (pending until unwinder__poll publishes it). */
-static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
+ * built on the queue's thread (pending until unwinder__poll publishes it) if it is large
+ * or the clock is past deadline. */
+static int object_table(struct unwinder *u, struct object *obj, double deadline, uint64_t *num)
 {
 	struct cfi_table *t = NULL;
 	double t0 = clock__secs(CLOCK_MONOTONIC);
@@ -334,8 +338,8 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 	if (VEC_GROW(u->tabs, u->cap_tabs, u->n_tabs + 1))
 		return -ENOMEM;
 	*num = u->n_tabs++;
-	if (obj->is_elf && !obj->is_vdso && text_size(obj) >= BACKGROUND_TEXT &&
-	    !buildq__push(u->bq, obj)) {
+	if (obj->is_elf && !obj->is_vdso &&
+	    (text_size(obj) >= BACKGROUND_TEXT || t0 >= deadline) && !buildq__push(u->bq, obj)) {
 		u->tabs[*num] = (struct obj_table){ .pending = true };
 		return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 	}
@@ -344,14 +348,15 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 	return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 }
 
-/* Fills one view entry for mapping e; false if it cannot be described. */
-static bool view_entry(struct unwinder *u, const struct procmaps_entry *e,
+/* Fills one view entry for mapping e (its table built at once before deadline); false if
+ * it cannot be described. */
+static bool view_entry(struct unwinder *u, const struct procmaps_entry *e, double deadline,
 		       struct cprof_exec_map *m)
 {
 	const struct obj_table *ot;
 	uint64_t num, vaddr;
 
-	if (object_table(u, e->obj, &num))
+	if (object_table(u, e->obj, deadline, &num))
 		return false;
 	ot = &u->tabs[num];
 	*m = (struct cprof_exec_map){ .start = e->start, .end = e->end, .obj_id = num };
@@ -387,6 +392,7 @@ static void unwait(struct unwinder *u, int pid)
  * again (without them, their frames stop as "not ready"). */
 static int publish_view(struct unwinder *u, int pid, const struct procmaps *pm)
 {
+	double deadline = clock__secs(CLOCK_MONOTONIC) + INLINE_SECS;
 	struct cprof_proc_maps *v = u->view;
 	struct waiting w = { .pid = pid };
 	uint64_t published;
@@ -405,7 +411,7 @@ static int publish_view(struct unwinder *u, int pid, const struct procmaps *pm)
 			v->maps[v->n++] = (struct cprof_exec_map){
 				.start = e->start, .end = e->end, .flags = CPROF_MAP_NO_TABLES,
 			};
-		} else if (view_entry(u, e, &v->maps[v->n])) {
+		} else if (view_entry(u, e, deadline, &v->maps[v->n])) {
 			pending |= v->maps[v->n++].flags & CPROF_MAP_PENDING;
 		}
 	}
