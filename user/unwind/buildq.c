@@ -2,12 +2,12 @@
 /* See buildq.h. Everything under q->lock but the build itself. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include "unwind/buildq.h"
 #include "unwind/cfi.h"
 #include "util/clock.h"
+#include "util/thread.h"
 #include "util/vec.h"
 
 struct done {
@@ -72,16 +72,10 @@ static void *run(void *arg)
 	return NULL;
 }
 
-/* Starts the thread with signals blocked: they are the loop's to take. */
 static int start(struct buildq *q)
 {
-	sigset_t all, old;
-	int err;
+	int err = thread__start(&q->thread, run, q);
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&q->thread, NULL, run, q);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	q->started = !err;
 	return err;
 }
