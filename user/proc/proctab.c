@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The processes' maps over their lives: loaded at first sight, reloaded when they change,
- * kept after the exit for the stacks that point into them, and released when those stacks
- * are gone (a long run sees many processes come and go: memory must not grow with them). */
+/* The processes' maps over their lives: loaded at first sight, reloaded when they change
+ * (an exec, a library mapped), kept after the exit for the stacks that point into them, and
+ * released when those stacks are gone (a long run sees many processes come and go: memory
+ * must not grow with them). Frames are placed in the snapshot of the image their record
+ * names, which for a child before its exec is its parent's. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>

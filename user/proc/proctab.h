@@ -1,7 +1,8 @@
 /* The processes being profiled, by pid: each one's maps (struct procmaps), loaded at first
  * sight and reloaded on exec or on an address outside every executable mapping (at most once
- * per 20 ms per pid). A process's snapshots stay valid while it lives and after it exits,
- * until proctab__reap releases them: stacks point into them. */
+ * per 20 ms per pid), each snapshot labelled with the image it shows (what one exec loaded,
+ * named as records name it: cprof_sample.image). A process's snapshots stay valid while it
+ * lives and after it exits, until proctab__reap releases them: stacks point into them. */
 #ifndef CPROF_PROCTAB_H
 #define CPROF_PROCTAB_H
 
