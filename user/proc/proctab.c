@@ -146,15 +146,19 @@ static bool image_eq(const void *ctx, const void *key, const void *entry)
 	return ((const struct image_ent *)entry)->image == *(const uint64_t *)key;
 }
 
-/* Labels pm, a snapshot of pid's, with the image it shows, and indexes it. */
+/* Labels pm, a snapshot of pid's, with the image it shows, and indexes it unless a process
+ * still in the table has it indexed already: the first is most often the parent, which
+ * outlives the children that show its image until they exec. */
 static void label(struct proctab *pt, int pid, struct procmaps *pm, uint64_t image)
 {
 	struct image_ent *e;
 	bool added;
 
 	procmaps__set_image(pm, image);
-	if (image && (e = hashmap__insert(&pt->images, hash__u64(image), &image, image_eq,
-					  NULL, &added)))
+	if (!image)
+		return;
+	e = hashmap__insert(&pt->images, hash__u64(image), &image, image_eq, NULL, &added);
+	if (e && (added || e->pid == pid || !proc_find(pt, e->pid)))
 		*e = (struct image_ent){ .image = image, .pid = pid };
 }
 
