@@ -1478,6 +1478,76 @@ out:
 	free((void *)path);
 }
 
+/* The rows expected over [lo, hi) (ELF addresses) of a forged table. */
+struct forged_span {
+	uint64_t lo, hi;
+	int kind;		/* -1: whatever the table without .gopclntab has there */
+	int cfa_off;		/* -1: any */
+};
+
+static void check_forged(const char *path, const struct cfi_table *plain,
+			 const struct forged_span *sp, size_t n)
+{
+	struct cfi_table *t = NULL;
+	int err = build_file(path, NULL, &t);
+
+	if (err) {
+		CHECK(0, "%s: %s", path, strerror(-err));
+		return;
+	}
+	CHECK(cfi_table__stats(t)->source & CFI_SRC_GO_PCSP, "%s: source %u", path,
+	      cfi_table__stats(t)->source);
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t pc = sp[i].lo; pc < sp[i].hi; pc++) {
+			const struct cprof_unwind_row *r = cfi_table__find(t, pc);
+			const struct cprof_unwind_row *w = plain ? cfi_table__find(plain, pc) : NULL;
+			int kind = sp[i].kind >= 0 ? sp[i].kind : w ? w->kind : CPROF_ROW_FP;
+			int off = sp[i].kind >= 0 ? sp[i].cfa_off : w ? w->cfa_off : -1;
+
+			if (r && r->kind == kind && (off < 0 || r->cfa_off == off))
+				continue;
+			CHECK(0, "%s: pc %#llx: kind %d cfa_off %d, want kind %d cfa_off %d", path,
+			      (unsigned long long)pc, r ? r->kind : -1, r ? r->cfa_off : -1, kind,
+			      off);
+			break;
+		}
+	}
+	cfi_table__free(t);
+}
+
+/* Forged tables (tests/fuzz/mkseed_gopcsp.py) of both layouts: rows as the stack-pointer
+ * tables say, the last value held over the padding, a run past the function's end cut
+ * there, an offset the rows cannot hold UNSUPPORTED; and where a function has no table or
+ * its table breaks off, the rows underneath: frame pointers without CFI, else the
+ * object's .eh_frame (whose table is built from tiny.so without .gopclntab). */
+TEST(go_pcsp_forged)
+{
+	char dir[512], path[600];
+	const char *root = getenv("CPROF_ROOT");
+	struct cfi_table *plain = NULL;
+	const struct forged_span spans[] = {
+		{ 0x260, 0x270, CPROF_ROW_STOP, -1 },		/* runtime.goexit */
+		{ 0x270, 0x274, CPROF_ROW_CFA_RSP, 1 },		/* main.f */
+		{ 0x274, 0x28c, CPROF_ROW_CFA_RSP, 4 },
+		{ 0x28c, 0x2a0, CPROF_ROW_CFA_RSP, 1 },		/* its last 8 bytes, padding */
+		{ 0x2a0, 0x2b0, -1, -1 },			/* main.nopcsp */
+		{ 0x2b0, 0x2b4, CPROF_ROW_CFA_RSP, 3 },		/* main.bad */
+		{ 0x2b4, 0x2c0, -1, -1 },
+		{ 0x2c0, 0x2d0, CPROF_ROW_UNSUPPORTED, -1 },	/* main.odd */
+	};
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/cfi", root && *root ? root : ".");
+	snprintf(path, sizeof(path), "%s/tiny.so", dir);
+	err = build_file(path, NULL, &plain);
+	REQUIRE(!err, "%s: %s", path, strerror(-err));
+	snprintf(path, sizeof(path), "%s/tiny-gopcsp.so", dir);
+	check_forged(path, NULL, spans, sizeof(spans) / sizeof(spans[0]));
+	snprintf(path, sizeof(path), "%s/tiny-gopcsp120.so", dir);
+	check_forged(path, plain, spans, sizeof(spans) / sizeof(spans[0]));
+	cfi_table__free(plain);
+}
+
 int main(void)
 {
 	const char *out = getenv("OUT");
@@ -1496,6 +1566,7 @@ int main(void)
 	RUN(not_an_object);
 	RUN(go_runtime);
 	RUN(go_pcsp_cfa);
+	RUN(go_pcsp_forged);
 	if (getenv("CPROF_CFI_EXTRA") && *getenv("CPROF_CFI_EXTRA"))
 		RUN(extra_objects);
 	return CHECK_EXIT();
