@@ -10,8 +10,8 @@
 # and the same binaries stripped of symbols and .debug_frame (frame pointers and the Go
 # runtime's own function table only) still reach their roots.
 #   uw_gosha  crypto/sha256.block (assembly that uses rbp as a scratch register, so frame
-#             pointers cannot leave it) ← crypto/sha256.(*digest).Write ← crypto/sha256.Sum256
-#             ← main.digest ← main.level1 ← main.main ← runtime.main ← runtime.goexit,
+#             pointers cannot leave it) ← crypto/sha256.(*digest).Write [← (*digest).checkSum]
+#             ← crypto/sha256.Sum256 ← main.digest ← main.level1 ← main.main ← runtime.main ← runtime.goexit,
 #             built with and without .debug_frame (-ldflags='-s -w': its frames are known
 #             from .gopclntab's stack-pointer tables only), and no frame-pointer steps taken.
 source "$(dirname "$0")/lib.bash"
@@ -57,7 +57,8 @@ fi
 
 # block calls nothing (but runtime.morestack, once): samples with it are those it is the
 # leaf of.
-sha_tail="crypto/sha256\.block$a0;crypto/sha256\.\(\*digest\)\.Write;crypto/sha256\.Sum256;main\.digest;main\.level1;$go_root"
+# Sum256 reaches Write directly (the data) or through checkSum (the final padding).
+sha_tail="crypto/sha256\.block$a0;crypto/sha256\.\(\*digest\)\.Write;(crypto/sha256\.\(\*digest\)\.checkSum;)?crypto/sha256\.Sum256;main\.digest;main\.level1;$go_root"
 for w in uw_gosha uw_gosha_stripped; do
 	name=${w#uw_}
 	if uw_profile "$name" -t cpu -- "$WL/$w" "$secs"; then
