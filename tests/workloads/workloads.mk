@@ -93,6 +93,16 @@ $(UW_GO_BINS): $(OUT)/workloads/%: $(UW_DIR)/%/main.go
 	$(call msg,GO,$@)
 	$(Q)cd $(<D) && CGO_ENABLED=1 $(GO) build -o $(abspath $@) .
 
+# uw_gosha built as release binaries often are, without symbols and DWARF (no .debug_frame):
+# only .gopclntab's stack-pointer tables describe its frames.
+TEST_TARGETS += $(OUT)/workloads/uw_gosha_stripped
+workloads: $(OUT)/workloads/uw_gosha_stripped
+
+$(OUT)/workloads/uw_gosha_stripped: $(UW_DIR)/uw_gosha/main.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd $(<D) && CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o $(abspath $@) .
+
 # Go workloads: tests/workloads/NAME.go → build/workloads/NAME where Go is installed (the
 # tests that run them read profiles with go tool pprof, and skip without Go). One file,
 # no module: GO111MODULE=off is exported by the Makefile, and -mod needs modules.
