@@ -17,9 +17,9 @@ require_binary uw_lzma
 require_bpf
 require_pprof
 
-runs=40
+runs=30
 
-if uw_profile late -v -t cpu -- sh -c "for i in \$(seq $runs); do '$WL/uw_lzma' 0.15 >/dev/null || exit 1; done"; then
+if uw_profile late -v -t cpu -- sh -c "for i in \$(seq $runs); do '$WL/uw_lzma' 0.25 >/dev/null || exit 1; done"; then
 	ended=$(sed -n 's/^cprof-bpf: cpu: user stacks by how they ended: //p' "$E2E_TMP/late.err")
 	outside=$(sed -n 's/.*pc outside known mappings: \([0-9]*\).*/\1/p' <<<"$ended")
 	if [ -z "$ended" ]; then
