@@ -166,7 +166,7 @@ static void exec_event(struct session *s, const struct cprof_sample *r, size_t s
 	kinds_event(s, r);
 }
 
-/* Returns true when r (size bytes) was a process event (handled), false for a sample. */
+/* Returns true when r (size bytes) was an event (handled), false for a sample. */
 static bool process_event(struct session *s, const struct cprof_sample *r, size_t size)
 {
 	struct target *t;
@@ -177,6 +177,13 @@ static bool process_event(struct session *s, const struct cprof_sample *r, size_
 		return true;
 	case CPROF_EV_DLOPEN:
 		kinds_event(s, r);
+		return true;
+	case CPROF_EV_STACK_COPY:
+		/* For the sample that follows it, finished once the tables it lacked are out. */
+		if (size < sizeof(struct cprof_stack_copy))
+			s->bad_records++;
+		else
+			kinds_event(s, r);
 		return true;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
@@ -206,10 +213,17 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	s->records++;
 	/* First sight of a process: capture its maps and open its files while it lives, and
 	 * publish its unwind tables. A pc outside the published view (a library mapped since,
-	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes. */
-	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
-		proctab__find(s->env.pt, (int)r->pid, r->image,
-			      r->frames[r->n_kernel + r->n_user - 1]);
+	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes: at
+	 * once when BPF found it mapped and copied the stack there, for the kind to finish the
+	 * stack with the new tables. */
+	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user) {
+		uint64_t pc = r->frames[r->n_kernel + r->n_user - 1];
+
+		if (r->flags & CPROF_SF_STACK_COPY)
+			proctab__find_mapped(s->env.pt, (int)r->pid, r->image, pc);
+		else
+			proctab__find(s->env.pt, (int)r->pid, r->image, pc);
+	}
 	unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
 	if (!s->first_complete && r->n_user &&
 	    (r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT && log__verbose()) {

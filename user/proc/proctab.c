@@ -418,8 +418,9 @@ static const struct procmaps *maps_of_image(struct proctab *pt, int pid, uint64_
 	return NULL;
 }
 
-const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t image,
-					   uint64_t addr)
+/* proctab__find, and proctab__find_mapped when mapped. */
+static const struct procmaps_entry *find(struct proctab *pt, int pid, uint64_t image,
+					 uint64_t addr, bool mapped)
 {
 	const struct procmaps_entry *e;
 	struct proc *p = proc_get(pt, pid);
@@ -431,11 +432,23 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 	if (!p)
 		return NULL;
 	e = exec_entry(p->cur, addr);
-	if (e || !may_reload(p) || proc_reload(pt, p)) {
+	if (e || !(mapped ? !p->exit_ns : may_reload(p)) || proc_reload(pt, p)) {
 		errno = e ? errno : ENOENT;
 		return e;
 	}
 	return exec_entry(p->cur, addr);
+}
+
+const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t image,
+					   uint64_t addr)
+{
+	return find(pt, pid, image, addr, false);
+}
+
+const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t image,
+						  uint64_t addr)
+{
+	return find(pt, pid, image, addr, true);
 }
 
 /* After exec: the snapshot made of xi for image, when p has none of it (gone before its

@@ -45,6 +45,11 @@ const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint3
 const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t image,
 					   uint64_t addr);
 
+/* The same for an address the kernel saw mapped in pid (BPF found its area): reloads the
+ * maps at once when they lack it, however recent they are. */
+const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t image,
+						  uint64_t addr);
+
 /* The process exec'ed to image (xi: what the exec record says of it; NULL if nothing): its
  * maps are read again at once, and the first address missing from those (a library the
  * loader mapped since) reloads them again without waiting. If they cannot be read (the
