@@ -318,6 +318,9 @@ struct cprof_stack_copy {
 	__u64 ip, sp, bp;	/* the frame the unwind stopped at */
 	__u32 frame;		/* its index among the sample's user frames */
 	__u32 flags;		/* CPROF_COPY_* */
+	__u32 view_pid;		/* whose unwind view the unwind went by: pid's own, or its
+				 * parent's (a child that has not exec'ed shows its image) */
+	__u32 pad;
 	__u8 bytes[CPROF_STACK_COPY_BYTES];
 };
 
@@ -332,7 +335,7 @@ struct cprof_replay {
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct cprof_stack_copy) == 56 + CPROF_STACK_COPY_BYTES,
+_Static_assert(sizeof(struct cprof_stack_copy) == 64 + CPROF_STACK_COPY_BYTES,
 	       "cprof_stack_copy layout");
 _Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
 _Static_assert(sizeof(struct cprof_sample) == 120, "cprof_sample layout");

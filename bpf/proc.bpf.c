@@ -237,20 +237,12 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cprof_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	struct cprof_proc_maps *v;
 	__u8 one = 1;
 
-	if (ctgid == ptgid)
+	if (!follow_children || !filter_pids || ctgid == ptgid)
 		return 0;
-	if (follow_children && filter_pids && bpf_map_lookup_elem(&pids, &ptgid))
+	if (bpf_map_lookup_elem(&pids, &ptgid))
 		bpf_map_update_elem(&pids, &ctgid, &one, BPF_ANY);
-	/* A new process maps what its parent does until it execs (a shell's child, a vfork
-	 * before its exec): until then it is unwound with its parent's view. */
-	if (!pid_watched(ctgid))
-		return 0;
-	v = bpf_map_lookup_elem(&proc_maps, &ptgid);
-	if (v)
-		bpf_map_update_elem(&proc_maps, &ctgid, v, BPF_NOEXIST);
 	return 0;
 }
 

@@ -697,28 +697,48 @@ static __always_inline void unwind_run(struct sample_buf *b, struct cprof_ustate
 	b->s.flags |= (st->stop & CPROF_SF_STOP_MASK) | st->flags;
 }
 
+/* Sets st's view: its process's (pid), else, for a process that has none and has not
+ * exec'ed since its fork (it shows its parent's image: a shell's subshell, a vfork child
+ * before its exec), its parent's, which holds the same mappings and keeps up with them.
+ * Without either, where return addresses may be for frame-pointer steps. The task is the
+ * current one (every caller's). A function of its own: inlined, what stays live across it
+ * costs the busiest programs stack they do not have. */
+static __noinline void view_init(struct cprof_ustate *st, __u32 pid)
+{
+	struct task_struct *task = bpf_get_current_task_btf(), *parent = task->real_parent;
+	struct cprof_proc_maps *pm;
+
+	if (!st)
+		return;
+	/* Keys in the state, not on the stack. */
+	st->pid = pid;
+	pm = bpf_map_lookup_elem(&proc_maps, &st->pid);
+	if (!pm && parent->mm && parent->mm->start_stack == task->mm->start_stack) {
+		st->pid = parent->tgid;
+		pm = bpf_map_lookup_elem(&proc_maps, &st->pid);
+	}
+	if (pm) {
+		st->gen = pm->gen;
+		return;
+	}
+	st->text_lo = task->mm->start_code;
+	st->text_hi = task->mm->end_code;
+	st->libs_hi = task->mm->mmap_base;
+	st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
+}
+
 /* Unwinds from the given user registers into b's user frames (after its kernel frames).
  * exact: ip is the instruction itself (interrupted), not a return address. */
-static __always_inline void unwind_from(struct sample_buf *b, struct task_struct *task,
-					__u64 ip, __u64 sp, __u64 bp, bool exact)
+static __always_inline void unwind_from(struct sample_buf *b, __u64 ip, __u64 sp, __u64 bp,
+					bool exact)
 {
-	struct cprof_proc_maps *pm;
 	struct cprof_ustate *st = ip ? ustate_init(b, ip, sp, bp, exact) : NULL;
 
 	if (!st) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}
-	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
-	if (pm) {
-		st->pid = b->s.pid;
-		st->gen = pm->gen;
-	} else {
-		st->text_lo = task->mm->start_code;
-		st->text_hi = task->mm->end_code;
-		st->libs_hi = task->mm->mmap_base;
-		st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
-	}
+	view_init(st, b->s.pid);
 	unwind_run(b, st);
 }
 
@@ -729,7 +749,7 @@ static __always_inline void unwind_replay(struct sample_buf *b, const struct cpr
 {
 	struct cprof_proc_maps *pm;
 	struct cprof_ustate *st;
-	__u32 pid = c->pid;
+	__u32 pid = c->view_pid ? c->view_pid : c->pid;
 
 	st = ustate_init(b, c->ip, c->sp, c->bp, c->flags & CPROF_COPY_EXACT);
 	if (!st) {
@@ -810,6 +830,7 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	c->sp = st->sp;
 	c->bp = st->bp;
 	c->frame = st->n - 1;
+	c->view_pid = st->pid;
 	c->flags = (st->exact ? CPROF_COPY_EXACT : 0) |
 		   (st->n == 1 && in_new_thread() ? CPROF_COPY_NEW_THREAD : 0);
 	c->len = copy_stack(c, st->sp);
@@ -864,7 +885,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	 * words (the verifier's rule for context reads). */
 	if (regs && (*(__u64 *)((void *)regs + UAPI_PT_REGS_CS) & 3) == 3) {
 		b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
-		unwind_from(b, task, regs->ip, regs->sp, regs->bp, true);
+		unwind_from(b, regs->ip, regs->sp, regs->bp, true);
 		return;
 	}
 	/* A BTF pointer: its fields are plain loads too. */
@@ -882,7 +903,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	exact = faulted || insn != 0x050f;	/* "syscall" is 0f 05 */
 	if (exact && ip)
 		b->s.flags |= CPROF_SF_PC_EXACT;
-	unwind_from(b, task, ip, sp, bp, exact);
+	unwind_from(b, ip, sp, bp, exact);
 }
 
 /* One load of a pt_regs field, at a constant offset in the instruction itself. */
@@ -909,7 +930,7 @@ static __always_inline void unwind_entry_caller(struct pt_regs *ctx, struct samp
 		sp += 8;
 	}
 	b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
-	unwind_from(b, bpf_get_current_task_btf(), ip, sp, bp, true);
+	unwind_from(b, ip, sp, bp, true);
 }
 
 #endif

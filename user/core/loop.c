@@ -166,6 +166,21 @@ static void exec_event(struct session *s, const struct cprof_sample *r, size_t s
 	kinds_event(s, r);
 }
 
+/* A copy of a stack cut short, kept by the kind for the sample that follows. The unwind went
+ * by the view of another process (a child that has not exec'ed went by its parent's): that
+ * one gets the maps that hold the pc now, before the sample is finished through it. */
+static void stack_copy_event(struct session *s, const struct cprof_stack_copy *c)
+{
+	int view = (int)c->view_pid;
+
+	if (view > 0 && view != (int)c->pid) {
+		proctab__find_mapped(s->env.pt, view, 0, c->flags & CPROF_COPY_EXACT ? c->ip :
+										  c->ip - 1);
+		unwinder__sync(s->uw, view, proctab__get(s->env.pt, view));
+	}
+	kinds_event(s, (const struct cprof_sample *)c);
+}
+
 /* Returns true when r (size bytes) was an event (handled), false for a sample. */
 static bool process_event(struct session *s, const struct cprof_sample *r, size_t size)
 {
@@ -183,7 +198,7 @@ static bool process_event(struct session *s, const struct cprof_sample *r, size_
 		if (size < sizeof(struct cprof_stack_copy))
 			s->bad_records++;
 		else
-			kinds_event(s, r);
+			stack_copy_event(s, (const struct cprof_stack_copy *)r);
 		return true;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
@@ -216,7 +231,8 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes: at
 	 * once when BPF found it mapped and copied the stack there, for the kind to finish the
 	 * stack with the new tables. */
-	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user) {
+	if (((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING ||
+	     (r->flags & CPROF_SF_STACK_COPY)) && r->n_user) {
 		uint64_t pc = r->frames[r->n_kernel + r->n_user - 1];
 
 		if (r->flags & CPROF_SF_STACK_COPY)

@@ -503,6 +503,13 @@ void proctab__invalidate(struct proctab *pt, int pid)
 	p->exec = true;
 }
 
+uint64_t proctab__image(const struct proctab *pt, int pid)
+{
+	const struct proc *p = proc_find(pt, pid);
+
+	return p && p->cur ? procmaps__image(p->cur) : 0;
+}
+
 uint32_t proctab__gen(struct proctab *pt, int pid)
 {
 	struct proc *p = proc_current(pt, pid);

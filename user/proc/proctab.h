@@ -61,6 +61,10 @@ void proctab__exec(struct proctab *pt, int pid, uint64_t image,
  * as after an exec, reloads them at once). */
 void proctab__invalidate(struct proctab *pt, int pid);
 
+/* The image pid's process showed when its maps were last read (cprof_sample.image); 0 if
+ * not known. Loads nothing. */
+uint64_t proctab__image(const struct proctab *pt, int pid);
+
 /* Which process pid is now: unique per process over the whole run, so a process that reuses
  * an exited one's pid is told apart from it. 0 when out of memory. */
 uint32_t proctab__gen(struct proctab *pt, int pid);
