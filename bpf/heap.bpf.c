@@ -179,7 +179,7 @@ static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc,
 		return 1;	/* nested: the countdown stays spent for the next call */
 	hc->countdown = draw();
 	count(CPROF_CNT_HEAP_SAMPLED);
-	if (user_stack_keep(&ht->ustack, CPROF_KIND_HEAP_ALLOC, ctx, true) == -1)
+	if (user_stack_keep(&ht->ustack, CPROF_KIND_HEAP_ALLOC, ctx, true, TASK_PROBE) == -1)
 		return 1;
 	ht->size = size;
 	ht->memptr = memptr;

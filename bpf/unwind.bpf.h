@@ -649,9 +649,16 @@ static __always_inline void unwind_from(struct sample_buf *b, struct task_struct
 		st->pid = b->s.pid;
 		st->gen = pm->gen;
 	} else {
-		st->text_lo = task->mm->start_code;
-		st->text_hi = task->mm->end_code;
-		st->libs_hi = task->mm->mmap_base;
+		/* The first sample of a process. Probe reads, into st: no stack, and no loads of
+		 * pointer fields to verify (task_fields() in common.bpf.h); mm passes through
+		 * libs_hi. */
+		struct mm_struct *mm;
+
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
+		mm = (struct mm_struct *)st->libs_hi;
+		bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_code);
+		bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->end_code);
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &mm->mmap_base);
 		st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
 	}
 	st->stop = CPROF_STOP_DEPTH;
@@ -660,10 +667,10 @@ static __always_inline void unwind_from(struct sample_buf *b, struct task_struct
 	b->s.flags |= (st->stop & CPROF_SF_STOP_MASK) | st->flags;
 }
 
-/* A user-space task: not a kernel thread, with an address space. */
-static __always_inline bool has_user(struct task_struct *task)
+/* A user-space task: not a kernel thread, with an address space (mm loaded as how says). */
+static __always_inline bool has_user(struct task_struct *task, enum task_load how)
 {
-	return !(task->flags & PF_KTHREAD) && task->mm;
+	return !(task->flags & PF_KTHREAD) && task_mm(task, how);
 }
 
 /* The x86-64 UAPI layout of struct pt_regs, which is that of a perf_event or uprobe
@@ -673,8 +680,9 @@ static __always_inline bool has_user(struct task_struct *task)
 
 /* Fills b's user frames (after its kernel frames). regs: the program's own context when it
  * holds the interrupted registers (perf_event), else NULL; kernel-mode regs mean "use the
- * task's saved user registers". */
-static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b)
+ * task's saved user registers". how: how the program loads the task's pointer fields. */
+static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b,
+					enum task_load how)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *uregs;
@@ -682,7 +690,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	__u16 insn = 0;
 	bool exact;
 
-	if (!has_user(task)) {
+	if (!has_user(task, how)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}
