@@ -236,6 +236,10 @@ static __always_inline int read_u64(struct cprof_ustate *st, __u64 addr, __u64 *
  * a new process never sees another's rows; check guards against an entry torn by a program
  * that interrupted the one writing it. */
 #define PC_CACHE_SLOTS 4096
+/* Slots per map value: a per-CPU array allocates each value on its own, and 4096 such
+ * allocations took 3-5 ms of every start per object; four values of 1024 (24 KiB, under
+ * the 32 KiB limit of a per-CPU value) take a fraction of a millisecond. */
+#define PC_CACHE_PER_VALUE 1024
 
 struct pc_cache_entry {
 	__u64 pc;
@@ -248,12 +252,19 @@ struct pc_cache_entry {
 };
 _Static_assert(sizeof(struct cprof_unwind_row) == sizeof(__u64), "a row is one word");
 
+struct pc_cache_value {
+	struct pc_cache_entry e[PC_CACHE_PER_VALUE];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PC_CACHE_SLOTS);
+	__uint(max_entries, PC_CACHE_SLOTS / PC_CACHE_PER_VALUE);
 	__type(key, __u32);
-	__type(value, struct pc_cache_entry);
+	__type(value, struct pc_cache_value);
 } unwind_pc_cache SEC(".maps");
+_Static_assert(sizeof(struct pc_cache_value) <= 32768, "the per-CPU value limit");
+_Static_assert(PC_CACHE_SLOTS % PC_CACHE_PER_VALUE == 0 &&
+	       !(PC_CACHE_PER_VALUE & (PC_CACHE_PER_VALUE - 1)), "slots split into values");
 
 static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, __u64 row_bits)
 {
@@ -300,7 +311,9 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 			     struct cprof_unwind_row *row)
 {
 	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
-	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	__u32 key = slot / PC_CACHE_PER_VALUE;
+	struct pc_cache_value *v = bpf_map_lookup_elem(&unwind_pc_cache, &key);
+	struct pc_cache_entry *e = v ? &v->e[slot & (PC_CACHE_PER_VALUE - 1)] : NULL;
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
