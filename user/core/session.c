@@ -3,6 +3,7 @@
  * of the table asked for — deciding which are collected when one cannot be — runs the loop,
  * writes the output; and --check. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@
 
 volatile sig_atomic_t session_stop;
 
+/* A kind's failure in a few words (loadlog__reason). */
+#define REASON_LEN 200
+
 static void on_signal(int sig)
 {
 	if (session_stop && sig == SIGINT) {
@@ -46,16 +50,14 @@ static void on_signal(int sig)
 }
 
 /* Kind i cannot be collected: what failed, with err. An error when it was named with -t;
- * else a warning, and the run goes on without it. The reason, in a few words, names the
- * kernel feature missing where libbpf's or the verifier's messages tell it. */
-static int kind_unavailable(struct session *s, unsigned int i, const char *what, int err)
+ * else a warning, and the run goes on without it. reason, in a few words ("" if none),
+ * names the kernel feature missing where libbpf's or the verifier's messages tell it. */
+static int kind_unavailable(struct session *s, unsigned int i, const char *what, int err,
+			    const char *reason)
 {
 	const struct kind_ops *ops = kinds[i];
 	const char *hint = "-v shows libbpf's and the verifier's log";
-	char reason[200];
 
-	if (!loadlog__reason(reason, sizeof(reason)))
-		reason[0] = 0;
 	if ((err == -EPERM || err == -EACCES) && !sysinfo__has_bpf_caps())
 		hint = "run as root, or with CAP_BPF and CAP_PERFMON";
 	if (err == -ECANCELED)
@@ -78,6 +80,12 @@ static int kind_unavailable(struct session *s, unsigned int i, const char *what,
 	return 0;
 }
 
+/* Why the step in this thread's capture window failed ("" if not known). */
+static const char *log_reason(char reason[REASON_LEN])
+{
+	return loadlog__reason(reason, REASON_LEN) ? reason : "";
+}
+
 /* The kinds CPROF_FAIL_KINDS (tests) names fail to load, before anything is loaded. */
 static int force_failures(struct session *s)
 {
@@ -85,7 +93,8 @@ static int force_failures(struct session *s)
 
 	for (unsigned int i = 0; i < n_kinds; i++)
 		if ((s->kinds & s->o->fail_kinds & KIND_BIT(kinds[i]->id)) &&
-		    (err = kind_unavailable(s, i, "loading its BPF programs failed", -ECANCELED)))
+		    (err = kind_unavailable(s, i, "loading its BPF programs failed", -ECANCELED,
+					    "")))
 			return err;
 	return 0;
 }
@@ -111,27 +120,79 @@ static void note_load(struct session *s, unsigned int i, const struct kind *k, d
 	}
 }
 
-/* Opens, configures and loads kind i: an error opening it ends the run, one loading it
- * makes it unavailable. */
-static int load_kind(struct session *s, unsigned int i)
+/* One kind's open and load, in a thread of its own (or the caller's). */
+struct kind_job {
+	struct session *s;
+	unsigned int i;
+	bool wanted;		/* asked for (and not failed by CPROF_FAIL_KINDS) */
+	bool threaded;		/* thread runs it: join it */
+	pthread_t thread;
+	int open_err;		/* ends the run */
+	int load_err;		/* makes the kind unavailable */
+	char reason[REASON_LEN];	/* why load_err, from libbpf's and the verifier's log */
+};
+
+/* Opens, configures and loads kind j->i. Touches only its own slots of the session (and the
+ * kind environment, read-only but for the kernel's BTF, which kinds.c guards). */
+static void *load_kind(void *arg)
 {
-	const struct kind_ops *ops = kinds[i];
+	struct kind_job *j = arg;
+	struct session *s = j->s;
+	const struct kind_ops *ops = kinds[j->i];
 	double t0 = clock__secs(CLOCK_MONOTONIC);
 	struct kind *k = NULL;
-	int err;
 
 	loadlog__begin();
-	err = ops->open(&s->env, &k);
-	if (!err) {
+	j->open_err = ops->open(&s->env, &k);
+	if (!j->open_err) {
 		k->ops = ops;
-		s->active[i] = k;
-		err = ops->load(k, &s->env);
-		if (err)
-			err = kind_unavailable(s, i, ops->load_fails, err);
+		s->active[j->i] = k;
+		j->load_err = ops->load(k, &s->env);
+		if (!j->load_err)
+			note_load(s, j->i, k, t0);
 		else
-			note_load(s, i, k, t0);
+			log_reason(j->reason);
 	}
 	loadlog__end();
+	return NULL;
+}
+
+/* Starts loading every kind asked for at once, a thread each: the objects are independent
+ * once the shared maps exist, and most of a load is the kernel verifying programs and
+ * libbpf reading the kernel's BTF, which run on as many CPUs as there are. A kind whose
+ * thread cannot start loads here. */
+static void start_kinds(struct session *s, struct kind_job *jobs)
+{
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		jobs[i] = (struct kind_job){ .s = s, .i = i };
+		jobs[i].wanted = s->kinds & KIND_BIT(kinds[i]->id);
+		if (!jobs[i].wanted)
+			continue;
+		jobs[i].threaded = !pthread_create(&jobs[i].thread, NULL, load_kind, &jobs[i]);
+		if (!jobs[i].threaded)
+			load_kind(&jobs[i]);
+	}
+}
+
+/* Waits for the loads, then takes their outcomes in the table's order, as one load after
+ * another would have: the first failed open ends the run; a failed load makes its kind
+ * unavailable (an error if it was named with -t). */
+static int finish_kinds(struct session *s, struct kind_job *jobs)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (jobs[i].threaded)
+			pthread_join(jobs[i].thread, NULL);
+	for (unsigned int i = 0; i < n_kinds && !err; i++) {
+		const struct kind_job *j = &jobs[i];
+
+		if (!j->wanted)
+			continue;
+		err = j->open_err;
+		if (!err && j->load_err)
+			err = kind_unavailable(s, i, kinds[i]->load_fails, j->load_err, j->reason);
+	}
 	return err;
 }
 
@@ -145,18 +206,34 @@ static int require_btf(void)
 	return -ENOTSUP;
 }
 
-/* The process-tracking object (the shared maps' owner), then each kind asked for. */
+/* The unwinder, and its first sight of the targets: their maps and tables, before the
+ * first sample. */
+static int first_sight(struct session *s)
+{
+	int err = procobj__unwinder(s->po, s->o, s->dfd, &s->uw);
+
+	for (size_t i = 0; !err && i < s->n_targets; i++) {
+		int pid = s->targets[i].pid;
+
+		unwinder__sync(s->uw, pid, proctab__get(s->env.pt, pid));
+	}
+	return err;
+}
+
+/* The process-tracking object (the shared maps' owner), then each kind asked for, at once;
+ * meanwhile this thread takes the first sight of the targets. */
 static int open_bpf(struct session *s)
 {
-	int err;
+	struct kind_job jobs[KINDS_MAX];
+	int err, kerr;
 
 	if ((err = procobj__open(s->o, &s->env, &s->po)) || (err = force_failures(s)))
 		return err;
-	for (unsigned int i = 0; i < n_kinds; i++)
-		if ((s->kinds & KIND_BIT(kinds[i]->id)) && (err = load_kind(s, i)))
-			return err;
+	start_kinds(s, jobs);
+	err = s->o->check ? 0 : first_sight(s);
+	kerr = finish_kinds(s, jobs);
 	kind_env__drop_vmlinux(&s->env);	/* megabytes, needed by the set-ups only */
-	return s->o->check ? 0 : procobj__unwinder(s->po, s->o, s->dfd, &s->uw);
+	return err ? err : kerr;
 }
 
 /* The kinds that collect per process (heap) watch pid too; exe: COMMAND's, before its
@@ -165,6 +242,7 @@ static int watch_kinds(struct session *s, int pid, const char *exe)
 {
 	for (unsigned int i = 0; i < n_kinds; i++) {
 		struct kind *k = s->active[i];
+		char reason[REASON_LEN];
 		int err;
 
 		if (!k || !kinds[i]->watch)
@@ -172,7 +250,7 @@ static int watch_kinds(struct session *s, int pid, const char *exe)
 		loadlog__begin();
 		err = kinds[i]->watch(k, pid, exe);
 		if (err)
-			err = kind_unavailable(s, i, kinds[i]->attach_fails, err);
+			err = kind_unavailable(s, i, kinds[i]->attach_fails, err, log_reason(reason));
 		loadlog__end();
 		if (err)
 			return err;
@@ -185,6 +263,7 @@ static int attach_kinds(struct session *s)
 	for (unsigned int i = 0; i < n_kinds; i++) {
 		struct kind *k = s->active[i];
 		bool fatal = false;
+		char reason[REASON_LEN];
 		int err;
 
 		if (!k || !kinds[i]->attach)
@@ -192,7 +271,8 @@ static int attach_kinds(struct session *s)
 		loadlog__begin();
 		err = kinds[i]->attach(k, &s->env, &fatal);
 		if (err && !fatal)
-			err = kind_unavailable(s, i, kinds[i]->attach_fails, err);
+			err = kind_unavailable(s, i, kinds[i]->attach_fails, err,
+					       log_reason(reason));
 		loadlog__end();
 		if (err)
 			return err;
@@ -310,9 +390,6 @@ static int setup(struct session *s)
 		return err;
 	if ((err = new_env(s, true)) || (err = open_bpf(s)))
 		return err;
-	/* First sight of the targets: their maps and tables, before the first sample. */
-	for (size_t i = 0; i < s->n_targets; i++)
-		unwinder__sync(s->uw, s->targets[i].pid, proctab__get(s->env.pt, s->targets[i].pid));
 	s->rb = procobj__ring_buffer(s->po, loop__record, s);
 	if (!s->rb) {
 		err = -errno;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <pthread.h>
 #include <string.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -6,12 +7,17 @@
 #include "kinds/kind.h"
 #include "util/log.h"
 
+/* The kinds open in threads of their own: the first to ask reads it, the others wait. */
+static pthread_mutex_t vmlinux_lock = PTHREAD_MUTEX_INITIALIZER;
+
 const struct btf *kind_env__vmlinux(struct kind_env *env)
 {
+	pthread_mutex_lock(&vmlinux_lock);
 	if (!env->vmlinux_read) {
 		env->vmlinux = btf__load_vmlinux_btf();
 		env->vmlinux_read = true;
 	}
+	pthread_mutex_unlock(&vmlinux_lock);
 	return env->vmlinux;
 }
 

@@ -1,7 +1,9 @@
 /* A profile kind behind one interface: each kind (cpu.c, block.c, mutex.c, heap.c) fills one
  * struct kind_ops, and kinds.c lists them. The session walks that table through the run's
  * phases — open, load, watch, attach, poll, detach, report — and owns which kinds are
- * active; a kind knows only itself and the environment the session gives it. */
+ * active; a kind knows only itself and the environment the session gives it. Each kind's
+ * open and load run in a thread of their own, at the same time as the other kinds': they
+ * touch only the kind's own state and read the environment. */
 #ifndef CPROF_KIND_H
 #define CPROF_KIND_H
 
@@ -125,10 +127,11 @@ extern const unsigned int n_kinds;
 int kinds__index(unsigned int id);
 
 /* The kernel's BTF, read once (~11 ms) for every kind that configures itself by it; NULL
- * if it cannot be read (kinds then keep their defaults). */
+ * if it cannot be read (kinds then keep their defaults). Kinds may call it from their own
+ * threads. */
 const struct btf *kind_env__vmlinux(struct kind_env *env);
 
-/* Frees the BTF (megabytes) once every kind is loaded. */
+/* Frees the BTF (megabytes) once every kind is loaded (and no thread reads it). */
 void kind_env__drop_vmlinux(struct kind_env *env);
 
 /* Before obj's load: each of its maps named like a shared map becomes that map
