@@ -220,8 +220,8 @@ static int first_sight(struct session *s)
 	return err;
 }
 
-/* The process-tracking object (the shared maps' owner), then each kind asked for, at once;
- * meanwhile this thread takes the first sight of the targets. */
+/* The shared maps, then every object at once: each kind asked for in a thread of its own,
+ * the process-tracking object here, which then takes the first sight of the targets. */
 static int open_bpf(struct session *s)
 {
 	struct kind_job jobs[KINDS_MAX];
@@ -230,7 +230,9 @@ static int open_bpf(struct session *s)
 	if ((err = procobj__open(s->o, &s->env, &s->po)) || (err = force_failures(s)))
 		return err;
 	start_kinds(s, jobs);
-	err = s->o->check ? 0 : first_sight(s);
+	err = procobj__load(s->po);
+	if (!err && !s->o->check)
+		err = first_sight(s);
 	kerr = finish_kinds(s, jobs);
 	kind_env__drop_vmlinux(&s->env);	/* megabytes, needed by the set-ups only */
 	return err ? err : kerr;

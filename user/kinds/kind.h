@@ -44,7 +44,8 @@ struct kind_env {
 	bool pids_given;	/* -p: the targets were running before the profile began */
 	uint64_t wakeup_bytes;	/* wake the consumer once this much waits in the ring buffer */
 	/* The maps every BPF object uses as one — pid filter, ring buffer, counters, unwind
-	 * tables — created by the object that owns them (the process-tracking one). */
+	 * tables — created from the declarations of the object that owns them (the
+	 * process-tracking one) before any object loads. */
 	struct bpf_map *const *shared_maps;
 	size_t n_shared_maps;
 	struct stacks *st;	/* where records are aggregated */
