@@ -129,11 +129,29 @@ struct kind_job {
 	pthread_t thread;
 	int open_err;		/* ends the run */
 	int load_err;		/* makes the kind unavailable */
-	char reason[REASON_LEN];	/* why load_err, from libbpf's and the verifier's log */
+	int watch_err;		/* so does this: watching a process given with -p failed */
+	char reason[REASON_LEN];	/* why, from libbpf's and the verifier's log */
 };
 
-/* Opens, configures and loads kind j->i. Touches only its own slots of the session (and the
- * kind environment, read-only but for the kernel's BTF, which kinds.c guards). */
+/* A kind that collects per process (heap) watches the processes given with -p from its
+ * loading thread: reading their objects overlaps the other loads. An exec of one before the
+ * proc object attaches is not reported, but the kind's periodic rescans find its new image. */
+static int watch_targets(struct kind_job *j, struct kind *k)
+{
+	const struct session *s = j->s;
+	int err = 0;
+
+	loadlog__begin();
+	for (size_t t = 0; !err && k->ops->watch && t < s->n_targets; t++)
+		err = k->ops->watch(k, s->targets[t].pid, NULL);
+	if (err)
+		log_reason(j->reason);
+	return err;
+}
+
+/* Opens, configures and loads kind j->i, and watches the targets. Touches only its own slots
+ * of the session (and the kind environment, read-only but for the kernel's BTF, which
+ * kinds.c guards). */
 static void *load_kind(void *arg)
 {
 	struct kind_job *j = arg;
@@ -148,10 +166,12 @@ static void *load_kind(void *arg)
 		k->ops = ops;
 		s->active[j->i] = k;
 		j->load_err = ops->load(k, &s->env);
-		if (!j->load_err)
+		if (!j->load_err) {
 			note_load(s, j->i, k, t0);
-		else
+			j->watch_err = watch_targets(j, k);
+		} else {
 			log_reason(j->reason);
+		}
 	}
 	loadlog__end();
 	return NULL;
@@ -192,6 +212,9 @@ static int finish_kinds(struct session *s, struct kind_job *jobs)
 		err = j->open_err;
 		if (!err && j->load_err)
 			err = kind_unavailable(s, i, kinds[i]->load_fails, j->load_err, j->reason);
+		else if (!err && j->watch_err)
+			err = kind_unavailable(s, i, kinds[i]->attach_fails, j->watch_err,
+					       j->reason);
 	}
 	return err;
 }
@@ -238,8 +261,9 @@ static int open_bpf(struct session *s)
 	return err ? err : kerr;
 }
 
-/* The kinds that collect per process (heap) watch pid too; exe: COMMAND's, before its
- * exec. A kind that cannot is unavailable. */
+/* The kinds that collect per process (heap) watch COMMAND's pid too (the processes given
+ * with -p were watched as the kinds loaded); exe: its executable, before its exec. A kind
+ * that cannot is unavailable. */
 static int watch_kinds(struct session *s, int pid, const char *exe)
 {
 	for (unsigned int i = 0; i < n_kinds; i++) {
@@ -293,9 +317,6 @@ static int attach_bpf(struct session *s)
 			log_error("cannot update the pid filter: %s", strerror(-err));
 			return err;
 		}
-	for (size_t i = 0; i < s->n_targets; i++)
-		if ((err = watch_kinds(s, s->targets[i].pid, NULL)))
-			return err;
 	return attach_kinds(s);
 }
 
