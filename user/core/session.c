@@ -133,17 +133,22 @@ struct kind_job {
 	char reason[REASON_LEN];	/* why, from libbpf's and the verifier's log */
 };
 
-/* A kind that collects per process (heap) watches the processes given with -p from its
- * loading thread: reading their objects overlaps the other loads. An exec of one before the
- * proc object attaches is not reported, but the kind's periodic rescans find its new image. */
+/* A kind that collects per process (heap) watches the processes given with -p, or COMMAND
+ * (started, waiting for its exec), from its loading thread: reading their objects overlaps
+ * the other loads. An exec of a target before the proc object attaches is not reported, but
+ * the kind's periodic rescans find its new image. */
 static int watch_targets(struct kind_job *j, struct kind *k)
 {
 	const struct session *s = j->s;
 	int err = 0;
 
+	if (!k->ops->watch)
+		return 0;
 	loadlog__begin();
-	for (size_t t = 0; !err && k->ops->watch && t < s->n_targets; t++)
+	for (size_t t = 0; !err && t < s->n_targets; t++)
 		err = k->ops->watch(k, s->targets[t].pid, NULL);
+	if (!err && s->cmd.pid > 0)
+		err = k->ops->watch(k, s->cmd.pid, s->o->command[0]);
 	if (err)
 		log_reason(j->reason);
 	return err;
@@ -261,29 +266,6 @@ static int open_bpf(struct session *s)
 	return err ? err : kerr;
 }
 
-/* The kinds that collect per process (heap) watch COMMAND's pid too (the processes given
- * with -p were watched as the kinds loaded); exe: its executable, before its exec. A kind
- * that cannot is unavailable. */
-static int watch_kinds(struct session *s, int pid, const char *exe)
-{
-	for (unsigned int i = 0; i < n_kinds; i++) {
-		struct kind *k = s->active[i];
-		char reason[REASON_LEN];
-		int err;
-
-		if (!k || !kinds[i]->watch)
-			continue;
-		loadlog__begin();
-		err = kinds[i]->watch(k, pid, exe);
-		if (err)
-			err = kind_unavailable(s, i, kinds[i]->attach_fails, err, log_reason(reason));
-		loadlog__end();
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static int attach_kinds(struct session *s)
 {
 	for (unsigned int i = 0; i < n_kinds; i++) {
@@ -382,18 +364,17 @@ static void session_free(struct session *s)
 }
 
 /* COMMAND joins the pid filter only now: its wait for command__release() is ours, not the
- * command's, and the start sweep of the block profile must not stamp it. */
+ * command's, and the start sweep of the block profile must not stamp it. (The kinds that
+ * collect per process watched it as they loaded.) */
 static int watch_command(struct session *s)
 {
 	int err;
 
 	if (s->cmd.pid <= 0)
 		return 0;
-	if ((err = procobj__watch_pid(s->po, s->cmd.pid))) {
+	if ((err = procobj__watch_pid(s->po, s->cmd.pid)))
 		log_error("cannot update the pid filter: %s", strerror(-err));
-		return err;
-	}
-	return watch_kinds(s, s->cmd.pid, s->o->command[0]);
+	return err;
 }
 
 static int setup(struct session *s)
@@ -411,16 +392,20 @@ static int setup(struct session *s)
 	/* Bound before the BPF work: an address in use fails in a moment. */
 	if (o->http.addr && (err = serve__start(s, &o->http, &s->srv)))
 		return err;
-	if ((err = new_env(s, true)) || (err = open_bpf(s)))
+	if ((err = new_env(s, true)))
+		return err;
+	/* Started (it waits for command__release()) before the loads, which watch its pid, and
+	 * before any thread. */
+	if (o->command && (err = command__spawn(&s->cmd, o->command))) {
+		log_error("cannot start %s: %s", o->command[0], strerror(-err));
+		return err;
+	}
+	if ((err = open_bpf(s)))
 		return err;
 	s->rb = procobj__ring_buffer(s->po, loop__record, s);
 	if (!s->rb) {
 		err = -errno;
 		log_error("cannot open the ring buffer: %s", strerror(-err));
-		return err;
-	}
-	if (o->command && (err = command__spawn(&s->cmd, o->command))) {
-		log_error("cannot start %s: %s", o->command[0], strerror(-err));
 		return err;
 	}
 	if ((err = attach_bpf(s)) || (err = watch_command(s)))
