@@ -184,19 +184,26 @@ static void *load_kind(void *arg)
 
 /* Starts loading every kind asked for at once, a thread each: the objects are independent
  * once the shared maps exist, and most of a load is the kernel verifying programs and
- * libbpf reading the kernel's BTF, which run on as many CPUs as there are. A kind whose
- * thread cannot start loads here. */
+ * libbpf reading the kernel's BTF, which run on as many CPUs as there are. The threads block
+ * every signal: SIGINT and SIGTERM are the main thread's (and would make the verifier start
+ * over). A kind whose thread cannot start loads here. */
 static void start_kinds(struct session *s, struct kind_job *jobs)
 {
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned int i = 0; i < n_kinds; i++) {
 		jobs[i] = (struct kind_job){ .s = s, .i = i };
 		jobs[i].wanted = s->kinds & KIND_BIT(kinds[i]->id);
-		if (!jobs[i].wanted)
-			continue;
-		jobs[i].threaded = !pthread_create(&jobs[i].thread, NULL, load_kind, &jobs[i]);
-		if (!jobs[i].threaded)
-			load_kind(&jobs[i]);
+		if (jobs[i].wanted)
+			jobs[i].threaded = !pthread_create(&jobs[i].thread, NULL, load_kind,
+							   &jobs[i]);
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (jobs[i].wanted && !jobs[i].threaded)
+			load_kind(&jobs[i]);
 }
 
 /* Waits for the loads, then takes their outcomes in the table's order, as one load after
