@@ -12,10 +12,13 @@
 #include <bpf/bpf_helpers.h>
 #include "cprof.h"
 
-/* tgid → 1: the processes watched when filter_pids is set. Sized by user space. */
+/* tgid → 1: the processes watched when filter_pids is set. Sized by user space (64 Ki);
+ * not preallocated: a run watches a few, and preallocating cost every start ~2 ms. Only user
+ * space and the fork tracepoint insert; every program looks up. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u8);
 } pids SEC(".maps");
