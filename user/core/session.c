@@ -384,9 +384,26 @@ static int watch_command(struct session *s)
 	return err;
 }
 
+/* -v: where the start went, in ms since setup began (t0): the objects' loads, each kind's in
+ * a thread of its own, then the attaching. */
+static void say_startup(const struct session *s, double t0, double t_loaded)
+{
+	double now = clock__secs(CLOCK_MONOTONIC);
+	char list[160] = "";
+
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->kinds & KIND_BIT(kinds[i]->id))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s %.0f",
+				 list[0] ? ", " : "", kinds[i]->name, s->loads[i].ms);
+	log_debug("attached in %.0f ms: BPF objects loaded in %.0f ms (at once, ms each: %s), "
+		  "then %.0f ms attaching", (now - t0) * 1e3, (t_loaded - t0) * 1e3, list,
+		  (now - t_loaded) * 1e3);
+}
+
 static int setup(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
+	double t0 = clock__secs(CLOCK_MONOTONIC), t_loaded;
 	int err;
 
 	if ((err = loop__check_targets(s)) || (err = require_btf()))
@@ -409,6 +426,7 @@ static int setup(struct session *s)
 	}
 	if ((err = open_bpf(s)))
 		return err;
+	t_loaded = clock__secs(CLOCK_MONOTONIC);
 	s->rb = procobj__ring_buffer(s->po, loop__record, s);
 	if (!s->rb) {
 		err = -errno;
@@ -422,6 +440,7 @@ static int setup(struct session *s)
 			  "tells why)");
 		return -ENOTSUP;
 	}
+	say_startup(s, t0, t_loaded);
 	return 0;
 }
 
