@@ -89,7 +89,7 @@ static int create_shared(struct procobj *po)
 	return 0;
 }
 
-int procobj__open(const struct cprof_opts *o, struct kind_env *env, struct procobj **out)
+int procobj__open(const struct cprof_opts *o, struct procobj **out)
 {
 	struct procobj *po = calloc(1, sizeof(*po));
 	int err;
@@ -103,14 +103,18 @@ int procobj__open(const struct cprof_opts *o, struct kind_env *env, struct proco
 		goto fail;
 	}
 	configure(po, o);
-	if ((err = create_shared(po)))
-		goto fail;
-	env->shared_maps = po->shared;
-	env->n_shared_maps = ARRAY_SIZE(po->shared);
 	*out = po;
 	return 0;
 fail:
 	procobj__free(po);
+	return err;
+}
+
+int procobj__share(struct procobj *po, struct kind_env *env)
+{
+	int err = create_shared(po);
+
+	kind_env__share(env, po->shared, ARRAY_SIZE(po->shared), err);
 	return err;
 }
 

@@ -14,9 +14,12 @@ struct kind_env;
 struct procobj;
 struct unwinder;
 
-/* Opens and sizes the object and creates the shared maps; env gets them. Returns 0 or
- * -errno (reported). */
-int procobj__open(const struct cprof_opts *o, struct kind_env *env, struct procobj **out);
+/* Opens and sizes the object. Returns 0 or -errno (reported). */
+int procobj__open(const struct cprof_opts *o, struct procobj **out);
+
+/* Creates the shared maps and hands them to the kinds (kind_env__share), or says that they
+ * could not be. Returns 0 or -errno (reported). */
+int procobj__share(struct procobj *po, struct kind_env *env);
 
 /* Loads its programs: the kinds' objects may load meanwhile. Returns 0 or -errno
  * (reported). */

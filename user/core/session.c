@@ -255,17 +255,20 @@ static int first_sight(struct session *s)
 	return err;
 }
 
-/* The shared maps, then every object at once: each kind asked for in a thread of its own,
- * the process-tracking object here, which then takes the first sight of the targets. */
+/* Every object at once: each kind asked for in a thread of its own, which opens it while
+ * this one creates the shared maps, then loads it; the process-tracking object here, which
+ * then takes the first sight of the targets. */
 static int open_bpf(struct session *s)
 {
 	struct kind_job jobs[KINDS_MAX];
 	int err, kerr;
 
-	if ((err = procobj__open(s->o, &s->env, &s->po)) || (err = force_failures(s)))
+	if ((err = procobj__open(s->o, &s->po)) || (err = force_failures(s)))
 		return err;
 	start_kinds(s, jobs);
-	err = procobj__load(s->po);
+	err = procobj__share(s->po, &s->env);
+	if (!err)
+		err = procobj__load(s->po);
 	if (!err && !s->o->check)
 		err = first_sight(s);
 	kerr = finish_kinds(s, jobs);
