@@ -206,17 +206,18 @@ static void start_kinds(struct session *s, struct kind_job *jobs)
 			load_kind(&jobs[i]);
 }
 
-/* Waits for the loads, then takes their outcomes in the table's order, as one load after
- * another would have: the first failed open ends the run; a failed load makes its kind
- * unavailable (an error if it was named with -t). */
-static int finish_kinds(struct session *s, struct kind_job *jobs)
+/* Waits for the loads, then, unless the run failed already (judge false), takes their
+ * outcomes in the table's order, as one load after another would have: the first failed
+ * open ends the run; a failed load makes its kind unavailable (an error if it was named with
+ * -t). */
+static int finish_kinds(struct session *s, struct kind_job *jobs, bool judge)
 {
 	int err = 0;
 
 	for (unsigned int i = 0; i < n_kinds; i++)
 		if (jobs[i].threaded)
 			pthread_join(jobs[i].thread, NULL);
-	for (unsigned int i = 0; i < n_kinds && !err; i++) {
+	for (unsigned int i = 0; judge && i < n_kinds && !err; i++) {
 		const struct kind_job *j = &jobs[i];
 
 		if (!j->wanted)
@@ -271,7 +272,7 @@ static int open_bpf(struct session *s)
 		err = procobj__load(s->po);
 	if (!err && !s->o->check)
 		err = first_sight(s);
-	kerr = finish_kinds(s, jobs);
+	kerr = finish_kinds(s, jobs, !err);
 	kind_env__drop_vmlinux(&s->env);	/* megabytes, needed by the set-ups only */
 	return err ? err : kerr;
 }
