@@ -4,10 +4,10 @@
 #   "top functions" has pprof -top's flat% and cum% within 0.1 point (pprof prints two
 #   decimals, the summary one), and a recursive function's cum never exceeds its caller's
 #   (a function counts once per sample, not once per frame);
-# - uw_go stripped of .debug_frame (Go has no .eh_frame: frame pointers only): the unwind
-#   tables line counts the binary among the objects without CFI (0 for the unstripped
-#   binary), and the share of stacks with frame-pointer steps is the share of samples with
-#   frames in Go code (all, in this static binary), within 0.5 point.
+# - uw_go stripped of .debug_frame (Go has no .eh_frame: .gopclntab's stack-pointer tables
+#   only): the unwind tables line counts the binary among the Go objects with tables from
+#   .gopclntab only, not among those without CFI (0 of each for the unstripped binary), and
+#   its stacks take no frame-pointer steps.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/unwind_lib.bash"
 require_binary uw_rsort uw_go
@@ -91,26 +91,27 @@ if uw_profile rsort -t cpu -- "$WL/uw_rsort" "$secs"; then
 	check_cum_le rsort/cum_fib rsort fib main
 fi
 
-# without_cfi NAME: the "N without CFI" count of run NAME's unwind tables line.
-without_cfi() {
-	sed -n 's/^unwind tables: .*, \([0-9][0-9]*\) without CFI (frame pointers there),.*/\1/p' \
+# table_counts NAME: the "N Go objects with tables from .gopclntab only" and "N without CFI"
+# counts of run NAME's unwind tables line, as "N M".
+table_counts() {
+	sed -n 's/^unwind tables: .*, \([0-9][0-9]*\) Go objects with tables from \.gopclntab only, \([0-9][0-9]*\) without CFI (frame pointers there),.*/\1 \2/p' \
 		"$E2E_TMP/$1.err" | head -1
 }
 
-# check_without CHECK NAME WANT WHY: run NAME's unwind tables line counts WANT objects
-# without CFI.
-check_without() {
+# check_tables CHECK NAME GO WITHOUT WHY: run NAME's unwind tables line counts GO objects
+# with tables from .gopclntab only and WITHOUT objects without CFI.
+check_tables() {
 	local n
-	n=$(without_cfi "$2")
-	if [ "$n" = "$3" ]; then
-		pass "$1" "$3 objects without CFI: $4"
+	n=$(table_counts "$2")
+	if [ "$n" = "$3 $4" ]; then
+		pass "$1" "$3 Go objects with tables from .gopclntab only, $4 without CFI: $5"
 	else
-		fail "$1" "${n:-no} objects without CFI, want $3 ($4); $(grep '^unwind tables' "$E2E_TMP/$2.err")"
+		fail "$1" "counts '${n:-none}', want '$3 $4' ($5); $(grep '^unwind tables' "$E2E_TMP/$2.err")"
 	fi
 }
 
 if uw_profile go -t cpu -- "$WL/uw_go" "$secs"; then
-	check_without go/tables go 0 "uw_go has .debug_frame"
+	check_tables go/tables go 0 0 "uw_go has .debug_frame"
 	uw_check_no_fallback go/no_fp go
 fi
 
@@ -121,15 +122,7 @@ if ! objcopy --strip-all "$WL/uw_go" "$stripped" 2>"$E2E_TMP/objcopy.err"; then
 elif readelf -S "$stripped" | grep -Eq '\.(eh|debug)_frame' || readelf -l "$stripped" | grep -q INTERP; then
 	fail stripped "$stripped still has CFI or is dynamically linked: the counts below assume neither"
 elif uw_profile stripped -t cpu -- "$stripped" "$secs"; then
-	check_without stripped/tables stripped 1 "the stripped uw_go, its vDSO has CFI"
-	total=$(traces_count '1' <<<"$TRACES")
-	gocode=$(traces_count 'stack ~ /(^|;)(main|runtime)\./' <<<"$TRACES")
-	want=$(pct "$gocode" "$total")
-	fp=$(uw_fp_share stripped)
-	if [ -n "$fp" ] && [ "$total" -gt 100 ] && fcmp "$fp > 0 && $fp >= $want - 0.5 && $fp <= $want + 0.5"; then
-		pass stripped/fp_share "$fp% of stacks with frame-pointer steps, $want% of $total samples in Go code"
-	else
-		fail stripped/fp_share "summary: ${fp:-no}% of stacks with frame-pointer steps, want $want% ± 0.5 ($gocode of $total samples in Go code); $UW_SUMMARY"
-	fi
+	check_tables stripped/tables stripped 1 0 "the stripped uw_go; its vDSO has CFI"
+	uw_check_no_fallback stripped/no_fp stripped
 fi
 e2e_exit

@@ -9,9 +9,14 @@
 #           main._Cfunc_c_burn ← main.level1 ← main.main ← runtime.main ← runtime.goexit
 # and the same binaries stripped of symbols and .debug_frame (frame pointers and the Go
 # runtime's own function table only) still reach their roots.
+#   uw_gosha  crypto/sha256.block (assembly that uses rbp as a scratch register, so frame
+#             pointers cannot leave it) ← crypto/sha256.(*digest).Write [← (*digest).checkSum]
+#             ← crypto/sha256.Sum256 ← main.digest ← main.level1 ← main.main ← runtime.main ← runtime.goexit,
+#             built with and without .debug_frame (-ldflags='-s -w': its frames are known
+#             from .gopclntab's stack-pointer tables only), and no frame-pointer steps taken.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/unwind_lib.bash"
-require_binary uw_go uw_cgo
+require_binary uw_go uw_cgo uw_gosha uw_gosha_stripped
 require_bpf
 require_pprof
 
@@ -36,6 +41,31 @@ if uw_profile cgo -- "$WL/uw_cgo" "$secs"; then
 		"c_hot;c_burn;_cgo_[0-9a-f]+_Cfunc_c_burn;runtime\.asmcgocall$a0;runtime\.cgocall;main\._Cfunc_c_burn$a0;main\.level1;$go_root"
 	check_symbolized cgo/symbolized 'uw_cgo|libc\.so\.6' <<<"$TRACES"
 fi
+
+# The workload tests what it says only while sha256's block writes rbp past its prologue
+# (Go 1.19's AVX2 path keeps its constant table there: TBL in sha256block_amd64.s); the
+# prologue's own "lea N(%rsp),%rbp" and the epilogue's reload from the stack do not count
+# (nor other loads from the stack).
+scratch=$(objdump -d --no-show-raw-insn "$WL/uw_gosha" 2>"$E2E_TMP/objdump.err" |
+	awk '/^[0-9a-f]+ <crypto\/sha256\.block(\.abi0)?>:$/ { on = 1; next } on && /^$/ { exit }
+		on && /,%rbp([ \t]|$)/ && !/\(%rsp\),%rbp([ \t]|$)/ { n++ } END { print n + 0 }')
+if [ "$scratch" -gt 0 ]; then
+	pass gosha/rbp_scratch "crypto/sha256.block writes rbp $scratch times past its prologue"
+else
+	fail gosha/rbp_scratch "crypto/sha256.block of $WL/uw_gosha never writes rbp but in its prologue: the check below proves nothing; $(head -1 "$E2E_TMP/objdump.err")"
+fi
+
+# block calls nothing (but runtime.morestack, once): samples with it are those it is the
+# leaf of.
+# Sum256 reaches Write directly (the data) or through checkSum (the final padding).
+sha_tail="crypto/sha256\.block$a0;crypto/sha256\.\(\*digest\)\.Write;(crypto/sha256\.\(\*digest\)\.checkSum;)?crypto/sha256\.Sum256;main\.digest;main\.level1;$go_root"
+for w in uw_gosha uw_gosha_stripped; do
+	name=${w#uw_}
+	if uw_profile "$name" -t cpu -- "$WL/$w" "$secs"; then
+		uw_check_stacks "$name/stacks" "crypto/sha256\.block$a0" "$sha_tail"
+		uw_check_no_fallback "$name/no_fp" "$name"
+	fi
+done
 
 mkdir -p "$E2E_TMP/bin"
 for w in uw_go uw_cgo; do

@@ -11,6 +11,9 @@
  * objcopy --strip-debug --keep-section=.debug_frame; tiny-go.so is tiny.so with a Go 1.18
  * .gopclntab added (objcopy --add-section) that names four functions over its .text,
  * runtime.goexit, runtime.asmcgocall, runtime.cgocall and main.f (user/unwind/cfi_go.c);
+ * tiny-gopcsp.so (Go 1.18's layout, without .eh_frame) and tiny-gopcsp120.so (Go 1.20's)
+ * are tiny.so with a .gopclntab whose functions have stack-pointer tables, one cut off,
+ * one missing (user/unwind/cfi_gopcln.c), written by tests/fuzz/mkseed_gopcsp.py;
  * tiny-clone.so is tests/unit/fixtures/cfi_clone.S built with gcc -shared -nostdlib
  * -Wl,-z,noseparate-code,-z,norelro,--build-id=none (glibc's clone gaps, cfi_clone.c). */
 #include <stdint.h>

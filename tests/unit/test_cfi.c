@@ -1275,18 +1275,15 @@ static unsigned max_cfa_off(const struct cfi_table *t, uint64_t lo, uint64_t hi)
 	return best;
 }
 
-/* The runtime's roots, signal return and stack switches get their rows; Go frames restore
- * rbp from CFA - 16 once the prologue has saved it there, not on the instruction saving it. */
-TEST(go_runtime)
+/* The runtime's roots, signal return and stack switches get their rows in t (the table of
+ * cfi_go or of cfi_go.stripped, whose addresses are the same: symbols come from cfi_go); Go
+ * frames restore rbp from CFA - 16 once the prologue has saved it there, not on the
+ * instruction saving it. */
+static void check_go_runtime(const struct cfi_table *t, const char *path)
 {
-	const char *path = fixture("cfi_go");
-	const struct cprof_unwind_row *r;
-	struct cfi_table *t = NULL;
+	const struct cprof_unwind_row *r = NULL;
 	uint64_t lo, hi, cg_lo, cg_hi, pc;
-	int err = build_file(path, NULL, &t);
 
-	REQUIRE(!err, "%s: %s", path, strerror(-err));
-	CHECK(cfi_table__stats(t)->source & CFI_SRC_GO, "source %u", cfi_table__stats(t)->source);
 	check_go_func(t, path, "runtime.goexit", CPROF_ROW_STOP, -1);
 	check_go_func(t, path, "runtime.mstart", CPROF_ROW_STOP, -1);
 	check_go_func(t, path, "runtime.mcall", CPROF_ROW_STOP, -1);
@@ -1309,57 +1306,246 @@ TEST(go_runtime)
 		CHECK(0, "no runtime.sigreturn");
 	}
 	/* main.level1: the first pc with a frame is "MOVQ BP, off(SP)": rbp not saved yet. */
-	REQUIRE(go_symbol(path, "main.level1", &lo, &hi), "no main.level1");
+	if (!go_symbol(path, "main.level1", &lo, &hi)) {
+		CHECK(0, "no main.level1");
+		return;
+	}
 	for (pc = lo; pc < hi; pc++) {
 		r = cfi_table__find(t, pc);
 		if (r && r->kind == CPROF_ROW_CFA_RSP && r->cfa_off > 1)
 			break;
 	}
-	REQUIRE(pc < hi, "main.level1 has no frame in the table");
+	if (pc == hi || !r) {
+		CHECK(0, "main.level1 has no frame in the table");
+		return;
+	}
 	CHECK(r->rbp_slot == 0, "main.level1+%#llx (saving rbp): rbp_slot %u, want 0",
 	      (unsigned long long)(pc - lo), r->rbp_slot);
 	r = cfi_table__find(t, pc + 5);
 	CHECK(r && r->kind == CPROF_ROW_CFA_RSP && r->rbp_slot == 2,
 	      "main.level1+%#llx (after saving rbp): kind %d rbp_slot %d, want CFA_RSP and 2",
 	      (unsigned long long)(pc + 5 - lo), r ? r->kind : -1, r ? r->rbp_slot : -1);
-	cfi_table__free(t);
 }
 
-/* Stripped of .debug_frame and symbols: frame pointers over Go's code, and the same runtime
- * rows (found in the stripped file by the addresses of the unstripped one). */
-TEST(go_stripped)
+/* The Go fixture and the same stripped of .debug_frame and symbols: both tables have the
+ * runtime's rows, from the stack-pointer tables of .gopclntab, and they are equal. */
+TEST(go_runtime)
 {
-	const char *path = fixture("cfi_go"), *stripped = fixture("cfi_go.stripped");
-	const struct cprof_unwind_row *r;
-	struct cfi_table *t = NULL;
-	uint64_t lo, hi;
+	const char *path = fixture("cfi_go"), *stripped;
+	struct cfi_table *t = NULL, *ts = NULL;
+	size_t n, ns;
 	int err;
 
 	path = strdup(path);
 	REQUIRE(path, "out of memory");
-	err = build_file(stripped, NULL, &t);
+	stripped = fixture("cfi_go.stripped");
+	err = build_file(path, NULL, &t);
+	if (err) {
+		CHECK(0, "%s: %s", path, strerror(-err));
+		goto out;
+	}
+	err = build_file(stripped, NULL, &ts);
 	if (err) {
 		CHECK(0, "%s: %s", stripped, strerror(-err));
 		goto out;
 	}
-	CHECK(cfi_table__stats(t)->source == CFI_SRC_GO, "source %u",
-	      cfi_table__stats(t)->source);
-	if (go_symbol(path, "main.level1", &lo, &hi)) {
-		r = cfi_table__find(t, lo);
-		CHECK(r && r->kind == CPROF_ROW_FP, "main.level1: kind %d, want FP", r ? r->kind : -1);
-	}
-	if (go_symbol(path, "runtime.goexit", &lo, &hi)) {
-		r = cfi_table__find(t, lo);
-		CHECK(r && r->kind == CPROF_ROW_STOP, "runtime.goexit: kind %d", r ? r->kind : -1);
-	}
-	if (go_symbol(path, "runtime.asmcgocall", &lo, &hi)) {
-		r = cfi_table__find(t, lo);
-		CHECK(r && r->kind == CPROF_ROW_FP_SWITCH && r->cfa_off == 0,
-		      "runtime.asmcgocall: kind %d cfa_off %d", r ? r->kind : -1, r ? r->cfa_off : -1);
-	}
+	CHECK(cfi_table__stats(t)->source == (CFI_SRC_DEBUG_FRAME | CFI_SRC_GO | CFI_SRC_GO_PCSP),
+	      "%s: source %u", path, cfi_table__stats(t)->source);
+	CHECK(cfi_table__stats(ts)->source == (CFI_SRC_GO | CFI_SRC_GO_PCSP),
+	      "%s: source %u", stripped, cfi_table__stats(ts)->source);
+	check_go_runtime(t, path);
+	check_go_runtime(ts, path);
+	CHECK(same_rows(t, ts, &n, &ns), "%zu rows with .debug_frame, %zu without", n, ns);
 out:
 	cfi_table__free(t);
+	cfi_table__free(ts);
 	free((void *)path);
+}
+
+/* The bytes of path's section name, malloc'd, into *data and *addr, *size; false if none. */
+static bool section_bytes(const char *path, const char *name, uint8_t **data, uint64_t *addr,
+			  uint64_t *size)
+{
+	struct elf_file f;
+	uint64_t off;
+	bool ok = false;
+
+	*data = NULL;
+	if (!find_section(path, name, addr, size) || !elf_file__open(&f, path))
+		return false;
+	for (Elf_Scn *scn = NULL; !ok && (scn = elf_nextscn(f.elf, scn));) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_addr != *addr || sh.sh_size != *size ||
+		    sh.sh_type != SHT_PROGBITS)
+			continue;
+		off = sh.sh_offset;
+		*data = malloc(*size ? *size : 1);
+		ok = *data && pread(f.fd, *data, *size, (off_t)off) == (ssize_t)*size;
+	}
+	elf_file__close(&f);
+	if (!ok) {
+		free(*data);
+		*data = NULL;
+	}
+	return ok;
+}
+
+struct pcsp_cmp {
+	size_t same, runtime, padding, bad, not_int3;
+};
+
+/* One pc of Go's text: the table's row t against .debug_frame's (libdw's) f (NULL: no
+ * FDE covers pc, whose byte code is, if known). */
+static void pcsp_cmp_pc(struct pcsp_cmp *c, const struct cfi_table *t, uint64_t pc,
+			Dwarf_Frame *f, int code)
+{
+	const struct cprof_unwind_row *got = cfi_table__find(t, pc);
+	struct cprof_unwind_row want;
+	char a[64], b[64];
+
+	if (!f) {
+		c->padding++;
+		c->not_int3 += code != 0xcc;
+		return;
+	}
+	want = libdw_row(f);
+	if (got && (got->kind == CPROF_ROW_STOP || got->kind == CPROF_ROW_SIGNAL ||
+		    got->kind == CPROF_ROW_FP_SWITCH || got->kind == CPROF_ROW_FP)) {
+		c->runtime++;
+	} else if (got && got->kind == want.kind && got->cfa_off == want.cfa_off) {
+		c->same++;
+	} else if (c->bad++ < MAX_FAILURES_SHOWN) {
+		fmt_row(a, sizeof(a), &want);
+		fmt_row(b, sizeof(b), got);
+		printf("    pc %#llx: .debug_frame says %s, the table has %s\n",
+		       (unsigned long long)pc, a, b);
+	}
+}
+
+/* Go's linker writes .debug_frame from the same stack-pointer tables (cmd/link's
+ * writeframes): the CFA of the table built from .gopclntab (of the binary stripped of
+ * .debug_frame) equals libdw's reading of .debug_frame at every pc of Go's text, but
+ * where the table says otherwise on purpose: the runtime's whole-function rows (roots,
+ * signal return, stack switches) and frame-pointer rows (vDSO calls on the system stack:
+ * cfi_go.h), and the alignment padding after a function (INT3 bytes), which no FDE covers
+ * and the table gives the function's last row. */
+TEST(go_pcsp_cfa)
+{
+	const char *path = fixture("cfi_go");
+	struct pcsp_cmp c = { 0 };
+	struct cfi_table *t = NULL;
+	uint64_t lo, hi, end, text, text_size;
+	uint8_t *code = NULL;
+	struct timespec t0;
+	struct oracle o;
+	int err;
+
+	path = strdup(path);
+	REQUIRE(path, "out of memory");
+	if (!find_sym(path, "runtime.text", false, &lo, &end) ||
+	    !find_sym(path, "runtime.etext", false, &hi, &end) ||
+	    !section_bytes(path, ".text", &code, &text, &text_size) || lo < text ||
+	    hi - text > text_size) {
+		CHECK(0, "%s: no runtime.text, runtime.etext or .text around them", path);
+		goto out;
+	}
+	err = build_file(fixture("cfi_go.stripped"), NULL, &t);
+	if (err) {
+		CHECK(0, "cfi_go.stripped: %s", strerror(-err));
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	oracle__open(&o, path, NULL);
+	CHECK(o.df != NULL, "%s: libdw reads no .debug_frame", path);
+	for (uint64_t pc = lo; pc < hi && o.df; pc++) {
+		Dwarf_Frame *f = oracle__frame(&o, pc);
+
+		pcsp_cmp_pc(&c, t, pc, f, code[pc - text]);
+		free(f);
+	}
+	oracle__close(&o);
+	printf("    %s: %llu pcs of Go text: %zu with the same CFA as .debug_frame, %zu in the "
+	       "runtime's own rows, %zu in padding (%.0f ms)\n", path,
+	       (unsigned long long)(hi - lo), c.same, c.runtime, c.padding, ms_since(&t0));
+	CHECK(c.bad == 0, "%zu pcs differ from .debug_frame", c.bad);
+	CHECK(c.not_int3 == 0, "%zu pcs outside every FDE are not INT3 padding", c.not_int3);
+	CHECK(c.same > 0.9 * (double)(hi - lo), "only %zu of %llu pcs compared", c.same,
+	      (unsigned long long)(hi - lo));
+out:
+	cfi_table__free(t);
+	free(code);
+	free((void *)path);
+}
+
+/* The rows expected over [lo, hi) (ELF addresses) of a forged table. */
+struct forged_span {
+	uint64_t lo, hi;
+	int kind;		/* -1: whatever the table without .gopclntab has there */
+	int cfa_off;		/* -1: any */
+};
+
+static void check_forged(const char *path, const struct cfi_table *plain,
+			 const struct forged_span *sp, size_t n)
+{
+	struct cfi_table *t = NULL;
+	int err = build_file(path, NULL, &t);
+
+	if (err) {
+		CHECK(0, "%s: %s", path, strerror(-err));
+		return;
+	}
+	CHECK(cfi_table__stats(t)->source & CFI_SRC_GO_PCSP, "%s: source %u", path,
+	      cfi_table__stats(t)->source);
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t pc = sp[i].lo; pc < sp[i].hi; pc++) {
+			const struct cprof_unwind_row *r = cfi_table__find(t, pc);
+			const struct cprof_unwind_row *w = plain ? cfi_table__find(plain, pc) : NULL;
+			int kind = sp[i].kind >= 0 ? sp[i].kind : w ? w->kind : CPROF_ROW_FP;
+			int off = sp[i].kind >= 0 ? sp[i].cfa_off : w ? w->cfa_off : -1;
+
+			if (r && r->kind == kind && (off < 0 || r->cfa_off == off))
+				continue;
+			CHECK(0, "%s: pc %#llx: kind %d cfa_off %d, want kind %d cfa_off %d", path,
+			      (unsigned long long)pc, r ? r->kind : -1, r ? r->cfa_off : -1, kind,
+			      off);
+			break;
+		}
+	}
+	cfi_table__free(t);
+}
+
+/* Forged tables (tests/fuzz/mkseed_gopcsp.py) of both layouts: rows as the stack-pointer
+ * tables say, the last value held over the padding, a run past the function's end cut
+ * there, an offset the rows cannot hold UNSUPPORTED; and where a function has no table or
+ * its table breaks off, the rows underneath: frame pointers without CFI, else the
+ * object's .eh_frame (whose table is built from tiny.so without .gopclntab). */
+TEST(go_pcsp_forged)
+{
+	char dir[512], path[600];
+	const char *root = getenv("CPROF_ROOT");
+	struct cfi_table *plain = NULL;
+	const struct forged_span spans[] = {
+		{ 0x260, 0x270, CPROF_ROW_STOP, -1 },		/* runtime.goexit */
+		{ 0x270, 0x274, CPROF_ROW_CFA_RSP, 1 },		/* main.f */
+		{ 0x274, 0x28c, CPROF_ROW_CFA_RSP, 4 },
+		{ 0x28c, 0x2a0, CPROF_ROW_CFA_RSP, 1 },		/* its last 8 bytes, padding */
+		{ 0x2a0, 0x2b0, -1, -1 },			/* main.nopcsp */
+		{ 0x2b0, 0x2b4, CPROF_ROW_CFA_RSP, 3 },		/* main.bad */
+		{ 0x2b4, 0x2c0, -1, -1 },
+		{ 0x2c0, 0x2d0, CPROF_ROW_UNSUPPORTED, -1 },	/* main.odd */
+	};
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/cfi", root && *root ? root : ".");
+	snprintf(path, sizeof(path), "%s/tiny.so", dir);
+	err = build_file(path, NULL, &plain);
+	REQUIRE(!err, "%s: %s", path, strerror(-err));
+	snprintf(path, sizeof(path), "%s/tiny-gopcsp.so", dir);
+	check_forged(path, NULL, spans, sizeof(spans) / sizeof(spans[0]));
+	snprintf(path, sizeof(path), "%s/tiny-gopcsp120.so", dir);
+	check_forged(path, plain, spans, sizeof(spans) / sizeof(spans[0]));
+	cfi_table__free(plain);
 }
 
 int main(void)
@@ -1379,7 +1565,8 @@ int main(void)
 	RUN(cache_roundtrip);
 	RUN(not_an_object);
 	RUN(go_runtime);
-	RUN(go_stripped);
+	RUN(go_pcsp_cfa);
+	RUN(go_pcsp_forged);
 	if (getenv("CPROF_CFI_EXTRA") && *getenv("CPROF_CFI_EXTRA"))
 		RUN(extra_objects);
 	return CHECK_EXIT();

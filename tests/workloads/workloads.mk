@@ -79,7 +79,10 @@ workloads: $(UW_C_BINS) $(UW_CXX_BINS) $(UW_GO_BINS)
 $(UW_C_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(UW_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
+	$(Q)$(CC) $(UW_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@ $(UW_LIBS)
+
+# uw_lzma's hot code is Debian's own liblzma (stripped, no frame pointers).
+$(OUT)/workloads/uw_lzma: UW_LIBS := -llzma
 
 $(UW_CXX_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.cc
 	@mkdir -p $(@D)
@@ -92,6 +95,16 @@ $(UW_GO_BINS): $(OUT)/workloads/%: $(UW_DIR)/%/main.go
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd $(<D) && CGO_ENABLED=1 $(GO) build -o $(abspath $@) .
+
+# uw_gosha built as release binaries often are, without symbols and DWARF (no .debug_frame):
+# only .gopclntab's stack-pointer tables describe its frames.
+TEST_TARGETS += $(OUT)/workloads/uw_gosha_stripped
+workloads: $(OUT)/workloads/uw_gosha_stripped
+
+$(OUT)/workloads/uw_gosha_stripped: $(UW_DIR)/uw_gosha/main.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd $(<D) && CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o $(abspath $@) .
 
 # Go workloads: tests/workloads/NAME.go → build/workloads/NAME where Go is installed (the
 # tests that run them read profiles with go tool pprof, and skip without Go). One file,

@@ -98,7 +98,9 @@ struct kind_ops {
 	/* Optional: collects in process pid too; exe: the executable COMMAND is about to run,
 	 * else NULL. An error makes the kind unavailable. */
 	int (*watch)(struct kind *k, int pid, const char *exe);
-	/* Optional: a watched process exec'ed (CPROF_EV_EXEC) or dlopen'ed (CPROF_EV_DLOPEN). */
+	/* Optional: a watched process exec'ed (CPROF_EV_EXEC) or dlopen'ed (CPROF_EV_DLOPEN),
+	 * or a stack was copied for the sample that follows (CPROF_EV_STACK_COPY, its whole
+	 * struct cprof_stack_copy there). */
 	void (*on_event)(struct kind *k, const struct cprof_sample *ev);
 	/* Optional: takes one of its records (sizes checked); else stacks__add. Returns 0 or
 	 * -errno (counted as an aggregation failure). */

@@ -24,6 +24,8 @@ enum cfi_source {
 	CFI_SRC_DEBUG_FRAME = 2,	/* the object's own .debug_frame */
 	CFI_SRC_DEBUG_FILE = 4,	/* .debug_frame of the separate debuginfo file */
 	CFI_SRC_GO = 8,		/* Go code fixed from the runtime's function table (cfi_go.h) */
+	CFI_SRC_GO_PCSP = 16,	/* Go code's rows from the stack-pointer tables of the
+				 * runtime's function table (.gopclntab: cfi_go.h) */
 };
 
 struct cfi_stats {

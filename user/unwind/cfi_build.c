@@ -1,8 +1,9 @@
 /* Compiles an object's CFI into unwind rows (see cfi.h and bpf/cprof.h): the CIEs and FDEs
  * of its .eh_frame and .debug_frame (cfi_fde.c), each FDE's CFA program run into rows
  * (cfi_program.c), END rows where no FDE describes the code, then the fixes for glibc's
- * clone gaps (cfi_clone.c) and for Go code (cfi_go.c), and the rows wrapped into a table
- * with its page index (cfi_table.c). */
+ * clone gaps (cfi_clone.c) and Go code's rows from the stack-pointer tables of its
+ * .gopclntab (cfi_go.c, cfi_gopcln.c), and the rows wrapped into a table with its page
+ * index (cfi_table.c). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -71,8 +72,9 @@ static int build_rows(struct builder *b)
 	return err ? err : compile_all(b);
 }
 
-/* A Go object without CFI (stripped of .debug_frame): frame pointers over its Go code, to
- * which cfi_go__fix adds the runtime's roots and stack switches. */
+/* A Go object without CFI (stripped of .debug_frame): frame pointers over its Go code, over
+ * which cfi_go__fix lays the rows of its stack-pointer tables (frame pointers stay where a
+ * function has none) and adds the runtime's roots and stack switches. */
 static int go_rows(struct builder *b, const struct cfi_go *go)
 {
 	uint64_t lo, hi;
@@ -82,7 +84,6 @@ static int go_rows(struct builder *b, const struct cfi_go *go)
 	err = set_base(b, lo, hi);
 	if (err)
 		return err;
-	b->stats.source |= CFI_SRC_GO;
 	err = emit_kind(b, b->base, CPROF_ROW_END);
 	if (!err)
 		err = emit_kind(b, lo, CPROF_ROW_FP);
@@ -113,10 +114,8 @@ int cfi_table__build(int fd, int debug_fd, int sym_fd, struct cfi_table **out)
 		cfi_clone__fix(elf, sym_fd, b.base, &b.rows);
 	if (err == -ENOENT && go)
 		err = go_rows(&b, go);
-	if (!err && go) {
-		err = cfi_go__fix(go, b.base, &b.rows);
-		b.stats.source |= CFI_SRC_GO;
-	}
+	if (!err && go)
+		err = cfi_go__fix(go, b.base, &b.rows, &b.stats);
 	if (err)
 		goto out;
 	err = cfi_table__adopt(b.rows.rows, b.rows.n, b.base, &b.stats, out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "unwind/cfi_go.h"
+#include "unwind/cfi_gopcln.h"
 #include "unwind/cfi_int.h"
 #include "util/util.h"
 
@@ -55,6 +56,7 @@ struct go_func {
 };
 
 struct cfi_go {
+	struct gopcln tab;
 	uint64_t text_lo, text_hi;
 	struct go_func funcs[MAX_MARKS];
 	size_t n_funcs;
@@ -62,31 +64,6 @@ struct cfi_go {
 	const uint8_t *code;
 	uint64_t code_addr, code_size;
 };
-
-/* pcHeader of Go 1.18+: magic, two pad bytes, minLC, ptrSize, then 8-byte words. */
-#define GO_MAGIC_118 0xfffffff0u
-#define GO_MAGIC_120 0xfffffff1u
-#define HDR_NFUNC 8
-#define HDR_TEXT 24
-#define HDR_FUNCNAME 32
-#define HDR_PCLN 64
-#define HDR_SIZE 72
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 struct symbol_query {
 	const char *name;
@@ -138,30 +115,20 @@ static void note_func(struct cfi_go *g, const char *name, uint64_t lo, uint64_t 
 	}
 }
 
-/* Walks the function table: [entry_i, entry_i+1) is function i, named in funcnametab. */
-static int read_funcs(struct cfi_go *g, const uint8_t *d, uint64_t size, uint64_t text)
+/* Notes the runtime's functions by name, and the extent of the text. */
+static int read_funcs(struct cfi_go *g)
 {
-	uint64_t nfunc = rd64(d + HDR_NFUNC), names = rd64(d + HDR_FUNCNAME);
-	uint64_t pcln = rd64(d + HDR_PCLN), tab;
+	struct gopcln_func f = { 0 };
+	int err;
 
-	if (pcln >= size || names >= size || (size - pcln) / 8 == 0 ||
-	    nfunc > (size - pcln) / 8 - 1)
-		return -EINVAL;
-	tab = pcln;
-	for (uint64_t i = 0; i < nfunc; i++) {
-		uint64_t lo = rd32(d + tab + 8 * i), hi = rd32(d + tab + 8 * (i + 1));
-		uint64_t func = pcln + (uint64_t)rd32(d + tab + 8 * i + 4), name;
-		const uint8_t *end;
-
-		if (func > size - 8 || hi < lo)
-			return -EINVAL;
-		name = names + (uint64_t)(int64_t)(int32_t)rd32(d + func + 4);
-		if (name >= size || !(end = memchr(d + name, 0, size - name)))
-			return -EINVAL;
-		note_func(g, (const char *)d + name, text + lo, text + hi);
+	for (uint64_t i = 0; i < g->tab.nfunc; i++) {
+		err = gopcln__func(&g->tab, i, &f);
+		if (err)
+			return err;
+		note_func(g, f.name, f.lo, f.hi);
 	}
-	g->text_lo = text;
-	g->text_hi = text + rd32(d + tab + 8 * nfunc);
+	g->text_lo = g->tab.text;
+	g->text_hi = f.hi;
 	return g->text_hi > g->text_lo ? 0 : -EINVAL;
 }
 
@@ -194,8 +161,6 @@ int cfi_go__open(Elf *elf, struct cfi_go **out)
 	Elf_Data *data;
 	GElf_Shdr sh;
 	struct cfi_go *g;
-	const uint8_t *d;
-	uint32_t magic;
 	int err;
 
 	*out = NULL;
@@ -205,18 +170,16 @@ int cfi_go__open(Elf *elf, struct cfi_go **out)
 	if (!scn)
 		return -ENOENT;
 	data = elf_getdata(scn, NULL);
-	if (!data || !data->d_buf || data->d_size < HDR_SIZE)
-		return -EINVAL;
-	d = data->d_buf;
-	magic = rd32(d);
-	if (magic != GO_MAGIC_118 && magic != GO_MAGIC_120)
-		return -ENOENT;
-	if (d[4] || d[5] || d[6] != 1 || d[7] != 8)
+	if (!data || !data->d_buf)
 		return -EINVAL;
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	err = read_funcs(g, d, data->d_size, text_start(elf, rd64(d + HDR_TEXT)));
+	err = gopcln__init(&g->tab, data->d_buf, data->d_size);
+	if (!err) {
+		g->tab.text = text_start(elf, g->tab.text);
+		err = read_funcs(g);
+	}
 	if (err) {
 		free(g);
 		return err;
@@ -262,7 +225,77 @@ static const struct go_func *func_at(const struct cfi_go *g, uint64_t vaddr, enu
 	return NULL;
 }
 
-/* Pass 1, row by row over Go's text: rbp is saved at CFA - 16 once a frame is set up (CFA
+/* In an overlay's rows: the row underneath shows through. */
+#define ROW_HOLE CPROF_ROW_NR
+
+/* The rows of under (sorted by pc, the first at 0, the last END) with those of over (the
+ * same, but any last row) laid over them wherever over's is not a hole, into out. */
+static int overlay(const struct cfi_rows *under, const struct cfi_rows *over,
+		   struct cfi_rows *out)
+{
+	size_t i = 0, j = 0;
+	uint64_t pos = 0, next;
+	int err = 0;
+
+	while (!err) {
+		const struct cprof_unwind_row *u = &under->rows[i], *o = &over->rows[j];
+
+		err = cfi_rows__push(out, (uint32_t)pos, o->kind == ROW_HOLE ? *u : *o);
+		next = i + 1 < under->n ? under->rows[i + 1].pc : UINT64_MAX;
+		if (j + 1 < over->n && over->rows[j + 1].pc < next)
+			next = over->rows[j + 1].pc;
+		if (next == UINT64_MAX)
+			break;
+		pos = next;
+		i += i + 1 < under->n && under->rows[i + 1].pc == pos;
+		j += j + 1 < over->n && over->rows[j + 1].pc == pos;
+	}
+	return err;
+}
+
+/* CFA = rsp + delta + 8 (the return address is pushed below the caller's sp); offsets the
+ * rows cannot hold are UNSUPPORTED, as they are from .debug_frame (cfi_program.c). */
+static struct cprof_unwind_row sp_row(int32_t delta)
+{
+	struct cprof_unwind_row r = { .kind = CPROF_ROW_UNSUPPORTED };
+	int64_t cfa = (int64_t)delta + 8;
+
+	if (delta >= 0 && cfa % 8 == 0 && cfa / 8 <= UINT16_MAX) {
+		r.kind = CPROF_ROW_CFA_RSP;
+		r.cfa_off = (uint16_t)(cfa / 8);
+	}
+	return r;
+}
+
+/* Pass 1: an overlay of the stack-pointer tables of every function that has one, with
+ * holes where none does (assembly without a frame, C code linked into Go's text) and
+ * where a table ends early (malformed). *any: whether some function had one. */
+static int pcsp_rows(const struct cfi_go *g, uint64_t base, struct cfi_rows *over, bool *any)
+{
+	struct gopcln tab = g->tab;	/* with a fresh budget */
+	struct gopcln_iter it;
+	struct gopcln_func f;
+	uint64_t lo, hi, end;
+	int32_t delta;
+	int err = cfi_rows__push_kind(over, 0, ROW_HOLE);
+
+	for (uint64_t i = 0; i < tab.nfunc && !err; i++) {
+		if (gopcln__func(&tab, i, &f) || f.lo < base || f.hi - base > UINT32_MAX ||
+		    !gopcln__pcsp_begin(&tab, &f, &it))
+			continue;
+		end = f.lo;
+		while (!err && gopcln__pcsp_next(&it, &lo, &hi, &delta)) {
+			err = cfi_rows__push(over, (uint32_t)(lo - base), sp_row(delta));
+			end = hi;
+			*any = true;
+		}
+		if (!err && end > f.lo)
+			err = cfi_rows__push_kind(over, (uint32_t)(end - base), ROW_HOLE);
+	}
+	return err;
+}
+
+/* Pass 2, row by row over Go's text: rbp is saved at CFA - 16 once a frame is set up (CFA
  * offset > 8), except on the instruction that saves it; functions that move sp to another
  * stack follow their frame pointer instead. */
 static int fix_rows(const struct cfi_go *g, uint64_t base, const struct cprof_unwind_row *in,
@@ -342,8 +375,8 @@ static int cmp_mark(const void *a, const void *b)
 	return CMP3(x->lo, y->lo);
 }
 
-/* The whole-function rows: roots, the signal trampoline, stack switches. Sorted, without
- * overlaps (a later overlapping one is dropped). */
+/* Pass 3, the whole-function rows: roots, the signal trampoline, stack switches. Sorted,
+ * without overlaps (a later overlapping one is dropped). */
 static size_t collect_marks(const struct cfi_go *g, uint64_t base,
 			    const struct cprof_unwind_row *r, size_t n, struct mark *m)
 {
@@ -387,51 +420,60 @@ static size_t collect_marks(const struct cfi_go *g, uint64_t base,
 	return kept;
 }
 
-/* Pass 2: the marks over the rows of pass 1; each mark's row covers its function and the
- * row that covered the function's end resumes there. */
-static int apply_marks(uint64_t base, const struct cprof_unwind_row *in, size_t n,
-		       const struct mark *m, size_t n_marks, struct cfi_rows *out)
+/* The whole-function rows as an overlay (see overlay). */
+static int mark_rows(uint64_t base, const struct mark *m, size_t n, struct cfi_rows *over)
 {
-	size_t j = 0;
-	int err = 0;
+	int err = cfi_rows__push_kind(over, 0, ROW_HOLE);
 
 	for (size_t i = 0; i < n && !err; i++) {
-		uint64_t pos = base + in[i].pc, end = i + 1 < n ? base + in[i + 1].pc : UINT64_MAX;
-
-		while (pos < end && !err) {
-			while (j < n_marks && m[j].hi <= pos)
-				j++;
-			if (j < n_marks && m[j].lo <= pos) {
-				err = cfi_rows__push(out, (uint32_t)(pos - base), m[j].row);
-				pos = m[j].hi;
-			} else {
-				err = cfi_rows__push(out, (uint32_t)(pos - base), in[i]);
-				pos = j < n_marks && m[j].lo < end ? m[j].lo : end;
-			}
-		}
+		err = cfi_rows__push(over, (uint32_t)(m[i].lo - base), m[i].row);
+		if (!err)
+			err = cfi_rows__push_kind(over, (uint32_t)(m[i].hi - base), ROW_HOLE);
 	}
 	return err;
 }
 
-int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cfi_rows *rows)
+/* Pass 1 over the rows of the stack-pointer tables, pass 2 (fix_rows), then the marks
+ * over that. */
+static int fix_all(const struct cfi_go *g, uint64_t base, struct cfi_rows *rows, bool *pcsp)
 {
-	struct cfi_rows fixed = { 0 }, out = { 0 };
+	struct cfi_rows over = { 0 }, sp = { 0 }, fixed = { 0 }, out = { 0 };
 	struct mark marks[MAX_MARKS];
 	size_t n_marks;
 	int err;
 
-	err = fix_rows(g, base, rows->rows, rows->n, &fixed);
+	err = pcsp_rows(g, base, &over, pcsp);
+	if (!err)
+		err = overlay(rows, &over, &sp);
+	if (!err)
+		err = fix_rows(g, base, sp.rows, sp.n, &fixed);
 	if (err)
 		goto out;
-	n_marks = collect_marks(g, base, rows->rows, rows->n, marks);
-	err = apply_marks(base, fixed.rows, fixed.n, marks, n_marks, &out);
+	n_marks = collect_marks(g, base, sp.rows, sp.n, marks);
+	over.n = 0;
+	err = mark_rows(base, marks, n_marks, &over);
+	if (!err)
+		err = overlay(&fixed, &over, &out);
 	if (err)
 		goto out;
 	free(rows->rows);
 	*rows = out;
 	out.rows = NULL;
 out:
+	free(over.rows);
+	free(sp.rows);
 	free(fixed.rows);
 	free(out.rows);
+	return err;
+}
+
+int cfi_go__fix(const struct cfi_go *g, uint64_t base, struct cfi_rows *rows,
+		struct cfi_stats *stats)
+{
+	bool pcsp = false;
+	int err = fix_all(g, base, rows, &pcsp);
+
+	if (!err)
+		stats->source |= CFI_SRC_GO | (pcsp ? CFI_SRC_GO_PCSP : 0);
 	return err;
 }

@@ -208,12 +208,16 @@ static int publish_table(struct unwinder *u, const struct cfi_table *t, struct o
 	return 0;
 }
 
-/* Whether t's rows come from CFI, not only from frame pointers over Go code whose
- * .debug_frame was stripped (Go binaries have no .eh_frame). */
-static bool has_cfi(const struct cfi_table *t)
+/* The count t falls in: objects with CFI, Go objects without (stripped of .debug_frame;
+ * Go writes no .eh_frame) whose Go code has rows from .gopclntab's stack-pointer tables,
+ * and objects whose table is frame-pointer rows only. */
+static size_t *table_count(struct unwinder_stats *st, const struct cfi_table *t)
 {
-	return cfi_table__stats(t)->source & (CFI_SRC_EH_FRAME | CFI_SRC_DEBUG_FRAME |
-					      CFI_SRC_DEBUG_FILE);
+	uint32_t src = cfi_table__stats(t)->source;
+
+	if (src & (CFI_SRC_EH_FRAME | CFI_SRC_DEBUG_FRAME | CFI_SRC_DEBUG_FILE))
+		return &st->objects;
+	return src & CFI_SRC_GO_PCSP ? &st->objects_go : &st->objects_without;
 }
 
 /* The object's number, building and publishing its table on first sight. */
@@ -233,10 +237,10 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 		err = publish_table(u, t, &ot);
 	if (err == -ENOSPC)
 		u->st.objects_full++;
-	else if (err || !has_cfi(t))
+	else if (err)
 		u->st.objects_without++;
 	else
-		u->st.objects++;
+		(*table_count(&u->st, t))++;
 	if (err)
 		log_debug("%s: no unwind tables (%s): frame pointers there", obj->path,
 			  strerror(-err));

@@ -26,8 +26,10 @@ struct unwinder_opts {
 
 struct unwinder_stats {
 	size_t objects;		/* objects with tables from their CFI */
-	size_t objects_without;	/* objects without CFI, unwound by frame pointers: no table,
-				 * or one of frame-pointer rows (a stripped Go binary) */
+	size_t objects_go;	/* Go objects without CFI (stripped of .debug_frame) whose
+				 * tables come from .gopclntab's stack-pointer tables */
+	size_t objects_without;	/* objects without either, unwound by frame pointers: no
+				 * table, or one of frame-pointer rows */
 	size_t objects_full;	/* objects left out because the arrays were full */
 	size_t rows, pages;	/* array entries used */
 	size_t processes;	/* processes published */
