@@ -186,7 +186,8 @@ static void *load_kind(void *arg)
  * once the shared maps exist, and most of a load is the kernel verifying programs and
  * libbpf reading the kernel's BTF, which run on as many CPUs as there are. The threads block
  * every signal: SIGINT and SIGTERM are the main thread's (and would make the verifier start
- * over). A kind whose thread cannot start loads here. */
+ * over). A kind whose thread cannot start loads in finish_kinds(), once the shared maps it
+ * waits for are there. */
 static void start_kinds(struct session *s, struct kind_job *jobs)
 {
 	sigset_t all, old;
@@ -201,12 +202,10 @@ static void start_kinds(struct session *s, struct kind_job *jobs)
 							   &jobs[i]);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (unsigned int i = 0; i < n_kinds; i++)
-		if (jobs[i].wanted && !jobs[i].threaded)
-			load_kind(&jobs[i]);
 }
 
-/* Waits for the loads, then, unless the run failed already (judge false), takes their
+/* After the shared maps were made (or failed): loads the kinds whose thread could not start
+ * and waits for the others, then, unless the run failed already (judge false), takes their
  * outcomes in the table's order, as one load after another would have: the first failed
  * open ends the run; a failed load makes its kind unavailable (an error if it was named with
  * -t). */
@@ -214,6 +213,9 @@ static int finish_kinds(struct session *s, struct kind_job *jobs, bool judge)
 {
 	int err = 0;
 
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (jobs[i].wanted && !jobs[i].threaded)
+			load_kind(&jobs[i]);
 	for (unsigned int i = 0; i < n_kinds; i++)
 		if (jobs[i].threaded)
 			pthread_join(jobs[i].thread, NULL);
