@@ -270,6 +270,10 @@ static __always_inline int read_u64(struct cprof_ustate *st, __u64 addr, __u64 *
  * a new process never sees another's rows; check guards against an entry torn by a program
  * that interrupted the one writing it. */
 #define PC_CACHE_SLOTS 4096
+/* Slots per map value: a per-CPU array allocates each value on its own, and 4096 such
+ * allocations took 3-5 ms of every start per object; four values of 1024 (24 KiB, under
+ * the 32 KiB limit of a per-CPU value) take a fraction of a millisecond. */
+#define PC_CACHE_PER_VALUE 1024
 
 struct pc_cache_entry {
 	__u64 pc;
@@ -282,12 +286,19 @@ struct pc_cache_entry {
 };
 _Static_assert(sizeof(struct cprof_unwind_row) == sizeof(__u64), "a row is one word");
 
+struct pc_cache_value {
+	struct pc_cache_entry e[PC_CACHE_PER_VALUE];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PC_CACHE_SLOTS);
+	__uint(max_entries, PC_CACHE_SLOTS / PC_CACHE_PER_VALUE);
 	__type(key, __u32);
-	__type(value, struct pc_cache_entry);
+	__type(value, struct pc_cache_value);
 } unwind_pc_cache SEC(".maps");
+_Static_assert(sizeof(struct pc_cache_value) <= 32768, "the per-CPU value limit");
+_Static_assert(PC_CACHE_SLOTS % PC_CACHE_PER_VALUE == 0 &&
+	       !(PC_CACHE_PER_VALUE & (PC_CACHE_PER_VALUE - 1)), "slots split into values");
 
 static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, __u64 row_bits)
 {
@@ -334,7 +345,9 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 			     struct cprof_unwind_row *row)
 {
 	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
-	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	__u32 key = slot / PC_CACHE_PER_VALUE;
+	struct pc_cache_value *v = bpf_map_lookup_elem(&unwind_pc_cache, &key);
+	struct pc_cache_entry *e = v ? &v->e[slot & (PC_CACHE_PER_VALUE - 1)] : NULL;
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
@@ -706,9 +719,16 @@ static __always_inline void unwind_from(struct sample_buf *b, struct task_struct
 		st->pid = b->s.pid;
 		st->gen = pm->gen;
 	} else {
-		st->text_lo = task->mm->start_code;
-		st->text_hi = task->mm->end_code;
-		st->libs_hi = task->mm->mmap_base;
+		/* The first sample of a process. Probe reads, into st: no stack, and no loads of
+		 * pointer fields to verify (task_fields() in common.bpf.h); mm passes through
+		 * libs_hi. */
+		struct mm_struct *mm;
+
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
+		mm = (struct mm_struct *)st->libs_hi;
+		bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_code);
+		bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->end_code);
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &mm->mmap_base);
 		st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
 	}
 	unwind_run(b, st);
@@ -809,10 +829,10 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	return 1;
 }
 
-/* A user-space task: not a kernel thread, with an address space. */
-static __always_inline bool has_user(struct task_struct *task)
+/* A user-space task: not a kernel thread, with an address space (mm loaded as how says). */
+static __always_inline bool has_user(struct task_struct *task, enum task_load how)
 {
-	return !(task->flags & PF_KTHREAD) && task->mm;
+	return !(task->flags & PF_KTHREAD) && task_mm(task, how);
 }
 
 /* The x86-64 UAPI layout of struct pt_regs, which is that of a perf_event or uprobe
@@ -822,8 +842,9 @@ static __always_inline bool has_user(struct task_struct *task)
 
 /* Fills b's user frames (after its kernel frames). regs: the program's own context when it
  * holds the interrupted registers (perf_event), else NULL; kernel-mode regs mean "use the
- * task's saved user registers". */
-static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b)
+ * task's saved user registers". how: how the program loads the task's pointer fields. */
+static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b,
+					enum task_load how)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *uregs;
@@ -831,7 +852,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	__u16 insn = 0;
 	bool exact;
 
-	if (!has_user(task)) {
+	if (!has_user(task, how)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}
