@@ -129,8 +129,13 @@ cross_check uw_thread t_hot
 #   PROG/flat          every function with ≥ 5% of the samples (flat: the innermost frame)
 #                      in either tool has shares within 5 points of each other
 #   PROG/cum           the same for the share of stacks a function is on
-#   PROG/completeness  the share of stacks whose outermost frame is a thread root (main,
-#                      _start, __libc_start_main, start_thread, clone3) is at least perf's
+#   PROG/completeness  the share of user stacks whose outermost frame is a thread root
+#                      (main, _start, __libc_start_main, start_thread, clone3) is at least
+#                      perf's (stacks of kernel frames only, e.g. at exit, are left out)
+#   PROG/completeness_from_start
+#                      the same for a short run of the program from its start, profiled by
+#                      one tool and then the other (-- COMMAND): the dynamic loader, the
+#                      libraries' first calls and threads starting are in it
 
 FDEFUNC=$OUT/tools/fdefunc
 DEB_HZ=997
@@ -139,7 +144,8 @@ DEB_STACK=32768
 DEB_ROOTS='main _start __libc_start_main __libc_start_main_impl start_thread clone3'
 
 # perf_frames DATA COMM: "1<tab>leaf;...;outermost" per sample of the processes named COMM
-# in DATA, perf's names without " (inlined)"; a user frame perf could not name becomes
+# in DATA (with "<tab>k" when all its frames are the kernel's), perf's names without
+# " (inlined)"; a user frame perf could not name becomes
 # @PATH@OFFSET (hex file offset, minus 1 for a return address) for fde_names. perf 6.1
 # prints user frames as offsets in their file already; an absolute address inside one of the
 # file's executable mappings (its MMAP2 events) is turned into one.
@@ -151,7 +157,10 @@ perf_frames() {
 				v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
 			return v
 		}
-		function flush() { if (st != "") print "1\t" st; st = ""; nuser = 0 }
+		function flush() {
+			if (st != "") print "1\t" st (nuser ? "" : "\tk")
+			st = ""; nuser = 0
+		}
 		/ PERF_RECORD_MMAP2? / {
 			if ($(NF - 1) !~ /x/ || !match($0, /\[0x[0-9a-f]+\(0x[0-9a-f]+\) @ (0x)?[0-9a-f]+ /))
 				next
@@ -211,7 +220,7 @@ fde_names() {
 			out = ""
 			for (i = 1; i <= nf; i++)
 				out = out (i > 1 ? ";" : "") (fr[i] in name ? name[fr[i]] : fr[i])
-			print $1 "\t" out
+			print $1 "\t" out (NF > 2 ? "\t" $3 : "")
 		}' "$in"
 }
 
@@ -245,8 +254,8 @@ alias_table() {
 		}'
 }
 
-# deb_names ENTRY ALIASES: "COUNT<tab>stack" lines with the frames named ENTRY renamed
-# _start and those in the file ALIASES (alias_table) renamed to their canonical name.
+# deb_names ENTRY ALIASES: "COUNT<tab>stack[<tab>k]" lines with the frames named ENTRY
+# renamed _start and those in the file ALIASES (alias_table) renamed to their canonical name.
 deb_names() {
 	awk -F '\t' -v e="$1" -v aliases="$2" '
 		BEGIN { while ((getline l < aliases) > 0) { split(l, a, "\t"); canon[a[1]] = a[2] } }
@@ -257,7 +266,7 @@ deb_names() {
 				f = fr[i] == e ? "_start" : fr[i] in canon ? canon[fr[i]] : fr[i]
 				out = out (i > 1 ? ";" : "") f
 			}
-			print $1 "\t" out
+			print $1 "\t" out (NF > 2 ? "\t" $3 : "")
 		}'
 }
 
@@ -301,13 +310,15 @@ check_shares() {
 	verdict "$prog/$mode" "$n functions within 5 points; largest difference $worst points: ${worst_fn:-none} (cprof-bpf/perf %)" "${why[@]}"
 }
 
-# complete_share FILE: "PERCENT ROOTED TOTAL": the share of FILE's samples ("COUNT<tab>
-# stack") whose outermost frame is one of DEB_ROOTS, their number and the total.
+# complete_share FILE: "PERCENT ROOTED TOTAL KERNEL": of FILE's samples ("COUNT<tab>stack",
+# "<tab>k" after a stack of kernel frames only), KERNEL have no user stack at all, and are
+# left out; ROOTED of the TOTAL others (PERCENT) end in a thread root (DEB_ROOTS).
 complete_share() {
 	awk -F '\t' -v roots="$DEB_ROOTS" '
 		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) root[r[i]] = 1 }
+		$3 == "k" { kern += $1; next }
 		{ tot += $1; k = $2; sub(/.*;/, "", k); if (k in root) ok += $1 }
-		END { printf "%.1f %d %d\n", tot ? 100 * ok / tot : 0, ok, tot }' "$1"
+		END { printf "%.1f %d %d %d\n", tot ? 100 * ok / tot : 0, ok, tot, kern }' "$1"
 }
 
 # perf_attach NAME PID: perf record -p PID in the background (pid in PERF_PID, data in
@@ -331,21 +342,42 @@ perf_attach() {
 	[ "$reply" = ack ]
 }
 
-# deb_profile PROG EXE PID: profiles PID (running EXE) with cprof-bpf -p and perf record -p,
-# both at DEB_HZ, over the same DEB_SECS of its execution: PID is stopped while the tools
-# attach and after, and runs only once both sample it. Writes $E2E_TMP/PROG.ours and
-# PROG.perf ("COUNT<tab>stack", perf's frames named as ours, aliases folded, EXE's entry
-# function _start on both sides); sets UW_SUMMARY. Returns 1 after a FAIL.
-deb_profile() {
-	local prog=$1 exe=$2 pid=$3 entry
+# deb_frames PROG EXE: $E2E_TMP/PROG.ours and PROG.perf ("COUNT<tab>stack", "<tab>k" after
+# a stack of kernel frames only) of the processes named after EXE, from PROF and TRACES
+# (cprof-bpf's) and PROG.data (perf's): perf's frames named as ours, aliases folded, EXE's
+# entry function _start on both sides. PROG.objs: the files mapped executable (perf's MMAP2
+# events). Returns 1 after a FAIL.
+deb_frames() {
+	local prog=$1 exe=$2 comm=${2##*/} entry
 	if ! entry=$("$FDEFUNC" --entry "$exe" 2>&1); then
 		fail "$prog/setup" "$entry"
 		return 1
 	fi
-	entry=${exe##*/}+$entry
-	awk '$2 ~ /x/ && $6 ~ /^\// { print $6 }' "/proc/$pid/maps" | sort -u >"$E2E_TMP/$prog.objs"
+	entry=$comm+$entry
+	perf script -i "$E2E_TMP/$prog.data" --show-mmap-events 2>/dev/null |
+		awk '/ PERF_RECORD_MMAP2 / && $(NF - 1) ~ /x/ && $NF ~ /^\// { print $NF }' |
+		sort -u >"$E2E_TMP/$prog.objs"
 	# shellcheck disable=SC2046 # one path per line
 	alias_table $(cat "$E2E_TMP/$prog.objs") >"$E2E_TMP/$prog.aliases"
+	# Our kernel frames: the functions of the Locations at kernel addresses.
+	profile_raw "$PROF" | awk '/^Locations/ { in_loc = 1; next } /^Mappings/ { in_loc = 0 }
+		in_loc && $2 ~ /^0xffff/ && $3 ~ /^M=/ { print $4 }' | sort -u >"$E2E_TMP/$prog.kernel"
+	awk -F '\t' -v c="comm=$comm" -v kernel="$E2E_TMP/$prog.kernel" '
+		BEGIN { while ((getline l < kernel) > 0) kern[l] = 1 }
+		index("," $2 ",", "," c ",") {
+			k = $3; sub(/.*;/, "", k)
+			print $1 "\t" $3 (k in kern ? "\tk" : "")
+		}' <<<"$TRACES" | deb_names "$entry" "$E2E_TMP/$prog.aliases" >"$E2E_TMP/$prog.ours"
+	perf_frames "$E2E_TMP/$prog.data" "$comm" | fde_names |
+		deb_names "$entry" "$E2E_TMP/$prog.aliases" >"$E2E_TMP/$prog.perf"
+}
+
+# deb_profile PROG EXE PID: profiles PID (running EXE) with cprof-bpf -p and perf record -p,
+# both at DEB_HZ, over the same DEB_SECS of its execution: PID is stopped while the tools
+# attach and after, and runs only once both sample it. Then deb_frames. Returns 1 after a
+# FAIL.
+deb_profile() {
+	local prog=$1 exe=$2 pid=$3
 	kill -STOP "$pid"
 	start_cprof_bg "$prog" -t cpu -F "$DEB_HZ" -p "$pid" -o "$E2E_TMP/$prog"
 	if ! wait_ready "$prog" 30; then
@@ -364,9 +396,7 @@ deb_profile() {
 	wait "$PERF_PID"
 	wait_exit "$CPROF_PID" 60
 	uw_read "$prog" "cprof-bpf -p $pid exited $RC after SIGINT" || return 1
-	cut -f1,3 <<<"$TRACES" | deb_names "$entry" "$E2E_TMP/$prog.aliases" >"$E2E_TMP/$prog.ours"
-	perf_frames "$E2E_TMP/$prog.data" "${exe##*/}" | fde_names |
-		deb_names "$entry" "$E2E_TMP/$prog.aliases" >"$E2E_TMP/$prog.perf"
+	deb_frames "$prog" "$exe"
 }
 
 # check_named PROG: no frame of cprof-bpf's PROG stacks is unnamed ([unknown], outside
@@ -403,13 +433,30 @@ check_named() {
 	fi
 }
 
-# deb_check PROG EXE PID: profiles PID (deb_profile) and checks PROG/flat, PROG/cum and
-# PROG/completeness, printing both tools' figures side by side.
+# check_complete PROG CHECK: CHECK passes when the share of PROG's user stacks that reach a
+# thread root (complete_share) in cprof-bpf's samples is at least that in perf's; prints
+# both.
+check_complete() {
+	local prog=$1 check=$2 ours ok_ours n_ours k_ours theirs ok_theirs n_theirs k_theirs
+	read -r ours ok_ours n_ours k_ours < <(complete_share "$E2E_TMP/$prog.ours")
+	read -r theirs ok_theirs n_theirs k_theirs < <(complete_share "$E2E_TMP/$prog.perf")
+	printf '    %9s %8s\n    %8s%% %7s%%  %s\n' cprof-bpf perf "$ours" "$theirs" \
+		"of the stacks reach a thread root ($n_ours and $n_theirs samples with a user stack; $k_ours and $k_theirs without, left out)"
+	# Compared as fractions, not as the rounded percentages.
+	if [ "$n_ours" -gt 0 ] && [ $((ok_ours * n_theirs)) -ge $((ok_theirs * n_ours)) ]; then
+		pass "$check" "cprof-bpf $ok_ours of $n_ours ($ours%), perf $ok_theirs of $n_theirs ($theirs%) of stacks reach a thread root; summary: $UW_SUMMARY"
+	else
+		fail "$check" "cprof-bpf $ok_ours of $n_ours ($ours%) of stacks reach a thread root, perf $ok_theirs of $n_theirs ($theirs%); summary: $UW_SUMMARY; $(uw_truncation_reasons "$prog")"
+	fi
+}
+
+# deb_check PROG EXE PID: profiles PID (deb_profile) and checks PROG/named, PROG/flat,
+# PROG/cum and PROG/completeness, printing both tools' figures side by side.
 deb_check() {
-	local prog=$1 ours ok_ours n_ours theirs ok_theirs n_theirs
+	local prog=$1 n_ours n_theirs
 	deb_profile "$@" || return
-	read -r ours ok_ours n_ours < <(complete_share "$E2E_TMP/$prog.ours")
-	read -r theirs ok_theirs n_theirs < <(complete_share "$E2E_TMP/$prog.perf")
+	n_ours=$(traces_count 1 <"$E2E_TMP/$prog.ours")
+	n_theirs=$(traces_count 1 <"$E2E_TMP/$prog.perf")
 	if [ "$n_ours" -lt 500 ] || [ "$n_theirs" -lt 500 ]; then
 		fail "$prog/samples" "too few samples to compare: cprof-bpf $n_ours, perf $n_theirs, want ≥ 500 each"
 		return
@@ -418,14 +465,24 @@ deb_check() {
 	check_named "$prog"
 	check_shares "$prog" flat
 	check_shares "$prog" cum
-	printf '    %9s %8s\n    %8s%% %7s%%  %s\n' cprof-bpf perf "$ours" "$theirs" \
-		"of the stacks reach a thread root"
-	# Compared as fractions, not as the rounded percentages.
-	if [ $((ok_ours * n_theirs)) -ge $((ok_theirs * n_ours)) ]; then
-		pass "$prog/completeness" "cprof-bpf $ok_ours of $n_ours ($ours%), perf $ok_theirs of $n_theirs ($theirs%) of stacks reach a thread root; summary: $UW_SUMMARY"
-	else
-		fail "$prog/completeness" "cprof-bpf $ok_ours of $n_ours ($ours%) of stacks reach a thread root, perf $ok_theirs of $n_theirs ($theirs%); summary: $UW_SUMMARY; $(uw_truncation_reasons "$prog")"
+	check_complete "$prog" "$prog/completeness"
+}
+
+# deb_check_start PROG EXE ARGS...: EXE ARGS run from their start under perf record, then
+# under cprof-bpf (one after the other, at DEB_HZ); PROG/completeness_from_start compares
+# the shares of complete stacks, start-up (the dynamic loader, threads starting) included.
+deb_check_start() {
+	local prog=$1 exe=$2 name=$1-start
+	shift 2
+	if ! perf record -q -N -m 16M -e cpu-clock -F "$DEB_HZ" --call-graph "dwarf,$DEB_STACK" \
+		-o "$E2E_TMP/$name.data" -- "$exe" "$@" >/dev/null 2>"$E2E_TMP/$name.perf.log"; then
+		fail "$prog/run_from_start" "perf record failed: $(grep -m1 . "$E2E_TMP/$name.perf.log")"
+		return
 	fi
+	run_cprof "$name" 90 -t cpu -F "$DEB_HZ" -o "$E2E_TMP/$name" -- "$exe" "$@"
+	uw_read "$name" "cprof-bpf -- $exe $* exited $RC after ${ELAPSED_MS} ms" || return
+	deb_frames "$name" "$exe" || return
+	check_complete "$name" "$prog/completeness_from_start"
 }
 
 # deb_ready PROG EXE PACKAGE: EXE is installed (scripts/install-deps installs PACKAGE), else
@@ -456,45 +513,60 @@ if [ ! -x "$FDEFUNC" ]; then
 	e2e_exit
 fi
 
-# xz, two worker threads on 1 MiB blocks at -6, compressing an endless stream of text (words
-# and numbers from a fixed Park-Miller sequence) through a FIFO: liblzma's match finder and
-# encoder on threads that start at clone3, the main thread reading.
-xz_pid='' gen='' sq_pid=''
-if deb_ready xz /usr/bin/xz xz-utils; then
-	mkfifo "$E2E_TMP/xz.fifo"
-	start_bg gen awk -v out="$E2E_TMP/xz.fifo" 'BEGIN {
-		n = split("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega", w, " ")
-		for (x = 7; ; ) {
-			x = x * 16807 % 2147483647; a = w[x % n + 1]
-			x = x * 16807 % 2147483647; b = x % 100000
-			x = x * 16807 % 2147483647
-			print a, b, w[x % n + 1] > out
-		}
-	}'
-	deb_start xz_pid /usr/bin/xz liblzma -T2 --block-size=1MiB -6 -c "$E2E_TMP/xz.fifo" &&
-		deb_check xz /usr/bin/xz "$xz_pid"
-	kill_our_children "$xz_pid" "$gen"
-fi
+# Text for xz, awk -v lines=N -v out=FILE "$TEXT_AWK": N lines (0: without end) of words and
+# numbers from a fixed Park-Miller sequence.
+TEXT_AWK='BEGIN {
+	n = split("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega", w, " ")
+	for (x = 7; lines == 0 || i++ < lines; ) {
+		x = x * 16807 % 2147483647; a = w[x % n + 1]
+		x = x * 16807 % 2147483647; b = x % 100000
+		x = x * 16807 % 2147483647
+		print a, b, w[x % n + 1] > out
+	}
+}'
 
-# sqlite3, in memory, rounds of: 300k inserted rows, an index build, a second table filled
-# from the first, then a join whose result is sorted (a round takes about 1 s here; there
-# are enough for any machine to be busy while it is profiled). The VDBE, b-trees, the sorter
-# and libc's memcmp/memcpy; most of libsqlite3's functions are in its .dynsym.
-if deb_ready sqlite3 /usr/bin/sqlite3 sqlite3; then
-	for ((i = 0; i < 100; i++)); do
-		cat <<'EOF'
+# sqlite_rounds N ROWS: N rounds of: ROWS inserted rows, an index build, a second table
+# filled from the first, then a join whose result is sorted.
+sqlite_rounds() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		cat <<EOF
 DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS u;
 CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, v TEXT);
-WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000)
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $2)
 INSERT INTO t(k, v) SELECT (i * 7919) % 100003, printf('row-%08d', (i * 104729) % 1000003) FROM c;
 CREATE INDEX t_k ON t(k);
 CREATE TABLE u(k INTEGER, w TEXT);
 INSERT INTO u SELECT k, v FROM t WHERE id % 3 = 0;
 SELECT count(*), max(x) FROM (SELECT t.v || u.w AS x FROM t JOIN u ON t.k = u.k ORDER BY x);
 EOF
-	done >"$E2E_TMP/sqlite3.sql"
+	done
+}
+
+# xz, two worker threads on 1 MiB blocks at -6: liblzma's match finder and encoder on
+# threads that start at clone3, the main thread reading. Attached to: compressing an endless
+# stream of text through a FIFO. From its start: 2 MB of it.
+xz_pid='' gen='' sq_pid=''
+if deb_ready xz /usr/bin/xz xz-utils; then
+	mkfifo "$E2E_TMP/xz.fifo"
+	start_bg gen awk -v lines=0 -v out="$E2E_TMP/xz.fifo" "$TEXT_AWK"
+	deb_start xz_pid /usr/bin/xz liblzma -T2 --block-size=1MiB -6 -c "$E2E_TMP/xz.fifo" &&
+		deb_check xz /usr/bin/xz "$xz_pid"
+	kill_our_children "$xz_pid" "$gen"
+	awk -v lines=120000 -v out="$E2E_TMP/xz.in" "$TEXT_AWK"
+	deb_check_start xz /usr/bin/xz -T2 --block-size=1MiB -6 -c "$E2E_TMP/xz.in"
+fi
+
+# sqlite3, in memory: the VDBE, b-trees, the sorter and libc's memcmp/memcpy; most of
+# libsqlite3's functions are in its .dynsym. Attached to: rounds of 300k rows (one takes
+# about 1 s here; there are enough for any machine to be busy while it is profiled). From
+# its start: one round.
+if deb_ready sqlite3 /usr/bin/sqlite3 sqlite3; then
+	sqlite_rounds 100 300000 >"$E2E_TMP/sqlite3.sql"
 	deb_start sq_pid /usr/bin/sqlite3 libsqlite3 :memory: ".read $E2E_TMP/sqlite3.sql" &&
 		deb_check sqlite3 /usr/bin/sqlite3 "$sq_pid"
 	kill_our_children "$sq_pid"
+	sqlite_rounds 1 300000 >"$E2E_TMP/sqlite3-start.sql"
+	deb_check_start sqlite3 /usr/bin/sqlite3 :memory: ".read $E2E_TMP/sqlite3-start.sql"
 fi
 e2e_exit
