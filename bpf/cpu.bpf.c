@@ -24,7 +24,8 @@ int cprof_cpu_sample(struct bpf_perf_event_data *ctx)
 	 * and a sample of user mode has no kernel stack to ask for. */
 	if ((*(__u64 *)((void *)&ctx->regs + UAPI_PT_REGS_CS) & 3) != 3)
 		sample_kernel_stack(ctx, b, 0);
-	unwind_user((struct pt_regs *)&ctx->regs, b);
+	/* One program for every kernel. */
+	unwind_user((struct pt_regs *)&ctx->regs, b, TASK_PROBE);
 	if ((b->s.flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING ||
 	    (b->s.flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_TABLES)
 		cprof_copy_stack(b);

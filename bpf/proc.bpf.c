@@ -4,7 +4,7 @@
  * At exec the new image's first unwind view is published here, from the tables of objects
  * already known, before user space has even heard of the exec. This object is loaded in
  * every run, so it declares every shared map, including the unwind tables its own programs
- * never read: it can be the one object that creates them. */
+ * never read: user space creates them from its declarations. */
 #include "common.bpf.h"
 #include "maps.bpf.h"
 
@@ -64,20 +64,21 @@ static __always_inline bool notify(__u32 kind, __u32 tgid)
 	return true;
 }
 
-/* bpf_find_vma's callback: the executable mapping found, described in ctx. */
+/* bpf_find_vma's callback: the executable mapping found, described in ctx. Pointer fields
+ * by probe reads here and below (task_fields() in common.bpf.h says why). */
 static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
 {
 	struct cprof_exec_vma *v = ctx;
-	struct file *f = vma->vm_file;
+	struct inode *inode = BPF_CORE_READ(vma, vm_file, f_inode);
 
 	if (!(vma->vm_flags & VM_EXEC))
 		return 0;
 	v->start = vma->vm_start;
 	v->end = vma->vm_end;
 	v->offset = (__u64)vma->vm_pgoff << PAGE_SHIFT;
-	if (f) {
-		v->ino = f->f_inode->i_ino;
-		v->dev = f->f_inode->i_sb->s_dev;
+	if (inode) {
+		v->ino = BPF_CORE_READ(inode, i_ino);
+		v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	}
 	return 0;
 }
@@ -108,17 +109,17 @@ static __always_inline void add_vma(struct task_struct *task, struct cprof_exec_
 static __always_inline void describe_image(struct task_struct *task, struct linux_binprm *bprm,
 					   struct cprof_exec_info *xi)
 {
-	struct mm_struct *mm = task->mm;
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	struct dentry *root = task->fs->root.dentry;
-	__u64 exe = bprm->file->f_inode->i_ino;
+	struct dentry *root = BPF_CORE_READ(task, fs, root.dentry);
+	__u64 exe = BPF_CORE_READ(bprm, file, f_inode, i_ino);
 
-	xi->ppid = task->real_parent->tgid;
-	xi->root_ino = root->d_inode->i_ino;
-	xi->root_dev = root->d_sb->s_dev;
-	add_vma(task, xi, mm->start_code, exe);
+	xi->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	xi->root_ino = BPF_CORE_READ(root, d_inode, i_ino);
+	xi->root_dev = BPF_CORE_READ(root, d_sb, s_dev);
+	add_vma(task, xi, BPF_CORE_READ(mm, start_code), exe);
 	add_vma(task, xi, regs->ip, exe);
-	add_vma(task, xi, (__u64)mm->context.vdso, exe);
+	add_vma(task, xi, (__u64)BPF_CORE_READ(mm, context.vdso), exe);
 	/* interp: the file exec loaded, where filename is a script's (binfmt_script). */
 	bpf_probe_read_kernel_str(xi->path, sizeof(xi->path), bprm->interp);
 }
@@ -205,7 +206,7 @@ int BPF_PROG(cprof_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	e->pid = tgid;
 	e->tid = tgid;
 	e->ts = bpf_ktime_get_ns();
-	e->image = task->mm->start_stack;
+	e->image = BPF_CORE_READ(task, mm, start_stack);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	__builtin_memcpy(e->pcomm, e->comm, sizeof(e->pcomm));
 	describe_image(task, bprm, xi);

@@ -270,6 +270,10 @@ static __always_inline int read_u64(struct cprof_ustate *st, __u64 addr, __u64 *
  * a new process never sees another's rows; check guards against an entry torn by a program
  * that interrupted the one writing it. */
 #define PC_CACHE_SLOTS 4096
+/* Slots per map value: a per-CPU array allocates each value on its own, and 4096 such
+ * allocations took 3-5 ms of every start per object; four values of 1024 (24 KiB, under
+ * the 32 KiB limit of a per-CPU value) take a fraction of a millisecond. */
+#define PC_CACHE_PER_VALUE 1024
 
 struct pc_cache_entry {
 	__u64 pc;
@@ -282,12 +286,19 @@ struct pc_cache_entry {
 };
 _Static_assert(sizeof(struct cprof_unwind_row) == sizeof(__u64), "a row is one word");
 
+struct pc_cache_value {
+	struct pc_cache_entry e[PC_CACHE_PER_VALUE];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PC_CACHE_SLOTS);
+	__uint(max_entries, PC_CACHE_SLOTS / PC_CACHE_PER_VALUE);
 	__type(key, __u32);
-	__type(value, struct pc_cache_entry);
+	__type(value, struct pc_cache_value);
 } unwind_pc_cache SEC(".maps");
+_Static_assert(sizeof(struct pc_cache_value) <= 32768, "the per-CPU value limit");
+_Static_assert(PC_CACHE_SLOTS % PC_CACHE_PER_VALUE == 0 &&
+	       !(PC_CACHE_PER_VALUE & (PC_CACHE_PER_VALUE - 1)), "slots split into values");
 
 static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, __u64 row_bits)
 {
@@ -295,6 +306,12 @@ static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, __u64 row_bits)
 		  0x9e3779b97f4a7c15ULL;
 
 	return (__u32)(h >> 32);
+}
+
+/* The row of kind alone, as one word: what a pc gets without a row of its table. */
+static __always_inline __u64 made_up_row(__u8 kind)
+{
+	return ((union { struct cprof_unwind_row r; __u64 b; }){ .r = { .kind = kind } }).b;
 }
 
 /* h's mapping becomes the one of pm that holds pc (kept if it does already); false: none. */
@@ -335,7 +352,9 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 			     struct cprof_unwind_row *row)
 {
 	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
-	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	__u32 key = slot / PC_CACHE_PER_VALUE;
+	struct pc_cache_value *v = bpf_map_lookup_elem(&unwind_pc_cache, &key);
+	struct pc_cache_entry *e = v ? &v->e[slot & (PC_CACHE_PER_VALUE - 1)] : NULL;
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
@@ -358,13 +377,14 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 	if (!pm || pm->gen != gen || !hint_map(pm, h, pc))
 		return 0;
 	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
-	r = m->flags & (CPROF_MAP_NO_TABLES | CPROF_MAP_PENDING) ? NULL : find_row(m, pc);
-	if (r)
-		bits = *(__u64 *)r;
-	else
-		bits = ((union { struct cprof_unwind_row r; __u64 b; }){
-			.r = { .kind = m->flags & CPROF_MAP_PENDING ? CPROF_ROW_PENDING :
-								     CPROF_ROW_END } }).b;
+	/* Nothing but the search's own state is live across it: the busiest programs' stack
+	 * has no room for more. */
+	if (m->flags & (CPROF_MAP_NO_TABLES | CPROF_MAP_PENDING)) {
+		bits = made_up_row(m->flags & CPROF_MAP_PENDING ? CPROF_ROW_PENDING : CPROF_ROW_END);
+	} else {
+		r = find_row(m, pc);
+		bits = r ? *(__u64 *)r : made_up_row(CPROF_ROW_END);
+	}
 	/* Stored field by field: one torn by an interrupting writer fails check. */
 	e->pc = pc;
 	e->gen = gen;
@@ -705,25 +725,41 @@ static __always_inline void unwind_run(struct sample_buf *b, struct cprof_ustate
  * costs the busiest programs stack they do not have. */
 static __noinline void view_init(struct cprof_ustate *st, __u32 pid)
 {
-	struct task_struct *task = bpf_get_current_task_btf(), *parent = task->real_parent;
+	struct task_struct *task = bpf_get_current_task_btf(), *parent;
 	struct cprof_proc_maps *pm;
+	struct mm_struct *mm;
 
 	if (!st)
 		return;
-	/* Keys in the state, not on the stack. */
+	/* Keys in the state, not on the stack. Fields by probe reads into st, as task_fields()
+	 * (common.bpf.h) explains: no stack, no loads of pointer fields to verify; libs_hi
+	 * carries the pointers, text_lo and text_hi the two images. */
 	st->pid = pid;
 	pm = bpf_map_lookup_elem(&proc_maps, &st->pid);
-	if (!pm && parent->mm && parent->mm->start_stack == task->mm->start_stack) {
-		st->pid = parent->tgid;
-		pm = bpf_map_lookup_elem(&proc_maps, &st->pid);
+	if (!pm) {
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
+		mm = (struct mm_struct *)st->libs_hi;
+		bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_stack);
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->real_parent);
+		parent = (struct task_struct *)st->libs_hi;
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &parent->mm);
+		mm = (struct mm_struct *)st->libs_hi;
+		bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->start_stack);
+		if (st->libs_hi && st->text_lo && st->text_lo == st->text_hi) {
+			bpf_core_read(&st->pid, sizeof(st->pid), &parent->tgid);
+			pm = bpf_map_lookup_elem(&proc_maps, &st->pid);
+		}
 	}
 	if (pm) {
 		st->gen = pm->gen;
 		return;
 	}
-	st->text_lo = task->mm->start_code;
-	st->text_hi = task->mm->end_code;
-	st->libs_hi = task->mm->mmap_base;
+	st->pid = pid;	/* whose view a copy of the stack is to be replayed through */
+	bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
+	mm = (struct mm_struct *)st->libs_hi;
+	bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_code);
+	bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->end_code);
+	bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &mm->mmap_base);
 	st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
 }
 
@@ -792,10 +828,9 @@ static __always_inline __u32 copy_stack(struct cprof_stack_copy *c, __u64 sp)
 }
 
 /* When b's unwind stopped at a pc outside the view in an area of the process that maps a
- * file (code the dynamic loader, or dlopen, mapped after the view was published; or, in a
- * view the exec program published, an object new to user space), sends the stack there
- * (struct cprof_stack_copy) and flags b: user space finishes the unwind once it has
- * published that object's tables. Then b must be sent at once, from the same CPU (the
+ * file (code the dynamic loader, or dlopen, mapped after the view was published), or where
+ * the tables were not ready, sends the stack there (struct cprof_stack_copy) and flags b:
+ * user space finishes the unwind once it has published that object's tables. Then b must be sent at once, from the same CPU (the
  * copy is read first). Returns whether a copy was sent. bpf_find_vma is called once, here:
  * a second call in the same interrupt finds its unlock still pending and fails (-EBUSY),
  * and so does the first while another thread changes the mappings; the stack is copied then
@@ -812,8 +847,11 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 		return 0;
 	slot = b->slot;
 	st = bpf_map_lookup_elem(&unwind_state, &slot);
+	/* Outside the view, or where the tables are not ready: no view yet (the process's
+	 * first milliseconds), a view the exec program published (objects new to user space),
+	 * one of user space's with tables still being built (CPROF_MAP_PENDING). */
 	if (!st || !st->n || (st->stop != CPROF_STOP_NO_MAPPING &&
-			      !(st->stop == CPROF_STOP_NO_TABLES && (st->gen & CPROF_GEN_AT_EXEC))))
+			      st->stop != CPROF_STOP_NO_TABLES))
 		return 0;
 	err = bpf_find_vma(bpf_get_current_task_btf(), st->exact ? st->ip : st->ip - 1,
 			   vma_maps_file, &file, 0);
@@ -840,14 +878,27 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	return 1;
 }
 
-/* A user-space task: not a kernel thread, with an address space whose registers are its
- * own. Inside exec, from the moment the new address space replaces the old one to the new
- * image's first instruction, the saved registers still point into the image that is gone:
- * load_elf_binary sets start_code a moment before it points them at the new one (for that
- * moment, see in_exec_limbo). */
-static __always_inline bool has_user(struct task_struct *task)
+/* A user-space task: not a kernel thread, with an address space (mm loaded as how says)
+ * whose registers are its own. Inside exec, from the moment the new address space replaces
+ * the old one to the new image's first instruction, the saved registers still point into
+ * the image that is gone: load_elf_binary sets start_code a moment before it points them at
+ * the new one (for that moment, see in_exec_limbo). start_code is no pointer: loaded from
+ * any alias without the check task_fields() avoids. */
+static __always_inline bool has_user(struct task_struct *task, enum task_load how)
 {
-	return !(task->flags & PF_KTHREAD) && task->mm && task->mm->start_code;
+	struct mm_struct *mm;
+	__u64 start_code = 0;
+
+	if (task->flags & PF_KTHREAD)
+		return false;
+	mm = task_mm(task, how);
+	if (!mm)
+		return false;
+	if (how == TASK_PROBE)
+		bpf_core_read(&start_code, sizeof(start_code), &mm->start_code);
+	else
+		start_code = mm->start_code;
+	return start_code;
 }
 
 /* The rest of that window: a task inside execve whose saved pc is not mapped (read_failed:
@@ -868,8 +919,9 @@ static __always_inline bool in_exec_limbo(struct task_struct *task, bool read_fa
 
 /* Fills b's user frames (after its kernel frames). regs: the program's own context when it
  * holds the interrupted registers (perf_event), else NULL; kernel-mode regs mean "use the
- * task's saved user registers". */
-static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b)
+ * task's saved user registers". how: how the program loads the task's pointer fields. */
+static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b,
+					enum task_load how)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *uregs;
@@ -877,7 +929,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	__u16 insn = 0;
 	bool exact, faulted;
 
-	if (!has_user(task)) {
+	if (!has_user(task, how)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}

@@ -235,10 +235,12 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	     (r->flags & CPROF_SF_STACK_COPY)) && r->n_user) {
 		uint64_t pc = r->frames[r->n_kernel + r->n_user - 1];
 
-		if (r->flags & CPROF_SF_STACK_COPY)
+		if (r->flags & CPROF_SF_STACK_COPY) {
 			proctab__find_mapped(s->env.pt, (int)r->pid, r->image, pc);
-		else
+			unwinder__urgent(s->uw, proctab__get(s->env.pt, (int)r->pid), pc);
+		} else {
 			proctab__find(s->env.pt, (int)r->pid, r->image, pc);
+		}
 	}
 	unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
 	if (!s->first_complete && r->n_user &&

@@ -218,10 +218,10 @@ static void cpu_summary(struct kind *k, struct kind_env *env, const uint64_t *cn
 	(void)env;
 	(void)cnt;
 	stackcopy__stats(c->copies, &st);
-	log_debug("cpu: %zu user stacks cut at code mapped after their tables were published: "
-		  "%zu finished from a copy of the stack, %zu not; %zu more of an image replaced "
-		  "by an exec since, not replayed", st.copies, st.finished, st.unmatched,
-		  st.dropped);
+	log_debug("cpu: %zu user stacks cut for want of tables (code mapped after they were "
+		  "published, or none ready yet): %zu finished from a copy of the stack, %zu not; "
+		  "%zu more of an image replaced by an exec since, not replayed", st.copies,
+		  st.finished, st.unmatched, st.dropped);
 }
 
 static void cpu_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],

@@ -398,9 +398,13 @@ int heap__watch(struct heap *h, int pid, const char *exe)
 	int err = remember_pid(h, pid);
 	char path[4096];
 
+	/* Before its exec COMMAND maps our own objects: its executable and what it names are
+	 * what it will map, and its exec event brings the full scan. Reading our forty-odd
+	 * libraries here cost the command's start ~10 ms. */
 	if (!err && exe && resolve_exe(exe, path, sizeof(path))) {
 		err = probe_path(h, pid, path);
 		probe_needed(h, pid, path);
+		return err;
 	}
 	if (!err)
 		err = scan_pid(h, pid);

@@ -110,10 +110,12 @@ bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_cop
 {
 	size_t head;
 
-	/* No frame after the copy's and no other ending: the tables still lack its pc. */
+	/* No frame after the copy's and no other ending: the tables still lack its pc (or
+	 * its table is still being built). */
 	if (c->frame >= r->n_user || io->n <= c->frame || io->n > CPROF_MAX_USER_FRAMES ||
 	    (io->n == c->frame + 1u &&
-	     (io->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING))
+	     ((io->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING ||
+	      (io->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_TABLES)))
 		return false;
 	/* The sample's kernel frames and its user frames before the copy's, then the replay's. */
 	head = (size_t)r->n_kernel + c->frame;

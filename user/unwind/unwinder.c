@@ -444,27 +444,12 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 	return publish_view(u, pid, pm);
 }
 
-int unwinder__poll(struct unwinder *u)
+/* Publishes every waiting view again: each waits anew if it still has tables to come. */
+static void republish_waiting(struct unwinder *u)
 {
 	struct waiting *w = u->waiting;
-	size_t n = u->n_waiting, done = 0;
-	struct cfi_table *t;
-	uint64_t num;
-	double secs;
-	void *job;
-	int err;
+	size_t n = u->n_waiting;
 
-	while (buildq__pop(u->bq, &job, &t, &err, &secs)) {
-		if (idmap__get(u->objs, (uintptr_t)job, 0, &num)) {
-			table_done(u, job, (uint32_t)num, t, err, secs);
-			done++;
-		} else {
-			cfi_table__free(t);
-		}
-	}
-	if (!done)
-		return 0;
-	/* Every waiting view again: each waits anew if it still has tables to come. */
 	u->waiting = NULL;
 	u->n_waiting = u->cap_waiting = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -472,7 +457,46 @@ int unwinder__poll(struct unwinder *u)
 		procmaps__free(w[i].pm);
 	}
 	free(w);
+}
+
+int unwinder__poll(struct unwinder *u)
+{
+	struct cfi_table *t;
+	size_t done = 0;
+	uint64_t num;
+	double secs;
+	void *job;
+	int err;
+
+	while (buildq__pop(u->bq, &job, &t, &err, &secs)) {
+		/* Not pending any more: built at once meanwhile (unwinder__urgent). */
+		if (idmap__get(u->objs, (uintptr_t)job, 0, &num) && u->tabs[num].pending) {
+			table_done(u, job, (uint32_t)num, t, err, secs);
+			done++;
+		} else {
+			cfi_table__free(t);
+		}
+	}
+	if (done)
+		republish_waiting(u);
 	return (int)done;
+}
+
+int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc)
+{
+	const struct procmaps_entry *e = pm ? procmaps__find(pm, pc) : NULL;
+	double t0 = clock__secs(CLOCK_MONOTONIC);
+	struct cfi_table *t = NULL;
+	uint64_t num;
+	int err;
+
+	if (!e || !e->obj || !idmap__get(u->objs, (uintptr_t)e->obj, 0, &num) ||
+	    !u->tabs[num].pending || text_size(e->obj) >= BACKGROUND_TEXT)
+		return 0;
+	err = build_table(&u->o, e->obj, &t);
+	table_done(u, e->obj, (uint32_t)num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
+	republish_waiting(u);
+	return 1;
 }
 
 int unwinder__timeout_ms(struct unwinder *u, int ms)

@@ -51,6 +51,12 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm);
  * Returns how many tables. */
 int unwinder__poll(struct unwinder *u);
 
+/* A sample needs the table of the object mapped at pc in pm (its stack was copied where it
+ * stopped, for the kind to finish it): if that table went to the build queue only for
+ * want of time (not for its size), it is built now, and the views waiting for it are
+ * published again. Returns 1 if it was, else 0. */
+int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc);
+
 /* ms, or less while tables are being built: how long the loop may wait before it polls. */
 int unwinder__timeout_ms(struct unwinder *u, int ms);
 
