@@ -137,6 +137,7 @@ static __always_inline void sample_discard(struct sample_buf *b)
 static __always_inline struct sample_buf *sample_begin_task(__u32 kind, struct task_struct *task)
 {
 	struct sample_buf *b = scratch_claim();
+	struct mm_struct *mm;
 
 	if (!b)
 		return NULL;
@@ -153,6 +154,11 @@ static __always_inline struct sample_buf *sample_begin_task(__u32 kind, struct t
 	b->s.aux = 0;
 	__builtin_memset(b->s.aux_comm, 0, sizeof(b->s.aux_comm));
 	b->s.ts = bpf_ktime_get_ns();
+	/* Probe reads into the record (task_fields() says why not loads), mm passing through
+	 * image: a task without an address space reads 0. */
+	bpf_core_read(&b->s.image, sizeof(b->s.image), &task->mm);
+	mm = (struct mm_struct *)b->s.image;
+	bpf_core_read(&b->s.image, sizeof(b->s.image), &mm->start_stack);
 	BPF_CORE_READ_STR_INTO(&b->s.comm, task, comm);
 	BPF_CORE_READ_STR_INTO(&b->s.pcomm, task, group_leader, comm);
 	return b;

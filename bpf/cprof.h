@@ -39,7 +39,8 @@ enum cprof_kind {
 enum cprof_unwind_stop {
 	CPROF_STOP_ROOT = 0,	/* reached the outermost frame */
 	CPROF_STOP_DEPTH,	/* --max-depth frames collected */
-	CPROF_STOP_NO_REGS,	/* no user registers (kernel thread) */
+	CPROF_STOP_NO_REGS,	/* no user registers (kernel thread, or a task inside exec
+				 * whose registers are still those of the image it replaced) */
 	CPROF_STOP_NO_MAPPING,	/* pc outside every known executable mapping */
 	CPROF_STOP_NO_CFI,	/* pc in a mapping but no unwind row covers it */
 	CPROF_STOP_UNSUPPORTED,	/* the CFI rule here cannot be expressed */
@@ -83,10 +84,42 @@ struct cprof_sample {
 	__u64 addr;		/* per kind: block: task state; mutex: futex word; heap: pointer */
 	__u64 aux;		/* block: waker tgid << 32 | tid (0 unknown, CPROF_WAKER_IRQ) */
 	__u64 ts;		/* bpf_ktime_get_ns() */
+	/* The image (what one exec loaded) the user frames belong to: its mm's start_stack,
+	 * which ASLR draws anew at every exec and /proc/PID/stat shows as startstack. A
+	 * child shares its parent's until it execs. 0: unknown (no address space). */
+	__u64 image;
 	char comm[CPROF_COMM_LEN];	/* thread name */
 	char pcomm[CPROF_COMM_LEN];	/* process (group leader) name */
 	char aux_comm[CPROF_COMM_LEN];	/* block: the waker's thread name */
 	__u64 frames[];
+};
+
+/*
+ * What an exec record (CPROF_EV_EXEC, after its struct cprof_sample) says of the new image,
+ * read where the kernel has just built it: its executable mappings so far (the executable's
+ * text, the dynamic loader's, the vDSO; the loader maps the libraries later), enough to
+ * place its frames even when the process is gone before user space reads its maps.
+ */
+#define CPROF_EXEC_MAPS 3
+#define CPROF_EXEC_PATH_LEN 256
+
+struct cprof_exec_vma {
+	__u64 start, end;	/* runtime addresses [start, end) */
+	__u64 offset;		/* file offset of start */
+	__u64 ino;		/* 0: no file (the vDSO) */
+	__u32 dev;		/* the kernel's dev_t: major << 20 | minor */
+	__u32 is_exe;		/* a mapping of the executable (path names it) */
+};
+
+struct cprof_exec_info {
+	__u32 ppid;		/* the parent's tgid */
+	__u32 n_vmas;
+	__u64 root_ino;		/* the process's root directory, to tell whether its paths */
+	__u32 root_dev;		/* are ours (dev as in cprof_exec_vma) */
+	__u32 pad;
+	struct cprof_exec_vma vmas[CPROF_EXEC_MAPS];	/* the executable's text first */
+	/* The executable as exec named it (maybe relative); a script's: its interpreter. */
+	char path[CPROF_EXEC_PATH_LEN];
 };
 
 /* Block samples: the wait was ended from interrupt context (timer, I/O completion), not
@@ -192,6 +225,11 @@ enum cprof_row_kind {
 	CPROF_ROW_NR,
 };
 
+/* Not in any table (cfi_table refuses kinds from CPROF_ROW_NR on): the row the BPF unwinder
+ * makes up for a pc in a mapping whose table is still being built (CPROF_MAP_PENDING); the
+ * stack stops there, as CPROF_STOP_NO_TABLES. */
+#define CPROF_ROW_PENDING 0xffu
+
 /* rbp_slot: 0 = rbp unchanged; n = caller's rbp saved at CFA - 8 * n; this value = at *rbp. */
 #define CPROF_RBP_AT_RBP 0xff
 
@@ -220,6 +258,7 @@ struct cprof_exec_map {
 };
 
 #define CPROF_MAP_NO_TABLES (1u << 0)	/* no CFI (or tables failed): frame pointers only */
+#define CPROF_MAP_PENDING (1u << 1)	/* its object's table is being built */
 
 /* Per-process unwind view: executable mappings sorted by start. A process with more
  * executable mappings than this keeps the ones that hold code seen in samples first. */
@@ -230,6 +269,30 @@ struct cprof_proc_maps {
 	__u32 n;
 	__u32 gen;		/* unique per publication (never 0): keys the unwinder's caches */
 	struct cprof_exec_map maps[CPROF_MAX_EXEC_MAPS];
+};
+
+/* Views published by the exec program itself (from the tables of objects known already,
+ * until user space publishes the process's own) have this bit in their generation, those
+ * of user space never: the two count apart. A pc outside such a view is one whose object
+ * has no tables yet, not one outside the process's mappings. */
+#define CPROF_GEN_AT_EXEC 0x80000000u
+
+/* An object whose table is in the shared arrays, by file: the exec program describes the
+ * new image's mappings of it without user space. Registered only for objects with one
+ * executable segment: file offset + delta = ELF virtual address there. */
+struct cprof_obj_key {
+	__u64 ino;
+	__u32 dev;		/* as in cprof_exec_vma; 0 with ino 0: the vDSO */
+	__u32 pad;
+};
+
+struct cprof_obj_table {
+	__u64 delta;		/* p_vaddr - p_offset of the executable PT_LOAD */
+	__u64 base;		/* the table's base: row pc = vaddr - base */
+	__u32 row_start, n_rows;
+	__u32 page_start, n_pages;
+	__u32 flags;		/* CPROF_MAP_* */
+	__u32 obj_id;
 };
 
 /*
@@ -255,6 +318,9 @@ struct cprof_stack_copy {
 	__u64 ip, sp, bp;	/* the frame the unwind stopped at */
 	__u32 frame;		/* its index among the sample's user frames */
 	__u32 flags;		/* CPROF_COPY_* */
+	__u32 view_pid;		/* whose unwind view the unwind went by: pid's own, or its
+				 * parent's (a child that has not exec'ed shows its image) */
+	__u32 pad;
 	__u8 bytes[CPROF_STACK_COPY_BYTES];
 };
 
@@ -269,10 +335,13 @@ struct cprof_replay {
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct cprof_stack_copy) == 56 + CPROF_STACK_COPY_BYTES,
+_Static_assert(sizeof(struct cprof_stack_copy) == 64 + CPROF_STACK_COPY_BYTES,
 	       "cprof_stack_copy layout");
 _Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
-_Static_assert(sizeof(struct cprof_sample) == 112, "cprof_sample layout");
+_Static_assert(sizeof(struct cprof_sample) == 120, "cprof_sample layout");
+_Static_assert(sizeof(struct cprof_exec_info) == 24 + 40 * CPROF_EXEC_MAPS + CPROF_EXEC_PATH_LEN,
+	       "cprof_exec_info layout");
+_Static_assert(sizeof(struct cprof_obj_table) == 40, "cprof_obj_table layout");
 _Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");
 #endif
 

@@ -26,7 +26,8 @@ int cprof_cpu_sample(struct bpf_perf_event_data *ctx)
 		sample_kernel_stack(ctx, b, 0);
 	/* One program for every kernel. */
 	unwind_user((struct pt_regs *)&ctx->regs, b, TASK_PROBE);
-	if ((b->s.flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING)
+	if ((b->s.flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING ||
+	    (b->s.flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_TABLES)
 		cprof_copy_stack(b);
 	sample_submit(b);
 	return 0;

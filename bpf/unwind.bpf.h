@@ -308,6 +308,12 @@ static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, __u64 row_bits)
 	return (__u32)(h >> 32);
 }
 
+/* The row of kind alone, as one word: what a pc gets without a row of its table. */
+static __always_inline __u64 made_up_row(__u8 kind)
+{
+	return ((union { struct cprof_unwind_row r; __u64 b; }){ .r = { .kind = kind } }).b;
+}
+
 /* h's mapping becomes the one of pm that holds pc (kept if it does already); false: none. */
 static __always_inline bool hint_map(const struct cprof_proc_maps *pm, struct unwind_hint *h,
 				     __u64 pc)
@@ -340,7 +346,8 @@ __noinline int cprof_locate(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 p
 
 /* *row = the row covering pc in the view of pid (generation gen): 1, or 0 when pc is outside
  * every executable mapping of the view (or the view changed since gen). A pc in a mapping
- * without tables, or in a gap of its table, gets an END row. */
+ * without tables, or in a gap of its table, gets an END row; one whose table is being
+ * built a PENDING row. */
 __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 pc,
 			     struct cprof_unwind_row *row)
 {
@@ -370,12 +377,14 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 	if (!pm || pm->gen != gen || !hint_map(pm, h, pc))
 		return 0;
 	m = &pm->maps[h->m_idx & (CPROF_MAX_EXEC_MAPS - 1)];
-	r = m->flags & CPROF_MAP_NO_TABLES ? NULL : find_row(m, pc);
-	if (r)
-		bits = *(__u64 *)r;
-	else
-		bits = ((union { struct cprof_unwind_row r; __u64 b; }){
-			.r = { .kind = CPROF_ROW_END } }).b;
+	/* Nothing but the search's own state is live across it: the busiest programs' stack
+	 * has no room for more. */
+	if (m->flags & (CPROF_MAP_NO_TABLES | CPROF_MAP_PENDING)) {
+		bits = made_up_row(m->flags & CPROF_MAP_PENDING ? CPROF_ROW_PENDING : CPROF_ROW_END);
+	} else {
+		r = find_row(m, pc);
+		bits = r ? *(__u64 *)r : made_up_row(CPROF_ROW_END);
+	}
 	/* Stored field by field: one torn by an interrupting writer fails check. */
 	e->pc = pc;
 	e->gen = gen;
@@ -626,8 +635,11 @@ static long unwind_step(__u32 i, void *ctx)
 	}
 	if (!resolve(st, pc, &row)) {
 		/* Kept: user space reloads the maps when it sees an address outside them (a
-		 * library mapped after the view was published), or shows it as unmapped. */
-		st->stop = CPROF_STOP_NO_MAPPING;
+		 * library mapped after the view was published), or shows it as unmapped. The
+		 * view the exec program published holds only objects whose tables it knew: a
+		 * pc outside it is in one whose tables are not ready. */
+		st->stop = st->gen & CPROF_GEN_AT_EXEC ? CPROF_STOP_NO_TABLES :
+							 CPROF_STOP_NO_MAPPING;
 		return 1;
 	}
 	switch (row.kind) {
@@ -640,6 +652,9 @@ static long unwind_step(__u32 i, void *ctx)
 		return fp_step(st);
 	case CPROF_ROW_STOP:
 		st->stop = CPROF_STOP_ROOT;
+		return 1;
+	case CPROF_ROW_PENDING:
+		st->stop = CPROF_STOP_NO_TABLES;
 		return 1;
 	case CPROF_ROW_SIGNAL:
 		/* The handler returned to the trampoline's first byte: its own frame is that
@@ -702,35 +717,64 @@ static __always_inline void unwind_run(struct sample_buf *b, struct cprof_ustate
 	b->s.flags |= (st->stop & CPROF_SF_STOP_MASK) | st->flags;
 }
 
+/* Sets st's view: its process's (pid), else, for a process that has none and has not
+ * exec'ed since its fork (it shows its parent's image: a shell's subshell, a vfork child
+ * before its exec), its parent's, which holds the same mappings and keeps up with them.
+ * Without either, where return addresses may be for frame-pointer steps. The task is the
+ * current one (every caller's). A function of its own: inlined, what stays live across it
+ * costs the busiest programs stack they do not have. */
+static __noinline void view_init(struct cprof_ustate *st, __u32 pid)
+{
+	struct task_struct *task = bpf_get_current_task_btf(), *parent;
+	struct cprof_proc_maps *pm;
+	struct mm_struct *mm;
+
+	if (!st)
+		return;
+	/* Keys in the state, not on the stack. Fields by probe reads into st, as task_fields()
+	 * (common.bpf.h) explains: no stack, no loads of pointer fields to verify; libs_hi
+	 * carries the pointers, text_lo and text_hi the two images. */
+	st->pid = pid;
+	pm = bpf_map_lookup_elem(&proc_maps, &st->pid);
+	if (!pm) {
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
+		mm = (struct mm_struct *)st->libs_hi;
+		bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_stack);
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->real_parent);
+		parent = (struct task_struct *)st->libs_hi;
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &parent->mm);
+		mm = (struct mm_struct *)st->libs_hi;
+		bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->start_stack);
+		if (st->libs_hi && st->text_lo && st->text_lo == st->text_hi) {
+			bpf_core_read(&st->pid, sizeof(st->pid), &parent->tgid);
+			pm = bpf_map_lookup_elem(&proc_maps, &st->pid);
+		}
+	}
+	if (pm) {
+		st->gen = pm->gen;
+		return;
+	}
+	st->pid = pid;	/* whose view a copy of the stack is to be replayed through */
+	bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
+	mm = (struct mm_struct *)st->libs_hi;
+	bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_code);
+	bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->end_code);
+	bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &mm->mmap_base);
+	st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
+}
+
 /* Unwinds from the given user registers into b's user frames (after its kernel frames).
  * exact: ip is the instruction itself (interrupted), not a return address. */
-static __always_inline void unwind_from(struct sample_buf *b, struct task_struct *task,
-					__u64 ip, __u64 sp, __u64 bp, bool exact)
+static __always_inline void unwind_from(struct sample_buf *b, __u64 ip, __u64 sp, __u64 bp,
+					bool exact)
 {
-	struct cprof_proc_maps *pm;
 	struct cprof_ustate *st = ip ? ustate_init(b, ip, sp, bp, exact) : NULL;
 
 	if (!st) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}
-	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
-	if (pm) {
-		st->pid = b->s.pid;
-		st->gen = pm->gen;
-	} else {
-		/* The first sample of a process. Probe reads, into st: no stack, and no loads of
-		 * pointer fields to verify (task_fields() in common.bpf.h); mm passes through
-		 * libs_hi. */
-		struct mm_struct *mm;
-
-		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
-		mm = (struct mm_struct *)st->libs_hi;
-		bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_code);
-		bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->end_code);
-		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &mm->mmap_base);
-		st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
-	}
+	view_init(st, b->s.pid);
 	unwind_run(b, st);
 }
 
@@ -741,7 +785,7 @@ static __always_inline void unwind_replay(struct sample_buf *b, const struct cpr
 {
 	struct cprof_proc_maps *pm;
 	struct cprof_ustate *st;
-	__u32 pid = c->pid;
+	__u32 pid = c->view_pid ? c->view_pid : c->pid;
 
 	st = ustate_init(b, c->ip, c->sp, c->bp, c->flags & CPROF_COPY_EXACT);
 	if (!st) {
@@ -784,9 +828,9 @@ static __always_inline __u32 copy_stack(struct cprof_stack_copy *c, __u64 sp)
 }
 
 /* When b's unwind stopped at a pc outside the view in an area of the process that maps a
- * file (code the dynamic loader, or dlopen, mapped after the view was published), sends the
- * stack there (struct cprof_stack_copy) and flags b: user space finishes the unwind once it
- * has published that object's tables. Then b must be sent at once, from the same CPU (the
+ * file (code the dynamic loader, or dlopen, mapped after the view was published), or where
+ * the tables were not ready, sends the stack there (struct cprof_stack_copy) and flags b:
+ * user space finishes the unwind once it has published that object's tables. Then b must be sent at once, from the same CPU (the
  * copy is read first). Returns whether a copy was sent. bpf_find_vma is called once, here:
  * a second call in the same interrupt finds its unlock still pending and fails (-EBUSY),
  * and so does the first while another thread changes the mappings; the stack is copied then
@@ -799,11 +843,15 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	__u32 slot;
 	long err;
 
-	if (!b || (b->s.flags & CPROF_SF_STOP_MASK) != CPROF_STOP_NO_MAPPING)
+	if (!b)
 		return 0;
 	slot = b->slot;
 	st = bpf_map_lookup_elem(&unwind_state, &slot);
-	if (!st || !st->n)
+	/* Outside the view, or where the tables are not ready: no view yet (the process's
+	 * first milliseconds), a view the exec program published (objects new to user space),
+	 * one of user space's with tables still being built (CPROF_MAP_PENDING). */
+	if (!st || !st->n || (st->stop != CPROF_STOP_NO_MAPPING &&
+			      st->stop != CPROF_STOP_NO_TABLES))
 		return 0;
 	err = bpf_find_vma(bpf_get_current_task_btf(), st->exact ? st->ip : st->ip - 1,
 			   vma_maps_file, &file, 0);
@@ -820,6 +868,7 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	c->sp = st->sp;
 	c->bp = st->bp;
 	c->frame = st->n - 1;
+	c->view_pid = st->pid;
 	c->flags = (st->exact ? CPROF_COPY_EXACT : 0) |
 		   (st->n == 1 && in_new_thread() ? CPROF_COPY_NEW_THREAD : 0);
 	c->len = copy_stack(c, st->sp);
@@ -829,10 +878,38 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	return 1;
 }
 
-/* A user-space task: not a kernel thread, with an address space (mm loaded as how says). */
+/* A user-space task: not a kernel thread, with an address space (mm loaded as how says)
+ * whose registers are its own. Inside exec, from the moment the new address space replaces
+ * the old one to the new image's first instruction, the saved registers still point into
+ * the image that is gone: load_elf_binary sets start_code a moment before it points them at
+ * the new one (for that moment, see in_exec_limbo). start_code is no pointer: loaded from
+ * any alias without the check task_fields() avoids. */
 static __always_inline bool has_user(struct task_struct *task, enum task_load how)
 {
-	return !(task->flags & PF_KTHREAD) && task_mm(task, how);
+	struct mm_struct *mm;
+	__u64 start_code = 0;
+
+	if (task->flags & PF_KTHREAD)
+		return false;
+	mm = task_mm(task, how);
+	if (!mm)
+		return false;
+	if (how == TASK_PROBE)
+		bpf_core_read(&start_code, sizeof(start_code), &mm->start_code);
+	else
+		start_code = mm->start_code;
+	return start_code;
+}
+
+/* The rest of that window: a task inside execve whose saved pc is not mapped (read_failed:
+ * reading it faulted) has registers of the image it replaced; before the point of no
+ * return the pc is the old image's own code, mapped and recently run. Kernels without
+ * in_execve leave only has_user's test. */
+static __always_inline bool in_exec_limbo(struct task_struct *task, bool read_failed)
+{
+	if (!read_failed || !bpf_core_field_exists(task->in_execve))
+		return false;
+	return BPF_CORE_READ_BITFIELD_PROBED(task, in_execve);
 }
 
 /* The x86-64 UAPI layout of struct pt_regs, which is that of a perf_event or uprobe
@@ -850,7 +927,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	struct pt_regs *uregs;
 	__u64 ip, sp, bp;
 	__u16 insn = 0;
-	bool exact;
+	bool exact, faulted;
 
 	if (!has_user(task, how)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
@@ -860,7 +937,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	 * words (the verifier's rule for context reads). */
 	if (regs && (*(__u64 *)((void *)regs + UAPI_PT_REGS_CS) & 3) == 3) {
 		b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
-		unwind_from(b, task, regs->ip, regs->sp, regs->bp, true);
+		unwind_from(b, regs->ip, regs->sp, regs->bp, true);
 		return;
 	}
 	/* A BTF pointer: its fields are plain loads too. */
@@ -870,11 +947,15 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	bp = uregs->bp;
 	/* Saved at kernel entry: after a syscall ip is the next instruction (a return address);
 	 * after a fault it is the faulting instruction itself. */
-	exact = bpf_probe_read_user(&insn, sizeof(insn), (void *)(ip - 2)) ||
-		insn != 0x050f;	/* "syscall" is 0f 05 */
+	faulted = bpf_probe_read_user(&insn, sizeof(insn), (void *)(ip - 2));
+	if (in_exec_limbo(task, faulted)) {
+		b->s.flags |= CPROF_STOP_NO_REGS;
+		return;
+	}
+	exact = faulted || insn != 0x050f;	/* "syscall" is 0f 05 */
 	if (exact && ip)
 		b->s.flags |= CPROF_SF_PC_EXACT;
-	unwind_from(b, task, ip, sp, bp, exact);
+	unwind_from(b, ip, sp, bp, exact);
 }
 
 /* One load of a pt_regs field, at a constant offset in the instruction itself. */
@@ -901,7 +982,7 @@ static __always_inline void unwind_entry_caller(struct pt_regs *ctx, struct samp
 		sp += 8;
 	}
 	b->s.flags |= CPROF_SF_USER_MODE | CPROF_SF_PC_EXACT;
-	unwind_from(b, bpf_get_current_task_btf(), ip, sp, bp, true);
+	unwind_from(b, ip, sp, bp, true);
 }
 
 #endif

@@ -29,7 +29,7 @@ if uw_profile late -v -t cpu -- sh -c "for i in \$(seq $runs); do '$WL/uw_lzma' 
 	else
 		fail late/no_mapping "$outside stacks ended 'pc outside known mappings' in $runs starts, want 0; $ended; $(uw_truncation_reasons late)"
 	fi
-	read -r copies finished < <(sed -n 's/^cprof-bpf: cpu: \([0-9]*\) user stacks cut at code mapped after their tables were published: \([0-9]*\) finished.*/\1 \2/p' "$E2E_TMP/late.err")
+	read -r copies finished < <(sed -n 's/^cprof-bpf: cpu: \([0-9]*\) user stacks cut for want of tables ([^)]*): \([0-9]*\) finished.*/\1 \2/p' "$E2E_TMP/late.err")
 	if [ -z "${copies:-}" ]; then
 		fail late/copies "cprof-bpf -v did not say how many cut stacks it finished from a copy"
 	elif [ "$copies" -gt 0 ] && [ "$finished" -eq "$copies" ]; then

@@ -1,9 +1,12 @@
-/* procmaps__parse on arbitrary text, then lookups around every entry. Aborts when an
- * invariant find() relies on breaks: entries sorted, non-overlapping, start < end. */
+/* procmaps__parse on arbitrary text, then lookups around every entry; procmaps__from_exec
+ * on the same bytes taken as an exec record. Aborts when an invariant find() relies on
+ * breaks: entries sorted, non-overlapping, start < end; or a record gives more mappings
+ * than it holds. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cprof.h"
 #include "proc/procmaps.h"
 
 static void check_entries(const struct procmaps *pm)
@@ -31,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* A copy of exactly size bytes: ASan then catches any read past the text. */
 	char *text = malloc(size ? size : 1);
+	struct cprof_exec_info xi;
 	struct procmaps *pm;
 	uint64_t addr = 0;
 	size_t i;
@@ -48,5 +52,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	procmaps__free(pm);
 	free(text);
+	/* The same bytes as an exec record, whose path the target chose: one line per
+	 * mapping whatever it holds. */
+	if (size >= sizeof(xi)) {
+		memcpy(&xi, data, sizeof(xi));
+		pm = procmaps__from_exec(&xi, NULL, false);
+		if (pm) {
+			check_entries(pm);
+			if (procmaps__count(pm) > CPROF_EXEC_MAPS)
+				abort();
+		}
+		procmaps__free(pm);
+	}
 	return 0;
 }

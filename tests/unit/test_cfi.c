@@ -1288,6 +1288,8 @@ static void check_go_runtime(const struct cfi_table *t, const char *path)
 	check_go_func(t, path, "runtime.mstart", CPROF_ROW_STOP, -1);
 	check_go_func(t, path, "runtime.mcall", CPROF_ROW_STOP, -1);
 	check_go_func(t, path, "runtime.rt0_go", CPROF_ROW_STOP, -1);
+	check_go_func(t, path, "_rt0_amd64_linux", CPROF_ROW_STOP, -1);
+	check_go_func(t, path, "_rt0_amd64", CPROF_ROW_STOP, -1);
 	check_go_func(t, path, "runtime.systemstack", CPROF_ROW_FP_SWITCH, 0);
 	if (go_symbol(path, "runtime.cgocall", &cg_lo, &cg_hi)) {
 		unsigned want = max_cfa_off(t, cg_lo, cg_hi);

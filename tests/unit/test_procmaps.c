@@ -1,16 +1,19 @@
 /* procmaps: the maps parser on realistic and broken text, find() at boundaries, loading our
  * own maps (libc's object and build id), and the per-pid table (reload, rate limit, exec,
- * snapshots that outlive the process). */
+ * snapshots that outlive the process); /proc/PID/stat's fields (pidstat). */
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "cprof.h"
 #include "maps_util.h"
 #include "proc/object.h"
+#include "proc/pidstat.h"
 #include "proc/procmaps.h"
 #include "proc/proctab.h"
 
@@ -201,16 +204,16 @@ TEST(proctab_reload_rate_limited)
 	n1 = procmaps__count(pm1);
 	first = procmaps__entry(pm1, 0);
 	first_start = first->start;
-	e = proctab__find(pt, getpid(), (uintptr_t)&clock_gettime);
+	e = proctab__find(pt, getpid(), 0, (uintptr_t)&clock_gettime);
 	CHECK(e && (e->prot & PM_X), "own text found");
 	err = mprotect(r, 4096, PROT_READ | PROT_EXEC);
 	REQUIRE(!err, "mprotect");
-	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "at the load: no reload");
+	CHECK(!proctab__find(pt, getpid(), 0, (uintptr_t)r), "at the load: no reload");
 	g_fake_ns = t0 + RELOAD_INTERVAL_NS - 1;
-	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r), "1 ns before 20 ms: no reload");
+	CHECK(!proctab__find(pt, getpid(), 0, (uintptr_t)r), "1 ns before 20 ms: no reload");
 	CHECK(proctab__get(pt, getpid()) == pm1, "still the first snapshot");
 	g_fake_ns = t0 + RELOAD_INTERVAL_NS;
-	e = proctab__find(pt, getpid(), (uintptr_t)r + 10);
+	e = proctab__find(pt, getpid(), 0, (uintptr_t)r + 10);
 	CHECK(e && e->start == (uintptr_t)r && (e->prot & PM_X), "reloaded at 20 ms");
 	pm2 = proctab__get(pt, getpid());
 	CHECK(pm2 && pm2 != pm1, "new snapshot");
@@ -220,13 +223,13 @@ TEST(proctab_reload_rate_limited)
 	err = mprotect(r + 8192, 4096, PROT_READ | PROT_EXEC);
 	REQUIRE(!err, "mprotect");
 	g_fake_ns = t0 + 2 * RELOAD_INTERVAL_NS - 1;
-	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r + 8192), "rate limited after a reload");
+	CHECK(!proctab__find(pt, getpid(), 0, (uintptr_t)r + 8192), "rate limited after a reload");
 	CHECK(proctab__get(pt, getpid()) == pm2, "still the second snapshot");
 	g_fake_ns = t0 + 2 * RELOAD_INTERVAL_NS;
-	e = proctab__find(pt, getpid(), (uintptr_t)r + 8192);
+	e = proctab__find(pt, getpid(), 0, (uintptr_t)r + 8192);
 	CHECK(e && e->start == (uintptr_t)r + 8192, "found 20 ms after the reload");
 	g_fake_ns = t0 + 3 * RELOAD_INTERVAL_NS;
-	CHECK(!proctab__find(pt, getpid(), (uintptr_t)r + 4096), "PROT_NONE page is no text");
+	CHECK(!proctab__find(pt, getpid(), 0, (uintptr_t)r + 4096), "PROT_NONE page is no text");
 	g_fake_ns = 0;
 	munmap(r, 3 * 4096);
 	proctab__free(pt);
@@ -253,11 +256,11 @@ TEST(proctab_invalidate_reloads_at_once)
 	CHECK(!procmaps__find(pm1, (uintptr_t)a), "old snapshot unchanged");
 	/* The loader maps libraries right after exec: the first miss reloads at once. */
 	REQUIRE(!mprotect(a, 4096, PROT_READ | PROT_EXEC), "mprotect");
-	CHECK(proctab__find(pt, getpid(), (uintptr_t)a), "first miss after exec: reloaded at once");
+	CHECK(proctab__find(pt, getpid(), 0, (uintptr_t)a), "first miss after exec: reloaded at once");
 	REQUIRE(!mprotect(a + 4096, 4096, PROT_READ | PROT_EXEC), "mprotect");
-	CHECK(!proctab__find(pt, getpid(), (uintptr_t)a + 4096), "second miss: rate limited");
+	CHECK(!proctab__find(pt, getpid(), 0, (uintptr_t)a + 4096), "second miss: rate limited");
 	g_fake_ns += RELOAD_INTERVAL_NS;
-	CHECK(proctab__find(pt, getpid(), (uintptr_t)a + 4096), "second miss 20 ms later: reloaded");
+	CHECK(proctab__find(pt, getpid(), 0, (uintptr_t)a + 4096), "second miss 20 ms later: reloaded");
 	g_fake_ns = 0;
 	proctab__invalidate(pt, 999999999);	/* unknown pid: loads fail, later */
 	munmap(a, 8192);
@@ -279,7 +282,7 @@ TEST(proctab_child_exits)
 	err = maps_child_start(&c, fixture("obj_pie"));
 	REQUIRE(!err, "start %s: %s", fixture("obj_pie"), strerror(-err));
 	pid = c.pid;
-	e = proctab__find(pt, pid, c.marker);
+	e = proctab__find(pt, pid, 0, c.marker);
 	maps_child_stop(&c);
 	REQUIRE(e && e->obj, "fixture text mapping and object");
 	CHECK(strstr(e->path, "obj_pie") != NULL, "path %s", e->path);
@@ -288,7 +291,7 @@ TEST(proctab_child_exits)
 	readelf_build_id(fixture("obj_pie"), expect);
 	CHECK(expect[0] && !strcmp(e->obj->build_id, expect), "build id %s / %s",
 	      e->obj->build_id, expect);
-	CHECK(proctab__find(pt, pid, c.marker) == e, "same entry after exit");
+	CHECK(proctab__find(pt, pid, 0, c.marker) == e, "same entry after exit");
 	proctab__invalidate(pt, pid);
 	CHECK(proctab__get(pt, pid) != NULL, "last snapshot kept when the reload fails");
 	errno = 0;
@@ -297,9 +300,165 @@ TEST(proctab_child_exits)
 	objcache__free(oc);
 }
 
+/* A name with spaces and parentheses, fields after it with -1 (tpgid) and UINT64_MAX
+ * (rsslim), startstack the 28th field. */
+static const char stat_line[] =
+	"4242 (a) (b c) S 17 4242 4242 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 99 1000 10 "
+	"18446744073709551615 94019061510144 94019062299549 140729780432144 0 0 0 65536 4 "
+	"1132560123 1 0 0 17 0 0 0 0 0 0\n";
+
+TEST(pidstat_parse)
+{
+	char cut[sizeof(stat_line)];
+	struct pidstat ps = { 0 };
+
+	CHECK(!pidstat__parse(stat_line, strlen(stat_line), &ps), "realistic line");
+	CHECK(!strcmp(ps.comm, "a) (b c"), "comm '%s'", ps.comm);
+	CHECK(ps.ppid == 17 && ps.flags == 4194560, "ppid %d flags %llu", ps.ppid,
+	      (unsigned long long)ps.flags);
+	CHECK(ps.start_stack == 140729780432144ull, "startstack %llu",
+	      (unsigned long long)ps.start_stack);
+	/* Cut before startstack, and with a letter where a number belongs. */
+	memcpy(cut, stat_line, sizeof(cut));
+	CHECK(pidstat__parse(cut, (size_t)(strstr(cut, "140729") - cut), &ps) == -EINVAL,
+	      "cut before startstack");
+	strstr(cut, " 99 ")[2] = 'x';
+	CHECK(pidstat__parse(cut, strlen(cut), &ps) == -EINVAL, "letter in a number");
+	CHECK(pidstat__parse("1 (x", 4, &ps) == -EINVAL, "no closing parenthesis");
+	CHECK(!pidstat__read(getpid(), &ps), "our own stat");
+	CHECK(ps.ppid == getppid() && ps.start_stack, "ppid %d (want %d), startstack %llx", ps.ppid,
+	      getppid(), (unsigned long long)ps.start_stack);
+	CHECK(pidstat__read(INT_MAX, &ps) == -ESRCH, "no such pid");
+}
+
+/* An exec record's mappings as a snapshot of their own: the executable's file opened by
+ * its path in our root only while that is the same inode and the root ours, an object
+ * open already found by its inode, the vDSO, and a path that cannot add a line. */
+TEST(procmaps_from_exec)
+{
+	struct objcache *oc = objcache__new(), *fresh = objcache__new();
+	struct procmaps *self = procmaps__load(getpid(), NULL), *pm;
+	const struct procmaps_entry *exe, *vdso, *e;
+	struct cprof_exec_info xi = { .n_vmas = 2 };
+
+	REQUIRE(oc && fresh && self, "new, load");
+	exe = maps_find_exec(self, "test_procmaps");
+	vdso = maps_find_exec(self, "[vdso]");
+	REQUIRE(exe && vdso, "our text and vdso");
+	xi.vmas[0] = (struct cprof_exec_vma){ .start = exe->start, .end = exe->end,
+		.offset = exe->offset, .ino = exe->inode, .is_exe = 1,
+		.dev = major(exe->dev) << 20 | minor(exe->dev) };
+	xi.vmas[1] = (struct cprof_exec_vma){ .start = vdso->start, .end = vdso->end };
+	snprintf(xi.path, sizeof(xi.path), "%s", exe->path);
+	pm = procmaps__from_exec(&xi, oc, true);
+	REQUIRE(pm && procmaps__count(pm) == 2, "two mappings");
+	e = procmaps__find(pm, exe->start);
+	CHECK(e && e->obj && e->obj->inode == exe->inode && !strcmp(e->path, exe->path),
+	      "the executable, opened by its path");
+	e = procmaps__find(pm, vdso->start);
+	CHECK(e && e->obj && e->obj->is_vdso, "the vDSO");
+	procmaps__free(pm);
+	pm = procmaps__from_exec(&xi, oc, false);
+	e = pm ? procmaps__find(pm, exe->start) : NULL;
+	CHECK(e && e->obj && e->obj->inode == exe->inode, "another root: the object open already");
+	procmaps__free(pm);
+	pm = procmaps__from_exec(&xi, fresh, false);
+	e = pm ? procmaps__find(pm, exe->start) : NULL;
+	CHECK(e && !e->obj, "another root, nothing open: no object");
+	procmaps__free(pm);
+	xi.vmas[0].ino++;
+	pm = procmaps__from_exec(&xi, fresh, true);
+	e = pm ? procmaps__find(pm, exe->start) : NULL;
+	CHECK(e && !e->obj, "the path is another inode now: no object");
+	procmaps__free(pm);
+	snprintf(xi.path, sizeof(xi.path), "/x\n10000-20000 r-xp 00000000 00:00 0 /y");
+	pm = procmaps__from_exec(&xi, fresh, true);
+	CHECK(pm && procmaps__count(pm) == 2 && !procmaps__find(pm, 0x10000),
+	      "a newline in the path adds no mapping");
+	procmaps__free(pm);
+	procmaps__free(self);
+	objcache__free(fresh);
+	objcache__free(oc);
+}
+
+/* A child's records from before its exec show its parent's image: they are placed in the
+ * parent's maps (found by its parent, or, the child gone before it could be read, by the
+ * image), its later ones in its own; an image no process showed places nothing. */
+TEST(proctab_images)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	uint64_t here = (uintptr_t)&proctab__find;
+	const struct procmaps_entry *e;
+	struct pidstat self, child;
+	struct maps_child c;
+	int err, pid;
+
+	REQUIRE(oc && pt && !pidstat__read(getpid(), &self), "new, our image");
+	err = maps_child_start(&c, fixture("obj_pie"));
+	REQUIRE(!err, "start %s: %s", fixture("obj_pie"), strerror(-err));
+	REQUIRE(!pidstat__read(c.pid, &child) && child.start_stack != self.start_stack,
+		"the child's image");
+	e = proctab__find(pt, c.pid, self.start_stack, here);
+	CHECK(e && strstr(e->path, "test_procmaps"), "before its exec: our maps (%s)",
+	      e ? e->path : "none");
+	e = proctab__find(pt, c.pid, child.start_stack, c.marker);
+	CHECK(e && strstr(e->path, "obj_pie"), "after: its own (%s)", e ? e->path : "none");
+	CHECK(!proctab__find(pt, c.pid, child.start_stack, here), "ours is not in its image");
+	maps_child_stop(&c);
+	err = maps_child_start(&c, fixture("obj_pie"));
+	REQUIRE(!err, "start: %s", strerror(-err));
+	pid = c.pid;
+	maps_child_stop(&c);
+	e = proctab__find(pt, pid, self.start_stack, here);
+	CHECK(e && strstr(e->path, "test_procmaps"), "gone before it was read: by the image");
+	CHECK(!proctab__find(pt, pid, self.start_stack ^ 0x1000, here), "an unknown image");
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
+/* Exec records for processes gone before their maps could be read: the record's mappings
+ * stand for the image's. */
+TEST(proctab_exec_gone)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	struct procmaps *self = procmaps__load(getpid(), NULL);
+	const struct procmaps_entry *exe, *e;
+	struct cprof_exec_info xi = { .n_vmas = 1 };
+	struct maps_child c;
+	struct stat st;
+	int err, pid;
+
+	REQUIRE(oc && pt && self, "new, load");
+	exe = maps_find_exec(self, "test_procmaps");
+	REQUIRE(exe, "our text");
+	xi.vmas[0] = (struct cprof_exec_vma){ .start = exe->start, .end = exe->end,
+		.offset = exe->offset, .ino = exe->inode, .is_exe = 1,
+		.dev = major(exe->dev) << 20 | minor(exe->dev) };
+	snprintf(xi.path, sizeof(xi.path), "%s", exe->path);
+	/* Our own root, so that the executable is opened by its path. */
+	REQUIRE(!stat("/", &st), "stat /");
+	xi.root_ino = st.st_ino;
+	xi.root_dev = major(st.st_dev) << 20 | minor(st.st_dev);
+	err = maps_child_start(&c, fixture("obj_pie"));
+	REQUIRE(!err, "start: %s", strerror(-err));
+	pid = c.pid;
+	maps_child_stop(&c);
+	proctab__exec(pt, pid, 0x7ffc12345000, &xi);
+	e = proctab__find(pt, pid, 0x7ffc12345000, exe->start + 16);
+	CHECK(e && e->obj && e->obj->inode == exe->inode, "placed in the record's mapping");
+	CHECK(proctab__get(pt, pid) && procmaps__count(proctab__get(pt, pid)) == 1,
+	      "the record's maps are the process's");
+	procmaps__free(self);
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
 int main(void)
 {
 	CHECK_SUITE("procmaps");
+	RUN(pidstat_parse);
 	RUN(parse_realistic);
 	RUN(find_boundaries);
 	RUN(parse_garbage_and_unsorted);
@@ -310,5 +469,8 @@ int main(void)
 	RUN(proctab_invalidate_reloads_at_once);
 	g_fake_ns = 0;
 	RUN(proctab_child_exits);
+	RUN(procmaps_from_exec);
+	RUN(proctab_images);
+	RUN(proctab_exec_gone);
 	return CHECK_EXIT();
 }

@@ -37,8 +37,8 @@ static const struct report_kind cpu_kind = {
 	.values = cpu_values,
 };
 
-/* A CPU record of pid whose one user frame is at pc. */
-static void add(struct stacks *st, uint32_t pid, uint64_t pc, int times)
+/* A CPU record of pid's image whose one user frame is at pc. */
+static void add_image(struct stacks *st, uint32_t pid, uint64_t image, uint64_t pc, int times)
 {
 	union {
 		struct cprof_sample r;
@@ -48,12 +48,18 @@ static void add(struct stacks *st, uint32_t pid, uint64_t pc, int times)
 	memset(&u, 0, sizeof(u));
 	u.r.kind = CPROF_KIND_CPU;
 	u.r.pid = pid;
+	u.r.image = image;
 	u.r.n_user = 1;
 	u.r.flags = CPROF_STOP_ROOT;
 	snprintf(u.r.pcomm, sizeof(u.r.pcomm), "p%u", pid);
 	u.r.frames[0] = pc;
 	for (int i = 0; i < times; i++)
 		CHECK(stacks__add(st, &u.r) == 0, "add");
+}
+
+static void add(struct stacks *st, uint32_t pid, uint64_t pc, int times)
+{
+	add_image(st, pid, 0, pc, times);
 }
 
 /* Sum of value index vi over samples of p whose leaf is named name (NULL: all). */
@@ -226,6 +232,20 @@ TEST(add_values_by_serial)
 	stacks__free(st);
 }
 
+/* The same frames in two images of one process (before and after an exec) are two stacks:
+ * each is placed in its own image's maps. */
+TEST(images_apart)
+{
+	struct stacks *st = stacks__new(NULL);
+
+	REQUIRE(st, "new");
+	add_image(st, 1, 0x7ffd00001000, 0x401000, 2);
+	add_image(st, 1, 0x7ffe00002000, 0x401000, 1);
+	CHECK(stacks__count(st) == 2 && stacks__get(st, 0)->count == 2 &&
+	      stacks__get(st, 1)->image == 0x7ffe00002000, "%zu stacks", stacks__count(st));
+	stacks__free(st);
+}
+
 int main(void)
 {
 	check__suite = "stacks";
@@ -234,5 +254,6 @@ int main(void)
 	check__run("evicted_sample_and_filters", evicted_sample_and_filters);
 	check__run("limit_overflows_to_one_stack", limit_overflows_to_one_stack);
 	check__run("add_values_by_serial", add_values_by_serial);
+	check__run("images_apart", images_apart);
 	return check__any_failed;
 }

@@ -84,6 +84,16 @@ $(UW_C_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.c
 # uw_lzma's hot code is Debian's own liblzma (stripped, no frame pointers).
 $(OUT)/workloads/uw_lzma: UW_LIBS := -llzma
 
+# uw_exec once more, statically linked: no dynamic loader, nothing mapped after the exec.
+UW_STATIC := $(OUT)/workloads/uw_exec_static
+TEST_TARGETS += $(UW_STATIC)
+workloads: $(UW_STATIC)
+
+$(UW_STATIC): $(UW_DIR)/uw_exec.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $(WARN) -MMD -MP -MF $@.d -static $< -o $@
+
 $(UW_CXX_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.cc
 	@mkdir -p $(@D)
 	$(call msg,CXX,$@)

@@ -146,6 +146,41 @@ static void kinds_event(struct session *s, const struct cprof_sample *ev)
 	}
 }
 
+/* A new image: its maps read (or, the process gone already, taken from what the record
+ * says of them) and its tables published in place of those the exec program published
+ * from the objects it knew. */
+static void exec_event(struct session *s, const struct cprof_sample *r, size_t size)
+{
+	const struct cprof_exec_info *xi = NULL;
+
+	if (size >= sizeof(*r) + sizeof(*xi))
+		xi = (const struct cprof_exec_info *)(r + 1);
+	if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid)
+		s->cmd.execed = true;
+	log_debug("pid %u: exec at %.6f s (monotonic), seen %.3f ms later", r->pid,
+		  (double)r->ts / 1e9, (double)(clock__ns(CLOCK_MONOTONIC) - r->ts) / 1e6);
+	proctab__exec(s->env.pt, (int)r->pid, r->image, xi);
+	unwinder__exec(s->uw, (int)r->pid);
+	unwinder__sync(s->uw, (int)r->pid, proctab__get(s->env.pt, (int)r->pid));
+	schedule_resync(s, (int)r->pid);
+	kinds_event(s, r);
+}
+
+/* A copy of a stack cut short, kept by the kind for the sample that follows. The unwind went
+ * by the view of another process (a child that has not exec'ed went by its parent's): that
+ * one gets the maps that hold the pc now, before the sample is finished through it. */
+static void stack_copy_event(struct session *s, const struct cprof_stack_copy *c)
+{
+	int view = (int)c->view_pid;
+
+	if (view > 0 && view != (int)c->pid) {
+		proctab__find_mapped(s->env.pt, view, 0, c->flags & CPROF_COPY_EXACT ? c->ip :
+										  c->ip - 1);
+		unwinder__sync(s->uw, view, proctab__get(s->env.pt, view));
+	}
+	kinds_event(s, (const struct cprof_sample *)c);
+}
+
 /* Returns true when r (size bytes) was an event (handled), false for a sample. */
 static bool process_event(struct session *s, const struct cprof_sample *r, size_t size)
 {
@@ -153,13 +188,7 @@ static bool process_event(struct session *s, const struct cprof_sample *r, size_
 
 	switch (r->kind) {
 	case CPROF_EV_EXEC:
-		if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid)
-			s->cmd.execed = true;
-		/* New image: publish its tables before its first samples if we can. */
-		proctab__invalidate(s->env.pt, r->pid);
-		unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
-		schedule_resync(s, r->pid);
-		kinds_event(s, r);
+		exec_event(s, r, size);
 		return true;
 	case CPROF_EV_DLOPEN:
 		kinds_event(s, r);
@@ -169,7 +198,7 @@ static bool process_event(struct session *s, const struct cprof_sample *r, size_
 		if (size < sizeof(struct cprof_stack_copy))
 			s->bad_records++;
 		else
-			kinds_event(s, r);
+			stack_copy_event(s, (const struct cprof_stack_copy *)r);
 		return true;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
@@ -202,13 +231,16 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes: at
 	 * once when BPF found it mapped and copied the stack there, for the kind to finish the
 	 * stack with the new tables. */
-	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user) {
+	if (((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING ||
+	     (r->flags & CPROF_SF_STACK_COPY)) && r->n_user) {
 		uint64_t pc = r->frames[r->n_kernel + r->n_user - 1];
 
-		if (r->flags & CPROF_SF_STACK_COPY)
-			proctab__find_mapped(s->env.pt, r->pid, pc);
-		else
-			proctab__find(s->env.pt, r->pid, pc);
+		if (r->flags & CPROF_SF_STACK_COPY) {
+			proctab__find_mapped(s->env.pt, (int)r->pid, r->image, pc);
+			unwinder__urgent(s->uw, proctab__get(s->env.pt, (int)r->pid), pc);
+		} else {
+			proctab__find(s->env.pt, (int)r->pid, r->image, pc);
+		}
 	}
 	unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
 	if (!s->first_complete && r->n_user &&
@@ -311,10 +343,11 @@ static int watch_fd(int efd, int fd)
 	return fd < 0 ? 0 : epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* How long the loop may wait: resyncs, the server's timeouts, the live view's refresh. */
+/* How long the loop may wait: resyncs, tables being built, the server's timeouts, the
+ * live view's refresh. */
 static int wait_ms(struct session *s)
 {
-	int ms = run_resyncs(s);
+	int ms = unwinder__timeout_ms(s->uw, run_resyncs(s));
 
 	if (s->srv)
 		ms = serve__timeout_ms(s->srv, ms);
@@ -359,6 +392,7 @@ static int run_epoll(struct session *s)
 			break;
 		}
 		err = 0;
+		unwinder__poll(s->uw);
 		if (s->srv)
 			serve__run(s->srv);
 		top__run(s->top);
@@ -380,9 +414,10 @@ int loop__run(struct session *s)
 		kinds_poll(s);
 		/* Records arrive without wakeups until the ring is a quarter full: drain on the
 		 * timeout too. */
-		err = ring_buffer__poll(s->rb, run_resyncs(s));
+		err = ring_buffer__poll(s->rb, unwinder__timeout_ms(s->uw, run_resyncs(s)));
 		if (err >= 0)
 			err = ring_buffer__consume(s->rb);
+		unwinder__poll(s->uw);
 		retain__run(s, 0);
 		if (err < 0 && err != -EINTR) {
 			log_error("reading the ring buffer: %s", strerror(-err));

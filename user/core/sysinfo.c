@@ -1,39 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "core/sysinfo.h"
+#include "proc/pidstat.h"
 
 #define PF_KTHREAD 0x00200000u
 
 int sysinfo__check_pid(int pid, char *comm, size_t size)
 {
-	char path[64], buf[1024], *p;
-	unsigned long flags = 0;
-	ssize_t len;
-	int fd;
+	struct pidstat ps;
+	int err = pidstat__read(pid, &ps);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -ESRCH;
-	buf[len] = 0;
-	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses; take the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || !strchr(buf, '('))
-		return -ESRCH;
-	snprintf(comm, size, "%.*s", (int)(p - strchr(buf, '(') - 1), strchr(buf, '(') + 1);
-	/* Fields after ')': state ppid pgrp session tty_nr tpgid flags (the 7th). */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
-		return -ESRCH;
-	if (flags & PF_KTHREAD)
+	if (err)
+		return err == -EINVAL ? -ESRCH : err;
+	snprintf(comm, size, "%s", ps.comm);
+	if (ps.flags & PF_KTHREAD)
 		return -EINVAL;
 	return 0;
 }

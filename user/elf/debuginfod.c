@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "elf/fetchq.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/thread.h"
 
 /* Objects waiting at once, and in a whole run: far above what a profile names. */
 #define DEBUGINFOD_MAX_QUEUED 512
@@ -232,16 +232,10 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* The thread, with every signal blocked: SIGINT and SIGTERM are the main thread's. */
 static int start_thread(struct debuginfod *d)
 {
-	sigset_t all, old;
-	int err;
+	int err = thread__start(&d->thread, worker, d);
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&d->thread, NULL, worker, d);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		log_warn("debuginfod: cannot start its thread: %s; nothing is fetched",
 			 strerror(-err));

@@ -13,6 +13,7 @@
 #include "cpu.skel.h"
 #include "kinds/kind.h"
 #include "kinds/stackcopy.h"
+#include "proc/proctab.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "util/log.h"
@@ -193,11 +194,19 @@ static void cpu_on_event(struct kind *k, const struct cprof_sample *ev)
 }
 
 /* The loop has published the tables r's process has now: a stack cut for want of them is
- * finished from its copy. */
+ * finished from its copy, through the view the unwind went by (its process's, or a child's
+ * parent's), as it is now. If that process shows another image by now (it exec'ed since),
+ * r keeps what it has. */
 static int cpu_on_record(struct kind *k, struct kind_env *env, const struct cprof_sample *r)
 {
 	struct cpu *c = kind_container(k, struct cpu);
+	unsigned int view = stackcopy__view(c->copies, r);
+	uint64_t now = view && env->pt ? proctab__image(env->pt, (int)view) : 0;
 
+	if (r->image && now && now != r->image) {
+		stackcopy__drop(c->copies, r);
+		return stacks__add(env->st, r);
+	}
 	return stacks__add(env->st, stackcopy__finish(c->copies, r));
 }
 
@@ -209,9 +218,10 @@ static void cpu_summary(struct kind *k, struct kind_env *env, const uint64_t *cn
 	(void)env;
 	(void)cnt;
 	stackcopy__stats(c->copies, &st);
-	log_debug("cpu: %zu user stacks cut at code mapped after their tables were published: "
-		  "%zu finished from a copy of the stack, %zu not", st.copies, st.finished,
-		  st.unmatched);
+	log_debug("cpu: %zu user stacks cut for want of tables (code mapped after they were "
+		  "published, or none ready yet): %zu finished from a copy of the stack, %zu not; "
+		  "%zu more of an image replaced by an exec since, not replayed", st.copies,
+		  st.finished, st.unmatched, st.dropped);
 }
 
 static void cpu_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],

@@ -60,19 +60,34 @@ void stackcopy__keep(struct stackcopy *sc, const struct cprof_stack_copy *c)
 	sc->st.copies++;
 }
 
-/* The copy kept for r, taken out of its slot; NULL if there is none. */
-static struct cprof_stack_copy *take(struct stackcopy *sc, const struct cprof_sample *r)
+/* The copy kept for r; NULL if there is none. */
+static struct cprof_stack_copy *find(const struct stackcopy *sc, const struct cprof_sample *r)
 {
 	for (size_t i = 0; i < COPY_SLOTS; i++) {
 		struct cprof_stack_copy *c = &sc->copies[i];
 
 		if (c->kind == CPROF_EV_STACK_COPY && c->tid == r->tid && c->pid == r->pid &&
-		    c->ts == r->ts) {
-			c->kind = 0;
+		    c->ts == r->ts)
 			return c;
-		}
 	}
 	return NULL;
+}
+
+/* The copy kept for r, taken out of its slot; NULL if there is none. */
+static struct cprof_stack_copy *take(struct stackcopy *sc, const struct cprof_sample *r)
+{
+	struct cprof_stack_copy *c = find(sc, r);
+
+	if (c)
+		c->kind = 0;
+	return c;
+}
+
+unsigned int stackcopy__view(const struct stackcopy *sc, const struct cprof_sample *r)
+{
+	const struct cprof_stack_copy *c = (r->flags & CPROF_SF_STACK_COPY) ? find(sc, r) : NULL;
+
+	return c ? (c->view_pid ? c->view_pid : c->pid) : 0;
 }
 
 /* Runs the BPF unwinder over c; its result in sc->io. Returns 0 or -errno. */
@@ -95,10 +110,12 @@ bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_cop
 {
 	size_t head;
 
-	/* No frame after the copy's and no other ending: the tables still lack its pc. */
+	/* No frame after the copy's and no other ending: the tables still lack its pc (or
+	 * its table is still being built). */
 	if (c->frame >= r->n_user || io->n <= c->frame || io->n > CPROF_MAX_USER_FRAMES ||
 	    (io->n == c->frame + 1u &&
-	     (io->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING))
+	     ((io->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING ||
+	      (io->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_TABLES)))
 		return false;
 	/* The sample's kernel frames and its user frames before the copy's, then the replay's. */
 	head = (size_t)r->n_kernel + c->frame;
@@ -128,6 +145,14 @@ const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct 
 	}
 	sc->st.finished++;
 	return sc->rec;
+}
+
+void stackcopy__drop(struct stackcopy *sc, const struct cprof_sample *r)
+{
+	if (!(r->flags & CPROF_SF_STACK_COPY) || !take(sc, r))
+		return;
+	sc->st.copies--;
+	sc->st.dropped++;
 }
 
 void stackcopy__stats(const struct stackcopy *sc, struct stackcopy_stats *out)

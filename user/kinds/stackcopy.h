@@ -16,7 +16,8 @@ struct cprof_stack_copy;
 struct stackcopy;
 
 struct stackcopy_stats {
-	size_t copies;		/* stack copies received */
+	size_t copies;		/* stack copies received, less those dropped */
+	size_t dropped;		/* copies of samples whose process exec'ed since */
 	size_t finished;	/* samples that got frames from a replay */
 	size_t unmatched;	/* flagged samples whose copy was not there, or replays that
 				 * failed: they stay cut short */
@@ -40,6 +41,15 @@ const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct 
  * the replay found nothing more than r has or its counts are out of bounds. */
 bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_copy *c,
 		      const struct cprof_replay *io, struct cprof_sample *out);
+
+/* The process whose view a replay of r's copy goes through (its cprof_stack_copy.view_pid);
+ * 0 when no copy is kept for r. */
+unsigned int stackcopy__view(const struct stackcopy *sc, const struct cprof_sample *r);
+
+/* Drops r's copy (r flagged CPROF_SF_STACK_COPY): the process whose view a replay goes
+ * through shows another image than r now (it exec'ed since r was taken). r keeps the
+ * frames it has. */
+void stackcopy__drop(struct stackcopy *sc, const struct cprof_sample *r);
 
 void stackcopy__stats(const struct stackcopy *sc, struct stackcopy_stats *out);
 

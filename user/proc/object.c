@@ -95,31 +95,44 @@ static int open_regular(int path_fd, uint64_t inode, struct stat *st)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The root directory of pid's process, O_PATH; pid 0: ours. -errno if it is gone. */
+static int open_root(int pid)
+{
+	char p[32];
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/root", pid);
+	fd = open(pid > 0 ? p : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* map_files gives the very file the process maps, even unlinked or replaced since, and
  * works across mount namespaces. The root path is a fallback for when the mapping is gone:
  * resolved inside the target's root (its symlinks must not reach our files), and only
  * taken if it is still the inode the process mapped, or a binary replaced at the same path
  * would be misread. (Only the inode: overlayfs and btrfs report another st_dev than the
- * maps line.) Returns an fd, -ENOTSUP for a non-regular file, or -errno. */
+ * maps line.) pid 0: a process gone before its files could be opened, whose root was ours:
+ * the path in our root, on the same terms. Returns an fd, -ENOTSUP for a non-regular file,
+ * or -errno. */
 static int open_mapped(int pid, uint64_t start, uint64_t end, const char *file,
 		       uint64_t inode, struct stat *st)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	int pfd, root = -1, err;
+	int pfd = -1, root = -1, err;
 	char p[96];
 
 	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)start,
 		 (unsigned long long)end);
-	pfd = open(p, O_PATH | O_CLOEXEC);
+	if (pid > 0)
+		pfd = open(p, O_PATH | O_CLOEXEC);
 	if (pfd >= 0) {
 		err = open_regular(pfd, 0, st);
 		goto out;
 	}
-	snprintf(p, sizeof(p), "/proc/%d/root", pid);
-	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open_root(pid);
 	if (root < 0)
-		return -errno;
+		return root;
 	pfd = (int)syscall(SYS_openat2, root, file, &how, sizeof(how));
 	err = pfd < 0 ? -errno : open_regular(pfd, inode, st);
 out:
@@ -146,8 +159,7 @@ static void open_debuglink(struct object *obj, int pid)
 
 	if (!obj->debuglink[0] || !slash)
 		return;
-	snprintf(p, sizeof(p), "/proc/%d/root", pid);
-	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open_root(pid);
 	if (root < 0)
 		return;
 	for (i = 0; i < ARRAY_SIZE(fmts) && !obj->debuglink_path; i++) {
@@ -179,8 +191,11 @@ static struct object *object__open(int pid, uint64_t start, uint64_t end, const 
 	obj->dev = dev;
 	obj->inode = inode;
 	obj->path = strndup(path, mapsfile__undeleted_len(path, strlen(path)));
-	if (!obj->path || asprintf(&obj->host_path, "/proc/%d/root%s", pid, obj->path) < 0) {
+	if (obj->path && pid > 0 && asprintf(&obj->host_path, "/proc/%d/root%s", pid, obj->path) < 0)
 		obj->host_path = NULL;
+	else if (obj->path && pid <= 0)
+		obj->host_path = strdup(obj->path);
+	if (!obj->path || !obj->host_path) {
 		err = -ENOMEM;
 		goto err_out;
 	}
@@ -241,23 +256,38 @@ err_out:
 	return NULL;
 }
 
-struct object *objcache__get(struct objcache *oc, int pid, uint64_t start, uint64_t end,
-			     const char *path, uint64_t dev, uint64_t inode)
+static uint64_t file_hash(uint64_t dev, uint64_t inode)
+{
+	return hash__add(hash__u64(dev), inode);
+}
+
+struct object *objcache__find(const struct objcache *oc, uint64_t dev, uint64_t inode)
 {
 	struct file_key key = { .dev = dev, .inode = inode };
-	uint64_t hash = hash__add(hash__u64(dev), inode);
+	struct object **slot = hashmap__find(&oc->objs, file_hash(dev, inode), &key, object_eq,
+					     NULL);
+
+	return slot ? *slot : NULL;
+}
+
+/* objcache__get; pid 0: in our own root (objcache__get_host). */
+static struct object *get(struct objcache *oc, int pid, uint64_t start, uint64_t end,
+			  const char *path, uint64_t dev, uint64_t inode)
+{
+	struct file_key key = { .dev = dev, .inode = inode };
+	uint64_t hash = file_hash(dev, inode);
 	struct object **slot, *obj;
 	bool added;
 
 	if (path && strcmp(path, "[vdso]") == 0)
 		return vdso_get(oc, start, end);
-	if (!path || path[0] != '/' || inode == 0 || pid <= 0) {
+	if (!path || path[0] != '/' || inode == 0 || pid < 0) {
 		errno = ENOENT;
 		return NULL;
 	}
-	slot = hashmap__find(&oc->objs, hash, &key, object_eq, NULL);
-	if (slot)
-		return *slot;
+	obj = objcache__find(oc, dev, inode);
+	if (obj)
+		return obj;
 	/* A file that cannot be opened is not remembered: the next mapping of it retries. */
 	obj = object__open(pid, start, end, path, dev, inode);
 	if (!obj)
@@ -270,4 +300,16 @@ struct object *objcache__get(struct objcache *oc, int pid, uint64_t start, uint6
 	}
 	*slot = obj;
 	return obj;
+}
+
+struct object *objcache__get(struct objcache *oc, int pid, uint64_t start, uint64_t end,
+			     const char *path, uint64_t dev, uint64_t inode)
+{
+	return get(oc, pid > 0 ? pid : -1, start, end, path, dev, inode);
+}
+
+struct object *objcache__get_host(struct objcache *oc, const char *path, uint64_t dev,
+				  uint64_t inode)
+{
+	return get(oc, 0, 0, 0, path, dev, inode);
 }

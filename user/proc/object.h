@@ -53,6 +53,15 @@ void objcache__free(struct objcache *oc);
 struct object *objcache__get(struct objcache *oc, int pid, uint64_t start, uint64_t end,
 			     const char *path, uint64_t dev, uint64_t inode);
 
+/* The object already open for (dev, inode), or NULL: nothing is opened. */
+struct object *objcache__find(const struct objcache *oc, uint64_t dev, uint64_t inode);
+
+/* As objcache__get, for the file of a process gone before it could be opened through the
+ * process, whose root was ours: path (absolute) in our own root, taken only if it is still
+ * that inode. */
+struct object *objcache__get_host(struct objcache *oc, const char *path, uint64_t dev,
+				  uint64_t inode);
+
 /* Number of distinct objects opened so far (for the summary and tests). */
 size_t objcache__count(const struct objcache *oc);
 

@@ -1,8 +1,14 @@
 /* Snapshots of /proc/PID/maps (lines parsed by mapsfile) and the per-pid table of them. */
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <time.h>
+
+#include "cprof.h"
 
 #include "proc/mapsfile.h"
 #include "proc/object.h"
@@ -19,6 +25,8 @@ struct procmaps {
 	char *arena;		/* every path, NUL-terminated; arena[0] is "" */
 	uint64_t text_hash;	/* of the maps text: a reload that changed nothing is dropped */
 	size_t text_len;
+	uint64_t image;		/* 0: not known */
+	unsigned int refs;	/* procmaps__free releases one */
 };
 
 /* Parse state: entries keep arena offsets until the arena stops moving. */
@@ -109,6 +117,7 @@ struct procmaps *procmaps__parse(const char *text, size_t len)
 	ps.pm = calloc(1, sizeof(*ps.pm));
 	if (!ps.pm)
 		goto out;
+	ps.pm->refs = 1;
 	ps.pm->entries = calloc(lines, sizeof(*ps.pm->entries));
 	ps.path_off = calloc(lines, sizeof(*ps.path_off));
 	if (!ps.pm->entries || !ps.path_off || VEC_GROW(ps.pm->arena, ps.arena_cap, 256))
@@ -133,9 +142,18 @@ out:
 	return ps.pm;
 }
 
+struct procmaps *procmaps__ref(const struct procmaps *pm)
+{
+	/* The count is no part of what a snapshot says. */
+	struct procmaps *m = (struct procmaps *)pm;
+
+	m->refs++;
+	return m;
+}
+
 void procmaps__free(struct procmaps *pm)
 {
-	if (!pm)
+	if (!pm || --pm->refs)
 		return;
 	free(pm->entries);
 	free(pm->arena);
@@ -210,4 +228,85 @@ struct procmaps *procmaps__load(int pid, struct objcache *oc)
 bool procmaps__same_text(const struct procmaps *pm, const char *text, size_t len)
 {
 	return pm->text_len == len && pm->text_hash == hash__bytes(text, len);
+}
+
+uint64_t procmaps__image(const struct procmaps *pm)
+{
+	return pm->image;
+}
+
+void procmaps__set_image(struct procmaps *pm, uint64_t image)
+{
+	pm->image = image;
+}
+
+/* The path of an exec record's mapping v, its length in *len: the executable's as exec
+ * named it (the target's to choose: up to a newline only, so that it adds no line), the
+ * vDSO's, or that of the object oc has open for its file; "" when none is known. */
+static const char *exec_vma_path(const struct cprof_exec_info *xi,
+				 const struct cprof_exec_vma *v, const struct objcache *oc,
+				 size_t *len)
+{
+	const struct object *obj = NULL;
+	const char *nl;
+
+	if (!v->ino) {
+		*len = strlen("[vdso]");
+		return "[vdso]";
+	}
+	if (v->is_exe) {
+		*len = strnlen(xi->path, sizeof(xi->path));
+		nl = memchr(xi->path, '\n', *len);
+		*len = nl ? (size_t)(nl - xi->path) : *len;
+		return xi->path;
+	}
+	if (oc)
+		obj = objcache__find(oc, makedev(v->dev >> 20, v->dev & 0xfffff), v->ino);
+	*len = obj ? strlen(obj->path) : 0;
+	return obj ? obj->path : "";
+}
+
+/* Opens the objects of a snapshot made from an exec record: no file can be opened through
+ * the process any more (see procmaps__from_exec). */
+static void attach_exec_objects(struct procmaps *pm, struct objcache *oc, bool host_root)
+{
+	for (size_t i = 0; oc && i < pm->n; i++) {
+		struct procmaps_entry *e = &pm->entries[i];
+
+		if (!e->inode)
+			e->obj = objcache__get(oc, 0, e->start, e->end, e->path, 0, 0);
+		else if (!(e->obj = objcache__find(oc, e->dev, e->inode)) && host_root)
+			e->obj = objcache__get_host(oc, e->path, e->dev, e->inode);
+	}
+}
+
+struct procmaps *procmaps__from_exec(const struct cprof_exec_info *xi, struct objcache *oc,
+				     bool host_root)
+{
+	/* A line per mapping: its fields, and a path of at most PATH_MAX. */
+	char *text = malloc(CPROF_EXEC_MAPS * (PATH_MAX + 128));
+	size_t len = 0, cap = CPROF_EXEC_MAPS * (PATH_MAX + 128), plen;
+	struct procmaps *pm = NULL;
+
+	for (uint32_t i = 0; text && i < xi->n_vmas && i < CPROF_EXEC_MAPS; i++) {
+		const struct cprof_exec_vma *v = &xi->vmas[i];
+		const char *path = exec_vma_path(xi, v, oc, &plen);
+		int n = snprintf(text + len, cap - len,
+				 "%" PRIx64 "-%" PRIx64 " r-xp %08" PRIx64 " %02x:%02x %" PRIu64
+				 " %.*s\n", (uint64_t)v->start, (uint64_t)v->end,
+				 (uint64_t)v->offset, v->dev >> 20, v->dev & 0xfffff,
+				 (uint64_t)v->ino, (int)(plen < PATH_MAX ? plen : PATH_MAX), path);
+
+		if (n < 0 || (size_t)n >= cap - len)
+			break;
+		len += (size_t)n;
+	}
+	if (text)
+		pm = procmaps__parse(text, len);
+	if (pm)
+		attach_exec_objects(pm, oc, host_root);
+	free(text);
+	if (!text)
+		errno = ENOMEM;
+	return pm;
 }

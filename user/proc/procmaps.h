@@ -9,6 +9,7 @@
 
 #include "proc/mapsfile.h"	/* PM_R, PM_W, PM_X */
 
+struct cprof_exec_info;
 struct objcache;
 struct object;
 
@@ -32,6 +33,11 @@ struct procmaps *procmaps__parse(const char *text, size_t len);
  * if oc is NULL). Returns NULL with errno set (ESRCH when the process is gone). */
 struct procmaps *procmaps__load(int pid, struct objcache *oc);
 
+/* Another reference to pm, which procmaps__free then releases: a snapshot shared by the
+ * records of two processes (a child's taken before its exec show its parent's image), or
+ * kept by the unwinder until it can publish it whole. */
+struct procmaps *procmaps__ref(const struct procmaps *pm);
+/* Releases a reference; the last one frees pm. */
 void procmaps__free(struct procmaps *pm);
 
 /* The entry containing addr, or NULL. O(log n). */
@@ -45,5 +51,17 @@ void procmaps__attach_objects(struct procmaps *pm, int pid, struct objcache *oc)
 
 /* Whether pm was parsed from exactly this maps text. */
 bool procmaps__same_text(const struct procmaps *pm, const char *text, size_t len);
+
+/* The image pm shows (cprof_sample.image), as its reader found out; 0: not known. */
+uint64_t procmaps__image(const struct procmaps *pm);
+void procmaps__set_image(struct procmaps *pm, uint64_t image);
+
+/* The executable mappings an exec record describes (xi, untrusted: bounded), as a snapshot
+ * of the new image: for a process gone before its maps could be read. Their objects are
+ * those oc has open for their files already, else, for the executable, xi's path opened
+ * in our own root if host_root (the process's root was ours) and it is still that file;
+ * none without oc. Returns NULL with errno set on ENOMEM. */
+struct procmaps *procmaps__from_exec(const struct cprof_exec_info *xi, struct objcache *oc,
+				     bool host_root);
 
 #endif

@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The processes' maps over their lives: loaded at first sight, reloaded when they change,
- * kept after the exit for the stacks that point into them, and released when those stacks
- * are gone (a long run sees many processes come and go: memory must not grow with them). */
+/* The processes' maps over their lives: loaded at first sight, reloaded when they change
+ * (an exec, a library mapped), kept after the exit for the stacks that point into them, and
+ * released when those stacks are gone (a long run sees many processes come and go: memory
+ * must not grow with them). Frames are placed in the snapshot of the image their record
+ * names, which for a child before its exec is its parent's. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
-#include "proc/cgroup.h"
+#include "cprof.h"
+#include "proc/cglabels.h"
 #include "proc/mapsfile.h"
+#include "proc/pidstat.h"
 #include "proc/proctab.h"
 #include "util/clock.h"
 #include "util/hashmap.h"
-#include "util/log.h"
-#include "util/readfile.h"
 #include "util/vec.h"
 
 /* At most one reload per pid per 20 ms: right after exec the dynamic loader maps libraries
@@ -26,14 +29,10 @@
 #define EXIT_GRACE_NS 1000000000ull
 /* How often live processes are checked for an exit whose event was lost. */
 #define SWEEP_INTERVAL_NS 10000000000ull
-/* Distinct cgroup paths kept for labels, for the whole run: a host that churns through
- * containers must not grow memory without bound. Processes in further ones go unlabelled. */
-#define CGROUP_PATHS_MAX 4096
-/* /proc/PID/cgroup: a line per hierarchy (a dozen on a hybrid host), paths ≤ PATH_MAX. */
-#define CGROUP_FILE_MAX (128u << 10)
 
 struct proc {
 	int pid;
+	int ppid;		/* its parent, whose image it shows until it execs; 0: unknown */
 	uint32_t gen;
 	bool stale;		/* exec'ed since the last load */
 	bool exec;		/* exec'ed since the last load (the next one is "at exec") */
@@ -55,22 +54,42 @@ struct proctab {
 	uint64_t swept_ns;
 	struct proctab_exited *exited;	/* oldest first */
 	size_t n_exited, cap_exited;
-	/* Of struct cgroup_label *, by path: one per distinct path, freed with the table, so
-	 * the stacks of a process pointing at its label outlive the process. */
-	struct hashmap cgroups;
-	bool cgroups_full;	/* CGROUP_PATHS_MAX was reached (said once) */
+	/* The processes' cgroup labels, freed with the table: the stacks of a process point
+	 * at its label after it is gone. */
+	struct cglabels *cgroups;
+	uint64_t root_ino;	/* our root directory: a gone process's paths are ours */
+	uint32_t root_dev;	/* when its root was this one (dev_t as the kernel's) */
+	/* Of struct image_ent, by image: the process with a snapshot of each image (the last
+	 * one read), for the records of a child taken before its exec, which show its
+	 * parent's image, when the child is not known (gone before it could be read). */
+	struct hashmap images;
+};
+
+struct image_ent {
+	uint64_t image;
+	int pid;
 };
 
 struct proctab *proctab__new(struct objcache *oc)
 {
 	struct proctab *pt = calloc(1, sizeof(*pt));
+	struct stat st;
 
 	if (!pt)
 		return NULL;
 	pt->oc = oc;
 	pt->procs = (struct hashmap)HASHMAP_INIT(struct proc);
-	pt->cgroups = (struct hashmap)HASHMAP_INIT(struct cgroup_label *);
+	pt->images = (struct hashmap)HASHMAP_INIT(struct image_ent);
 	pt->swept_ns = clock__ns(CLOCK_MONOTONIC);
+	pt->cgroups = cglabels__new();
+	if (!pt->cgroups) {
+		free(pt);
+		return NULL;
+	}
+	if (!stat("/", &st)) {
+		pt->root_ino = st.st_ino;
+		pt->root_dev = major(st.st_dev) << 20 | minor(st.st_dev);
+	}
 	return pt;
 }
 
@@ -83,7 +102,6 @@ static void free_snaps(struct procmaps **snaps, size_t n)
 
 void proctab__free(struct proctab *pt)
 {
-	struct cgroup_label **l;
 	struct proc *p;
 	size_t it = 0;
 
@@ -94,10 +112,8 @@ void proctab__free(struct proctab *pt)
 	proctab__reap(pt, pt->n_exited);
 	free(pt->exited);
 	hashmap__free(&pt->procs);
-	it = 0;
-	while ((l = hashmap__next(&pt->cgroups, &it)))
-		free(*l);
-	hashmap__free(&pt->cgroups);
+	hashmap__free(&pt->images);
+	cglabels__free(pt->cgroups);
 	free(pt);
 }
 
@@ -124,12 +140,97 @@ static struct proc *proc_slot(struct proctab *pt, int pid)
 	return p;
 }
 
-/* Loads the maps of p again. The previous snapshot stays current when the load fails (the
- * process may be gone: its last maps are still the best answer) and when the text did not
- * change (no new snapshot for a pid that keeps missing on garbage addresses). */
+static bool image_eq(const void *ctx, const void *key, const void *entry)
+{
+	(void)ctx;
+	return ((const struct image_ent *)entry)->image == *(const uint64_t *)key;
+}
+
+/* Labels pm, a snapshot of pid's, with the image it shows, and indexes it unless a process
+ * still in the table has it indexed already: the first is most often the parent, which
+ * outlives the children that show its image until they exec. */
+static void label(struct proctab *pt, int pid, struct procmaps *pm, uint64_t image)
+{
+	struct image_ent *e;
+	bool added;
+
+	procmaps__set_image(pm, image);
+	if (!image)
+		return;
+	e = hashmap__insert(&pt->images, hash__u64(image), &image, image_eq, NULL, &added);
+	if (e && (added || e->pid == pid || !proc_find(pt, e->pid)))
+		*e = (struct image_ent){ .image = image, .pid = pid };
+}
+
+/* Drops the index's entries that name p: it is leaving the table. */
+static void unlabel(struct proctab *pt, const struct proc *p)
+{
+	for (size_t i = 0; i < p->n_snaps; i++) {
+		uint64_t image = procmaps__image(p->snaps[i]);
+		struct image_ent *e = hashmap__find(&pt->images, hash__u64(image), &image,
+						    image_eq, NULL);
+
+		if (e && e->pid == p->pid)
+			hashmap__remove(&pt->images, e);
+	}
+}
+
+/* The image p's process shows now (its start_stack), 0 if unknown; learns its parent. */
+static uint64_t image_now(struct proc *p)
+{
+	struct pidstat ps;
+
+	if (pidstat__read(p->pid, &ps))
+		return 0;
+	if (!p->ppid)
+		p->ppid = ps.ppid;
+	return ps.start_stack;
+}
+
+/* Whether the text just read adds nothing to p's current snapshot: the same text of the
+ * same image needs no new snapshot (a pid that keeps missing on garbage addresses). */
+static bool nothing_new(struct proctab *pt, struct proc *p, const char *text, size_t len,
+			uint64_t image)
+{
+	if (!p->cur || !procmaps__same_text(p->cur, text, len))
+		return false;
+	if (!procmaps__image(p->cur))
+		label(pt, p->pid, p->cur, image);
+	return !image || procmaps__image(p->cur) == image;
+}
+
+/* Appends pm to p's snapshots; -ENOMEM (pm then still the caller's). */
+static int add_snap(struct proc *p, struct procmaps *pm)
+{
+	return VEC_PUSH(p->snaps, p->n_snaps, p->cap_snaps, pm);
+}
+
+/* Reads p's maps into *text, and the image they show into *image: the one shown before
+ * and after the read, if the same (an exec between the two would leave it in doubt: the
+ * read is tried again once), else 0. Returns 0 or -errno. */
+static int read_maps(struct proc *p, char **text, size_t *len, uint64_t *image)
+{
+	int err = 0;
+
+	for (int tries = 0; tries < 2; tries++) {
+		*image = image_now(p);
+		free(*text);
+		*text = NULL;
+		err = mapsfile__read(p->pid, text, len);
+		if (err || !*image || image_now(p) == *image)
+			return err;
+	}
+	*image = 0;
+	return err;
+}
+
+/* Loads the maps of p again, labelled with their image. The previous snapshot stays
+ * current when the load fails (the process may be gone: its last maps are still the best
+ * answer) and when there is nothing new (nothing_new). */
 static int proc_reload(struct proctab *pt, struct proc *p)
 {
 	struct procmaps *pm = NULL;
+	uint64_t image = 0;
 	char *text = NULL;
 	size_t len = 0;
 	int err;
@@ -138,17 +239,20 @@ static int proc_reload(struct proctab *pt, struct proc *p)
 	p->at_exec = p->exec;
 	p->exec = false;
 	p->stale = false;
-	err = mapsfile__read(p->pid, &text, &len);
+	err = read_maps(p, &text, &len, &image);
+	/* An exiting process has released its address space and reads as empty: the records
+	 * of its last moments still need the maps it had. */
+	if (!err && !len)
+		err = -ESRCH;
 	if (err)
 		goto out;
-	/* An exiting process has released its address space and reads as empty; the records
-	 * of its last moments still need the maps it had. */
-	if (p->cur && (!len || procmaps__same_text(p->cur, text, len)))
+	if (nothing_new(pt, p, text, len, image))
 		goto out;
 	err = -ENOMEM;
 	pm = procmaps__parse(text, len);
-	if (!pm || VEC_PUSH(p->snaps, p->n_snaps, p->cap_snaps, pm))
+	if (!pm || add_snap(p, pm))
 		goto out;
+	label(pt, p->pid, pm, image);
 	procmaps__attach_objects(pm, p->pid, pt->oc);
 	p->cur = pm;
 	pm = NULL;
@@ -169,12 +273,14 @@ static int retire(struct proctab *pt, struct proc *p)
 		.pid = p->pid,
 		.gen = p->gen,
 		.exit_ns = p->exit_ns,
+		.cur = p->cur,
 		.snaps = p->snaps,
 		.n_snaps = p->n_snaps,
 	};
 
 	if (VEC_PUSH(pt->exited, pt->n_exited, pt->cap_exited, e))
 		return -ENOMEM;
+	unlabel(pt, p);
 	hashmap__remove(&pt->procs, p);
 	return 0;
 }
@@ -191,73 +297,16 @@ static struct proc *proc_current(struct proctab *pt, int pid)
 	return p ? p : proc_slot(pt, pid);
 }
 
-static bool label_eq(const void *ctx, const void *key, const void *entry)
-{
-	(void)ctx;
-	return !strcmp((*(struct cgroup_label *const *)entry)->path, key);
-}
-
-/* The label of path (len bytes), made on its first use. NULL on ENOMEM or once
- * CGROUP_PATHS_MAX paths are known. */
-static const struct cgroup_label *intern(struct proctab *pt, const char *path, size_t len)
-{
-	uint64_t h = hash__bytes(path, len);
-	struct cgroup_label **ent, *l;
-	char id[CGROUP_ID_LEN + 1];
-	char *text;
-	bool has_id, added;
-
-	ent = hashmap__find(&pt->cgroups, h, path, label_eq, NULL);
-	if (ent)
-		return *ent;
-	if (hashmap__count(&pt->cgroups) >= CGROUP_PATHS_MAX) {
-		if (!pt->cgroups_full)
-			log_warn("more than %d distinct cgroups: samples of processes in "
-				 "further ones have no cgroup label", CGROUP_PATHS_MAX);
-		pt->cgroups_full = true;
-		return NULL;
-	}
-	has_id = cgroup__container_id(path, id);
-	/* One block: the label, then its path, then its id. */
-	l = malloc(sizeof(*l) + len + 1 + (has_id ? sizeof(id) : 0));
-	if (!l)
-		return NULL;
-	text = (char *)(l + 1);
-	memcpy(text, path, len + 1);
-	*l = (struct cgroup_label){ .path = text };
-	if (has_id)
-		l->container_id = memcpy(text + len + 1, id, sizeof(id));
-	ent = hashmap__insert(&pt->cgroups, h, path, label_eq, NULL, &added);
-	if (!ent) {
-		free(l);
-		return NULL;
-	}
-	*ent = l;
-	return l;
-}
-
 /* Reads p's cgroup at its first sight. Once per process, while it lives: after its exit
  * the pid may soon name another process. A process moved to another cgroup later keeps
  * the first one: its stacks and their labels belong to the process, not to the cgroup
  * (and an exec leaves a process where it was). */
 static void proc_cgroup(struct proctab *pt, struct proc *p)
 {
-	char path[CGROUP_PATH_MAX + 1], file[32], *text = NULL;
-	size_t len = 0;
-	int n;
-
 	if (p->cgroup_read || p->exit_ns)
 		return;
 	p->cgroup_read = true;
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", p->pid);
-	n = readfile__all(file, 512, CGROUP_FILE_MAX, &text, &len);
-	if (!n)
-		n = cgroup__parse(text, len, path);
-	if (n >= 0)
-		p->cgroup = intern(pt, path, (size_t)n);
-	else if (n != -ENOENT)
-		log_debug("pid %d: no cgroup label from %s: %s", p->pid, file, strerror(-n));
-	free(text);
+	p->cgroup = cglabels__read(pt->cgroups, p->pid);
 }
 
 /* The slot of pid with its maps loaded if they can be; NULL with errno set otherwise. */
@@ -303,45 +352,141 @@ const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint3
 		const struct proctab_exited *e = &pt->exited[i];
 
 		if (e->pid == pid && e->gen == gen)
-			return e->n_snaps ? e->snaps[e->n_snaps - 1] : NULL;
+			return e->cur;
 	}
 	return NULL;
 }
 
-/* proctab__find, and proctab__find_mapped when mapped. */
-static const struct procmaps_entry *find(struct proctab *pt, int pid, uint64_t addr, bool mapped)
+/* The executable mapping of pm holding addr; NULL (errno ENOENT) if none. */
+static const struct procmaps_entry *exec_entry(const struct procmaps *pm, uint64_t addr)
 {
-	const struct procmaps_entry *e;
-	struct proc *p = proc_get(pt, pid);
+	const struct procmaps_entry *e = pm ? procmaps__find(pm, addr) : NULL;
 
-	if (!p)
-		return NULL;
-	e = procmaps__find(p->cur, addr);
-	if (e && (e->prot & PM_X))
-		return e;
-	/* The maps loaded at exec lack the libraries the loader maps a moment later: the first
-	 * miss after them reloads at once, later ones at most every RELOAD_INTERVAL_NS. */
-	if ((!mapped && !p->at_exec &&
-	     clock__ns(CLOCK_MONOTONIC) - p->loaded_ns < RELOAD_INTERVAL_NS) ||
-	    p->exit_ns || proc_reload(pt, p)) {
-		errno = ENOENT;
-		return NULL;
-	}
-	e = procmaps__find(p->cur, addr);
 	if (e && (e->prot & PM_X))
 		return e;
 	errno = ENOENT;
 	return NULL;
 }
 
-const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr)
+/* The latest snapshot of p that shows image; NULL if none. */
+static struct procmaps *snapshot_of(const struct proc *p, uint64_t image)
 {
-	return find(pt, pid, addr, false);
+	for (size_t i = p->n_snaps; i-- > 0;)
+		if (procmaps__image(p->snaps[i]) == image)
+			return p->snaps[i];
+	return NULL;
 }
 
-const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t addr)
+/* Whether p's maps may be read again now: the first miss after the load at exec (which
+ * lacks the libraries the loader maps a moment later) at once, later ones at most every
+ * RELOAD_INTERVAL_NS; never after the exit. */
+static bool may_reload(const struct proc *p)
 {
-	return find(pt, pid, addr, true);
+	return !p->exit_ns && (p->at_exec ||
+			       clock__ns(CLOCK_MONOTONIC) - p->loaded_ns >= RELOAD_INTERVAL_NS);
+}
+
+/* The maps of image for pid's process, whose current snapshot shows another: a snapshot of
+ * its own (an image it exec'ed from, or to since), its parent's (a child shows its
+ * parent's image until it execs: records taken before the exec, read after it), or its
+ * maps read again (an image newer than the last read). NULL if none. */
+static const struct procmaps *maps_of_image(struct proctab *pt, int pid, uint64_t image)
+{
+	struct proc *p = proc_find(pt, pid), *q;
+	struct procmaps *pm = p ? snapshot_of(p, image) : NULL;
+	const struct image_ent *e;
+	int ppid = p ? p->ppid : 0;
+
+	if (pm)
+		return pm;
+	/* Another process's slot may move the table's entries: p is looked up again. */
+	if (ppid > 0 && ppid != pid && (q = proc_get(pt, ppid)))
+		pm = snapshot_of(q, image);
+	e = pm ? NULL : hashmap__find(&pt->images, hash__u64(image), &image, image_eq, NULL);
+	if (e && (q = proc_find(pt, e->pid)))
+		pm = snapshot_of(q, image);
+	p = proc_find(pt, pid);
+	/* Stacks point into the snapshot: pid's process holds it as long as the other. */
+	if (pm) {
+		if (!p || add_snap(p, pm))
+			return NULL;
+		return procmaps__ref(pm);
+	}
+	if (p && p->cur && may_reload(p) && !proc_reload(pt, p) &&
+	    procmaps__image(p->cur) == image)
+		return p->cur;
+	return NULL;
+}
+
+/* proctab__find, and proctab__find_mapped when mapped. */
+static const struct procmaps_entry *find(struct proctab *pt, int pid, uint64_t image,
+					 uint64_t addr, bool mapped)
+{
+	const struct procmaps_entry *e;
+	struct proc *p = proc_get(pt, pid);
+	uint64_t cur = p ? procmaps__image(p->cur) : 0;
+
+	/* Not the image the process shows, or a process that could not be read. */
+	if (image && (!p || (cur && image != cur)))
+		return exec_entry(maps_of_image(pt, pid, image), addr);
+	if (!p)
+		return NULL;
+	e = exec_entry(p->cur, addr);
+	if (e || !(mapped ? !p->exit_ns : may_reload(p)) || proc_reload(pt, p)) {
+		errno = e ? errno : ENOENT;
+		return e;
+	}
+	return exec_entry(p->cur, addr);
+}
+
+const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t image,
+					   uint64_t addr)
+{
+	return find(pt, pid, image, addr, false);
+}
+
+const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t image,
+						  uint64_t addr)
+{
+	return find(pt, pid, image, addr, true);
+}
+
+/* After exec: the snapshot made of xi for image, when p has none of it (gone before its
+ * maps could be read, or exec'ed again since). It becomes the current one unless the read
+ * at exec (before: the current snapshot until then) found anything. */
+static void exec_snapshot(struct proctab *pt, struct proc *p, uint64_t image,
+			  const struct cprof_exec_info *xi, const struct procmaps *before)
+{
+	bool host_root = xi->root_ino == pt->root_ino && xi->root_dev == pt->root_dev;
+	struct procmaps *pm;
+
+	if (!image || snapshot_of(p, image))
+		return;
+	pm = procmaps__from_exec(xi, pt->oc, host_root);
+	if (!pm || add_snap(p, pm)) {
+		procmaps__free(pm);
+		return;
+	}
+	label(pt, p->pid, pm, image);
+	if (p->cur == before)
+		p->cur = pm;
+}
+
+void proctab__exec(struct proctab *pt, int pid, uint64_t image,
+		   const struct cprof_exec_info *xi)
+{
+	const struct procmaps *before;
+	struct proc *p;
+
+	if (pid <= 0 || !(p = proc_current(pt, pid)))
+		return;
+	if (xi && xi->ppid)
+		p->ppid = (int)xi->ppid;
+	p->exec = true;
+	before = p->cur;
+	proc_reload(pt, p);
+	if (xi)
+		exec_snapshot(pt, p, image, xi, before);
 }
 
 void proctab__invalidate(struct proctab *pt, int pid)
@@ -356,6 +501,13 @@ void proctab__invalidate(struct proctab *pt, int pid)
 		return;
 	p->stale = true;
 	p->exec = true;
+}
+
+uint64_t proctab__image(const struct proctab *pt, int pid)
+{
+	const struct proc *p = proc_find(pt, pid);
+
+	return p && p->cur ? procmaps__image(p->cur) : 0;
 }
 
 uint32_t proctab__gen(struct proctab *pt, int pid)

@@ -1,7 +1,8 @@
 /* The processes being profiled, by pid: each one's maps (struct procmaps), loaded at first
  * sight and reloaded on exec or on an address outside every executable mapping (at most once
- * per 20 ms per pid). A process's snapshots stay valid while it lives and after it exits,
- * until proctab__reap releases them: stacks point into them. */
+ * per 20 ms per pid), each snapshot labelled with the image it shows (what one exec loaded,
+ * named as records name it: cprof_sample.image). A process's snapshots stay valid while it
+ * lives and after it exits, until proctab__reap releases them: stacks point into them. */
 #ifndef CPROF_PROCTAB_H
 #define CPROF_PROCTAB_H
 
@@ -11,6 +12,7 @@
 #include "proc/procmaps.h"
 
 struct cgroup_label;
+struct cprof_exec_info;
 struct objcache;
 struct proctab;
 
@@ -19,7 +21,8 @@ struct proctab_exited {
 	int pid;
 	uint32_t gen;
 	uint64_t exit_ns;	/* CLOCK_MONOTONIC */
-	struct procmaps **snaps;
+	const struct procmaps *cur;	/* its last maps */
+	struct procmaps **snaps;	/* those its stacks point into (some shared) */
 	size_t n_snaps;
 };
 
@@ -35,17 +38,32 @@ const struct procmaps *proctab__get(struct proctab *pt, int pid);
  * in the final profile). NULL if there are none. */
 const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint32_t gen);
 
-/* The executable mapping of pid containing addr; reloads the maps (rate-limited) when addr
- * is outside every known one. NULL if none. */
-const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr);
+/* The executable mapping containing addr of pid's process as it was in image (the
+ * record's; 0: whatever it is now), from the snapshot of that image (see the .c file for
+ * where one is found); reloads the maps (rate-limited) when addr is outside every mapping
+ * known of the current image. NULL if none. */
+const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t image,
+					   uint64_t addr);
 
 /* The same for an address the kernel saw mapped in pid (BPF found its area): reloads the
  * maps at once when they lack it, however recent they are. */
-const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t addr);
+const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t image,
+						  uint64_t addr);
 
-/* The process exec'ed: its next lookup reloads the maps, and the first address missing from
- * those (a library the loader mapped since) reloads them again without waiting. */
+/* The process exec'ed to image (xi: what the exec record says of it; NULL if nothing): its
+ * maps are read again at once, and the first address missing from those (a library the
+ * loader mapped since) reloads them again without waiting. If they cannot be read (the
+ * process is gone already), the mappings xi describes stand for the image's. */
+void proctab__exec(struct proctab *pt, int pid, uint64_t image,
+		   const struct cprof_exec_info *xi);
+
+/* The process's maps may have changed: its next lookup reloads them (and a miss after that,
+ * as after an exec, reloads them at once). */
 void proctab__invalidate(struct proctab *pt, int pid);
+
+/* The image pid's process showed when its maps were last read (cprof_sample.image); 0 if
+ * not known. Loads nothing. */
+uint64_t proctab__image(const struct proctab *pt, int pid);
 
 /* Which process pid is now: unique per process over the whole run, so a process that reuses
  * an exited one's pid is told apart from it. 0 when out of memory. */

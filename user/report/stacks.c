@@ -50,6 +50,7 @@ static uint64_t rec_hash(const struct rec_key *key)
 	uint32_t flags = r->flags & KEY_FLAGS;
 
 	h = hash_bytes(h, &key->gen, sizeof(key->gen));
+	h = hash_bytes(h, &r->image, sizeof(r->image));
 	h = hash_bytes(h, &flags, sizeof(flags));
 	h = hash_bytes(h, &r->kind, sizeof(r->kind));
 	h = hash_bytes(h, &r->pid, sizeof(r->pid));
@@ -71,7 +72,7 @@ static bool rec_equal(const void *ctx, const void *key, const void *ent)
 	const struct cprof_sample *r = k->r;
 	size_t n = (size_t)r->n_kernel + r->n_user;
 
-	return s->kind == r->kind && s->pid == r->pid && s->gen == k->gen &&
+	return s->kind == r->kind && s->pid == r->pid && s->gen == k->gen && s->image == r->image &&
 	       s->n_kernel == r->n_kernel && !(s->flags & STACK_OVERFLOW) &&
 	       (s->flags & KEY_FLAGS) == (r->flags & KEY_FLAGS) &&
 	       s->n_user == r->n_user && !memcmp(s->thread, r->comm, sizeof(s->thread)) &&
@@ -128,6 +129,7 @@ static int stack_init(struct stacks *st, struct stack *s, const struct cprof_sam
 	memcpy(s->frames, r->frames, n * sizeof(uint64_t));
 	s->kind = r->kind;
 	s->pid = r->pid;
+	s->image = r->image;
 	s->flags = r->flags;
 	s->n_kernel = r->n_kernel;
 	s->n_user = r->n_user;
@@ -142,7 +144,8 @@ static int stack_init(struct stacks *st, struct stack *s, const struct cprof_sam
 	/* Read at the process's first sight (its first stack or its maps' first load). */
 	s->cgroup = st->pt ? proctab__cgroup(st->pt, (int)r->pid) : NULL;
 	for (size_t i = 0; st->pt && i < r->n_user; i++)
-		s->maps[i] = proctab__find(st->pt, r->pid, r->frames[r->n_kernel + i]);
+		s->maps[i] = proctab__find(st->pt, (int)r->pid, r->image,
+					   r->frames[r->n_kernel + i]);
 	return 0;
 }
 
@@ -304,7 +307,8 @@ void stacks__resolve_unmapped(struct stacks *st)
 			continue;
 		for (size_t j = 0; j < s->n_user; j++)
 			if (!s->maps[j])
-				s->maps[j] = proctab__find(st->pt, s->pid, s->frames[s->n_kernel + j]);
+				s->maps[j] = proctab__find(st->pt, (int)s->pid, s->image,
+							   s->frames[s->n_kernel + j]);
 	}
 }
 

@@ -24,6 +24,7 @@ struct stack {
 	uint32_t kind;
 	uint32_t pid;
 	uint32_t gen;		/* which process had pid (proctab__gen) */
+	uint64_t image;		/* which of its images the user frames are of (the record's) */
 	uint32_t flags;		/* CPROF_SF_* of the first record; the stop reason,
 				 * CPROF_SF_PC_EXACT and CPROF_SF_FP_FALLBACK are the same in all */
 	uint16_t n_user, n_kernel;

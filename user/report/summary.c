@@ -43,6 +43,13 @@ static void print_completeness(const struct report_result *res)
 		"frame-pointer steps where unwind tables were missing\n",
 		100.0 * (double)(res->records - res->truncated) / (double)res->records,
 		100.0 * (double)res->fp_fallback / (double)res->records);
+	/* In all objects, where the lines below name the largest few: the first moments of
+	 * processes whose objects were new, as their tables were built. */
+	if (res->stops[CPROF_STOP_NO_TABLES])
+		fprintf(stderr, "    %.2f%% (%llu) cut short for want of unwind tables (not built "
+			"or published yet)\n",
+			100.0 * (double)res->stops[CPROF_STOP_NO_TABLES] / (double)res->records,
+			(unsigned long long)res->stops[CPROF_STOP_NO_TABLES]);
 	for (size_t i = 0; i < res->n_trunc && i < 5; i++)
 		fprintf(stderr, "    %llu truncated: %s in %s\n",
 			(unsigned long long)res->trunc[i].count, stop_name(res->trunc[i].stop),

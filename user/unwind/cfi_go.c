@@ -30,6 +30,10 @@ static const struct {
 	{ "runtime.mcall", GO_ROOT },
 	{ "runtime.morestack", GO_ROOT },
 	{ "runtime.rt0_go", GO_ROOT },
+	/* The entry point and the stub it jumps to, before rt0_go: the word at sp is argc,
+	 * not a return address (the first instructions of every Go program). */
+	{ "_rt0_amd64_linux", GO_ROOT },
+	{ "_rt0_amd64", GO_ROOT },
 	{ "runtime.sigreturn", GO_SIGNAL },
 	{ "runtime.sigreturn__sigaction", GO_SIGNAL },
 	{ "runtime.asmcgocall", GO_SWITCH },

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,10 +8,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "unwind/buildq.h"
 #include "unwind/cfi.h"
 #include "cprof.h"
 #include "util/clock.h"
@@ -23,12 +26,27 @@
 #include "elf/elffile.h"
 #include "unwind/unwinder.h"
 
+/* Objects with this much executable code or more have their tables built on the build
+ * queue's thread (buildq.h): the largest take long enough for every other process's exec
+ * to be seen late. Smaller ones are built at once while the view that needs them has
+ * taken less than INLINE_SECS (on a busy machine a dozen small libraries take 200 ms);
+ * the first ones, the executable among them, usually are. */
+#define BACKGROUND_TEXT (2u << 20)
+#define INLINE_SECS 0.005
+
 /* Where an object's table sits in the shared arrays. */
 struct obj_table {
 	uint32_t row_start, n_rows;
 	uint32_t page_start, n_pages;
 	uint64_t base;
 	bool usable;
+	bool pending;		/* being built on the queue's thread */
+};
+
+/* A process whose view has objects still being built: published again when they are. */
+struct waiting {
+	int pid;
+	struct procmaps *pm;	/* a reference of our own (procmaps__ref) */
 };
 
 struct unwinder {
@@ -39,8 +57,13 @@ struct unwinder {
 	struct idmap *procs;		/* (pid, 0) → procmaps pointer published */
 	struct cprof_proc_maps *view;	/* scratch for one process's view */
 	uint32_t gen;			/* of the last view published */
+	struct buildq *bq;
+	struct waiting *waiting;
+	size_t n_waiting, cap_waiting;
 	struct unwinder_stats st;
 };
+
+static int build_job(void *ctx, void *job, struct cfi_table **t);
 
 struct unwinder *unwinder__new(const struct unwinder_opts *o)
 {
@@ -52,7 +75,8 @@ struct unwinder *unwinder__new(const struct unwinder_opts *o)
 	u->objs = idmap__new();
 	u->procs = idmap__new();
 	u->view = calloc(1, sizeof(*u->view));
-	if (!u->objs || !u->procs || !u->view) {
+	u->bq = buildq__new(build_job, &u->o);
+	if (!u->objs || !u->procs || !u->view || !u->bq) {
 		unwinder__free(u);
 		errno = ENOMEM;
 		return NULL;
@@ -64,6 +88,10 @@ void unwinder__free(struct unwinder *u)
 {
 	if (!u)
 		return;
+	buildq__free(u->bq);
+	for (size_t i = 0; i < u->n_waiting; i++)
+		procmaps__free(u->waiting[i].pm);
+	free(u->waiting);
 	idmap__free(u->objs);
 	idmap__free(u->procs);
 	free(u->tabs);
@@ -125,13 +153,13 @@ static const char *cache_key(const struct object *obj, int fd, char *key, size_t
 }
 
 /* obj's separate debuginfo, opened into dbg. Returns 0 or -errno. */
-static int open_debuginfo(const struct unwinder *u, const struct object *obj, int fd,
+static int open_debuginfo(const struct unwinder_opts *o, const struct object *obj, int fd,
 			  struct elf_file *dbg)
 {
 	static const char *const default_dirs[] = { "/usr/lib/debug", NULL };
 	struct debuginfo_search ds = {
-		.dirs = u->o.debug_dirs ? u->o.debug_dirs : default_dirs,
-		.fetch = u->o.debuginfod,	/* the network is never waited for here */
+		.dirs = o->debug_dirs ? o->debug_dirs : default_dirs,
+		.fetch = o->debuginfod,	/* the network is never waited for here */
 	};
 	struct elf_file own = { 0 };
 	char *path = malloc(PATH_MAX);
@@ -147,7 +175,7 @@ static int open_debuginfo(const struct unwinder *u, const struct object *obj, in
 /* Loads obj's table from the cache, else builds it. The separate debuginfo is looked for
  * only then: its .symtab names functions whose CFI has gaps (glibc's clone3, which only
  * the debuginfo names), and its .debug_frame describes an object without CFI of its own. */
-static int build_table(struct unwinder *u, struct object *obj, struct cfi_table **t)
+static int build_table(const struct unwinder_opts *o, struct object *obj, struct cfi_table **t)
 {
 	char key[sizeof(obj->build_id) + 8];
 	struct elf_file dbg = { 0 };
@@ -158,17 +186,24 @@ static int build_table(struct unwinder *u, struct object *obj, struct cfi_table 
 	if (fd < 0)
 		return fd;
 	bid = cache_key(obj, fd, key, sizeof(key));
-	if (u->o.cache_dir && bid && !cfi_cache__load(u->o.cache_dir, bid, t))
+	if (o->cache_dir && bid && !cfi_cache__load(o->cache_dir, bid, t))
 		goto out;
-	has_dbg = !open_debuginfo(u, obj, fd, &dbg);
-	err = cfi_cache__get(u->o.cache_dir, bid, fd, -1, has_dbg ? dbg.fd : -1, t);
+	has_dbg = !open_debuginfo(o, obj, fd, &dbg);
+	err = cfi_cache__get(o->cache_dir, bid, fd, -1, has_dbg ? dbg.fd : -1, t);
 	if (err == -ENOENT && has_dbg)
-		err = cfi_cache__get(u->o.cache_dir, bid, fd, dbg.fd, dbg.fd, t);
+		err = cfi_cache__get(o->cache_dir, bid, fd, dbg.fd, dbg.fd, t);
 	elf_file__close(&dbg);
 out:
 	if (owned)
 		close(fd);
 	return err;
+}
+
+/* The build queue's work: the table of object job (its fields do not change once it is
+ * open; the options are read only). */
+static int build_job(void *ctx, void *job, struct cfi_table **t)
+{
+	return build_table(ctx, job, t);
 }
 
 /* Copies t into the shared arrays. Returns 0 or -ENOSPC when they are full. */
@@ -220,19 +255,50 @@ static size_t *table_count(struct unwinder_stats *st, const struct cfi_table *t)
 	return src & CFI_SRC_GO_PCSP ? &st->objects_go : &st->objects_without;
 }
 
-/* The object's number, building and publishing its table on first sight. */
-static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
+/* Registers obj's table for the exec program, which builds the first view of a new image
+ * from it (bpf/proc.bpf.c): by the file's kernel dev_t and inode, with the one delta
+ * between file offsets and addresses of its executable segment (objects with more than
+ * one are left to user space). A failure only leaves that to user space too. */
+static void register_table(const struct unwinder *u, const struct object *obj,
+			   const struct obj_table *ot, uint32_t num)
+{
+	struct cprof_obj_key key = { 0 };
+	struct cprof_obj_table t = { .obj_id = num };
+	size_t n_exec = 0;
+
+	if (u->o.obj_tables_fd < 0 || !obj->is_elf)
+		return;
+	for (size_t i = 0; i < obj->n_loads; i++) {
+		if (!(obj->loads[i].flags & PF_X))
+			continue;
+		t.delta = obj->loads[i].vaddr - obj->loads[i].offset;
+		n_exec++;
+	}
+	if (n_exec != 1)
+		return;
+	if (!obj->is_vdso) {
+		key.ino = obj->inode;
+		key.dev = major(obj->dev) << 20 | minor(obj->dev);
+	}
+	if (ot->usable) {
+		t.base = ot->base;
+		t.row_start = ot->row_start;
+		t.n_rows = ot->n_rows;
+		t.page_start = ot->page_start;
+		t.n_pages = ot->n_pages;
+	} else {
+		t.flags = CPROF_MAP_NO_TABLES;
+	}
+	bpf_map_update_elem(u->o.obj_tables_fd, &key, &t, BPF_ANY);
+}
+
+/* Publishes the table built for object number num (t, or why there is none: err), counts
+ * it, and registers it for the exec program. Takes t. */
+static void table_done(struct unwinder *u, struct object *obj, uint32_t num,
+		       struct cfi_table *t, int err, double secs)
 {
 	struct obj_table ot = { .usable = false };
-	struct cfi_table *t = NULL;
-	double t0 = clock__secs(CLOCK_MONOTONIC);
-	int err;
 
-	if (idmap__get(u->objs, (uintptr_t)obj, 0, num))
-		return 0;
-	if (VEC_GROW(u->tabs, u->cap_tabs, u->n_tabs + 1))
-		return -ENOMEM;
-	err = obj->is_elf ? build_table(u, obj, &t) : -ENOEXEC;
 	if (!err)
 		err = publish_table(u, t, &ot);
 	if (err == -ENOSPC)
@@ -245,23 +311,63 @@ static int object_table(struct unwinder *u, struct object *obj, uint64_t *num)
 		log_debug("%s: no unwind tables (%s): frame pointers there", obj->path,
 			  strerror(-err));
 	cfi_table__free(t);
-	u->st.build_seconds += clock__secs(CLOCK_MONOTONIC) - t0;
-	*num = u->n_tabs;
-	u->tabs[u->n_tabs++] = ot;
+	u->st.build_seconds += secs;
+	u->tabs[num] = ot;
+	if (err != -ENOSPC)
+		register_table(u, obj, &ot, num);
+}
+
+/* The size of obj's executable segments. */
+static uint64_t text_size(const struct object *obj)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < obj->n_loads; i++)
+		if (obj->loads[i].flags & PF_X)
+			n += obj->loads[i].memsz;
+	return n;
+}
+
+/* The object's number, building and publishing its table on first sight, or having it
+ * built on the queue's thread (pending until unwinder__poll publishes it) if it is large
+ * or the clock is past deadline. */
+static int object_table(struct unwinder *u, struct object *obj, double deadline, uint64_t *num)
+{
+	struct cfi_table *t = NULL;
+	double t0 = clock__secs(CLOCK_MONOTONIC);
+	int err;
+
+	if (idmap__get(u->objs, (uintptr_t)obj, 0, num))
+		return 0;
+	if (VEC_GROW(u->tabs, u->cap_tabs, u->n_tabs + 1))
+		return -ENOMEM;
+	*num = u->n_tabs++;
+	if (obj->is_elf && !obj->is_vdso &&
+	    (text_size(obj) >= BACKGROUND_TEXT || t0 >= deadline) && !buildq__push(u->bq, obj)) {
+		u->tabs[*num] = (struct obj_table){ .pending = true };
+		return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
+	}
+	err = obj->is_elf ? build_table(&u->o, obj, &t) : -ENOEXEC;
+	table_done(u, obj, (uint32_t)*num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
 	return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 }
 
-/* Fills one view entry for mapping e; false if it cannot be described. */
-static bool view_entry(struct unwinder *u, const struct procmaps_entry *e,
+/* Fills one view entry for mapping e (its table built at once before deadline); false if
+ * it cannot be described. */
+static bool view_entry(struct unwinder *u, const struct procmaps_entry *e, double deadline,
 		       struct cprof_exec_map *m)
 {
 	const struct obj_table *ot;
 	uint64_t num, vaddr;
 
-	if (object_table(u, e->obj, &num))
+	if (object_table(u, e->obj, deadline, &num))
 		return false;
 	ot = &u->tabs[num];
 	*m = (struct cprof_exec_map){ .start = e->start, .end = e->end, .obj_id = num };
+	if (ot->pending) {
+		m->flags = CPROF_MAP_PENDING;
+		return true;
+	}
 	if (!ot->usable || object__file_offset_to_vaddr(e->obj, e->offset, &vaddr)) {
 		m->flags = CPROF_MAP_NO_TABLES;
 		return true;
@@ -274,14 +380,29 @@ static bool view_entry(struct unwinder *u, const struct procmaps_entry *e,
 	return true;
 }
 
-int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
+/* Removes pid's entry from the processes waiting for tables, if it has one. */
+static void unwait(struct unwinder *u, int pid)
 {
+	for (size_t i = 0; i < u->n_waiting; i++) {
+		if (u->waiting[i].pid != pid)
+			continue;
+		procmaps__free(u->waiting[i].pm);
+		u->waiting[i] = u->waiting[--u->n_waiting];
+		return;
+	}
+}
+
+/* Makes pm the view of pid. A view with objects still being built waits to be published
+ * again (without them, their frames stop as "not ready"). */
+static int publish_view(struct unwinder *u, int pid, const struct procmaps *pm)
+{
+	double deadline = clock__secs(CLOCK_MONOTONIC) + INLINE_SECS;
 	struct cprof_proc_maps *v = u->view;
+	struct waiting w = { .pid = pid };
 	uint64_t published;
+	bool pending = false;
 	__u32 key = pid;
 
-	if (!pm || (idmap__get(u->procs, pid, 0, &published) && published == (uintptr_t)pm))
-		return 0;
 	v->n = 0;
 	/* Entries come sorted by start; the view keeps the executable ones. */
 	for (size_t i = 0; i < procmaps__count(pm) && v->n < CPROF_MAX_EXEC_MAPS; i++) {
@@ -294,24 +415,110 @@ int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
 			v->maps[v->n++] = (struct cprof_exec_map){
 				.start = e->start, .end = e->end, .flags = CPROF_MAP_NO_TABLES,
 			};
-		} else if (view_entry(u, e, &v->maps[v->n])) {
-			v->n++;
+		} else if (view_entry(u, e, deadline, &v->maps[v->n])) {
+			pending |= v->maps[v->n++].flags & CPROF_MAP_PENDING;
 		}
 	}
-	/* A new generation for every view: the BPF side caches rows per generation. */
-	v->gen = ++u->gen ? u->gen : ++u->gen;
+	/* A new generation for every view: the BPF side caches rows per generation. Those
+	 * with CPROF_GEN_AT_EXEC are the exec program's. */
+	u->gen = (u->gen + 1) & ~CPROF_GEN_AT_EXEC;
+	v->gen = u->gen ? u->gen : ++u->gen;
 	if (bpf_map_update_elem(u->o.proc_maps_fd, &key, v, BPF_ANY))
 		return -errno;
 	if (!idmap__get(u->procs, pid, 0, &published))
 		u->st.processes++;
-	log_debug("pid %d: unwind view published at %.3f s (monotonic), %u mappings", pid, clock__secs(CLOCK_MONOTONIC),
-		  v->n);
+	log_debug("pid %d: unwind view published at %.3f s (monotonic), %u mappings%s", pid,
+		  clock__secs(CLOCK_MONOTONIC), v->n, pending ? ", some tables pending" : "");
+	unwait(u, pid);
+	if (pending && !VEC_PUSH(u->waiting, u->n_waiting, u->cap_waiting, w))
+		u->waiting[u->n_waiting - 1].pm = procmaps__ref(pm);
 	return idmap__set(u->procs, pid, 0, (uintptr_t)pm);
+}
+
+int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm)
+{
+	uint64_t published;
+
+	if (!pm || (idmap__get(u->procs, pid, 0, &published) && published == (uintptr_t)pm))
+		return 0;
+	return publish_view(u, pid, pm);
+}
+
+/* Publishes every waiting view again: each waits anew if it still has tables to come. */
+static void republish_waiting(struct unwinder *u)
+{
+	struct waiting *w = u->waiting;
+	size_t n = u->n_waiting;
+
+	u->waiting = NULL;
+	u->n_waiting = u->cap_waiting = 0;
+	for (size_t i = 0; i < n; i++) {
+		publish_view(u, w[i].pid, w[i].pm);
+		procmaps__free(w[i].pm);
+	}
+	free(w);
+}
+
+int unwinder__poll(struct unwinder *u)
+{
+	struct cfi_table *t;
+	size_t done = 0;
+	uint64_t num;
+	double secs;
+	void *job;
+	int err;
+
+	while (buildq__pop(u->bq, &job, &t, &err, &secs)) {
+		/* Not pending any more: built at once meanwhile (unwinder__urgent). */
+		if (idmap__get(u->objs, (uintptr_t)job, 0, &num) && u->tabs[num].pending) {
+			table_done(u, job, (uint32_t)num, t, err, secs);
+			done++;
+		} else {
+			cfi_table__free(t);
+		}
+	}
+	if (done)
+		republish_waiting(u);
+	return (int)done;
+}
+
+int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc)
+{
+	const struct procmaps_entry *e = pm ? procmaps__find(pm, pc) : NULL;
+	double t0 = clock__secs(CLOCK_MONOTONIC);
+	struct cfi_table *t = NULL;
+	uint64_t num;
+	int err;
+
+	if (!e || !e->obj || !idmap__get(u->objs, (uintptr_t)e->obj, 0, &num) ||
+	    !u->tabs[num].pending || text_size(e->obj) >= BACKGROUND_TEXT)
+		return 0;
+	err = build_table(&u->o, e->obj, &t);
+	table_done(u, e->obj, (uint32_t)num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
+	republish_waiting(u);
+	return 1;
+}
+
+int unwinder__timeout_ms(struct unwinder *u, int ms)
+{
+	/* Tables being built are published at most this late. */
+	return buildq__count(u->bq) && ms > 10 ? 10 : ms;
+}
+
+void unwinder__exec(struct unwinder *u, int pid)
+{
+	uint64_t published;
+
+	unwait(u, pid);
+	if (idmap__get(u->procs, pid, 0, &published))
+		idmap__set(u->procs, pid, 0, 0);
 }
 
 void unwinder__forget(struct unwinder *u, int pid)
 {
 	__u32 key = pid;
+
+	unwait(u, pid);
 
 	bpf_map_delete_elem(u->o.proc_maps_fd, &key);
 	idmap__set(u->procs, pid, 0, 0);

@@ -16,6 +16,8 @@ struct unwinder_opts {
 	int rows_fd;		/* BPF array of struct cprof_unwind_row */
 	int pages_fd;		/* BPF array of __u64 */
 	int proc_maps_fd;	/* BPF hash pid → struct cprof_proc_maps */
+	int obj_tables_fd;	/* BPF hash struct cprof_obj_key → struct cprof_obj_table: the
+				 * tables the exec program builds first views from; -1: none */
 	size_t max_rows, max_pages;	/* the arrays' sizes */
 	const char *cache_dir;	/* NULL: no disk cache */
 	const char *const *debug_dirs;	/* where separate debuginfo (.debug_frame) is looked
@@ -39,9 +41,28 @@ struct unwinder_stats {
 struct unwinder *unwinder__new(const struct unwinder_opts *o);
 void unwinder__free(struct unwinder *u);
 
-/* Makes pm the unwind view of pid, building tables for objects seen the first time. Cheap
- * when pm is the view already published. Returns 0 or -errno. */
+/* Makes pm the unwind view of pid, building tables for objects seen the first time (the
+ * largest on a thread of their own: their mappings' frames stop as "not ready" until
+ * unwinder__poll publishes them). Cheap when pm is the view already published. Returns 0
+ * or -errno. */
 int unwinder__sync(struct unwinder *u, int pid, const struct procmaps *pm);
+
+/* Publishes the tables built since the last call and the views that waited for them.
+ * Returns how many tables. */
+int unwinder__poll(struct unwinder *u);
+
+/* A sample needs the table of the object mapped at pc in pm (its stack was copied where it
+ * stopped, for the kind to finish it): if that table went to the build queue only for
+ * want of time (not for its size), it is built now, and the views waiting for it are
+ * published again. Returns 1 if it was, else 0. */
+int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc);
+
+/* ms, or less while tables are being built: how long the loop may wait before it polls. */
+int unwinder__timeout_ms(struct unwinder *u, int ms);
+
+/* The process exec'ed: the view published for it described the image it replaced (the
+ * exec program has put its own there since); the next sync publishes anew. */
+void unwinder__exec(struct unwinder *u, int pid);
 
 /* The process exited: drop its view. */
 void unwinder__forget(struct unwinder *u, int pid);
