@@ -816,15 +816,20 @@ static long vma_maps_file(struct task_struct *task, struct vm_area_struct *vma, 
  * copied. Whole pages after the first: a read across the end of the stack would fail whole. */
 static __always_inline __u32 copy_stack(struct cprof_stack_copy *c, __u64 sp)
 {
-	__u64 head = 4096 - (sp & 4095);
+	__u32 head = 4096 - (sp & 4095), len;
 
 	if (bpf_probe_read_user(c->bytes, head, (void *)sp))
 		return 0;
-	if (bpf_probe_read_user(c->bytes + head, 4096, (void *)(sp + head)))
-		return head;
-	if (bpf_probe_read_user(c->bytes + head + 4096, 4096, (void *)(sp + head + 4096)))
-		return head + 4096;
-	return head + 8192;
+	len = head;
+#pragma unroll
+	for (int i = 1; i < CPROF_STACK_COPY_PAGES; i++) {
+		__u32 at = head + (i - 1) * 4096;
+
+		if (bpf_probe_read_user(c->bytes + at, 4096, (void *)(sp + at)))
+			break;
+		len = at + 4096;
+	}
+	return len;
 }
 
 /* When b's unwind stopped at a pc outside the view in an area of the process that maps a

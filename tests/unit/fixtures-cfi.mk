@@ -11,7 +11,8 @@ CFI_FIX := $(OUT)/fixtures
 CFI_FIXTURES := $(CFI_FIX)/cfi_o2 $(CFI_FIX)/cfi_fp $(CFI_FIX)/cfi_realign \
 	$(CFI_FIX)/cfi_nounwind.so $(CFI_FIX)/cfi_nounwind.stripped.so $(CFI_FIX)/cfi_nounwind.debug \
 	$(CFI_FIX)/cfi_nounwind.z.so $(CFI_FIX)/cfi_go $(CFI_FIX)/cfi_go.stripped \
-	$(CFI_FIX)/cfi_clone.so $(CFI_FIX)/cfi_clone.stripped.so $(CFI_FIX)/cfi_clone.debug
+	$(CFI_FIX)/cfi_clone.so $(CFI_FIX)/cfi_clone.stripped.so $(CFI_FIX)/cfi_clone.debug \
+	$(CFI_FIX)/cfi_entry.so $(CFI_FIX)/cfi_entry.pie
 TEST_TARGETS += $(CFI_FIXTURES) $(OUT)/bench/cfi_build
 
 $(CFI_OBJS): $(OUT)/%.o: %.c
@@ -73,6 +74,18 @@ $(CFI_FIX)/cfi_clone.debug: $(CFI_FIX)/cfi_clone.so
 
 $(CFI_FIX)/cfi_clone.stripped.so: $(CFI_FIX)/cfi_clone.so
 	$(Q)objcopy --strip-all $< $@
+
+# An entry point without CFI: entered as ld.so is (no PT_INTERP), and as a program.
+$(CFI_FIX)/cfi_entry.so: tests/unit/fixtures/cfi_entry.S
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -shared -nostdlib -Wl,--build-id -Wl,-e,_start $< -o $@
+
+$(CFI_FIX)/cfi_entry.pie: tests/unit/fixtures/cfi_entry.S
+	@mkdir -p $(@D)
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -pie -nostdlib -Wl,--build-id \
+		-Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2 $< -o $@
 
 # A Go program (its .debug_frame) and the same stripped of it and of its symbols (only the
 # runtime's function table, .gopclntab, is left).

@@ -984,6 +984,65 @@ TEST(fixture_clone)
 	cfi_table__free(d);
 }
 
+/* ---- entry code (cfi_build.c) ---- */
+
+#define LD_SO "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+
+/* The kinds of the rows of name's table over [before_end, _start), [_start, start_c) and
+ * start_c (labels of the cfi_entry fixture): want for the middle one, END before it. */
+static void check_entry_gap(const char *name, enum cprof_row_kind want)
+{
+	const char *path = fixture(name);
+	struct cfi_table *t = NULL;
+	uint64_t pad, entry, fn, x;
+	int err;
+
+	REQUIRE(find_sym(path, "before_end", false, &pad, &x) &&
+		find_sym(path, "_start", false, &entry, &x) &&
+		find_sym(path, "start_c", false, &fn, &x) && pad < entry && entry < fn,
+		"%s: no labels before_end < _start < start_c", path);
+	err = build_file(path, NULL, &t);
+	REQUIRE(err == 0, "%s: %s", path, strerror(-err));
+	/* The readers see no CFI at the entry: compared where the table agrees. */
+	if (want == CPROF_ROW_END)
+		compare_all(path, NULL, t);
+	for (uint64_t pc = pad; pc < fn; pc++) {
+		const struct cprof_unwind_row *r = cfi_table__find(t, pc);
+		enum cprof_row_kind k = pc < entry ? CPROF_ROW_END : want;
+
+		if (r->kind != k) {
+			CHECK(0, "%s: _start%+lld: kind %u, want %u", name,
+			      (long long)(pc - entry), r->kind, k);
+			break;
+		}
+	}
+	CHECK(cfi_table__find(t, fn)->kind == CPROF_ROW_CFA_RSP, "%s: start_c: kind %u", name,
+	      cfi_table__find(t, fn)->kind);
+	cfi_table__free(t);
+}
+
+/* An entry point in a gap of the CFI is the main thread's root where the object asks for
+ * no program interpreter (it is ld.so, or a static program), and is left alone elsewhere.
+ * The system's ld.so has one such entry (glibc's RTLD_START). */
+TEST(entry_code)
+{
+	struct cfi_table *t = NULL;
+	struct elf_file f;
+	GElf_Ehdr eh;
+	int err;
+
+	check_entry_gap("cfi_entry.so", CPROF_ROW_STOP);
+	check_entry_gap("cfi_entry.pie", CPROF_ROW_END);
+	err = elf_file__open(&f, LD_SO) && gelf_getehdr(f.elf, &eh) ? 0 : -EINVAL;
+	elf_file__close(&f);
+	REQUIRE(err == 0, "%s: not read", LD_SO);
+	err = build_file(LD_SO, NULL, &t);
+	REQUIRE(err == 0, "%s: %s", LD_SO, strerror(-err));
+	CHECK(cfi_table__find(t, eh.e_entry)->kind != CPROF_ROW_END,
+	      "%s: entry %#llx: no CFI, and no STOP row", LD_SO, (unsigned long long)eh.e_entry);
+	cfi_table__free(t);
+}
+
 static double ms_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -1563,6 +1622,7 @@ int main(void)
 	RUN(fixture_realigned_main);
 	RUN(debug_frame_and_debuginfo_file);
 	RUN(fixture_clone);
+	RUN(entry_code);
 	RUN(libc);
 	RUN(cache_roundtrip);
 	RUN(not_an_object);

@@ -1,11 +1,13 @@
 /* Compiles an object's CFI into unwind rows (see cfi.h and bpf/cprof.h): the CIEs and FDEs
  * of its .eh_frame and .debug_frame (cfi_fde.c), each FDE's CFA program run into rows
  * (cfi_program.c), END rows where no FDE describes the code, then the fixes for glibc's
- * clone gaps (cfi_clone.c) and Go code's rows from the stack-pointer tables of its
- * .gopclntab (cfi_go.c, cfi_gopcln.c), and the rows wrapped into a table with its page
- * index (cfi_table.c). */
+ * clone gaps (cfi_clone.c) and the dynamic loader's entry code (entry_root), Go code's rows
+ * from the stack-pointer tables of its .gopclntab (cfi_go.c, cfi_gopcln.c), and the rows
+ * wrapped into a table with its page index (cfi_table.c). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "unwind/cfi.h"
 #include "unwind/cfi_clone.h"
@@ -90,6 +92,59 @@ static int go_rows(struct builder *b, const struct cfi_go *go)
 	return err ? err : emit_kind(b, hi, CPROF_ROW_END);
 }
 
+/* Entry code this long at most: a few instructions. A longer gap after the entry point holds
+ * other code without CFI, whose frames are left to frame pointers. */
+#define ENTRY_GAP_MAX 1024
+
+/* Whether elf asks for no program interpreter: it is one (ld.so), or a static program. */
+static bool no_interp(Elf *elf)
+{
+	size_t n;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP)
+			return false;
+	return true;
+}
+
+/* The process's first code, at the entry point of an object without PT_INTERP, when no FDE
+ * describes it: glibc's ld.so (RTLD_START in sysdeps/x86_64/dl-machine.h) starts with rsp
+ * at argc, no return address, and calls _dl_start and _dl_init from there. A frame there is
+ * the main thread's root, not a frame-pointer step off the rbp of 0 the kernel left: the
+ * END row of [entry, next row) becomes a STOP row, if that gap is short (ENTRY_GAP_MAX).
+ * Returns 0 or -ENOMEM. */
+static int entry_root(Elf *elf, struct builder *b)
+{
+	struct cprof_unwind_row *r = b->rows.rows, stop = { .kind = CPROF_ROW_STOP };
+	GElf_Ehdr eh;
+	uint64_t pc;
+	size_t k = 0;
+
+	if (!gelf_getehdr(elf, &eh) || !eh.e_entry || eh.e_entry < b->base ||
+	    eh.e_entry - b->base >= UINT32_MAX || !no_interp(elf))
+		return 0;
+	pc = eh.e_entry - b->base;
+	while (k + 1 < b->rows.n && r[k + 1].pc <= pc)
+		k++;
+	if (k + 1 >= b->rows.n || r[k].kind != CPROF_ROW_END || r[k + 1].pc - pc > ENTRY_GAP_MAX)
+		return 0;
+	if (r[k].pc == pc) {
+		r[k].kind = CPROF_ROW_STOP;
+		return 0;
+	}
+	if (b->rows.n == b->rows.cap && VEC_GROW(b->rows.rows, b->rows.cap, b->rows.n + 1))
+		return -ENOMEM;
+	r = b->rows.rows;
+	memmove(&r[k + 2], &r[k + 1], (b->rows.n - k - 1) * sizeof(*r));
+	stop.pc = (uint32_t)pc;
+	r[k + 1] = stop;
+	b->rows.n++;
+	return 0;
+}
+
 int cfi_table__build(int fd, int debug_fd, int sym_fd, struct cfi_table **out)
 {
 	struct builder b = { 0 };
@@ -112,6 +167,8 @@ int cfi_table__build(int fd, int debug_fd, int sym_fd, struct cfi_table **out)
 		err = build_rows(&b);
 	if (!err)
 		cfi_clone__fix(elf, sym_fd, b.base, &b.rows);
+	if (!err)
+		err = entry_root(elf, &b);
 	if (err == -ENOENT && go)
 		err = go_rows(&b, go);
 	if (!err && go)

@@ -18,9 +18,9 @@
 #define CACHE_MAGIC "CPROFCFI"
 /* Bump whenever the compiler (cfi_build.c and the files it drives) would compile the same
  * object into different rows. */
-#define CACHE_VERSION 5	/* 2: Go rows (cfi_go.h); 3: clone gaps (cfi_clone.h); 4: Go rows
+#define CACHE_VERSION 6	/* 2: Go rows (cfi_go.h); 3: clone gaps (cfi_clone.h); 4: Go rows
 				 * from .gopclntab's stack-pointer tables; 5: Go's entry stubs are
-				 * roots */
+				 * roots; 6: ld.so's entry code is a root */
 /* 32 Mi rows, 256 MiB: 30 times the largest library seen (libLLVM-15, 980k rows). */
 #define CACHE_MAX_ROWS (32u << 20)
 #define BUILD_ID_MAX 64
