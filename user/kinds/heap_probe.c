@@ -275,14 +275,33 @@ static int remember_pid(struct heap *h, int pid)
 	return VEC_PUSH(h->pids, h->n_pids, h->cap_pids, pid);
 }
 
+/* pid is COMMAND's process still running our own image (forked, not exec'ed yet). */
+static bool our_fork(struct heap *h, int pid)
+{
+	struct stat a, b;
+	char exe[64];
+
+	if (!pid || pid != h->pre_exec_pid)
+		return false;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (!stat(exe, &a) && !stat("/proc/self/exe", &b) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return true;
+	h->pre_exec_pid = 0;
+	return false;
+}
+
 /* Allocator objects among pid's executable mappings, opened through its root (so a
  * process in another mount namespace works too). */
 static int scan_pid(struct heap *h, int pid)
 {
-	struct procmaps *pm = procmaps__load(pid, NULL);
+	struct procmaps *pm;
 	char path[4096];
 	int err = 0;
 
+	if (our_fork(h, pid))	/* its maps are the profiler's, not the command's */
+		return 0;
+	pm = procmaps__load(pid, NULL);
 	if (!pm)	/* gone: its exit is noticed and reported elsewhere */
 		return errno == ESRCH || errno == ENOENT ? 0 : -errno;
 	for (size_t i = 0; i < procmaps__count(pm); i++) {
@@ -343,8 +362,8 @@ static void probe_interp(struct heap *h, int pid, Elf *e, int fd)
 /* The libraries exe names (DT_NEEDED), found the way the loader mostly does: its RUNPATH,
  * then the system directories. An allocator among them (jemalloc, tcmalloc) is probed
  * before the loader maps it, so the first allocations are seen; so is the dynamic
- * linker's dlopen hook. */
-static void probe_needed(struct heap *h, int pid, const char *exe)
+ * linker's dlopen hook. Returns whether exe is an ELF file. */
+static bool probe_needed(struct heap *h, int pid, const char *exe)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
 					    "/lib64", "/usr/lib", "/usr/local/lib" };
@@ -352,15 +371,17 @@ static void probe_needed(struct heap *h, int pid, const char *exe)
 	const char *runpath = NULL;
 	Elf_Scn *scn = NULL;
 	char path[4096];
+	bool is_elf;
 	Elf *e;
 
 	if (fd < 0)
-		return;
+		return false;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (e)
+	is_elf = e && elf_kind(e) == ELF_K_ELF;
+	if (is_elf)
 		probe_interp(h, pid, e, fd);
-	while (e && (scn = elf_nextscn(e, scn))) {
+	while (is_elf && (scn = elf_nextscn(e, scn))) {
 		Elf_Data *d = elf_getdata(scn, NULL);
 		GElf_Shdr sh;
 		GElf_Dyn dyn;
@@ -391,6 +412,7 @@ static void probe_needed(struct heap *h, int pid, const char *exe)
 	}
 	elf_end(e);
 	close(fd);
+	return is_elf;
 }
 
 int heap__watch(struct heap *h, int pid, const char *exe)
@@ -398,9 +420,16 @@ int heap__watch(struct heap *h, int pid, const char *exe)
 	int err = remember_pid(h, pid);
 	char path[4096];
 
+	if (pid == h->pre_exec_pid)	/* its exec: its maps are its own from now on */
+		h->pre_exec_pid = 0;
 	if (!err && exe && resolve_exe(exe, path, sizeof(path))) {
 		err = probe_path(h, pid, path);
-		probe_needed(h, pid, path);
+		/* Before its exec pid is our fork, and its maps are ours: the profiler's own
+		 * allocator (a sanitizer's malloc, say) is not the command's. An ELF exe says
+		 * what it maps first; the rest is found once it has exec'ed. A script's
+		 * interpreter is not known here: our libc is then the best guess of its. */
+		if (probe_needed(h, pid, path))
+			h->pre_exec_pid = pid;
 	}
 	if (!err)
 		err = scan_pid(h, pid);
