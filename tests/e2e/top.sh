@@ -211,8 +211,12 @@ if wait_until 10 shown '^EXIT=[0-9]+'; then
 	why=()
 	[ "$rc" = 0 ] || why+=("exit status $rc")
 	shown 'self%' && why+=("the table is still on the screen")
-	shown '^top-test\$ ' || why+=("no shell prompt")
+	# The shell's prompt alone on a line (capture-pane drops its trailing space; a line
+	# with the command after the prompt is the one that started top), printed just after
+	# EXIT=: a capture may fall in between.
+	wait_until 2 shown '^top-test\$ *$' || why+=("no shell prompt")
 	shown 'cprof-bpf: top: [0-9]+ s' || why+=("no closing line")
+	[ ${#why[@]} -gt 0 ] && screen | sed 's/^/    | /'
 	verdict quit "exit $rc, terminal restored" "${why[@]}"
 else
 	screen | sed 's/^/    | /'
