@@ -167,7 +167,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run
 
-# The whole suite against the sanitizer build (slower: about twice as long as make test).
+# Every test against the sanitizer build (tests/run --san) instead of the normal one.
 test-san: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run --san
