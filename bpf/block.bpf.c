@@ -60,9 +60,17 @@ struct {
 	__type(value, struct block_work);
 } block_works SEC(".maps");
 
-static __always_inline bool user_task(struct task_struct *t)
+/* A thread of a user process (not a kernel thread, nor one that has left its address
+ * space), watched. */
+static __always_inline bool watched_user_task(struct task_struct *t, enum task_load how)
 {
-	return t->pid && !(t->flags & PF_KTHREAD) && t->mm;
+	return t->pid && !(t->flags & PF_KTHREAD) && pid_watched(t->tgid) && task_mm(t, how);
+}
+
+/* How the switch programs load task fields: with_work (6.18) implies bpf_rdonly_cast. */
+static __always_inline enum task_load switch_load(bool with_work)
+{
+	return with_work ? TASK_CAST : TASK_PLAIN;
 }
 
 /* Go's sampling (bpf/block_sample.h); a random draw only for waits shorter than the rate. */
@@ -73,9 +81,9 @@ static __always_inline bool keep_wait(__u64 delay, __u64 *count, __u64 *value)
 }
 
 /* Unwinds current's user stack into bt (own context: current is the waiting task). */
-static __always_inline void capture_user(struct block_task *bt)
+static __always_inline void capture_user(struct block_task *bt, enum task_load how)
 {
-	bt->has_user = !user_stack_keep(&bt->ustack, CPROF_KIND_BLOCK, NULL, false);
+	bt->has_user = !user_stack_keep(&bt->ustack, CPROF_KIND_BLOCK, NULL, false, how);
 }
 
 /* The user registers saved when t entered the kernel: they stay until it returns. */
@@ -91,12 +99,13 @@ static __always_inline void note_entry(struct block_task *bt, struct task_struct
  * is the one it waited with. A task work normally runs before the task's next entry, but
  * not always (and the sys_exit fallback misses waits outside syscalls, e.g. page faults);
  * a stack from a later entry would be another wait's. */
-static __always_inline void capture_if_same_entry(struct block_task *bt, struct task_struct *t)
+static __always_inline void capture_if_same_entry(struct block_task *bt, struct task_struct *t,
+						  enum task_load how)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 
 	if (regs->ip == bt->entry_ip && regs->sp == bt->entry_sp) {
-		capture_user(bt);
+		capture_user(bt, how);
 		return;
 	}
 	bt->has_user = 0;
@@ -125,11 +134,11 @@ static __always_inline void send_pending(struct block_task *bt, struct task_stru
 }
 
 /* The task's first wait: its storage, if its process is watched. */
-static __always_inline struct block_task *new_task(struct task_struct *t)
+static __always_inline struct block_task *new_task(struct task_struct *t, enum task_load how)
 {
 	struct block_task *bt;
 
-	if (!user_task(t) || !pid_watched(t->tgid))
+	if (!watched_user_task(t, how))
 		return NULL;
 	bt = bpf_task_storage_get(&block_tasks, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!bt)
@@ -164,7 +173,7 @@ static __always_inline void end_unseen(struct block_task *bt, struct task_struct
 
 /* prev (current) leaves the CPU; state is its task state if it goes to sleep, else 0. */
 static __always_inline void switch_out(struct block_task *bt, struct task_struct *prev,
-				       unsigned int state, __u64 now)
+				       unsigned int state, __u64 now, enum task_load how)
 {
 	if (bt->t0 && !bt->swept)
 		end_unseen(bt, prev, now, true);
@@ -172,7 +181,7 @@ static __always_inline void switch_out(struct block_task *bt, struct task_struct
 	bt->ran_at_out = prev->se.sum_exec_runtime;
 	if (bt->pending) {
 		/* Kept, and no task work ran since: e.g. it waits again in the same syscall. */
-		capture_if_same_entry(bt, prev);
+		capture_if_same_entry(bt, prev, how);
 		send_pending(bt, prev);
 	}
 	if (!state) {
@@ -184,7 +193,7 @@ static __always_inline void switch_out(struct block_task *bt, struct task_struct
 	bt->state = state;
 	bt->waker.id = 0;
 	if (!bt->has_user && bt->last_delay >= block_rate_ns)
-		capture_user(bt);
+		capture_user(bt, how);
 }
 
 /* Called back in the task's own context on its way to user space (or in its exit). */
@@ -197,7 +206,7 @@ static int user_stack_work(struct bpf_map *map, void *key, void *value)
 		return 0;
 	/* Task works run preemptible; the scratch records are per CPU. */
 	bpf_preempt_disable();
-	capture_if_same_entry(bt, task);
+	capture_if_same_entry(bt, task, TASK_CAST);
 	send_pending(bt, task);
 	bt->has_user = 0;	/* the task runs on: this stack is not its next wait's */
 	bpf_preempt_enable();
@@ -264,16 +273,16 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	if (prev->pid)
 		out = bpf_task_storage_get(&block_tasks, prev, NULL, 0);
 	if (!out && state)
-		out = new_task(prev);
+		out = new_task(prev, switch_load(with_work));
 	if (next->pid)
 		in = bpf_task_storage_get(&block_tasks, next, NULL, 0);
 	if (in && !in->t0)
 		in = NULL;
 	if (!in && !(out && (state || out->pending || out->t0 || out->has_user)))
 		return 0;
-	now = sched_now(prev);
+	now = sched_now(prev, with_work);
 	if (out)
-		switch_out(out, prev, state, now);
+		switch_out(out, prev, state, now, switch_load(with_work));
 	if (in)
 		switch_in(in, next, now, with_work);
 	return 0;
@@ -303,7 +312,7 @@ int BPF_PROG(cprof_block_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!bt || !bt->pending)
 		return 0;
-	capture_if_same_entry(bt, task);
+	capture_if_same_entry(bt, task, TASK_PLAIN);
 	send_pending(bt, task);
 	bt->has_user = 0;
 	return 0;
@@ -357,7 +366,7 @@ static __always_inline void stamp_asleep(struct task_struct *task)
 		return;
 	}
 	if (!bt->t0) {
-		bt->t0 = sched_now(bpf_get_current_task_btf());
+		bt->t0 = sched_now_read(bpf_get_current_task_btf());
 		bt->state = state;
 		bt->waker.id = 0;
 		bt->swept = 1;
@@ -369,7 +378,7 @@ static __always_inline void stamp_asleep(struct task_struct *task)
 static __always_inline void report_in_progress(struct task_struct *task)
 {
 	struct block_task *bt = bpf_task_storage_get(&block_tasks, task, NULL, 0);
-	__u64 now = sched_now(bpf_get_current_task_btf());
+	__u64 now = sched_now_read(bpf_get_current_task_btf());
 	long n;
 
 	if (!bt)
@@ -400,7 +409,8 @@ int cprof_block_iter(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 
-	if (!task || !user_task(task) || !pid_watched(task->tgid))
+	/* One program for every kernel, and it runs twice a run. */
+	if (!task || !watched_user_task(task, TASK_PROBE))
 		return 0;
 	if (iter_mode == 1)
 		stamp_asleep(task);

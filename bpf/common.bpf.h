@@ -47,6 +47,39 @@ struct {
 	__type(value, struct sample_buf);
 } scratch SEC(".maps");
 
+/* 6.2+: a pointer of a kernel type from an address, with no call (the verifier inlines it). */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+
+/* t, for loading its pointer fields. From 6.3 the verifier checks each load of a pointer
+ * field from a trusted pointer (a tp_btf argument, bpf_get_current_task_btf()) against its
+ * lists of fields that stay trusted, by name: up to four linear searches of the kernel's BTF,
+ * ~0.4 ms each here (6.18), on every path it verifies the load on — most of the verification
+ * time of these programs, paid at every start. Loads through the untrusted alias
+ * bpf_rdonly_cast() gives are the same plain loads (a fault reads 0) and are not checked.
+ * new_kernel false (6.1: no such check, no bpf_rdonly_cast): t itself. The alias cannot be
+ * passed to helpers: keep t for those. */
+static __always_inline struct task_struct *task_fields(struct task_struct *t, bool new_kernel)
+{
+	if (new_kernel)
+		return bpf_rdonly_cast(t, bpf_core_type_id_kernel(struct task_struct));
+	return t;
+}
+
+/* How a program loads a pointer field of a trusted task (task_fields()): plainly where the
+ * verifier does not check such loads (6.1), through the alias where the kernel has
+ * bpf_rdonly_cast(), or by a probe read (a call, and 8 bytes of stack) in code that one
+ * object loads on every kernel, or shares between programs for both. A constant at each
+ * call, so that only one way is compiled in. */
+enum task_load { TASK_PLAIN, TASK_CAST, TASK_PROBE };
+
+/* t->mm, loaded as how says. */
+static __always_inline struct mm_struct *task_mm(struct task_struct *t, enum task_load how)
+{
+	if (how == TASK_PROBE)
+		return BPF_CORE_READ(t, mm);
+	return task_fields(t, how == TASK_CAST)->mm;
+}
+
 static __always_inline void count_n(__u32 which, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &which);

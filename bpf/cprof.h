@@ -29,6 +29,7 @@ enum cprof_kind {
 	CPROF_EV_EXEC = 32,
 	CPROF_EV_EXIT,
 	CPROF_EV_DLOPEN,	/* the dynamic linker mapped objects: look for allocators */
+	CPROF_EV_STACK_COPY,	/* struct cprof_stack_copy: the rest of a cut user stack */
 };
 
 /*
@@ -59,6 +60,9 @@ enum cprof_unwind_stop {
 #define CPROF_SF_FP_FALLBACK	(1u << 10)	/* some frames came from frame pointers */
 #define CPROF_SF_PC_EXACT	(1u << 11)	/* the first user frame is the exact pc, not a
 						 * return address (user mode, or a fault) */
+#define CPROF_SF_STACK_COPY	(1u << 12)	/* stopped at a pc outside the mappings known,
+						 * the stack there sent just before (struct
+						 * cprof_stack_copy) */
 
 /*
  * One record in the ring buffer. frames[] holds n_kernel kernel addresses, then n_user
@@ -228,7 +232,45 @@ struct cprof_proc_maps {
 	struct cprof_exec_map maps[CPROF_MAX_EXEC_MAPS];
 };
 
+/*
+ * The user stack of a CPU sample whose unwind stopped at a pc outside the executable
+ * mappings it knew, in code the process did map (a library the dynamic loader mapped after
+ * the view was published): the registers of that frame and the stack above its sp, sent
+ * just before the sample (flagged CPROF_SF_STACK_COPY), so that user space finishes the
+ * unwind once it has published the library's tables. kind and pid sit where a
+ * cprof_sample has them. The stack is copied by pages: from sp to the end of its page, and
+ * up to two more pages while they can be read (8 to 12 KiB, less at the top of a stack).
+ */
+#define CPROF_STACK_COPY_BYTES (3 * 4096)
+#define CPROF_COPY_EXACT	(1u << 0)	/* ip is an exact pc, not a return address */
+#define CPROF_COPY_NEW_THREAD	(1u << 1)	/* the task's saved rax was 0 (a thread's
+						 * first frame in a clone: CPROF_ROW_CLONE) */
+
+struct cprof_stack_copy {
+	__u32 kind;		/* CPROF_EV_STACK_COPY */
+	__u32 pid;
+	__u32 tid;
+	__u32 len;		/* bytes copied, from sp */
+	__u64 ts;		/* the sample's: (tid, ts) names it */
+	__u64 ip, sp, bp;	/* the frame the unwind stopped at */
+	__u32 frame;		/* its index among the sample's user frames */
+	__u32 flags;		/* CPROF_COPY_* */
+	__u8 bytes[CPROF_STACK_COPY_BYTES];
+};
+
+/* The input and output of the unwind replayed over a stack copy (the CPU object's
+ * cprof_cpu_replay, run by user space): frames[copy.frame .. n) are the frames from the
+ * copy's on, n counts the frames before them too. */
+struct cprof_replay {
+	struct cprof_stack_copy copy;
+	__u32 n;
+	__u32 flags;		/* the replayed unwind's CPROF_SF_* (why it stopped) */
+	__u64 frames[CPROF_MAX_USER_FRAMES];
+};
+
 #ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct cprof_stack_copy) == 56 + CPROF_STACK_COPY_BYTES,
+	       "cprof_stack_copy layout");
 _Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
 _Static_assert(sizeof(struct cprof_sample) == 112, "cprof_sample layout");
 _Static_assert(sizeof(struct cprof_unwind_row) == 8, "cprof_unwind_row layout");

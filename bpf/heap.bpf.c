@@ -71,10 +71,13 @@ struct {
 
 /* Sampled allocations not freed yet → size. 256 Ki entries: at the default rate that is
  * about 128 GiB of live sampled heap; past it an allocation's free cannot be matched
- * (CPROF_CNT_HEAP_LIVE_FULL, shown in the summary). */
+ * (CPROF_CNT_HEAP_LIVE_FULL, shown in the summary). Not preallocated: only sampled
+ * allocations insert (one per --heap-rate bytes), and preallocating 256 Ki elements cost
+ * 12-120 ms of every start. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct heap_ptr);
 	__type(value, __u64);
 } heap_live SEC(".maps");
@@ -179,7 +182,7 @@ static __always_inline int alloc_entry(struct pt_regs *ctx, struct heap_cpu *hc,
 		return 1;	/* nested: the countdown stays spent for the next call */
 	hc->countdown = draw();
 	count(CPROF_CNT_HEAP_SAMPLED);
-	if (user_stack_keep(&ht->ustack, CPROF_KIND_HEAP_ALLOC, ctx, true) == -1)
+	if (user_stack_keep(&ht->ustack, CPROF_KIND_HEAP_ALLOC, ctx, true, TASK_PROBE) == -1)
 		return 1;
 	ht->size = size;
 	ht->memptr = memptr;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The maps every cprof BPF object shares, declared once. Each object that includes this
  * header has all six, with the same names, types and key and value types; user space creates
- * each once, in one object, and makes the other objects reuse it (bpf_map__reuse_fd), so
- * there is one pid filter, one ring buffer, one set of counters and one copy of the unwind
- * tables. Maps that only one object's programs use stay in that object's source.
+ * each once, from proc.bpf.c's declarations, and makes every object reuse it
+ * (bpf_map__reuse_fd), so there is one pid filter, one ring buffer, one set of counters and
+ * one copy of the unwind tables. Maps that only one object's programs use stay in that object's source.
  * docs/BPF.md says which program uses which. */
 #ifndef CPROF_MAPS_BPF_H
 #define CPROF_MAPS_BPF_H
@@ -12,10 +12,13 @@
 #include <bpf/bpf_helpers.h>
 #include "cprof.h"
 
-/* tgid → 1: the processes watched when filter_pids is set. Sized by user space. */
+/* tgid → 1: the processes watched when filter_pids is set. Sized by user space (64 Ki);
+ * not preallocated: a run watches a few, and preallocating cost every start ~2 ms. Only user
+ * space and the fork tracepoint insert; every program looks up. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u8);
 } pids SEC(".maps");

@@ -150,7 +150,7 @@ static __always_inline void switch_out_asleep(struct task_struct *prev, bool new
 		mt->wait_val = val;
 	}
 	mt->wait_uaddr = uaddr;
-	mt->wait_t0 = sched_now(prev);
+	mt->wait_t0 = sched_now(prev, new_kernel);
 	mt->pending = 0;
 }
 
@@ -194,7 +194,8 @@ static __always_inline bool waits_on(struct task_struct *p, struct mutex_task *w
 /* next runs again: a wait ended by a kept lock release is sent, any other lock wait
  * (timeout, signal, a wake that released no lock, one the sampling dropped) ends here
  * without a record. */
-static __always_inline void switch_in(struct task_struct *prev, struct task_struct *next)
+static __always_inline void switch_in(struct task_struct *prev, struct task_struct *next,
+				      bool new_kernel)
 {
 	struct mutex_task *mt = bpf_task_storage_get(&mutex_tasks, next, NULL, 0);
 
@@ -204,7 +205,7 @@ static __always_inline void switch_in(struct task_struct *prev, struct task_stru
 		/* In the waiter's switch-in (current is another task): charged to the waker,
 		 * values scaled by the rate as Go's scaleMutexProfile does. */
 		__u32 rate = mutex_rate ? mutex_rate : 1;
-		__u64 now = sched_now(prev);
+		__u64 now = sched_now(prev, new_kernel);
 
 		send_wait(CPROF_KIND_MUTEX, next, rate,
 			  now > mt->wait_t0 ? (now - mt->wait_t0) * rate : 0, mt->wait_uaddr,
@@ -226,15 +227,16 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 
 	if (asleep)
 		switch_out_asleep(prev, new_kernel);
-	if (next->bpf_storage)
-		switch_in(prev, next);
+	if (task_fields(next, new_kernel)->bpf_storage)
+		switch_in(prev, next, new_kernel);
 	return 0;
 }
 
-/* The waker's user stack, unwound in its own context, into the waiter's storage. */
+/* The waker's user stack, unwound in its own context, into the waiter's storage. Probe
+ * reads: waker_release() is one function for both programs, 6.1's too. */
 static __always_inline void capture_waker(struct mutex_task *waiter)
 {
-	if (user_stack_keep(&waiter->ustack, CPROF_KIND_MUTEX, NULL, false) == -1)
+	if (user_stack_keep(&waiter->ustack, CPROF_KIND_MUTEX, NULL, false, TASK_PROBE) == -1)
 		return;
 	if (!waiter->ustack.n)
 		waiter->ustack.flags = CPROF_STOP_READ_FAULT;
@@ -284,7 +286,7 @@ static __always_inline int on_waking(struct task_struct *p, bool new_kernel)
 	struct mutex_task *waiter;
 	struct pt_regs *regs;
 
-	if (!p->bpf_storage)
+	if (!task_fields(p, new_kernel)->bpf_storage)
 		return 0;
 	waiter = bpf_task_storage_get(&mutex_tasks, p, NULL, 0);
 	if (!waiter || !waiter->wait_uaddr || waiter->pending)

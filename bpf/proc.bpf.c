@@ -2,7 +2,7 @@
 /* Process lifecycle: exec and exit of watched processes tell user space to refresh or
  * capture their maps; forks of watched processes are followed when asked (COMMAND mode).
  * This object is loaded in every run, so it declares every shared map, including the unwind
- * tables its own programs never read: it can be the one object that creates them. */
+ * tables its own programs never read: user space creates them from its declarations. */
 #include "common.bpf.h"
 #include "maps.bpf.h"
 

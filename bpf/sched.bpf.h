@@ -23,18 +23,15 @@
  * in kallsyms, which kernels without CONFIG_KALLSYMS_ALL do not list). 0: unknown. */
 const volatile __s64 rq_to_preempt_count = 0;
 
-/* 6.2+: a pointer of a kernel type from an address, with no call (the verifier inlines it). */
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
-
 /* The runqueue of the CPU that t runs on (or last ran on), NULL if the kernel has no
  * group scheduling to lead there. */
-static __always_inline struct rq *rq_of(struct task_struct *t)
+static __always_inline struct rq *rq_of(struct task_struct *t, bool new_kernel)
 {
 	struct cfs_rq *cfs;
 
 	if (!bpf_core_field_exists(t->se.cfs_rq))
 		return NULL;
-	cfs = t->se.cfs_rq;
+	cfs = task_fields(t, new_kernel)->se.cfs_rq;
 	return cfs ? cfs->rq : NULL;
 }
 
@@ -42,14 +39,26 @@ static __always_inline struct rq *rq_of(struct task_struct *t)
  * synchronized across CPUs where the TSC is stable) just before sched_switch, so at a switch
  * it costs two loads where bpf_ktime_get_ns() costs a clock read (≈ 70 ns in a KVM guest).
  * t must be running on this CPU. Kernels without group scheduling use the clock. */
-static __always_inline __u64 sched_now(struct task_struct *t)
+static __always_inline __u64 sched_now(struct task_struct *t, bool new_kernel)
 {
 	struct rq *rq;
 
 	if (!bpf_core_field_exists(t->se.cfs_rq))
 		return bpf_ktime_get_ns();
-	rq = rq_of(t);
+	rq = rq_of(t, new_kernel);
 	return rq ? rq->clock : 0;
+}
+
+/* sched_now() by probe reads, for programs loaded on every kernel that run rarely (the
+ * task iterator): a call per read, and nothing for the verifier to check. */
+static __always_inline __u64 sched_now_read(struct task_struct *t)
+{
+	struct rq *rq;
+
+	if (!bpf_core_field_exists(t->se.cfs_rq))
+		return bpf_ktime_get_ns();
+	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
+	return rq ? BPF_CORE_READ(rq, clock) : 0;
 }
 
 /* Where the user registers sit in a task's stack area (THREAD_SIZE - sizeof(struct
@@ -117,7 +126,7 @@ static __always_inline bool woken_by_interrupt(struct task_struct *cur, bool new
 	if (in_syscall(regs))
 		return false;
 	/* Interrupts that arrive in user mode run on the task stack: ask preempt_count. */
-	rq = rq_of(cur);
+	rq = rq_of(cur, new_kernel);
 	if (rq && rq_to_preempt_count &&
 	    !bpf_probe_read_kernel(&pc, sizeof(pc), (void *)rq + rq_to_preempt_count))
 		return pc & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET);

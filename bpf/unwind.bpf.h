@@ -47,6 +47,8 @@ struct unwind_hint {
 	__u32 m_idx;
 	__u32 slot;		/* the scratch record filled, and its page in unwind_stack */
 	__u64 win_base;		/* user address of the page in unwind_stack; 0: none */
+	__u32 replay;		/* the stack is the copy in unwind_replay_io, not user memory */
+	__u32 pad;
 };
 
 struct cprof_ustate {
@@ -59,7 +61,10 @@ struct cprof_ustate {
 	__u32 stop;	/* enum cprof_unwind_stop */
 	__u32 flags;	/* CPROF_SF_FP_FALLBACK */
 	__u32 switches;
+	__u32 first;	/* the index of the walk's first frame among the user frames: 0, or
+			 * where a replay over a stack copy takes up the unwind */
 	bool exact;	/* ip is an exact pc (interrupted), not a return address */
+	bool new_thread;	/* replay: the copy's CPROF_COPY_NEW_THREAD */
 	/* Without a view: where return addresses may be, the executable's text and the area
 	 * below mmap_base where libraries are mapped. */
 	__u64 text_lo, text_hi, libs_lo, libs_hi;
@@ -188,6 +193,33 @@ static __always_inline struct cprof_unwind_row *find_row(const struct cprof_exec
 	return bpf_map_lookup_elem(&unwind_rows, &idx);
 }
 
+/* A stack copy (struct cprof_stack_copy) being unwound again by user space's replay, and the
+ * frames found (bpf/cpu.bpf.c, cprof_cpu_replay). One: replays run one at a time, from the
+ * thread that reads the ring buffer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cprof_replay);
+} unwind_replay_io SEC(".maps");
+
+/* *v = the 8 bytes at addr in the stack copy being replayed; -1 outside it. */
+static __always_inline int replay_read(__u64 addr, __u64 *v)
+{
+	struct cprof_replay *r;
+	__u32 zero = 0;
+	__u64 off;
+
+	r = bpf_map_lookup_elem(&unwind_replay_io, &zero);
+	if (!r)
+		return -1;
+	off = addr - r->copy.sp;
+	if (r->copy.len < 8 || off > r->copy.len - 8 || off > CPROF_STACK_COPY_BYTES - 8)
+		return -1;
+	*v = *(__u64 *)&r->copy.bytes[off];
+	return 0;
+}
+
 /* The verifier checks a global function once, on its own, and its callers only against its
  * signature: the reads and searches below are global so that their branches do not multiply
  * the paths it walks through the frame loop (inlined, they cost 0.6 s of verification at
@@ -203,6 +235,8 @@ __noinline int cprof_read_user(struct unwind_hint *h, __u64 addr, __u64 *v)
 
 	if (!h || !v)
 		return -1;
+	if (h->replay)
+		return replay_read(addr, v);
 	/* Copied: kernels before 6.2 (at least) take no argument memory as a map key. */
 	slot = h->slot;
 	win = bpf_map_lookup_elem(&unwind_stack, &slot);
@@ -236,6 +270,10 @@ static __always_inline int read_u64(struct cprof_ustate *st, __u64 addr, __u64 *
  * a new process never sees another's rows; check guards against an entry torn by a program
  * that interrupted the one writing it. */
 #define PC_CACHE_SLOTS 4096
+/* Slots per map value: a per-CPU array allocates each value on its own, and 4096 such
+ * allocations took 3-5 ms of every start per object; four values of 1024 (24 KiB, under
+ * the 32 KiB limit of a per-CPU value) take a fraction of a millisecond. */
+#define PC_CACHE_PER_VALUE 1024
 
 struct pc_cache_entry {
 	__u64 pc;
@@ -248,12 +286,19 @@ struct pc_cache_entry {
 };
 _Static_assert(sizeof(struct cprof_unwind_row) == sizeof(__u64), "a row is one word");
 
+struct pc_cache_value {
+	struct pc_cache_entry e[PC_CACHE_PER_VALUE];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PC_CACHE_SLOTS);
+	__uint(max_entries, PC_CACHE_SLOTS / PC_CACHE_PER_VALUE);
 	__type(key, __u32);
-	__type(value, struct pc_cache_entry);
+	__type(value, struct pc_cache_value);
 } unwind_pc_cache SEC(".maps");
+_Static_assert(sizeof(struct pc_cache_value) <= 32768, "the per-CPU value limit");
+_Static_assert(PC_CACHE_SLOTS % PC_CACHE_PER_VALUE == 0 &&
+	       !(PC_CACHE_PER_VALUE & (PC_CACHE_PER_VALUE - 1)), "slots split into values");
 
 static __always_inline __u32 pc_cache_check(__u64 pc, __u32 gen, __u64 row_bits)
 {
@@ -300,7 +345,9 @@ __noinline int cprof_resolve(__u32 pid, __u32 gen, struct unwind_hint *h, __u64 
 			     struct cprof_unwind_row *row)
 {
 	__u32 slot = (__u32)(((pc ^ ((__u64)gen << 32)) * 0x9e3779b97f4a7c15ULL) >> 52);
-	struct pc_cache_entry *e = bpf_map_lookup_elem(&unwind_pc_cache, &slot);
+	__u32 key = slot / PC_CACHE_PER_VALUE;
+	struct pc_cache_value *v = bpf_map_lookup_elem(&unwind_pc_cache, &key);
+	struct pc_cache_entry *e = v ? &v->e[slot & (PC_CACHE_PER_VALUE - 1)] : NULL;
 	const struct cprof_proc_maps *pm;
 	const struct cprof_exec_map *m;
 	struct cprof_unwind_row *r;
@@ -536,9 +583,10 @@ static __always_inline bool in_new_thread(void)
 }
 
 /* One frame: records st->ip, then moves st to the caller. Returns 1 to end the walk.
- * Every call but the last records one frame, so frame i is recorded by call i: counting
- * with i, which the verifier sees as any number, rather than with a counter it would track
- * as a constant, lets it check this callback once instead of once per possible count. */
+ * Every call but the last records one frame, so frame i is recorded by call i (counted from
+ * st->first): counting with i, which the verifier sees as any number, rather than with a
+ * counter it would track as a constant, lets it check this callback once instead of once
+ * per possible count. */
 static long unwind_step(__u32 i, void *ctx)
 {
 	struct unwind_ctx *c = ctx;
@@ -550,6 +598,7 @@ static long unwind_step(__u32 i, void *ctx)
 
 	if (!st || !b)
 		return 1;
+	i += st->first;
 	idx = st->base + i;
 	pc = st->exact ? st->ip : st->ip - 1;
 	if (i >= st->max || idx >= CPROF_SAMPLE_MAX_FRAMES) {
@@ -603,7 +652,7 @@ static long unwind_step(__u32 i, void *ctx)
 	case CPROF_ROW_CLONE:
 		/* rax is known for the first frame only. No later frame is in the gap: no call
 		 * returns there, and glibc blocks signals around the system call. */
-		if (!i && in_new_thread()) {
+		if (!i && (st->hint.replay ? st->new_thread : in_new_thread())) {
 			st->stop = CPROF_STOP_ROOT;
 			return 1;
 		}
@@ -619,21 +668,16 @@ static long unwind_step(__u32 i, void *ctx)
 	}
 }
 
-/* Unwinds from the given user registers into b's user frames (after its kernel frames).
- * exact: ip is the instruction itself (interrupted), not a return address. The state lives
- * in unwind_state, not on the BPF stack. */
-static __always_inline void unwind_from(struct sample_buf *b, struct task_struct *task,
-					__u64 ip, __u64 sp, __u64 bp, bool exact)
+/* The unwinder's state for a walk from the given registers into b's user frames (after its
+ * kernel frames), reset; NULL if there is none. It lives in unwind_state, not on the BPF
+ * stack. */
+static __always_inline struct cprof_ustate *ustate_init(struct sample_buf *b, __u64 ip, __u64 sp,
+							 __u64 bp, bool exact)
 {
-	struct unwind_ctx c = { .b = b };
-	struct cprof_proc_maps *pm;
-	struct cprof_ustate *st;
+	struct cprof_ustate *st = bpf_map_lookup_elem(&unwind_state, &b->slot);
 
-	st = c.st = bpf_map_lookup_elem(&unwind_state, &b->slot);
-	if (!st || !ip) {
-		b->s.flags |= CPROF_STOP_NO_REGS;
-		return;
-	}
+	if (!st)
+		return NULL;
 	__builtin_memset(st, 0, sizeof(*st));
 	st->ip = ip;
 	st->sp = sp;
@@ -644,26 +688,151 @@ static __always_inline void unwind_from(struct sample_buf *b, struct task_struct
 	st->max = max_user_frames;
 	if (st->max > CPROF_MAX_USER_FRAMES)
 		st->max = CPROF_MAX_USER_FRAMES;
-	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
-	if (pm) {
-		st->pid = b->s.pid;
-		st->gen = pm->gen;
-	} else {
-		st->text_lo = task->mm->start_code;
-		st->text_hi = task->mm->end_code;
-		st->libs_hi = task->mm->mmap_base;
-		st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
-	}
 	st->stop = CPROF_STOP_DEPTH;
+	return st;
+}
+
+/* Walks st's stack into b and says in b how far it went and why it stopped. */
+static __always_inline void unwind_run(struct sample_buf *b, struct cprof_ustate *st)
+{
+	struct unwind_ctx c = { .b = b, .st = st };
+
 	bpf_loop(CPROF_MAX_USER_FRAMES + 1, unwind_step, &c, 0);
 	b->s.n_user = st->n;
 	b->s.flags |= (st->stop & CPROF_SF_STOP_MASK) | st->flags;
 }
 
-/* A user-space task: not a kernel thread, with an address space. */
-static __always_inline bool has_user(struct task_struct *task)
+/* Unwinds from the given user registers into b's user frames (after its kernel frames).
+ * exact: ip is the instruction itself (interrupted), not a return address. */
+static __always_inline void unwind_from(struct sample_buf *b, struct task_struct *task,
+					__u64 ip, __u64 sp, __u64 bp, bool exact)
 {
-	return !(task->flags & PF_KTHREAD) && task->mm;
+	struct cprof_proc_maps *pm;
+	struct cprof_ustate *st = ip ? ustate_init(b, ip, sp, bp, exact) : NULL;
+
+	if (!st) {
+		b->s.flags |= CPROF_STOP_NO_REGS;
+		return;
+	}
+	pm = bpf_map_lookup_elem(&proc_maps, &b->s.pid);
+	if (pm) {
+		st->pid = b->s.pid;
+		st->gen = pm->gen;
+	} else {
+		/* The first sample of a process. Probe reads, into st: no stack, and no loads of
+		 * pointer fields to verify (task_fields() in common.bpf.h); mm passes through
+		 * libs_hi. */
+		struct mm_struct *mm;
+
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &task->mm);
+		mm = (struct mm_struct *)st->libs_hi;
+		bpf_core_read(&st->text_lo, sizeof(st->text_lo), &mm->start_code);
+		bpf_core_read(&st->text_hi, sizeof(st->text_hi), &mm->end_code);
+		bpf_core_read(&st->libs_hi, sizeof(st->libs_hi), &mm->mmap_base);
+		st->libs_lo = st->libs_hi > (1ULL << 40) ? st->libs_hi - (1ULL << 40) : 0;
+	}
+	unwind_run(b, st);
+}
+
+/* Unwinds the stack copy c (in unwind_replay_io) again from its frame on, through the view
+ * of its process published now, into b's frames: frames[c->frame ..] (b has no kernel
+ * frames). Without a view the copy's frame is all there is. */
+static __always_inline void unwind_replay(struct sample_buf *b, const struct cprof_stack_copy *c)
+{
+	struct cprof_proc_maps *pm;
+	struct cprof_ustate *st;
+	__u32 pid = c->pid;
+
+	st = ustate_init(b, c->ip, c->sp, c->bp, c->flags & CPROF_COPY_EXACT);
+	if (!st) {
+		b->s.flags |= CPROF_STOP_NO_REGS;
+		return;
+	}
+	st->hint.replay = 1;
+	st->new_thread = c->flags & CPROF_COPY_NEW_THREAD;
+	st->first = c->frame;
+	pm = bpf_map_lookup_elem(&proc_maps, &pid);
+	if (!pm) {
+		b->s.flags |= CPROF_STOP_NO_MAPPING;
+		return;
+	}
+	st->pid = pid;
+	st->gen = pm->gen;
+	unwind_run(b, st);
+}
+
+/* bpf_find_vma's callback: whether the area holding the address maps a file. */
+static long vma_maps_file(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	*(bool *)ctx = vma->vm_file != NULL;
+	return 0;
+}
+
+/* Copies the user stack from sp into c by pages, as far as they can be read; the bytes
+ * copied. Whole pages after the first: a read across the end of the stack would fail whole. */
+static __always_inline __u32 copy_stack(struct cprof_stack_copy *c, __u64 sp)
+{
+	__u64 head = 4096 - (sp & 4095);
+
+	if (bpf_probe_read_user(c->bytes, head, (void *)sp))
+		return 0;
+	if (bpf_probe_read_user(c->bytes + head, 4096, (void *)(sp + head)))
+		return head;
+	if (bpf_probe_read_user(c->bytes + head + 4096, 4096, (void *)(sp + head + 4096)))
+		return head + 4096;
+	return head + 8192;
+}
+
+/* When b's unwind stopped at a pc outside the view in an area of the process that maps a
+ * file (code the dynamic loader, or dlopen, mapped after the view was published), sends the
+ * stack there (struct cprof_stack_copy) and flags b: user space finishes the unwind once it
+ * has published that object's tables. Then b must be sent at once, from the same CPU (the
+ * copy is read first). Returns whether a copy was sent. bpf_find_vma is called once, here:
+ * a second call in the same interrupt finds its unlock still pending and fails (-EBUSY),
+ * and so does the first while another thread changes the mappings; the stack is copied then
+ * too. A global function: the verifier checks it once. */
+__noinline int cprof_copy_stack(struct sample_buf *b)
+{
+	struct cprof_stack_copy *c;
+	struct cprof_ustate *st;
+	bool file = true;
+	__u32 slot;
+	long err;
+
+	if (!b || (b->s.flags & CPROF_SF_STOP_MASK) != CPROF_STOP_NO_MAPPING)
+		return 0;
+	slot = b->slot;
+	st = bpf_map_lookup_elem(&unwind_state, &slot);
+	if (!st || !st->n)
+		return 0;
+	err = bpf_find_vma(bpf_get_current_task_btf(), st->exact ? st->ip : st->ip - 1,
+			   vma_maps_file, &file, 0);
+	if (err == -2 /* -ENOENT: in no area at all, a garbage address */ || !file)
+		return 0;
+	c = bpf_ringbuf_reserve(&rb, sizeof(*c), 0);
+	if (!c)
+		return 0;	/* the sample stays cut short, as the summary says */
+	c->kind = CPROF_EV_STACK_COPY;
+	c->pid = b->s.pid;
+	c->tid = b->s.tid;
+	c->ts = b->s.ts;
+	c->ip = st->ip;
+	c->sp = st->sp;
+	c->bp = st->bp;
+	c->frame = st->n - 1;
+	c->flags = (st->exact ? CPROF_COPY_EXACT : 0) |
+		   (st->n == 1 && in_new_thread() ? CPROF_COPY_NEW_THREAD : 0);
+	c->len = copy_stack(c, st->sp);
+	/* The sample that follows wakes the reader. */
+	bpf_ringbuf_submit(c, BPF_RB_NO_WAKEUP);
+	b->s.flags |= CPROF_SF_STACK_COPY;
+	return 1;
+}
+
+/* A user-space task: not a kernel thread, with an address space (mm loaded as how says). */
+static __always_inline bool has_user(struct task_struct *task, enum task_load how)
+{
+	return !(task->flags & PF_KTHREAD) && task_mm(task, how);
 }
 
 /* The x86-64 UAPI layout of struct pt_regs, which is that of a perf_event or uprobe
@@ -673,8 +842,9 @@ static __always_inline bool has_user(struct task_struct *task)
 
 /* Fills b's user frames (after its kernel frames). regs: the program's own context when it
  * holds the interrupted registers (perf_event), else NULL; kernel-mode regs mean "use the
- * task's saved user registers". */
-static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b)
+ * task's saved user registers". how: how the program loads the task's pointer fields. */
+static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf *b,
+					enum task_load how)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *uregs;
@@ -682,7 +852,7 @@ static __always_inline void unwind_user(struct pt_regs *regs, struct sample_buf 
 	__u16 insn = 0;
 	bool exact;
 
-	if (!has_user(task)) {
+	if (!has_user(task, how)) {
 		b->s.flags |= CPROF_STOP_NO_REGS;
 		return;
 	}

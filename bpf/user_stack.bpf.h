@@ -14,13 +14,14 @@ struct user_stack {
 };
 
 /* Unwinds current's user stack into us, in a scratch record of kind that is not sent.
- * at_entry false: from the user registers current saved when it entered the kernel; true:
- * ctx is a uprobe's at a function's entry, and the stack starts at that function's caller.
- * A constant at each call, so only one of the two unwinds is compiled in. Returns 0; -1 when
- * no scratch record was free (us untouched); -2 when the frames could not be copied (us->n
- * is 0, us->flags the unwind's). */
+ * at_entry false: from the user registers current saved when it entered the kernel (how:
+ * how the program loads the task's pointer fields); true: ctx is a uprobe's at a function's
+ * entry, and the stack starts at that function's caller. A constant at each call, so only
+ * one of the two unwinds is compiled in. Returns 0; -1 when no scratch record was free (us
+ * untouched); -2 when the frames could not be copied (us->n is 0, us->flags the unwind's). */
 static __always_inline int user_stack_keep(struct user_stack *us, __u32 kind,
-					   struct pt_regs *ctx, bool at_entry)
+					   struct pt_regs *ctx, bool at_entry,
+					   enum task_load how)
 {
 	struct sample_buf *b = sample_begin(kind);
 	int err = 0;
@@ -31,7 +32,7 @@ static __always_inline int user_stack_keep(struct user_stack *us, __u32 kind,
 	if (at_entry)
 		unwind_entry_caller(ctx, b);
 	else
-		unwind_user(NULL, b);
+		unwind_user(NULL, b, how);
 	n = b->s.n_user;
 	if (n > CPROF_MAX_USER_FRAMES)
 		n = CPROF_MAX_USER_FRAMES;

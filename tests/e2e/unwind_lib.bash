@@ -16,10 +16,18 @@ uw_profile() {
 	local name=$1
 	shift
 	run_cprof "$name" 90 -F "$UW_HZ" -o "$E2E_TMP/$name" "$@"
+	uw_read "$name" "cprof-bpf $* exited $RC after ${ELAPSED_MS} ms"
+}
+
+# uw_read NAME WHAT: reads the profile of the cprof-bpf run NAME (-o $E2E_TMP/NAME, stderr in
+# NAME.err) whose exit status is RC; FAILs NAME/run, saying WHAT, unless RC is 0 and pprof
+# reads the profile. Sets PROF, TRACES and UW_SUMMARY (see uw_profile). Returns 1 on failure.
+uw_read() {
+	local name=$1
 	PROF=$E2E_TMP/$name/cpu.pb.gz
 	if [ "$RC" -ne 0 ] || [ ! -s "$PROF" ]; then
 		show_err "$name"
-		fail "$name/run" "cprof-bpf $* exited $RC after ${ELAPSED_MS} ms; profile $([ -s "$PROF" ] && echo written || echo missing)"
+		fail "$name/run" "$2; profile $([ -s "$PROF" ] && echo written || echo missing)"
 		return 1
 	fi
 	UW_SUMMARY=$(grep -m1 'user stacks:' "$E2E_TMP/$name.err" | sed 's/^ *//')

@@ -1,7 +1,11 @@
-# Test tools: tests/tools/NAME/ (Go, package main) → build/tools/NAME, where Go is installed.
-#   pprofcheck  reads profiles with the pprof package (Debian's golang-github-google-pprof-dev
-#               under /usr/share/gocode, no module download) and checks what go tool pprof,
-#               Parca and Grafana Alloy need of them; tests/e2e/pprofcheck.sh.
+# Test tools: tests/tools/NAME/ → build/tools/NAME.
+#   pprofcheck  (Go, package main) reads profiles with the pprof package (Debian's
+#               golang-github-google-pprof-dev under /usr/share/gocode, no module download) and
+#               checks what go tool pprof, Parca and Grafana Alloy need of them, where Go is
+#               installed; tests/e2e/pprofcheck.sh.
+#   fdefunc     (C) names a file offset by the .eh_frame_hdr function around it, as the
+#               symbolizer names stripped code; tests/e2e/unwind_perf.sh puts perf's frames
+#               under the same names.
 GOPATH_DEBIAN := /usr/share/gocode
 ifneq ($(shell command -v $(GO) 2>/dev/null),)
 PPROFCHECK := $(OUT)/tools/pprofcheck
@@ -13,3 +17,11 @@ $(PPROFCHECK): $(wildcard tests/tools/pprofcheck/*.go)
 	$(Q)cd tests/tools/pprofcheck && GOPATH=$(GOPATH_DEBIAN) GOFLAGS= $(GO) build \
 		-o $(abspath $@) .
 endif
+
+FDEFUNC := $(OUT)/tools/fdefunc
+TEST_TARGETS += $(FDEFUNC)
+
+$(FDEFUNC): tests/tools/fdefunc/fdefunc.c $(LIB) | $(SKELS) $(PROTO_HDR)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) $< -o $@ $(LIB) $(LIBS)

@@ -79,7 +79,10 @@ workloads: $(UW_C_BINS) $(UW_CXX_BINS) $(UW_GO_BINS)
 $(UW_C_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(UW_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@
+	$(Q)$(CC) $(UW_CFLAGS) $(WARN) $(DEPFLAGS) -pthread $< -o $@ $(UW_LIBS)
+
+# uw_lzma's hot code is Debian's own liblzma (stripped, no frame pointers).
+$(OUT)/workloads/uw_lzma: UW_LIBS := -llzma
 
 $(UW_CXX_BINS): $(OUT)/workloads/%: $(UW_DIR)/%.cc
 	@mkdir -p $(@D)

@@ -12,10 +12,12 @@
  * libbpf's reason (a relocation, a missing helper) in its own lines. Keep the tail. */
 #define LOG_KEEP (64 << 10)
 
-static char kept[LOG_KEEP + 1];
-static size_t kept_len;
+/* Per thread: the kinds load in threads of their own, and libbpf prints from the thread
+ * that called it. */
+static __thread char kept[LOG_KEEP + 1];
+static __thread size_t kept_len;
+static __thread bool capturing;	/* inside loadlog__begin() ... loadlog__end() */
 static bool verbose;
-static bool capturing;	/* inside loadlog__begin() ... loadlog__end() */
 
 /* Appends the last LOG_KEEP bytes of s[0..n) to what is kept, dropping the oldest. */
 static void keep(const char *s, size_t n)

@@ -2,7 +2,7 @@
  * last part of it), so that a failure can be told in a few words — the kernel feature that
  * is missing, the verifier's verdict — and printed only with -v: a kind an old kernel
  * refuses must not spill its verifier log. Elsewhere libbpf's warnings and notes are shown
- * as they come, its debug messages only with -v. */
+ * as they come, its debug messages only with -v. Capture windows are per thread. */
 #ifndef CPROF_LOADLOG_H
 #define CPROF_LOADLOG_H
 

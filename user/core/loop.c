@@ -146,8 +146,8 @@ static void kinds_event(struct session *s, const struct cprof_sample *ev)
 	}
 }
 
-/* Returns true when r was a process event (handled), false for a sample. */
-static bool process_event(struct session *s, const struct cprof_sample *r)
+/* Returns true when r (size bytes) was an event (handled), false for a sample. */
+static bool process_event(struct session *s, const struct cprof_sample *r, size_t size)
 {
 	struct target *t;
 
@@ -163,6 +163,13 @@ static bool process_event(struct session *s, const struct cprof_sample *r)
 		return true;
 	case CPROF_EV_DLOPEN:
 		kinds_event(s, r);
+		return true;
+	case CPROF_EV_STACK_COPY:
+		/* For the sample that follows it, finished once the tables it lacked are out. */
+		if (size < sizeof(struct cprof_stack_copy))
+			s->bad_records++;
+		else
+			kinds_event(s, r);
 		return true;
 	case CPROF_EV_EXIT:
 		if ((t = find_target(s, r->pid)))
@@ -192,9 +199,17 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	s->records++;
 	/* First sight of a process: capture its maps and open its files while it lives, and
 	 * publish its unwind tables. A pc outside the published view (a library mapped since,
-	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes. */
-	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user)
-		proctab__find(s->env.pt, r->pid, r->frames[r->n_kernel + r->n_user - 1]);
+	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes: at
+	 * once when BPF found it mapped and copied the stack there, for the kind to finish the
+	 * stack with the new tables. */
+	if ((r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING && r->n_user) {
+		uint64_t pc = r->frames[r->n_kernel + r->n_user - 1];
+
+		if (r->flags & CPROF_SF_STACK_COPY)
+			proctab__find_mapped(s->env.pt, r->pid, pc);
+		else
+			proctab__find(s->env.pt, r->pid, pc);
+	}
 	unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
 	if (!s->first_complete && r->n_user &&
 	    (r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT && log__verbose()) {
@@ -221,7 +236,7 @@ int loop__record(void *ctx, void *data, size_t size)
 		s->bad_records++;
 		return 0;
 	}
-	if (process_event(s, r))
+	if (process_event(s, r, size))
 		return 0;
 	/* Before its exec, COMMAND's process is our fork (inside execve): not the command. */
 	if (s->cmd.pid > 0 && r->pid == (__u32)s->cmd.pid && !s->cmd.execed) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -60,35 +61,73 @@ static void configure(struct procobj *po, const struct cprof_opts *o)
 	}
 }
 
-int procobj__open(const struct cprof_opts *o, struct kind_env *env, struct procobj **out)
+/* Creates the shared maps as libbpf would at this object's load, from their declarations
+ * (maps.bpf.h) and the sizes configure() set, and makes this object use them like any other:
+ * then every object, this one too, can load at once. Returns 0 or -errno (reported). */
+static int create_shared(struct procobj *po)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(po->shared); i++) {
+		struct bpf_map *m = po->shared[i];
+		LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = bpf_map__map_flags(m));
+		int fd, err;
+
+		fd = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
+				    bpf_map__value_size(m), bpf_map__max_entries(m), &mo);
+		if (fd < 0) {
+			err = -errno;
+			log_error("creating BPF map %s: %s%s", bpf_map__name(m), strerror(-err),
+				  perm_hint(err));
+			return err;
+		}
+		err = bpf_map__reuse_fd(m, fd);	/* a duplicate of fd */
+		close(fd);
+		if (err) {
+			log_error("sharing BPF map %s: %s", bpf_map__name(m), strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int procobj__open(const struct cprof_opts *o, struct procobj **out)
 {
 	struct procobj *po = calloc(1, sizeof(*po));
 	int err;
 
 	if (!po)
 		return -ENOMEM;
-	loadlog__begin();
 	po->skel = proc_bpf__open();
 	if (!po->skel) {
 		err = -errno;
-		loadlog__end();
 		log_error("cannot open BPF objects: %s", strerror(-err));
 		goto fail;
 	}
 	configure(po, o);
-	err = proc_bpf__load(po->skel);
-	loadlog__end();
-	if (err) {
-		log_error("loading the process-tracking BPF programs: %s%s", strerror(-err),
-			  perm_hint(err));
-		goto fail;
-	}
-	env->shared_maps = po->shared;
-	env->n_shared_maps = ARRAY_SIZE(po->shared);
 	*out = po;
 	return 0;
 fail:
 	procobj__free(po);
+	return err;
+}
+
+int procobj__share(struct procobj *po, struct kind_env *env)
+{
+	int err = create_shared(po);
+
+	kind_env__share(env, po->shared, ARRAY_SIZE(po->shared), err);
+	return err;
+}
+
+int procobj__load(struct procobj *po)
+{
+	int err;
+
+	loadlog__begin();
+	err = proc_bpf__load(po->skel);
+	loadlog__end();
+	if (err)
+		log_error("loading the process-tracking BPF programs: %s%s", strerror(-err),
+			  perm_hint(err));
 	return err;
 }
 

@@ -1,7 +1,7 @@
 /* The process-tracking BPF object (bpf/proc.bpf.c), always loaded: it reports exec, exit and
  * dlopen of watched processes and follows COMMAND's forks, and it owns every map the kinds'
- * objects share — pid filter, ring buffer, counters, unwind tables — sized here before its
- * load for the options. */
+ * objects share — pid filter, ring buffer, counters, unwind tables — sized for the options
+ * and created before any object loads. */
 #ifndef CPROF_PROCOBJ_H
 #define CPROF_PROCOBJ_H
 
@@ -14,9 +14,16 @@ struct kind_env;
 struct procobj;
 struct unwinder;
 
-/* Opens, sizes and loads the object; env gets the shared maps. Returns 0 or -errno
+/* Opens and sizes the object. Returns 0 or -errno (reported). */
+int procobj__open(const struct cprof_opts *o, struct procobj **out);
+
+/* Creates the shared maps and hands them to the kinds (kind_env__share), or says that they
+ * could not be. Returns 0 or -errno (reported). */
+int procobj__share(struct procobj *po, struct kind_env *env);
+
+/* Loads its programs: the kinds' objects may load meanwhile. Returns 0 or -errno
  * (reported). */
-int procobj__open(const struct cprof_opts *o, struct kind_env *env, struct procobj **out);
+int procobj__load(struct procobj *po);
 void procobj__free(struct procobj *po);
 
 /* Attaches the lifecycle tracepoints. Returns 0 or -errno (reported). */

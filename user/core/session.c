@@ -3,6 +3,7 @@
  * of the table asked for — deciding which are collected when one cannot be — runs the loop,
  * writes the output; and --check. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@
 
 volatile sig_atomic_t session_stop;
 
+/* A kind's failure in a few words (loadlog__reason). */
+#define REASON_LEN 200
+
 static void on_signal(int sig)
 {
 	if (session_stop && sig == SIGINT) {
@@ -46,16 +50,14 @@ static void on_signal(int sig)
 }
 
 /* Kind i cannot be collected: what failed, with err. An error when it was named with -t;
- * else a warning, and the run goes on without it. The reason, in a few words, names the
- * kernel feature missing where libbpf's or the verifier's messages tell it. */
-static int kind_unavailable(struct session *s, unsigned int i, const char *what, int err)
+ * else a warning, and the run goes on without it. reason, in a few words ("" if none),
+ * names the kernel feature missing where libbpf's or the verifier's messages tell it. */
+static int kind_unavailable(struct session *s, unsigned int i, const char *what, int err,
+			    const char *reason)
 {
 	const struct kind_ops *ops = kinds[i];
 	const char *hint = "-v shows libbpf's and the verifier's log";
-	char reason[200];
 
-	if (!loadlog__reason(reason, sizeof(reason)))
-		reason[0] = 0;
 	if ((err == -EPERM || err == -EACCES) && !sysinfo__has_bpf_caps())
 		hint = "run as root, or with CAP_BPF and CAP_PERFMON";
 	if (err == -ECANCELED)
@@ -78,6 +80,12 @@ static int kind_unavailable(struct session *s, unsigned int i, const char *what,
 	return 0;
 }
 
+/* Why the step in this thread's capture window failed ("" if not known). */
+static const char *log_reason(char reason[REASON_LEN])
+{
+	return loadlog__reason(reason, REASON_LEN) ? reason : "";
+}
+
 /* The kinds CPROF_FAIL_KINDS (tests) names fail to load, before anything is loaded. */
 static int force_failures(struct session *s)
 {
@@ -85,7 +93,8 @@ static int force_failures(struct session *s)
 
 	for (unsigned int i = 0; i < n_kinds; i++)
 		if ((s->kinds & s->o->fail_kinds & KIND_BIT(kinds[i]->id)) &&
-		    (err = kind_unavailable(s, i, "loading its BPF programs failed", -ECANCELED)))
+		    (err = kind_unavailable(s, i, "loading its BPF programs failed", -ECANCELED,
+					    "")))
 			return err;
 	return 0;
 }
@@ -111,27 +120,117 @@ static void note_load(struct session *s, unsigned int i, const struct kind *k, d
 	}
 }
 
-/* Opens, configures and loads kind i: an error opening it ends the run, one loading it
- * makes it unavailable. */
-static int load_kind(struct session *s, unsigned int i)
+/* One kind's open and load, in a thread of its own (or the caller's). */
+struct kind_job {
+	struct session *s;
+	unsigned int i;
+	bool wanted;		/* asked for (and not failed by CPROF_FAIL_KINDS) */
+	bool threaded;		/* thread runs it: join it */
+	pthread_t thread;
+	int open_err;		/* ends the run */
+	int load_err;		/* makes the kind unavailable */
+	int watch_err;		/* so does this: watching a process given with -p failed */
+	char reason[REASON_LEN];	/* why, from libbpf's and the verifier's log */
+};
+
+/* A kind that collects per process (heap) watches the processes given with -p, or COMMAND
+ * (started, waiting for its exec), from its loading thread: reading their objects overlaps
+ * the other loads. An exec of a target before the proc object attaches is not reported, but
+ * the kind's periodic rescans find its new image. */
+static int watch_targets(struct kind_job *j, struct kind *k)
 {
-	const struct kind_ops *ops = kinds[i];
+	const struct session *s = j->s;
+	int err = 0;
+
+	if (!k->ops->watch)
+		return 0;
+	loadlog__begin();
+	for (size_t t = 0; !err && t < s->n_targets; t++)
+		err = k->ops->watch(k, s->targets[t].pid, NULL);
+	if (!err && s->cmd.pid > 0)
+		err = k->ops->watch(k, s->cmd.pid, s->o->command[0]);
+	if (err)
+		log_reason(j->reason);
+	return err;
+}
+
+/* Opens, configures and loads kind j->i, and watches the targets. Touches only its own slots
+ * of the session (and the kind environment, read-only but for the kernel's BTF, which
+ * kinds.c guards). */
+static void *load_kind(void *arg)
+{
+	struct kind_job *j = arg;
+	struct session *s = j->s;
+	const struct kind_ops *ops = kinds[j->i];
 	double t0 = clock__secs(CLOCK_MONOTONIC);
 	struct kind *k = NULL;
-	int err;
 
 	loadlog__begin();
-	err = ops->open(&s->env, &k);
-	if (!err) {
+	j->open_err = ops->open(&s->env, &k);
+	if (!j->open_err) {
 		k->ops = ops;
-		s->active[i] = k;
-		err = ops->load(k, &s->env);
-		if (err)
-			err = kind_unavailable(s, i, ops->load_fails, err);
-		else
-			note_load(s, i, k, t0);
+		s->active[j->i] = k;
+		j->load_err = ops->load(k, &s->env);
+		if (!j->load_err) {
+			note_load(s, j->i, k, t0);
+			j->watch_err = watch_targets(j, k);
+		} else {
+			log_reason(j->reason);
+		}
 	}
 	loadlog__end();
+	return NULL;
+}
+
+/* Starts loading every kind asked for at once, a thread each: the objects are independent
+ * once the shared maps exist, and most of a load is the kernel verifying programs and
+ * libbpf reading the kernel's BTF, which run on as many CPUs as there are. The threads block
+ * every signal: SIGINT and SIGTERM are the main thread's (and would make the verifier start
+ * over). A kind whose thread cannot start loads in finish_kinds(), once the shared maps it
+ * waits for are there. */
+static void start_kinds(struct session *s, struct kind_job *jobs)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		jobs[i] = (struct kind_job){ .s = s, .i = i };
+		jobs[i].wanted = s->kinds & KIND_BIT(kinds[i]->id);
+		if (jobs[i].wanted)
+			jobs[i].threaded = !pthread_create(&jobs[i].thread, NULL, load_kind,
+							   &jobs[i]);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* After the shared maps were made (or failed): loads the kinds whose thread could not start
+ * and waits for the others, then, unless the run failed already (judge false), takes their
+ * outcomes in the table's order, as one load after another would have: the first failed
+ * open ends the run; a failed load makes its kind unavailable (an error if it was named with
+ * -t). */
+static int finish_kinds(struct session *s, struct kind_job *jobs, bool judge)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (jobs[i].wanted && !jobs[i].threaded)
+			load_kind(&jobs[i]);
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (jobs[i].threaded)
+			pthread_join(jobs[i].thread, NULL);
+	for (unsigned int i = 0; judge && i < n_kinds && !err; i++) {
+		const struct kind_job *j = &jobs[i];
+
+		if (!j->wanted)
+			continue;
+		err = j->open_err;
+		if (!err && j->load_err)
+			err = kind_unavailable(s, i, kinds[i]->load_fails, j->load_err, j->reason);
+		else if (!err && j->watch_err)
+			err = kind_unavailable(s, i, kinds[i]->attach_fails, j->watch_err,
+					       j->reason);
+	}
 	return err;
 }
 
@@ -145,39 +244,39 @@ static int require_btf(void)
 	return -ENOTSUP;
 }
 
-/* The process-tracking object (the shared maps' owner), then each kind asked for. */
-static int open_bpf(struct session *s)
+/* The unwinder, and its first sight of the targets: their maps and tables, before the
+ * first sample. */
+static int first_sight(struct session *s)
 {
-	int err;
+	int err = procobj__unwinder(s->po, s->o, s->dfd, &s->uw);
 
-	if ((err = procobj__open(s->o, &s->env, &s->po)) || (err = force_failures(s)))
-		return err;
-	for (unsigned int i = 0; i < n_kinds; i++)
-		if ((s->kinds & KIND_BIT(kinds[i]->id)) && (err = load_kind(s, i)))
-			return err;
-	kind_env__drop_vmlinux(&s->env);	/* megabytes, needed by the set-ups only */
-	return s->o->check ? 0 : procobj__unwinder(s->po, s->o, s->dfd, &s->uw);
+	for (size_t i = 0; !err && i < s->n_targets; i++) {
+		int pid = s->targets[i].pid;
+
+		unwinder__sync(s->uw, pid, proctab__get(s->env.pt, pid));
+	}
+	return err;
 }
 
-/* The kinds that collect per process (heap) watch pid too; exe: COMMAND's, before its
- * exec. A kind that cannot is unavailable. */
-static int watch_kinds(struct session *s, int pid, const char *exe)
+/* Every object at once: each kind asked for in a thread of its own, which opens it while
+ * this one creates the shared maps, then loads it; the process-tracking object here, which
+ * then takes the first sight of the targets. */
+static int open_bpf(struct session *s)
 {
-	for (unsigned int i = 0; i < n_kinds; i++) {
-		struct kind *k = s->active[i];
-		int err;
+	struct kind_job jobs[KINDS_MAX];
+	int err, kerr;
 
-		if (!k || !kinds[i]->watch)
-			continue;
-		loadlog__begin();
-		err = kinds[i]->watch(k, pid, exe);
-		if (err)
-			err = kind_unavailable(s, i, kinds[i]->attach_fails, err);
-		loadlog__end();
-		if (err)
-			return err;
-	}
-	return 0;
+	if ((err = procobj__open(s->o, &s->po)) || (err = force_failures(s)))
+		return err;
+	start_kinds(s, jobs);
+	err = procobj__share(s->po, &s->env);
+	if (!err)
+		err = procobj__load(s->po);
+	if (!err && !s->o->check)
+		err = first_sight(s);
+	kerr = finish_kinds(s, jobs, !err);
+	kind_env__drop_vmlinux(&s->env);	/* megabytes, needed by the set-ups only */
+	return err ? err : kerr;
 }
 
 static int attach_kinds(struct session *s)
@@ -185,6 +284,7 @@ static int attach_kinds(struct session *s)
 	for (unsigned int i = 0; i < n_kinds; i++) {
 		struct kind *k = s->active[i];
 		bool fatal = false;
+		char reason[REASON_LEN];
 		int err;
 
 		if (!k || !kinds[i]->attach)
@@ -192,7 +292,8 @@ static int attach_kinds(struct session *s)
 		loadlog__begin();
 		err = kinds[i]->attach(k, &s->env, &fatal);
 		if (err && !fatal)
-			err = kind_unavailable(s, i, kinds[i]->attach_fails, err);
+			err = kind_unavailable(s, i, kinds[i]->attach_fails, err,
+					       log_reason(reason));
 		loadlog__end();
 		if (err)
 			return err;
@@ -211,9 +312,6 @@ static int attach_bpf(struct session *s)
 			log_error("cannot update the pid filter: %s", strerror(-err));
 			return err;
 		}
-	for (size_t i = 0; i < s->n_targets; i++)
-		if ((err = watch_kinds(s, s->targets[i].pid, NULL)))
-			return err;
 	return attach_kinds(s);
 }
 
@@ -279,23 +377,39 @@ static void session_free(struct session *s)
 }
 
 /* COMMAND joins the pid filter only now: its wait for command__release() is ours, not the
- * command's, and the start sweep of the block profile must not stamp it. */
+ * command's, and the start sweep of the block profile must not stamp it. (The kinds that
+ * collect per process watched it as they loaded.) */
 static int watch_command(struct session *s)
 {
 	int err;
 
 	if (s->cmd.pid <= 0)
 		return 0;
-	if ((err = procobj__watch_pid(s->po, s->cmd.pid))) {
+	if ((err = procobj__watch_pid(s->po, s->cmd.pid)))
 		log_error("cannot update the pid filter: %s", strerror(-err));
-		return err;
-	}
-	return watch_kinds(s, s->cmd.pid, s->o->command[0]);
+	return err;
+}
+
+/* -v: where the start went, in ms since setup began (t0): the objects' loads, each kind's in
+ * a thread of its own, then the attaching. */
+static void say_startup(const struct session *s, double t0, double t_loaded)
+{
+	double now = clock__secs(CLOCK_MONOTONIC);
+	char list[160] = "";
+
+	for (unsigned int i = 0; i < n_kinds; i++)
+		if (s->kinds & KIND_BIT(kinds[i]->id))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s %.0f",
+				 list[0] ? ", " : "", kinds[i]->name, s->loads[i].ms);
+	log_debug("attached in %.0f ms: BPF objects loaded in %.0f ms (at once, ms each: %s), "
+		  "then %.0f ms attaching", (now - t0) * 1e3, (t_loaded - t0) * 1e3, list,
+		  (now - t_loaded) * 1e3);
 }
 
 static int setup(struct session *s)
 {
 	const struct cprof_opts *o = s->o;
+	double t0 = clock__secs(CLOCK_MONOTONIC), t_loaded;
 	int err;
 
 	if ((err = loop__check_targets(s)) || (err = require_btf()))
@@ -308,19 +422,21 @@ static int setup(struct session *s)
 	/* Bound before the BPF work: an address in use fails in a moment. */
 	if (o->http.addr && (err = serve__start(s, &o->http, &s->srv)))
 		return err;
-	if ((err = new_env(s, true)) || (err = open_bpf(s)))
+	if ((err = new_env(s, true)))
 		return err;
-	/* First sight of the targets: their maps and tables, before the first sample. */
-	for (size_t i = 0; i < s->n_targets; i++)
-		unwinder__sync(s->uw, s->targets[i].pid, proctab__get(s->env.pt, s->targets[i].pid));
+	/* Started (it waits for command__release()) before the loads, which watch its pid, and
+	 * before any thread. */
+	if (o->command && (err = command__spawn(&s->cmd, o->command))) {
+		log_error("cannot start %s: %s", o->command[0], strerror(-err));
+		return err;
+	}
+	if ((err = open_bpf(s)))
+		return err;
+	t_loaded = clock__secs(CLOCK_MONOTONIC);
 	s->rb = procobj__ring_buffer(s->po, loop__record, s);
 	if (!s->rb) {
 		err = -errno;
 		log_error("cannot open the ring buffer: %s", strerror(-err));
-		return err;
-	}
-	if (o->command && (err = command__spawn(&s->cmd, o->command))) {
-		log_error("cannot start %s: %s", o->command[0], strerror(-err));
 		return err;
 	}
 	if ((err = attach_bpf(s)) || (err = watch_command(s)))
@@ -330,6 +446,7 @@ static int setup(struct session *s)
 			  "tells why)");
 		return -ENOTSUP;
 	}
+	say_startup(s, t0, t_loaded);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* See debuginfod.h. The queue's logic is fetchq.c; this file adds the thread, the lock,
  * the waits and elfutils' client. Everything under d->lock but the client's call. */
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +22,42 @@
 #define DEBUGINFOD_MAX_QUEUED 512
 #define DEBUGINFOD_MAX_ALL 8192
 
+/* elfutils' client library, opened at the first fetch: linked in, it would load libcurl and
+ * its TLS stack (some thirty libraries, ~5 ms of CPU) at every start of cprof-bpf, fetches
+ * or not. All NULL if it could not be opened. */
+static struct {
+	__typeof__(debuginfod_begin) *begin;
+	__typeof__(debuginfod_end) *end;
+	__typeof__(debuginfod_find_debuginfo) *find_debuginfo;
+	__typeof__(debuginfod_get_user_data) *get_user_data;
+	__typeof__(debuginfod_set_user_data) *set_user_data;
+	__typeof__(debuginfod_set_progressfn) *set_progressfn;
+} lib;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void lib_open(void)
+{
+	void *h = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		log_warn("debuginfod: %s; nothing is fetched", dlerror());
+		return;
+	}
+	lib.begin = dlsym(h, "debuginfod_begin");
+	lib.end = dlsym(h, "debuginfod_end");
+	lib.find_debuginfo = dlsym(h, "debuginfod_find_debuginfo");
+	lib.get_user_data = dlsym(h, "debuginfod_get_user_data");
+	lib.set_user_data = dlsym(h, "debuginfod_set_user_data");
+	lib.set_progressfn = dlsym(h, "debuginfod_set_progressfn");
+	if (lib.begin && lib.end && lib.find_debuginfo && lib.get_user_data &&
+	    lib.set_user_data && lib.set_progressfn)
+		return;
+	log_warn("debuginfod: libdebuginfod.so.1 lacks the client's functions; nothing is "
+		 "fetched");
+	memset(&lib, 0, sizeof(lib));
+	dlclose(h);
+}
+
 struct debuginfod {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* a fetch was asked for or ended, or stop */
@@ -28,7 +65,7 @@ struct debuginfod {
 	bool started;		/* the thread runs (until joined) */
 	bool stop;		/* the thread is asked to end, cancelling */
 	bool stopped;		/* joined, or it never could start: nothing more is fetched */
-	debuginfod_client *client;	/* the thread's alone once it runs */
+	debuginfod_client *client;	/* the thread's alone; NULL: no client, nothing fetched */
 	struct fetchq q;
 	struct fetch *cur;	/* the fetch the client is running */
 	bool cancelled;		/* the progress callback cancelled cur */
@@ -45,7 +82,7 @@ static double now(void)
  * off at the budget: the client's own DEBUGINFOD_TIMEOUT is 90 s by default. */
 static int on_progress(debuginfod_client *c, long a, long b)
 {
-	struct debuginfod *d = debuginfod_get_user_data(c);
+	struct debuginfod *d = lib.get_user_data(c);
 	bool cancel;
 
 	(void)a;
@@ -115,7 +152,8 @@ static void fetch_one(struct debuginfod *d, struct fetch *f)
 	d->cur = f;
 	d->cancelled = false;
 	pthread_mutex_unlock(&d->lock);
-	fd = debuginfod_find_debuginfo(d->client, (const unsigned char *)id, 0, &path);
+	fd = d->client ? lib.find_debuginfo(d->client, (const unsigned char *)id, 0, &path) :
+			 -ENOSYS;
 	if (fd >= 0)
 		close(fd);	/* the path is opened and checked like any debug file */
 	pthread_mutex_lock(&d->lock);
@@ -154,11 +192,28 @@ static void say_outcome(const struct debuginfod *d, const struct fetch *f)
 	}
 }
 
+/* The client, on the thread's start. */
+static void client_begin(struct debuginfod *d)
+{
+	pthread_once(&lib_once, lib_open);
+	if (!lib.begin)
+		return;
+	d->client = lib.begin();
+	if (!d->client) {
+		log_warn("debuginfod: cannot start its client: %s; nothing is fetched",
+			 strerror(errno ? errno : ENOMEM));
+		return;
+	}
+	lib.set_user_data(d->client, d);
+	lib.set_progressfn(d->client, on_progress);
+}
+
 static void *worker(void *arg)
 {
 	struct debuginfod *d = arg;
 	struct fetch *f;
 
+	client_begin(d);
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		f = fetchq__next(&d->q, now());
@@ -211,16 +266,6 @@ int debuginfod__new(double budget, struct debuginfod **out)
 		free(d);
 		return -ENOMEM;
 	}
-	d->client = debuginfod_begin();
-	if (!d->client) {
-		int err = errno ? -errno : -ENOMEM;
-
-		free(d->urls);
-		free(d);
-		return err;
-	}
-	debuginfod_set_user_data(d->client, d);
-	debuginfod_set_progressfn(d->client, on_progress);
 	fetchq__init(&d->q, budget, DEBUGINFOD_MAX_QUEUED, DEBUGINFOD_MAX_ALL);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -349,7 +394,8 @@ void debuginfod__free(struct debuginfod *d)
 	if (!d)
 		return;
 	debuginfod__stop(d);
-	debuginfod_end(d->client);
+	if (d->client)
+		lib.end(d->client);
 	fetchq__free(&d->q);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);

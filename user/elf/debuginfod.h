@@ -14,8 +14,9 @@
 struct debuginfod;
 
 /* A fetcher with budget seconds per object, or NULL in *out when there is nothing to do
- * (budget 0, DEBUGINFOD_URLS unset or empty). The thread starts at the first request.
- * Returns 0 or -errno (the client could not be created). */
+ * (budget 0, DEBUGINFOD_URLS unset or empty). The thread starts at the first request, and
+ * opens elfutils' client then (if it cannot, a warning says so and nothing is fetched).
+ * Returns 0 or -ENOMEM. */
 int debuginfod__new(double budget, struct debuginfod **out);
 /* Stops the thread (cancelling what is left) and frees d; NULL is fine. */
 void debuginfod__free(struct debuginfod *d);

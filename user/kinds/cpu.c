@@ -12,7 +12,9 @@
 #include "cprof.h"
 #include "cpu.skel.h"
 #include "kinds/kind.h"
+#include "kinds/stackcopy.h"
 #include "report/report.h"
+#include "report/stacks.h"
 #include "util/log.h"
 #include "util/vec.h"
 
@@ -22,6 +24,7 @@ struct cpu {
 	int *cpus;		/* online CPUs */
 	size_t n_cpus, cap_cpus;
 	struct bpf_link **links;	/* one per CPU, NULL where it went offline */
+	struct stackcopy *copies;	/* stacks cut at code mapped after their tables */
 };
 
 /* Parses a CPU list such as "0-3,5,7-8" into c->cpus. Returns 0 or -EINVAL/-ENOMEM. */
@@ -167,11 +170,48 @@ fail:
 static int cpu_load(struct kind *k, struct kind_env *env)
 {
 	struct cpu *c = kind_container(k, struct cpu);
+	int err;
 
 	(void)env;
 	k->obj = c->skel->obj;
 	k->mechanism = "perf_event cpu-clock sampling";
-	return cpu_bpf__load(c->skel);
+	err = cpu_bpf__load(c->skel);
+	if (err)
+		return err;
+	c->copies = stackcopy__new(bpf_program__fd(c->skel->progs.cprof_cpu_replay),
+				   bpf_map__fd(c->skel->maps.unwind_replay_io));
+	return c->copies ? 0 : -ENOMEM;
+}
+
+/* A stack copy is kept for the sample that follows it. */
+static void cpu_on_event(struct kind *k, const struct cprof_sample *ev)
+{
+	struct cpu *c = kind_container(k, struct cpu);
+
+	if (ev->kind == CPROF_EV_STACK_COPY)
+		stackcopy__keep(c->copies, (const struct cprof_stack_copy *)ev);
+}
+
+/* The loop has published the tables r's process has now: a stack cut for want of them is
+ * finished from its copy. */
+static int cpu_on_record(struct kind *k, struct kind_env *env, const struct cprof_sample *r)
+{
+	struct cpu *c = kind_container(k, struct cpu);
+
+	return stacks__add(env->st, stackcopy__finish(c->copies, r));
+}
+
+static void cpu_summary(struct kind *k, struct kind_env *env, const uint64_t *cnt)
+{
+	struct cpu *c = kind_container(k, struct cpu);
+	struct stackcopy_stats st;
+
+	(void)env;
+	(void)cnt;
+	stackcopy__stats(c->copies, &st);
+	log_debug("cpu: %zu user stacks cut at code mapped after their tables were published: "
+		  "%zu finished from a copy of the stack, %zu not", st.copies, st.finished,
+		  st.unmatched);
 }
 
 static void cpu_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],
@@ -214,6 +254,7 @@ static void cpu_free(struct kind *k)
 	if (!c)
 		return;
 	cpu_detach(k);
+	stackcopy__free(c->copies);
 	cpu_bpf__destroy(c->skel);
 	free(c->links);
 	free(c->cpus);
@@ -230,7 +271,10 @@ const struct kind_ops cpu_kind = {
 	.open = cpu_open,
 	.load = cpu_load,
 	.attach = cpu_attach,
+	.on_event = cpu_on_event,
+	.on_record = cpu_on_record,
 	.detach = cpu_detach,
 	.report = cpu_report,
+	.summary = cpu_summary,
 	.free = cpu_free,
 };

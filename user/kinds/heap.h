@@ -94,8 +94,9 @@ void heap__draws(uint64_t *draws, size_t n, uint64_t rate, uint64_t seed);
 /* heap_probe.c */
 
 /* Finds the allocator objects pid maps (libc, a static executable, jemalloc, ...) and
- * attaches probes to those not probed yet for it; exe: also look at this executable and
- * the libraries it names (COMMAND before its exec). Returns 0 or -errno. */
+ * attaches probes to those not probed yet for it; exe: look at this executable and the
+ * libraries it names instead (COMMAND before its exec; its maps are found at the exec).
+ * Returns 0 or -errno. */
 int heap__watch(struct heap *h, int pid, const char *exe);
 
 /* Re-scans the watched processes' maps at most every interval_ms (dlopen of an allocator

@@ -362,8 +362,8 @@ static void probe_interp(struct heap *h, int pid, Elf *e, int fd)
 /* The libraries exe names (DT_NEEDED), found the way the loader mostly does: its RUNPATH,
  * then the system directories. An allocator among them (jemalloc, tcmalloc) is probed
  * before the loader maps it, so the first allocations are seen; so is the dynamic
- * linker's dlopen hook. Returns whether exe is an ELF file. */
-static bool probe_needed(struct heap *h, int pid, const char *exe)
+ * linker's dlopen hook. */
+static void probe_needed(struct heap *h, int pid, const char *exe)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
 					    "/lib64", "/usr/lib", "/usr/local/lib" };
@@ -371,17 +371,15 @@ static bool probe_needed(struct heap *h, int pid, const char *exe)
 	const char *runpath = NULL;
 	Elf_Scn *scn = NULL;
 	char path[4096];
-	bool is_elf;
 	Elf *e;
 
 	if (fd < 0)
-		return false;
+		return;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	is_elf = e && elf_kind(e) == ELF_K_ELF;
-	if (is_elf)
+	if (e)
 		probe_interp(h, pid, e, fd);
-	while (is_elf && (scn = elf_nextscn(e, scn))) {
+	while (e && (scn = elf_nextscn(e, scn))) {
 		Elf_Data *d = elf_getdata(scn, NULL);
 		GElf_Shdr sh;
 		GElf_Dyn dyn;
@@ -412,7 +410,6 @@ static bool probe_needed(struct heap *h, int pid, const char *exe)
 	}
 	elf_end(e);
 	close(fd);
-	return is_elf;
 }
 
 int heap__watch(struct heap *h, int pid, const char *exe)
@@ -422,14 +419,16 @@ int heap__watch(struct heap *h, int pid, const char *exe)
 
 	if (pid == h->pre_exec_pid)	/* its exec: its maps are its own from now on */
 		h->pre_exec_pid = 0;
+	/* Before its exec COMMAND maps our own objects: its executable and what it names are
+	 * what it will map, and its exec event brings the full scan (the periodic rescan
+	 * leaves it alone until then, see our_fork). Reading our forty-odd libraries here
+	 * cost the command's start ~10 ms, and took the profiler's own allocator (the
+	 * sanitizer build's malloc) for the command's. */
 	if (!err && exe && resolve_exe(exe, path, sizeof(path))) {
 		err = probe_path(h, pid, path);
-		/* Before its exec pid is our fork, and its maps are ours: the profiler's own
-		 * allocator (a sanitizer's malloc, say) is not the command's. An ELF exe says
-		 * what it maps first; the rest is found once it has exec'ed. A script's
-		 * interpreter is not known here: our libc is then the best guess of its. */
-		if (probe_needed(h, pid, path))
-			h->pre_exec_pid = pid;
+		probe_needed(h, pid, path);
+		h->pre_exec_pid = pid;
+		return err;
 	}
 	if (!err)
 		err = scan_pid(h, pid);

@@ -1,7 +1,9 @@
 /* A profile kind behind one interface: each kind (cpu.c, block.c, mutex.c, heap.c) fills one
  * struct kind_ops, and kinds.c lists them. The session walks that table through the run's
  * phases — open, load, watch, attach, poll, detach, report — and owns which kinds are
- * active; a kind knows only itself and the environment the session gives it. */
+ * active; a kind knows only itself and the environment the session gives it. Each kind's
+ * open and load run in a thread of their own, at the same time as the other kinds': they
+ * touch only the kind's own state and read the environment. */
 #ifndef CPROF_KIND_H
 #define CPROF_KIND_H
 
@@ -42,9 +44,13 @@ struct kind_env {
 	bool pids_given;	/* -p: the targets were running before the profile began */
 	uint64_t wakeup_bytes;	/* wake the consumer once this much waits in the ring buffer */
 	/* The maps every BPF object uses as one — pid filter, ring buffer, counters, unwind
-	 * tables — created by the object that owns them (the process-tracking one). */
+	 * tables — created from the declarations of the object that owns them (the
+	 * process-tracking one) before any object loads, while the kinds open: set by
+	 * kind_env__share(), which kind__adopt_maps() waits for. */
 	struct bpf_map *const *shared_maps;
 	size_t n_shared_maps;
+	int shared_err;		/* < 0: they could not be created (reported) */
+	bool shared_set;
 	struct stacks *st;	/* where records are aggregated */
 	struct proctab *pt;	/* the processes' mappings */
 	struct objcache *oc;	/* their files */
@@ -92,7 +98,9 @@ struct kind_ops {
 	/* Optional: collects in process pid too; exe: the executable COMMAND is about to run,
 	 * else NULL. An error makes the kind unavailable. */
 	int (*watch)(struct kind *k, int pid, const char *exe);
-	/* Optional: a watched process exec'ed (CPROF_EV_EXEC) or dlopen'ed (CPROF_EV_DLOPEN). */
+	/* Optional: a watched process exec'ed (CPROF_EV_EXEC) or dlopen'ed (CPROF_EV_DLOPEN),
+	 * or a stack was copied for the sample that follows (CPROF_EV_STACK_COPY, its whole
+	 * struct cprof_stack_copy there). */
 	void (*on_event)(struct kind *k, const struct cprof_sample *ev);
 	/* Optional: takes one of its records (sizes checked); else stacks__add. Returns 0 or
 	 * -errno (counted as an aggregation failure). */
@@ -125,15 +133,21 @@ extern const unsigned int n_kinds;
 int kinds__index(unsigned int id);
 
 /* The kernel's BTF, read once (~11 ms) for every kind that configures itself by it; NULL
- * if it cannot be read (kinds then keep their defaults). */
+ * if it cannot be read (kinds then keep their defaults). Kinds may call it from their own
+ * threads. */
 const struct btf *kind_env__vmlinux(struct kind_env *env);
 
-/* Frees the BTF (megabytes) once every kind is loaded. */
+/* Frees the BTF (megabytes) once every kind is loaded (and no thread reads it). */
 void kind_env__drop_vmlinux(struct kind_env *env);
 
+/* The shared maps exist (maps[0..n)), or could not be created (err < 0, reported): the
+ * kinds waiting in kind__adopt_maps() go on. Called once per run, by the session. */
+void kind_env__share(struct kind_env *env, struct bpf_map *const *maps, size_t n, int err);
+
 /* Before obj's load: each of its maps named like a shared map becomes that map
- * (bpf_map__reuse_fd), so obj is sized and filled by the owner. Returns 0 or -errno,
- * said in one line. */
+ * (bpf_map__reuse_fd), so obj is sized and filled by the owner. Waits for
+ * kind_env__share(). Returns 0 or -errno, said in one line (-ECANCELED, unsaid: the shared
+ * maps could not be created). */
 int kind__adopt_maps(struct bpf_object *obj, const struct kind_env *env);
 
 #endif

@@ -308,7 +308,8 @@ const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint3
 	return NULL;
 }
 
-const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr)
+/* proctab__find, and proctab__find_mapped when mapped. */
+static const struct procmaps_entry *find(struct proctab *pt, int pid, uint64_t addr, bool mapped)
 {
 	const struct procmaps_entry *e;
 	struct proc *p = proc_get(pt, pid);
@@ -320,7 +321,8 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 		return e;
 	/* The maps loaded at exec lack the libraries the loader maps a moment later: the first
 	 * miss after them reloads at once, later ones at most every RELOAD_INTERVAL_NS. */
-	if ((!p->at_exec && clock__ns(CLOCK_MONOTONIC) - p->loaded_ns < RELOAD_INTERVAL_NS) ||
+	if ((!mapped && !p->at_exec &&
+	     clock__ns(CLOCK_MONOTONIC) - p->loaded_ns < RELOAD_INTERVAL_NS) ||
 	    p->exit_ns || proc_reload(pt, p)) {
 		errno = ENOENT;
 		return NULL;
@@ -330,6 +332,16 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 		return e;
 	errno = ENOENT;
 	return NULL;
+}
+
+const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr)
+{
+	return find(pt, pid, addr, false);
+}
+
+const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t addr)
+{
+	return find(pt, pid, addr, true);
 }
 
 void proctab__invalidate(struct proctab *pt, int pid)

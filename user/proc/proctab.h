@@ -39,6 +39,10 @@ const struct procmaps *proctab__maps_of(const struct proctab *pt, int pid, uint3
  * is outside every known one. NULL if none. */
 const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t addr);
 
+/* The same for an address the kernel saw mapped in pid (BPF found its area): reloads the
+ * maps at once when they lack it, however recent they are. */
+const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t addr);
+
 /* The process exec'ed: its next lookup reloads the maps, and the first address missing from
  * those (a library the loader mapped since) reloads them again without waiting. */
 void proctab__invalidate(struct proctab *pt, int pid);

@@ -8,6 +8,7 @@
 #include "report/stacks.h"
 #include "report/summary.h"
 #include "unwind/unwinder.h"
+#include "util/log.h"
 #include "util/util.h"
 
 static const char *stop_name(unsigned int stop)
@@ -58,6 +59,30 @@ static void print_completeness(const struct report_result *res)
 			100.0 * (double)res->procs[i].fp_fallback / (double)res->procs[i].records);
 }
 
+/* With -v, every way the stacks ended and how many did (the summary lists the five most
+ * common truncations only): tests count a reason that must not occur. */
+static void log_stops(const struct report_kind *k, const struct report_result *res)
+{
+	char buf[1024];
+	size_t off = 0;
+
+	if (!log__verbose())
+		return;
+	for (unsigned int i = 0; i < CPROF_STOP_NR && i < ARRAY_SIZE(res->stops); i++) {
+		int n;
+
+		if (!res->stops[i])
+			continue;
+		n = snprintf(buf + off, sizeof(buf) - off, "%s%s: %llu", off ? ", " : "",
+			     stop_name(i), (unsigned long long)res->stops[i]);
+		if (n < 0 || (size_t)n >= sizeof(buf) - off)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	log_debug("%s: user stacks by how they ended: %s", k->name, off ? buf : "none");
+}
+
 void summary__kind(const struct report_kind *k, const struct report_result *res,
 		   const uint64_t *cnt, const char *path, double secs)
 {
@@ -97,6 +122,7 @@ void summary__kind(const struct report_kind *k, const struct report_result *res,
 			(unsigned long long)cnt[CPROF_CNT_BLOCK_STACK_LATE]);
 	if (res->records)
 		print_completeness(res);
+	log_stops(k, res);
 	if (res->n_top && res->total > 0)
 		fprintf(stderr, "  top functions (flat):\n");
 	for (size_t i = 0; i < res->n_top && res->total > 0; i++)

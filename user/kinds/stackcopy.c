@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "cprof.h"
+#include "kinds/stackcopy.h"
+#include "util/log.h"
+
+/* Copies kept for samples still to come. A sample follows its copy from the same CPU, so
+ * only the records of other CPUs come between: a few slots are plenty. */
+#define COPY_SLOTS 8
+
+struct stackcopy {
+	int prog_fd, io_fd;
+	struct cprof_stack_copy *copies;	/* COPY_SLOTS of them; kind 0: free */
+	size_t next;
+	struct cprof_replay *io;
+	struct cprof_sample *rec;	/* the finished sample: CPROF_SAMPLE_MAX_SIZE bytes */
+	struct stackcopy_stats st;
+	bool said;	/* a failed replay was logged */
+};
+
+struct stackcopy *stackcopy__new(int prog_fd, int io_fd)
+{
+	struct stackcopy *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	sc->prog_fd = prog_fd;
+	sc->io_fd = io_fd;
+	sc->copies = calloc(COPY_SLOTS, sizeof(*sc->copies));
+	sc->io = calloc(1, sizeof(*sc->io));
+	/* u64-aligned: frames[] is read in place. */
+	sc->rec = calloc(1, CPROF_SAMPLE_MAX_SIZE);
+	if (!sc->copies || !sc->io || !sc->rec) {
+		stackcopy__free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void stackcopy__free(struct stackcopy *sc)
+{
+	if (!sc)
+		return;
+	free(sc->copies);
+	free(sc->io);
+	free(sc->rec);
+	free(sc);
+}
+
+void stackcopy__keep(struct stackcopy *sc, const struct cprof_stack_copy *c)
+{
+	/* The oldest slot: a copy whose sample never came (lost to a full ring) ages out. */
+	sc->copies[sc->next] = *c;
+	sc->next = (sc->next + 1) % COPY_SLOTS;
+	sc->st.copies++;
+}
+
+/* The copy kept for r, taken out of its slot; NULL if there is none. */
+static struct cprof_stack_copy *take(struct stackcopy *sc, const struct cprof_sample *r)
+{
+	for (size_t i = 0; i < COPY_SLOTS; i++) {
+		struct cprof_stack_copy *c = &sc->copies[i];
+
+		if (c->kind == CPROF_EV_STACK_COPY && c->tid == r->tid && c->pid == r->pid &&
+		    c->ts == r->ts) {
+			c->kind = 0;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* Runs the BPF unwinder over c; its result in sc->io. Returns 0 or -errno. */
+static int replay(struct stackcopy *sc, const struct cprof_stack_copy *c)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	__u32 zero = 0;
+
+	memcpy(&sc->io->copy, c, sizeof(*c));
+	sc->io->n = 0;
+	if (bpf_map_update_elem(sc->io_fd, &zero, sc->io, BPF_ANY) ||
+	    bpf_prog_test_run_opts(sc->prog_fd, &opts) ||
+	    bpf_map_lookup_elem(sc->io_fd, &zero, sc->io))
+		return -errno;
+	return 0;
+}
+
+bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_copy *c,
+		      const struct cprof_replay *io, struct cprof_sample *out)
+{
+	size_t head;
+
+	/* No frame after the copy's and no other ending: the tables still lack its pc. */
+	if (c->frame >= r->n_user || io->n <= c->frame || io->n > CPROF_MAX_USER_FRAMES ||
+	    (io->n == c->frame + 1u &&
+	     (io->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_MAPPING))
+		return false;
+	/* The sample's kernel frames and its user frames before the copy's, then the replay's. */
+	head = (size_t)r->n_kernel + c->frame;
+	memcpy(out, r, sizeof(*r) + head * sizeof(__u64));
+	memcpy(&out->frames[head], &io->frames[c->frame], (io->n - c->frame) * sizeof(__u64));
+	out->n_user = (__u16)io->n;
+	out->flags = (r->flags & ~CPROF_SF_STOP_MASK) | io->flags;
+	return true;
+}
+
+const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct cprof_sample *r)
+{
+	struct cprof_stack_copy *c;
+	int err;
+
+	if (!(r->flags & CPROF_SF_STACK_COPY))
+		return r;
+	c = take(sc, r);
+	err = c ? replay(sc, c) : -ENOENT;
+	if (err && err != -ENOENT && !sc->said) {
+		log_debug("replaying a cut user stack over its copy: %s", strerror(-err));
+		sc->said = true;
+	}
+	if (err || !stackcopy__merge(r, c, sc->io, sc->rec)) {
+		sc->st.unmatched++;
+		return r;
+	}
+	sc->st.finished++;
+	return sc->rec;
+}
+
+void stackcopy__stats(const struct stackcopy *sc, struct stackcopy_stats *out)
+{
+	*out = sc->st;
+}

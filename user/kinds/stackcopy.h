@@ -1,0 +1,46 @@
+/* CPU samples whose user stack was cut at code the process mapped after its unwind tables
+ * were published (the libraries the dynamic loader maps right after exec, a dlopen): BPF
+ * sends a copy of the stack where the unwind stopped (struct cprof_stack_copy) just before
+ * such a sample (flagged CPROF_SF_STACK_COPY). Once the loop has published the new tables,
+ * the same BPF unwinder runs again over the copy (the CPU object's cprof_cpu_replay, through
+ * its map unwind_replay_io) and the sample gets the frames it found. */
+#ifndef CPROF_STACKCOPY_H
+#define CPROF_STACKCOPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cprof_replay;
+struct cprof_sample;
+struct cprof_stack_copy;
+struct stackcopy;
+
+struct stackcopy_stats {
+	size_t copies;		/* stack copies received */
+	size_t finished;	/* samples that got frames from a replay */
+	size_t unmatched;	/* flagged samples whose copy was not there, or replays that
+				 * failed: they stay cut short */
+};
+
+/* prog_fd: the replay program; io_fd: its array map of one struct cprof_replay. NULL on
+ * ENOMEM. */
+struct stackcopy *stackcopy__new(int prog_fd, int io_fd);
+void stackcopy__free(struct stackcopy *sc);
+
+/* Keeps a copy (whole: its size was checked) until its sample comes. */
+void stackcopy__keep(struct stackcopy *sc, const struct cprof_stack_copy *c);
+
+/* r itself, or, for a sample flagged CPROF_SF_STACK_COPY whose copy was kept, r with the
+ * frames a replay over the copy found through the tables published now (valid until the
+ * next call). r's sizes were checked. */
+const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct cprof_sample *r);
+
+/* Into out (CPROF_SAMPLE_MAX_SIZE bytes): r with its user frames from the copy's frame on
+ * replaced by the replay's (io, over c), and the replay's ending. false, out untouched, when
+ * the replay found nothing more than r has or its counts are out of bounds. */
+bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_copy *c,
+		      const struct cprof_replay *io, struct cprof_sample *out);
+
+void stackcopy__stats(const struct stackcopy *sc, struct stackcopy_stats *out);
+
+#endif
