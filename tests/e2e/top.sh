@@ -28,6 +28,9 @@ screen() { tm capture-pane -p -t top; }
 
 # start_top ARGS...: a 160x50 terminal running `cprof-bpf top ARGS; echo EXIT=$?`.
 start_top() {
+	# The server is kept when its last session goes: a session started while it was
+	# exiting failed with "server exited unexpectedly".
+	tm set-option -s exit-empty off 2>/dev/null
 	tm kill-session -t top 2>/dev/null
 	tm new-session -d -s top -x 160 -y 50 "env PS1='top-test\$ ' bash --norc --noprofile"
 	tm send-keys -t top "$CPROF top $*; echo EXIT=\$?" Enter
