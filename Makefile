@@ -53,14 +53,30 @@ LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS)) $(PROTO_OBJ)
 LIB := $(OUT)/libcprof.a
 MAIN_OBJ := $(OUT)/user/core/main.o
 
+# The sanitizer build: the tool, its library and the unit tests once more, compiled with
+# AddressSanitizer (and its LeakSanitizer) and UndefinedBehaviorSanitizer, into $(SAN_OUT) so
+# that neither build overwrites the other's objects. Only host code is rebuilt: the BPF
+# objects, skeletons, fixtures and workloads are the normal build's (the workloads are what
+# is profiled, and a sanitizer's allocator would hide the malloc the heap profile probes).
+# tests/run --san runs the suite against it; tests/run alone runs part of it (see there).
+# clang: gcc's runtime (12) writes UBSan's reports to stderr whatever log_path says, and
+# the tests capture stderr; tests/run needs each report in a file of its own.
+SAN_OUT := $(OUT)/san
+SAN_CC ?= clang
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := -O1 -g $(SAN_FLAGS)
+SAN_LIB_OBJS := $(patsubst %.c,$(SAN_OUT)/obj/%.o,$(LIB_SRCS)) $(SAN_OUT)/obj/profile.pb-c.o
+SAN_LIB := $(SAN_OUT)/libcprof.a
+
 # Test fragments (fixtures, workloads, fuzzers) add their outputs to TEST_TARGETS.
 TEST_TARGETS :=
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 TEST_TARGETS += $(UNIT_BINS)
+SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN_OUT)/tests/unit/%,$(UNIT_SRCS))
 include $(sort $(wildcard tests/*/*.mk))
 
-.PHONY: all deps test test-build demo install clean vmlinux
+.PHONY: all deps test test-build san-build test-san demo install clean vmlinux
 all: cprof-bpf
 
 deps:
@@ -115,12 +131,47 @@ $(FLAME_PAGE): scripts/embed-page $(FLAME_ASSETS) | $(OUT)/encoder
 
 $(OUT)/encoder/flame.o $(OUT)/fuzz/obj/encoder/flame.o: $(FLAME_PAGE)
 
-test-build: cprof-bpf $(TEST_TARGETS)
+$(SAN_OUT)/obj/%.o: %.c | $(SKELS) $(PROTO_HDR)
+	@mkdir -p $(@D)
+	$(call msg,SAN-CC,$@)
+	$(Q)$(SAN_CC) $(SAN_CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) -c $< -o $@
+
+$(SAN_OUT)/obj/profile.pb-c.o: $(PROTO_SRC)
+	@mkdir -p $(@D)
+	$(call msg,SAN-CC,$@)
+	$(Q)$(SAN_CC) $(SAN_CFLAGS) $(ALL_CPPFLAGS) -c $< -o $@
+
+$(SAN_OUT)/obj/encoder/flame.o: $(FLAME_PAGE)
+
+$(SAN_LIB): $(SAN_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SAN_OUT)/cprof-bpf: $(SAN_OUT)/obj/user/core/main.o $(SAN_LIB)
+	$(call msg,SAN-LINK,$@)
+	$(Q)$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# A unit test's extra objects (a fragment adds them as prerequisites) are linked too; its
+# fixtures are the normal test's (order-only on it).
+$(SAN_OUT)/tests/unit/%: tests/unit/%.c $(SAN_LIB) | $(OUT)/tests/unit/%
+	@mkdir -p $(@D)
+	$(call msg,SAN-CC,$@)
+	$(Q)$(SAN_CC) $(SAN_CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) -Itests/unit $< -o $@ \
+		$(filter %.o,$^) $(SAN_LIB) $(LIBS)
+
+san-build: $(SAN_OUT)/cprof-bpf $(SAN_UNIT_BINS)
+
+test-build: cprof-bpf $(TEST_TARGETS) san-build
 
 # Fresh machine: install packages, then build with them present, then run every test.
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run
+
+# Every test against the sanitizer build (tests/run --san) instead of the normal one.
+test-san: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/run --san
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory cprof-bpf $(OUT)/workloads/demo

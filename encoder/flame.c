@@ -36,11 +36,14 @@ struct prof_meta {
 	size_t n_procs, n_threads, n_nodes, n_rows, n_base_rows;
 };
 
-static void write_varints(struct jsonw *w, const uint32_t *v, size_t n, size_t stride)
+/* v[from], v[from + stride], ... below v[n]. (Indices, not a pointer moved to from: v may be
+ * NULL when n is 0, or hold fewer than from elements.) */
+static void write_varints(struct jsonw *w, const uint32_t *v, size_t from, size_t n,
+			  size_t stride)
 {
 	size_t i;
 
-	for (i = 0; i < n; i += stride)
+	for (i = from; i < n; i += stride)
 		jsonw__varint(w, v[i]);
 }
 
@@ -56,8 +59,8 @@ static void write_agg(struct jsonw *w, const struct fl_agg *a, size_t n_types)
 		jsonw__zigzag(w, (int64_t)a->keys.v[row * 3] - prev);
 		prev = a->keys.v[row * 3];
 	}
-	write_varints(w, a->keys.v + 1, a->keys.n, 3);
-	write_varints(w, a->keys.v + 2, a->keys.n, 3);
+	write_varints(w, a->keys.v, 1, a->keys.n, 3);
+	write_varints(w, a->keys.v, 2, a->keys.n, 3);
 	for (t = 0; t < n_types; t++)
 		for (row = 0; row < n_rows; row++)
 			jsonw__zigzag(w, a->vals.v[row * n_types + t]);
@@ -72,14 +75,14 @@ static void write_prof(struct jsonw *w, const struct fl_prof *p, bool has_base,
 	*m = (struct prof_meta){ .at = jsonw__offset(w), .n_procs = p->procs.n,
 				 .n_threads = p->threads.n, .n_nodes = p->nodes.n / 3,
 				 .n_rows = p->cur.keys.n / 3, .n_base_rows = p->base.keys.n / 3 };
-	write_varints(w, p->procs.v, p->procs.n, 1);
-	write_varints(w, p->threads.v, p->threads.n, 1);
+	write_varints(w, p->procs.v, 0, p->procs.n, 1);
+	write_varints(w, p->threads.v, 0, p->threads.n, 1);
 	/* Each node's parent as the distance back to it: in depth-first order it is mostly 1,
 	 * which gzip makes almost free, where indices would not be. Node 0, the root, is
 	 * implied. */
 	for (t = 3; t < p->nodes.n; t += 3)
 		jsonw__varint(w, t / 3 - p->nodes.v[t]);
-	write_varints(w, p->nodes.v + 4, p->nodes.n > 3 ? p->nodes.n - 4 : 0, 3);
+	write_varints(w, p->nodes.v, 4, p->nodes.n, 3);
 	for (t = 5; t < p->nodes.n; t += 3)
 		jsonw__byte(w, (uint8_t)p->nodes.v[t]);
 	write_agg(w, &p->cur, p->n_types);
@@ -170,7 +173,7 @@ static int write_doc(struct jsonw *w, struct fl_doc *d, const struct flame_input
 		flame_prof__free(&p);
 	}
 	funcs_at = jsonw__offset(w);
-	write_varints(w, d->funcs.v, d->funcs.n, 1);
+	write_varints(w, d->funcs.v, 0, d->funcs.n, 1);
 	head_at = jsonw__offset(w);
 	if (!err)
 		err = write_head(w, d, in, n_in, m, funcs_at, title);

@@ -30,6 +30,13 @@ if run_heap main --heap-rate 65536 -- "$WL/heap" main; then
 	grep -qx 'Period: 65536' <<<"$raw" || why+=("period is not 65536")
 	grep -q 'bytes:\[65536 bytes\]' <<<"$raw" || why+=("no bytes label of 65536 on a sample")
 	verdict main/format "Go heap profile conventions" "${why[@]}"
+	# Before its exec the command's process is cprof-bpf's fork, with cprof-bpf's maps: an
+	# allocator of the profiler's own (the sanitizer build's malloc) is not the command's.
+	probes=$(sed -n 's/.*allocator probes in //p' "$E2E_TMP/main.err")
+	why=()
+	[[ $probes =~ ^libc\.so\.6\ \(pid\ [0-9]+\)$ ]] ||
+		why+=("the summary says allocator probes in '$probes', want libc.so.6 alone")
+	verdict main/probed_objects "allocator probes in $probes" "${why[@]}"
 fi
 
 # --- 4 threads at once: the countdown is per CPU, shared by the threads that run there ------

@@ -28,6 +28,9 @@ screen() { tm capture-pane -p -t top; }
 
 # start_top ARGS...: a 160x50 terminal running `cprof-bpf top ARGS; echo EXIT=$?`.
 start_top() {
+	# The server is kept when its last session goes: a session started while it was
+	# exiting failed with "server exited unexpectedly".
+	tm set-option -s exit-empty off 2>/dev/null
 	tm kill-session -t top 2>/dev/null
 	tm new-session -d -s top -x 160 -y 50 "env PS1='top-test\$ ' bash --norc --noprofile"
 	tm send-keys -t top "$CPROF top $*; echo EXIT=\$?" Enter
@@ -211,8 +214,12 @@ if wait_until 10 shown '^EXIT=[0-9]+'; then
 	why=()
 	[ "$rc" = 0 ] || why+=("exit status $rc")
 	shown 'self%' && why+=("the table is still on the screen")
-	shown '^top-test\$ ' || why+=("no shell prompt")
+	# The shell's prompt alone on a line (capture-pane drops its trailing space; a line
+	# with the command after the prompt is the one that started top), printed just after
+	# EXIT=: a capture may fall in between.
+	wait_until 2 shown '^top-test\$ *$' || why+=("no shell prompt")
 	shown 'cprof-bpf: top: [0-9]+ s' || why+=("no closing line")
+	[ ${#why[@]} -gt 0 ] && screen | sed 's/^/    | /'
 	verdict quit "exit $rc, terminal restored" "${why[@]}"
 else
 	screen | sed 's/^/    | /'

@@ -17,3 +17,6 @@ $(OUT)/tests/unit/test_bpf_stack: tests/unit/test_bpf_stack.c $(BPFSTACK_OBJS) $
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(ALL_CPPFLAGS) -Itests/unit $< -o $@ \
 		$(BPFSTACK_OBJS) $(LIB) $(LIBS)
+
+# Its sanitizer build links the two modules sanitized too.
+$(SAN_OUT)/tests/unit/test_bpf_stack: $(patsubst $(OUT)/%,$(SAN_OUT)/obj/%,$(BPFSTACK_OBJS))

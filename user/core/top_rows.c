@@ -84,7 +84,7 @@ int top_rows__merge(const struct ptext_table *interval, const struct ptext_table
 	err = add_table(out, &cap, interval, TOP_INTERVAL);
 	if (!err)
 		err = add_table(out, &cap, start, TOP_START);
-	if (err)
+	if (err || !out->n)	/* no rows: rows is NULL, which qsort must not be given */
 		return err;
 	/* One row per key: a function seen in both tables adds up its two halves. */
 	qsort(out->rows, out->n, sizeof(*out->rows), by_key);

@@ -71,6 +71,7 @@ struct heap {
 	size_t n_probed, cap_probed;
 	int *pids;		/* watched processes, for re-scans */
 	size_t n_pids, cap_pids;
+	int pre_exec_pid;	/* COMMAND's process while it is our fork: not scanned */
 	double last_scan;
 	struct hashmap live;	/* struct heap_live: sampled allocations not freed yet */
 	uint64_t allocs, frees, unmatched_frees;

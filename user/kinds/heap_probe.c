@@ -275,14 +275,33 @@ static int remember_pid(struct heap *h, int pid)
 	return VEC_PUSH(h->pids, h->n_pids, h->cap_pids, pid);
 }
 
+/* pid is COMMAND's process still running our own image (forked, not exec'ed yet). */
+static bool our_fork(struct heap *h, int pid)
+{
+	struct stat a, b;
+	char exe[64];
+
+	if (!pid || pid != h->pre_exec_pid)
+		return false;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (!stat(exe, &a) && !stat("/proc/self/exe", &b) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return true;
+	h->pre_exec_pid = 0;
+	return false;
+}
+
 /* Allocator objects among pid's executable mappings, opened through its root (so a
  * process in another mount namespace works too). */
 static int scan_pid(struct heap *h, int pid)
 {
-	struct procmaps *pm = procmaps__load(pid, NULL);
+	struct procmaps *pm;
 	char path[4096];
 	int err = 0;
 
+	if (our_fork(h, pid))	/* its maps are the profiler's, not the command's */
+		return 0;
+	pm = procmaps__load(pid, NULL);
 	if (!pm)	/* gone: its exit is noticed and reported elsewhere */
 		return errno == ESRCH || errno == ENOENT ? 0 : -errno;
 	for (size_t i = 0; i < procmaps__count(pm); i++) {
@@ -398,12 +417,17 @@ int heap__watch(struct heap *h, int pid, const char *exe)
 	int err = remember_pid(h, pid);
 	char path[4096];
 
+	if (pid == h->pre_exec_pid)	/* its exec: its maps are its own from now on */
+		h->pre_exec_pid = 0;
 	/* Before its exec COMMAND maps our own objects: its executable and what it names are
-	 * what it will map, and its exec event brings the full scan. Reading our forty-odd
-	 * libraries here cost the command's start ~10 ms. */
+	 * what it will map, and its exec event brings the full scan (the periodic rescan
+	 * leaves it alone until then, see our_fork). Reading our forty-odd libraries here
+	 * cost the command's start ~10 ms, and took the profiler's own allocator (the
+	 * sanitizer build's malloc) for the command's. */
 	if (!err && exe && resolve_exe(exe, path, sizeof(path))) {
 		err = probe_path(h, pid, path);
 		probe_needed(h, pid, path);
+		h->pre_exec_pid = pid;
 		return err;
 	}
 	if (!err)

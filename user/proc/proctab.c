@@ -579,6 +579,8 @@ void proctab__reap(struct proctab *pt, size_t n)
 {
 	if (n > pt->n_exited)
 		n = pt->n_exited;
+	if (!n)		/* exited may be NULL: no offset or memmove on it */
+		return;
 	for (size_t i = 0; i < n; i++)
 		free_snaps(pt->exited[i].snaps, pt->exited[i].n_snaps);
 	memmove(pt->exited, pt->exited + n, (pt->n_exited - n) * sizeof(*pt->exited));

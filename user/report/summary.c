@@ -25,8 +25,8 @@ static const char *stop_name(unsigned int stop)
 		[CPROF_STOP_BAD_RA] = "bad return address",
 		[CPROF_STOP_FP_END] = "frame-pointer chain ended",
 		[CPROF_STOP_NO_TABLES] = "unwind tables not ready",
-		[CPROF_STOP_NOT_CAPTURED] = "still waiting at the end (a user stack is read only "
-					    "when its task runs)",
+		[CPROF_STOP_NOT_CAPTURED] = ("still waiting at the end (a user stack is read only "
+					     "when its task runs)"),
 	};
 
 	return stop < CPROF_STOP_NR && names[stop] ? names[stop] : "unknown";
