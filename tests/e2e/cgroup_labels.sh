@@ -46,13 +46,18 @@ trap 'cg_remove; e2e_cleanup' EXIT
 mkdir "$parent" 2>/dev/null || skip_all "cannot create a cgroup in $mnt (read-only or not delegated)"
 mkdir "$dir_a" "$dir_b" || { fail setup "cannot create $dir_a and $dir_b"; e2e_exit; }
 
+# in_cgroup PID DIR: PID's cgroup (as its /proc/PID/cgroup names it, below its root) is DIR.
+in_cgroup() { [[ $(sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null) == *"${2#"$mnt"}" ]]; }
+
 # start_in VAR DIR CMD...: CMD started inside cgroup DIR: a shell moves itself there, then
-# execs CMD, so CMD does no work outside it.
+# execs CMD, so CMD does no work outside it. start_bg returns once the shell runs, which
+# may be before it has moved: this waits up to 2 s for the move too.
 start_in() {
 	local var=$1 dir=$2
 	shift 2
 	# shellcheck disable=SC2016
 	start_bg "$var" sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$dir" "$@"
+	wait_until 2 in_cgroup "${!var}" "$dir"
 }
 start_in pid_a "$dir_a" "$WL/spin_one" 30
 start_in pid_b "$dir_b" "$WL/spin_two" 30

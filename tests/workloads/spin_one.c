@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * spin_one [SECS]: burns one core in spin_one_hot for SECS seconds (default 10).
+ * spin_one [SECS]: burns one core in spin_one_hot for SECS seconds (default 10), then prints
+ * "spin_one: cpu C s" (its own CPU time: on a busy machine less than SECS).
  *
  * Ground truth for whole-host labelling: every sample of this process (comm "spin_one") has the
  * leaf spin_one_hot; spin_two is the same program under other names.
@@ -18,5 +19,6 @@ int main(int argc, char **argv)
 
 	while (workload_now() < end)
 		spin_one_hot();
+	printf("spin_one: cpu %.2f s\n", workload_cpu());
 	return 0;
 }
