@@ -318,7 +318,8 @@ struct cprof_stack_copy {
 	__u32 tid;
 	__u32 len;		/* bytes copied, from sp */
 	__u64 ts;		/* the sample's: (tid, ts) names it */
-	__u64 ip, sp, bp;	/* the frame the unwind stopped at */
+	__u64 ip, sp, bp;	/* the frame the unwind stopped at (the first frame, where the
+				 * process had no view and frame pointers found the rest) */
 	__u32 frame;		/* its index among the sample's user frames */
 	__u32 flags;		/* CPROF_COPY_* */
 	__u32 view_pid;		/* whose unwind view the unwind went by: pid's own, or its

@@ -68,6 +68,10 @@ struct cprof_ustate {
 	/* Without a view: where return addresses may be, the executable's text and the area
 	 * below mmap_base where libraries are mapped. */
 	__u64 text_lo, text_hi, libs_lo, libs_hi;
+	/* Without a view: the registers of the walk's first frame, where a stack copy starts
+	 * (every frame was found by frame pointers; cprof_copy_stack). */
+	__u64 ip0, sp0, bp0;
+	bool exact0;
 };
 
 /* The unwinder's state, one per scratch record: at 136 bytes it would take a quarter of the
@@ -626,6 +630,12 @@ static long unwind_step(__u32 i, void *ctx)
 		 * was built with them; distro libraries mostly are not), to the first frame
 		 * outside it, if that lands in plausible code. The stack counts as cut short. */
 		st->flags |= CPROF_SF_FP_FALLBACK;
+		if (i == st->first) {
+			st->ip0 = st->ip;
+			st->sp0 = st->sp;
+			st->bp0 = st->bp;
+			st->exact0 = st->exact;
+		}
 		if (pc >= st->text_lo && pc < st->text_hi && !fp_step(st) &&
 		    ((st->ip >= st->text_lo && st->ip < st->text_hi) ||
 		     (st->ip >= st->libs_lo && st->ip < st->libs_hi)))
@@ -869,14 +879,25 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	c->pid = b->s.pid;
 	c->tid = b->s.tid;
 	c->ts = b->s.ts;
-	c->ip = st->ip;
-	c->sp = st->sp;
-	c->bp = st->bp;
-	c->frame = st->n - 1;
 	c->view_pid = st->pid;
-	c->flags = (st->exact ? CPROF_COPY_EXACT : 0) |
-		   (st->n == 1 && in_new_thread() ? CPROF_COPY_NEW_THREAD : 0);
-	c->len = copy_stack(c, st->sp);
+	if (st->gen) {
+		c->ip = st->ip;
+		c->sp = st->sp;
+		c->bp = st->bp;
+		c->frame = st->n - 1;
+		c->flags = st->exact ? CPROF_COPY_EXACT : 0;
+	} else {
+		/* Without a view every frame is a frame-pointer step, which skips the caller
+		 * of a function sampled in its prologue: the replay starts from the first. */
+		c->ip = st->ip0;
+		c->sp = st->sp0;
+		c->bp = st->bp0;
+		c->frame = st->first;
+		c->flags = st->exact0 ? CPROF_COPY_EXACT : 0;
+	}
+	if (c->frame == 0 && in_new_thread())
+		c->flags |= CPROF_COPY_NEW_THREAD;
+	c->len = copy_stack(c, c->sp);
 	/* The sample that follows wakes the reader. */
 	bpf_ringbuf_submit(c, BPF_RB_NO_WAKEUP);
 	b->s.flags |= CPROF_SF_STACK_COPY;

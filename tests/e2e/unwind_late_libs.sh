@@ -10,6 +10,8 @@
 #   - every stack copied for that was finished (the -v count), and there were some;
 #   - ≥ 99% of the samples inside liblzma show the exact stack to the root:
 #       (liblzma frames); compress_round; main; __libc_start_call_main; __libc_start_main; _start
+#     or, in its initializer, which the loader runs before main:
+#       (liblzma frames); call_init (one or more); _dl_init; _dl_start_user
 source "$(dirname "$0")/lib.bash"
 UW_HZ=999
 source "$(dirname "$0")/unwind_lib.bash"

@@ -130,8 +130,10 @@ cross_check uw_thread t_hot
 #                      in either tool has shares within 5 points of each other
 #   PROG/cum           the same for the share of stacks a function is on
 #   PROG/completeness  the share of user stacks whose outermost frame is a thread root
-#                      (main, _start, __libc_start_main, start_thread, clone3) is at least
-#                      perf's (stacks of kernel frames only, e.g. at exit, are left out)
+#                      (main, _start, __libc_start_main, start_thread, clone3, and the
+#                      loader's _dl_start_user, from which it runs the libraries'
+#                      initializers) is at least perf's (stacks of kernel frames only, e.g.
+#                      at exit, are left out)
 #   PROG/completeness_from_start
 #                      the same for a short run of the program from its start, profiled by
 #                      one tool and then the other (-- COMMAND): the dynamic loader, the
@@ -141,7 +143,7 @@ FDEFUNC=$OUT/tools/fdefunc
 DEB_HZ=997
 DEB_SECS=4
 DEB_STACK=32768
-DEB_ROOTS='main _start __libc_start_main __libc_start_main_impl start_thread clone3'
+DEB_ROOTS='main _start __libc_start_main __libc_start_main_impl start_thread clone3 _dl_start_user'
 
 # perf_frames DATA COMM: "1<tab>leaf;...;outermost" per sample of the processes named COMM
 # in DATA (with "<tab>k" when all its frames are the kernel's), perf's names without

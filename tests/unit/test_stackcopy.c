@@ -89,6 +89,28 @@ TEST(fallback_flags_add_up)
 	CHECK(out.r.flags & CPROF_SF_FP_FALLBACK, "flags %#x", out.r.flags);
 }
 
+/* A copy of the first frame (the sample had no view and took frame pointers all the way):
+ * every user frame is the replay's, and so is the frame-pointer flag. */
+TEST(replay_from_the_first_frame)
+{
+	setup();
+	in.r.flags |= CPROF_SF_FP_FALLBACK;
+	copy.frame = 0;
+	io.frames[0] = 0x400110;
+	io.frames[1] = 0x400300;
+	REQUIRE(stackcopy__merge(&in.r, &copy, &io, &out.r), "merged");
+	CHECK(out.r.n_user == 6 && out.r.frames[2] == 0x400110 && out.r.frames[3] == 0x400300 &&
+	      out.r.frames[7] == 0x401000, "%u user frames, the replay's", out.r.n_user);
+	CHECK(!(out.r.flags & CPROF_SF_FP_FALLBACK) &&
+	      (out.r.flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT, "flags %#x", out.r.flags);
+	setup();
+	in.r.flags |= CPROF_SF_FP_FALLBACK;
+	copy.frame = 0;
+	io.flags = CPROF_STOP_ROOT | CPROF_SF_FP_FALLBACK;
+	REQUIRE(stackcopy__merge(&in.r, &copy, &io, &out.r), "merged");
+	CHECK(out.r.flags & CPROF_SF_FP_FALLBACK, "the replay's own: flags %#x", out.r.flags);
+}
+
 /* The copy's frame alone, with another ending (a root there): a change worth keeping. */
 TEST(same_depth_other_ending)
 {
@@ -137,6 +159,7 @@ int main(void)
 	check__suite = "stackcopy";
 	check__run("finished", finished);
 	check__run("fallback_flags_add_up", fallback_flags_add_up);
+	check__run("replay_from_the_first_frame", replay_from_the_first_frame);
 	check__run("same_depth_other_ending", same_depth_other_ending);
 	check__run("nothing_found_leaves_the_sample", nothing_found_leaves_the_sample);
 	check__run("out_of_bounds", out_of_bounds);

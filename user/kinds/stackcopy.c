@@ -122,7 +122,10 @@ bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_cop
 	memcpy(out, r, sizeof(*r) + head * sizeof(__u64));
 	memcpy(&out->frames[head], &io->frames[c->frame], (io->n - c->frame) * sizeof(__u64));
 	out->n_user = (__u16)io->n;
-	out->flags = (r->flags & ~CPROF_SF_STOP_MASK) | io->flags;
+	/* A replay from the first frame (the sample had no view: frame pointers all the way)
+	 * leaves none of the sample's frame-pointer steps. */
+	out->flags = (r->flags & ~(CPROF_SF_STOP_MASK | (c->frame ? 0 : CPROF_SF_FP_FALLBACK))) |
+		     io->flags;
 	return true;
 }
 

@@ -37,7 +37,8 @@ void stackcopy__keep(struct stackcopy *sc, const struct cprof_stack_copy *c);
 const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct cprof_sample *r);
 
 /* Into out (CPROF_SAMPLE_MAX_SIZE bytes): r with its user frames from the copy's frame on
- * replaced by the replay's (io, over c), and the replay's ending. false, out untouched, when
+ * replaced by the replay's (io, over c), and the replay's ending (and, from frame 0, its
+ * frame-pointer flag alone). false, out untouched, when
  * the replay found nothing more than r has or its counts are out of bounds. */
 bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_copy *c,
 		      const struct cprof_replay *io, struct cprof_sample *out);
