@@ -43,6 +43,9 @@ static void print_completeness(const struct report_result *res)
 		"frame-pointer steps where unwind tables were missing\n",
 		100.0 * (double)(res->records - res->truncated) / (double)res->records,
 		100.0 * (double)res->fp_fallback / (double)res->records);
+	if (res->fp_fallback)
+		fprintf(stderr, "    %llu with frame-pointer steps where unwind tables were missing\n",
+			(unsigned long long)res->fp_fallback);
 	/* In all objects, where the lines below name the largest few: the first moments of
 	 * processes whose objects were new, as their tables were built. */
 	if (res->stops[CPROF_STOP_NO_TABLES])
