@@ -4,9 +4,11 @@
 # cprof-bpf host-wide, once with an empty table cache and once with the cache it filled.
 # Prints, from cprof-bpf's launch (its -v log gives the times):
 #   - the first complete user stack (its sample's time),
-#   - when the unwind views of the uw_nap processes were published (on their first sample,
-#     so this includes waiting for one: median and last),
-#   - the run's completeness, tables built and time spent building them.
+#   - when the unwind views of the uw_nap processes were published (before the programs
+#     attach: median and last),
+#   - the run's completeness per kind (cpu, block), tables built and time spent building
+#     them, and the completeness of the uw_nap processes' own stacks (goal: 99% from the
+#     first sample: their views are published before the programs attach).
 # A measurement: it prints figures and gates nothing. Needs root.
 # Usage: tests/bench/startup.sh      (env: N=100 SECS=6 HZ=99 CPROF=./cprof-bpf)
 source "$(dirname "$0")/lib.bash"
@@ -41,7 +43,8 @@ run() {
 			pid = $3; sub(/:$/, "", pid)
 			if ((pid in nap) && !(pid in seen)) { seen[pid] = $8 - t0; k++ }
 		}
-		/user stacks:/ { sub(/^ */, ""); complete = $0 }
+		/^[a-z]+: [0-9]+ samples in / { kind = $1 }
+		/user stacks:/ { sub(/^ */, ""); complete = complete (complete ? "\n    " : "") kind " " $0 }
 		/^unwind tables:/ { tables = $0 }
 		END {
 			m = 0
@@ -56,6 +59,27 @@ run() {
 			print "    " complete
 			print "    " tables
 		}' "$tmp/naps" "$tmp/$label.err"
+	for kind in cpu block; do
+		[ -s "$tmp/$label/$kind.pb.gz" ] && nap_share "$kind" "$tmp/$label/$kind.pb.gz"
+	done
+}
+
+# nap_share KIND PROFILE: how many of the uw_nap processes' samples in PROFILE reached their
+# thread root (the goal: 99%), those processes having run since before cprof-bpf started.
+nap_share() {
+	go tool pprof -traces -sample_index=0 "$2" 2>/dev/null | awk -v kind="$1" '
+		function flush() { if (nap) { all += n; if (last == "[truncated]") cut += n } nap = 0; n = 0 }
+		/^-----/ { flush(); next }
+		/^ +comm: +uw_nap$/ { nap = 1; next }
+		/^ +[a-z]+: / { next }
+		/^ +[0-9]/ { n = $1 + 0; sub(/^ +[^ ]+ +/, ""); last = $0; next }
+		{ sub(/^ +/, ""); last = $0 }
+		END {
+			flush()
+			if (all)
+				printf "    %s: the uw_nap processes (running before the start): %.1f%% of %d samples complete (goal 99%%)\n",
+					kind, 100 * (all - cut) / all, all
+		}'
 }
 
 run cold

@@ -244,8 +244,8 @@ static int require_btf(void)
 	return -ENOTSUP;
 }
 
-/* The unwinder, and its first sight of the targets: their maps and tables, before the
- * first sample. */
+/* The unwinder, and its first sight of the targets (of every process, host-wide): their
+ * maps and tables, before the first sample. */
 static int first_sight(struct session *s)
 {
 	int err = procobj__unwinder(s->po, s->o, s->dfd, &s->uw);
@@ -255,6 +255,8 @@ static int first_sight(struct session *s)
 
 		unwinder__sync(s->uw, pid, proctab__get(s->env.pt, pid));
 	}
+	if (!err && !s->o->command && !s->o->n_pids)
+		hostscan__run(s);
 	return err;
 }
 

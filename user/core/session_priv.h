@@ -100,6 +100,12 @@ int loop__run(struct session *s);
 /* Says which targets exited during the run; returns how many. */
 int loop__report_gone(const struct session *s);
 
+/* hostscan.c */
+
+/* A whole-host run: every process running now gets its unwind view, and the tables being
+ * built for it are waited for (a few seconds at most), before the programs attach. */
+void hostscan__run(struct session *s);
+
 /* output.c */
 
 /* Creates dir (and parents) and proves it writable. Returns 0 or -errno. */

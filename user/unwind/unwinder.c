@@ -499,6 +499,11 @@ int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc)
 	return 1;
 }
 
+size_t unwinder__pending(struct unwinder *u)
+{
+	return buildq__count(u->bq);
+}
+
 int unwinder__timeout_ms(struct unwinder *u, int ms)
 {
 	/* Tables being built are published at most this late. */

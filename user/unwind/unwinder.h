@@ -57,6 +57,8 @@ int unwinder__poll(struct unwinder *u);
  * published again. Returns 1 if it was, else 0. */
 int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc);
 
+/* How many tables are queued, being built, or built and not yet published. */
+size_t unwinder__pending(struct unwinder *u);
 /* ms, or less while tables are being built: how long the loop may wait before it polls. */
 int unwinder__timeout_ms(struct unwinder *u, int ms);
 
