@@ -4,7 +4,8 @@
 # in the guest (cprof-bpf --check when it has one, one run per kind with -t, one with the
 # default kinds) and the profiles come back through the 9p share, read here with go tool
 # pprof against the same ground truth and tolerances as the host's tests:
-#   cpu    cpusplit: hot_a/b/c shares 60/30/10 ±5 points, stacks, samples = CPU s × HZ ±20%
+#   cpu    cpusplit: hot_a/b/c shares 60/30/10 ±5 points, stacks, samples = CPU s × HZ
+#          -50%/+20% (the emulated timer's rate falls with the host's load)
 #   block  offcpu: napper, reader, feeder each wait the run ±10%, burner < 2%
 #   mutex  locks contend: ≥ 90% of the delay under hot_section ← worker, lock=hot_lock,
 #          total within ±15% of the workload's time in pthread_mutex_lock
@@ -133,13 +134,31 @@ else
 	esac
 fi
 
+# check_guest_samples CHECK PROFILE CPU_SECS: at most 20% more samples than CPU_SECS × hz,
+# and at least half as many. Under TCG the guest's cpu-clock timer fires when the emulator
+# gets to it: on a busy host it is late by more than a period, and the kernel forwards it
+# past the periods it missed (one sample for them all), so the guest's rate falls with the
+# host's load (measured: 58-77% of CPU s × HZ with a host load of 3-6, over 80% alone).
+# Samples lost on our side are counted apart (the summary's lost samples).
+check_guest_samples() {
+	local got want lo hi
+	want=$(awk -v c="${3:-0}" -v hz="$hz" 'BEGIN { printf "%d", c * hz + 0.5 }')
+	got=$(pprof_top "$2" | top_total)
+	lo=$((want / 2)) hi=$((want * 12 / 10))
+	if [ "$want" -gt 0 ] && [ "$got" -ge "$lo" ] && [ "$got" -le "$hi" ]; then
+		pass "$1" "$got samples for ${3:-?} s of CPU at $hz Hz, want $want -50%/+20% [$lo, $hi] (TCG)"
+	else
+		fail "$1" "$got samples for ${3:-?} s of CPU at $hz Hz, want $want -50%/+20% [$lo, $hi] (TCG)"
+	fi
+}
+
 # ---- one run per kind -----------------------------------------------------------------------
 unavailable=0
 if usable cpu cpu cpu.pb.gz; then
 	prof=$share/cpu/cpu.pb.gz
 	check_cpusplit_shares cpu/shares "$prof"
 	check_cpusplit_stacks cpu/stacks "$prof"
-	check_cpusplit_samples cpu/samples "$prof" "$(cpusplit_cpu "$share/cpu.out")" "$hz"
+	check_guest_samples cpu/samples "$prof" "$(cpusplit_cpu "$share/cpu.out")"
 else
 	unavailable=$((unavailable + 1))
 fi
