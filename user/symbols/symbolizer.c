@@ -193,6 +193,9 @@ static struct pid_map *symbolizer__perfmap(struct symbolizer *s, int pid, bool r
 		log_debug("symbolizer: pid %d: /tmp/perf-PID.map ignored: owned by neither the "
 			  "process's user nor root (anyone could have written it), JIT frames stay "
 			  "unnamed", pid);
+	else if (!pm && errno == ELOOP && added)
+		log_debug("symbolizer: pid %d: /tmp/perf-PID.map ignored: a symlink, JIT frames "
+			  "stay unnamed", pid);
 	else if (!pm && errno != ENOENT && added)
 		log_debug("symbolizer: pid %d: /tmp/perf-PID.map: %s, JIT frames stay unnamed", pid,
 			  strerror(errno));
