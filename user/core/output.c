@@ -89,22 +89,40 @@ static int build_kind(struct session *s, struct report *rep, const struct kind_r
 	return err;
 }
 
+static bool is_link(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st) && S_ISLNK(st.st_mode);
+}
+
+/* A file of ours was a symlink (planted, or made by hand): the rename of the new file
+ * replaced the link itself, nothing was written through it. */
+static void say_replaced(const char *path)
+{
+	log_warn("%s was a symlink: replaced by the file, its target left as it was", path);
+}
+
 /* Writes the built profiles into dir, in the kinds' order. Returns 0, or -errno with *bad
  * the index of the one that failed: those before it are written. */
 static int write_built(const char *dir, const struct kind_report *kr, const struct built *b,
 		       const bool *ok, unsigned int *bad)
 {
 	char path[4096];
+	bool link;
 	int err;
 
 	for (unsigned int i = 0; i < n_kinds; i++) {
 		if (!ok[i])
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, kr[i].rk.file);
+		link = is_link(path);
 		if ((err = atomicfile__write(path, b[i].buf, b[i].len))) {
 			*bad = i;
 			return err;
 		}
+		if (link)
+			say_replaced(path);
 	}
 	return 0;
 }
@@ -213,6 +231,7 @@ static int write_flame(const struct session *s, const char *dir, const struct ki
 	struct flame_opts fo;
 	char title[256];
 	size_t n = 0;
+	bool link;
 	int err = 0;
 
 	for (unsigned int i = 0; i < n_kinds && !err; i++) {
@@ -230,8 +249,11 @@ static int write_flame(const struct session *s, const char *dir, const struct ki
 	snprintf(path, size, "%s/flame.html", dir);
 	flame_title(s->o, title, sizeof(title));
 	fo = (struct flame_opts){ .title = title };
+	link = is_link(path);
 	if ((err = flame__write(path, in, n, &fo)))
 		log_warn("cannot write %s: %s", path, strerror(-err));
+	else if (link)
+		say_replaced(path);
 out:
 	for (size_t i = 0; i < KINDS_MAX; i++)
 		pmodel__free(pm[i]);
