@@ -57,7 +57,8 @@ cp -p "${files[@]}" "$E2E_TMP/orig/"
 # The four faults.
 f_trunc=${files[0]} f_rand=${files[1]} f_vers=${files[2]} f_user=${files[3]}
 truncate -s $(($(stat -c %s "$f_trunc") / 2)) "$f_trunc"
-head -c "$(stat -c %s "$f_rand")" /dev/urandom >"$f_rand"
+size=$(stat -c %s "$f_rand")
+head -c "$size" /dev/urandom >"$f_rand"
 printf '\x63\x00\x00\x00' | dd of="$f_vers" bs=1 seek=8 conv=notrunc status=none # version 99
 chown nobody: "$f_user"
 
@@ -105,6 +106,9 @@ chown root: "$cache"
 # A directory that does not exist yet is made 0700 whatever the umask.
 (umask 0; run_cached new_dir "$E2E_TMP/newcache")
 mode=$(stat -c '%a %U' "$E2E_TMP/newcache" 2>/dev/null)
-[ "$mode" = "700 root" ] && pass new_dir "$E2E_TMP/newcache made $mode under umask 0" ||
+if [ "$mode" = "700 root" ]; then
+	pass new_dir "$E2E_TMP/newcache made $mode under umask 0"
+else
 	fail new_dir "$E2E_TMP/newcache is '${mode:-missing}' after a run under umask 0, want 700 root"
+fi
 e2e_exit

@@ -50,7 +50,7 @@ case $fb in
 esac
 [ ${#why[@]} -gt 0 ] && show_err run
 verdict one_line "exit $RC: $errs" "${why[@]}"
-[ -n "$fb" ] && [ -d "$fb" ] || e2e_exit
+if [ -z "$fb" ] || [ ! -d "$fb" ]; then e2e_exit; fi
 
 why=()
 [ "$(stat -c '%a %U' "$fb")" = "700 root" ] || why+=("$fb is $(stat -c '%a %U' "$fb"), want 700 root")
@@ -62,7 +62,7 @@ extra=$(find "$fb" -mindepth 1 ! -name cpu.pb.gz ! -name block.pb.gz ! -name fla
 left=$(find "$mnt/out" -mindepth 1 -printf '%f ')
 [ -z "$left" ] || why+=("left in the full directory: $left")
 grep -q "^  wrote $fb/cpu\.pb\.gz " "$E2E_TMP/run.err" || why+=("the summary does not name $fb/cpu.pb.gz")
-verdict fallback_files "$fb: $(ls "$fb" | tr '\n' ' ')" "${why[@]}"
+verdict fallback_files "$fb: $(find "$fb" -mindepth 1 -printf '%f ')" "${why[@]}"
 
 prof=$fb/cpu.pb.gz
 check_count samples "$(pprof_top "$prof" | top_total)" "$(window_samples "$prof" 1 "$hz")" 20 \

@@ -109,8 +109,11 @@ verdict target_unprobed "${after:-?} pairs/CPU-s after, $base before, ${probed:-
 
 left=$(find "$E2E_TMP/out" -mindepth 1 -printf '%f ' 2>/dev/null)
 left_cache=$(find "$CPROF_CACHE_DIR" -mindepth 1 ! -name '*.cfi' -printf '%f ' 2>/dev/null)
-[ -z "$left$left_cache" ] && pass nothing_left "output directory empty, only *.cfi in the cache" ||
+if [ -z "$left$left_cache" ]; then
+	pass nothing_left "output directory empty, only *.cfi in the cache"
+else
 	fail nothing_left "left behind: output directory: ${left:-none}; cache: ${left_cache:-none}"
+fi
 
 # The next run: every kind attaches again, and the heap profile holds what was allocated.
 run_cprof next 120 -p "$wl" -d 3 -o "$E2E_TMP/next"

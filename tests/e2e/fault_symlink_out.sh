@@ -45,15 +45,21 @@ nwarn=$(grep -c '^cprof-bpf: warning: ' "$E2E_TMP/run.err")
 extra=$(find "$out" -mindepth 1 ! -name cpu.pb.gz ! -name block.pb.gz ! -name flame.html -printf '%f ')
 [ -z "$extra" ] || why+=("other files in the output directory: $extra")
 [ ${#why[@]} -gt 0 ] && show_err run
-verdict replaced "exit $RC, $nwarn warnings, $(ls "$out" | tr '\n' ' ')" "${why[@]}"
+verdict replaced "exit $RC, $nwarn warnings, $(find "$out" -mindepth 1 -printf '%f ')" "${why[@]}"
 
 if ! traces=$(pprof_traces "$out/cpu.pb.gz"); then
 	fail profile "go tool pprof cannot read $out/cpu.pb.gz: $(head -1 "$PPROF_ERR")"
 else
 	hot=$(traces_count 'stack ~ /(^|;)hot_[abc](;|$)/' <<<"$traces")
-	[ "$hot" -ge 20 ] && pass profile "$hot samples in cpusplit's hot functions" ||
+	if [ "$hot" -ge 20 ]; then
+		pass profile "$hot samples in cpusplit's hot functions"
+	else
 		fail profile "$hot samples in cpusplit's hot functions, want ≥ 20"
+	fi
 fi
-profile_raw "$out/block.pb.gz" >/dev/null && pass block_profile "go tool pprof reads block.pb.gz" ||
+if profile_raw "$out/block.pb.gz" >/dev/null; then
+	pass block_profile "go tool pprof reads block.pb.gz"
+else
 	fail block_profile "go tool pprof cannot read $out/block.pb.gz: $(head -1 "$PPROF_ERR")"
+fi
 e2e_exit
