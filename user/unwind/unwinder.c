@@ -522,6 +522,11 @@ int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc)
 	if (!e || !e->obj || !idmap__get(u->objs, (uintptr_t)e->obj, 0, &num) ||
 	    !u->tabs[num].pending || text_size(e->obj) >= BACKGROUND_TEXT)
 		return 0;
+	/* Built on the queue's thread meanwhile (or being built: waited for): published from
+	 * there, not built twice (two builds of one file would both read and write its cache
+	 * file, and be counted twice). */
+	if (!buildq__take(u->bq, e->obj))
+		return unwinder__poll(u) > 0;
 	err = build_table(u, e->obj, &t);
 	table_done(u, e->obj, (uint32_t)num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
 	republish_waiting(u);
