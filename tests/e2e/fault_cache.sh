@@ -48,7 +48,9 @@ why=()
 bad=$(find "$cache" -mindepth 1 \( ! -name '*.cfi' -o ! -perm 600 -o ! -user root \) -printf '%f ')
 [ -z "$bad" ] || why+=("files not *.cfi 0600 root: $bad")
 [ "$n" -ge 4 ] || why+=("$n cache files, want ≥ 4 (cpusplit, libc, ld.so, vdso)")
-[ "$COUNTS" = "0 0 0 $n" ] || why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want 0 0 0 $n")
+# Loaded may be more than 0: an object whose table went to the build queue (a busy machine)
+# and was then needed at once is built twice, and the second may find the first's file.
+[[ $COUNTS == *" 0 0 $n" ]] || why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want any 0 0 $n")
 verdict fresh_files "$n files in $cache, counts $COUNTS" "${why[@]}"
 [ "$n" -ge 4 ] || e2e_exit
 mkdir "$E2E_TMP/orig"
@@ -64,8 +66,9 @@ chown nobody: "$f_user"
 
 run_cached faulty "$cache" || e2e_exit
 why=()
-[ "$COUNTS" = "$((n - 4)) 3 1 4" ] ||
-	why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want $((n - 4)) 3 1 4")
+read -r loaded rest <<<"$COUNTS"
+[ "$rest" = "3 1 4" ] && [ "$loaded" -ge $((n - 4)) ] ||
+	why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want ≥ $((n - 4)) 3 1 4")
 [[ $SUMMARY == "  unwind table cache: 3 files rebuilt "*", 1 ignored "* ]] ||
 	why+=("summary line '${SUMMARY}', want 3 rebuilt, 1 ignored")
 for f in "$f_trunc" "$f_rand" "$f_vers" "$f_user"; do
@@ -80,7 +83,9 @@ check_profile faulty
 
 run_cached again "$cache" || e2e_exit
 why=()
-[ "$COUNTS" = "$n 0 0 0" ] || why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want $n 0 0 0")
+read -r loaded rest <<<"$COUNTS"
+[ "$rest" = "0 0 0" ] && [ "$loaded" -ge "$n" ] ||
+	why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want ≥ $n 0 0 0")
 [ -z "$SUMMARY" ] || why+=("summary says '$SUMMARY' with a valid cache")
 verdict again_loaded "counts $COUNTS" "${why[@]}"
 
