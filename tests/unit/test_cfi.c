@@ -1177,6 +1177,33 @@ static bool same_table(const struct cfi_table *a, const struct cfi_table *b)
 	       !memcmp(cfi_table__stats(a), cfi_table__stats(b), sizeof(struct cfi_stats));
 }
 
+/* A valid file that is not a regular file of ours is never read: another user's (root
+ * only: chown), a symlink to a valid file, a FIFO (which must not block). */
+static void cache_not_ours(const char *dir, const char *id, const char *file)
+{
+	char moved[600], fifo[600];
+	struct cfi_table *u = NULL;
+
+	if (geteuid() == 0) {
+		CHECK(chown(file, 65534, 65534) == 0, "chown: %s", strerror(errno));
+		CHECK(cfi_cache__load(dir, id, &u) == -EPERM && !u, "another user's file read");
+		CHECK(chown(file, 0, 0) == 0, "chown back: %s", strerror(errno));
+	} else {
+		printf("    (not root: another user's cache file not tried)\n");
+	}
+	snprintf(moved, sizeof(moved), "%s.real", file);
+	CHECK(rename(file, moved) == 0 && symlink(moved, file) == 0, "symlink: %s",
+	      strerror(errno));
+	CHECK(cfi_cache__load(dir, id, &u) == -EPERM && !u, "read through a symlink");
+	CHECK(unlink(file) == 0 && rename(moved, file) == 0, "restore: %s", strerror(errno));
+	snprintf(fifo, sizeof(fifo), "%s/%s.cfi", dir, "0fff");
+	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
+	CHECK(cfi_cache__load(dir, "0fff", &u) == -EPERM && !u, "FIFO read");
+	unlink(fifo);
+	CHECK(cfi_cache__load(dir, id, &u) == 0, "restored file rejected");
+	cfi_table__free(u);
+}
+
 static void cache_corruptions(const char *dir, const char *id, const char *file)
 {
 	struct cfi_table *u = NULL;
@@ -1202,6 +1229,7 @@ static void cache_corruptions(const char *dir, const char *id, const char *file)
 	CHECK(cfi_cache__load(dir, id, &u) == 0, "restored file rejected");
 	cfi_table__free(u);
 	u = NULL;
+	cache_not_ours(dir, id, file);
 	err = truncate(file, st.st_size - 8) ? -errno : 0;
 	REQUIRE(err == 0, "truncate: %s", strerror(-err));
 	CHECK(cfi_cache__load(dir, id, &u) == -EINVAL, "truncated file accepted");

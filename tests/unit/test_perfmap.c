@@ -86,8 +86,9 @@ TEST(test_overlaps)
 	free(text);
 }
 
-/* A child that writes its map (in a private /tmp when private) and waits to be killed. */
-static pid_t spawn_jit(bool private_tmp, uid_t owner, int *ready)
+/* A child that writes its map (in a private /tmp when private; when link, into a file
+ * beside it that the map is a symlink to) and waits to be killed. */
+static pid_t spawn_jit(bool private_tmp, uid_t owner, bool link, int *ready)
 {
 	int fds[2];
 	pid_t pid;
@@ -96,7 +97,7 @@ static pid_t spawn_jit(bool private_tmp, uid_t owner, int *ready)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		char path[64];
+		char path[64], real[80];
 		FILE *f;
 
 		close(fds[0]);
@@ -105,8 +106,9 @@ static pid_t spawn_jit(bool private_tmp, uid_t owner, int *ready)
 				    mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")))
 			_exit(3);
 		snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
-		f = fopen(path, "w");
-		if (!f)
+		snprintf(real, sizeof(real), "%s.real", path);
+		f = fopen(link ? real : path, "w");
+		if (!f || (link && symlink(real, path)))
 			_exit(4);
 		fprintf(f, "7f00dead0000 100 jit_fn_%s\n", private_tmp ? "private" : "shared");
 		fclose(f);
@@ -124,25 +126,28 @@ static pid_t spawn_jit(bool private_tmp, uid_t owner, int *ready)
 
 static void reap(pid_t pid, bool private_tmp)
 {
-	char path[64];
+	char path[80];
 
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	if (!private_tmp) {
 		snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
 		unlink(path);
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map.real", pid);
+		unlink(path);
 	}
 }
 
 /* Returns what the symbolizer names 0x7f00dead0080 in the child, NULL if nothing. */
-static const char *child_name(bool private_tmp, uid_t owner, char *buf, size_t size)
+static const char *child_name(bool private_tmp, uid_t owner, bool link, char *buf,
+			      size_t size)
 {
 	struct symbolizer *s = symbolizer__new(NULL);
 	struct sym_result r;
 	const char *out = NULL;
 	int ready = -1;
 	char c;
-	pid_t pid = spawn_jit(private_tmp, owner, &ready);
+	pid_t pid = spawn_jit(private_tmp, owner, link, &ready);
 
 	if (pid > 0 && read(ready, &c, 1) == 1 && s &&
 	    !symbolizer__resolve_perfmap(s, pid, 0x7f00dead0080, &r) && r.n == 1) {
@@ -163,8 +168,8 @@ TEST(test_live_process)
 {
 	char buf[128];
 
-	CHECK(is(child_name(false, 0, buf, sizeof(buf)), "jit_fn_shared"), "shared /tmp: %s",
-	      child_name(false, 0, buf, sizeof(buf)));
+	CHECK(is(child_name(false, 0, false, buf, sizeof(buf)), "jit_fn_shared"),
+	      "shared /tmp: %s", child_name(false, 0, false, buf, sizeof(buf)));
 }
 
 TEST(test_mount_namespace)
@@ -173,7 +178,7 @@ TEST(test_mount_namespace)
 
 	if (geteuid())
 		SKIP("a private /tmp needs root");
-	CHECK(is(child_name(true, 0, buf, sizeof(buf)), "jit_fn_private"),
+	CHECK(is(child_name(true, 0, false, buf, sizeof(buf)), "jit_fn_private"),
 	      "map in the child's own /tmp not read");
 }
 
@@ -184,7 +189,17 @@ TEST(test_foreign_owner)
 
 	if (geteuid())
 		SKIP("chown needs root");
-	CHECK(!child_name(false, 4242, buf, sizeof(buf)), "another user's map was used: %s", buf);
+	CHECK(!child_name(false, 4242, false, buf, sizeof(buf)), "another user's map was used: %s",
+	      buf);
+}
+
+/* A map that is a symlink is not read, even to a file of the right owner: the owner checked
+ * would be the target's, and anyone can point at a root-owned file. */
+TEST(test_symlink)
+{
+	char buf[128];
+
+	CHECK(!child_name(false, 0, true, buf, sizeof(buf)), "a symlinked map was used: %s", buf);
 }
 
 int main(void)
@@ -195,5 +210,6 @@ int main(void)
 	RUN(test_live_process);
 	RUN(test_mount_namespace);
 	RUN(test_foreign_owner);
+	RUN(test_symlink);
 	return CHECK_EXIT();
 }

@@ -14,6 +14,7 @@
 #include "core/procobj.h"
 #include "core/session_priv.h"
 #include "cprof.h"
+#include "atomicfile.h"
 #include "elf/debuginfod.h"
 #include "flame.h"
 #include "pmodel.h"
@@ -24,6 +25,7 @@
 #include "unwind/unwinder.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/util.h"
 
 /* Proves dir writable before profiling, so a bad -o fails in a second, not after the run. */
 int output__prepare(const char *dir)
@@ -53,14 +55,21 @@ int output__prepare(const char *dir)
 	return 0;
 }
 
-/* Writes one kind's profile and its summary. */
-static int write_kind(struct session *s, struct report *rep, const struct kind_report *kr,
-		      const uint64_t *cnt, double secs, unsigned int idx)
+/* One kind's profile, built in memory before any file is written: a directory that fails
+ * takes nothing collected with it. */
+struct built {
+	void *buf;
+	size_t len;
+	struct report_result res;
+};
+
+/* Builds one kind's profile into b. */
+static int build_kind(struct session *s, struct report *rep, const struct kind_report *kr,
+		      const uint64_t *cnt, double secs, unsigned int idx, struct built *b)
 {
 	const struct cprof_opts *o = s->o;
 	const struct report_kind *k = &kr->rk;
-	char path[4096], comment[256];
-	struct report_result res;
+	char comment[256];
 	struct report_extra extra = {
 		.lost = cnt[CPROF_CNT_LOST_KIND + k->kind],
 		.lost_value = kr->lost_value,
@@ -74,12 +83,121 @@ static int write_kind(struct session *s, struct report *rep, const struct kind_r
 
 	snprintf(comment, sizeof(comment), "cprof-bpf %s: %s", CPROF_VERSION,
 		 o->n_pids ? "selected processes" : o->command ? "command" : "whole host");
-	snprintf(path, sizeof(path), "%s/%s", o->output_dir, k->file);
-	err = report__write(rep, k, s->env.st, &extra, path, &res);
+	err = report__build(rep, k, s->env.st, &extra, &b->buf, &b->len, &b->res);
 	if (err)
-		log_error("cannot write %s: %s", path, strerror(-err));
-	else
-		summary__kind(k, &res, cnt, path, secs);
+		log_error("cannot build the %s profile: %s", k->name, strerror(-err));
+	return err;
+}
+
+static bool is_link(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st) && S_ISLNK(st.st_mode);
+}
+
+/* A file of ours was a symlink (planted, or made by hand): the rename of the new file
+ * replaced the link itself, nothing was written through it. */
+static void say_replaced(const char *path)
+{
+	log_warn("%s was a symlink: replaced by the file, its target left as it was", path);
+}
+
+/* Writes the built profiles into dir, in the kinds' order. Returns 0, or -errno with *bad
+ * the index of the one that failed: those before it are written. */
+static int write_built(const char *dir, const struct kind_report *kr, const struct built *b,
+		       const bool *ok, unsigned int *bad)
+{
+	char path[4096];
+	bool link;
+	int err;
+
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		if (!ok[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, kr[i].rk.file);
+		link = is_link(path);
+		if ((err = atomicfile__write(path, b[i].buf, b[i].len))) {
+			*bad = i;
+			return err;
+		}
+		if (link)
+			say_replaced(path);
+	}
+	return 0;
+}
+
+/* A private directory (mkdtemp: new, 0700) where profiles go when -o's cannot take them:
+ * under $TMPDIR, else /var/tmp (on disk, kept across reboots), else /tmp. Returns 0 with
+ * the path in buf, or -errno of the last place tried. */
+static int fallback_dir(char *buf, size_t size)
+{
+	const char *env = getenv("TMPDIR");
+	const char *const dirs[] = { env && env[0] == '/' ? env : NULL, "/var/tmp", "/tmp" };
+	int err = -ENOENT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (!dirs[i])
+			continue;
+		if (snprintf(buf, size, "%s/cprof-bpf-XXXXXX", dirs[i]) >= (int)size) {
+			err = -ENAMETOOLONG;
+			continue;
+		}
+		if (mkdtemp(buf))
+			return 0;
+		err = -errno;
+	}
+	return err;
+}
+
+/* The profiles of this run that made it into dir before one failed: removed once they are
+ * all in the fallback, so a run's files are in one place and the full disk gets its space
+ * back. */
+static void unlink_written(const char *dir, const struct kind_report *kr, const bool *ok,
+			   unsigned int bad)
+{
+	char path[4096];
+
+	for (unsigned int i = 0; i < bad; i++) {
+		if (!ok[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, kr[i].rk.file);
+		unlink(path);
+	}
+}
+
+/* Writes the built profiles into -o's directory, else (a full disk, a directory removed
+ * during the run) into a fallback that one line names. Returns 0 with *dir the directory
+ * they are in (fallback's storage: size bytes), or -errno with *dir NULL. */
+static int write_profiles(const struct session *s, const struct kind_report *kr,
+			  const struct built *b, const bool *ok, char *fallback, size_t size,
+			  const char **dir)
+{
+	const char *out = s->o->output_dir;
+	unsigned int bad = 0, fbad = 0;
+	int err, ferr;
+
+	*dir = out;
+	if (!(err = write_built(out, kr, b, ok, &bad)))
+		return 0;
+	*dir = NULL;
+	ferr = fallback_dir(fallback, size);
+	if (ferr) {
+		log_error("cannot write %s/%s: %s; no directory for the profiles instead (%s)",
+			  out, kr[bad].rk.file, strerror(-err), strerror(-ferr));
+		return err;
+	}
+	ferr = write_built(fallback, kr, b, ok, &fbad);
+	if (ferr) {
+		log_error("cannot write %s/%s: %s; nor %s/%s: %s", out, kr[bad].rk.file,
+			  strerror(-err), fallback, kr[fbad].rk.file, strerror(-ferr));
+		rmdir(fallback);	/* empty: atomicfile leaves nothing on failure */
+		return err;
+	}
+	unlink_written(out, kr, ok, bad);
+	log_error("cannot write %s/%s: %s; the profiles are in %s instead", out,
+		  kr[bad].rk.file, strerror(-err), fallback);
+	*dir = fallback;
 	return err;
 }
 
@@ -105,7 +223,7 @@ static void flame_title(const struct cprof_opts *o, char *buf, size_t size)
 /* DIR/flame.html from the profiles just written, read back from their files: the page shows
  * what a user would open, and building it needs nothing of the run's own state. Returns 0
  * with path set, or -errno after one warning: a failure costs the page, never a profile. */
-static int write_flame(const struct session *s, const struct kind_report *kr,
+static int write_flame(const struct session *s, const char *dir, const struct kind_report *kr,
 		       const bool *written, char *path, size_t size)
 {
 	struct pmodel *pm[KINDS_MAX] = { 0 };
@@ -113,12 +231,13 @@ static int write_flame(const struct session *s, const struct kind_report *kr,
 	struct flame_opts fo;
 	char title[256];
 	size_t n = 0;
+	bool link;
 	int err = 0;
 
 	for (unsigned int i = 0; i < n_kinds && !err; i++) {
 		if (!written[i])
 			continue;
-		snprintf(path, size, "%s/%s", s->o->output_dir, kr[i].rk.file);
+		snprintf(path, size, "%s/%s", dir, kr[i].rk.file);
 		if ((err = pmodel__read_file(path, &pm[n])))
 			log_warn("flame.html not written: cannot read back %s: %s", path,
 				 strerror(-err));
@@ -127,11 +246,14 @@ static int write_flame(const struct session *s, const struct kind_report *kr,
 	}
 	if (err || !n)
 		goto out;
-	snprintf(path, size, "%s/flame.html", s->o->output_dir);
+	snprintf(path, size, "%s/flame.html", dir);
 	flame_title(s->o, title, sizeof(title));
 	fo = (struct flame_opts){ .title = title };
+	link = is_link(path);
 	if ((err = flame__write(path, in, n, &fo)))
 		log_warn("cannot write %s: %s", path, strerror(-err));
+	else if (link)
+		say_replaced(path);
 out:
 	for (size_t i = 0; i < KINDS_MAX; i++)
 		pmodel__free(pm[i]);
@@ -202,20 +324,41 @@ static void summaries(struct session *s, const uint64_t *cnt,
 		fprintf(stderr, "flame graph: %s — open in a browser\n", s->env.flame_path);
 }
 
+/* Every collected kind's profile built; ok[i] says which. Returns 0 or the last error:
+ * a kind that fails to build costs only its own profile. */
+static int build_all(struct session *s, struct report *rep, const struct kind_report *kr,
+		     const uint64_t *cnt, struct built *b, bool *ok)
+{
+	int err = 0, e;
+
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		if (!s->active[i])
+			continue;
+		e = build_kind(s, rep, &kr[i], cnt, s->t1 - s->t0, i, &b[i]);
+		ok[i] = !e;
+		if (e)
+			err = e;
+	}
+	return err;
+}
+
 int output__write(struct session *s)
 {
-	double secs = s->t1 - s->t0;
 	struct report *rep = report__new(s->env.sym);
 	uint64_t cnt[CPROF_CNT_NR];
 	struct kind_report kr[KINDS_MAX];
 	const struct report_kind *profiles[CPROF_KIND_NR] = { 0 };
-	bool written[KINDS_MAX] = { 0 };
-	char flame[4096];
+	struct built *b = calloc(KINDS_MAX, sizeof(*b));
+	bool ok[KINDS_MAX] = { 0 };
+	char flame[4096], fallback[1024], path[4096];
+	const char *dir;
 	double t;
 	int err = 0, e;
 
-	if (!rep)
-		return -ENOMEM;
+	if (!rep || !b) {
+		err = -ENOMEM;
+		goto out;
+	}
 	/* Symbols may wait for debuginfod: one budget in all, for every object left. */
 	debuginfod__limit(s->dfd);
 	procobj__read_counters(s->po, cnt);
@@ -227,25 +370,32 @@ int output__write(struct session *s)
 			goto out;
 		profiles[kinds[i]->id] = &kr[i].rk;
 	}
-	/* Every kind is written even if one fails: no collected data is dropped. */
-	for (unsigned int i = 0; i < n_kinds; i++) {
-		if (!s->active[i])
-			continue;
-		e = write_kind(s, rep, &kr[i], cnt, secs, i);
-		written[i] = !e;
-		if (e)
-			err = e;
-	}
+	err = build_all(s, rep, kr, cnt, b, ok);
 	debuginfod__stop(s->dfd);
+	if ((e = write_profiles(s, kr, b, ok, fallback, sizeof(fallback), &dir)))
+		err = e;
+	if (!dir)
+		goto out;
+	for (unsigned int i = 0; i < n_kinds; i++) {
+		if (!ok[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, kr[i].rk.file);
+		summary__kind(&kr[i].rk, &b[i].res, cnt, path, s->t1 - s->t0);
+	}
 	t = clock__secs(CLOCK_MONOTONIC);
-	e = write_flame(s, kr, written, flame, sizeof(flame));
+	e = write_flame(s, dir, kr, ok, flame, sizeof(flame));
 	if (!e)
 		log_debug("%s written in %.0f ms", flame,
 			  (clock__secs(CLOCK_MONOTONIC) - t) * 1e3);
 	s->env.flame_path = e ? NULL : flame;
+	s->env.output_dir = dir;
 	summaries(s, cnt, profiles);
 	s->env.flame_path = NULL;
+	s->env.output_dir = s->o->output_dir;
 out:
+	for (unsigned int i = 0; b && i < KINDS_MAX; i++)
+		free(b[i].buf);
+	free(b);
 	report__free(rep);
 	return err;
 }

@@ -168,14 +168,31 @@ int procobj__watch_pid(struct procobj *po, int pid)
 	return 0;
 }
 
-/* Tables are cached by build-id in CPROF_CACHE_DIR, else /var/cache/cprof-bpf; a cache
- * that cannot be created only costs rebuilding. */
+/* Tables are cached by build-id in CPROF_CACHE_DIR, else /var/cache/cprof-bpf, created
+ * 0700. Their rows steer the BPF unwinder, so a directory someone else could write into
+ * (not ours, or group- or world-writable) is not used; neither costs more than rebuilding
+ * every table, and -v says why. */
 static const char *cache_dir(const struct cprof_opts *o)
 {
 	const char *dir = o->cache_dir ? o->cache_dir : "/var/cache/cprof-bpf";
+	struct stat st;
 
-	if (mkdir(dir, 0700) && errno != EEXIST)
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		log_debug("unwind table cache disabled: cannot create %s: %s", dir, strerror(errno));
 		return NULL;
+	}
+	if (stat(dir, &st)) {
+		log_debug("unwind table cache disabled: %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		log_debug("unwind table cache disabled: %s is %s (owner uid %u, mode %04o); it "
+			  "must be a directory of uid %u that only its owner can write", dir,
+			  S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+			  (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777),
+			  (unsigned int)geteuid());
+		return NULL;
+	}
 	return dir;
 }
 

@@ -151,6 +151,14 @@ void summary__unwind(const struct unwinder_stats *us)
 	if (us->objects_full)
 		fprintf(stderr, "  %zu objects left without tables: the row arrays are full\n",
 			us->objects_full);
+	/* A cache file that could not be used costs a rebuild, never trust: said, counted. */
+	if (us->cache_rebuilt || us->cache_ignored)
+		fprintf(stderr, "  unwind table cache: %zu files rebuilt (corrupt, truncated or of "
+			"another version), %zu ignored (not regular files of ours)\n",
+			us->cache_rebuilt, us->cache_ignored);
+	log_debug("unwind table cache: %zu tables loaded, %zu files rebuilt, %zu ignored, %zu "
+		  "tables stored", us->cache_loaded, us->cache_rebuilt, us->cache_ignored,
+		  us->cache_stored);
 }
 
 

@@ -197,10 +197,12 @@ static int read_status(int pid, int *nspid, unsigned int *euid)
 }
 
 /* Opens /tmp/perf-NSPID.map resolved inside the process's root: its symlinks cannot lead
- * to our files, and a FIFO cannot block us. */
+ * to our files, and a FIFO cannot block us. The map itself is no symlink: one would pass
+ * the owner check with its target's owner (a root-owned file anyone can point at). */
 static int open_map(int pid, int nspid)
 {
-	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW |
+					 O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	char path[64];
 	int root, fd;

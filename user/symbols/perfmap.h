@@ -19,10 +19,11 @@ struct perfmap;
 struct perfmap *perfmap__parse(const char *text, size_t len);
 /* Reads the map of process pid from its own mount namespace: /proc/PID/root/tmp/
  * perf-NSPID.map, NSPID being its pid in its own pid namespace. The file must be a regular
- * file owned by the process's user or root (another user's file in a shared /tmp could
- * name anything). Once the process has exited, only our own /tmp/perf-PID.map can be
- * read (the process's namespaces, pid there and user are gone with it). NULL with errno:
- * ENOENT (no map), EPERM (wrong owner), ENOMEM... */
+ * file (not a symlink) owned by the process's user or root (another user's file in a
+ * shared /tmp could name anything). Once the process has exited, only our own
+ * /tmp/perf-PID.map can be read (the process's namespaces, pid there and user are gone
+ * with it). NULL with errno: ENOENT (no map), EPERM (wrong owner), ELOOP (a symlink),
+ * ENOMEM... */
 struct perfmap *perfmap__load(int pid);
 void perfmap__free(struct perfmap *pm);
 

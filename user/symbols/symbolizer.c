@@ -189,7 +189,14 @@ static struct pid_map *symbolizer__perfmap(struct symbolizer *s, int pid, bool r
 	e->pid = pid;
 	e->loaded_ns = now;
 	pm = perfmap__load(pid);
-	if (!pm && errno != ENOENT && added)
+	if (!pm && errno == EPERM && added)
+		log_debug("symbolizer: pid %d: /tmp/perf-PID.map ignored: owned by neither the "
+			  "process's user nor root (anyone could have written it), JIT frames stay "
+			  "unnamed", pid);
+	else if (!pm && errno == ELOOP && added)
+		log_debug("symbolizer: pid %d: /tmp/perf-PID.map ignored: a symlink, JIT frames "
+			  "stay unnamed", pid);
+	else if (!pm && errno != ENOENT && added)
 		log_debug("symbolizer: pid %d: /tmp/perf-PID.map: %s, JIT frames stay unnamed", pid,
 			  strerror(errno));
 	/* A map that went away (the process exited and removed it) keeps what it named. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "unwind/buildq.h"
 #include "unwind/cfi.h"
@@ -22,6 +23,7 @@ struct buildq {
 	void *ctx;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* a job was queued, or stop */
+	pthread_cond_t idle;	/* the thread is done with a job */
 	pthread_t thread;
 	bool started, stop;
 	void **jobs;		/* queued, first in first out */
@@ -29,6 +31,7 @@ struct buildq {
 	struct done *done;
 	size_t n_done, cap_done, done_head;
 	bool busy;		/* the thread is building one */
+	void *current;		/* which, while busy */
 };
 
 struct buildq *buildq__new(buildq_fn fn, void *ctx)
@@ -41,6 +44,7 @@ struct buildq *buildq__new(buildq_fn fn, void *ctx)
 	q->ctx = ctx;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
+	pthread_cond_init(&q->idle, NULL);
 	return q;
 }
 
@@ -59,6 +63,7 @@ static void *run(void *arg)
 			break;
 		d.job = q->jobs[q->head++];
 		q->busy = true;
+		q->current = d.job;
 		pthread_mutex_unlock(&q->lock);
 		t0 = clock__secs(CLOCK_MONOTONIC);
 		d.err = q->fn(q->ctx, d.job, &d.t);
@@ -67,6 +72,7 @@ static void *run(void *arg)
 		q->busy = false;
 		/* Room was made when the job was queued. */
 		q->done[q->n_done++] = d;
+		pthread_cond_broadcast(&q->idle);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
@@ -123,6 +129,24 @@ bool buildq__pop(struct buildq *q, void **job, struct cfi_table **t, int *err, d
 	return got;
 }
 
+bool buildq__take(struct buildq *q, void *job)
+{
+	bool taken = false;
+
+	pthread_mutex_lock(&q->lock);
+	for (size_t i = q->head; i < q->n_jobs && !taken; i++) {
+		if (q->jobs[i] != job)
+			continue;
+		memmove(&q->jobs[i], &q->jobs[i + 1], (q->n_jobs - i - 1) * sizeof(*q->jobs));
+		q->n_jobs--;
+		taken = true;
+	}
+	while (!taken && q->busy && q->current == job)
+		pthread_cond_wait(&q->idle, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+	return taken;
+}
+
 size_t buildq__count(struct buildq *q)
 {
 	size_t n;
@@ -148,6 +172,7 @@ void buildq__free(struct buildq *q)
 	free(q->done);
 	free(q->jobs);
 	pthread_cond_destroy(&q->cond);
+	pthread_cond_destroy(&q->idle);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }

@@ -27,6 +27,11 @@ int buildq__push(struct buildq *q, void *job);
  * none is done yet. The table is the caller's. */
 bool buildq__pop(struct buildq *q, void **job, struct cfi_table **t, int *err, double *secs);
 
+/* job is needed now: if the thread has not started it, it is taken out of the queue and
+ * true returned (the caller builds it itself); otherwise false, once the thread is done
+ * with it (buildq__pop has its outcome, or had it). Either way it is built once. */
+bool buildq__take(struct buildq *q, void *job);
+
 /* Jobs queued or in progress, or done and not popped. */
 size_t buildq__count(struct buildq *q);
 

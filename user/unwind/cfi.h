@@ -66,12 +66,14 @@ const struct cfi_stats *cfi_table__stats(const struct cfi_table *t);
  * the table's base. The BPF unwinder mirrors this search (see CFI_PAGE_SHIFT). */
 const struct cprof_unwind_row *cfi_table__find(const struct cfi_table *t, uint64_t vaddr);
 
-/* Loads <dir>/<build_id>.cfi. Returns 0, -ENOENT (not cached) or -EINVAL (a corrupt,
- * truncated or foreign file: the caller rebuilds and stores over it). build_id is lowercase
- * hex, 2 to 64 characters. */
+/* Loads <dir>/<build_id>.cfi. Returns 0, -ENOENT (not cached), -EINVAL (a corrupt,
+ * truncated or foreign file, or one of another format version: the caller rebuilds and
+ * stores over it) or -EPERM (not a regular file owned by this process's effective user: a
+ * symlink, a FIFO, another user's file; never read). build_id is lowercase hex, 2 to 64
+ * characters. */
 int cfi_cache__load(const char *dir, const char *build_id, struct cfi_table **out);
 
-/* The same on an open cache file (fuzzing, tests). */
+/* The same on an open cache file (fuzzing, tests), which must be a regular file of ours. */
 int cfi_cache__load_fd(int fd, const char *build_id, struct cfi_table **out);
 
 /* Writes t as <dir>/<build_id>.cfi atomically (temporary file + rename), mode 0600. */

@@ -122,6 +122,10 @@ int cfi_cache__load_fd(int fd, const char *build_id, struct cfi_table **out)
 		return -EINVAL;
 	if (fstat(fd, &st))
 		return -errno;
+	/* Rows steer the BPF unwinder through every profiled process: only a file this user
+	 * wrote is read (another's in our directory was put there by someone else). */
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return -EPERM;
 	err = (size_t)st.st_size < sizeof(h) ? -EINVAL : read_full(fd, &h, sizeof(h), 0);
 	if (err)
 		goto out;
@@ -158,9 +162,10 @@ int cfi_cache__load(const char *dir, const char *build_id, struct cfi_table **ou
 		return -EINVAL;
 	if (snprintf(path, sizeof(path), "%s/%s.cfi", dir, build_id) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Not through a symlink, and a FIFO does not block: both are refused below. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? -EPERM : -errno;
 	err = cfi_cache__load_fd(fd, build_id, out);
 	close(fd);
 	return err;

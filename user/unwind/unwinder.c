@@ -61,6 +61,10 @@ struct unwinder {
 	struct waiting *waiting;
 	size_t n_waiting, cap_waiting;
 	struct unwinder_stats st;
+	struct {			/* the disk cache's files (atomics: the build queue's
+					 * thread counts too) */
+		size_t loaded, rebuilt, ignored, stored;
+	} cache;
 };
 
 static int build_job(void *ctx, void *job, struct cfi_table **t);
@@ -75,7 +79,7 @@ struct unwinder *unwinder__new(const struct unwinder_opts *o)
 	u->objs = idmap__new();
 	u->procs = idmap__new();
 	u->view = calloc(1, sizeof(*u->view));
-	u->bq = buildq__new(build_job, &u->o);
+	u->bq = buildq__new(build_job, u);
 	if (!u->objs || !u->procs || !u->view || !u->bq) {
 		unwinder__free(u);
 		errno = ENOMEM;
@@ -172,27 +176,52 @@ static int open_debuginfo(const struct unwinder_opts *o, const struct object *ob
 	return err;
 }
 
-/* Loads obj's table from the cache, else builds it. The separate debuginfo is looked for
- * only then: its .symtab names functions whose CFI has gaps (glibc's clone3, which only
- * the debuginfo names), and its .debug_frame describes an object without CFI of its own. */
-static int build_table(const struct unwinder_opts *o, struct object *obj, struct cfi_table **t)
+/* Counts what the disk cache gave for one object (err from cfi_cache__load), from the loop
+ * or the build queue's thread. A file that cannot be used is said with -v, by name. */
+static void count_cache(struct unwinder *u, const char *bid, const char *path, int err)
+{
+	size_t *n = !err ? &u->cache.loaded : err == -EINVAL ? &u->cache.rebuilt :
+		    err == -EPERM ? &u->cache.ignored : NULL;
+
+	if (n)
+		__atomic_fetch_add(n, 1, __ATOMIC_RELAXED);
+	if (err == -EINVAL)
+		log_debug("unwind table cache: %s/%s.cfi (%s) is corrupt, truncated or of another "
+			  "version: rebuilt", u->o.cache_dir, bid, path);
+	else if (err == -EPERM)
+		log_debug("unwind table cache: %s/%s.cfi (%s) is not a regular file of ours: "
+			  "ignored, rebuilt", u->o.cache_dir, bid, path);
+}
+
+/* Loads obj's table from the cache, else builds it (and stores it there). The separate
+ * debuginfo is looked for only then: its .symtab names functions whose CFI has gaps
+ * (glibc's clone3, which only the debuginfo names), and its .debug_frame describes an
+ * object without CFI of its own. */
+static int build_table(struct unwinder *u, struct object *obj, struct cfi_table **t)
 {
 	char key[sizeof(obj->build_id) + 8];
 	struct elf_file dbg = { 0 };
 	const char *bid;
-	bool owned, has_dbg;
+	bool owned, has_dbg, cached;
 	int fd = object_fd(obj, &owned), err = 0;
 
 	if (fd < 0)
 		return fd;
 	bid = cache_key(obj, fd, key, sizeof(key));
-	if (o->cache_dir && bid && !cfi_cache__load(o->cache_dir, bid, t))
-		goto out;
-	has_dbg = !open_debuginfo(o, obj, fd, &dbg);
-	err = cfi_cache__get(o->cache_dir, bid, fd, -1, has_dbg ? dbg.fd : -1, t);
+	cached = u->o.cache_dir && bid;
+	if (cached) {
+		err = cfi_cache__load(u->o.cache_dir, bid, t);
+		count_cache(u, bid, obj->path, err);
+		if (!err)
+			goto out;
+	}
+	has_dbg = !open_debuginfo(&u->o, obj, fd, &dbg);
+	err = cfi_table__build(fd, -1, has_dbg ? dbg.fd : -1, t);
 	if (err == -ENOENT && has_dbg)
-		err = cfi_cache__get(o->cache_dir, bid, fd, dbg.fd, dbg.fd, t);
+		err = cfi_table__build(fd, dbg.fd, dbg.fd, t);
 	elf_file__close(&dbg);
+	if (!err && cached && !cfi_cache__store(u->o.cache_dir, bid, *t))
+		__atomic_fetch_add(&u->cache.stored, 1, __ATOMIC_RELAXED);
 out:
 	if (owned)
 		close(fd);
@@ -200,7 +229,7 @@ out:
 }
 
 /* The build queue's work: the table of object job (its fields do not change once it is
- * open; the options are read only). */
+ * open; the options are read only, the cache counters atomically). */
 static int build_job(void *ctx, void *job, struct cfi_table **t)
 {
 	return build_table(ctx, job, t);
@@ -347,7 +376,7 @@ static int object_table(struct unwinder *u, struct object *obj, double deadline,
 		u->tabs[*num] = (struct obj_table){ .pending = true };
 		return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 	}
-	err = obj->is_elf ? build_table(&u->o, obj, &t) : -ENOEXEC;
+	err = obj->is_elf ? build_table(u, obj, &t) : -ENOEXEC;
 	table_done(u, obj, (uint32_t)*num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
 	return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 }
@@ -493,7 +522,12 @@ int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc)
 	if (!e || !e->obj || !idmap__get(u->objs, (uintptr_t)e->obj, 0, &num) ||
 	    !u->tabs[num].pending || text_size(e->obj) >= BACKGROUND_TEXT)
 		return 0;
-	err = build_table(&u->o, e->obj, &t);
+	/* Built on the queue's thread meanwhile (or being built: waited for): published from
+	 * there, not built twice (two builds of one file would both read and write its cache
+	 * file, and be counted twice). */
+	if (!buildq__take(u->bq, e->obj))
+		return unwinder__poll(u) > 0;
+	err = build_table(u, e->obj, &t);
 	table_done(u, e->obj, (uint32_t)num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
 	republish_waiting(u);
 	return 1;
@@ -532,4 +566,8 @@ void unwinder__forget(struct unwinder *u, int pid)
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *s)
 {
 	*s = u->st;
+	s->cache_loaded = __atomic_load_n(&u->cache.loaded, __ATOMIC_RELAXED);
+	s->cache_rebuilt = __atomic_load_n(&u->cache.rebuilt, __ATOMIC_RELAXED);
+	s->cache_ignored = __atomic_load_n(&u->cache.ignored, __ATOMIC_RELAXED);
+	s->cache_stored = __atomic_load_n(&u->cache.stored, __ATOMIC_RELAXED);
 }

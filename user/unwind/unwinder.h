@@ -36,6 +36,10 @@ struct unwinder_stats {
 	size_t rows, pages;	/* array entries used */
 	size_t processes;	/* processes published */
 	double build_seconds;	/* time spent building or loading tables */
+	/* The disk cache (unwinder_opts.cache_dir): tables loaded from it; files rebuilt
+	 * because they were corrupt, truncated or of another format version; files ignored
+	 * (and rebuilt) because they were not regular files of ours; tables stored. */
+	size_t cache_loaded, cache_rebuilt, cache_ignored, cache_stored;
 };
 
 struct unwinder *unwinder__new(const struct unwinder_opts *o);
