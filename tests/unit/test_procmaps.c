@@ -455,6 +455,49 @@ TEST(proctab_exec_gone)
 	objcache__free(oc);
 }
 
+/* A pid given to another process right after its owner's exit: a record showing an image
+ * the gone process never showed, or an exec, is the new one's (a new generation, the gone
+ * one on the exited list); a late record of the gone one's own image is still its own. */
+TEST(proctab_pid_reused)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	const struct procmaps_entry *e;
+	struct pidstat child;
+	struct maps_child c;
+	uint32_t gen;
+	size_t n;
+	int err, pid;
+
+	REQUIRE(oc && pt, "new");
+	err = maps_child_start(&c, fixture("obj_pie"));
+	REQUIRE(!err, "start %s: %s", fixture("obj_pie"), strerror(-err));
+	pid = c.pid;
+	REQUIRE(!pidstat__read(pid, &child), "the child's image");
+	e = proctab__find(pt, pid, child.start_stack, c.marker);
+	CHECK(e && strstr(e->path, "obj_pie"), "its maps (%s)", e ? e->path : "none");
+	gen = proctab__gen(pt, pid);
+	maps_child_stop(&c);
+	proctab__exit(pt, pid);
+	proctab__record(pt, pid, child.start_stack);
+	proctab__exited(pt, &n);
+	CHECK(n == 0 && proctab__gen(pt, pid) == gen, "a late record of its image: still its own");
+	CHECK(proctab__find(pt, pid, child.start_stack, c.marker), "its maps still current");
+	proctab__record(pt, pid, 0);
+	proctab__exited(pt, &n);
+	CHECK(n == 0 && proctab__gen(pt, pid) == gen, "a record without an image proves nothing");
+	proctab__record(pt, pid, child.start_stack ^ 0x1000);
+	proctab__exited(pt, &n);
+	CHECK(n == 1 && proctab__gen(pt, pid) != gen, "another image: another process (%zu exited)", n);
+	gen = proctab__gen(pt, pid);
+	proctab__exit(pt, pid);
+	proctab__exec(pt, pid, child.start_stack, NULL);
+	proctab__exited(pt, &n);
+	CHECK(n == 2 && proctab__gen(pt, pid) != gen, "an exec after the exit: another process");
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
 int main(void)
 {
 	CHECK_SUITE("procmaps");
@@ -472,5 +515,6 @@ int main(void)
 	RUN(procmaps_from_exec);
 	RUN(proctab_images);
 	RUN(proctab_exec_gone);
+	RUN(proctab_pid_reused);
 	return CHECK_EXIT();
 }

@@ -226,6 +226,8 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	struct kind *k;
 
 	s->records++;
+	/* A pid given to a new process right after its previous owner's exit. */
+	proctab__record(s->env.pt, (int)r->pid, r->image);
 	/* First sight of a process: capture its maps and open its files while it lives, and
 	 * publish its unwind tables. A pc outside the published view (a library mapped since,
 	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes: at

@@ -50,6 +50,12 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t image,
 						  uint64_t addr);
 
+/* A record of pid's showing image came: when pid's process has exited and never showed
+ * that image while it showed others, the record is another process's that took the pid
+ * (at once, within the second an exited process's maps stay current) and the one gone is
+ * retired now, so that the new one gets its own maps, cgroup and generation. */
+void proctab__record(struct proctab *pt, int pid, uint64_t image);
+
 /* The process exec'ed to image (xi: what the exec record says of it; NULL if nothing): its
  * maps are read again at once, and the first address missing from those (a library the
  * loader mapped since) reloads them again without waiting. If they cannot be read (the
@@ -75,7 +81,8 @@ uint32_t proctab__gen(struct proctab *pt, int pid);
 const struct cgroup_label *proctab__cgroup(struct proctab *pt, int pid);
 
 /* pid's process exited. Its maps stay current for a second (the records of its last moments
- * are still on their way), then move to the exited list. */
+ * are still on their way), then move to the exited list; before that if another process
+ * takes the pid (proctab__record, proctab__exec). */
 void proctab__exit(struct proctab *pt, int pid);
 
 /* Moves processes that exited over a second ago to the exited list; every few seconds also
