@@ -3,7 +3,8 @@
 # together with the same empty cache directory (CPROF_CACHE_DIR): each builds the same
 # unwind tables and writes the same cache files at the same moment. Both profiles must be
 # whole: spin_one_hot their top function, with HZ samples per second of the CPU time
-# spin_one used while each sampled (±20%). The cache must come out valid: no temporary
+# spin_one used while each sampled (±25%, as host_wide.sh: two runs start at once on a
+# loaded machine). The cache must come out valid: no temporary
 # file left, and a third run reads every file (its summary counts all its tables as read
 # from the cache, none compiled).
 source "$(dirname "$0")/lib.bash"
@@ -42,7 +43,7 @@ for run in one two; do
 	else
 		fail "$run/top" "the top function is '$first', want spin_one_hot"
 	fi
-	check_count "$run/samples" "$hot" "$(window_samples "$prof" 1 "$hz")" 20 \
+	check_count "$run/samples" "$hot" "$(window_samples "$prof" 1 "$hz")" 25 \
 		"samples in spin_one_hot during its ${secs} s"
 done
 
