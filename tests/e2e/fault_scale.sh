@@ -7,9 +7,9 @@
 #            profile holds the waits of all 2000 threads (their off-CPU time, ±15% of 2000 ×
 #            the run, taken in thread_main).
 #   spawn    fault_spawner: 500 processes a second for 5 s, each exec'ing fault_img_b for
-#            about a millisecond, under whole-host profiling (cpu, block) for 8 s. It exits
+#            about a millisecond, under whole-host profiling (cpu at 499 Hz, block) for 8 s. It exits
 #            0; lost records are counted as above; the spawned processes' own frames are
-#            named (their libc, mapped after the exec, is counted where unplaced).
+#            named, and their libc's (mapped after the exec) placed in ≥ 98% of samples.
 # Memory: cprof-bpf's VmHWM (/proc/PID/status, polled until it exits) in each run stays
 # within 32 MiB (threads) or 64 MiB (spawn, ~1000-2500 processes) of a run of the same kinds
 # on an idle target (a sleeping process; the host without the spawner) measured just
@@ -116,8 +116,8 @@ fi
 kill_our_children "$target" "$idle"
 
 # ---- spawn -------------------------------------------------------------------------------
-profile_run spawn_idle 4 && finish spawn_idle
-if profile_run spawn 8; then
+profile_run spawn_idle 4 -F 499 && finish spawn_idle
+if profile_run spawn 8 -F 499; then
 	"$WL/fault_spawner" "$rate" "$spawn_secs" "$WL/fault_img_b" 0.001 >"$E2E_TMP/spawner.out" 2>&1
 	if finish spawn; then
 		read -r started failed bad < <(sed -n 's/^fault_spawner: \([0-9]*\) started, [0-9]* reaped, \([0-9]*\) failed, \([0-9]*\) exited non-zero.*/\1 \2 \3/p' \
@@ -134,15 +134,15 @@ if profile_run spawn 8; then
 			{ all += $1 }
 			$3 ~ /(^|;)img_b_hot(;|$)/ { hot += $1 }
 			$3 ~ /(^|;)fault_img_b\+0x/ { exe += $1; if (ex == "") ex = $3 }
-			$3 ~ /(^|;)\[unmapped\]/ { unplaced += $1 }
+			$3 ~ /(^|;)\[unmapped\]/ { unplaced += $1; if (ex == "") ex = $3 }
 			END { print all + 0, hot + 0, exe + 0, unplaced + 0, (ex == "" ? "-" : ex) }' <<<"$traces")
-		# The libraries the loader maps after the exec (libc) cannot be placed in a process
-		# gone before its maps are read (README, Current limits): those frames are
-		# counted, not failed; an unnamed frame of the executable is a failure.
-		if [ "$hot" -gt 0 ] && [ "$exe" -eq 0 ]; then
-			pass spawn/named "$all samples of the spawned processes, $hot in img_b_hot, none with an unnamed frame of fault_img_b ($unplaced with a frame of their libc unplaced)"
+		# The libraries the loader maps after the exec (libc) are placed in a process gone
+		# before its maps were read from the area the kernel saw a pc in (sent with the
+		# stack copy); a copy the kernel could not describe leaves a few unplaced.
+		if [ "$hot" -gt 0 ] && [ "$exe" -eq 0 ] && fcmp "$unplaced <= 0.02 * $all"; then
+			pass spawn/named "$all samples of the spawned processes, $hot in img_b_hot, none with an unnamed frame of fault_img_b, $unplaced with an unplaced frame (want ≤ 2%)"
 		else
-			fail spawn/named "$exe of $all samples of the spawned processes have an unnamed frame of fault_img_b, e.g. $example ($hot in img_b_hot)"
+			fail spawn/named "of $all samples of the spawned processes, $exe have an unnamed frame of fault_img_b (want 0), $unplaced an unplaced frame (want ≤ 2%), e.g. $example ($hot in img_b_hot)"
 		fi
 		check_hwm spawn spawn_idle 64
 	fi

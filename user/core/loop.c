@@ -173,6 +173,9 @@ static void stack_copy_event(struct session *s, const struct cprof_stack_copy *c
 {
 	int view = (int)c->view_pid;
 
+	/* A process gone already: the area the kernel saw the pc in places it. */
+	proctab__mapped(s->env.pt, view > 0 ? view : (int)c->pid,
+			c->flags & CPROF_COPY_EXACT ? c->ip : c->ip - 1, &c->vma);
 	if (view > 0 && view != (int)c->pid) {
 		proctab__find_mapped(s->env.pt, view, 0, c->flags & CPROF_COPY_EXACT ? c->ip :
 										  c->ip - 1);

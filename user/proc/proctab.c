@@ -418,6 +418,26 @@ void proctab__exec(struct proctab *pt, int pid, uint64_t image,
 		exec_snapshot(pt, p, image, xi, before);
 }
 
+void proctab__mapped(struct proctab *pt, int pid, uint64_t addr, const struct cprof_exec_vma *v)
+{
+	struct proc *p;
+	struct procmaps *pm;
+
+	/* Found, after a reload if the process is still there to be read: nothing to add. */
+	if (!v->end || addr - v->start >= v->end - v->start ||
+	    proctab__find_mapped(pt, pid, 0, addr) || !(p = proc_find(pt, pid)) || !p->cur)
+		return;
+	pm = procmaps__with_vma(p->cur, v, pt->oc);
+	if (!pm)
+		return;
+	if (add_snap(p, pm)) {
+		procmaps__free(pm);
+		return;
+	}
+	label(pt, pid, pm, procmaps__image(p->cur));
+	p->cur = pm;
+}
+
 void proctab__invalidate(struct proctab *pt, int pid)
 {
 	struct proc *p;

@@ -13,6 +13,7 @@
 
 struct cgroup_label;
 struct cprof_exec_info;
+struct cprof_exec_vma;
 struct objcache;
 struct proctab;
 
@@ -62,6 +63,13 @@ void proctab__record(struct proctab *pt, int pid, uint64_t image);
  * process is gone already), the mappings xi describes stand for the image's. */
 void proctab__exec(struct proctab *pt, int pid, uint64_t image,
 		   const struct cprof_exec_info *xi);
+
+/* The kernel saw addr of pid's process in the executable area v (untrusted: a BPF program's
+ * reading, sent with a stack copy) while the maps known lack it: when they cannot be read
+ * again (the process is gone, within milliseconds of its exec), v joins the current
+ * snapshot if an object already open maps that file (the libraries the dynamic loader
+ * mapped after the exec record). */
+void proctab__mapped(struct proctab *pt, int pid, uint64_t addr, const struct cprof_exec_vma *v);
 
 /* The process's maps may have changed: its next lookup reloads them (and a miss after that,
  * as after an exec, reloads them at once). */
