@@ -325,6 +325,9 @@ struct cprof_stack_copy {
 	__u32 view_pid;		/* whose unwind view the unwind went by: pid's own, or its
 				 * parent's (a child that has not exec'ed shows its image) */
 	__u32 pad;
+	/* The area ip is in, as the kernel had it (end 0: not read): a process gone before
+	 * user space could read its maps is still placed there. */
+	struct cprof_exec_vma vma;
 	__u8 bytes[CPROF_STACK_COPY_BYTES];
 };
 
@@ -339,7 +342,7 @@ struct cprof_replay {
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct cprof_stack_copy) == 64 + CPROF_STACK_COPY_BYTES,
+_Static_assert(sizeof(struct cprof_stack_copy) == 104 + CPROF_STACK_COPY_BYTES,
 	       "cprof_stack_copy layout");
 _Static_assert(sizeof(struct cprof_exec_map) == 48, "cprof_exec_map layout");
 _Static_assert(sizeof(struct cprof_sample) == 120, "cprof_sample layout");

@@ -815,10 +815,20 @@ static __always_inline void unwind_replay(struct sample_buf *b, const struct cpr
 	unwind_run(b, st);
 }
 
-/* bpf_find_vma's callback: whether the area holding the address maps a file. */
-static long vma_maps_file(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+/* bpf_find_vma's callback: the area holding the address, described in ctx if it maps a file
+ * (end stays 0 if not). Pointer fields by probe reads (task_fields() in common.bpf.h). */
+static long vma_describe_file(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
 {
-	*(bool *)ctx = vma->vm_file != NULL;
+	struct cprof_exec_vma *v = ctx;
+	struct inode *inode = BPF_CORE_READ(vma, vm_file, f_inode);
+
+	if (!inode)
+		return 0;
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->offset = (__u64)vma->vm_pgoff << 12;
+	v->ino = BPF_CORE_READ(inode, i_ino);
+	v->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	return 0;
 }
 
@@ -852,9 +862,9 @@ static __always_inline __u32 copy_stack(struct cprof_stack_copy *c, __u64 sp)
  * too. A global function: the verifier checks it once. */
 __noinline int cprof_copy_stack(struct sample_buf *b)
 {
+	struct cprof_exec_vma v = {};
 	struct cprof_stack_copy *c;
 	struct cprof_ustate *st;
-	bool file = true;
 	__u32 slot;
 	long err;
 
@@ -869,8 +879,9 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 			      st->stop != CPROF_STOP_NO_TABLES))
 		return 0;
 	err = bpf_find_vma(bpf_get_current_task_btf(), st->exact ? st->ip : st->ip - 1,
-			   vma_maps_file, &file, 0);
-	if (err == -2 /* -ENOENT: in no area at all, a garbage address */ || !file)
+			   vma_describe_file, &v, 0);
+	/* -ENOENT: in no area at all, a garbage address; found without a file: anonymous. */
+	if (err == -2 || (!err && !v.end))
 		return 0;
 	c = bpf_ringbuf_reserve(&rb, sizeof(*c), 0);
 	if (!c)
@@ -880,6 +891,7 @@ __noinline int cprof_copy_stack(struct sample_buf *b)
 	c->tid = b->s.tid;
 	c->ts = b->s.ts;
 	c->view_pid = st->pid;
+	c->vma = v;
 	if (st->gen) {
 		c->ip = st->ip;
 		c->sp = st->sp;

@@ -1169,12 +1169,22 @@ static int flip_byte(const char *path, off_t off)
 	return err;
 }
 
+/* The same rows, base and stats, but for CFI_SRC_CACHE (where each came from). */
 static bool same_table(const struct cfi_table *a, const struct cfi_table *b)
 {
+	struct cfi_stats sa = *cfi_table__stats(a), sb = *cfi_table__stats(b);
 	size_t na, nb;
 
+	sa.source &= ~(uint32_t)CFI_SRC_CACHE;
+	sb.source &= ~(uint32_t)CFI_SRC_CACHE;
 	return same_rows(a, b, &na, &nb) && cfi_table__base(a) == cfi_table__base(b) &&
-	       !memcmp(cfi_table__stats(a), cfi_table__stats(b), sizeof(struct cfi_stats));
+	       !memcmp(&sa, &sb, sizeof(sa));
+}
+
+/* Whether t was read from the cache rather than compiled. */
+static bool from_cache(const struct cfi_table *t)
+{
+	return t && (cfi_table__stats(t)->source & CFI_SRC_CACHE);
 }
 
 /* A valid file that is not a regular file of ours is never read: another user's (root
@@ -1254,6 +1264,7 @@ TEST(cache_roundtrip)
 	CHECK(cfi_cache__load(dir, id, &u) == -ENOENT, "empty cache");
 	CHECK(cfi_cache__store(dir, id, t) == 0, "store");
 	CHECK(cfi_cache__load(dir, id, &u) == 0 && same_table(t, u), "loaded table differs");
+	CHECK(!from_cache(t) && from_cache(u), "built: not from the cache; loaded: from it");
 	cfi_table__free(u);
 	u = NULL;
 	fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -1263,12 +1274,14 @@ TEST(cache_roundtrip)
 	/* get: builds and stores into a directory it creates, then loads. */
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	CHECK(cfi_cache__get(sub, id, fd, -1, -1, &u) == 0 && same_table(t, u), "get (build)");
+	CHECK(cfi_cache__get(sub, id, fd, -1, -1, &u) == 0 && same_table(t, u) && !from_cache(u),
+	      "get (build)");
 	cfi_table__free(u);
 	u = NULL;
 	snprintf(file, sizeof(file), "%s/%s.cfi", sub, id);
 	CHECK(access(file, R_OK) == 0, "get did not store %s", file);
-	CHECK(cfi_cache__get(sub, id, -1, -1, -1, &u) == 0 && same_table(t, u), "get (load)");
+	CHECK(cfi_cache__get(sub, id, -1, -1, -1, &u) == 0 && same_table(t, u) && from_cache(u),
+	      "get (load)");
 	close(fd);
 	cfi_table__free(u);
 	cfi_table__free(t);

@@ -455,6 +455,88 @@ TEST(proctab_exec_gone)
 	objcache__free(oc);
 }
 
+/* A pid given to another process right after its owner's exit: a record showing an image
+ * the gone process never showed, or an exec, is the new one's (a new generation, the gone
+ * one on the exited list); a late record of the gone one's own image is still its own. */
+TEST(proctab_pid_reused)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	const struct procmaps_entry *e;
+	struct pidstat child;
+	struct maps_child c;
+	uint32_t gen;
+	size_t n;
+	int err, pid;
+
+	REQUIRE(oc && pt, "new");
+	err = maps_child_start(&c, fixture("obj_pie"));
+	REQUIRE(!err, "start %s: %s", fixture("obj_pie"), strerror(-err));
+	pid = c.pid;
+	REQUIRE(!pidstat__read(pid, &child), "the child's image");
+	e = proctab__find(pt, pid, child.start_stack, c.marker);
+	CHECK(e && strstr(e->path, "obj_pie"), "its maps (%s)", e ? e->path : "none");
+	gen = proctab__gen(pt, pid);
+	maps_child_stop(&c);
+	proctab__exit(pt, pid);
+	proctab__record(pt, pid, child.start_stack);
+	proctab__exited(pt, &n);
+	CHECK(n == 0 && proctab__gen(pt, pid) == gen, "a late record of its image: still its own");
+	CHECK(proctab__find(pt, pid, child.start_stack, c.marker), "its maps still current");
+	proctab__record(pt, pid, 0);
+	proctab__exited(pt, &n);
+	CHECK(n == 0 && proctab__gen(pt, pid) == gen, "a record without an image proves nothing");
+	proctab__record(pt, pid, child.start_stack ^ 0x1000);
+	proctab__exited(pt, &n);
+	CHECK(n == 1 && proctab__gen(pt, pid) != gen, "another image: another process (%zu exited)", n);
+	gen = proctab__gen(pt, pid);
+	proctab__exit(pt, pid);
+	proctab__exec(pt, pid, child.start_stack, NULL);
+	proctab__exited(pt, &n);
+	CHECK(n == 2 && proctab__gen(pt, pid) != gen, "an exec after the exit: another process");
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
+/* A gone process's snapshot gains the area a BPF program saw a pc in, when an open object
+ * maps that file: the new entry has it, the old entries keep theirs; an overlapping area
+ * or a file no object maps adds nothing. */
+TEST(procmaps_with_vma)
+{
+	struct objcache *oc = objcache__new();
+	struct procmaps *self = procmaps__load(getpid(), oc), *pm, *out;
+	const struct procmaps_entry *libc, *e;
+	struct cprof_exec_vma v;
+	char text[256];
+
+	REQUIRE(oc && self, "load: %s", strerror(errno));
+	libc = maps_find_exec(self, "/libc.so.6");
+	REQUIRE(libc && libc->obj, "libc's text and object");
+	v = (struct cprof_exec_vma){ .start = libc->start, .end = libc->end, .offset = libc->offset,
+		.ino = libc->inode, .dev = major(libc->dev) << 20 | minor(libc->dev) };
+	snprintf(text, sizeof(text), "1000-2000 r-xp 00000000 00:00 0 [vdso]\n");
+	pm = procmaps__parse(text, strlen(text));
+	REQUIRE(pm, "parse");
+	procmaps__set_image(pm, 0x7ffc0000);
+	out = procmaps__with_vma(pm, &v, oc);
+	REQUIRE(out, "with libc's area: %s", strerror(errno));
+	e = procmaps__find(out, libc->start + 16);
+	CHECK(procmaps__count(out) == 2 && e && e->obj == libc->obj && !strcmp(e->path, libc->path),
+	      "libc placed with its object (%s)", e ? e->path : "none");
+	e = procmaps__find(out, 0x1800);
+	CHECK(e && !strcmp(e->path, "[vdso]"), "the old entry kept");
+	CHECK(procmaps__image(out) == 0x7ffc0000, "the same image");
+	procmaps__free(out);
+	v.start = 0x1800;
+	v.end = 0x2800;
+	CHECK(!procmaps__with_vma(pm, &v, oc) && errno == EEXIST, "overlapping: nothing");
+	v = (struct cprof_exec_vma){ .start = 0x10000, .end = 0x20000, .ino = 123456789, .dev = 1 };
+	CHECK(!procmaps__with_vma(pm, &v, oc) && errno == ENOENT, "a file no object maps");
+	procmaps__free(pm);
+	procmaps__free(self);
+	objcache__free(oc);
+}
+
 int main(void)
 {
 	CHECK_SUITE("procmaps");
@@ -472,5 +554,7 @@ int main(void)
 	RUN(procmaps_from_exec);
 	RUN(proctab_images);
 	RUN(proctab_exec_gone);
+	RUN(proctab_pid_reused);
+	RUN(procmaps_with_vma);
 	return CHECK_EXIT();
 }

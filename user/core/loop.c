@@ -173,6 +173,9 @@ static void stack_copy_event(struct session *s, const struct cprof_stack_copy *c
 {
 	int view = (int)c->view_pid;
 
+	/* A process gone already: the area the kernel saw the pc in places it. */
+	proctab__mapped(s->env.pt, view > 0 ? view : (int)c->pid,
+			c->flags & CPROF_COPY_EXACT ? c->ip : c->ip - 1, &c->vma);
 	if (view > 0 && view != (int)c->pid) {
 		proctab__find_mapped(s->env.pt, view, 0, c->flags & CPROF_COPY_EXACT ? c->ip :
 										  c->ip - 1);
@@ -226,6 +229,8 @@ static void sample(struct session *s, const struct cprof_sample *r)
 	struct kind *k;
 
 	s->records++;
+	/* A pid given to a new process right after its previous owner's exit. */
+	proctab__record(s->env.pt, (int)r->pid, r->image);
 	/* First sight of a process: capture its maps and open its files while it lives, and
 	 * publish its unwind tables. A pc outside the published view (a library mapped since,
 	 * e.g. by the dynamic loader right after exec, or dlopen) reloads and republishes: at

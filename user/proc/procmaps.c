@@ -310,3 +310,64 @@ struct procmaps *procmaps__from_exec(const struct cprof_exec_info *xi, struct ob
 		errno = ENOMEM;
 	return pm;
 }
+
+/* pm's entry e as a line of maps text into buf (cap bytes); its length, or -1 if it does not
+ * fit. */
+static int entry_line(char *buf, size_t cap, const struct procmaps_entry *e)
+{
+	int n = snprintf(buf, cap, "%" PRIx64 "-%" PRIx64 " %c%c%cp %08" PRIx64 " %02x:%02x %" PRIu64
+			 " %s\n", e->start, e->end, e->prot & PM_R ? 'r' : '-',
+			 e->prot & PM_W ? 'w' : '-', e->prot & PM_X ? 'x' : '-', e->offset,
+			 major(e->dev), minor(e->dev), e->inode, e->path);
+
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+struct procmaps *procmaps__with_vma(const struct procmaps *pm, const struct cprof_exec_vma *v,
+				    const struct objcache *oc)
+{
+	uint64_t dev = makedev(v->dev >> 20, v->dev & 0xfffff);
+	struct object *obj = v->ino && oc ? objcache__find(oc, dev, v->ino) : NULL;
+	size_t cap = (pm->n + 1) * (PATH_MAX + 128), len = 0;
+	struct procmaps_entry add;
+	struct procmaps *out;
+	char *text;
+	int n = 0;
+
+	if (!obj || v->end <= v->start) {
+		errno = ENOENT;
+		return NULL;
+	}
+	for (size_t i = 0; i < pm->n; i++) {
+		if (pm->entries[i].start < v->end && v->start < pm->entries[i].end) {
+			errno = EEXIST;
+			return NULL;
+		}
+	}
+	add = (struct procmaps_entry){ .start = v->start, .end = v->end, .offset = v->offset,
+				       .dev = dev, .inode = v->ino, .prot = PM_R | PM_X,
+				       .path = obj->path };
+	text = malloc(cap);
+	for (size_t i = 0; text && i <= pm->n && n >= 0; i++) {
+		n = entry_line(text + len, cap - len, i < pm->n ? &pm->entries[i] : &add);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	out = text && n >= 0 ? procmaps__parse(text, len) : NULL;
+	free(text);
+	if (!out) {
+		errno = text ? errno : ENOMEM;
+		return NULL;
+	}
+	out->image = pm->image;
+	/* The objects: pm's where its entries were kept, obj for the new one. */
+	for (size_t i = 0; i < out->n; i++) {
+		struct procmaps_entry *e = &out->entries[i];
+		const struct procmaps_entry *old = procmaps__find(pm, e->start);
+
+		if (e->start == add.start && e->end == add.end && e->inode == add.inode)
+			e->obj = obj;
+		else if (old && old->start == e->start && old->end == e->end)
+			e->obj = old->obj;
+	}
+	return out;
+}

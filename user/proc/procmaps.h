@@ -10,6 +10,7 @@
 #include "proc/mapsfile.h"	/* PM_R, PM_W, PM_X */
 
 struct cprof_exec_info;
+struct cprof_exec_vma;
 struct objcache;
 struct object;
 
@@ -55,6 +56,14 @@ bool procmaps__same_text(const struct procmaps *pm, const char *text, size_t len
 /* The image pm shows (cprof_sample.image), as its reader found out; 0: not known. */
 uint64_t procmaps__image(const struct procmaps *pm);
 void procmaps__set_image(struct procmaps *pm, uint64_t image);
+
+/* A copy of pm with the executable mapping v (untrusted: what a BPF program read of an
+ * area of the process) added, for a process that can no longer be read: its object the
+ * one oc has open for its file already (none: NULL, errno ENOENT, as there would be no
+ * tables or symbols for it), or v overlapping one of pm's entries (EEXIST). NULL with
+ * errno set otherwise (ENOMEM). */
+struct procmaps *procmaps__with_vma(const struct procmaps *pm, const struct cprof_exec_vma *v,
+				    const struct objcache *oc);
 
 /* The executable mappings an exec record describes (xi, untrusted: bounded), as a snapshot
  * of the new image: for a process gone before its maps could be read. Their objects are

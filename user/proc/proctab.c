@@ -17,6 +17,7 @@
 #include "proc/mapsfile.h"
 #include "proc/pidstat.h"
 #include "proc/proctab.h"
+#include "proc/proctab_int.h"
 #include "util/clock.h"
 #include "util/hashmap.h"
 #include "util/vec.h"
@@ -24,52 +25,6 @@
 /* At most one reload per pid per 20 ms: right after exec the dynamic loader maps libraries
  * within milliseconds, and samples there must not wait long for them. */
 #define RELOAD_INTERVAL_NS 20000000ull
-/* Records of a process's last moments arrive after its exit event: its maps stay current
- * this long after it. */
-#define EXIT_GRACE_NS 1000000000ull
-/* How often live processes are checked for an exit whose event was lost. */
-#define SWEEP_INTERVAL_NS 10000000000ull
-
-struct proc {
-	int pid;
-	int ppid;		/* its parent, whose image it shows until it execs; 0: unknown */
-	uint32_t gen;
-	bool stale;		/* exec'ed since the last load */
-	bool exec;		/* exec'ed since the last load (the next one is "at exec") */
-	bool at_exec;		/* the last load was the one right after exec */
-	int err;		/* why the last load failed (cur == NULL) */
-	uint64_t loaded_ns;	/* CLOCK_MONOTONIC of the last load attempt */
-	uint64_t exit_ns;	/* when it exited; 0 while it lives */
-	struct procmaps *cur;
-	struct procmaps **snaps;	/* every snapshot of this process, cur among them */
-	size_t n_snaps, cap_snaps;
-	bool cgroup_read;	/* /proc/PID/cgroup was read (or tried) */
-	const struct cgroup_label *cgroup;	/* in proctab's cgroups; NULL: none */
-};
-
-struct proctab {
-	struct objcache *oc;
-	struct hashmap procs;	/* of struct proc, by pid */
-	uint32_t next_gen;
-	uint64_t swept_ns;
-	struct proctab_exited *exited;	/* oldest first */
-	size_t n_exited, cap_exited;
-	/* The processes' cgroup labels, freed with the table: the stacks of a process point
-	 * at its label after it is gone. */
-	struct cglabels *cgroups;
-	uint64_t root_ino;	/* our root directory: a gone process's paths are ours */
-	uint32_t root_dev;	/* when its root was this one (dev_t as the kernel's) */
-	/* Of struct image_ent, by image: the process with a snapshot of each image (the last
-	 * one read), for the records of a child taken before its exec, which show its
-	 * parent's image, when the child is not known (gone before it could be read). */
-	struct hashmap images;
-};
-
-struct image_ent {
-	uint64_t image;
-	int pid;
-};
-
 struct proctab *proctab__new(struct objcache *oc)
 {
 	struct proctab *pt = calloc(1, sizeof(*pt));
@@ -93,7 +48,7 @@ struct proctab *proctab__new(struct objcache *oc)
 	return pt;
 }
 
-static void free_snaps(struct procmaps **snaps, size_t n)
+void proctab_free_snaps(struct procmaps **snaps, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		procmaps__free(snaps[i]);
@@ -108,24 +63,13 @@ void proctab__free(struct proctab *pt)
 	if (!pt)
 		return;
 	while ((p = hashmap__next(&pt->procs, &it)))
-		free_snaps(p->snaps, p->n_snaps);
+		proctab_free_snaps(p->snaps, p->n_snaps);
 	proctab__reap(pt, pt->n_exited);
 	free(pt->exited);
 	hashmap__free(&pt->procs);
 	hashmap__free(&pt->images);
 	cglabels__free(pt->cgroups);
 	free(pt);
-}
-
-static bool proc_eq(const void *ctx, const void *key, const void *entry)
-{
-	(void)ctx;
-	return ((const struct proc *)entry)->pid == *(const int *)key;
-}
-
-static struct proc *proc_find(const struct proctab *pt, int pid)
-{
-	return hashmap__find(&pt->procs, hash__u64((uint32_t)pid), &pid, proc_eq, NULL);
 }
 
 /* The entry of pid, created stale on first sight. NULL on ENOMEM. */
@@ -162,8 +106,7 @@ static void label(struct proctab *pt, int pid, struct procmaps *pm, uint64_t ima
 		*e = (struct image_ent){ .image = image, .pid = pid };
 }
 
-/* Drops the index's entries that name p: it is leaving the table. */
-static void unlabel(struct proctab *pt, const struct proc *p)
+void proctab_unlabel(struct proctab *pt, const struct proc *p)
 {
 	for (size_t i = 0; i < p->n_snaps; i++) {
 		uint64_t image = procmaps__image(p->snaps[i]);
@@ -265,26 +208,6 @@ out:
 	return err;
 }
 
-/* Moves p's snapshots to the exited list and forgets the pid. Returns 0 or -ENOMEM (p then
- * stays as it is). */
-static int retire(struct proctab *pt, struct proc *p)
-{
-	struct proctab_exited e = {
-		.pid = p->pid,
-		.gen = p->gen,
-		.exit_ns = p->exit_ns,
-		.cur = p->cur,
-		.snaps = p->snaps,
-		.n_snaps = p->n_snaps,
-	};
-
-	if (VEC_PUSH(pt->exited, pt->n_exited, pt->cap_exited, e))
-		return -ENOMEM;
-	unlabel(pt, p);
-	hashmap__remove(&pt->procs, p);
-	return 0;
-}
-
 /* The slot of the process that has pid now, created on first sight. NULL on ENOMEM. */
 static struct proc *proc_current(struct proctab *pt, int pid)
 {
@@ -292,7 +215,7 @@ static struct proc *proc_current(struct proctab *pt, int pid)
 
 	/* A pid seen again well after its process exited is another process. */
 	if (p && p->exit_ns && clock__ns(CLOCK_MONOTONIC) - p->exit_ns > EXIT_GRACE_NS &&
-	    !retire(pt, p))
+	    !proctab_retire_proc(pt, p))
 		p = NULL;
 	return p ? p : proc_slot(pt, pid);
 }
@@ -478,7 +401,13 @@ void proctab__exec(struct proctab *pt, int pid, uint64_t image,
 	const struct procmaps *before;
 	struct proc *p;
 
-	if (pid <= 0 || !(p = proc_current(pt, pid)))
+	if (pid <= 0)
+		return;
+	/* A process that exited execs nothing: this one took its pid (its exit came first). */
+	p = proc_find(pt, pid);
+	if (p && p->exit_ns)
+		proctab_retire_proc(pt, p);
+	if (!(p = proc_current(pt, pid)))
 		return;
 	if (xi && xi->ppid)
 		p->ppid = (int)xi->ppid;
@@ -487,6 +416,26 @@ void proctab__exec(struct proctab *pt, int pid, uint64_t image,
 	proc_reload(pt, p);
 	if (xi)
 		exec_snapshot(pt, p, image, xi, before);
+}
+
+void proctab__mapped(struct proctab *pt, int pid, uint64_t addr, const struct cprof_exec_vma *v)
+{
+	struct proc *p;
+	struct procmaps *pm;
+
+	/* Found, after a reload if the process is still there to be read: nothing to add. */
+	if (!v->end || addr - v->start >= v->end - v->start ||
+	    proctab__find_mapped(pt, pid, 0, addr) || !(p = proc_find(pt, pid)) || !p->cur)
+		return;
+	pm = procmaps__with_vma(p->cur, v, pt->oc);
+	if (!pm)
+		return;
+	if (add_snap(p, pm)) {
+		procmaps__free(pm);
+		return;
+	}
+	label(pt, pid, pm, procmaps__image(p->cur));
+	p->cur = pm;
 }
 
 void proctab__invalidate(struct proctab *pt, int pid)
@@ -525,64 +474,4 @@ const struct cgroup_label *proctab__cgroup(struct proctab *pt, int pid)
 		return NULL;
 	proc_cgroup(pt, p);
 	return p->cgroup;
-}
-
-void proctab__exit(struct proctab *pt, int pid)
-{
-	struct proc *p = proc_find(pt, pid);
-
-	if (p && !p->exit_ns)
-		p->exit_ns = clock__ns(CLOCK_MONOTONIC);
-}
-
-/* Marks processes that are gone without an exit event (it was lost, or the pid was never
- * in the filter's view of exits). */
-static void sweep(struct proctab *pt, uint64_t now)
-{
-	struct proc *p;
-	size_t it = 0;
-
-	pt->swept_ns = now;
-	while ((p = hashmap__next(&pt->procs, &it)))
-		if (!p->exit_ns && kill(p->pid, 0) && errno == ESRCH)
-			p->exit_ns = now;
-}
-
-size_t proctab__retire(struct proctab *pt)
-{
-	uint64_t now = clock__ns(CLOCK_MONOTONIC);
-	int *pids = NULL;
-	size_t n = 0, cap = 0, it = 0;
-	struct proc *p;
-
-	if (now - pt->swept_ns >= SWEEP_INTERVAL_NS)
-		sweep(pt, now);
-	/* Removal shifts entries: collect first, then retire one by one. */
-	while ((p = hashmap__next(&pt->procs, &it)))
-		if (p->exit_ns && now - p->exit_ns > EXIT_GRACE_NS &&
-		    VEC_PUSH(pids, n, cap, p->pid))
-			break;
-	for (size_t i = 0; i < n; i++)
-		if ((p = proc_find(pt, pids[i])))
-			retire(pt, p);
-	free(pids);
-	return pt->n_exited;
-}
-
-const struct proctab_exited *proctab__exited(const struct proctab *pt, size_t *n)
-{
-	*n = pt->n_exited;
-	return pt->exited;
-}
-
-void proctab__reap(struct proctab *pt, size_t n)
-{
-	if (n > pt->n_exited)
-		n = pt->n_exited;
-	if (!n)		/* exited may be NULL: no offset or memmove on it */
-		return;
-	for (size_t i = 0; i < n; i++)
-		free_snaps(pt->exited[i].snaps, pt->exited[i].n_snaps);
-	memmove(pt->exited, pt->exited + n, (pt->n_exited - n) * sizeof(*pt->exited));
-	pt->n_exited -= n;
 }

@@ -13,6 +13,7 @@
 
 struct cgroup_label;
 struct cprof_exec_info;
+struct cprof_exec_vma;
 struct objcache;
 struct proctab;
 
@@ -50,12 +51,25 @@ const struct procmaps_entry *proctab__find(struct proctab *pt, int pid, uint64_t
 const struct procmaps_entry *proctab__find_mapped(struct proctab *pt, int pid, uint64_t image,
 						  uint64_t addr);
 
+/* A record of pid's showing image came: when pid's process has exited and never showed
+ * that image while it showed others, the record is another process's that took the pid
+ * (at once, within the second an exited process's maps stay current) and the one gone is
+ * retired now, so that the new one gets its own maps, cgroup and generation. */
+void proctab__record(struct proctab *pt, int pid, uint64_t image);
+
 /* The process exec'ed to image (xi: what the exec record says of it; NULL if nothing): its
  * maps are read again at once, and the first address missing from those (a library the
  * loader mapped since) reloads them again without waiting. If they cannot be read (the
  * process is gone already), the mappings xi describes stand for the image's. */
 void proctab__exec(struct proctab *pt, int pid, uint64_t image,
 		   const struct cprof_exec_info *xi);
+
+/* The kernel saw addr of pid's process in the executable area v (untrusted: a BPF program's
+ * reading, sent with a stack copy) while the maps known lack it: when they cannot be read
+ * again (the process is gone, within milliseconds of its exec), v joins the current
+ * snapshot if an object already open maps that file (the libraries the dynamic loader
+ * mapped after the exec record). */
+void proctab__mapped(struct proctab *pt, int pid, uint64_t addr, const struct cprof_exec_vma *v);
 
 /* The process's maps may have changed: its next lookup reloads them (and a miss after that,
  * as after an exec, reloads them at once). */
@@ -75,7 +89,8 @@ uint32_t proctab__gen(struct proctab *pt, int pid);
 const struct cgroup_label *proctab__cgroup(struct proctab *pt, int pid);
 
 /* pid's process exited. Its maps stay current for a second (the records of its last moments
- * are still on their way), then move to the exited list. */
+ * are still on their way), then move to the exited list; before that if another process
+ * takes the pid (proctab__record, proctab__exec). */
 void proctab__exit(struct proctab *pt, int pid);
 
 /* Moves processes that exited over a second ago to the exited list; every few seconds also

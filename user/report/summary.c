@@ -146,8 +146,9 @@ void summary__unwind(const struct unwinder_stats *us)
 {
 	fprintf(stderr, "unwind tables: %zu objects with CFI, %zu Go objects with tables from "
 		".gopclntab only, %zu without CFI (frame pointers there), %zu rows, %zu processes, "
-		"%.0f ms building\n", us->objects, us->objects_go, us->objects_without, us->rows,
-		us->processes, us->build_seconds * 1e3);
+		"%zu tables read from the cache, %.0f ms building\n", us->objects, us->objects_go,
+		us->objects_without, us->rows, us->processes, us->from_cache,
+		us->build_seconds * 1e3);
 	if (us->objects_full)
 		fprintf(stderr, "  %zu objects left without tables: the row arrays are full\n",
 			us->objects_full);

@@ -26,6 +26,7 @@ enum cfi_source {
 	CFI_SRC_GO = 8,		/* Go code fixed from the runtime's function table (cfi_go.h) */
 	CFI_SRC_GO_PCSP = 16,	/* Go code's rows from the stack-pointer tables of the
 				 * runtime's function table (.gopclntab: cfi_go.h) */
+	CFI_SRC_CACHE = 32,	/* read from the disk cache, not compiled in this run */
 };
 
 struct cfi_stats {

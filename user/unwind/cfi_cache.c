@@ -144,7 +144,7 @@ int cfi_cache__load_fd(int fd, const char *build_id, struct cfi_table **out)
 	stats.fdes = h.fdes;
 	stats.fdes_dropped = h.fdes_dropped;
 	stats.bad_programs = h.bad_programs;
-	stats.source = h.source;
+	stats.source = (h.source & ~(uint32_t)CFI_SRC_CACHE) | CFI_SRC_CACHE;
 	/* Validates the rows themselves (order, kinds, final END). */
 	err = cfi_table__new(rows, h.n_rows, h.base, &stats, out);
 out:
@@ -190,7 +190,7 @@ static int write_table(int fd, const char *build_id, const struct cfi_table *t)
 	h.fdes = st->fdes;
 	h.fdes_dropped = st->fdes_dropped;
 	h.bad_programs = st->bad_programs;
-	h.source = st->source;
+	h.source = st->source & ~(uint32_t)CFI_SRC_CACHE;
 	memcpy(h.build_id, build_id, strlen(build_id));	/* valid: at most 64 */
 	h.crc = checksum(&h, rows, n_rows * sizeof(*rows));
 	err = write_full(fd, &h, sizeof(h));

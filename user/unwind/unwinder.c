@@ -336,6 +336,8 @@ static void table_done(struct unwinder *u, struct object *obj, uint32_t num,
 		u->st.objects_without++;
 	else
 		(*table_count(&u->st, t))++;
+	if (!err && (cfi_table__stats(t)->source & CFI_SRC_CACHE))
+		u->st.from_cache++;
 	if (err)
 		log_debug("%s: no unwind tables (%s): frame pointers there", obj->path,
 			  strerror(-err));

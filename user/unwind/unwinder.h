@@ -35,6 +35,7 @@ struct unwinder_stats {
 	size_t objects_full;	/* objects left out because the arrays were full */
 	size_t rows, pages;	/* array entries used */
 	size_t processes;	/* processes published */
+	size_t from_cache;	/* tables read from the disk cache (not compiled) */
 	double build_seconds;	/* time spent building or loading tables */
 	/* The disk cache (unwinder_opts.cache_dir): tables loaded from it; files rebuilt
 	 * because they were corrupt, truncated or of another format version; files ignored
