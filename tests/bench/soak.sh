@@ -114,9 +114,10 @@ nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # bpf_map_kib PID: memlock of the BPF maps PID holds a descriptor of, each map once (a map
 # may be held by several descriptors), in KiB. Only a map's fdinfo has map_id.
 bpf_map_kib() {
-	awk 'FNR == 1 { id = "" } $1 == "map_id:" { id = $2 }
-		$1 == "memlock:" && id != "" { m[id] = $2 }
-		END { for (i in m) s += m[i]; printf "%d\n", s / 1024 }' "/proc/$1/fdinfo/"* 2>/dev/null
+	awk 'FNR == 1 { if (id != "") m[id] = mem; id = ""; mem = 0 }
+		$1 == "map_id:" { id = $2 } $1 == "memlock:" { mem = $2 }
+		END { if (id != "") m[id] = mem; for (i in m) s += m[i]; printf "%d\n", s / 1024 }' \
+		"/proc/$1/fdinfo/"* 2>/dev/null
 }
 # fetch PATH: one GET in the background; its status goes to $tmp/codes (200 or not).
 fetch() {
@@ -145,7 +146,7 @@ while [ "$(date +%s)" -lt "$end" ] && kill -0 "$cprof" 2>/dev/null; do
 	k=$((k + 1))
 	# to the k-th multiple of INTERVAL from t0, whatever the sampling itself took
 	sleep "$(awk -v t0="$t0" -v k=$k -v i="$INTERVAL" -v now="$EPOCHREALTIME" \
-		'BEGIN { d = t0 + k * i - now; printf "%.2f", d > 0 ? d : 0 }')"
+		'BEGIN { d = t0 + k * i - now; printf "%.2f", (d > 0 ? d : 0) }')"
 	now=$EPOCHREALTIME c=$(cpu_ticks "$cprof")
 	rss=$(status_kib "$cprof" VmRSS) anon=$(status_kib "$cprof" RssAnon)
 	fds=$(nfds "$cprof") maps=$(bpf_map_kib "$cprof")
