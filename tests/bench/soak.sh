@@ -3,10 +3,10 @@
 # second CHURN short-lived CPU burners, one uw_spawn creating and joining threads, and one
 # binary linked a moment before, so with a build id no table cache knows) and a compile (the
 # project's own sources compiled again and again with gcc -O2 into a scratch directory: cc1 is
-# a large object, and new every time as a process). cprof-bpf serves /debug/pprof meanwhile
-# (unless --no-http) and is scraped every INTERVAL as Grafana Alloy does (profile?seconds=
-# INTERVAL-1, block). tests/bench/serve_soak.sh compares a served run with one without --http;
-# this one is the long run of the profiler alone against its goals.
+# a large object, and new every time as a process). With --http cprof-bpf also serves
+# /debug/pprof and is scraped every INTERVAL as Grafana Alloy does (profile?seconds=
+# INTERVAL-1, block); tests/bench/serve_soak.sh compares such a server with a run without
+# --http, this one holds a run, served or not, to the profiler's goals.
 # Every INTERVAL it prints cprof-bpf's RSS (VmRSS, and RssAnon: what malloc holds), its open
 # descriptors, the memory of its BPF maps (memlock in /proc/PID/fdinfo, each map once) and its
 # CPU over the interval. At the end: max RSS against the goal, the least-squares slope of RSS
@@ -23,7 +23,7 @@
 #     open while it runs).
 # A measurement: it prints figures and gates nothing (exit 0 unless it could not run). Needs
 # root and gcc (curl with --http).
-# Usage: tests/bench/soak.sh [--minutes N] [--no-http]   (env: MINUTES=30 INTERVAL=10
+# Usage: tests/bench/soak.sh [--minutes N] [--http]   (env: MINUTES=30 INTERVAL=10
 #        WARMUP=60 CHURN=10 TREND_KIB=16 FD_SLACK=16 NICE=0 CPROF=./cprof-bpf)
 source "$(dirname "$0")/lib.bash"
 MINUTES=${MINUTES:-30}
@@ -34,20 +34,20 @@ TREND_KIB=${TREND_KIB:-16}
 FD_SLACK=${FD_SLACK:-16}
 NICE=${NICE:-0}
 GOAL_MIB=64
-http=1
+http=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--minutes) MINUTES=${2:?--minutes needs a number}; shift ;;
 	--minutes=*) MINUTES=${1#*=} ;;
-	--no-http) http=0 ;;
-	*) die "usage: $0 [--minutes N] [--no-http]" ;;
+	--http) http=1 ;;
+	*) die "usage: $0 [--minutes N] [--http]" ;;
 	esac
 	shift
 done
 [[ $MINUTES =~ ^[1-9][0-9]*$ ]] || die "--minutes: a whole number > 0"
 require_bench shortlived uw_spawn
 command -v gcc >/dev/null || die "gcc is missing (the compile and the fresh binaries)"
-((http == 0)) || command -v curl >/dev/null || die "curl is missing (or use --no-http)"
+((http == 0)) || command -v curl >/dev/null || die "curl is missing (it scrapes with --http)"
 secs=$((MINUTES * 60))
 [ "$WARMUP" -lt $((secs / 2)) ] || WARMUP=$((secs / 4))
 # The workloads are niced with NICE too: on a shared machine it keeps the soak's own load
@@ -114,10 +114,10 @@ nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # bpf_map_kib PID: memlock of the BPF maps PID holds a descriptor of, each map once (a map
 # may be held by several descriptors), in KiB. Only a map's fdinfo has map_id.
 bpf_map_kib() {
-	awk 'FNR == 1 { if (id != "") m[id] = mem; id = ""; mem = 0 }
-		$1 == "map_id:" { id = $2 } $1 == "memlock:" { mem = $2 }
-		END { if (id != "") m[id] = mem; for (i in m) s += m[i]; printf "%d\n", s / 1024 }' \
-		"/proc/$1/fdinfo/"* 2>/dev/null
+	grep -H -E '^(map_id|memlock):' "/proc/$1/fdinfo/"* 2>/dev/null |
+		awk -F ':' '$2 == "memlock" { mem[$1] = $3 } $2 == "map_id" { id[$1] = $3 }
+			END { for (f in id) m[id[f]] = mem[f]; for (i in m) s += m[i]
+			      printf "%d\n", s / 1024 }'
 }
 # fetch PATH: one GET in the background; its status goes to $tmp/codes (200 or not).
 fetch() {
