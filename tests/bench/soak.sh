@@ -219,6 +219,6 @@ if ((http)); then
 	echo "requests: $(wc -l <"$tmp/codes"), failed $(grep -cv '^200$' "$tmp/codes")"
 fi
 # What the run kept and released, as its summary says.
-grep -E 'unwind tables:|without tables|released past|stack table|ring buffer full' "$tmp/cprof.err" |
+grep -E 'unwind tables:|objects left without tables|released past|stack table|ring buffer full' "$tmp/cprof.err" |
 	sed 's/^ */cprof-bpf summary: /' | head -8
 exit 0
