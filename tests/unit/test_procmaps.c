@@ -268,6 +268,30 @@ TEST(proctab_invalidate_reloads_at_once)
 	objcache__free(oc);
 }
 
+/* An exit read makes the process "exited recently" for one second (its late records are
+ * its own), then no longer: past it, the pid names whatever process has it next. */
+TEST(proctab_exited_recently)
+{
+	struct objcache *oc = objcache__new();
+	struct proctab *pt = proctab__new(oc);
+	uint64_t t0 = 2000ull * 1000000000ull;
+
+	REQUIRE(oc && pt, "new");
+	g_fake_ns = t0;
+	REQUIRE(proctab__get(pt, getpid()), "get: %s", strerror(errno));
+	CHECK(!proctab__exited_recently(pt, getpid()), "alive: not exited");
+	CHECK(!proctab__exited_recently(pt, INT_MAX), "unknown pid: not exited");
+	proctab__exit(pt, getpid());
+	CHECK(proctab__exited_recently(pt, getpid()), "at its exit");
+	g_fake_ns = t0 + 1000000000ull;
+	CHECK(proctab__exited_recently(pt, getpid()), "1 s after its exit");
+	g_fake_ns = t0 + 1000000001ull;
+	CHECK(!proctab__exited_recently(pt, getpid()), "past 1 s: the pid is another's");
+	g_fake_ns = 0;
+	proctab__free(pt);
+	objcache__free(oc);
+}
+
 /* A process that exits keeps its last snapshot and its objects stay readable. */
 TEST(proctab_child_exits)
 {
@@ -549,6 +573,8 @@ int main(void)
 	RUN(proctab_reload_rate_limited);
 	g_fake_ns = 0; /* the real clock again, also after a REQUIRE left a test early */
 	RUN(proctab_invalidate_reloads_at_once);
+	g_fake_ns = 0;
+	RUN(proctab_exited_recently);
 	g_fake_ns = 0;
 	RUN(proctab_child_exits);
 	RUN(procmaps_from_exec);

@@ -162,6 +162,15 @@ TEST(idmap_pairs)
 	CHECK(bad == 0, "%zu lookups disagreed", bad);
 	CHECK(!idmap__get(m, 300, 0, &v) && !idmap__get(m, 0, 3, &v), "absent pair found");
 	CHECK(idmap__count(m) == 900, "count %zu, want 900", idmap__count(m));
+	for (uint64_t a = 0; a < 300; a += 2)
+		idmap__remove(m, a, 1);
+	idmap__remove(m, 300, 1);	/* absent: nothing happens */
+	bad = 0;
+	for (uint64_t a = 0; a < 300; a++)
+		for (uint64_t b = 0; b < 3; b++)
+			bad += idmap__get(m, a, b, &v) != !(b == 1 && a % 2 == 0);
+	CHECK(bad == 0, "%zu pairs present or absent against their removal", bad);
+	CHECK(idmap__count(m) == 750, "count %zu after 150 removals, want 750", idmap__count(m));
 	idmap__free(m);
 }
 

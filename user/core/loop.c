@@ -93,6 +93,16 @@ int loop__report_gone(const struct session *s)
 	return gone;
 }
 
+/* Publishes pid's unwind view from its maps, unless its exit was read: records come after
+ * the exit record (samples of its last moments, a re-read due after its exec), and a view
+ * published then would stay in the BPF map, which nothing would delete it from again,
+ * until the map is full and no new process gets a view. */
+static void sync_view(struct session *s, int pid)
+{
+	if (!proctab__exited_recently(s->env.pt, pid))
+		unwinder__sync(s->uw, pid, proctab__get(s->env.pt, pid));
+}
+
 static void schedule_resync(struct session *s, int pid)
 {
 	for (size_t i = 0; i < RESYNC_SLOTS; i++) {
@@ -119,7 +129,7 @@ static int run_resyncs(struct session *s)
 		due = r->exec_time + resync_delays[r->step];
 		if (t >= due) {
 			proctab__invalidate(s->env.pt, r->pid);
-			unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
+			sync_view(s, r->pid);
 			if (++r->step == ARRAY_SIZE(resync_delays)) {
 				r->pid = 0;
 				continue;
@@ -179,7 +189,7 @@ static void stack_copy_event(struct session *s, const struct cprof_stack_copy *c
 	if (view > 0 && view != (int)c->pid) {
 		proctab__find_mapped(s->env.pt, view, 0, c->flags & CPROF_COPY_EXACT ? c->ip :
 										  c->ip - 1);
-		unwinder__sync(s->uw, view, proctab__get(s->env.pt, view));
+		sync_view(s, view);
 	}
 	kinds_event(s, (const struct cprof_sample *)c);
 }
@@ -247,7 +257,7 @@ static void sample(struct session *s, const struct cprof_sample *r)
 			proctab__find(s->env.pt, (int)r->pid, r->image, pc);
 		}
 	}
-	unwinder__sync(s->uw, r->pid, proctab__get(s->env.pt, r->pid));
+	sync_view(s, (int)r->pid);
 	if (!s->first_complete && r->n_user &&
 	    (r->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT && log__verbose()) {
 		s->first_complete = true;

@@ -6,6 +6,7 @@
 #ifndef CPROF_PROCTAB_H
 #define CPROF_PROCTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,6 +93,10 @@ const struct cgroup_label *proctab__cgroup(struct proctab *pt, int pid);
  * are still on their way), then move to the exited list; before that if another process
  * takes the pid (proctab__record, proctab__exec). */
 void proctab__exit(struct proctab *pt, int pid);
+
+/* Whether pid's process has exited (its exit was read, or a sweep found it gone) within the
+ * second its maps stay current; past that second a process with this pid is a new one. */
+bool proctab__exited_recently(const struct proctab *pt, int pid);
 
 /* Moves processes that exited over a second ago to the exited list; every few seconds also
  * finds those whose exit event was lost. Returns the list's length. */

@@ -66,6 +66,13 @@ void proctab__exit(struct proctab *pt, int pid)
 		p->exit_ns = clock__ns(CLOCK_MONOTONIC);
 }
 
+bool proctab__exited_recently(const struct proctab *pt, int pid)
+{
+	const struct proc *p = proc_find(pt, pid);
+
+	return p && p->exit_ns && clock__ns(CLOCK_MONOTONIC) - p->exit_ns <= EXIT_GRACE_NS;
+}
+
 /* Marks processes that are gone without an exit event (it was lost, or the pid was never
  * in the filter's view of exits). */
 static void sweep(struct proctab *pt, uint64_t now)

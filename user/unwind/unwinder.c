@@ -562,7 +562,8 @@ void unwinder__forget(struct unwinder *u, int pid)
 	unwait(u, pid);
 
 	bpf_map_delete_elem(u->o.proc_maps_fd, &key);
-	idmap__set(u->procs, pid, 0, 0);
+	/* Removed, not set to 0: a host's pids come and go by the million. */
+	idmap__remove(u->procs, pid, 0);
 }
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *s)

@@ -66,6 +66,15 @@ int idmap__set(struct idmap *m, uint64_t a, uint64_t b, uint64_t val)
 	return 0;
 }
 
+void idmap__remove(struct idmap *m, uint64_t a, uint64_t b)
+{
+	struct idmap_entry key = { .a = a, .b = b }, *e;
+
+	e = hashmap__find(&m->map, hash_of(a, b), &key, entry_eq, NULL);
+	if (e)
+		hashmap__remove(&m->map, e);
+}
+
 size_t idmap__count(const struct idmap *m)
 {
 	return hashmap__count(&m->map);

@@ -14,6 +14,9 @@ void idmap__free(struct idmap *m);
 int idmap__get(const struct idmap *m, uint64_t a, uint64_t b, uint64_t *val);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
 int idmap__set(struct idmap *m, uint64_t a, uint64_t b, uint64_t val);
+/* Removes the pair if present (a map keyed by something that comes and goes, a pid, stays
+ * as large as what is present at once). */
+void idmap__remove(struct idmap *m, uint64_t a, uint64_t b);
 size_t idmap__count(const struct idmap *m);
 
 #endif
