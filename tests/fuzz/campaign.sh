@@ -34,6 +34,7 @@ declare -A PARSERS=(
 		user/unwind/cfi_gopcln.c"
 	[cficache]="user/unwind/cfi_cache.c user/unwind/cfi_table.c"
 	[cgroup]="user/proc/cgroup.c"
+	[demangle]="user/symbols/demangle.c"
 	[dwarf]="user/symbols/dwarfidx.c user/symbols/ranges.c user/symbols/dwvar.c
 		user/symbols/datasym.c"
 	[elf]="user/proc/object_elf.c"
