@@ -23,46 +23,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_cfitab.h"
 #include "unwind/cfi.h"
-
-#define FUZZ_BUILD_ID "f0"
-
-/* Stores t in a fresh directory, loads it back, removes both: libFuzzer may end the
- * process without running exit handlers, so nothing is left for one to clean up. */
-static void round_trip(const struct cfi_table *t)
-{
-	char dir[] = "/tmp/cprof-fuzz-cfi-XXXXXX", path[64];
-	const struct cprof_unwind_row *rows, *back;
-	struct cfi_table *u = NULL;
-	size_t n, nu;
-
-	if (!mkdtemp(dir))
-		return;
-	snprintf(path, sizeof(path), "%s/%s.cfi", dir, FUZZ_BUILD_ID);
-	if (!cfi_cache__store(dir, FUZZ_BUILD_ID, t)) {
-		if (cfi_cache__load(dir, FUZZ_BUILD_ID, &u))
-			__builtin_trap();
-		rows = cfi_table__rows(t, &n);
-		back = cfi_table__rows(u, &nu);
-		if (nu != n || memcmp(back, rows, n * sizeof(*rows)))
-			__builtin_trap();
-		cfi_table__free(u);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
-static void check_table(const struct cfi_table *t)
-{
-	size_t n;
-	const struct cprof_unwind_row *rows = cfi_table__rows(t, &n);
-	uint64_t base = cfi_table__base(t);
-
-	for (size_t i = 0; i < n; i++)
-		if (cfi_table__find(t, base + rows[i].pc) != &rows[i])
-			__builtin_trap();
-	round_trip(t);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -73,16 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (write(fd, data, size) != (ssize_t)size)
 		goto out;
-	if (!cfi_table__build(fd, -1, -1, &t))
-		check_table(t);
+	if (!cfi_cache__get(NULL, NULL, fd, -1, -1, &t))	/* no cache: cfi_table__build */
+		fuzz_cfi_check_table(t);
 	cfi_table__free(t);
 	t = NULL;
 	if (!cfi_table__build(fd, fd, fd, &t))
-		check_table(t);
+		fuzz_cfi_check_table(t);
 	cfi_table__free(t);
 	t = NULL;
 	if (!cfi_cache__load_fd(fd, FUZZ_BUILD_ID, &t))
-		check_table(t);
+		fuzz_cfi_check_table(t);
 	cfi_table__free(t);
 out:
 	close(fd);

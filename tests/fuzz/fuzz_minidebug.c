@@ -1,12 +1,15 @@
 /* MiniDebugInfo: the input is the contents of a .gnu_debugdata section (an xz stream
  * that should hold an ELF file with a .symtab). It is decompressed alone with a small
  * bound, then wrapped in an ELF file (fuzz_elfw.h) without any other symbol table,
- * written to a memfd and symbolized across the first 16 KiB of PIE and non-PIE text, as
- * the symbolizer reads a stripped object.
+ * written to a memfd and symbolized as the symbolizer reads a stripped object: every 8
+ * bytes across the first 2 KiB of text (0x1000), where the seeds' code is, and every 256
+ * bytes up to 16 KiB.
  *
- * Seed (tests/fuzz/corpus/minidebug/sym_minidebug): the .gnu_debugdata of the fixture
- * build/fixtures/sym_minidebug (tests/unit/fixtures-sym.mk), dumped with
- * `objcopy --dump-section .gnu_debugdata=FILE`. */
+ * Seeds (tests/fuzz/corpus/minidebug/), written by tests/fuzz/mkseeds.sh: the ELF image
+ * inside the .gnu_debugdata of the fixture build/fixtures/sym_minidebug
+ * (tests/unit/fixtures-sym.mk) compressed again with a 4 KiB dictionary (xz's default,
+ * 8 MiB, is allocated per decompression, twice per input: it made the harness ten times
+ * slower), and the same for the larger sym_cxxbig (its image grows the output buffer). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	obj.is_elf = true;
 	obj.e_type = ET_DYN;
 	s = symbolizer__new(&opts);
-	for (a = 0; s && a < 0x4000; a += 8)
+	for (a = 0; s && a < 0x4000; a += a < 0x800 ? 8 : 0x100)
 		if (!symbolizer__resolve(s, &obj, 0x1000 + a, &r) &&
 		    (!r.n || strlen(r.frames[0].name) > 1u << 30))
 			abort();

@@ -12,16 +12,15 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <gelf.h>
 
 #include "cprof.h"
+#include "elf/elfdeps.h"
 #include "elf/elffile.h"
 #include "heap.skel.h"
 #include "kinds/allocobj.h"
 #include "kinds/heap.h"
 #include "proc/procmaps.h"
 #include "util/log.h"
-#include "util/util.h"
 #include "util/clock.h"
 #include "util/vec.h"
 
@@ -337,78 +336,29 @@ static bool resolve_exe(const char *name, char *out, size_t len)
 	return false;
 }
 
-/* exe's dynamic linker (PT_INTERP): its dlopen hook is in place before the program runs. */
-static void probe_interp(struct heap *h, int pid, Elf *e, int fd)
+struct needed_ctx {
+	struct heap *h;
+	int pid;
+};
+
+static void probe_dep(const char *path, void *ctx)
 {
-	char path[4096];
-	size_t n;
+	struct needed_ctx *c = ctx;
 
-	if (elf_getphdrnum(e, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_INTERP || !ph.p_filesz ||
-		    ph.p_filesz >= sizeof(path) ||
-		    pread(fd, path, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
-			continue;
-		path[ph.p_filesz] = 0;
-		if (path[0] == '/' && strlen(path) == ph.p_filesz - 1)
-			probe_path(h, pid, path);
-		return;
-	}
+	probe_path(c->h, c->pid, path);
 }
 
-/* The libraries exe names (DT_NEEDED), found the way the loader mostly does: its RUNPATH,
- * then the system directories. An allocator among them (jemalloc, tcmalloc) is probed
- * before the loader maps it, so the first allocations are seen; so is the dynamic
- * linker's dlopen hook. */
+/* The dynamic linker and the libraries exe names (elf/elfdeps.h): an allocator among them
+ * (jemalloc, tcmalloc) is probed before the loader maps it, so the first allocations are
+ * seen; so is the dynamic linker's dlopen hook. */
 static void probe_needed(struct heap *h, int pid, const char *exe)
 {
-	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-					    "/lib64", "/usr/lib", "/usr/local/lib" };
+	struct needed_ctx c = { h, pid };
 	int fd = open(exe, O_RDONLY | O_CLOEXEC);
-	const char *runpath = NULL;
-	Elf_Scn *scn = NULL;
-	char path[4096];
-	Elf *e;
 
 	if (fd < 0)
 		return;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (e)
-		probe_interp(h, pid, e, fd);
-	while (e && (scn = elf_nextscn(e, scn))) {
-		Elf_Data *d = elf_getdata(scn, NULL);
-		GElf_Shdr sh;
-		GElf_Dyn dyn;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !d || !sh.sh_entsize)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && gelf_getdyn(d, i, &dyn); i++)
-			if (dyn.d_tag == DT_RUNPATH || dyn.d_tag == DT_RPATH)
-				runpath = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && gelf_getdyn(d, i, &dyn); i++) {
-			const char *lib = dyn.d_tag == DT_NEEDED ?
-					  elf_strptr(e, sh.sh_link, dyn.d_un.d_val) : NULL;
-			bool found = false;
-
-			if (!lib || strchr(lib, '/'))
-				continue;
-			if (runpath && !strchr(runpath, ':') && !strchr(runpath, '$')) {
-				snprintf(path, sizeof(path), "%s/%s", runpath, lib);
-				found = !access(path, R_OK);
-			}
-			for (size_t j = 0; !found && j < ARRAY_SIZE(dirs); j++) {
-				snprintf(path, sizeof(path), "%s/%s", dirs[j], lib);
-				found = !access(path, R_OK);
-			}
-			if (found)
-				probe_path(h, pid, path);
-		}
-	}
-	elf_end(e);
+	elfdeps__each(fd, probe_dep, &c);
 	close(fd);
 }
 

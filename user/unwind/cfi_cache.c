@@ -14,30 +14,11 @@
 #include <zlib.h>
 
 #include "unwind/cfi.h"
+#include "unwind/cfi_int.h"
 
-#define CACHE_MAGIC "CPROFCFI"
-/* Bump whenever the compiler (cfi_build.c and the files it drives) would compile the same
- * object into different rows. */
-#define CACHE_VERSION 6	/* 2: Go rows (cfi_go.h); 3: clone gaps (cfi_clone.h); 4: Go rows
-				 * from .gopclntab's stack-pointer tables; 5: Go's entry stubs are
-				 * roots; 6: ld.so's entry code is a root */
 /* 32 Mi rows, 256 MiB: 30 times the largest library seen (libLLVM-15, 980k rows). */
 #define CACHE_MAX_ROWS (32u << 20)
-#define BUILD_ID_MAX 64
-
-struct cache_header {
-	char magic[8];
-	uint32_t version;
-	uint32_t header_size;
-	uint32_t row_size;
-	uint32_t crc;		/* crc32 of the header (with crc 0) and the rows */
-	uint64_t base;
-	uint64_t n_rows;
-	uint32_t fdes, fdes_dropped, bad_programs, source;
-	char build_id[BUILD_ID_MAX];	/* NUL-padded */
-};
-
-_Static_assert(sizeof(struct cache_header) == 120, "cache header layout");
+#define BUILD_ID_MAX CFI_CACHE_BUILD_ID_MAX
 
 /* Build ids become file names: lowercase hex only, so no path can be smuggled in. */
 static bool valid_build_id(const char *id)
@@ -52,9 +33,9 @@ static bool valid_build_id(const char *id)
 	return true;
 }
 
-static uint32_t checksum(const struct cache_header *h, const void *rows, size_t rows_len)
+uint32_t cfi_cache__checksum(const struct cfi_cache_header *h, const void *rows, size_t rows_len)
 {
-	struct cache_header copy = *h;
+	struct cfi_cache_header copy = *h;
 	uLong crc = crc32(0L, Z_NULL, 0);
 
 	copy.crc = 0;
@@ -96,13 +77,13 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static bool header_ok(const struct cache_header *h, const char *build_id, off_t size)
+static bool header_ok(const struct cfi_cache_header *h, const char *build_id, off_t size)
 {
 	char id[BUILD_ID_MAX + 1] = { 0 };
 
 	memcpy(id, h->build_id, BUILD_ID_MAX);
-	return !memcmp(h->magic, CACHE_MAGIC, sizeof(h->magic)) &&
-	       h->version == CACHE_VERSION && h->header_size == sizeof(*h) &&
+	return !memcmp(h->magic, CFI_CACHE_MAGIC, sizeof(h->magic)) &&
+	       h->version == CFI_CACHE_VERSION && h->header_size == sizeof(*h) &&
 	       h->row_size == sizeof(struct cprof_unwind_row) && h->n_rows &&
 	       h->n_rows <= CACHE_MAX_ROWS && !strcmp(id, build_id) &&
 	       (uint64_t)size == sizeof(*h) + h->n_rows * sizeof(struct cprof_unwind_row);
@@ -111,7 +92,7 @@ static bool header_ok(const struct cache_header *h, const char *build_id, off_t 
 int cfi_cache__load_fd(int fd, const char *build_id, struct cfi_table **out)
 {
 	struct cprof_unwind_row *rows = NULL;
-	struct cache_header h;
+	struct cfi_cache_header h;
 	struct cfi_stats stats = { 0 };
 	struct stat st;
 	size_t len;
@@ -137,7 +118,7 @@ int cfi_cache__load_fd(int fd, const char *build_id, struct cfi_table **out)
 	err = rows ? read_full(fd, rows, len, sizeof(h)) : -ENOMEM;
 	if (err)
 		goto out;
-	if (checksum(&h, rows, len) != h.crc) {
+	if (cfi_cache__checksum(&h, rows, len) != h.crc) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -174,7 +155,7 @@ int cfi_cache__load(const char *dir, const char *build_id, struct cfi_table **ou
 static int write_table(int fd, const char *build_id, const struct cfi_table *t)
 {
 	const struct cfi_stats *st = cfi_table__stats(t);
-	struct cache_header h = { .version = CACHE_VERSION };
+	struct cfi_cache_header h = { .version = CFI_CACHE_VERSION };
 	const struct cprof_unwind_row *rows;
 	size_t n_rows;
 	int err;
@@ -182,7 +163,7 @@ static int write_table(int fd, const char *build_id, const struct cfi_table *t)
 	rows = cfi_table__rows(t, &n_rows);
 	if (n_rows > CACHE_MAX_ROWS)
 		return -E2BIG;
-	memcpy(h.magic, CACHE_MAGIC, sizeof(h.magic));
+	memcpy(h.magic, CFI_CACHE_MAGIC, sizeof(h.magic));
 	h.header_size = sizeof(h);
 	h.row_size = sizeof(*rows);
 	h.base = cfi_table__base(t);
@@ -192,7 +173,7 @@ static int write_table(int fd, const char *build_id, const struct cfi_table *t)
 	h.bad_programs = st->bad_programs;
 	h.source = st->source & ~(uint32_t)CFI_SRC_CACHE;
 	memcpy(h.build_id, build_id, strlen(build_id));	/* valid: at most 64 */
-	h.crc = checksum(&h, rows, n_rows * sizeof(*rows));
+	h.crc = cfi_cache__checksum(&h, rows, n_rows * sizeof(*rows));
 	err = write_full(fd, &h, sizeof(h));
 	return err ? err : write_full(fd, rows, n_rows * sizeof(*rows));
 }

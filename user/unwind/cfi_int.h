@@ -1,9 +1,11 @@
 /* What the files that compile unwind tables share (cfi_build.c, cfi_fde.c, cfi_program.c,
- * cfi_go.c, cfi_table.c); not an API for other modules: the growing row array, ELF section
- * lookup, and handing finished rows to a table. */
+ * cfi_go.c, cfi_table.c, cfi_cache.c); not an API for other modules: the growing row array,
+ * ELF section lookup, handing finished rows to a table, and the cache file's header (which
+ * the cache's fuzz harness writes, checksum and all, to reach the rows behind it). */
 #ifndef CPROF_CFI_INT_H
 #define CPROF_CFI_INT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <gelf.h>
@@ -57,5 +59,32 @@ int cfi_elf__symbols(Elf *elf, uint32_t type, cfi_symbol_fn fn, void *arg);
  * (cfi_table.c) */
 int cfi_table__adopt(struct cprof_unwind_row *rows, size_t n_rows, uint64_t base,
 		     const struct cfi_stats *stats, struct cfi_table **out);
+
+/* The cache file (cfi_cache.c): this header, then the rows as the BPF side reads them. */
+#define CFI_CACHE_MAGIC "CPROFCFI"
+/* Bump whenever the compiler (cfi_build.c and the files it drives) would compile the same
+ * object into different rows. */
+#define CFI_CACHE_VERSION 6	/* 2: Go rows (cfi_go.h); 3: clone gaps (cfi_clone.h); 4: Go
+				 * rows from .gopclntab's stack-pointer tables; 5: Go's entry
+				 * stubs are roots; 6: ld.so's entry code is a root */
+#define CFI_CACHE_BUILD_ID_MAX 64
+
+struct cfi_cache_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;
+	uint32_t row_size;
+	uint32_t crc;		/* cfi_cache__checksum */
+	uint64_t base;
+	uint64_t n_rows;
+	uint32_t fdes, fdes_dropped, bad_programs, source;
+	char build_id[CFI_CACHE_BUILD_ID_MAX];	/* NUL-padded */
+};
+
+_Static_assert(sizeof(struct cfi_cache_header) == 120, "cache header layout");
+
+/* The crc32 of h (its crc taken as 0) and of the rows_len bytes of rows. (cfi_cache.c) */
+uint32_t cfi_cache__checksum(const struct cfi_cache_header *h, const void *rows,
+			     size_t rows_len);
 
 #endif
