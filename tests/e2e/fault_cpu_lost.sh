@@ -19,21 +19,6 @@ require_pprof
 hz=999
 tol=15
 
-# cpu_between N T0 T1: CPU seconds the Nth pid of cpu_log_start used between the epoch
-# times T0 and T1 (interpolated from the log).
-cpu_between() {
-	awk -v col=$(($1 + 1)) -v t0="$2" -v t1="$3" -v tck="$(getconf CLK_TCK)" '
-		function at(t,   i) {
-			for (i = 1; i <= n; i++)
-				if (ts[i] >= t) break
-			if (i > n) return v[n]
-			if (i == 1) return v[1]
-			return v[i - 1] + (v[i] - v[i - 1]) * (t - ts[i - 1]) / (ts[i] - ts[i - 1])
-		}
-		$col != "-" { n++; ts[n] = $1; v[n] = $col }
-		END { printf "%.3f", n ? (at(t1) - at(t0)) / tck : 0 }' "$CPU_LOG"
-}
-
 start_bg spin "$WL/spin_one" 60
 start_bg burst "$WL/fault_burst" 4 240 3
 if ! wait_until 10 has_line "$E2E_TMP/burst.log" '^waiting$'; then

@@ -322,9 +322,23 @@ cpu_log_start() {
 	E2E_PIDS+=("$CPU_LOG_PID")
 }
 
+# cpu_between N T0 T1: CPU seconds the Nth pid given to cpu_log_start used between the
+# epoch times T0 and T1, interpolated linearly between the log's lines around them.
+cpu_between() {
+	awk -v col=$(($1 + 1)) -v t0="$2" -v t1="$3" -v tck="$(getconf CLK_TCK)" '
+		function at(t,   i) {
+			for (i = 1; i <= n; i++)
+				if (ts[i] >= t) break
+			if (i > n) return v[n]
+			if (i == 1) return v[1]
+			return v[i - 1] + (v[i] - v[i - 1]) * (t - ts[i - 1]) / (ts[i] - ts[i - 1])
+		}
+		$col != "-" { n++; ts[n] = $1; v[n] = $col }
+		END { printf "%.6f", n ? (at(t1) - at(t0)) / tck : 0 }' "$CPU_LOG"
+}
+
 # window_samples PROFILE N HZ: samples due for the Nth pid given to cpu_log_start during the
-# profile's sampling window (its Time and Duration): HZ × the CPU seconds that pid used then,
-# interpolated from the log.
+# profile's sampling window (its Time and Duration): HZ × the CPU seconds that pid used then.
 window_samples() {
 	local raw t0 d
 	raw=$(profile_raw "$1" | sed -n '/^Samples:/q; p')
@@ -335,21 +349,8 @@ window_samples() {
 		echo 0
 		return
 	fi
-	awk -v t0="$t0" -v t1="$(awk -v a="$t0" -v b="$d" 'BEGIN { printf "%.6f", a + b }')" \
-		-v col=$(($2 + 1)) -v hz="$3" -v tck="$(getconf CLK_TCK)" '
-		# cpu(t): linear interpolation between the log lines around t.
-		function at(t,   i) {
-			for (i = 1; i <= n; i++)
-				if (ts[i] >= t) break
-			if (i > n) return v[n]
-			if (i == 1) return v[1]
-			return v[i - 1] + (v[i] - v[i - 1]) * (t - ts[i - 1]) / (ts[i] - ts[i - 1])
-		}
-		$col != "-" { n++; ts[n] = $1; v[n] = $col }
-		END {
-			if (n == 0) { print 0; exit }
-			printf "%d", (at(t1) - at(t0)) / tck * hz + 0.5
-		}' "$CPU_LOG"
+	awk -v c="$(cpu_between "$2" "$t0" "$(awk -v a="$t0" -v b="$d" 'BEGIN { printf "%.6f", a + b }')")" \
+		-v hz="$3" 'BEGIN { printf "%d", c * hz + 0.5 }'
 }
 
 # ---- reading profiles ------------------------------------------------------------------
