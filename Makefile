@@ -34,7 +34,7 @@ ALL_CPPFLAGS := $(INCLUDES) -D_GNU_SOURCE -DCPROF_VERSION='"$(VERSION)"' $(CPPFL
 # top's screen: ncursesw (and tinfo where it is split out), as pkg-config says.
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 # libdebuginfod is opened at run time, when a fetch needs it (user/elf/debuginfod.c).
-LIBS := -lbpf -lelf -ldw -lprotobuf-c -lz -llzma -lstdc++ -lm -lcapstone -lmicrohttpd \
+LIBS := -lbpf -lelf -ldw -lprotobuf-c -lz -llzma -liberty -lm -lcapstone -lmicrohttpd \
 	$(CURSES_LIBS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf -Wall -Werror \

@@ -1,13 +1,13 @@
 /* libFuzzer harness for demangle__cxx (symbols/demangle.h), which hands the names of a
- * profiled process's symbols and DWARF linkage names to libstdc++'s demangler: the input
+ * profiled process's symbols and DWARF linkage names to libiberty's demangler: the input
  * (up to libFuzzer's -max_len, past the wrapper's own bound) is the name, with "_Z"
  * put in front when it lacks it so that most inputs reach the demangler. The demangler
  * recurses on its input: a stack overflow here is the wrapper's bound being too high.
  * Aborts when a result is not a NUL-terminated string, or drops a "@plt" suffix.
  *
  * Seeds (tests/fuzz/corpus/demangle/): mangled names of the kinds the symbolizer meets
- * (templates, lambdas, operators, clones, a PLT stub); not the substitution-heavy names
- * on which libstdc++'s demangler takes minutes (docs/fuzzing.md), which would fail the smoke. */
+ * (templates, lambdas, operators, clones, a PLT stub), and a substitution-heavy name on
+ * which libstdc++'s demangler, used before, took minutes (docs/fuzzing.md). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

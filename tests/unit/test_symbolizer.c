@@ -17,7 +17,9 @@
 #include "check.h"
 #include "proc/object.h"
 #include "sym_util.h"
+#include "symbols/demangle.h"
 #include "symbols/symbolizer.h"
+#include "util/arena.h"
 
 #define LIBC_PATH "/usr/lib/x86_64-linux-gnu/libc.so.6"
 #define LIBSTDCXX_PATH "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
@@ -402,6 +404,26 @@ TEST(test_debuglink_bad_crc)
 static const char *const cxx_funcs[] = { "ns::Klass<int>::method(int)",
 					 "ns::Klass<double>::method(double)",
 					 "ns::free_fn(char const*)", "ns::free_fn(int)" };
+
+/* The demangler on names from a hostile binary: one on which GCC 12's __cxa_demangle spent
+ * minutes is refused at once (well under a second of CPU even under sanitizers), and a PLT
+ * stub's name keeps its suffix. */
+TEST(test_demangle_hostile)
+{
+	static const char slow[] =
+		"_ZSt4swapIPFvvEENSt9enable_ifIXsr6__and_ISt6__not_ISt15__EEE5valueEvE4typeURS6_SG_";
+	struct arena a = { 0 };
+	clock_t t0 = clock();
+	const char *out = demangle__cxx(&a, slow);
+	double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+
+	CHECK(!out, "the hostile name demangled to %s", out);
+	CHECK(cpu < 1.0, "the hostile name took %.3f s of CPU", cpu);
+	out = demangle__cxx(&a, "_ZN2ns7free_fnEPKc@plt");
+	CHECK(out && !strcmp(out, "ns::free_fn(char const*)@plt"), "PLT name: %s",
+	      out ? out : "(null)");
+	arena__free(&a);
+}
 
 /* C++: name demangled, system_name as in the table (matched to nm's by address). */
 TEST(test_cxx_demangle)
@@ -908,6 +930,7 @@ int main(void)
 	RUN(test_debuglink_debug_dir);
 	RUN(test_stripped_without_debuginfo);
 	RUN(test_debuglink_bad_crc);
+	RUN(test_demangle_hostile);
 	RUN(test_cxx_demangle);
 	RUN(test_libc_malloc);
 	RUN(test_libstdcxx);

@@ -1,14 +1,15 @@
 /* See demangle.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <libiberty/demangle.h>
 
 #include "util/arena.h"
 #include "symbols/demangle.h"
 
-/* libstdc++'s demangler (we link -lstdc++); declared here to keep this file C. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
-
-/* The demangler recurses on the input: long hostile names cost stack and time. */
+/* The demangler recurses on the input: long hostile names cost stack and time. libiberty's
+ * (binutils', Debian's libiberty-dev) rather than libstdc++'s __cxa_demangle: GCC 12's copy
+ * of the same code spends minutes on some short hostile names (docs/fuzzing.md) that this
+ * newer one refuses in microseconds, and it bounds its recursion. */
 #define DEMANGLE_MAX 16384
 
 const char *demangle__cxx(struct arena *a, const char *name)
@@ -17,7 +18,6 @@ const char *demangle__cxx(struct arena *a, const char *name)
 	size_t len = strlen(name), plen = sizeof(plt) - 1;
 	const char *out = NULL;
 	char *m = NULL, *d = NULL;
-	int status = -1;
 
 	if (len > DEMANGLE_MAX || strncmp(name, "_Z", 2))
 		return NULL;
@@ -26,8 +26,8 @@ const char *demangle__cxx(struct arena *a, const char *name)
 		if (!m)
 			return NULL;
 	}
-	d = __cxa_demangle(m ? m : name, NULL, NULL, &status);
-	if (d && status == 0) {
+	d = cplus_demangle_v3(m ? m : name, DMGL_PARAMS | DMGL_ANSI);
+	if (d) {
 		size_t dlen = strlen(d);
 		char *full = m ? realloc(d, dlen + plen + 1) : d;
 
