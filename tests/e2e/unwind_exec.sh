@@ -30,8 +30,14 @@ fresh_copies() {
 	local dir=$1 prefix=$2 id off i b
 	mkdir -p "$dir"
 	id=$(readelf -n "$WL/uw_exec" | sed -n 's/.*Build ID: //p')
-	off=$(LC_ALL=C grep -obUaP "$(sed 's/../\\x&/g' <<<"$id")" "$WL/uw_exec" | head -1 | cut -d: -f1)
-	if [ -z "$id" ] || [ -z "$off" ]; then
+	# The id's bytes start 16 bytes into its note (12 of header, then the name "GNU\0"); the
+	# section's file offset is readelf's. (A byte search for the id breaks on ids with a
+	# newline byte, 0x0a, in them.)
+	off=$(readelf -SW "$WL/uw_exec" | sed 's/^ *\[ *[0-9]*\] *//' |
+		awk '$1 == ".note.gnu.build-id" { print $4 }')
+	[ -n "$off" ] && off=$((0x$off + 16))
+	if [ -z "$id" ] || [ -z "$off" ] ||
+		[ "$(od -An -tx1 -v -j "$off" -N $((${#id} / 2)) "$WL/uw_exec" | tr -d ' \n')" != "$id" ]; then
 		fail setup "no build id found in $WL/uw_exec"
 		e2e_exit
 	fi
