@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * threads [SECS [COUNTER_FILE]]: 50 threads in four known places for SECS seconds (default
- * 30), then exits. Prints "threads: pid P ready" once every thread is in place.
+ * threads [SECS [COUNTER_FILE|- [bad]]]: 50 threads in four known places for SECS seconds
+ * (default 30), then exits. Prints "threads: pid P ready" once every thread is in place.
  *   10 "sleep-I" threads sleep in nanosleep:          f_sleep ← sleep_main
  *   10 "read-I"  threads read each an empty pipe:     f_read ← read_main
  *   10 "lock-I"  threads wait for a mutex main holds: f_lock ← lock_main
@@ -9,6 +9,8 @@
  * each ← start_thread ← clone3 (glibc). The main thread sleeps in main_wait ← main.
  * With COUNTER_FILE, the spinners count their rounds in its first 8 bytes (a shared mapping
  * of the file, no system call): a reader sees the process make progress, or not.
+ * With "bad", one more thread, "bad-0", waits in pause(2) with its stack pointer on an
+ * unmapped page: nobody can read its user stack.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -108,6 +110,26 @@ static void *spin_main(void *arg)
 	return NULL;
 }
 
+/* pause() with rsp on the unmapped page at 4096 (mmap_min_addr keeps it unmapped): the
+ * thread's saved user registers point at no stack. Never returns: not even a signal
+ * handler could run on that stack, so only SIGKILL ends it, with the process. */
+__attribute__((noinline)) void f_badstack(void)
+{
+	__asm__ volatile("mov $4096, %%rsp\n\t"
+			 "1: mov $34, %%eax\n\t"	/* __NR_pause */
+			 "syscall\n\t"
+			 "jmp 1b"
+			 : : : "memory", "rax", "rcx", "r11");
+}
+
+static void *bad_main(void *arg)
+{
+	name_self("bad", (long)arg);
+	arrived();
+	f_badstack();
+	return NULL;
+}
+
 __attribute__((noinline)) void main_wait(double secs)
 {
 	double end = workload_now() + secs;
@@ -148,9 +170,10 @@ static void start(void *(*fn)(void *), long i)
 int main(int argc, char **argv)
 {
 	double secs = workload_arg(argc, argv, 1, 30);
+	int bad = argc > 3 && !strcmp(argv[3], "bad");
 	int ready = 0;
 
-	if (argc > 2)
+	if (argc > 2 && strcmp(argv[2], "-"))
 		map_counter(argv[2]);
 	pthread_mutex_lock(&held);
 	for (long i = 0; i < N_READ; i++)
@@ -166,10 +189,12 @@ int main(int argc, char **argv)
 		start(lock_main, i);
 	for (long i = 0; i < N_SPIN; i++)
 		start(spin_main, i);
+	if (bad)
+		start(bad_main, 0);
 	while (!ready) {
 		usleep(10 * 1000);
 		pthread_mutex_lock(&place_lock);
-		ready = in_place == N_SLEEP + N_READ + N_LOCK + N_SPIN;
+		ready = in_place == N_SLEEP + N_READ + N_LOCK + N_SPIN + bad;
 		pthread_mutex_unlock(&place_lock);
 	}
 	usleep(100 * 1000);	/* from "arrived" into the wait itself */

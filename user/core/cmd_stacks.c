@@ -287,7 +287,9 @@ static void push_resolved(struct thread_frame *f, size_t *n, const struct sym_re
 		};
 }
 
-static void push_kernel(struct snap *s, struct thread_frame *f, size_t *n, uint64_t pc)
+/* Frame a of a thread (its address as recorded), looked up at pc. */
+static void push_kernel(struct snap *s, struct thread_frame *f, size_t *n, uint64_t a,
+			uint64_t pc)
 {
 	struct sym_result res;
 	const char *module = "";
@@ -295,14 +297,14 @@ static void push_kernel(struct snap *s, struct thread_frame *f, size_t *n, uint6
 	if (*n >= STACKS_MAX_FRAMES)
 		return;
 	if (!symbolizer__resolve_kernel(s->env.sym, pc, &res, &module) && res.n) {
-		push_resolved(f, n, &res, pc, true, module[0] ? module : "kernel");
+		push_resolved(f, n, &res, a, true, module[0] ? module : "kernel");
 		return;
 	}
-	f[(*n)++] = (struct thread_frame){ .addr = pc, .object = "kernel", .kernel = true };
+	f[(*n)++] = (struct thread_frame){ .addr = a, .object = "kernel", .kernel = true };
 }
 
 static void push_user(struct snap *s, const struct cprof_sample *r, struct thread_frame *f,
-		      size_t *n, uint64_t pc)
+		      size_t *n, uint64_t a, uint64_t pc)
 {
 	const struct procmaps_entry *e = proctab__find(s->env.pt, (int)r->pid, r->image, pc);
 	struct sym_result res;
@@ -313,21 +315,21 @@ static void push_user(struct snap *s, const struct cprof_sample *r, struct threa
 	if (e && e->obj && e->obj->is_elf &&
 	    !object__file_offset_to_vaddr(e->obj, pc - e->start + e->offset, &vaddr) &&
 	    !symbolizer__resolve(s->env.sym, e->obj, vaddr, &res) && res.n) {
-		push_resolved(f, n, &res, pc, false, base_name(e->path));
+		push_resolved(f, n, &res, a, false, base_name(e->path));
 		return;
 	}
 	if (e && !(e->obj && e->obj->is_elf) &&
 	    !symbolizer__resolve_perfmap(s->env.sym, (int)r->pid, pc, &res) && res.n) {
-		push_resolved(f, n, &res, pc, false, e->path[0] ? base_name(e->path) : "[anon]");
+		push_resolved(f, n, &res, a, false, e->path[0] ? base_name(e->path) : "[anon]");
 		return;
 	}
 	f[(*n)++] = (struct thread_frame){
-		.addr = pc, .object = e ? (e->path[0] ? base_name(e->path) : "[anon]") : NULL,
+		.addr = a, .object = e ? (e->path[0] ? base_name(e->path) : "[anon]") : NULL,
 	};
 }
 
-/* One record: its frames symbolized (the address looked up: a return address less 1,
- * except the exact pc of each part's first frame), added to the snapshot. */
+/* One record: its frames symbolized (looked up at the return address less 1, except the
+ * exact pc of each part's first frame), added to the snapshot. */
 static int add_thread(struct snap *s, const struct cprof_sample *r, struct thread_frame *f)
 {
 	uint32_t stop = r->flags & CPROF_SF_STOP_MASK;
@@ -340,12 +342,15 @@ static int add_thread(struct snap *s, const struct cprof_sample *r, struct threa
 	};
 	size_t n = 0;
 
-	for (size_t i = 0; i < r->n_kernel; i++)
-		push_kernel(s, f, &n, i ? r->frames[i] - 1 : r->frames[i]);
+	for (size_t i = 0; i < r->n_kernel; i++) {
+		uint64_t a = r->frames[i];
+
+		push_kernel(s, f, &n, a, i ? a - 1 : a);
+	}
 	for (size_t i = 0; i < r->n_user; i++) {
 		uint64_t a = r->frames[r->n_kernel + i];
 
-		push_user(s, r, f, &n, !i && (r->flags & CPROF_SF_PC_EXACT) ? a : a - 1);
+		push_user(s, r, f, &n, a, !i && (r->flags & CPROF_SF_PC_EXACT) ? a : a - 1);
 	}
 	return threadsnap__add(s->ts, &t, f, n);
 }
@@ -406,8 +411,20 @@ static int report_gone(const struct snap *s, const struct stacks_args *a)
 	return gone;
 }
 
+/* CPROF_STACKS_WAIT_MS=N (tests): a pause before the threads are read, in which a process
+ * given can exit after it was found. */
+static void test_pause(void)
+{
+	const char *env = getenv("CPROF_STACKS_WAIT_MS");
+	unsigned long ms;
+
+	if (env && !cliarg__uint(env, 0, 60000, &ms))
+		usleep((useconds_t)ms * 1000);
+}
+
 static int snapshot(const struct stacks_args *a)
 {
+	uint64_t cnt[CPROF_CNT_NR] = { 0 };
 	struct snap s = { 0 };
 	int err, gone;
 
@@ -415,17 +432,23 @@ static int snapshot(const struct stacks_args *a)
 		stacks_error("out of memory");
 		goto out;
 	}
-	if ((err = publish_views(&s, a)) || (err = load_iterator(&s)) ||
-	    (err = read_iterator(&s)))
+	if ((err = publish_views(&s, a)) || (err = load_iterator(&s)))
+		goto out;
+	test_pause();
+	if ((err = read_iterator(&s)))
 		goto out;
 	if ((err = add_threads(&s))) {
 		stacks_error("out of memory");
 		goto out;
 	}
+	procobj__read_counters(s.po, cnt);
+	if (cnt[CPROF_CNT_SCRATCH_BUSY])
+		log_warn("%llu threads could not be read (no scratch record was free): the "
+			 "snapshot misses them", (unsigned long long)cnt[CPROF_CNT_SCRATCH_BUSY]);
 	gone = report_gone(&s, a);
 	if ((err = threadsnap__print(s.ts, stdout, a->json)))
 		stacks_error("writing the stacks: %s", strerror(-err));
-	else if (gone || s.bad_records)
+	else if (gone || s.bad_records || cnt[CPROF_CNT_SCRATCH_BUSY])
 		err = -ESRCH;
 out:
 	snap_free(&s);

@@ -82,6 +82,10 @@ int threadsnap__next(const void *buf, size_t len, size_t *off, union thread_rec 
 	if (left < size)
 		return -EINVAL;
 	memcpy(out->bytes, p, size);
+	/* Names as C strings whatever the bytes. */
+	out->r.comm[CPROF_COMM_LEN - 1] = '\0';
+	out->r.pcomm[CPROF_COMM_LEN - 1] = '\0';
+	out->r.aux_comm[CPROF_COMM_LEN - 1] = '\0';
 	*off += size;
 	return 0;
 }

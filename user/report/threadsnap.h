@@ -37,11 +37,11 @@ union thread_rec {
 /* The next record of the iterator's output buf[*off .. len), copied into *out, and *off
  * moved past it. Returns 0, 1 at the end of buf, or -EINVAL for bytes that are not a whole
  * thread record (another kind, frame counts past their limits, cut short): the rest of
- * buf is then unread. */
+ * buf is then unread. The names in *out are NUL-terminated. */
 int threadsnap__next(const void *buf, size_t len, size_t *off, union thread_rec *out);
 
 struct thread_frame {
-	uint64_t addr;
+	uint64_t addr;		/* as recorded: the pc, or a return address */
 	const char *name;	/* function; NULL: unknown */
 	const char *file;	/* NULL: unknown */
 	int64_t line;		/* 0: unknown */
