@@ -13,6 +13,9 @@
 #include "unwind.bpf.h"
 
 #define TASK_RUNNING_STATE 0
+/* Copies taken of one thread's stack: a stack deeper than one copy (28-32 KiB) is copied
+ * again from the frame where the walk reached the copy's end, up to this many times. */
+#define THREAD_COPIES 4
 
 /* The user stack of task from sp into c, by pages as copy_stack() does, read from task's
  * memory. The bytes copied. */
@@ -33,6 +36,38 @@ static __always_inline __u32 copy_task_stack(struct cprof_stack_copy *c, struct 
 		len = at + 4096;
 	}
 	return len;
+}
+
+/* After a walk over a whole copy stopped on a read it could not make (past the copy's end,
+ * most likely): the stack copied again from the frame where it stopped, and the walk taken
+ * up there. Returns whether it was. */
+static __always_inline bool unwind_more(struct task_struct *task, struct sample_buf *b)
+{
+	struct cprof_stack_copy *c;
+	struct cprof_ustate *st;
+	struct cprof_replay *r;
+	__u32 zero = 0, slot;
+
+	if (!b)
+		return false;
+	slot = b->slot;
+	st = bpf_map_lookup_elem(&unwind_state, &slot);
+	r = bpf_map_lookup_elem(&unwind_replay_io, &zero);
+	if (!st || !r)
+		return false;
+	c = &r->copy;
+	if (st->stop != CPROF_STOP_READ_FAULT || !st->n || st->sp <= c->sp ||
+	    c->len != CPROF_STACK_COPY_BYTES - (c->sp & 4095))
+		return false;
+	c->ip = st->ip;
+	c->sp = st->sp;
+	c->bp = st->bp;
+	c->frame = st->n - 1;
+	c->flags = st->exact ? CPROF_COPY_EXACT : 0;
+	c->len = copy_task_stack(c, task, c->sp);
+	b->s.flags &= ~CPROF_SF_STOP_MASK;
+	unwind_replay(b, c);
+	return true;
 }
 
 /* b's user frames: task's stack above its saved user registers, copied into the replay
@@ -74,6 +109,9 @@ static __always_inline void unwind_task(struct task_struct *task, struct sample_
 	if (!c->len)
 		b->s.flags |= CPROF_SF_STACK_UNREAD;
 	unwind_replay(b, c);
+	for (int i = 1; i < THREAD_COPIES; i++)
+		if (!unwind_more(task, b))
+			break;
 }
 
 SEC("iter.s/task")

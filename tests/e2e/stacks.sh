@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # cprof-bpf stacks: every thread's stack now, without stopping the process.
-#   1. threads (tests/workloads/threads.c, with its "bad" thread): the counts, states and
-#      complete stacks of its four kinds of threads (threads.bash), from --json; the text
-#      output says the same (group lines "10 threads: sleeping 10" …, the unreadable
-#      stack counted in the process's line and marked in its group).
+#   1. threads (tests/workloads/threads.c, with its "bad" and "deep" threads): the counts,
+#      states and complete stacks of its four kinds of threads, the unreadable stack and
+#      the 85 KiB one (threads.bash), from --json; the text output says the same (group
+#      lines "10 threads: sleeping 10" …, the unreadable stack counted in the process's
+#      line and marked in its group).
 #   2. The spinners' counter (a shared mapping, read every 20 ms while the snapshot runs)
-#      goes up in every interval: the process never pauses. eu-stack, run afterwards,
-#      stops it (ptrace) to read the same threads.
-#   3. eu-stack -p (elfutils) on the same process: for each sleeping or blocked thread,
-#      the same user frames (names, glibc's aliases made one: "__GI___lll_lock_wait" is
-#      "__lll_lock_wait", "clock_nanosleep@GLIBC_2.2.5" is "clock_nanosleep") and, for
-#      the first thread of each group, the same addresses.
+#      goes up in every interval: the process never pauses. (eu-stack, next, stops it.)
+#   3. eu-stack -p (elfutils) on the same process: for each of the 32 sleeping or blocked
+#      threads (sleep, read, lock, main, deep), the same user frames (names, glibc's
+#      aliases made one: "__GI___lll_lock_wait" is "__lll_lock_wait",
+#      "clock_nanosleep@GLIBC_2.2.5" is "clock_nanosleep") and, for the first thread of
+#      each group, the same addresses.
 #   4. goidle (Go): every thread of the process, each with Go frames (runtime.*), complete.
-#   5. Bad input: no -p and a pid that is no number (exit 2), no such process, not root,
-#      a process that exits before its threads are read (exit 1), each one line.
+#   5. Bad input: no -p and a pid that is no number (exit 2), no such process, a thread's
+#      id, not root, a process that exits before its threads are read (exit 1), each one
+#      line.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/threads.bash"
-require_binary threads
+require_binary threads sleepers
 require_root
 has_bpf_caps || skip_all "no CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN in this environment"
 
@@ -66,8 +68,8 @@ run_cprof text 60 stacks -p "$wl"
 text=$E2E_TMP/text.out
 why=()
 [ "$RC" -eq 0 ] || why+=("exit $RC")
-has_line "$text" "^pid $wl \\(threads\\): 52 threads, 1 whose user stack could not be read$" ||
-	why+=("no line 'pid $wl (threads): 52 threads, 1 whose user stack could not be read'")
+has_line "$text" "^pid $wl \\(threads\\): 53 threads, 1 whose user stack could not be read$" ||
+	why+=("no line 'pid $wl (threads): 53 threads, 1 whose user stack could not be read'")
 for g in "10 threads: sleeping 10" "20 threads: (running|runnable) [0-9]+" \
 	"1 thread: sleeping 1"; do
 	has_line "$text" "^$g" || why+=("no group line '$g'")
@@ -121,11 +123,11 @@ for g in doc["groups"]:
         elif i == 0 and [a for a, _ in theirs] != [a for a, _ in ours]:
             bad.append("tid %d: addresses ours %s, eu-stack %s" %
                        (t["tid"], [hex(a) for a, _ in ours], [hex(a) for a, _ in theirs]))
-if checked >= 31 and not bad:
+if checked == 32 and not bad:
     print("PASS: %s/eu_stack (%d sleeping or blocked threads, the same frames as eu-stack's)"
           % (suite, checked))
 else:
-    print("FAIL: %s/eu_stack: %d threads checked (want 31), %d differ: %s" %
+    print("FAIL: %s/eu_stack: %d threads checked (want 32), %d differ: %s" %
           (suite, checked, len(bad), "; ".join(bad[:5])))
     sys.exit(1)
 EOF
@@ -194,6 +196,11 @@ bad_input bad_pid 2 "^cprof-bpf stacks: -p: 'x1' is not a process id" stacks -p 
 gone=$(( $(cat /proc/sys/kernel/pid_max) - 1 ))
 while kill -0 "$gone" 2>/dev/null; do gone=$((gone - 1)); done
 bad_input no_such_pid 1 "^cprof-bpf stacks: pid $gone: no such process$" stacks -p "$gone"
+start_bg sl "$WL/sleepers" 1 20000
+wait_until 10 has_threads "$sl" sleeper-0
+tid=$(grep -lx sleeper-0 /proc/"$sl"/task/*/comm | cut -d/ -f5)
+bad_input thread_id 1 "^cprof-bpf stacks: pid $tid is a thread of process $sl: give -p $sl$" \
+	stacks -p "$tid"
 if command -v setpriv >/dev/null; then
 	timeout -k 5 60 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$CPROF" stacks -p $$ >"$E2E_TMP/not_root.out" 2>"$E2E_TMP/not_root.err"

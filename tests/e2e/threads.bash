@@ -13,7 +13,9 @@
 #          CPU, they wait for nothing there), user frames exactly f_spin ← spin_main ←
 #          start_thread ← clone3
 #   main   the main thread in main_wait ← main ← __libc_start_call_main …
-#   total  51 threads (52 with bad: "bad-0", whose user stack cannot be read, marked so)
+#   total  51 threads; 53 with bad: "bad-0", whose user stack cannot be read, marked so,
+#          and "deep-0", f_sleep under 150 calls of f_deep (about 85 KiB of stack, copied
+#          in parts), complete to clone3
 # each of the four stacks complete (reached its thread root). One PASS/FAIL line per check,
 # named PREFIX + the check.
 check_threads_json() {
@@ -59,11 +61,11 @@ want = [
     ("spin", "f_spin", "spin_main", 20, {"running", "runnable"}, None, None),
 ]
 for name, leaf, entry, count, states, kfn, libc in want:
-    gs = [g for g in groups if leaf in user(g)]
+    gs = [g for g in groups if entry in user(g)]
     n = sum(g["count"] for g in gs)
     if len(gs) != 1 or n != count:
         verdict(name, False, "%d threads in %d stacks through %s, want %d in one: %s" %
-                (n, len(gs), leaf, count, [(g["count"], user(g)) for g in gs]))
+                (n, len(gs), entry, count, [(g["count"], user(g)) for g in gs]))
         continue
     g = gs[0]
     u, k = user(g), kernel(g)
@@ -85,17 +87,18 @@ for name, leaf, entry, count, states, kfn, libc in want:
     if not kfn and k:
         why.append("kernel frames %s for threads that wait for nothing there" % k)
     verdict(name, not why, "; ".join(why) if why else
-            "%d threads %s, %s ← %s (%d kernel frames), complete" %
-            (n, g["states"], " ← ".join(u), entry, len(k)))
+            "%d threads %s, %s (%d kernel frames), complete" %
+            (n, g["states"], " ← ".join(u), len(k)))
 
 mains = [g for g in groups if "main_wait" in user(g)]
 u = user(mains[0]) if len(mains) == 1 else []
+at = u.index("main_wait") if u else 0
 verdict("main", len(mains) == 1 and mains[0]["count"] == 1 and
-        u[:2] == ["main_wait", "main"] and mains[0]["complete"],
+        u[at:at + 2] == ["main_wait", "main"] and mains[0]["complete"],
         "main thread: %s" % (" ← ".join(u) if u else "%d groups" % len(mains)))
 
 unread = [g for g in groups if g["unreadable"]]
-total = 51 + (1 if bad else 0)
+total = 51 + (2 if bad else 0)
 verdict("total", doc["threads"] == total,
         "%d threads, want %d" % (doc["threads"], total))
 if bad:
@@ -103,6 +106,15 @@ if bad:
           unread[0]["threads"][0]["name"] == "bad-0" and not unread[0]["complete"])
     verdict("unreadable", ok, "stacks marked unreadable: %s" %
             [(g["count"], [t["name"] for t in g["threads"]]) for g in unread])
+    deep = [g for g in groups if "f_deep" in user(g)]
+    u = user(deep[0]) if len(deep) == 1 else []
+    want_deep = ["f_sleep"] + ["f_deep"] * 150 + ["deep_main", "start_thread", "clone3"]
+    ok = len(deep) == 1 and deep[0]["count"] == 1 and deep[0]["complete"] and \
+        u[-len(want_deep):] == want_deep
+    verdict("deep", ok, "%d stacks through f_deep; %d frames of f_deep, %s, %s" %
+            (len(deep), u.count("f_deep"), " ← ".join(u[-3:]),
+             "complete" if deep and deep[0]["complete"] else
+             "cut: %s" % (deep[0]["stop"] if deep else "-")))
 else:
     verdict("unreadable", not unread, "%d stacks marked unreadable, want 0" % len(unread))
 sys.exit(1 if failed else 0)

@@ -77,7 +77,7 @@ run mutex -t mutex -- locks contend "$secs"
 run heap -t heap --heap-rate 16384 -- heap kinds
 run default -F "$hz" -- cpusplit "$secs"
 
-# stacks: threads (50 threads in known places, and one whose stack cannot be read) running
+# stacks: threads (50 threads in known places, one whose stack cannot be read, one deep) running
 # while its snapshot is taken; killed afterwards (its spinners would slow what follows).
 threads 300 - bad >"$work/threads.log" 2>&1 &
 tpid=$!

@@ -9,8 +9,10 @@
  * each ← start_thread ← clone3 (glibc). The main thread sleeps in main_wait ← main.
  * With COUNTER_FILE, the spinners count their rounds in its first 8 bytes (a shared mapping
  * of the file, no system call): a reader sees the process make progress, or not.
- * With "bad", one more thread, "bad-0", waits in pause(2) with its stack pointer on an
- * unmapped page: nobody can read its user stack.
+ * With "bad", two more threads: "bad-0" waits in pause(2) with its stack pointer on an
+ * unmapped page (nobody can read its user stack), and "deep-0" sleeps in nanosleep under
+ * DEEP_LEVELS calls of f_deep, each with a frame of over 512 bytes: a stack of about 85 KiB,
+ * f_sleep ← f_deep × 150 ← deep_main ← start_thread ← clone3.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #define N_READ 10
 #define N_LOCK 10
 #define N_SPIN 20
+#define DEEP_LEVELS 150
 
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
 static int pipes[N_READ][2];
@@ -122,6 +125,29 @@ __attribute__((noinline)) void f_badstack(void)
 			 : : : "memory", "rax", "rcx", "r11");
 }
 
+static volatile int deep_sleeps = 1;
+
+/* n more levels of itself, each with 512 bytes of its own on the stack, then f_sleep. */
+__attribute__((noinline)) void f_deep(int n)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)n;
+	if (n > 1)
+		f_deep(n - 1);
+	else if (deep_sleeps)	/* always: a path that returns, as the compiler sees it */
+		f_sleep();
+	pad[1] = pad[0];
+}
+
+static void *deep_main(void *arg)
+{
+	name_self("deep", (long)arg);
+	arrived();
+	f_deep(DEEP_LEVELS);
+	return NULL;
+}
+
 static void *bad_main(void *arg)
 {
 	name_self("bad", (long)arg);
@@ -189,12 +215,14 @@ int main(int argc, char **argv)
 		start(lock_main, i);
 	for (long i = 0; i < N_SPIN; i++)
 		start(spin_main, i);
-	if (bad)
+	if (bad) {
 		start(bad_main, 0);
+		start(deep_main, 0);
+	}
 	while (!ready) {
 		usleep(10 * 1000);
 		pthread_mutex_lock(&place_lock);
-		ready = in_place == N_SLEEP + N_READ + N_LOCK + N_SPIN + bad;
+		ready = in_place == N_SLEEP + N_READ + N_LOCK + N_SPIN + 2 * bad;
 		pthread_mutex_unlock(&place_lock);
 	}
 	usleep(100 * 1000);	/* from "arrived" into the wait itself */

@@ -143,7 +143,7 @@ static int check_pids(const struct stacks_args *a)
 {
 	for (size_t i = 0; i < a->n_pids; i++) {
 		char comm[64] = "";
-		int err = sysinfo__check_pid(a->pids[i], comm, sizeof(comm));
+		int err = sysinfo__check_pid(a->pids[i], comm, sizeof(comm)), tgid;
 
 		if (err == -ESRCH)
 			stacks_error("pid %d: no such process", a->pids[i]);
@@ -155,6 +155,13 @@ static int check_pids(const struct stacks_args *a)
 				     a->pids[i], strerror(-err));
 		if (err)
 			return EXIT_FAIL;
+		/* The iterator goes by process: a thread's id would match nothing. */
+		tgid = sysinfo__tgid(a->pids[i]);
+		if (tgid > 0 && tgid != a->pids[i]) {
+			stacks_error("pid %d is a thread of process %d: give -p %d", a->pids[i], tgid,
+				     tgid);
+			return EXIT_FAIL;
+		}
 	}
 	return 0;
 }
