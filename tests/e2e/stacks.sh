@@ -134,7 +134,7 @@ EOF
 else
 	echo "SKIP: $E2E_SUITE/eu_stack: eu-stack (elfutils) is not installed (scripts/install-deps)"
 fi
-kill -9 "$wl" 2>/dev/null
+{ kill -9 "$wl"; wait "$wl"; } 2>/dev/null
 
 # ---- 4: a Go program ------------------------------------------------------------------
 if [ -x "$WL/goidle" ]; then
@@ -165,7 +165,7 @@ else:
           (suite, rc, doc["threads"], tasks, "; ".join(bad[:4])))
     sys.exit(1)
 EOF
-	kill -9 "$go" 2>/dev/null
+	{ kill -9 "$go"; wait "$go"; } 2>/dev/null
 else
 	echo "SKIP: $E2E_SUITE/go: goidle is not built (Go missing)"
 fi

@@ -71,13 +71,16 @@ struct snap {
 	uint64_t bad_records;
 };
 
+/* One line on stderr: "cprof-bpf stacks: MESSAGE". */
 static void CPROF_PRINTF(1, 2) stacks_error(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vprint("cprof-bpf stacks: ", fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "cprof-bpf stacks: %s\n", msg);
 }
 
 enum { OPT_JSON = 1000 };
