@@ -13,7 +13,8 @@
 #      "clock_nanosleep@GLIBC_2.2.5" is "clock_nanosleep") and, for the first thread of
 #      each group, the same addresses.
 #   4. goidle (Go): every thread of the process, each with Go frames (runtime.*), complete.
-#   5. Bad input: no -p and a pid that is no number (exit 2), no such process, a thread's
+#   5. Two processes in one snapshot (-p A,B).
+#   6. Bad input: no -p and a pid that is no number (exit 2), no such process, a thread's
 #      id, not root, a process that exits before its threads are read (exit 1), each one
 #      line.
 source "$(dirname "$0")/lib.bash"
@@ -199,6 +200,31 @@ bad_input no_such_pid 1 "^cprof-bpf stacks: pid $gone: no such process$" stacks 
 start_bg sl "$WL/sleepers" 1 20000
 wait_until 10 has_threads "$sl" sleeper-0
 tid=$(grep -lx sleeper-0 /proc/"$sl"/task/*/comm | cut -d/ -f5)
+# Two processes in one snapshot: this shell (one thread, waiting for its child) and sleepers
+# (its main thread and sleeper-0), each group in its own process.
+run_cprof two 60 stacks -p "$sl,$$" --json
+python3 - "$E2E_SUITE" "$E2E_TMP/two.out" "$sl" "$$" "$RC" <<'EOF' || E2E_FAILED=1
+import json, sys
+
+suite, path, sl, sh, rc = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+try:
+    groups = json.load(open(path))["groups"]
+except Exception as e:
+    print("FAIL: %s/two_pids: exit %s, no snapshot: %s" % (suite, rc, e))
+    sys.exit(1)
+per = {}
+for g in groups:
+    per[g["pid"]] = per.get(g["pid"], 0) + g["count"]
+sleeper = [g for g in groups if any(t["name"] == "sleeper-0" for t in g["threads"])]
+fns = [f["function"] for f in sleeper[0]["frames"]] if sleeper else []
+if rc == "0" and per == {sl: 2, sh: 1} and "sleeper_wait" in fns and sleeper[0]["pid"] == sl:
+    print("PASS: %s/two_pids (pid %d: 2 threads, pid %d: 1; sleeper-0 in sleeper_wait)" %
+          (suite, sl, sh))
+else:
+    print("FAIL: %s/two_pids: exit %s, threads per pid %s (want {%d: 2, %d: 1}), sleeper-0: %s" %
+          (suite, rc, per, sl, sh, fns))
+    sys.exit(1)
+EOF
 bad_input thread_id 1 "^cprof-bpf stacks: pid $tid is a thread of process $sl: give -p $sl$" \
 	stacks -p "$tid"
 if command -v setpriv >/dev/null; then
