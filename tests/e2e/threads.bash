@@ -99,8 +99,10 @@ verdict("main", len(mains) == 1 and mains[0]["count"] == 1 and
 
 unread = [g for g in groups if g["unreadable"]]
 total = 51 + (2 if bad else 0)
-verdict("total", doc["threads"] == total,
-        "%d threads, want %d" % (doc["threads"], total))
+procs = doc.get("processes", [])
+ok = doc["threads"] == total and len(procs) == 1 and procs[0]["threads"] == total and \
+    procs[0]["unreadable"] == (1 if bad else 0)
+verdict("total", ok, "%d threads, want %d; per process %s" % (doc["threads"], total, procs))
 if bad:
     ok = (len(unread) == 1 and unread[0]["count"] == 1 and
           unread[0]["threads"][0]["name"] == "bad-0" and not unread[0]["complete"])

@@ -144,7 +144,10 @@ TEST(groups)
 	      "escaped:\n%s", json);
 	CHECK(strstr(json, "\"function\": \"do_nanosleep\", \"file\": null, \"line\": 0, "
 			   "\"inlined\": false, \"object\": \"kernel\"}"), "frame:\n%s", json);
-	CHECK(strstr(json, "{\"threads\": 6, \"groups\": [\n") == json, "head:\n%s", json);
+	CHECK(strstr(json, "{\"threads\": 6, \"processes\": [{\"pid\": 50, \"name\": \"w\", "
+			   "\"threads\": 1, \"unreadable\": 0}, {\"pid\": 100, \"name\": \"w\", "
+			   "\"threads\": 5, \"unreadable\": 0}],\n \"groups\": [\n") == json,
+	      "head:\n%s", json);
 	free(text);
 	free(json);
 	threadsnap__free(ts);
@@ -170,6 +173,13 @@ TEST(cut_and_unreadable)
 	      "cut:\n%s", text);
 	CHECK(strstr(text, "1 thread: stopped 1\n    3 u\n  [user stack unreadable]\n"),
 	      "unreadable:\n%s", text);
+	free(text);
+	text = print(ts, true);
+	REQUIRE(text, "printed as JSON");
+	CHECK(strstr(text, "\"processes\": [{\"pid\": 1, \"name\": \"p\", \"threads\": 2, "
+			   "\"unreadable\": 1}]"), "json:\n%s", text);
+	CHECK(strstr(text, "\"complete\": false, \"unreadable\": false, "
+			   "\"stop\": \"stack read faulted\""), "json:\n%s", text);
 	free(text);
 	threadsnap__free(ts);
 }

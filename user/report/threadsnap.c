@@ -363,16 +363,32 @@ static void print_group_json(FILE *out, const struct snap_thread *th, size_t n, 
 	fprintf(out, "]}%s\n", last ? "" : ",");
 }
 
+/* Threads of process pid whose user stack could not be read. */
+static size_t count_unread(const struct threadsnap *ts, int pid)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < ts->n; j++)
+		n += ts->th[j].t.pid == pid && ts->th[j].t.unreadable;
+	return n;
+}
+
+/* Whether group i is its process's first (groups come by process). */
+static bool first_of_process(const struct threadsnap *ts, const struct group *g, size_t i)
+{
+	return !i || ts->th[g[i - 1].first].t.pid != ts->th[g[i].first].t.pid;
+}
+
 /* Text: a line per process, then its groups. */
 static void print_text(FILE *out, const struct threadsnap *ts, const struct group *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct snap_thread *th = &ts->th[g[i].first];
-		size_t unread = 0, total = threadsnap__count(ts, th->t.pid);
+		size_t unread, total;
 
-		if (!i || ts->th[g[i - 1].first].t.pid != th->t.pid) {
-			for (size_t j = 0; j < ts->n; j++)
-				unread += ts->th[j].t.pid == th->t.pid && ts->th[j].t.unreadable;
+		if (first_of_process(ts, g, i)) {
+			total = threadsnap__count(ts, th->t.pid);
+			unread = count_unread(ts, th->t.pid);
 			fprintf(out, "pid %d (%s): %zu thread%s", th->t.pid, th->t.pcomm, total,
 				total == 1 ? "" : "s");
 			if (unread)
@@ -383,6 +399,29 @@ static void print_text(FILE *out, const struct threadsnap *ts, const struct grou
 	}
 }
 
+/* JSON: the totals, a summary per process, then the groups. */
+static void print_json(FILE *out, const struct threadsnap *ts, const struct group *g, size_t n)
+{
+	bool first = true;
+
+	fprintf(out, "{\"threads\": %zu, \"processes\": [", ts->n);
+	for (size_t i = 0; i < n; i++) {
+		const struct snap_thread *th = &ts->th[g[i].first];
+
+		if (!first_of_process(ts, g, i))
+			continue;
+		fprintf(out, "%s{\"pid\": %d, \"name\": ", first ? "" : ", ", th->t.pid);
+		json_str(out, th->t.pcomm);
+		fprintf(out, ", \"threads\": %zu, \"unreadable\": %zu}",
+			threadsnap__count(ts, th->t.pid), count_unread(ts, th->t.pid));
+		first = false;
+	}
+	fputs("],\n \"groups\": [\n", out);
+	for (size_t i = 0; i < n; i++)
+		print_group_json(out, &ts->th[g[i].first], g[i].n, i + 1 == n);
+	fputs("]}\n", out);
+}
+
 int threadsnap__print(struct threadsnap *ts, FILE *out, bool json)
 {
 	size_t n = 0;
@@ -390,14 +429,10 @@ int threadsnap__print(struct threadsnap *ts, FILE *out, bool json)
 
 	if (!g && ts->n)
 		return -ENOMEM;
-	if (json) {
-		fprintf(out, "{\"threads\": %zu, \"groups\": [\n", ts->n);
-		for (size_t i = 0; i < n; i++)
-			print_group_json(out, &ts->th[g[i].first], g[i].n, i + 1 == n);
-		fputs("]}\n", out);
-	} else {
+	if (json)
+		print_json(out, ts, g, n);
+	else
 		print_text(out, ts, g, n);
-	}
 	free(g);
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }
