@@ -50,7 +50,12 @@ static const char stacks_usage[] =
 	"  -p, --pid PID[,PID...]   the processes (repeatable)\n"
 	"      --json               one JSON document instead of text\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
-	"  -h, --help               this text\n";
+	"  -h, --help               this text\n"
+	"\n"
+	"Exit status: 0; 1 when a process cannot be read (not root, no such process, gone\n"
+	"before its threads were read, a kernel without the iterator); 2 for bad usage.\n"
+	"Environment: CPROF_CACHE_DIR, where unwind tables are cached; CPROF_STACKS_WAIT_MS=N\n"
+	"(tests) waits N ms before the threads are read.\n";
 
 struct stacks_args {
 	int *pids;
