@@ -30,7 +30,13 @@ enum cprof_kind {
 	CPROF_EV_EXIT,
 	CPROF_EV_DLOPEN,	/* the dynamic linker mapped objects: look for allocators */
 	CPROF_EV_STACK_COPY,	/* struct cprof_stack_copy: the rest of a cut user stack */
+	/* `cprof-bpf stacks`: one thread of the snapshot (bpf/threads.bpf.c), a struct
+	 * cprof_sample written to the task iterator's file, not the ring buffer: value[0] the
+	 * task's __state, value[1] CPROF_THREAD_ON_CPU | exit_state << 8. */
+	CPROF_EV_THREAD,
 };
+
+#define CPROF_THREAD_ON_CPU 0x1ull	/* on a CPU as the iterator saw it */
 
 /*
  * Why a user stack ended. CPROF_STOP_ROOT means the unwinder reached a thread root (an
@@ -64,6 +70,8 @@ enum cprof_unwind_stop {
 #define CPROF_SF_STACK_COPY	(1u << 12)	/* stopped at a pc outside the mappings known,
 						 * the stack there sent just before (struct
 						 * cprof_stack_copy) */
+#define CPROF_SF_STACK_UNREAD	(1u << 13)	/* CPROF_EV_THREAD: the thread's user stack
+						 * could not be read (its pc alone, if any) */
 
 /*
  * One record in the ring buffer. frames[] holds n_kernel kernel addresses, then n_user

@@ -10,6 +10,8 @@
 #   mutex  locks contend: ≥ 90% of the delay under hot_section ← worker, lock=hot_lock,
 #          total within ±15% of the workload's time in pthread_mutex_lock
 #   heap   heap kinds: calloc 16 MiB, the realloc chain, posix_memalign ±15%
+#   stacks cprof-bpf stacks of a running threads process: its threads' counts, states and
+#          complete stacks, as tests/e2e/stacks.sh checks them (threads.bash)
 # A kind that wrote no profile and whose error names it ("cprof-bpf: loading the block
 # profile programs: Permission denied") is a SKIP with that reason, never a PASS; any other
 # failure (no message, a crash, a hang, wrong figures) is a FAIL. No qemu or no kernel
@@ -26,7 +28,8 @@ source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/block.bash"
 source "$(dirname "$0")/mutex.bash"
 source "$(dirname "$0")/heap.bash"
-require_binary cpusplit offcpu locks heap
+source "$(dirname "$0")/threads.bash"
+require_binary cpusplit offcpu locks heap threads
 require_pprof
 
 secs=3
@@ -44,7 +47,7 @@ guest_kernel() {
 # (each may run twice, the second time with -v); the whole guest at most 12 min, boot
 # included.
 run_guest() {
-	CPROF_VM_WORKLOADS="cpusplit offcpu locks heap" \
+	CPROF_VM_WORKLOADS="cpusplit offcpu locks heap threads" \
 		"$CPROF_ROOT/tests/vm/run-guest.sh" -o "$share" -t 720 "$(dirname "$CPROF")" \
 		env SECS="$secs" HZ="$hz" LIMIT=60 sh /vm/matrix.sh 2>"$E2E_TMP/guest.err"
 }
@@ -95,7 +98,8 @@ if [ -n "${CPROF_MATRIX_RESULTS:-}" ]; then
 else
 	boot_guest
 fi
-for n in check check.v cpu cpu.v block block.v mutex mutex.v heap heap.v default default.v; do
+for n in check check.v cpu cpu.v block block.v mutex mutex.v heap heap.v default default.v \
+	stacks stacks.v; do
 	[ -r "$share/$n.ms" ] || continue
 	echo "time: $n $(awk '{ printf "%.1f", $1 / 1000 }' "$share/$n.ms") s, exit $(cat "$share/$n.rc"): $(cat "$share/$n.cmd")"
 done
@@ -215,6 +219,21 @@ if usable heap heap heap.pb.gz; then
 	check_kinds_profile heap "$share/heap/heap.pb.gz"
 else
 	unavailable=$((unavailable + 1))
+fi
+
+# ---- stacks -----------------------------------------------------------------------------------
+# A kernel that refuses the thread iterator must say so in one line naming what it lacks: a
+# SKIP with that line; any other failure FAILs.
+rc=$(cat "$share/stacks.rc" 2>/dev/null || echo none)
+if [ "$rc" = 0 ] && [ -s "$share/stacks.out" ]; then
+	check_threads_json stacks/ "$share/stacks.out" bad
+elif [ "$rc" = 1 ] && [ "$(wc -l <"$share/stacks.err")" -eq 1 ] &&
+	grep -q '^cprof-bpf stacks: this kernel refused the thread iterator' "$share/stacks.err"; then
+	verbose_excerpt stacks
+	echo "SKIP: $E2E_SUITE/stacks: unavailable on ${kernel:-this kernel}: $(sed 's/^cprof-bpf stacks: //' "$share/stacks.err")"
+else
+	sed 's/^/    | /' "$share/stacks.err" 2>/dev/null | head -20
+	fail stacks "$(cat "$share/stacks.cmd" 2>/dev/null) exited $rc; $(wc -c <"$share/stacks.out" 2>/dev/null || echo no) bytes of JSON"
 fi
 
 # ---- the default kinds ------------------------------------------------------------------------

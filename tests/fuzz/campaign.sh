@@ -49,6 +49,7 @@ declare -A PARSERS=(
 	[pprof_read]="encoder/pprof_read.c"
 	[procmaps]="user/proc/procmaps.c user/proc/mapsfile.c"
 	[stackcopy]="user/kinds/stackcopy.c"
+	[threadsnap]="user/report/threadsnap.c"
 	[symtab]="user/symbols/symtab.c user/symbols/elfsyms.c user/symbols/plt.c
 		user/elf/fderange.c"
 )

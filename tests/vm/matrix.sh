@@ -8,7 +8,8 @@
 # log for the report). The host reads everything; nothing is judged here.
 #
 # Runs: check (cprof-bpf --check, when its --help mentions it); cpu, block, mutex, heap (each
-# -t KIND against a workload whose answer is known); default (the default kinds).
+# -t KIND against a workload whose answer is known); default (the default kinds); stacks
+# (cprof-bpf stacks --json of a running threads process, its JSON in stacks.out).
 # Environment: SECS, how long the timed workloads run (default 3); HZ, the CPU sampling
 # frequency (default 1009); LIMIT, the most any run may take in seconds before it is stopped
 # (default 120).
@@ -30,12 +31,13 @@ share=$PWD
 work=/tmp/matrix
 mkdir -p "$work" || exit 1
 
-# once NAME ARGS...: one cprof-bpf run, its outputs as above; -o NAME unless it is --check.
+# once NAME ARGS...: one cprof-bpf run, its outputs as above; -o NAME unless it is --check
+# or stacks.
 once() {
 	name=$1
 	shift
 	case " $* " in
-	*" --check "*) ;;
+	*" --check "* | " stacks "*) ;;
 	*) set -- -o "$work/$name" "$@" ;;
 	esac
 	echo "cprof-bpf $*" >"$work/$name.cmd"
@@ -50,11 +52,17 @@ once() {
 	return "$rc"
 }
 
-# run NAME ARGS...: once, and once more with -v if it failed.
+# run NAME ARGS...: once, and once more with -v if it failed (after a subcommand's name:
+# its options follow it).
 run() {
 	name=$1
 	shift
-	once "$name" "$@" || once "$name.v" -v "$@"
+	if [ "$1" = stacks ]; then
+		shift
+		once "$name" stacks "$@" || once "$name.v" stacks -v "$@"
+	else
+		once "$name" "$@" || once "$name.v" -v "$@"
+	fi
 	return 0
 }
 
@@ -68,3 +76,17 @@ run block -t block -- offcpu "$secs"
 run mutex -t mutex -- locks contend "$secs"
 run heap -t heap --heap-rate 16384 -- heap kinds
 run default -F "$hz" -- cpusplit "$secs"
+
+# stacks: threads (50 threads in known places, one whose stack cannot be read, one deep) running
+# while its snapshot is taken (its log kept as threads.log), killed afterwards.
+threads 300 - bad >"$work/threads.log" 2>&1 &
+tpid=$!
+i=0
+while ! grep -q ' ready$' "$work/threads.log" && [ "$i" -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+run stacks stacks -p "$tpid" --json
+kill -9 "$tpid" 2>/dev/null
+cp "$work/threads.log" "$share/" 2>/dev/null
+true

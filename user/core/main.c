@@ -14,6 +14,7 @@
 #include "core/cliarg.h"
 #include "core/cmd_flame.h"
 #include "core/cmd_report.h"
+#include "core/cmd_stacks.h"
 #include "core/httpq.h"
 #include "core/options.h"
 #include "core/session.h"
@@ -76,6 +77,8 @@ static const char usage_text[] =
 	"                           [--title TITLE]: an interactive flame graph of pprof\n"
 	"                           profiles (ours or Go's) in one self-contained HTML file;\n"
 	"                           every run writes DIR/flame.html of its profiles\n"
+	"  cprof-bpf stacks -p PID[,PID...] [--json]: every thread's stack now, threads with\n"
+	"                           the same stack grouped; the process is not stopped\n"
 	"\n"
 	"Without -p and COMMAND the whole host is profiled, each sample labelled with its\n"
 	"process. With COMMAND, it starts once the probes are attached and cprof-bpf exits\n"
@@ -513,6 +516,7 @@ static const struct {
 } subcommands[] = {
 	{ "report", cmd_report__main },
 	{ "flame", cmd_flame__main },
+	{ "stacks", cmd_stacks__main },
 };
 
 /* Runs argv[1]'s subcommand if it names one; true then, with its exit status in *code. */

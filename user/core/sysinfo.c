@@ -20,6 +20,23 @@ int sysinfo__check_pid(int pid, char *comm, size_t size)
 	return 0;
 }
 
+int sysinfo__tgid(int pid)
+{
+	char path[32], line[256];
+	int tgid = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
 bool sysinfo__has_bpf_caps(void)
 {
 	unsigned long long eff = 0;

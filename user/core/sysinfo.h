@@ -9,6 +9,10 @@
  * -EINVAL (a kernel thread: no user space). comm receives the process name. */
 int sysinfo__check_pid(int pid, char *comm, size_t size);
 
+/* The process (thread group) that thread pid belongs to, from /proc/PID/status; pid itself
+ * for a process. Or -errno. */
+int sysinfo__tgid(int pid);
+
 /* Whether this process has the capabilities to load and attach tracing BPF programs
  * (CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON), from /proc/self/status. */
 bool sysinfo__has_bpf_caps(void);

@@ -11,7 +11,7 @@
 #include "util/log.h"
 #include "util/util.h"
 
-static const char *stop_name(unsigned int stop)
+const char *summary__stop_name(unsigned int stop)
 {
 	static const char *const names[CPROF_STOP_NR] = {
 		[CPROF_STOP_ROOT] = "reached root",
@@ -55,7 +55,7 @@ static void print_completeness(const struct report_result *res)
 			(unsigned long long)res->stops[CPROF_STOP_NO_TABLES]);
 	for (size_t i = 0; i < res->n_trunc && i < 5; i++)
 		fprintf(stderr, "    %llu truncated: %s in %s\n",
-			(unsigned long long)res->trunc[i].count, stop_name(res->trunc[i].stop),
+			(unsigned long long)res->trunc[i].count, summary__stop_name(res->trunc[i].stop),
 			res->trunc[i].object);
 	if (res->n_procs < 2)
 		return;
@@ -84,7 +84,7 @@ static void log_stops(const struct report_kind *k, const struct report_result *r
 		if (!res->stops[i])
 			continue;
 		n = snprintf(buf + off, sizeof(buf) - off, "%s%s: %llu", off ? ", " : "",
-			     stop_name(i), (unsigned long long)res->stops[i]);
+			     summary__stop_name(i), (unsigned long long)res->stops[i]);
 		if (n < 0 || (size_t)n >= sizeof(buf) - off)
 			break;
 		off += (size_t)n;

@@ -11,6 +11,9 @@ struct report_result;
 struct stacks;
 struct unwinder_stats;
 
+/* Why a user stack ended (enum cprof_unwind_stop), in a few words. */
+const char *summary__stop_name(unsigned int stop);
+
 /* cnt: the BPF counters (enum cprof_counter), summed over CPUs. */
 void summary__kind(const struct report_kind *k, const struct report_result *res,
 		   const uint64_t *cnt, const char *path, double secs);

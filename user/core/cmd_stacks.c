@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* `cprof-bpf stacks`: one snapshot of every thread of the given processes. The unwind
+ * tables of each process are published first (as for a profile's targets), then one read
+ * of the thread iterator's file (bpf/threads.bpf.c) visits every thread without stopping
+ * it; its records are symbolized here and grouped by report/threadsnap.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/cliarg.h"
+#include "core/cmd_stacks.h"
+#include "core/loadlog.h"
+#include "core/options.h"
+#include "core/procobj.h"
+#include "core/sysinfo.h"
+#include "cprof.h"
+#include "kinds/kind.h"
+#include "proc/object.h"
+#include "proc/procmaps.h"
+#include "proc/proctab.h"
+#include "report/summary.h"
+#include "report/threadsnap.h"
+#include "symbols/symbolizer.h"
+#include "threads.skel.h"
+#include "unwind/unwinder.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/util.h"
+#include "util/vec.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+/* How long tables being built are waited for before the snapshot (hostscan.c's bound). */
+#define STACKS_WAIT_SECS 10.0
+/* Frames a thread's record may expand to once inline calls are added. */
+#define STACKS_MAX_FRAMES (CPROF_SAMPLE_MAX_FRAMES * 4)
+
+static const char stacks_usage[] =
+	"Usage: cprof-bpf stacks -p PID[,PID...] [--json] [-v]\n"
+	"Prints the stack of every thread of the processes now, threads with the same stack\n"
+	"grouped (leaf first: kernel frames, then user frames with inline calls and file:line),\n"
+	"each thread's id, name and state. The processes are not stopped: no ptrace, no signal.\n"
+	"\n"
+	"  -p, --pid PID[,PID...]   the processes (repeatable)\n"
+	"      --json               one JSON document instead of text\n"
+	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"Exit status: 0; 1 when a process cannot be read (not root, no such process, gone\n"
+	"before its threads were read, a kernel without the iterator); 2 for bad usage.\n"
+	"Environment: CPROF_CACHE_DIR, where unwind tables are cached; CPROF_STACKS_WAIT_MS=N\n"
+	"(tests) waits N ms before the threads are read.\n";
+
+struct stacks_args {
+	int *pids;
+	size_t n_pids, cap_pids;
+	bool json, verbose;
+};
+
+/* Everything one snapshot holds, freed by snap_free. */
+struct snap {
+	struct cprof_opts o;
+	struct kind_env env;
+	struct procobj *po;
+	struct unwinder *uw;
+	struct threads_bpf *skel;
+	struct threadsnap *ts;
+	uint8_t *buf;		/* the iterator's output */
+	size_t len, cap;
+	uint64_t bad_records;
+};
+
+/* One line on stderr: "cprof-bpf stacks: MESSAGE". */
+static void CPROF_PRINTF(1, 2) stacks_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "cprof-bpf stacks: %s\n", msg);
+}
+
+enum { OPT_JSON = 1000 };
+
+static const struct option stacks_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* Returns 0, 1 for --help (done), or EXIT_USAGE (said). */
+static int parse_stacks_args(int argc, char **argv, struct stacks_args *a)
+{
+	char bad[64];
+	int c, err;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:vh", stacks_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			err = cliarg__pids(optarg, &a->pids, &a->n_pids, &a->cap_pids, bad,
+					   sizeof(bad));
+			if (err == -ENOMEM)
+				return EXIT_FAIL;
+			if (err) {
+				stacks_error("-p: '%s' is not a process id", bad);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case 'v':
+			a->verbose = true;
+			break;
+		case 'h':
+			fputs(stacks_usage, stdout);
+			return 1;
+		case ':':
+			stacks_error("%s needs a value", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			stacks_error("unknown option %s (cprof-bpf stacks --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		stacks_error("unexpected argument '%s' (cprof-bpf stacks --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!a->n_pids) {
+		stacks_error("which process? -p PID is required (cprof-bpf stacks --help)");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Each pid a process with a user space. Returns 0 or EXIT_FAIL (said). */
+static int check_pids(const struct stacks_args *a)
+{
+	for (size_t i = 0; i < a->n_pids; i++) {
+		char comm[64] = "";
+		int err = sysinfo__check_pid(a->pids[i], comm, sizeof(comm)), tgid;
+
+		if (err == -ESRCH)
+			stacks_error("pid %d: no such process", a->pids[i]);
+		else if (err == -EINVAL)
+			stacks_error("pid %d (%s) is a kernel thread: it has no user stacks",
+				     a->pids[i], comm);
+		else if (err)
+			stacks_error("pid %d: cannot read /proc/%d/stat: %s", a->pids[i],
+				     a->pids[i], strerror(-err));
+		if (err)
+			return EXIT_FAIL;
+		/* The iterator goes by process: a thread's id would match nothing. */
+		tgid = sysinfo__tgid(a->pids[i]);
+		if (tgid > 0 && tgid != a->pids[i]) {
+			stacks_error("pid %d is a thread of process %d: give -p %d", a->pids[i], tgid,
+				     tgid);
+			return EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+static void snap_free(struct snap *s)
+{
+	threads_bpf__destroy(s->skel);
+	unwinder__free(s->uw);
+	procobj__free(s->po);
+	symbolizer__free(s->env.sym);
+	proctab__free(s->env.pt);
+	objcache__free(s->env.oc);
+	threadsnap__free(s->ts);
+	free(s->buf);
+}
+
+/* The shared maps (the proc object owns them) and each process's unwind view, published
+ * with the tables it needs (built now, or read from the cache). Returns 0 or -errno
+ * (said). */
+static int publish_views(struct snap *s, const struct stacks_args *a)
+{
+	double deadline = clock__secs(CLOCK_MONOTONIC) + STACKS_WAIT_SECS;
+	int err;
+
+	if ((err = procobj__open(&s->o, &s->po)) || (err = procobj__share(s->po, &s->env)) ||
+	    (err = procobj__load(s->po)) || (err = procobj__unwinder(s->po, &s->o, NULL, &s->uw)))
+		return err;
+	for (size_t i = 0; i < a->n_pids; i++) {
+		if ((err = procobj__watch_pid(s->po, a->pids[i]))) {
+			stacks_error("cannot update the pid filter: %s", strerror(-err));
+			return err;
+		}
+		unwinder__sync(s->uw, a->pids[i], proctab__get(s->env.pt, a->pids[i]));
+	}
+	while (unwinder__pending(s->uw) && clock__secs(CLOCK_MONOTONIC) < deadline) {
+		unwinder__poll(s->uw);
+		usleep(2000);
+	}
+	unwinder__poll(s->uw);
+	if (unwinder__pending(s->uw))
+		log_warn("unwind tables still being built after %.0f s: stacks through those "
+			 "objects are cut short", STACKS_WAIT_SECS);
+	return 0;
+}
+
+/* The thread iterator's object, on the shared maps. Returns 0 or -errno (said). */
+static int load_iterator(struct snap *s)
+{
+	int err;
+
+	s->skel = threads_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		stacks_error("cannot open the thread iterator's BPF object: %s", strerror(-err));
+		return err;
+	}
+	s->skel->rodata->filter_pids = true;
+	s->skel->rodata->max_user_frames = CPROF_MAX_USER_FRAMES;
+	if ((err = kind__adopt_maps(s->skel->obj, &s->env)))
+		return err;
+	loadlog__begin();
+	err = threads_bpf__load(s->skel);
+	loadlog__end();
+	if (err) {
+		char why[256] = "";
+
+		loadlog__reason(why, sizeof(why));
+		stacks_error("this kernel refused the thread iterator (a sleepable task iterator "
+			     "with bpf_copy_from_user_task, Linux 5.18+): %s%s%s", strerror(-err),
+			     why[0] ? ": " : "", why);
+		return err;
+	}
+	return 0;
+}
+
+/* One pass of the iterator: every thread of the watched processes, into s->buf. Returns 0
+ * or -errno (said). */
+static int read_iterator(struct snap *s)
+{
+	struct bpf_link *link = bpf_program__attach_iter(s->skel->progs.cprof_threads_iter, NULL);
+	int fd, err = 0;
+	ssize_t n;
+
+	if (!link) {
+		err = -errno;
+		stacks_error("cannot attach the thread iterator: %s", strerror(-err));
+		return err;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		stacks_error("cannot create the thread iterator: %s", strerror(-err));
+		goto out;
+	}
+	do {
+		if ((err = VEC_GROW(s->buf, s->cap, s->len + 65536)))
+			break;
+		n = read(fd, s->buf + s->len, s->cap - s->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			stacks_error("reading the thread iterator: %s", strerror(-err));
+			break;
+		}
+		s->len += (size_t)n;
+	} while (n > 0);
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* res's frames (innermost first) appended to f as one address's. */
+static void push_resolved(struct thread_frame *f, size_t *n, const struct sym_result *res,
+			  uint64_t addr, bool kernel, const char *object)
+{
+	for (size_t i = 0; i < res->n && *n < STACKS_MAX_FRAMES; i++)
+		f[(*n)++] = (struct thread_frame){
+			.addr = addr, .name = res->frames[i].name, .file = res->frames[i].file,
+			.line = res->frames[i].line, .object = object, .kernel = kernel,
+			.inlined = i + 1 < res->n,
+		};
+}
+
+/* Frame a of a thread (its address as recorded), looked up at pc. */
+static void push_kernel(struct snap *s, struct thread_frame *f, size_t *n, uint64_t a,
+			uint64_t pc)
+{
+	struct sym_result res;
+	const char *module = "";
+
+	if (*n >= STACKS_MAX_FRAMES)
+		return;
+	if (!symbolizer__resolve_kernel(s->env.sym, pc, &res, &module) && res.n) {
+		push_resolved(f, n, &res, a, true, module[0] ? module : "kernel");
+		return;
+	}
+	f[(*n)++] = (struct thread_frame){ .addr = a, .object = "kernel", .kernel = true };
+}
+
+static void push_user(struct snap *s, const struct cprof_sample *r, struct thread_frame *f,
+		      size_t *n, uint64_t a, uint64_t pc)
+{
+	const struct procmaps_entry *e = proctab__find(s->env.pt, (int)r->pid, r->image, pc);
+	struct sym_result res;
+	uint64_t vaddr;
+
+	if (*n >= STACKS_MAX_FRAMES)
+		return;
+	if (e && e->obj && e->obj->is_elf &&
+	    !object__file_offset_to_vaddr(e->obj, pc - e->start + e->offset, &vaddr) &&
+	    !symbolizer__resolve(s->env.sym, e->obj, vaddr, &res) && res.n) {
+		push_resolved(f, n, &res, a, false, base_name(e->path));
+		return;
+	}
+	if (e && !(e->obj && e->obj->is_elf) &&
+	    !symbolizer__resolve_perfmap(s->env.sym, (int)r->pid, pc, &res) && res.n) {
+		push_resolved(f, n, &res, a, false, e->path[0] ? base_name(e->path) : "[anon]");
+		return;
+	}
+	f[(*n)++] = (struct thread_frame){
+		.addr = a, .object = e ? (e->path[0] ? base_name(e->path) : "[anon]") : NULL,
+	};
+}
+
+/* One record: its frames symbolized (looked up at the return address less 1, except the
+ * exact pc of each part's first frame), added to the snapshot. */
+static int add_thread(struct snap *s, const struct cprof_sample *r, struct thread_frame *f)
+{
+	uint32_t stop = r->flags & CPROF_SF_STOP_MASK;
+	struct thread_info t = {
+		.pid = (int)r->pid, .tid = (int)r->tid, .comm = r->comm, .pcomm = r->pcomm,
+		.state = threadsnap__state(r->value[0], r->value[1]),
+		.unreadable = r->flags & CPROF_SF_STACK_UNREAD,
+		.complete = stop == CPROF_STOP_ROOT,
+		.stop = summary__stop_name(stop),
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_kernel; i++) {
+		uint64_t a = r->frames[i];
+
+		push_kernel(s, f, &n, a, i ? a - 1 : a);
+	}
+	for (size_t i = 0; i < r->n_user; i++) {
+		uint64_t a = r->frames[r->n_kernel + i];
+
+		push_user(s, r, f, &n, a, !i && (r->flags & CPROF_SF_PC_EXACT) ? a : a - 1);
+	}
+	return threadsnap__add(s->ts, &t, f, n);
+}
+
+/* The iterator's records into the snapshot. Returns 0 or -ENOMEM. */
+static int add_threads(struct snap *s)
+{
+	struct thread_frame *f = calloc(STACKS_MAX_FRAMES, sizeof(*f));
+	union thread_rec *rec = malloc(sizeof(*rec));
+	size_t off = 0;
+	int err = f && rec ? 0 : -ENOMEM, more;
+
+	while (!err && !(more = threadsnap__next(s->buf, s->len, &off, rec)))
+		err = add_thread(s, &rec->r, f);
+	if (!err && more < 0) {
+		s->bad_records++;
+		log_warn("the thread iterator's output is cut or malformed at byte %zu of %zu: "
+			 "the threads after it are not shown", off, s->len);
+	}
+	free(f);
+	free(rec);
+	return err;
+}
+
+static int snap_env(struct snap *s, const struct stacks_args *a)
+{
+	struct symbolizer_opts so = { 0 };
+
+	s->o.ring_mib = 1;
+	s->o.pids = a->pids;
+	s->o.n_pids = a->n_pids;
+	s->o.verbose = a->verbose;
+	s->o.k.max_depth = CPROF_MAX_USER_FRAMES;
+	s->o.cache_dir = getenv("CPROF_CACHE_DIR");
+	if (s->o.cache_dir && !s->o.cache_dir[0])
+		s->o.cache_dir = NULL;
+	s->env.opts = &s->o.k;
+	s->env.filter_pids = true;
+	s->env.pids_given = true;
+	s->env.oc = objcache__new();
+	s->env.pt = s->env.oc ? proctab__new(s->env.oc) : NULL;
+	s->env.sym = s->env.pt ? symbolizer__new(&so) : NULL;
+	s->ts = threadsnap__new();
+	return s->env.sym && s->ts ? 0 : -ENOMEM;
+}
+
+/* Says which processes had no thread in the snapshot (gone meanwhile); returns how many. */
+static int report_gone(const struct snap *s, const struct stacks_args *a)
+{
+	int gone = 0;
+
+	for (size_t i = 0; i < a->n_pids; i++) {
+		if (threadsnap__count(s->ts, a->pids[i]))
+			continue;
+		stacks_error("pid %d exited before its threads could be read", a->pids[i]);
+		gone++;
+	}
+	return gone;
+}
+
+/* CPROF_STACKS_WAIT_MS=N (tests): a pause before the threads are read, in which a process
+ * given can exit after it was found. */
+static void test_pause(void)
+{
+	const char *env = getenv("CPROF_STACKS_WAIT_MS");
+	unsigned long ms;
+
+	if (env && !cliarg__uint(env, 0, 60000, &ms))
+		usleep((useconds_t)ms * 1000);
+}
+
+static int snapshot(const struct stacks_args *a)
+{
+	uint64_t cnt[CPROF_CNT_NR] = { 0 };
+	struct snap s = { 0 };
+	int err, gone;
+
+	if ((err = snap_env(&s, a))) {
+		stacks_error("out of memory");
+		goto out;
+	}
+	if ((err = publish_views(&s, a)) || (err = load_iterator(&s)))
+		goto out;
+	test_pause();
+	if ((err = read_iterator(&s)))
+		goto out;
+	if ((err = add_threads(&s))) {
+		stacks_error("out of memory");
+		goto out;
+	}
+	procobj__read_counters(s.po, cnt);
+	if (cnt[CPROF_CNT_SCRATCH_BUSY])
+		log_warn("%llu threads could not be read (no scratch record was free): the "
+			 "snapshot misses them", (unsigned long long)cnt[CPROF_CNT_SCRATCH_BUSY]);
+	gone = report_gone(&s, a);
+	if ((err = threadsnap__print(s.ts, stdout, a->json)))
+		stacks_error("writing the stacks: %s", strerror(-err));
+	else if (gone || s.bad_records || cnt[CPROF_CNT_SCRATCH_BUSY])
+		err = -ESRCH;
+out:
+	snap_free(&s);
+	return err ? EXIT_FAIL : 0;
+}
+
+int cmd_stacks__main(int argc, char **argv)
+{
+	struct stacks_args a = { 0 };
+	int rc = parse_stacks_args(argc, argv, &a);
+
+	if (rc == 1)
+		rc = 0;
+	else if (!rc && !sysinfo__has_bpf_caps()) {
+		stacks_error("reading threads' stacks needs root (or CAP_BPF and CAP_PERFMON): "
+			     "run it with sudo");
+		rc = EXIT_FAIL;
+	} else if (!rc && !(rc = check_pids(&a))) {
+		log__set_verbose(a.verbose);
+		loadlog__install(a.verbose);
+		rc = snapshot(&a);
+	}
+	free(a.pids);
+	return rc;
+}
