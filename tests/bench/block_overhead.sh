@@ -22,15 +22,7 @@ ROUNDS=${ROUNDS:-200000}
 RATES=${RATES:-100000 1000000 10000000}
 require_bench pingpong
 
-# offcputime: Debian's libbpf-tools; its binary's name has varied between releases.
-find_offcputime() {
-	local f
-	for f in $(dpkg -L libbpf-tools 2>/dev/null | grep -E '/s?bin/[^/]*offcputime$'); do
-		[ -x "$f" ] && { echo "$f"; return 0; }
-	done
-	command -v offcputime 2>/dev/null || command -v libbpf-offcputime 2>/dev/null
-}
-offcpu_tool=$(find_offcputime)
+offcpu_tool=$(find_offcputime) # lib.bash
 offcpu_why=
 if [ "${OFFCPUTIME:-1}" = 0 ]; then
 	offcpu_tool=
@@ -85,15 +77,7 @@ start_tool() {
 }
 
 stop_tool() {
-	local i
-	[ -n "$tool_pid" ] || return 0
-	kill -INT "$tool_pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$tool_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$tool_pid" 2>/dev/null && kill -KILL "$tool_pid"
-	wait "$tool_pid" 2>/dev/null
+	[ -z "$tool_pid" ] || stop_int "$tool_pid"
 }
 
 # foreign_switch_progs: BPF programs on sched_switch that are not this script's (another

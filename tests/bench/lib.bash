@@ -41,3 +41,26 @@ require_bench() {
 		[ -x "$WL/$w" ] || die "$WL/$w is not built (make test-build)"
 	done
 }
+
+# find_offcputime: the path of libbpf-tools' offcputime (Debian's package; its binary's name
+# has varied between releases), nothing if it is not installed.
+find_offcputime() {
+	local f
+	for f in $(dpkg -L libbpf-tools 2>/dev/null | grep -E '/s?bin/[^/]*offcputime$'); do
+		[ -x "$f" ] && { echo "$f"; return 0; }
+	done
+	command -v offcputime 2>/dev/null || command -v libbpf-offcputime 2>/dev/null
+}
+
+# stop_int PID: SIGINT to PID (a profiler writes what it collected), then at most 10 s
+# before SIGKILL; reaps it.
+stop_int() {
+	local i
+	kill -INT "$1" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1"
+	wait "$1" 2>/dev/null
+}
