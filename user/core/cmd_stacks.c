@@ -21,6 +21,7 @@
 #include "core/sysinfo.h"
 #include "cprof.h"
 #include "kinds/kind.h"
+#include "kinds/threads.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
 #include "proc/proctab.h"
@@ -249,37 +250,12 @@ static int load_iterator(struct snap *s)
  * or -errno (said). */
 static int read_iterator(struct snap *s)
 {
-	struct bpf_link *link = bpf_program__attach_iter(s->skel->progs.cprof_threads_iter, NULL);
-	int fd, err = 0;
-	ssize_t n;
+	const char *what;
+	int err = threads_iter__read(s->skel->progs.cprof_threads_iter, &s->buf, &s->len,
+				     &s->cap, &what);
 
-	if (!link) {
-		err = -errno;
-		stacks_error("cannot attach the thread iterator: %s", strerror(-err));
-		return err;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		stacks_error("cannot create the thread iterator: %s", strerror(-err));
-		goto out;
-	}
-	do {
-		if ((err = VEC_GROW(s->buf, s->cap, s->len + 65536)))
-			break;
-		n = read(fd, s->buf + s->len, s->cap - s->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			stacks_error("reading the thread iterator: %s", strerror(-err));
-			break;
-		}
-		s->len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-out:
-	bpf_link__destroy(link);
+	if (err)
+		stacks_error("the thread iterator (%s): %s", what, strerror(-err));
 	return err;
 }
 
