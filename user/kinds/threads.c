@@ -163,48 +163,59 @@ static uint64_t state_key(const struct cprof_sample *r)
  * snapshot for a thread in a loop: it becomes its function's entry, so that the thread's
  * stack is one across snapshots, as threads are grouped by function in `stacks`. The
  * other frames are return addresses, the same in every snapshot. */
-static void leaf_to_entry(struct threads *t, struct cprof_sample *r)
+static void leaf_to_entry(const struct kind_env *env, struct cprof_sample *r)
 {
 	__u64 *pc = &r->frames[r->n_kernel];
 	uint64_t vaddr;
 	const struct procmaps_entry *e;
 	struct sym_result res;
 
-	if (!r->n_user || !(r->flags & CPROF_SF_PC_EXACT) || !t->env->sym)
+	if (!r->n_user || !(r->flags & CPROF_SF_PC_EXACT) || !env->sym)
 		return;
-	e = proctab__find(t->env->pt, (int)r->pid, r->image, *pc);
+	e = proctab__find(env->pt, (int)r->pid, r->image, *pc);
 	if (e && e->obj && e->obj->is_elf &&
 	    !object__file_offset_to_vaddr(e->obj, *pc - e->start + e->offset, &vaddr) &&
-	    !symbolizer__resolve(t->env->sym, e->obj, vaddr, &res) && res.n && res.sym_start &&
+	    !symbolizer__resolve(env->sym, e->obj, vaddr, &res) && res.n && res.sym_start &&
 	    res.sym_start <= vaddr)
 		*pc -= vaddr - res.sym_start;
+}
+
+int threads__add(const struct kind_env *env, struct stacks *st, const void *buf, size_t len,
+		 union thread_rec *rec, size_t *n)
+{
+	struct cprof_sample *r = &rec->r;
+	size_t off = 0;
+	int more, err = 0;
+
+	*n = 0;
+	while (!err && !(more = threadsnap__next(buf, len, &off, rec))) {
+		r->kind = CPROF_KIND_THREADS;
+		r->addr = state_key(r);
+		r->value[0] = 1;
+		r->value[1] = 0;
+		leaf_to_entry(env, r);
+		err = stacks__add(st, r);
+		(*n)++;
+	}
+	return err ? err : more < 0 ? -EINVAL : 0;
 }
 
 /* The iterator's output as records of the profile; none if wait and a thread's tables are
  * not ready (returns 1 then). Returns 0, 1 or -errno. */
 static int add_snapshot(struct threads *t, bool wait)
 {
-	struct cprof_sample *r = &t->rec->r;
-	size_t off = 0, n = 0;
-	int more, err = 0;
+	size_t off = 0, n;
+	int err;
 
-	while (wait && !(more = threadsnap__next(t->buf, t->len, &off, t->rec)))
-		if (wants_tables(r))
+	while (wait && !threadsnap__next(t->buf, t->len, &off, t->rec))
+		if (wants_tables(&t->rec->r))
 			return 1;
-	off = 0;
-	while (!err && !(more = threadsnap__next(t->buf, t->len, &off, t->rec))) {
-		r->kind = CPROF_KIND_THREADS;
-		r->addr = state_key(r);
-		r->value[0] = 1;
-		r->value[1] = 0;
-		leaf_to_entry(t, r);
-		r->aux = 0;
-		err = stacks__add(t->env->st, r);
-		n++;
-	}
-	if (!err && more < 0)
-		t->bad++;
+	err = threads__add(t->env, t->env->st, t->buf, t->len, t->rec, &n);
 	t->threads += n;
+	if (err == -EINVAL) {
+		t->bad++;
+		err = 0;
+	}
 	return err;
 }
 
@@ -268,39 +279,44 @@ static size_t threads_labels(const struct stack *s, struct pprof_label *out,
 static void threads_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],
 			   int64_t *out)
 {
-	const struct threads *t = k->ctx;
-	uint64_t n = t && t->snapshots ? t->snapshots : 1;
+	const uint64_t *snapshots = k->ctx;
+	uint64_t n = snapshots && *snapshots ? *snapshots : 1;
 
 	(void)count;
 	out[0] = (int64_t)value[0];
 	out[1] = (int64_t)((value[0] * 2 + n) / (2 * n));
 }
 
-static int threads_report(struct kind *k, struct kind_env *env, const uint64_t *cnt,
-			  struct kind_report *out)
+void threads__report_kind(struct report_kind *rk, const uint64_t *snapshots)
 {
 	static const struct pprof_value_type types[] = {
 		{ "thread_snapshots", "count" },
 		{ "threads", "count" },
 	};
+
+	*rk = (struct report_kind){
+		.kind = CPROF_KIND_THREADS,
+		.name = "threads",
+		.file = "threads.pb.gz",
+		.types = types,
+		.n_types = 2,
+		.period_type = { "threads", "count" },
+		.period = 1,
+		.values = threads_values,
+		.labels = threads_labels,
+		.ctx = (void *)snapshots,
+	};
+}
+
+static int threads_report(struct kind *k, struct kind_env *env, const uint64_t *cnt,
+			  struct kind_report *out)
+{
 	struct threads *t = kind_container(k, struct threads);
 
 	(void)env;
 	(void)cnt;
-	*out = (struct kind_report){
-		.rk = {
-			.kind = CPROF_KIND_THREADS,
-			.name = "threads",
-			.file = "threads.pb.gz",
-			.types = types,
-			.n_types = 2,
-			.period_type = { "threads", "count" },
-			.period = 1,
-			.values = threads_values,
-			.labels = threads_labels,
-			.ctx = t,
-		},
-	};
+	*out = (struct kind_report){ 0 };
+	threads__report_kind(&out->rk, &t->snapshots);
 	return 0;
 }
 
