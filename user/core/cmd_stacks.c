@@ -324,6 +324,7 @@ static int snapshot(const struct stacks_args *a)
 {
 	uint64_t cnt[CPROF_CNT_NR] = { 0 };
 	struct snap s = { 0 };
+	double t[3], cpu[3];	/* wall and this thread's CPU: before the read, after, grouped */
 	int err, gone;
 
 	if ((err = snap_env(&s, a))) {
@@ -333,12 +334,22 @@ static int snapshot(const struct stacks_args *a)
 	if ((err = publish_views(&s, a)) || (err = load_iterator(&s)))
 		goto out;
 	test_pause();
+	t[0] = clock__secs(CLOCK_MONOTONIC);
+	cpu[0] = clock__secs(CLOCK_THREAD_CPUTIME_ID);
 	if ((err = read_iterator(&s)))
 		goto out;
+	t[1] = clock__secs(CLOCK_MONOTONIC);
+	cpu[1] = clock__secs(CLOCK_THREAD_CPUTIME_ID);
 	if ((err = add_threads(&s))) {
 		stacks_error("out of memory");
 		goto out;
 	}
+	t[2] = clock__secs(CLOCK_MONOTONIC);
+	cpu[2] = clock__secs(CLOCK_THREAD_CPUTIME_ID);
+	/* The iterator runs in this thread (its BPF programs in the read's system time). */
+	log_debug("snapshot: %zu threads read in %.2f ms (CPU %.2f ms), symbolized and grouped "
+		  "in %.2f ms (CPU %.2f ms)", threadsnap__count(s.ts, 0), (t[1] - t[0]) * 1e3,
+		  (cpu[1] - cpu[0]) * 1e3, (t[2] - t[1]) * 1e3, (cpu[2] - cpu[1]) * 1e3);
 	procobj__read_counters(s.po, cnt);
 	if (cnt[CPROF_CNT_SCRATCH_BUSY])
 		log_warn("%llu threads could not be read (no scratch record was free): the "

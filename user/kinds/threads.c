@@ -41,7 +41,7 @@ struct threads {
 	double interval, start, next;
 	bool attached, failed;
 	uint64_t snapshots, threads, bad, deferred;
-	double secs;		/* spent taking them */
+	double secs, cpu_secs;	/* spent taking them: wall, and the loop thread's CPU */
 };
 
 int threads_iter__read(struct bpf_program *prog, uint8_t **buf, size_t *len, size_t *cap,
@@ -223,7 +223,7 @@ static int add_snapshot(struct threads *t, bool wait)
 static void threads_poll(struct kind *k)
 {
 	struct threads *t = kind_container(k, struct threads);
-	double now = clock__secs(CLOCK_MONOTONIC), took;
+	double now = clock__secs(CLOCK_MONOTONIC), cpu = clock__secs(CLOCK_THREAD_CPUTIME_ID), took;
 	const char *what;
 	int err;
 
@@ -247,6 +247,7 @@ static void threads_poll(struct kind *k)
 	}
 	t->snapshots++;
 	t->secs += took;
+	t->cpu_secs += clock__secs(CLOCK_THREAD_CPUTIME_ID) - cpu;
 	t->next += t->interval;
 	if (t->next < now)
 		t->next = now + t->interval;	/* the loop fell behind: no burst to catch up */
@@ -323,13 +324,14 @@ static int threads_report(struct kind *k, struct kind_env *env, const uint64_t *
 static void threads_summary(struct kind *k, struct kind_env *env, const uint64_t *cnt)
 {
 	struct threads *t = kind_container(k, struct threads);
+	double n = t->snapshots ? (double)t->snapshots : 1;
 
 	(void)env;
 	(void)cnt;
-	log_info("threads: %llu snapshots every %g s, %.1f threads on average, %.1f ms each",
-		 (unsigned long long)t->snapshots, t->interval,
-		 t->snapshots ? (double)t->threads / (double)t->snapshots : 0.0,
-		 t->snapshots ? t->secs * 1e3 / (double)t->snapshots : 0.0);
+
+	log_info("threads: %llu snapshots every %g s, %.1f threads on average, %.1f ms each "
+		 "(CPU %.1f ms)", (unsigned long long)t->snapshots, t->interval,
+		 (double)t->threads / n, t->secs * 1e3 / n, t->cpu_secs * 1e3 / n);
 	if (t->bad)
 		log_warn("threads: %llu snapshots cut short by a malformed record",
 			 (unsigned long long)t->bad);
