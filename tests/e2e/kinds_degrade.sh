@@ -77,7 +77,7 @@ CPROF_FAIL_KINDS=heap
 run_cprof check 120 --check
 why=()
 [ "$RC" -eq 1 ] || why+=("exit $RC, want 1")
-grep -q "^  heap   unavailable  loading its BPF programs failed: made to fail by CPROF_FAIL_KINDS" \
+grep -Eq "^  heap +unavailable  loading its BPF programs failed: made to fail by CPROF_FAIL_KINDS" \
 	"$E2E_TMP/check.out" || why+=("no 'heap unavailable' line with the reason")
 for k in cpu block mutex; do
 	line=$(grep "^  $k " "$E2E_TMP/check.out")
