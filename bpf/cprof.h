@@ -24,6 +24,7 @@ enum cprof_kind {
 	CPROF_KIND_MUTEX,
 	CPROF_KIND_HEAP_ALLOC,
 	CPROF_KIND_HEAP_FREE,
+	CPROF_KIND_THREADS,	/* not from BPF: CPROF_EV_THREAD records of the threads profile */
 	CPROF_KIND_NR,
 	/* Not samples: process lifecycle events so user space refreshes its maps. */
 	CPROF_EV_EXEC = 32,

@@ -77,7 +77,7 @@ CPROF_FAIL_KINDS=heap
 run_cprof check 120 --check
 why=()
 [ "$RC" -eq 1 ] || why+=("exit $RC, want 1")
-grep -q "^  heap   unavailable  loading its BPF programs failed: made to fail by CPROF_FAIL_KINDS" \
+grep -Eq "^  heap +unavailable  loading its BPF programs failed: made to fail by CPROF_FAIL_KINDS" \
 	"$E2E_TMP/check.out" || why+=("no 'heap unavailable' line with the reason")
 for k in cpu block mutex; do
 	line=$(grep "^  $k " "$E2E_TMP/check.out")
@@ -94,7 +94,7 @@ run_cprof check2 120 --check
 n_av=$(grep -cE '^  [a-z]+ +available ' "$E2E_TMP/check2.out")
 n_un=$(grep -cE '^  [a-z]+ +unavailable ' "$E2E_TMP/check2.out")
 why=()
-[ $((n_av + n_un)) -eq 4 ] || why+=("$((n_av + n_un)) kind lines, want 4")
+[ $((n_av + n_un)) -eq 5 ] || why+=("$((n_av + n_un)) kind lines, want 5 (cpu, block, mutex, heap, threads)")
 { [ "$n_un" -eq 0 ] && [ "$RC" -eq 0 ]; } || { [ "$n_un" -gt 0 ] && [ "$RC" -eq 1 ]; } ||
 	why+=("exit $RC with $n_un kinds unavailable")
 verdict check_status "$n_av available, $n_un unavailable, exit $RC" "${why[@]}"

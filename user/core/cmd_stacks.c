@@ -21,6 +21,8 @@
 #include "core/sysinfo.h"
 #include "cprof.h"
 #include "kinds/kind.h"
+#include "kinds/threads.h"
+#include "core/threadsym.h"
 #include "proc/object.h"
 #include "proc/procmaps.h"
 #include "proc/proctab.h"
@@ -38,8 +40,6 @@
 #define EXIT_USAGE 2
 /* How long tables being built are waited for before the snapshot (hostscan.c's bound). */
 #define STACKS_WAIT_SECS 10.0
-/* Frames a thread's record may expand to once inline calls are added. */
-#define STACKS_MAX_FRAMES (CPROF_SAMPLE_MAX_FRAMES * 4)
 
 static const char stacks_usage[] =
 	"Usage: cprof-bpf stacks -p PID[,PID...] [--json] [-v]\n"
@@ -249,144 +249,27 @@ static int load_iterator(struct snap *s)
  * or -errno (said). */
 static int read_iterator(struct snap *s)
 {
-	struct bpf_link *link = bpf_program__attach_iter(s->skel->progs.cprof_threads_iter, NULL);
-	int fd, err = 0;
-	ssize_t n;
+	const char *what;
+	int err = threads_iter__read(s->skel->progs.cprof_threads_iter, &s->buf, &s->len,
+				     &s->cap, &what);
 
-	if (!link) {
-		err = -errno;
-		stacks_error("cannot attach the thread iterator: %s", strerror(-err));
-		return err;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		stacks_error("cannot create the thread iterator: %s", strerror(-err));
-		goto out;
-	}
-	do {
-		if ((err = VEC_GROW(s->buf, s->cap, s->len + 65536)))
-			break;
-		n = read(fd, s->buf + s->len, s->cap - s->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			stacks_error("reading the thread iterator: %s", strerror(-err));
-			break;
-		}
-		s->len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-out:
-	bpf_link__destroy(link);
+	if (err)
+		stacks_error("the thread iterator (%s): %s", what, strerror(-err));
 	return err;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* res's frames (innermost first) appended to f as one address's. */
-static void push_resolved(struct thread_frame *f, size_t *n, const struct sym_result *res,
-			  uint64_t addr, bool kernel, const char *object)
-{
-	for (size_t i = 0; i < res->n && *n < STACKS_MAX_FRAMES; i++)
-		f[(*n)++] = (struct thread_frame){
-			.addr = addr, .name = res->frames[i].name, .file = res->frames[i].file,
-			.line = res->frames[i].line, .object = object, .kernel = kernel,
-			.inlined = i + 1 < res->n,
-		};
-}
-
-/* Frame a of a thread (its address as recorded), looked up at pc. */
-static void push_kernel(struct snap *s, struct thread_frame *f, size_t *n, uint64_t a,
-			uint64_t pc)
-{
-	struct sym_result res;
-	const char *module = "";
-
-	if (*n >= STACKS_MAX_FRAMES)
-		return;
-	if (!symbolizer__resolve_kernel(s->env.sym, pc, &res, &module) && res.n) {
-		push_resolved(f, n, &res, a, true, module[0] ? module : "kernel");
-		return;
-	}
-	f[(*n)++] = (struct thread_frame){ .addr = a, .object = "kernel", .kernel = true };
-}
-
-static void push_user(struct snap *s, const struct cprof_sample *r, struct thread_frame *f,
-		      size_t *n, uint64_t a, uint64_t pc)
-{
-	const struct procmaps_entry *e = proctab__find(s->env.pt, (int)r->pid, r->image, pc);
-	struct sym_result res;
-	uint64_t vaddr;
-
-	if (*n >= STACKS_MAX_FRAMES)
-		return;
-	if (e && e->obj && e->obj->is_elf &&
-	    !object__file_offset_to_vaddr(e->obj, pc - e->start + e->offset, &vaddr) &&
-	    !symbolizer__resolve(s->env.sym, e->obj, vaddr, &res) && res.n) {
-		push_resolved(f, n, &res, a, false, base_name(e->path));
-		return;
-	}
-	if (e && !(e->obj && e->obj->is_elf) &&
-	    !symbolizer__resolve_perfmap(s->env.sym, (int)r->pid, pc, &res) && res.n) {
-		push_resolved(f, n, &res, a, false, e->path[0] ? base_name(e->path) : "[anon]");
-		return;
-	}
-	f[(*n)++] = (struct thread_frame){
-		.addr = a, .object = e ? (e->path[0] ? base_name(e->path) : "[anon]") : NULL,
-	};
-}
-
-/* One record: its frames symbolized (looked up at the return address less 1, except the
- * exact pc of each part's first frame), added to the snapshot. */
-static int add_thread(struct snap *s, const struct cprof_sample *r, struct thread_frame *f)
-{
-	uint32_t stop = r->flags & CPROF_SF_STOP_MASK;
-	struct thread_info t = {
-		.pid = (int)r->pid, .tid = (int)r->tid, .comm = r->comm, .pcomm = r->pcomm,
-		.state = threadsnap__state(r->value[0], r->value[1]),
-		.unreadable = r->flags & CPROF_SF_STACK_UNREAD,
-		.complete = stop == CPROF_STOP_ROOT,
-		.stop = summary__stop_name(stop),
-	};
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->n_kernel; i++) {
-		uint64_t a = r->frames[i];
-
-		push_kernel(s, f, &n, a, i ? a - 1 : a);
-	}
-	for (size_t i = 0; i < r->n_user; i++) {
-		uint64_t a = r->frames[r->n_kernel + i];
-
-		push_user(s, r, f, &n, a, !i && (r->flags & CPROF_SF_PC_EXACT) ? a : a - 1);
-	}
-	return threadsnap__add(s->ts, &t, f, n);
 }
 
 /* The iterator's records into the snapshot. Returns 0 or -ENOMEM. */
 static int add_threads(struct snap *s)
 {
-	struct thread_frame *f = calloc(STACKS_MAX_FRAMES, sizeof(*f));
-	union thread_rec *rec = malloc(sizeof(*rec));
 	size_t off = 0;
-	int err = f && rec ? 0 : -ENOMEM, more;
+	int err = threadsym__add(&s->env, s->buf, s->len, 0, s->ts, &off);
 
-	while (!err && !(more = threadsnap__next(s->buf, s->len, &off, rec)))
-		err = add_thread(s, &rec->r, f);
-	if (!err && more < 0) {
+	if (err == -EINVAL) {
 		s->bad_records++;
 		log_warn("the thread iterator's output is cut or malformed at byte %zu of %zu: "
 			 "the threads after it are not shown", off, s->len);
+		err = 0;
 	}
-	free(f);
-	free(rec);
 	return err;
 }
 
@@ -441,6 +324,7 @@ static int snapshot(const struct stacks_args *a)
 {
 	uint64_t cnt[CPROF_CNT_NR] = { 0 };
 	struct snap s = { 0 };
+	double t[3], cpu[3];	/* wall and this thread's CPU: before the read, after, grouped */
 	int err, gone;
 
 	if ((err = snap_env(&s, a))) {
@@ -450,12 +334,22 @@ static int snapshot(const struct stacks_args *a)
 	if ((err = publish_views(&s, a)) || (err = load_iterator(&s)))
 		goto out;
 	test_pause();
+	t[0] = clock__secs(CLOCK_MONOTONIC);
+	cpu[0] = clock__secs(CLOCK_THREAD_CPUTIME_ID);
 	if ((err = read_iterator(&s)))
 		goto out;
+	t[1] = clock__secs(CLOCK_MONOTONIC);
+	cpu[1] = clock__secs(CLOCK_THREAD_CPUTIME_ID);
 	if ((err = add_threads(&s))) {
 		stacks_error("out of memory");
 		goto out;
 	}
+	t[2] = clock__secs(CLOCK_MONOTONIC);
+	cpu[2] = clock__secs(CLOCK_THREAD_CPUTIME_ID);
+	/* The iterator runs in this thread (its BPF programs in the read's system time). */
+	log_debug("snapshot: %zu threads read in %.2f ms (CPU %.2f ms), symbolized and grouped "
+		  "in %.2f ms (CPU %.2f ms)", threadsnap__count(s.ts, 0), (t[1] - t[0]) * 1e3,
+		  (cpu[1] - cpu[0]) * 1e3, (t[2] - t[1]) * 1e3, (cpu[2] - cpu[1]) * 1e3);
 	procobj__read_counters(s.po, cnt);
 	if (cnt[CPROF_CNT_SCRATCH_BUSY])
 		log_warn("%llu threads could not be read (no scratch record was free): the "

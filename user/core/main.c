@@ -34,8 +34,9 @@ static const char usage_text[] =
 	"  -d, --duration SECS      stop after SECS (default: until SIGINT/SIGTERM, or until\n"
 	"                           COMMAND exits)\n"
 	"  -o, --output DIR         where profiles go (default ./cprof-YYYYmmdd-HHMMSS)\n"
-	"  -t, --types LIST         profile kinds, comma-separated: cpu, block, mutex, heap\n"
-	"                           (default: cpu,block; with -p or COMMAND also mutex,heap)\n"
+	"  -t, --types LIST         profile kinds, comma-separated: cpu, block, mutex, heap,\n"
+	"                           threads (default: cpu,block; with -p or COMMAND also\n"
+	"                           mutex,heap; threads only when named)\n"
 	"  -F, --frequency HZ       CPU sampling frequency (default 99)\n"
 	"      --max-depth N        user frames per stack, 1-256 (default 128)\n"
 	"      --ring-size MIB      ring buffer size in MiB, a power of two (default 4)\n"
@@ -45,6 +46,8 @@ static const char usage_text[] =
 	"                           by N (Go's semantics; default 1)\n"
 	"      --heap-rate BYTES    heap profile: mean bytes allocated between samples\n"
 	"                           (default 524288, as Go)\n"
+	"      --threads-interval SECS  threads profile: seconds between snapshots of every\n"
+	"                           thread's stack, 0.01-60 (default 1)\n"
 	"      --debuginfo-dir DIR  look for separate debuginfo in DIR too (a .build-id tree\n"
 	"                           like /usr/lib/debug, or a PPROF_BINARY_PATH directory);\n"
 	"                           repeatable\n"
@@ -123,7 +126,7 @@ static const char top_usage_text[] =
 enum { OPT_VERSION = 1000, OPT_MAX_DEPTH, OPT_RING_SIZE, OPT_BLOCK_RATE, OPT_MUTEX_RATE,
        OPT_HEAP_RATE, OPT_DEBUGINFO_DIR, OPT_CHECK, OPT_HTTP, OPT_HTTP_TOKEN,
        OPT_HTTP_MAX_SECONDS, OPT_HTTP_MAX_REQUESTS, OPT_MAX_STACKS, OPT_MAX_EXITED,
-       OPT_DEBUGINFOD_TIMEOUT, OPT_INTERVAL };
+       OPT_DEBUGINFOD_TIMEOUT, OPT_INTERVAL, OPT_THREADS_INTERVAL };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -136,6 +139,7 @@ static const struct option long_opts[] = {
 	{ "block-rate", required_argument, NULL, OPT_BLOCK_RATE },
 	{ "mutex-rate", required_argument, NULL, OPT_MUTEX_RATE },
 	{ "heap-rate", required_argument, NULL, OPT_HEAP_RATE },
+	{ "threads-interval", required_argument, NULL, OPT_THREADS_INTERVAL },
 	{ "debuginfo-dir", required_argument, NULL, OPT_DEBUGINFO_DIR },
 	{ "debuginfod-timeout", required_argument, NULL, OPT_DEBUGINFOD_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -390,6 +394,11 @@ static int parse_opt(struct args *a, int c, char **argv)
 		return parse_types(a, optarg);
 	case OPT_DEBUGINFO_DIR:
 		return add_debug_dir(o, optarg);
+	case OPT_THREADS_INTERVAL:
+		if (parse_secs(optarg, 0.01, false, 60, &o->k.threads_interval))
+			return usage_error("invalid --threads-interval '%s': expected seconds "
+					   "from 0.01 to 60", optarg);
+		return 0;
 	case OPT_DEBUGINFOD_TIMEOUT:
 		if (parse_secs(optarg, 0, false, 3600, &o->debuginfod_timeout))
 			return usage_error("invalid --debuginfod-timeout '%s': expected seconds "
@@ -484,7 +493,7 @@ static int finish_args(struct args *a, int argc, char **argv)
 	/* Lock contention is a question about given processes, not the host; heap probes go
 	 * into each target's allocator, never host-wide. --check loads every kind. */
 	for (unsigned int i = 0; i < n_kinds && !a->types_given; i++)
-		if (kinds[i]->host_default || targets || o->check)
+		if (kinds[i]->host_default || (targets && !kinds[i]->opt_in) || o->check)
 			o->kinds |= KIND_BIT(kinds[i]->id);
 	for (unsigned int i = 0; i < n_kinds && !targets && !o->check; i++)
 		if (kinds[i]->needs_targets && (o->kinds & KIND_BIT(kinds[i]->id)))
@@ -546,6 +555,7 @@ int main(int argc, char **argv)
 			.block_rate_ns = 1000000,
 			.mutex_rate = 1,
 			.heap_rate = 524288,
+			.threads_interval = 1,
 		},
 	};
 	int err;

@@ -501,5 +501,6 @@ void serve__free(struct serve *srv)
 	}
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
+	serve_threads__free(srv->threads);
 	free(srv);
 }

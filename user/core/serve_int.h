@@ -13,6 +13,7 @@
 struct MHD_Connection;
 struct MHD_Daemon;
 struct route;
+struct serve_threads;
 
 /* The longest request target kept (path and query); longer: 414. */
 #define SERVE_MAX_URI (HTTPQ_MAX_QUERY + 256)
@@ -54,6 +55,7 @@ struct serve {
 	char url[160];		/* http://HOST:PORT, as said at the start */
 	int64_t start_wall_ns;
 	uint64_t answered, refused;	/* replies 2xx, and 4xx/5xx */
+	struct serve_threads *threads;	/* goroutine's snapshots; NULL until asked */
 };
 
 /* Replies (status 200) with a gzipped profile in buf (taken: freed by the reply). */
@@ -75,6 +77,10 @@ void serve__suspend(struct req *r, double due);
 /* serve_pprof.c: answers a new request for path (decoded, no query) with query q.
  * Returns an MHD result. */
 int serve_pprof__route(struct req *r, const char *path, const struct httpq *q);
+
+/* serve_threads.c: /debug/pprof/goroutine or threads (name), a snapshot now. */
+int serve_threads__reply(struct req *r, const char *name, const struct httpq *q);
+void serve_threads__free(struct serve_threads *t);
 
 /* serve_pprof.c: answers a request whose window ended. */
 int serve_pprof__window_done(struct req *r);

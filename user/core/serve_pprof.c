@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The paths of Go's net/http/pprof, answered from the run's aggregates: the index, the CPU
  * profile of the next N seconds, and heap, allocs, block and mutex, cumulative since the
- * start or, with ?seconds=N, the delta over the next N seconds. Replies, errors and their
+ * start or, with ?seconds=N, the delta over the next N seconds; goroutine and threads, a
+ * snapshot of every thread now (serve_threads.c). Replies, errors and their
  * texts follow Go's handlers, so `go tool pprof URL` and scrapers that speak to Go programs
  * (Grafana Alloy, Parca) work unchanged. */
 #include <errno.h>
@@ -45,7 +46,7 @@ static const struct route routes[] = {
 };
 
 /* Names Go serves that cprof-bpf has no counterpart for. */
-static const char *const not_ours[] = { "goroutine", "threadcreate", "trace", "symbol" };
+static const char *const not_ours[] = { "threadcreate", "trace", "symbol" };
 
 static const struct route *find_route(const char *name)
 {
@@ -343,10 +344,13 @@ int serve_pprof__route(struct req *r, const char *path, const struct httpq *q)
 		return serve_cmdline(r);
 	if ((rt = find_route(name)))
 		return serve_profile(r, rt, q);
+	if (!strcmp(name, "goroutine") || !strcmp(name, "threads"))
+		return serve_threads__reply(r, name, q);
 	for (size_t i = 0; i < ARRAY_SIZE(not_ours); i++)
 		if (!strcmp(name, not_ours[i]))
 			return serve__reply_error(r, MHD_HTTP_NOT_FOUND,
 						  "%s: not served by cprof-bpf; profiles here: "
-						  "profile, heap, allocs, block, mutex", name);
+						  "profile, heap, allocs, block, mutex, goroutine, threads",
+						  name);
 	return serve__reply_error(r, MHD_HTTP_NOT_FOUND, "Unknown profile");
 }

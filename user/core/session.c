@@ -546,11 +546,11 @@ static int check_lines(const struct session *s)
 		if (!(s->o->kinds & bit))
 			continue;
 		if (!(s->kinds & bit)) {
-			printf("  %-6s unavailable  %s\n", kinds[i]->name, s->why[i]);
+			printf("  %-7s unavailable  %s\n", kinds[i]->name, s->why[i]);
 			missing++;
 			continue;
 		}
-		printf("  %-6s available    %s; %u program%s, %llu instructions verified, "
+		printf("  %-7s available    %s; %u program%s, %llu instructions verified, "
 		       "%.0f ms\n", kinds[i]->name, kl->mechanism, kl->progs,
 		       kl->progs == 1 ? "" : "s", kl->insns, kl->ms);
 	}

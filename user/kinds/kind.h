@@ -33,6 +33,7 @@ struct kind_opts {
 	unsigned long long heap_rate;	/* --heap-rate: mean bytes between samples */
 	int heap_uretprobes;	/* CPROF_HEAP_URETPROBES (diagnostic): 0 = sessions where the
 				 * kernel has them, 1 = uprobe_multi return probes, 2 = perf ones */
+	double threads_interval;	/* --threads-interval: seconds between snapshots */
 	bool block_sys_exit;	/* CPROF_BLOCK_SYS_EXIT=1 (tests): the block profile reads user
 				 * stacks at syscall exit even where BPF task works exist */
 };
@@ -85,6 +86,7 @@ struct kind_ops {
 	unsigned int records;	/* KIND_BIT set of the record kinds it takes */
 	bool host_default;	/* in the default set when profiling the whole host */
 	bool needs_targets;	/* only with -p or COMMAND (its probes go into processes) */
+	bool opt_in;		/* never in the default set: only when -t names it */
 	const char *load_fails;		/* why it is not collected when load fails */
 	const char *attach_fails;	/* ... when attach or watch fails */
 	/* Opens the BPF object and configures it for the options and this kernel (rodata,

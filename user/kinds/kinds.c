@@ -4,9 +4,10 @@
 #include "kinds/kind.h"
 #include "util/util.h"
 
-extern const struct kind_ops cpu_kind, block_kind, mutex_kind, heap_kind;
+extern const struct kind_ops cpu_kind, block_kind, mutex_kind, heap_kind, threads_kind;
 
-const struct kind_ops *const kinds[] = { &cpu_kind, &block_kind, &mutex_kind, &heap_kind };
+const struct kind_ops *const kinds[] = { &cpu_kind, &block_kind, &mutex_kind, &heap_kind,
+					  &threads_kind };
 const unsigned int n_kinds = ARRAY_SIZE(kinds);
 
 _Static_assert(ARRAY_SIZE(kinds) <= KINDS_MAX, "raise KINDS_MAX");

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The cost of one `cprof-bpf stacks` snapshot of a process with 1,000 threads (996 sleeping
+# in nanosleep, 4 spinning at nice 19: tests/workloads/manythreads.c), beside `eu-stack -p`
+# on the same process. Per tool: the CPU time (user + sys) of the whole process, its wall
+# time, and the longest time the target made no progress while it ran (the spinners' counter,
+# a shared mapping read every 5 ms: eu-stack stops every thread while it reads them; we
+# stop none). For ours also the snapshot alone, from -v's timing line: the iterator's read
+# (the BPF programs run in its system time) and the symbolization and grouping after it.
+# Then -t threads over 3 s: the CPU of each snapshot in a run (read and aggregation).
+# Goal: one snapshot <= 50 ms of CPU. Medians of RUNS rounds, each round both tools once.
+# The machine's load average is printed first: figures are noisy on a shared machine.
+# A measurement: it prints figures and gates nothing. Needs root; eu-stack for its column.
+# Usage: tests/bench/threads_cost.sh   (env: RUNS=5 THREADS=1000 SPIN=4 CPROF=./cprof-bpf)
+source "$(dirname "$0")/lib.bash"
+RUNS=${RUNS:-5}
+THREADS=${THREADS:-1000}
+SPIN=${SPIN:-4}
+GOAL_MS=50
+require_bench manythreads
+have_eu=1
+command -v eu-stack >/dev/null || have_eu=0
+
+"$WL/manythreads" "$THREADS" "$SPIN" 3600 "$tmp/counter" >"$tmp/wl.log" 2>&1 &
+target=$!
+pids+=("$target")
+for _ in $(seq 200); do
+	grep -q '^manythreads: pid [0-9]* ready$' "$tmp/wl.log" && break
+	sleep 0.05
+done
+grep -q 'ready$' "$tmp/wl.log" || die "manythreads did not start its $THREADS threads"
+
+# Progress of the target, sampled in the background: "ms counter" lines.
+( while :; do echo "$(date +%s%3N) $(od -An -tu8 -N8 "$tmp/counter" | tr -d ' ')"; sleep 0.005; done ) \
+	>"$tmp/progress" &
+pids+=("$!")
+
+# stall T0 T1: the longest span (ms) between T0 and T1 (ms) in which the counter stood still.
+stall() {
+	awk -v t0="$1" -v t1="$2" '
+		$1 < t0 - 20 || $1 > t1 + 20 { next }
+		prev_c != "" && $2 != prev_c { if (still != "" && prev_t - still > w) w = prev_t - still; still = "" }
+		prev_c != "" && $2 == prev_c && still == "" { still = prev_t }
+		{ prev_t = $1; prev_c = $2 }
+		END { if (still != "" && prev_t - still > w) w = prev_t - still; print w + 0 }' \
+		"$tmp/progress"
+}
+
+# run_timed OUT CMD...: CMD's user+sys and wall ms into OUT's "cpu wall" line; its stderr in
+# OUT.err; then the longest stall of the target while it ran, appended.
+run_timed() {
+	local out=$1 t0 t1 times
+	shift
+	t0=$(date +%s%3N)
+	times=$( { TIMEFORMAT='%3U %3S %3R'; time "$@" >/dev/null 2>"$out.err"; } 2>&1 )
+	t1=$(date +%s%3N)
+	sleep 0.05
+	read -r u s r <<<"$times"
+	echo "$(awk -v u="$u" -v s="$s" -v r="$r" 'BEGIN { printf "%.1f %.1f", (u + s) * 1000, r * 1000 }') $(stall "$t0" "$t1")"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'; }
+
+echo "$BENCH: $THREADS threads ($SPIN spinning), $RUNS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+: >"$tmp/ours"
+: >"$tmp/eu"
+for i in $(seq "$RUNS"); do
+	r=$(run_timed "$tmp/o" "$CPROF" stacks -p "$target" -v)
+	snap=$(sed -n 's/.*snapshot: \([0-9]*\) threads read in \([0-9.]*\) ms (CPU \([0-9.]*\) ms), symbolized and grouped in \([0-9.]*\) ms (CPU \([0-9.]*\) ms).*/\1 \2 \3 \4 \5/p' "$tmp/o.err")
+	[ -n "$snap" ] || die "no timing line from cprof-bpf stacks -v: $(grep -v '^libbpf' "$tmp/o.err" | head -3)"
+	echo "$r $snap" >>"$tmp/ours"
+	if [ "$have_eu" = 1 ]; then
+		run_timed "$tmp/e" eu-stack -p "$target" >>"$tmp/eu"
+	fi
+done
+col() { awk -v c="$2" '{ print $c }' "$1" | median; }
+threads=$(col "$tmp/ours" 4)
+snap_cpu=$(awk '{ print $6 + $8 }' "$tmp/ours" | median)
+echo "cprof-bpf stacks: $threads threads per snapshot"
+printf '  whole process      CPU %7.1f ms   wall %7.1f ms   target stalled at most %s ms\n' \
+	"$(col "$tmp/ours" 1)" "$(col "$tmp/ours" 2)" "$(col "$tmp/ours" 3)"
+printf '  snapshot alone     CPU %7.1f ms   (read %.1f ms CPU / %.1f ms wall; symbolize+group %.1f ms CPU)   goal <= %d ms: %s\n' \
+	"$snap_cpu" "$(col "$tmp/ours" 6)" "$(col "$tmp/ours" 5)" "$(col "$tmp/ours" 8)" "$GOAL_MS" \
+	"$(awk -v v="$snap_cpu" -v g="$GOAL_MS" 'BEGIN { print v <= g ? "met" : "missed" }')"
+if [ "$have_eu" = 1 ]; then
+	printf 'eu-stack -p\n  whole process      CPU %7.1f ms   wall %7.1f ms   target stalled at most %s ms\n' \
+		"$(col "$tmp/eu" 1)" "$(col "$tmp/eu" 2)" "$(col "$tmp/eu" 3)"
+else
+	echo "eu-stack: not installed (apt-get install elfutils)"
+fi
+# In a run (-t threads), the snapshots after the first one pay neither the start nor the
+# symbolizer's: the iterator's read and the aggregation, per snapshot, from the summary.
+"$CPROF" -t threads -p "$target" -d 3 --threads-interval 0.5 -o "$tmp/run" >/dev/null 2>"$tmp/run.err"
+each=$(sed -n 's/^cprof-bpf: threads: \([0-9]*\) snapshots every .*, \([0-9.]*\) ms each (CPU \([0-9.]*\) ms)$/\1 snapshots: \2 ms wall, \3 ms CPU each/p' "$tmp/run.err")
+printf -- '-t threads (3 s at 0.5 s)\n  per snapshot       %s   goal <= %d ms\n' "${each:-no summary line}" "$GOAL_MS"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
