@@ -41,21 +41,6 @@ start_profiler() {
 	kill -0 "$prof_pid" 2>/dev/null || die "cprof-bpf exited early: $(head -1 "$tmp/$1.err")"
 }
 
-# stop_profiler: SIGINT, then at most 10 s to write the profile.
-stop_profiler() {
-	local i
-	kill -INT "$prof_pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$prof_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$prof_pid" 2>/dev/null; then
-		echo "  cprof-bpf did not stop 10 s after SIGINT: killed" >&2
-		kill -KILL "$prof_pid"
-	fi
-	wait "$prof_pid" 2>/dev/null
-}
-
 echo "cprof-bpf CPU overhead — $(uname -r), $(nproc) CPUs, $HZ Hz, whole host"
 echo
 
@@ -67,7 +52,7 @@ for ((i = 1; i <= PAIRS; i++)); do
 	base=$(timed_work)
 	start_profiler "pair$i"
 	with=$(timed_work)
-	stop_profiler
+	stop_int "$prof_pid"
 	ratio=$(awk -v a="$with" -v b="$base" 'BEGIN { printf "%.5f", a / b }')
 	ratios+=("$ratio")
 	printf '  pair %d: without %.3f s, with %.3f s, ratio %s\n' "$i" \

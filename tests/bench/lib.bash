@@ -53,7 +53,7 @@ find_offcputime() {
 }
 
 # stop_int PID: SIGINT to PID (a profiler writes what it collected), then at most 10 s
-# before SIGKILL; reaps it.
+# before SIGKILL (said on stderr); reaps it.
 stop_int() {
 	local i
 	kill -INT "$1" 2>/dev/null
@@ -61,6 +61,9 @@ stop_int() {
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$1" 2>/dev/null && kill -KILL "$1"
+	if kill -0 "$1" 2>/dev/null; then
+		echo "  pid $1 did not stop 10 s after SIGINT: killed" >&2
+		kill -KILL "$1"
+	fi
 	wait "$1" 2>/dev/null
 }
