@@ -350,6 +350,11 @@ struct cprof_replay {
 	__u64 frames[CPROF_MAX_USER_FRAMES];
 };
 
+/* Kernel addresses named per run of the ksym object (bpf/ksym.bpf.c), and the room for each
+ * name: "function+0xoff/0xsize [module]"; a longer one is cut and named from kallsyms. */
+#define CPROF_KSYM_BATCH 64
+#define CPROF_KSYM_NAME 256
+
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct cprof_stack_copy) == 104 + CPROF_STACK_COPY_BYTES,
 	       "cprof_stack_copy layout");

@@ -12,6 +12,7 @@
 
 #include "elf/debuginfo.h"
 #include "symbols/kallsyms.h"
+#include "symbols/ksymbpf.h"
 #include "symbols/perfmap.h"
 #include "symbols/rescache.h"
 #include "util/clock.h"
@@ -46,6 +47,8 @@ struct symbolizer {
 	struct hashmap objs;	/* struct obj_ent */
 	struct kallsyms *ks;
 	bool ks_tried;
+	struct ksymbpf *kb;	/* the kernel names addresses one by one until ks is read */
+	bool kb_tried, kb_done;
 	struct hashmap pms;	/* struct pid_map */
 	uint64_t clock;		/* ticks once per object lookup */
 	struct rescache *cache;	/* results kept across reports; NULL: none */
@@ -240,6 +243,39 @@ int symbolizer__resolve_perfmap(struct symbolizer *s, int pid, uint64_t addr,
 
 /* ---- kernel ---- */
 
+/* Distinct kernel addresses named one by one (~2 us each) before the whole of kallsyms is
+ * read instead (~60 ms). */
+#define KSYM_BPF_MAX 16384
+
+/* addr named by the kernel itself (ksymbpf.h): 0 when it was, nonzero when kallsyms must
+ * answer (for a file given in the options, for what the kernel does not name, for a report
+ * past KSYM_BPF_MAX addresses, or when the resolver cannot load). */
+static int kernel_by_bpf(struct symbolizer *s, uint64_t addr, const char **name,
+			 uint64_t *start, const char **mod)
+{
+	int err;
+
+	if (s->kallsyms_path || s->ks || s->kb_done)
+		return -ENOENT;
+	if (!s->kb_tried) {
+		s->kb_tried = true;
+		s->kb = ksymbpf__open();
+		s->kb_done = !s->kb;
+		if (!s->kb) {
+			log_debug("symbolizer: kernel symbol lookup: %s; reading /proc/kallsyms",
+				  strerror(errno));
+			return -ENOENT;
+		}
+	}
+	err = ksymbpf__find(s->kb, addr, KSYM_BPF_MAX, name, start, mod);
+	if (err && err != -ENOENT) {
+		log_debug("symbolizer: kernel symbol lookup: %s; reading /proc/kallsyms",
+			  err == -E2BIG ? "many addresses" : strerror(-err));
+		s->kb_done = true;	/* kb stays: the names it gave are still in use */
+	}
+	return err;
+}
+
 int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_result *res,
 			       const char **module)
 {
@@ -248,6 +284,8 @@ int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_r
 
 	memset(res, 0, sizeof(*res));
 	*module = "";
+	if (!kernel_by_bpf(s, addr, &name, &start, &mod))
+		goto found;
 	if (!s->ks_tried) {
 		const char *path = s->kallsyms_path ? s->kallsyms_path : "/proc/kallsyms";
 
@@ -259,6 +297,7 @@ int symbolizer__resolve_kernel(struct symbolizer *s, uint64_t addr, struct sym_r
 	}
 	if (!s->ks || kallsyms__find(s->ks, addr, &name, &start, &mod))
 		return -ENOENT;
+found:
 	res->n = 1;
 	res->frames[0].name = name;
 	res->frames[0].system_name = name;
@@ -341,6 +380,7 @@ void symbolizer__free(struct symbolizer *s)
 		perfmap__free(p->pm);
 	hashmap__free(&s->pms);
 	kallsyms__free(s->ks);
+	ksymbpf__free(s->kb);
 	rescache__free(s->cache);
 	free_strv(s->debug_dirs);
 	free(s->kallsyms_path);

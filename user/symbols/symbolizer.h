@@ -2,7 +2,8 @@
  * object's DWARF (its own or its separate debuginfo's, found by build id under the debug
  * dirs, by .gnu_debuglink, or fetched from debuginfod servers), symbol tables (.symtab,
  * .dynsym, MiniDebugInfo, PLT stubs), Go's .gopclntab, C++ names demangled; JIT code
- * through perf maps; kernel addresses through kallsyms. Per-object tables are built once. */
+ * through perf maps; kernel addresses by the kernel itself (ksymbpf.h), or through kallsyms
+ * when a report names many. Per-object tables are built once. */
 #ifndef CPROF_SYMBOLIZER_H
 #define CPROF_SYMBOLIZER_H
 
