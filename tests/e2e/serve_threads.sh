@@ -7,7 +7,9 @@
 #      20 (state labels sleeping, sleeping, sleeping, running), 51 in all; pprofcheck passes
 #      them (Parca's and Alloy's rules); a second request is a new snapshot (its time later).
 #   2. ?debug=1 and ?debug=2: text/plain, the text of `cprof-bpf stacks` (the process's line,
-#      "10 threads: sleeping 10" groups, f_sleep's frame).
+#      f_sleep's frame): debug=1 grouped ("10 threads: sleeping 10", three such groups),
+#      debug=2 one entry per thread, as `stacks --each` ("thread TID sleep-I [sleeping]:"
+#      entries, 51 in all, 10 of them sleep-*, no group lines).
 #   3. A bad query is a 400 with a reason: debug=3, seconds=5, debug=x; threadcreate is still
 #      a 404 that says what is served; host-wide (no -p) goroutine is a 404 that says why.
 source "$(dirname "$0")/lib.bash"
@@ -70,7 +72,13 @@ for d in 1 2; do
 	[ "$(header "text$d" Content-Type)" = "text/plain; charset=utf-8" ] ||
 		why+=("Content-Type '$(header "text$d" Content-Type)'")
 	has_line "$t" "^pid $wl \\(threads\\): 51 threads$" || why+=("no line 'pid $wl (threads): 51 threads'")
-	[ "$(grep -c '^10 threads: sleeping 10' "$t")" = 3 ] || why+=("$(grep -c '^10 threads: sleeping 10' "$t") groups of 10 sleeping, want 3")
+	if [ "$d" = 1 ]; then
+		[ "$(grep -c '^10 threads: sleeping 10' "$t")" = 3 ] || why+=("$(grep -c '^10 threads: sleeping 10' "$t") groups of 10 sleeping, want 3")
+	else
+		[ "$(grep -c '^thread [0-9]* [^ ]* \[[a-z]*\]:$' "$t")" = 51 ] || why+=("$(grep -c '^thread [0-9]* [^ ]* \[[a-z]*\]:$' "$t") thread entries, want 51")
+		[ "$(grep -c '^thread [0-9]* sleep-[0-9]* \[sleeping\]:$' "$t")" = 10 ] || why+=("$(grep -c '^thread [0-9]* sleep-[0-9]* \[sleeping\]:$' "$t") sleep-* entries sleeping, want 10")
+		! grep -q '^[0-9]* threads\?: ' "$t" || why+=("group lines in debug=2")
+	fi
 	has_line "$t" '^  f_sleep at .*threads\.c:[0-9]+ \[threads\]$' || why+=("no f_sleep frame")
 	verdict "debug$d" "$(wc -l <"$t") lines: $BODY" "${why[@]}"
 done

@@ -82,6 +82,48 @@ has_line "$text" '^  f_sleep at .*threads\.c:[0-9]+ \[threads\]$' ||
 	why+=("no 'f_sleep at …threads.c:LINE [threads]' frame")
 verdict text "$(grep -c '^[0-9]* threads\?: ' "$text") groups, as the JSON says" "${why[@]}"
 
+# --each: one entry per thread, by thread id, headed "thread TID NAME [STATE]:", every thread
+# of the process once, each with its own stack.
+run_cprof each 60 stacks -p "$wl" --each
+ls /proc/"$wl"/task >"$E2E_TMP/tids"
+python3 - "$E2E_SUITE" "$E2E_TMP/each.out" "$E2E_TMP/tids" "$RC" <<'EOF' || E2E_FAILED=1
+import re, sys
+
+suite, path, tids_path, rc = sys.argv[1:5]
+text = open(path).read()
+want_tids = sorted(int(t) for t in open(tids_path).read().split())
+heads = list(re.finditer(r"^thread (\d+) (\S+) \[(\w+)\]:$", text, re.M))
+tids = [int(m.group(1)) for m in heads]
+why = []
+if rc != "0":
+    why.append("exit %s" % rc)
+if tids != want_tids:
+    why.append("%d entries, tids %s..., want the %d threads of /proc in order" %
+               (len(tids), tids[:5], len(want_tids)))
+# Each entry's stack, up to the next entry: its own.
+wrong = []
+for i, m in enumerate(heads):
+    end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+    body, name, state = text[m.end():end], m.group(2), m.group(3)
+    kind = name.split("-")[0]
+    leaf = {"sleep": "f_sleep", "read": "f_read", "lock": "f_lock", "spin": "f_spin"}.get(kind)
+    states = {"spin": {"running", "runnable"}}.get(kind, {"sleeping"})
+    if leaf and (not re.search(r"^  %s at .*threads\.c:\d+ \[threads\]$" % leaf, body, re.M)
+                 or state not in states):
+        wrong.append("%s [%s]" % (name, state))
+    if name == "bad-0" and "  [user stack unreadable]" not in body:
+        wrong.append("bad-0 not marked unreadable")
+if wrong:
+    why.append("%d entries with another stack or state: %s" % (len(wrong), wrong[:4]))
+if re.search(r"^\d+ threads?: ", text, re.M):
+    why.append("group lines in --each")
+if why:
+    print("FAIL: %s/each: %s" % (suite, "; ".join(why)))
+    sys.exit(1)
+print("PASS: %s/each (%d entries, one per thread by tid, each with its own leaf and state)" %
+      (suite, len(tids)))
+EOF
+
 # ---- 3: eu-stack on the same threads --------------------------------------------------
 if command -v eu-stack >/dev/null; then
 	timeout 60 eu-stack -p "$wl" >"$E2E_TMP/eu.out" 2>"$E2E_TMP/eu.err"
@@ -194,6 +236,8 @@ bad_input() {
 }
 bad_input no_pid 2 '^cprof-bpf stacks: .*-p PID is required' stacks
 bad_input bad_pid 2 "^cprof-bpf stacks: -p: 'x1' is not a process id" stacks -p x1
+bad_input two_formats 2 '^cprof-bpf stacks: --each and --json: one format at a time$' \
+	stacks -p $$ --each --json
 gone=$(( $(cat /proc/sys/kernel/pid_max) - 1 ))
 while kill -0 "$gone" 2>/dev/null; do gone=$((gone - 1)); done
 bad_input no_such_pid 1 "^cprof-bpf stacks: pid $gone: no such process$" stacks -p "$gone"

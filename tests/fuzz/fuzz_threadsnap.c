@@ -67,8 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if ((rc == 1 && off != size) || (rc < 0 && off != prev) || rc > 1)
 		abort();
-	threadsnap__print(ts, null, false);
-	threadsnap__print(ts, null, true);
+	threadsnap__print(ts, null, THREADSNAP_GROUPS);
+	threadsnap__print(ts, null, THREADSNAP_EACH);
+	threadsnap__print(ts, null, THREADSNAP_JSON);
 out:
 	if (null)
 		fclose(null);

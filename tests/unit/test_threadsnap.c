@@ -94,7 +94,7 @@ static int add(struct threadsnap *ts, int pid, int tid, enum thread_state st, ui
 }
 
 /* out's text, NUL-terminated, in a buffer the caller frees. */
-static char *print(struct threadsnap *ts, bool json)
+static char *print(struct threadsnap *ts, enum threadsnap_format fmt)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -102,7 +102,7 @@ static char *print(struct threadsnap *ts, bool json)
 
 	if (!f)
 		return NULL;
-	if (threadsnap__print(ts, f, json)) {
+	if (threadsnap__print(ts, f, fmt)) {
 		fclose(f);
 		free(buf);
 		return NULL;
@@ -125,8 +125,8 @@ TEST(groups)
 	err |= add(ts, 50, 51, THREAD_SLEEPING, 0x600, true);	/* another process */
 	CHECK(!err, "add");
 	CHECK(threadsnap__count(ts, 100) == 5 && threadsnap__count(ts, 0) == 6, "counts");
-	text = print(ts, false);
-	json = print(ts, true);
+	text = print(ts, THREADSNAP_GROUPS);
+	json = print(ts, THREADSNAP_JSON);
 	REQUIRE(text && json, "printed");
 	/* Processes in pid order; the larger group first; one header per process. */
 	a = strstr(text, "pid 50 (w): 1 thread\n");
@@ -153,6 +153,32 @@ TEST(groups)
 	threadsnap__free(ts);
 }
 
+/* One entry per thread, by process then tid, whatever order they were added in. */
+TEST(each)
+{
+	struct threadsnap *ts = threadsnap__new();
+	char *text, *a, *b, *c, *d;
+	int err = 0;
+
+	REQUIRE(ts, "new");
+	err |= add(ts, 100, 121, THREAD_SLEEPING, 0x600, true);
+	err |= add(ts, 100, 110, THREAD_RUNNING, 0x500, false);
+	err |= add(ts, 50, 51, THREAD_SLEEPING, 0x600, true);
+	err |= add(ts, 100, 120, THREAD_SLEEPING, 0x600, true);
+	CHECK(!err, "add");
+	text = print(ts, THREADSNAP_EACH);
+	REQUIRE(text, "printed");
+	a = strstr(text, "pid 50 (w): 1 thread\n\nthread 51 w\"k [sleeping]:\n  do_nanosleep [kernel]\n");
+	b = strstr(text, "pid 100 (w): 3 threads\n\nthread 110 w\"k [running]:\n  f_spin");
+	c = strstr(text, "\n\nthread 120 w\"k [sleeping]:\n  do_nanosleep [kernel]\n"
+			 "  f_sleep at w.c:9 [w]\n");
+	d = strstr(text, "\n\nthread 121 w\"k [sleeping]:\n");
+	CHECK(a && b && c && d && a < b && b < c && c < d, "entries:\n%s", text);
+	CHECK(!strstr(text, "threads: "), "no groups:\n%s", text);
+	free(text);
+	threadsnap__free(ts);
+}
+
 TEST(cut_and_unreadable)
 {
 	struct threadsnap *ts = threadsnap__new();
@@ -165,7 +191,7 @@ TEST(cut_and_unreadable)
 
 	REQUIRE(ts, "new");
 	CHECK(!threadsnap__add(ts, &cut, &f, 1) && !threadsnap__add(ts, &unread, NULL, 0), "add");
-	text = print(ts, false);
+	text = print(ts, THREADSNAP_GROUPS);
 	REQUIRE(text, "printed");
 	CHECK(strstr(text, "pid 1 (p): 2 threads, 1 whose user stack could not be read\n"),
 	      "header:\n%s", text);
@@ -174,7 +200,13 @@ TEST(cut_and_unreadable)
 	CHECK(strstr(text, "1 thread: stopped 1\n    3 u\n  [user stack unreadable]\n"),
 	      "unreadable:\n%s", text);
 	free(text);
-	text = print(ts, true);
+	text = print(ts, THREADSNAP_EACH);
+	REQUIRE(text, "printed per thread");
+	CHECK(strstr(text, "thread 2 c [sleeping]:\n  0x4000 [unmapped]\n"
+			   "  [stack cut short: stack read faulted]\n\nthread 3 u [stopped]:\n"
+			   "  [user stack unreadable]\n"), "each:\n%s", text);
+	free(text);
+	text = print(ts, THREADSNAP_JSON);
 	REQUIRE(text, "printed as JSON");
 	CHECK(strstr(text, "\"processes\": [{\"pid\": 1, \"name\": \"p\", \"threads\": 2, "
 			   "\"unreadable\": 1}]"), "json:\n%s", text);
@@ -190,6 +222,7 @@ int main(void)
 	RUN(states);
 	RUN(records_bounded);
 	RUN(groups);
+	RUN(each);
 	RUN(cut_and_unreadable);
 	return CHECK_EXIT();
 }

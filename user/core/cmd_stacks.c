@@ -42,13 +42,15 @@
 #define STACKS_WAIT_SECS 10.0
 
 static const char stacks_usage[] =
-	"Usage: cprof-bpf stacks -p PID[,PID...] [--json] [-v]\n"
+	"Usage: cprof-bpf stacks -p PID[,PID...] [--each | --json] [-v]\n"
 	"Prints the stack of every thread of the processes now, threads with the same stack\n"
 	"grouped (leaf first: kernel frames, then user frames with inline calls and file:line),\n"
 	"each thread's id, name and state. The processes are not stopped: no ptrace, no signal.\n"
 	"\n"
 	"  -p, --pid PID[,PID...]   the processes (repeatable)\n"
-	"      --json               one JSON document instead of text\n"
+	"      --each               each thread on its own, by thread id, with its stack\n"
+	"                           (as goroutine?debug=2 lists goroutines)\n"
+	"      --json               one JSON document of the groups instead of text\n"
 	"  -v, --verbose            libbpf and unwinder diagnostics on stderr\n"
 	"  -h, --help               this text\n"
 	"\n"
@@ -60,7 +62,8 @@ static const char stacks_usage[] =
 struct stacks_args {
 	int *pids;
 	size_t n_pids, cap_pids;
-	bool json, verbose;
+	enum threadsnap_format fmt;
+	bool verbose;
 };
 
 /* Everything one snapshot holds, freed by snap_free. */
@@ -88,11 +91,12 @@ static void CPROF_PRINTF(1, 2) stacks_error(const char *fmt, ...)
 	fprintf(stderr, "cprof-bpf stacks: %s\n", msg);
 }
 
-enum { OPT_JSON = 1000 };
+enum { OPT_JSON = 1000, OPT_EACH };
 
 static const struct option stacks_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "each", no_argument, NULL, OPT_EACH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -119,7 +123,12 @@ static int parse_stacks_args(int argc, char **argv, struct stacks_args *a)
 			}
 			break;
 		case OPT_JSON:
-			a->json = true;
+		case OPT_EACH:
+			if (a->fmt != THREADSNAP_GROUPS) {
+				stacks_error("--each and --json: one format at a time");
+				return EXIT_USAGE;
+			}
+			a->fmt = c == OPT_JSON ? THREADSNAP_JSON : THREADSNAP_EACH;
 			break;
 		case 'v':
 			a->verbose = true;
@@ -355,7 +364,7 @@ static int snapshot(const struct stacks_args *a)
 		log_warn("%llu threads could not be read (no scratch record was free): the "
 			 "snapshot misses them", (unsigned long long)cnt[CPROF_CNT_SCRATCH_BUSY]);
 	gone = report_gone(&s, a);
-	if ((err = threadsnap__print(s.ts, stdout, a->json)))
+	if ((err = threadsnap__print(s.ts, stdout, a->fmt)))
 		stacks_error("writing the stacks: %s", strerror(-err));
 	else if (gone || s.bad_records || cnt[CPROF_CNT_SCRATCH_BUSY])
 		err = -ESRCH;

@@ -2,8 +2,9 @@
 /* /debug/pprof/goroutine and /debug/pprof/threads: a snapshot of every thread of the
  * watched processes taken when asked (the thread iterator of `cprof-bpf stacks`, loaded
  * on the first request), not the run's aggregate. As Go's goroutine endpoint: a pprof
- * profile of one snapshot (threads/count), or with ?debug=1 or ?debug=2 the text of
- * `cprof-bpf stacks`. */
+ * profile of one snapshot (threads/count), or with ?debug=1 the text of `cprof-bpf stacks`
+ * (threads grouped by stack) and with ?debug=2 that of `cprof-bpf stacks --each` (each
+ * thread and its stack). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +74,8 @@ static int reply_text(struct req *r, const uint8_t *buf, size_t len, const struc
 		err = threadsym__add(&r->srv->s->env, buf, len, q->has_pid ? q->pid : 0, ts, &off);
 	if (!err || err == -EINVAL) {
 		f = open_memstream(&text, &text_len);
-		err = f ? threadsnap__print(ts, f, false) : -errno;
+		err = f ? threadsnap__print(ts, f, q->debug == 2 ? THREADSNAP_EACH :
+					    THREADSNAP_GROUPS) : -errno;
 		if (f && fclose(f) && !err)
 			err = -EIO;
 	}

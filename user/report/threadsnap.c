@@ -289,14 +289,9 @@ static void print_tids(FILE *out, const struct snap_thread *th, size_t n)
 	fputc('\n', out);
 }
 
-static void print_group_text(FILE *out, const struct snap_thread *th, size_t n)
+/* A thread's frames, and why its stack ends where it does when that is not a root. */
+static void print_stack_text(FILE *out, const struct snap_thread *s)
 {
-	const struct snap_thread *s = &th[0];
-
-	fprintf(out, "%zu thread%s: ", n, n == 1 ? "" : "s");
-	print_states(out, th, n, false);
-	fputc('\n', out);
-	print_tids(out, th, n);
 	for (size_t i = 0; i < s->n; i++)
 		print_frame_text(out, &s->f[i]);
 	if (s->t.unreadable)
@@ -304,6 +299,15 @@ static void print_group_text(FILE *out, const struct snap_thread *th, size_t n)
 	else if (!s->t.complete)
 		fprintf(out, "  [stack cut short: %s]\n", s->t.stop ? s->t.stop : "?");
 	fputc('\n', out);
+}
+
+static void print_group_text(FILE *out, const struct snap_thread *th, size_t n)
+{
+	fprintf(out, "%zu thread%s: ", n, n == 1 ? "" : "s");
+	print_states(out, th, n, false);
+	fputc('\n', out);
+	print_tids(out, th, n);
+	print_stack_text(out, &th[0]);
 }
 
 /* s as a JSON string (quotes, backslashes and control characters escaped), null for NULL. */
@@ -379,24 +383,57 @@ static bool first_of_process(const struct threadsnap *ts, const struct group *g,
 	return !i || ts->th[g[i - 1].first].t.pid != ts->th[g[i].first].t.pid;
 }
 
+/* "pid 7 (name): 12 threads", and how many of them could not be read. */
+static void print_process_text(FILE *out, const struct threadsnap *ts, const struct snap_thread *th)
+{
+	size_t total = threadsnap__count(ts, th->t.pid), unread = count_unread(ts, th->t.pid);
+
+	fprintf(out, "pid %d (%s): %zu thread%s", th->t.pid, th->t.pcomm, total,
+		total == 1 ? "" : "s");
+	if (unread)
+		fprintf(out, ", %zu whose user stack could not be read", unread);
+	fputs("\n\n", out);
+}
+
 /* Text: a line per process, then its groups. */
 static void print_text(FILE *out, const struct threadsnap *ts, const struct group *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct snap_thread *th = &ts->th[g[i].first];
-		size_t unread, total;
-
-		if (first_of_process(ts, g, i)) {
-			total = threadsnap__count(ts, th->t.pid);
-			unread = count_unread(ts, th->t.pid);
-			fprintf(out, "pid %d (%s): %zu thread%s", th->t.pid, th->t.pcomm, total,
-				total == 1 ? "" : "s");
-			if (unread)
-				fprintf(out, ", %zu whose user stack could not be read", unread);
-			fputs("\n\n", out);
-		}
-		print_group_text(out, th, g[i].n);
+		if (first_of_process(ts, g, i))
+			print_process_text(out, ts, &ts->th[g[i].first]);
+		print_group_text(out, &ts->th[g[i].first], g[i].n);
 	}
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct snap_thread *x = *(const struct snap_thread *const *)a;
+	const struct snap_thread *y = *(const struct snap_thread *const *)b;
+
+	return x->t.pid != y->t.pid ? CMP3(x->t.pid, y->t.pid) : CMP3(x->t.tid, y->t.tid);
+}
+
+/* Text, one entry per thread: a line per process, then its threads by tid, each headed
+ * "thread TID NAME [STATE]:" as Go heads a goroutine "goroutine N [STATE]:". */
+static int print_each(FILE *out, const struct threadsnap *ts)
+{
+	const struct snap_thread **th = ts->n ? calloc(ts->n, sizeof(*th)) : NULL;
+
+	if (ts->n && !th)
+		return -ENOMEM;
+	for (size_t i = 0; i < ts->n; i++)
+		th[i] = &ts->th[i];
+	if (ts->n)
+		qsort(th, ts->n, sizeof(*th), cmp_tid);
+	for (size_t i = 0; i < ts->n; i++) {
+		if (!i || th[i - 1]->t.pid != th[i]->t.pid)
+			print_process_text(out, ts, th[i]);
+		fprintf(out, "thread %d %s [%s]:\n", th[i]->t.tid, th[i]->t.comm,
+			threadsnap__state_name(th[i]->t.state));
+		print_stack_text(out, th[i]);
+	}
+	free(th);
+	return 0;
 }
 
 /* JSON: the totals, a summary per process, then the groups. */
@@ -422,14 +459,20 @@ static void print_json(FILE *out, const struct threadsnap *ts, const struct grou
 	fputs("]}\n", out);
 }
 
-int threadsnap__print(struct threadsnap *ts, FILE *out, bool json)
+int threadsnap__print(struct threadsnap *ts, FILE *out, enum threadsnap_format fmt)
 {
 	size_t n = 0;
-	struct group *g = make_groups(ts, &n);
+	struct group *g;
+	int err;
 
+	if (fmt == THREADSNAP_EACH) {
+		err = print_each(out, ts);
+		return err ? err : fflush(out) || ferror(out) ? -EIO : 0;
+	}
+	g = make_groups(ts, &n);
 	if (!g && ts->n)
 		return -ENOMEM;
-	if (json)
+	if (fmt == THREADSNAP_JSON)
 		print_json(out, ts, g, n);
 	else
 		print_text(out, ts, g, n);

@@ -1,7 +1,8 @@
 /* A snapshot of a process's threads (`cprof-bpf stacks`): the records the thread iterator
  * writes (bpf/threads.bpf.c), read with bounds; the threads grouped by identical stacks
- * (function names, leaf first, kernel then user) and printed as text, as Go's
- * goroutine?debug=2 lists goroutines, or as JSON. Knows nothing of BPF or symbols: the
+ * (function names, leaf first, kernel then user) and printed as text (grouped, as Go's
+ * goroutine?debug=1 groups goroutines, or one entry per thread, as debug=2 lists them), or as
+ * JSON. Knows nothing of BPF or symbols: the
  * caller symbolizes each thread's frames and adds them. */
 #ifndef CPROF_THREADSNAP_H
 #define CPROF_THREADSNAP_H
@@ -72,8 +73,13 @@ int threadsnap__add(struct threadsnap *ts, const struct thread_info *t,
 /* Threads added, of process pid (0: all). */
 size_t threadsnap__count(const struct threadsnap *ts, int pid);
 
-/* Prints the threads grouped by process and identical stack, the largest group first, as
- * text or as one JSON document. Returns 0, -ENOMEM, or -EIO (a write failed). */
-int threadsnap__print(struct threadsnap *ts, FILE *out, bool json);
+enum threadsnap_format {
+	THREADSNAP_GROUPS,	/* text: by process, then identical stacks, the largest group first */
+	THREADSNAP_EACH,	/* text: by process, then each thread by tid, with its stack */
+	THREADSNAP_JSON,	/* one JSON document of the groups */
+};
+
+/* Prints the threads as fmt says. Returns 0, -ENOMEM, or -EIO (a write failed). */
+int threadsnap__print(struct threadsnap *ts, FILE *out, enum threadsnap_format fmt);
 
 #endif
