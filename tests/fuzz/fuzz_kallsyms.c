@@ -1,11 +1,14 @@
 /* kallsyms__parse on arbitrary text, then lookups: every symbol found must name a
- * NUL-terminated string and start at or below the address looked up. */
+ * NUL-terminated string and start at or below the address looked up. The same bytes as
+ * the kernel's "%pS" text of one address (ksymbpf__parse): a name found is NUL-terminated,
+ * not empty, and starts at or below the address. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "symbols/kallsyms.h"
+#include "symbols/ksymbpf.h"
 
 static void lookup(const struct kallsyms *ks, uint64_t addr)
 {
@@ -18,6 +21,26 @@ static void lookup(const struct kallsyms *ks, uint64_t addr)
 	}
 }
 
+/* data as the resolver's buffer for one address: at most CPROF_KSYM_NAME bytes, the length
+ * the kernel reported being the input's (past the buffer when the input is longer). */
+static void parse_one(const uint8_t *data, size_t size)
+{
+	char buf[CPROF_KSYM_NAME];
+	struct ksym_name k;
+	uint64_t addr = 0xffffffff81001234ull;
+	size_t n = size < sizeof(buf) ? size : sizeof(buf);
+
+	memcpy(buf, data, n);
+	if (size >= 8)
+		memcpy(&addr, data, 8);
+	ksymbpf__parse(buf, (long)size, addr, &k);
+	if (k.found && (!k.name[0] || k.start > addr || strnlen(k.name, sizeof(k.name)) ==
+			sizeof(k.name) || strnlen(k.module, sizeof(k.module)) == sizeof(k.module)))
+		abort();
+	if (!k.found && (k.name[0] || k.module[0]))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size ? size : 1);
@@ -25,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t addr = 0;
 	size_t i;
 
+	parse_one(data, size);
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
