@@ -9,7 +9,10 @@
 # has read them all; we stop none). Its floor, the longest gap in a window of the same
 # length with no tool running (the spinners share 2 CPUs at nice 19), is printed beside it. For ours also the snapshot alone, from -v's timing line: the iterator's read
 # (the BPF programs run in its system time) and the symbolization and grouping after it.
-# Then -t threads over 3 s: the CPU of each snapshot in a run (read and aggregation).
+# Then -t threads over 3 s: the CPU of each snapshot in a run (read and aggregation). And
+# the fixed cost, the same command on a process of 2 threads (the BPF objects' load, the
+# symbolizer's first open of each object's debug info: libc's, when Debian's libc6-dbg is
+# installed, is zlib-compressed and inflated whole by libdw), and what 1,000 threads add.
 # Goal: one snapshot <= 50 ms of CPU. Medians of RUNS rounds, each round both tools once.
 # The machine's load average is printed first: figures are noisy on a shared machine.
 # A measurement: it prints figures and gates nothing. Needs root; eu-stack for its column.
@@ -57,10 +60,13 @@ run_timed() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'; }
 
 echo "$BENCH: $THREADS threads ($SPIN spinning), $RUNS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
-# The floor: the longest gap in a second with no tool running.
+# The floors: the longest gap in a second with no tool running, and in 0.25 s while a busy
+# loop takes one CPU as a tool does while it runs (the spinners then share the other).
 f0=$(date +%s%3N)
 sleep 1
 floor=$(stall "$f0" "$(date +%s%3N)")
+busy=$(run_timed "$tmp/b" timeout 0.25 sh -c 'while :; do :; done' | awk '{ print $3 }')
+floor="$floor ms idle, $busy ms beside a busy CPU"
 : >"$tmp/ours"
 : >"$tmp/eu"
 for i in $(seq "$RUNS"); do
@@ -76,13 +82,29 @@ col() { awk -v c="$2" '{ print $c }' "$1" | median; }
 threads=$(col "$tmp/ours" 4)
 snap_cpu=$(awk '{ print $6 + $8 }' "$tmp/ours" | median)
 echo "cprof-bpf stacks: $threads threads per snapshot"
-printf '  whole process      CPU %7.1f ms   wall %7.1f ms   target stood still at most %s ms (floor %s ms)\n' \
+printf '  whole process      CPU %7.1f ms   wall %7.1f ms   target stood still at most %s ms (floor %s)\n' \
 	"$(col "$tmp/ours" 1)" "$(col "$tmp/ours" 2)" "$(col "$tmp/ours" 3)" "$floor"
 printf '  snapshot alone     CPU %7.1f ms   (read %.1f ms CPU / %.1f ms wall; symbolize+group %.1f ms CPU)   goal <= %d ms: %s\n' \
 	"$snap_cpu" "$(col "$tmp/ours" 6)" "$(col "$tmp/ours" 5)" "$(col "$tmp/ours" 8)" "$GOAL_MS" \
 	"$(awk -v v="$snap_cpu" -v g="$GOAL_MS" 'BEGIN { print v <= g ? "met" : "missed" }')"
+# The fixed cost: a process of two threads (main and one sleeper) in the same places.
+"$WL/manythreads" 1 0 3600 "$tmp/counter1" >"$tmp/wl1.log" 2>&1 &
+small=$!
+pids+=("$small")
+for _ in $(seq 100); do grep -q 'ready$' "$tmp/wl1.log" && break; sleep 0.05; done
+: >"$tmp/small"
+for i in $(seq "$RUNS"); do
+	r=$(run_timed "$tmp/s" "$CPROF" stacks -p "$small" -v)
+	snap=$(sed -n 's/.*snapshot: \([0-9]*\) threads read in \([0-9.]*\) ms (CPU \([0-9.]*\) ms), symbolized and grouped in \([0-9.]*\) ms (CPU \([0-9.]*\) ms).*/\1 \2 \3 \4 \5/p' "$tmp/s.err")
+	echo "$r ${snap:-0 0 0 0 0}" >>"$tmp/small"
+done
+small_snap=$(awk '{ print $6 + $8 }' "$tmp/small" | median)
+printf '  2 threads          CPU %7.1f ms whole process, snapshot alone %.1f ms: what %s threads add, %.1f ms whole, %.1f ms snapshot\n' \
+	"$(col "$tmp/small" 1)" "$small_snap" "$threads" \
+	"$(awk -v a="$(col "$tmp/ours" 1)" -v b="$(col "$tmp/small" 1)" 'BEGIN { print a - b }')" \
+	"$(awk -v a="$snap_cpu" -v b="$small_snap" 'BEGIN { print a - b }')"
 if [ "$have_eu" = 1 ]; then
-	printf 'eu-stack -p\n  whole process      CPU %7.1f ms   wall %7.1f ms   target stood still at most %s ms (floor %s ms)\n' \
+	printf 'eu-stack -p\n  whole process      CPU %7.1f ms   wall %7.1f ms   target stood still at most %s ms (floor %s)\n' \
 		"$(col "$tmp/eu" 1)" "$(col "$tmp/eu" 2)" "$(col "$tmp/eu" 3)" "$floor"
 else
 	echo "eu-stack: not installed (apt-get install elfutils)"
