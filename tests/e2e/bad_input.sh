@@ -49,6 +49,18 @@ else
 	echo "SKIP: $E2E_SUITE/pid_kernel_thread: pid 2 is not kthreadd here (pid namespace?)"
 fi
 
+# A thread's id: samples are matched by process, so it would profile nothing. This shell's
+# child sleeper gets a second thread (sleepers' sleeper-0) whose id is refused, naming the
+# process to give instead.
+if [ -x "$WL/sleepers" ]; then
+	start_bg sl "$WL/sleepers" 1 20000
+	wait_until 10 has_threads "$sl" sleeper-0
+	tid=$(grep -lx sleeper-0 /proc/"$sl"/task/*/comm | cut -d/ -f5)
+	expect_error pid_thread 1 "^cprof-bpf: pid $tid is a thread of process $sl: give -p $sl$" -p "$tid"
+else
+	echo "SKIP: $E2E_SUITE/pid_thread: the sleepers workload is not built"
+fi
+
 # An output directory that cannot be created: its parent is a regular file. Must be found
 # before the 10 s of profiling, not when writing at the end.
 : >"$E2E_TMP/plainfile"

@@ -39,7 +39,7 @@ int loop__check_targets(struct session *s)
 		return -ENOMEM;
 	for (size_t i = 0; i < o->n_pids; i++) {
 		struct target *t = &s->targets[i];
-		int err = sysinfo__check_pid(o->pids[i], t->comm, sizeof(t->comm));
+		int err = sysinfo__check_pid(o->pids[i], t->comm, sizeof(t->comm)), tgid;
 
 		t->pid = o->pids[i];
 		if (err == -ESRCH) {
@@ -55,6 +55,12 @@ int loop__check_targets(struct session *s)
 			log_error("pid %d: cannot read /proc/%d/stat: %s", t->pid, t->pid,
 				  strerror(-err));
 			return err;
+		}
+		/* Samples are matched by process: a thread's id would match none of them. */
+		tgid = sysinfo__tgid(t->pid);
+		if (tgid > 0 && tgid != t->pid) {
+			log_error("pid %d is a thread of process %d: give -p %d", t->pid, tgid, tgid);
+			return -EINVAL;
 		}
 	}
 	s->n_targets = o->n_pids;
