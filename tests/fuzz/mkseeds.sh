@@ -35,6 +35,10 @@ elfdeps() {
 	# RUNPATH: one plain directory, where libm is found first.
 	tiny "$d/runpath" "$tmp/prog.c" -Wl,--no-as-needed,--enable-new-dtags \
 		-Wl,-rpath,/usr/lib/x86_64-linux-gnu -lm
+	# RUNPATH relative: not followed (it would be looked up from the profiler's working
+	# directory; run from /, it names a real directory).
+	tiny "$d/runpath-relative" "$tmp/prog.c" -Wl,--no-as-needed,--enable-new-dtags \
+		-Wl,-rpath,usr/lib/x86_64-linux-gnu -lm
 	# RPATH with a list and $ORIGIN: not followed, the system directories are.
 	tiny "$d/rpath-list" "$tmp/prog.c" -Wl,--no-as-needed,--disable-new-dtags \
 		-Wl,-rpath,'/opt/none:$ORIGIN/lib' -lm

@@ -32,14 +32,15 @@ static void each_interp(Elf *e, int fd, elfdeps_fn fn, void *ctx)
 	}
 }
 
-/* lib found in runpath (when it is one plain directory: no list, no $ORIGIN), else in the
+/* lib found in runpath (when it is one absolute directory: no list, no $ORIGIN; a relative
+ * one would be looked up from our own working directory, not the program's), else in the
  * system directories, into path. */
 static bool find_lib(const char *runpath, const char *lib, char *path, size_t len)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
 					    "/lib64", "/usr/lib", "/usr/local/lib" };
 
-	if (runpath && !strchr(runpath, ':') && !strchr(runpath, '$') &&
+	if (runpath && runpath[0] == '/' && !strchr(runpath, ':') && !strchr(runpath, '$') &&
 	    snprintf(path, len, "%s/%s", runpath, lib) < (int)len && !access(path, R_OK))
 		return true;
 	for (size_t j = 0; j < ARRAY_SIZE(dirs); j++)
