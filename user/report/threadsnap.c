@@ -407,33 +407,27 @@ static void print_text(FILE *out, const struct threadsnap *ts, const struct grou
 
 static int cmp_tid(const void *a, const void *b)
 {
-	const struct snap_thread *x = *(const struct snap_thread *const *)a;
-	const struct snap_thread *y = *(const struct snap_thread *const *)b;
+	const struct snap_thread *x = a, *y = b;
 
 	return x->t.pid != y->t.pid ? CMP3(x->t.pid, y->t.pid) : CMP3(x->t.tid, y->t.tid);
 }
 
 /* Text, one entry per thread: a line per process, then its threads by tid, each headed
- * "thread TID NAME [STATE]:" as Go heads a goroutine "goroutine N [STATE]:". */
-static int print_each(FILE *out, const struct threadsnap *ts)
+ * "thread TID NAME [STATE]:" as Go heads a goroutine "goroutine N [STATE]:". Sorts the
+ * threads, as grouping does. */
+static void print_each(FILE *out, struct threadsnap *ts)
 {
-	const struct snap_thread **th = ts->n ? calloc(ts->n, sizeof(*th)) : NULL;
+	const struct snap_thread *th = ts->th;
 
-	if (ts->n && !th)
-		return -ENOMEM;
-	for (size_t i = 0; i < ts->n; i++)
-		th[i] = &ts->th[i];
 	if (ts->n)
-		qsort(th, ts->n, sizeof(*th), cmp_tid);
+		qsort(ts->th, ts->n, sizeof(*ts->th), cmp_tid);
 	for (size_t i = 0; i < ts->n; i++) {
-		if (!i || th[i - 1]->t.pid != th[i]->t.pid)
-			print_process_text(out, ts, th[i]);
-		fprintf(out, "thread %d %s [%s]:\n", th[i]->t.tid, th[i]->t.comm,
-			threadsnap__state_name(th[i]->t.state));
-		print_stack_text(out, th[i]);
+		if (!i || th[i - 1].t.pid != th[i].t.pid)
+			print_process_text(out, ts, &th[i]);
+		fprintf(out, "thread %d %s [%s]:\n", th[i].t.tid, th[i].t.comm,
+			threadsnap__state_name(th[i].t.state));
+		print_stack_text(out, &th[i]);
 	}
-	free(th);
-	return 0;
 }
 
 /* JSON: the totals, a summary per process, then the groups. */
@@ -463,11 +457,10 @@ int threadsnap__print(struct threadsnap *ts, FILE *out, enum threadsnap_format f
 {
 	size_t n = 0;
 	struct group *g;
-	int err;
 
 	if (fmt == THREADSNAP_EACH) {
-		err = print_each(out, ts);
-		return err ? err : fflush(out) || ferror(out) ? -EIO : 0;
+		print_each(out, ts);
+		return fflush(out) || ferror(out) ? -EIO : 0;
 	}
 	g = make_groups(ts, &n);
 	if (!g && ts->n)
