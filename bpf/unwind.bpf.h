@@ -574,7 +574,12 @@ static __always_inline long cfa_step(struct cprof_ustate *st, const struct cprof
 	if (row->kind != CPROF_ROW_PLT && row->rbp_slot) {
 		__u64 at = row->rbp_slot == CPROF_RBP_AT_RBP ? st->bp : cfa - 8 * row->rbp_slot;
 
-		if (read_u64(st, at, &bp)) {
+		/* A slot below sp was popped already (an epilogue whose CFI does not restore
+		 * rbp after "pop %rbp"): rbp holds the caller's value, and the slot is dead
+		 * memory, which a signal frame may have overwritten or a read may fault on. */
+		if (row->rbp_slot != CPROF_RBP_AT_RBP && at < st->sp)
+			at = 0;
+		if (at && read_u64(st, at, &bp)) {
 			st->stop = CPROF_STOP_READ_FAULT;
 			return 1;
 		}

@@ -8,9 +8,12 @@
 #   uw_qsort   a comparison callback called by libc's qsort
 #   uw_signal  a SIGPROF handler: through the kernel's signal frame into the interrupted code
 #   uw_thread  a thread started with pthread_create (root: start_thread, clone3)
+#   uw_epilogue  sampled after "pop %rbp" where the CFI still has rbp saved, in a slot now
+#              below the stack pointer on a page made unreadable: the slot is dead (rbp holds
+#              the caller's value) and reading it faulted, which cut every such stack short
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/unwind_lib.bash"
-require_binary uw_chain uw_deep uw_qsort uw_signal uw_thread
+require_binary uw_chain uw_deep uw_qsort uw_signal uw_thread uw_epilogue
 require_bpf
 require_pprof
 
@@ -57,5 +60,10 @@ if uw_profile thread -- "$WL/uw_thread" "$secs"; then
 	else
 		fail thread/label "$labelled of $hot samples in t_hot labelled thread=uw_worker"
 	fi
+fi
+
+if uw_profile epilogue -- "$WL/uw_epilogue" "$secs"; then
+	uw_check_root epilogue/root epilogue
+	uw_check_stacks epilogue/stacks epi_hot "epi_hot;epi_run;epi_round;$UW_LIBC_MAIN"
 fi
 e2e_exit
