@@ -3,6 +3,7 @@
  * replay over its stack copy found: which frames are kept, which are replaced, the ending
  * and flags, and replays that must leave the sample as it was (nothing found, counts out
  * of bounds: the replay's output is checked like any record). No kernel. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -154,6 +155,169 @@ TEST(out_of_bounds)
 	CHECK(out.r.n_user == CPROF_MAX_USER_FRAMES, "%u user frames", out.r.n_user);
 }
 
+/* stackcopy__finish over a replay that stops at a deeper frame until more() makes it ready:
+ * the world of the fake replay below. */
+static struct {
+	int ready;		/* deeper frames made ready so far */
+	int needed;		/* how many there are before the root */
+	int more_calls, runs;
+	bool more_answer;	/* what more() says */
+	bool stuck;		/* more() changes nothing */
+	bool worse;		/* after more(), the replay finds less (the view changed) */
+	__u64 asked_pc;
+} w;
+
+/* The sample of setup() cut at its third frame; the replay finds 2 frames past it per
+ * object made ready, and stops at the next one (NO_TABLES) until all are. */
+static int fake_run(void *ctx, struct cprof_replay *r)
+{
+	(void)ctx;
+	w.runs++;
+	if (w.worse && w.more_calls) {
+		r->n = 3;
+		r->frames[2] = 0xbad;
+		r->flags = CPROF_STOP_NO_MAPPING;
+		return 0;
+	}
+	r->n = 3 + 2 * (__u32)w.ready;
+	for (__u32 i = 0; i < r->n; i++)
+		r->frames[i] = 0x7f0000001000ull + 0x1000 * i;
+	r->flags = w.ready >= w.needed ? CPROF_STOP_ROOT : CPROF_STOP_NO_TABLES;
+	return 0;
+}
+
+static bool fake_more(void *ctx, const struct cprof_sample *r, const struct cprof_stack_copy *c,
+		      __u64 pc)
+{
+	(void)ctx;
+	(void)r;
+	(void)c;
+	w.more_calls++;
+	w.asked_pc = pc;
+	if (w.more_answer && !w.stuck)
+		w.ready++;
+	return w.more_answer;
+}
+
+/* Runs stackcopy__finish over setup()'s sample with the fake replay; the result's stop. */
+static const struct cprof_sample *finish_fake(struct stackcopy_stats *st, bool with_more)
+{
+	struct stackcopy *sc = stackcopy__new(-1, -1);
+	const struct cprof_sample *got;
+	static union rec res;
+
+	setup();
+	memset(&res, 0, sizeof(res));
+	if (!sc)
+		return NULL;
+	stackcopy__set_run(sc, fake_run, NULL);
+	stackcopy__keep(sc, &copy);
+	got = stackcopy__finish(sc, &in.r, with_more ? fake_more : NULL, NULL);
+	if (got)
+		memcpy(&res, got, sizeof(*got) + (got->n_kernel + got->n_user) * sizeof(__u64));
+	stackcopy__stats(sc, st);
+	stackcopy__free(sc);
+	return got ? &res.r : NULL;
+}
+
+/* Two deeper objects not ready: each made ready in turn, and the stack reaches its root. */
+TEST(deeper_frames_made_ready)
+{
+	const struct cprof_sample *got;
+	struct stackcopy_stats st;
+
+	memset(&w, 0, sizeof(w));
+	w.needed = 2;
+	w.more_answer = true;
+	got = finish_fake(&st, true);
+	REQUIRE(got, "finished");
+	CHECK(w.more_calls == 2 && w.runs == 3, "%d calls of more, %d replays", w.more_calls,
+	      w.runs);
+	CHECK(w.asked_pc == 0x7f0000001000ull + 0x1000 * 4, "asked for the last frame: %#llx",
+	      (unsigned long long)w.asked_pc);
+	CHECK(got->n_user == 7 && (got->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_ROOT,
+	      "%u user frames, stop %u", got->n_user, got->flags & CPROF_SF_STOP_MASK);
+	CHECK(st.finished == 1 && st.again == 1 && st.unmatched == 0,
+	      "finished %zu, again %zu, unmatched %zu", st.finished, st.again, st.unmatched);
+}
+
+/* more() says it made the frame ready, but the replay gets no further: one more replay,
+ * then the sample keeps what it got (it still went past its copy's frame). */
+TEST(no_progress_stops)
+{
+	const struct cprof_sample *got;
+	struct stackcopy_stats st;
+
+	memset(&w, 0, sizeof(w));
+	w.ready = 1;
+	w.needed = 2;
+	w.more_answer = true;
+	w.stuck = true;
+	got = finish_fake(&st, true);
+	REQUIRE(got, "finished");
+	CHECK(w.more_calls == 1 && w.runs == 2, "%d calls of more, %d replays", w.more_calls,
+	      w.runs);
+	CHECK(got->n_user == 5 && (got->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_TABLES,
+	      "%u user frames, stop %u", got->n_user, got->flags & CPROF_SF_STOP_MASK);
+	CHECK(st.again == 0 && st.finished == 1, "again %zu, finished %zu", st.again, st.finished);
+}
+
+/* The replay after more() finds less than the one before (the process's view changed in
+ * between): the sample gets the frames found before. */
+TEST(worse_replay_keeps_the_last)
+{
+	const struct cprof_sample *got;
+	struct stackcopy_stats st;
+
+	memset(&w, 0, sizeof(w));
+	w.ready = 1;
+	w.needed = 3;
+	w.more_answer = true;
+	w.worse = true;
+	got = finish_fake(&st, true);
+	REQUIRE(got, "finished");
+	CHECK(w.runs == 2, "%d replays", w.runs);
+	CHECK(got->n_user == 5 && (got->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_TABLES &&
+	      got->frames[got->n_kernel + 4] == 0x7f0000001000ull + 0x4000,
+	      "%u user frames, stop %u", got->n_user, got->flags & CPROF_SF_STOP_MASK);
+	CHECK(st.finished == 1 && st.again == 0, "finished %zu, again %zu", st.finished, st.again);
+}
+
+/* Nothing to make ready (more() says no), or no more() at all: one replay. */
+TEST(more_declines)
+{
+	struct stackcopy_stats st;
+
+	memset(&w, 0, sizeof(w));
+	w.needed = 1;
+	REQUIRE(finish_fake(&st, true), "finished");
+	CHECK(w.more_calls == 1 && w.runs == 1, "%d calls of more, %d replays", w.more_calls,
+	      w.runs);
+	memset(&w, 0, sizeof(w));
+	w.needed = 1;
+	w.more_answer = true;
+	REQUIRE(finish_fake(&st, false), "finished");
+	CHECK(w.more_calls == 0 && w.runs == 1, "%d calls of more, %d replays", w.more_calls,
+	      w.runs);
+}
+
+/* A stack with more objects to make ready than tries: bounded. */
+TEST(tries_bounded)
+{
+	const struct cprof_sample *got;
+	struct stackcopy_stats st;
+
+	memset(&w, 0, sizeof(w));
+	w.needed = 100;
+	w.more_answer = true;
+	got = finish_fake(&st, true);
+	REQUIRE(got, "finished");
+	CHECK(w.more_calls == STACKCOPY_MORE_TRIES && w.runs == STACKCOPY_MORE_TRIES + 1,
+	      "%d calls of more, %d replays", w.more_calls, w.runs);
+	CHECK((got->flags & CPROF_SF_STOP_MASK) == CPROF_STOP_NO_TABLES, "still cut: stop %u",
+	      got->flags & CPROF_SF_STOP_MASK);
+}
+
 int main(void)
 {
 	check__suite = "stackcopy";
@@ -163,5 +327,10 @@ int main(void)
 	check__run("same_depth_other_ending", same_depth_other_ending);
 	check__run("nothing_found_leaves_the_sample", nothing_found_leaves_the_sample);
 	check__run("out_of_bounds", out_of_bounds);
+	check__run("deeper_frames_made_ready", deeper_frames_made_ready);
+	check__run("no_progress_stops", no_progress_stops);
+	check__run("worse_replay_keeps_the_last", worse_replay_keeps_the_last);
+	check__run("more_declines", more_declines);
+	check__run("tries_bounded", tries_bounded);
 	return check__any_failed;
 }

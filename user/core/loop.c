@@ -239,6 +239,20 @@ static struct kind *taker(const struct session *s, uint32_t rk)
 	return NULL;
 }
 
+/* kind_env.tables_now: for a frame deeper than the one a stack copy was taken at, which
+ * BPF did not see mapped (the maps are reloaded only as often as proctab__find allows). */
+bool loop__tables_now(struct kind_env *env, int pid, uint64_t image, uint64_t pc)
+{
+	struct session *s = (struct session *)(void *)((char *)env - offsetof(struct session, env));
+	const struct procmaps_entry *e = proctab__find(env->pt, pid, image, pc);
+
+	if (!e)
+		return false;
+	unwinder__urgent(s->uw, proctab__get(env->pt, pid), pc);
+	sync_view(s, pid);
+	return true;
+}
+
 /* A sample, its sizes checked: its process's tables synced, then to its kind. */
 static void sample(struct session *s, const struct cprof_sample *r)
 {

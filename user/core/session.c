@@ -338,6 +338,7 @@ static int new_env(struct session *s, bool symbols)
 	env->pids_given = o->n_pids > 0;
 	env->wakeup_bytes = (uint64_t)o->ring_mib << 18;
 	env->output_dir = o->output_dir;
+	env->tables_now = loop__tables_now;
 	env->oc = objcache__new();
 	env->pt = env->oc ? proctab__new(env->oc) : NULL;
 	env->st = env->pt ? stacks__new(env->pt) : NULL;

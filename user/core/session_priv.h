@@ -93,6 +93,9 @@ int loop__check_targets(struct session *s);
 /* The ring buffer's callback: one record. */
 int loop__record(void *ctx, void *data, size_t size);
 
+/* kind_env.tables_now, for the session's env. */
+bool loop__tables_now(struct kind_env *env, int pid, uint64_t image, uint64_t pc);
+
 /* Consumes records until the run ends: -d, a signal, COMMAND's exit, or every target's.
  * Returns 0 or -errno (reported). */
 int loop__run(struct session *s);

@@ -193,6 +193,16 @@ static void cpu_on_event(struct kind *k, const struct cprof_sample *ev)
 		stackcopy__keep(c->copies, (const struct cprof_stack_copy *)ev);
 }
 
+/* stackcopy_more_fn: through the session, for the process whose view the replay goes by. */
+static bool cpu_more(void *ctx, const struct cprof_sample *r, const struct cprof_stack_copy *c,
+		     __u64 pc)
+{
+	struct kind_env *env = ctx;
+	unsigned int view = c->view_pid ? c->view_pid : c->pid;
+
+	return env->tables_now && env->tables_now(env, (int)view, view == r->pid ? r->image : 0, pc);
+}
+
 /* The loop has published the tables r's process has now: a stack cut for want of them is
  * finished from its copy, through the view the unwind went by (its process's, or a child's
  * parent's), as it is now. If that process shows another image by now (it exec'ed since),
@@ -207,7 +217,7 @@ static int cpu_on_record(struct kind *k, struct kind_env *env, const struct cpro
 		stackcopy__drop(c->copies, r);
 		return stacks__add(env->st, r);
 	}
-	return stacks__add(env->st, stackcopy__finish(c->copies, r));
+	return stacks__add(env->st, stackcopy__finish(c->copies, r, cpu_more, env));
 }
 
 static void cpu_summary(struct kind *k, struct kind_env *env, const uint64_t *cnt)
@@ -219,9 +229,10 @@ static void cpu_summary(struct kind *k, struct kind_env *env, const uint64_t *cn
 	(void)cnt;
 	stackcopy__stats(c->copies, &st);
 	log_debug("cpu: %zu user stacks cut for want of tables (code mapped after they were "
-		  "published, or none ready yet): %zu finished from a copy of the stack, %zu not; "
-		  "%zu more of an image replaced by an exec since, not replayed", st.copies,
-		  st.finished, st.unmatched, st.dropped);
+		  "published, or none ready yet): %zu finished from a copy of the stack (%zu "
+		  "after making a deeper frame's object ready), %zu not; %zu more of an image "
+		  "replaced by an exec since, not replayed", st.copies, st.finished, st.again,
+		  st.unmatched, st.dropped);
 }
 
 static void cpu_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],

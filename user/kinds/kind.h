@@ -62,6 +62,12 @@ struct kind_env {
 	 * there (NULL until written, or if it could not be). */
 	const char *output_dir;
 	const char *flame_path;
+	/* Set by the session: makes what pid's view lacks at pc (a return address a replay of
+	 * a stack copy stopped at) ready at once, as for the pc a copy was taken at: the maps
+	 * that hold it read, the tables of its object built if they are still being built, the
+	 * view republished. Returns whether pc is in a mapping known now (a replay may get
+	 * further). NULL: nothing is done. */
+	bool (*tables_now)(struct kind_env *env, int pid, uint64_t image, uint64_t pc);
 };
 
 /* One kind's run-time state; each kind embeds it first in its own struct. */

@@ -18,9 +18,12 @@ struct stackcopy {
 	struct cprof_stack_copy *copies;	/* COPY_SLOTS of them; kind 0: free */
 	size_t next;
 	struct cprof_replay *io;
+	__u64 prev[CPROF_MAX_USER_FRAMES];	/* io's frames before a replay run again */
 	struct cprof_sample *rec;	/* the finished sample: CPROF_SAMPLE_MAX_SIZE bytes */
 	struct stackcopy_stats st;
 	bool said;	/* a failed replay was logged */
+	stackcopy_run_fn run;	/* NULL: the BPF program */
+	void *run_ctx;
 };
 
 struct stackcopy *stackcopy__new(int prog_fd, int io_fd)
@@ -90,6 +93,12 @@ unsigned int stackcopy__view(const struct stackcopy *sc, const struct cprof_samp
 	return c ? (c->view_pid ? c->view_pid : c->pid) : 0;
 }
 
+void stackcopy__set_run(struct stackcopy *sc, stackcopy_run_fn run, void *ctx)
+{
+	sc->run = run;
+	sc->run_ctx = ctx;
+}
+
 /* Runs the BPF unwinder over c; its result in sc->io. Returns 0 or -errno. */
 static int replay(struct stackcopy *sc, const struct cprof_stack_copy *c)
 {
@@ -98,6 +107,8 @@ static int replay(struct stackcopy *sc, const struct cprof_stack_copy *c)
 
 	memcpy(&sc->io->copy, c, sizeof(*c));
 	sc->io->n = 0;
+	if (sc->run)
+		return sc->run(sc->run_ctx, sc->io);
 	if (bpf_map_update_elem(sc->io_fd, &zero, sc->io, BPF_ANY) ||
 	    bpf_prog_test_run_opts(sc->prog_fd, &opts) ||
 	    bpf_map_lookup_elem(sc->io_fd, &zero, sc->io))
@@ -129,15 +140,47 @@ bool stackcopy__merge(const struct cprof_sample *r, const struct cprof_stack_cop
 	return true;
 }
 
-const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct cprof_sample *r)
+/* Whether the replay in io stopped for want of a view or of tables (at its last frame). */
+static bool stopped_short(const struct cprof_replay *io)
+{
+	__u32 stop = io->flags & CPROF_SF_STOP_MASK;
+
+	return io->n && io->n <= CPROF_MAX_USER_FRAMES &&
+	       (stop == CPROF_STOP_NO_MAPPING || stop == CPROF_STOP_NO_TABLES);
+}
+
+const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct cprof_sample *r,
+					     stackcopy_more_fn more, void *ctx)
 {
 	struct cprof_stack_copy *c;
+	bool again = false;
 	int err;
 
 	if (!(r->flags & CPROF_SF_STACK_COPY))
 		return r;
 	c = take(sc, r);
 	err = c ? replay(sc, c) : -ENOENT;
+	/* Stopped again, at a frame of another object that the process mapped since, or
+	 * whose tables are still being built (the deadline of the view's publication passed
+	 * while the machine was busy): made ready, and replayed, while that gets further. */
+	for (int tries = 0; !err && more && tries < STACKCOPY_MORE_TRIES && stopped_short(sc->io);
+	     tries++) {
+		__u32 n = sc->io->n, flags = sc->io->flags;
+
+		if (!more(ctx, r, c, sc->io->frames[n - 1]))
+			break;
+		memcpy(sc->prev, sc->io->frames, n * sizeof(__u64));
+		if ((err = replay(sc, c)) || sc->io->n < n ||
+		    (sc->io->n == n && sc->io->flags == flags)) {
+			/* No further (or worse: the view changed meanwhile): the last result. */
+			sc->io->n = n;
+			sc->io->flags = flags;
+			memcpy(sc->io->frames, sc->prev, n * sizeof(__u64));
+			err = 0;
+			break;
+		}
+		again = true;
+	}
 	if (err && err != -ENOENT && !sc->said) {
 		log_debug("replaying a cut user stack over its copy: %s", strerror(-err));
 		sc->said = true;
@@ -147,6 +190,7 @@ const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct 
 		return r;
 	}
 	sc->st.finished++;
+	sc->st.again += again;
 	return sc->rec;
 }
 

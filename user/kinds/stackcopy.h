@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 struct cprof_replay;
 struct cprof_sample;
@@ -21,6 +22,8 @@ struct stackcopy_stats {
 	size_t finished;	/* samples that got frames from a replay */
 	size_t unmatched;	/* flagged samples whose copy was not there, or replays that
 				 * failed: they stay cut short */
+	size_t again;		/* of those finished: replayed again after more() made a
+				 * deeper frame's object ready */
 };
 
 /* prog_fd: the replay program; io_fd: its array map of one struct cprof_replay. NULL on
@@ -31,10 +34,21 @@ void stackcopy__free(struct stackcopy *sc);
 /* Keeps a copy (whole: its size was checked) until its sample comes. */
 void stackcopy__keep(struct stackcopy *sc, const struct cprof_stack_copy *c);
 
+/* How many more replays one sample gets (see stackcopy__finish). */
+#define STACKCOPY_MORE_TRIES 4
+
+/* Makes ready what the view of r's copy c lacks at pc, the return address a replay stopped
+ * at: returns whether a replay may now get further. */
+typedef bool (*stackcopy_more_fn)(void *ctx, const struct cprof_sample *r,
+				  const struct cprof_stack_copy *c, __u64 pc);
+
 /* r itself, or, for a sample flagged CPROF_SF_STACK_COPY whose copy was kept, r with the
  * frames a replay over the copy found through the tables published now (valid until the
- * next call). r's sizes were checked. */
-const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct cprof_sample *r);
+ * next call). A replay that stops at a deeper frame for want of a mapping or tables calls
+ * more (if not NULL) for that frame's pc and runs again, while it gets further, up to
+ * STACKCOPY_MORE_TRIES times. r's sizes were checked. */
+const struct cprof_sample *stackcopy__finish(struct stackcopy *sc, const struct cprof_sample *r,
+					     stackcopy_more_fn more, void *ctx);
 
 /* Into out (CPROF_SAMPLE_MAX_SIZE bytes): r with its user frames from the copy's frame on
  * replaced by the replay's (io, over c), and the replay's ending (and, from frame 0, its
@@ -53,5 +67,10 @@ unsigned int stackcopy__view(const struct stackcopy *sc, const struct cprof_samp
 void stackcopy__drop(struct stackcopy *sc, const struct cprof_sample *r);
 
 void stackcopy__stats(const struct stackcopy *sc, struct stackcopy_stats *out);
+
+/* For tests: replays are run by run (io->copy set, io->n 0; it fills io and returns 0 or
+ * -errno) instead of the BPF program. */
+typedef int (*stackcopy_run_fn)(void *ctx, struct cprof_replay *io);
+void stackcopy__set_run(struct stackcopy *sc, stackcopy_run_fn run, void *ctx);
 
 #endif
