@@ -7,6 +7,9 @@
 # complete, so the rows are right). A third run loads every table. The cache directory is
 # created 0700 with 0600 files; a directory others can write to, or another user's, is not
 # used (-v says so) and the run is unharmed.
+# The same directory keeps an uncompressed copy of libc's compressed debuginfo (libc6-dbg):
+# made by the first run, truncated before the second, which makes it again (the summary and
+# -v say so) and still gives libc's frames their file:line; read by the third.
 source "$(dirname "$0")/lib.bash"
 require_binary cpusplit
 require_bpf cpu
@@ -26,6 +29,8 @@ run_cached() {
 		-o "$E2E_TMP/$name"
 	COUNTS=$(sed -n 's/^cprof-bpf: unwind table cache: \([0-9]*\) tables loaded, \([0-9]*\) files rebuilt, \([0-9]*\) ignored, \([0-9]*\) tables stored$/\1 \2 \3 \4/p' "$E2E_TMP/$name.err")
 	SUMMARY=$(grep '^  unwind table cache: ' "$E2E_TMP/$name.err")
+	DCOUNTS=$(sed -n 's/^cprof-bpf: debuginfo cache: \([0-9]*\) uncompressed copies read, \([0-9]*\) made, \([0-9]*\) made again, \([0-9]*\) ignored, .*/\1 \2 \3 \4/p' "$E2E_TMP/$name.err")
+	DSUMMARY=$(grep '^  debuginfo cache: ' "$E2E_TMP/$name.err")
 	if [ "$RC" -ne 0 ] || [ ! -s "$E2E_TMP/$name/cpu.pb.gz" ] || [ -z "$COUNTS" ]; then
 		show_err "$name"
 		fail "$name" "cprof-bpf -v -p $target -d 2 exited $RC; profile $([ -s "$E2E_TMP/$name/cpu.pb.gz" ] && echo written || echo missing); cache counts '${COUNTS}'"
@@ -45,14 +50,31 @@ mapfile -t files < <(find "$cache" -name '*.cfi' | sort)
 n=${#files[@]}
 why=()
 [ "$(stat -c '%a %U' "$cache")" = "700 root" ] || why+=("$cache is $(stat -c '%a %U' "$cache"), want 700 root")
-bad=$(find "$cache" -mindepth 1 \( ! -name '*.cfi' -o ! -perm 600 -o ! -user root \) -printf '%f ')
-[ -z "$bad" ] || why+=("files not *.cfi 0600 root: $bad")
+bad=$(find "$cache" -mindepth 1 \( ! \( -name '*.cfi' -o -name '*.debug' \) -o ! -perm 600 -o ! -user root \) -printf '%f ')
+[ -z "$bad" ] || why+=("files not *.cfi or *.debug 0600 root: $bad")
 [ "$n" -ge 4 ] || why+=("$n cache files, want ≥ 4 (cpusplit, libc, ld.so, vdso)")
 # Loaded may be more than 0: an object whose table went to the build queue (a busy machine)
 # and was then needed at once is built twice, and the second may find the first's file.
 [[ $COUNTS == *" 0 0 $n" ]] || why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want any 0 0 $n")
 verdict fresh_files "$n files in $cache, counts $COUNTS" "${why[@]}"
 [ "$n" -ge 4 ] || e2e_exit
+
+# libc's debuginfo, compressed as Debian ships it: its uncompressed copy.
+libc=$(awk '$NF ~ /\/libc\.so\.6$/ { print $NF; exit }' "/proc/$target/maps")
+libc_bid=$(readelf -n "$libc" 2>/dev/null | sed -n 's/^.*Build ID: *//p')
+libc_dbg=/usr/lib/debug/.build-id/${libc_bid:0:2}/${libc_bid:2}.debug
+copy=''
+if [ -z "$libc_bid" ] || ! readelf -S -W "$libc_dbg" 2>/dev/null | grep -q '\.debug_info .* C '; then
+	echo "SKIP: $E2E_SUITE/debuginfo_copy: no compressed debuginfo for $libc (${libc_dbg}; libc6-dbg installs it)"
+else
+	copy=$cache/$libc_bid.debug
+	why=()
+	[ -f "$copy" ] || why+=("$copy was not made")
+	[ "$(stat -c '%a %U' "$copy" 2>/dev/null)" = "600 root" ] || why+=("$copy is $(stat -c '%a %U' "$copy" 2>/dev/null)")
+	! readelf -S -W "$copy" 2>/dev/null | grep -q '\.debug_.* C ' || why+=("$copy still has compressed sections")
+	[[ $DCOUNTS == "0 "[1-9]*" 0 0" ]] || why+=("debuginfo cache counts (read made again ignored) '$DCOUNTS', want 0 ≥1 0 0")
+	verdict debuginfo_copy "$(stat -c %s "$copy" 2>/dev/null) bytes in $copy from $(stat -c %s "$libc_dbg") compressed; counts $DCOUNTS" "${why[@]}"
+fi
 mkdir "$E2E_TMP/orig"
 cp -p "${files[@]}" "$E2E_TMP/orig/"
 
@@ -63,6 +85,7 @@ size=$(stat -c %s "$f_rand")
 head -c "$size" /dev/urandom >"$f_rand"
 printf '\x63\x00\x00\x00' | dd of="$f_vers" bs=1 seek=8 conv=notrunc status=none # version 99
 chown nobody: "$f_user"
+[ -n "$copy" ] && truncate -s $(($(stat -c %s "$copy") / 2)) "$copy"
 
 run_cached faulty "$cache" || e2e_exit
 why=()
@@ -80,6 +103,20 @@ done
 [ ${#why[@]} -gt 0 ] && show_err faulty
 verdict faulty_detected "counts $COUNTS; $SUMMARY" "${why[@]}"
 check_profile faulty
+if [ -n "$copy" ]; then
+	why=()
+	[[ $DCOUNTS == "0 "[1-9]*" 1 0" ]] || why+=("debuginfo cache counts (read made again ignored) '$DCOUNTS', want 0 ≥1 1 0")
+	[[ $DSUMMARY == "  debuginfo cache: 1 uncompressed copies made again "* ]] ||
+		why+=("summary line '${DSUMMARY}', want 1 made again")
+	grep -q "^cprof-bpf: debuginfo cache: $copy is not an uncompressed copy of build id $libc_bid: made again$" \
+		"$E2E_TMP/faulty.err" || why+=("-v does not name $copy")
+	lines=$(go tool pprof -traces -lines "$E2E_TMP/faulty/cpu.pb.gz" 2>/dev/null |
+		grep -c '__libc_start_call_main .*libc_start_call_main\.h:[0-9]')
+	[ "$lines" -gt 0 ] || why+=("no frame of __libc_start_call_main has libc's file:line")
+	! readelf -S -W "$copy" 2>/dev/null | grep -q '\.debug_.* C ' && [ "$(stat -c %s "$copy")" -gt "$(stat -c %s "$libc_dbg")" ] ||
+		why+=("$copy not made whole again")
+	verdict debuginfo_copy_torn "counts $DCOUNTS; $DSUMMARY; $lines frames of __libc_start_call_main at libc_start_call_main.h" "${why[@]}"
+fi
 
 run_cached again "$cache" || e2e_exit
 why=()
@@ -87,7 +124,11 @@ read -r loaded rest <<<"$COUNTS"
 [ "$rest" = "0 0 0" ] && [ "$loaded" -ge "$n" ] ||
 	why+=("cache counts (loaded rebuilt ignored stored) $COUNTS, want ≥ $n 0 0 0")
 [ -z "$SUMMARY" ] || why+=("summary says '$SUMMARY' with a valid cache")
-verdict again_loaded "counts $COUNTS" "${why[@]}"
+if [ -n "$copy" ]; then
+	[[ $DCOUNTS == [1-9]*" 0 0 0" ]] || why+=("debuginfo cache counts (read made again ignored) '$DCOUNTS', want ≥1 0 0 0")
+	[ -z "$DSUMMARY" ] || why+=("summary says '$DSUMMARY' with a valid copy")
+fi
+verdict again_loaded "counts $COUNTS, debuginfo $DCOUNTS" "${why[@]}"
 
 # check_unused NAME WHAT: with the cache directory made WHAT (already done), the run uses
 # no cache, says why with -v, and its profile is right.
@@ -95,7 +136,7 @@ check_unused() {
 	local name=$1 what=$2 why=()
 	run_cached "$name" "$cache" || return
 	[ "$COUNTS" = "0 0 0 0" ] || why+=("cache counts $COUNTS, want 0 0 0 0: the directory was used")
-	grep -q "^cprof-bpf: unwind table cache disabled: $cache is a directory (owner uid [0-9]*, mode [0-7]*)" \
+	grep -q "^cprof-bpf: cache disabled (unwind tables, debuginfo): $cache is a directory (owner uid [0-9]*, mode [0-7]*)" \
 		"$E2E_TMP/$name.err" || why+=("no -v line says the cache is disabled")
 	[ ${#why[@]} -gt 0 ] && show_err "$name"
 	verdict "$name" "$what: $(grep -m1 'cache disabled' "$E2E_TMP/$name.err")" "${why[@]}"

@@ -1,5 +1,5 @@
 # fuzz_cfi links only the modules it fuzzes (see tests/unit/fixtures-cfi.mk).
-CFI_SRCS ?= $(wildcard user/unwind/cfi*.c) user/util/vec.c
+CFI_SRCS ?= $(wildcard user/unwind/cfi*.c) user/util/vec.c user/util/cachefile.c
 CFI_FUZZ_OBJS := $(patsubst %.c,$(OUT)/fuzz/obj/%.o,$(CFI_SRCS))
 
 $(CFI_FUZZ_OBJS): $(OUT)/fuzz/obj/%.o: %.c tests/fuzz/fuzz-cfi.mk

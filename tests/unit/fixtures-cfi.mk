@@ -4,7 +4,7 @@
 # user/unwind and the utilities they use) rather than libcprof.a, so they build and run
 # while the rest of the library is incomplete.
 # (Set here and in tests/fuzz/fuzz-cfi.mk, whichever is read first.)
-CFI_SRCS ?= $(wildcard user/unwind/cfi*.c) user/util/vec.c
+CFI_SRCS ?= $(wildcard user/unwind/cfi*.c) user/util/vec.c user/util/cachefile.c
 CFI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CFI_SRCS))
 CFI_LIBS := -lelf -ldw -lz
 CFI_FIX := $(OUT)/fixtures

@@ -133,3 +133,18 @@ $(OUT)/bench/symbig/part%.o: tests/unit/fixtures/sym_big.cc
 $(OUT)/bench/libsymbig.so: $(SYM_BIG_PARTS:%=$(OUT)/bench/symbig/part%.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CXX) -shared -o $@ $^
+
+# Separate debuginfo of sym_pie and sym_nopie (two build ids) as Debian's -dbg packages ship
+# it, its debug sections compressed (SHF_COMPRESSED), and sym_pie's uncompressed: the
+# uncompressed copies of tests/unit/test_debugcache.c.
+DBGCACHE_FIX := $(addprefix $(SYM_FIX)/,sym_pie.zdebug sym_nopie.zdebug sym_pie.plaindebug)
+TEST_TARGETS += $(DBGCACHE_FIX)
+$(OUT)/tests/unit/test_debugcache $(SAN_OUT)/tests/unit/test_debugcache: | $(DBGCACHE_FIX)
+
+$(SYM_FIX)/%.zdebug: $(SYM_FIX)/%
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy --only-keep-debug --compress-debug-sections=zlib-gabi $< $@
+
+$(SYM_FIX)/%.plaindebug: $(SYM_FIX)/%
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy --only-keep-debug $< $@

@@ -299,6 +299,7 @@ static int snap_env(struct snap *s, const struct stacks_args *a)
 	s->env.pids_given = true;
 	s->env.oc = objcache__new();
 	s->env.pt = s->env.oc ? proctab__new(s->env.oc) : NULL;
+	so.cache_dir = procobj__cache_dir(&s->o);
 	s->env.sym = s->env.pt ? symbolizer__new(&so) : NULL;
 	s->ts = threadsnap__new();
 	return s->env.sym && s->ts ? 0 : -ENOMEM;
@@ -359,6 +360,7 @@ static int snapshot(const struct stacks_args *a)
 	log_debug("snapshot: %zu threads read in %.2f ms (CPU %.2f ms), symbolized and grouped "
 		  "in %.2f ms (CPU %.2f ms)", threadsnap__count(s.ts, 0), (t[1] - t[0]) * 1e3,
 		  (cpu[1] - cpu[0]) * 1e3, (t[2] - t[1]) * 1e3, (cpu[2] - cpu[1]) * 1e3);
+	summary__debugcache();
 	procobj__read_counters(s.po, cnt);
 	if (cnt[CPROF_CNT_SCRATCH_BUSY])
 		log_warn("%llu threads could not be read (no scratch record was free): the "

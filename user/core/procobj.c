@@ -172,26 +172,38 @@ int procobj__watch_pid(struct procobj *po, int pid)
  * 0700. Their rows steer the BPF unwinder, so a directory someone else could write into
  * (not ours, or group- or world-writable) is not used; neither costs more than rebuilding
  * every table, and -v says why. */
-static const char *cache_dir(const struct cprof_opts *o)
+static const char *cache_dir_check(const struct cprof_opts *o)
 {
 	const char *dir = o->cache_dir ? o->cache_dir : "/var/cache/cprof-bpf";
 	struct stat st;
 
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		log_debug("unwind table cache disabled: cannot create %s: %s", dir, strerror(errno));
+		log_debug("cache disabled (unwind tables, debuginfo): cannot create %s: %s", dir, strerror(errno));
 		return NULL;
 	}
 	if (stat(dir, &st)) {
-		log_debug("unwind table cache disabled: %s: %s", dir, strerror(errno));
+		log_debug("cache disabled (unwind tables, debuginfo): %s: %s", dir, strerror(errno));
 		return NULL;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		log_debug("unwind table cache disabled: %s is %s (owner uid %u, mode %04o); it "
-			  "must be a directory of uid %u that only its owner can write", dir,
+		log_debug("cache disabled (unwind tables, debuginfo): %s is %s (owner uid %u, mode "
+			  "%04o); it must be a directory of uid %u that only its owner can write", dir,
 			  S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
 			  (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777),
 			  (unsigned int)geteuid());
 		return NULL;
+	}
+	return dir;
+}
+
+const char *procobj__cache_dir(const struct cprof_opts *o)
+{
+	static const struct cprof_opts *checked;
+	static const char *dir;
+
+	if (checked != o) {
+		dir = cache_dir_check(o);
+		checked = o;
 	}
 	return dir;
 }
@@ -206,7 +218,7 @@ int procobj__unwinder(const struct procobj *po, const struct cprof_opts *o,
 		.obj_tables_fd = bpf_map__fd(po->skel->maps.obj_tables),
 		.max_rows = UNWIND_ROWS,
 		.max_pages = UNWIND_PAGES,
-		.cache_dir = cache_dir(o),
+		.cache_dir = procobj__cache_dir(o),
 		.debug_dirs = (const char *const *)o->debug_dirs,
 		.debuginfod = dfd,
 	};

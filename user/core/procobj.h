@@ -33,6 +33,11 @@ void procobj__detach(struct procobj *po);
 /* Adds pid to the pid filter. Returns 0 or -errno. */
 int procobj__watch_pid(struct procobj *po, int pid);
 
+/* The cache directory of the run (CPROF_CACHE_DIR, else /var/cache/cprof-bpf, created
+ * 0700), or NULL if it cannot be used (said with -v, once): unwind tables and uncompressed
+ * debuginfo are kept there. */
+const char *procobj__cache_dir(const struct cprof_opts *o);
+
 /* The unwinder that builds tables into the unwind maps and publishes each process's view
  * there. Returns 0 or -errno (reported). */
 int procobj__unwinder(const struct procobj *po, const struct cprof_opts *o,

@@ -329,7 +329,8 @@ static void detach_bpf(struct session *s)
 static int new_env(struct session *s, bool symbols)
 {
 	const struct cprof_opts *o = s->o;
-	struct symbolizer_opts so = { .debug_dirs = o->debug_dirs };
+	struct symbolizer_opts so = { .debug_dirs = o->debug_dirs,
+				      .cache_dir = procobj__cache_dir(o) };
 	struct kind_env *env = &s->env;
 	int err;
 

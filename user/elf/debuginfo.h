@@ -17,6 +17,8 @@ struct debuginfo_search {
 	struct debuginfod *fetch;	/* NULL: nothing is fetched */
 	bool fetch_wait;	/* wait for what is left of the fetch's budget, else take only
 				 * a file fetched already (and ask for it) */
+	const char *cache_dir;	/* where uncompressed copies of compressed DWARF are kept
+				 * (debugcache.h); NULL: none, libdw inflates it each run */
 };
 
 /* Opens obj's separate debuginfo into dbg and its path into path[PATH_MAX]. Looks, in

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cprof.h"
+#include "elf/debugcache.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "report/summary.h"
@@ -160,6 +161,21 @@ void summary__unwind(const struct unwinder_stats *us)
 	log_debug("unwind table cache: %zu tables loaded, %zu files rebuilt, %zu ignored, %zu "
 		  "tables stored", us->cache_loaded, us->cache_rebuilt, us->cache_ignored,
 		  us->cache_stored);
+	summary__debugcache();
+}
+
+void summary__debugcache(void)
+{
+	struct debugcache_stats ds;
+
+	debugcache__stats(&ds);
+	if (ds.rebuilt || ds.ignored)
+		fprintf(stderr, "  debuginfo cache: %lu uncompressed copies made again (torn or "
+			"another file), %lu ignored (not regular files of ours)\n", ds.rebuilt,
+			ds.ignored);
+	log_debug("debuginfo cache: %lu uncompressed copies read, %lu made, %lu made again, %lu "
+		  "ignored, %lu removed (least recently used)", ds.read, ds.stored, ds.rebuilt,
+		  ds.ignored, ds.evicted);
 }
 
 

@@ -18,6 +18,9 @@ const char *summary__stop_name(unsigned int stop);
 void summary__kind(const struct report_kind *k, const struct report_result *res,
 		   const uint64_t *cnt, const char *path, double secs);
 void summary__unwind(const struct unwinder_stats *us);
+/* The uncompressed debuginfo copies this process used or made (elf/debugcache.h): a line
+ * when some could not be used, the rest with -v. Part of summary__unwind. */
+void summary__debugcache(void);
 
 /* For each process with both CPU samples and waits: on-CPU time (samples × cpu_period) vs
  * off-CPU time (block delay), and a hint when it mostly waited, pointing at dir's block

@@ -44,6 +44,7 @@ struct symbolizer {
 	char **debug_dirs;	/* NULL-terminated copy of the options' */
 	struct debuginfod *debuginfod;	/* the options', not owned */
 	char *kallsyms_path;
+	char *cache_dir;	/* the options', copied; NULL: none */
 	struct hashmap objs;	/* struct obj_ent */
 	struct kallsyms *ks;
 	bool ks_tried;
@@ -72,6 +73,7 @@ static int symbolizer__get(struct symbolizer *s, const struct object *obj, struc
 		.dirs = (const char *const *)s->debug_dirs,
 		.fetch = s->debuginfod,
 		.fetch_wait = true,
+		.cache_dir = s->cache_dir,
 	};
 	struct symobj *so;
 	bool added;
@@ -357,7 +359,10 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 	s->debug_dirs = dup_strv(opts->debug_dirs ? opts->debug_dirs : default_debug_dirs);
 	if (opts->kallsyms_path)
 		s->kallsyms_path = strdup(opts->kallsyms_path);
-	if (!s->debug_dirs || (opts->kallsyms_path && !s->kallsyms_path)) {
+	if (opts->cache_dir)
+		s->cache_dir = strdup(opts->cache_dir);
+	if (!s->debug_dirs || (opts->kallsyms_path && !s->kallsyms_path) ||
+	    (opts->cache_dir && !s->cache_dir)) {
 		symbolizer__free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -384,5 +389,6 @@ void symbolizer__free(struct symbolizer *s)
 	rescache__free(s->cache);
 	free_strv(s->debug_dirs);
 	free(s->kallsyms_path);
+	free(s->cache_dir);
 	free(s);
 }

@@ -21,6 +21,8 @@ struct symbolizer_opts {
 	const char *kallsyms_path;	/* NULL = /proc/kallsyms */
 	struct debuginfod *debuginfod;	/* where debuginfo found nowhere else is fetched, waiting
 					 * for what is left of its budget; NULL: none */
+	const char *cache_dir;	/* where uncompressed copies of compressed debuginfo are kept
+				 * (elf/debugcache.h); NULL: none */
 };
 
 /* Why an object, a JIT map or the kernel's symbols could not be read is said with -v

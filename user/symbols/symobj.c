@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elf/debugcache.h"
 #include "elf/debuginfo.h"
 #include "elf/elffile.h"
 #include "elf/fderange.h"
@@ -185,8 +186,18 @@ static int symobj__build(struct symobj *so, const struct debuginfo_search *ds)
 	if (!err)
 		err = symtab__finish(&so->tab, &so->arena);
 	so->dw_own = own_dwarf;
-	if (!err && (own_dwarf || (dbg.elf && elf_file__has_dwarf(&dbg))))
-		err = symobj__open_dwarf(so, own_dwarf ? &own : &dbg);
+	if (!err && (own_dwarf || (dbg.elf && elf_file__has_dwarf(&dbg)))) {
+		struct elf_file *dwf = own_dwarf ? &own : &dbg, plain = { .fd = -1 };
+
+		/* Compressed: an uncompressed copy, made once, read as it is. Its sizes are
+		 * checked first: the copy holds what libdw would. */
+		if (ds->cache_dir && !dwf->image &&
+		    !elf_file__check_debug(dwf, SYM_MAX_DEBUG_SECTION, NULL) &&
+		    !debugcache__open(ds->cache_dir, so->obj->build_id, dwf, &plain))
+			dwf = &plain;
+		err = symobj__open_dwarf(so, dwf);
+		elf_file__close(&plain);
+	}
 	if (!err && !so->dw && own.elf && gopclntab__open_elf(&own, &so->go) == -ENOMEM)
 		err = -ENOMEM;
 	if (!err)

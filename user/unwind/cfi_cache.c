@@ -15,22 +15,15 @@
 
 #include "unwind/cfi.h"
 #include "unwind/cfi_int.h"
+#include "util/cachefile.h"
 
 /* 32 Mi rows, 256 MiB: 30 times the largest library seen (libLLVM-15, 980k rows). */
 #define CACHE_MAX_ROWS (32u << 20)
 #define BUILD_ID_MAX CFI_CACHE_BUILD_ID_MAX
 
-/* Build ids become file names: lowercase hex only, so no path can be smuggled in. */
 static bool valid_build_id(const char *id)
 {
-	size_t n = id ? strnlen(id, BUILD_ID_MAX + 1) : 0;
-
-	if (n < 2 || n > BUILD_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return false;
-	return true;
+	return cachefile__valid_id(id, BUILD_ID_MAX);
 }
 
 uint32_t cfi_cache__checksum(const struct cfi_cache_header *h, const void *rows, size_t rows_len)
@@ -183,7 +176,7 @@ static int write_table(int fd, const char *build_id, const struct cfi_table *t)
 int cfi_cache__store(const char *dir, const char *build_id, const struct cfi_table *t)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd = -1, err;
+	int fd = -1;
 
 	if (!valid_build_id(build_id))
 		return -EINVAL;
@@ -195,14 +188,7 @@ int cfi_cache__store(const char *dir, const char *build_id, const struct cfi_tab
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = write_table(fd, build_id, t);
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return cachefile__commit(fd, tmp, path, write_table(fd, build_id, t));
 }
 
 int cfi_cache__get(const char *dir, const char *build_id, int fd, int debug_fd, int sym_fd,
