@@ -59,7 +59,7 @@ static int open_copy(const char *path, const char *bid, struct elf_file *out)
 		close(fd);
 		return -EINVAL;
 	}
-	err = elf_file__open(out, fd, true, NULL, 0);
+	err = elf_file__open_mapped(out, fd);
 	if (!err) {
 		elf_file__build_id(out, got);
 		if (strcmp(got, bid) || has_compressed(out) || !elf_file__has_dwarf(out))

@@ -102,8 +102,8 @@ static int elf_file__load_sections(struct elf_file *f)
 
 /* Opens fd (taking ownership when own_fd) or an in-memory image. -ENOENT when it is not a
  * well-formed native ELF file with section headers. */
-int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image,
-			  size_t image_size)
+static int open_as(struct elf_file *f, int fd, bool own_fd, const void *image,
+		   size_t image_size, Elf_Cmd cmd)
 {
 	struct stat st;
 	int err;
@@ -126,7 +126,7 @@ int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image,
 	err = elf_file__check_header(f);
 	if (err)
 		goto out;
-	f->elf = image ? elf_memory((char *)image, image_size) : elf_begin(fd, ELF_C_READ, NULL);
+	f->elf = image ? elf_memory((char *)image, image_size) : elf_begin(fd, cmd, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
 		err = -ENOENT;
 		goto out;
@@ -134,6 +134,17 @@ int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image,
 	err = elf_file__load_sections(f);
 out:
 	return err;
+}
+
+int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image,
+		   size_t image_size)
+{
+	return open_as(f, fd, own_fd, image, image_size, ELF_C_READ);
+}
+
+int elf_file__open_mapped(struct elf_file *f, int fd)
+{
+	return open_as(f, fd, true, NULL, 0, ELF_C_READ_MMAP);
 }
 
 /* Section contents, or NULL. libelf does not bound sh_offset/sh_size by the file size

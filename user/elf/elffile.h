@@ -33,6 +33,11 @@ struct elf_file {
 /* Opens fd (taking ownership when own_fd) or an in-memory image (which must outlive f).
  * -ENOENT when it is not a well-formed native ELF file with section headers. */
 int elf_file__open(struct elf_file *f, int fd, bool own_fd, const void *image, size_t image_size);
+/* The same for a file of ours that nobody else can change (a copy in the cache
+ * directory, replaced only by rename): read through a mapping of it, not copied into
+ * memory section by section. Takes fd. A file that can be truncated under the mapping
+ * would cost a SIGBUS: every other file is opened with elf_file__open. */
+int elf_file__open_mapped(struct elf_file *f, int fd);
 /* Closes f (a zeroed or already closed f is fine). */
 void elf_file__close(struct elf_file *f);
 
