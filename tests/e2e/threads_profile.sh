@@ -55,6 +55,9 @@ done
 sum=$("$PC" sum -type thread_snapshots "$PROF" 2>&1 | sed -n 's/^total //p')
 verdict snapshot_sum "thread_snapshots/count $sum = 51 threads × ${snaps:-?} snapshots" \
 	$([ "${sum:-0}" = $((51 * ${snaps:-0})) ] || echo "want $((51 * ${snaps:-0}))")
+# threads/count's fractions are apportioned: its total is the average thread count, 51.
+avg=$("$PC" sum -type threads "$PROF" 2>&1 | sed -n 's/^total //p')
+verdict average_sum "threads/count sums to $avg" $([ "${avg:-0}" = 51 ] || echo "want 51")
 
 # ---- 2. readers -------------------------------------------------------------------------
 if profile_raw "$PROF" >"$E2E_TMP/raw" && grep -q '^thread_snapshots/count threads/count$' "$E2E_TMP/raw"; then

@@ -11,6 +11,7 @@
 #include "pprof_read.h"
 #include "report/report.h"
 #include "report/stacks.h"
+#include "kinds/threads.h"
 
 typedef Perftools__Profiles__Profile Profile;
 
@@ -37,8 +38,9 @@ static const struct report_kind cpu_kind = {
 	.values = cpu_values,
 };
 
-/* A CPU record of pid's image whose one user frame is at pc. */
-static void add_image(struct stacks *st, uint32_t pid, uint64_t image, uint64_t pc, int times)
+/* times records of kind of pid's image whose one user frame is at pc, each of value. */
+static void add_rec(struct stacks *st, uint32_t kind, uint32_t pid, uint64_t image, uint64_t pc,
+		    uint64_t value, int times)
 {
 	union {
 		struct cprof_sample r;
@@ -46,15 +48,22 @@ static void add_image(struct stacks *st, uint32_t pid, uint64_t image, uint64_t 
 	} u;
 
 	memset(&u, 0, sizeof(u));
-	u.r.kind = CPROF_KIND_CPU;
+	u.r.kind = kind;
 	u.r.pid = pid;
 	u.r.image = image;
 	u.r.n_user = 1;
 	u.r.flags = CPROF_STOP_ROOT;
+	u.r.value[0] = value;
 	snprintf(u.r.pcomm, sizeof(u.r.pcomm), "p%u", pid);
 	u.r.frames[0] = pc;
 	for (int i = 0; i < times; i++)
 		CHECK(stacks__add(st, &u.r) == 0, "add");
+}
+
+/* A CPU record of pid's image whose one user frame is at pc. */
+static void add_image(struct stacks *st, uint32_t pid, uint64_t image, uint64_t pc, int times)
+{
+	add_rec(st, CPROF_KIND_CPU, pid, image, pc, 0, times);
 }
 
 static void add(struct stacks *st, uint32_t pid, uint64_t pc, int times)
@@ -246,6 +255,93 @@ TEST(images_apart)
 	stacks__free(st);
 }
 
+/* n thread records (one snapshot's thread each) of a threads-kind stack at pc. */
+static void add_threads(struct stacks *st, uint64_t pc, int n)
+{
+	add_rec(st, CPROF_KIND_THREADS, 7, 0, pc, 1, n);
+}
+
+/* threads/count per sample, in the profile's sample order (that of the stacks' serials). */
+static size_t thread_counts(struct stacks *st, uint64_t snapshots, int64_t *out, size_t max,
+			    int64_t *exact)
+{
+	struct threads_avg avg = { .snapshots = &snapshots };
+	struct report *r = report__new(NULL);
+	struct report_result res;
+	struct report_kind rk;
+	void *buf = NULL;
+	size_t len = 0, n = 0;
+	Profile *p = NULL;
+
+	threads__report_kind(&rk, &avg);
+	if (r && !report__build(r, &rk, st, NULL, &buf, &len, &res))
+		p = pprof_read__buf(buf, len);
+	*exact = 0;
+	for (size_t i = 0; p && i < p->n_sample && n < max; i++) {
+		out[n++] = p->sample[i]->value[1];
+		*exact += p->sample[i]->value[0];
+	}
+	free(buf);
+	report__free(r);
+	threads_avg__free(&avg);
+	if (p)
+		pprof_read__free(p);
+	return n;
+}
+
+/* threads/count, an average over the snapshots, is apportioned by largest remainder: the
+ * profile's total is the average thread count rounded, and its fractions go to the stacks
+ * with the largest ones (ties: the older). Rounding each on its own gave 0 to six stacks
+ * each seen in one of 3 snapshots (2 threads on average), and 3 to three stacks seen in one
+ * of 2 (1.5). */
+TEST(threads_apportioned)
+{
+	struct stacks *st = stacks__new(NULL);
+	int64_t v[8], exact;
+	size_t n;
+
+	REQUIRE(st, "new");
+	for (int i = 0; i < 6; i++)
+		add_threads(st, 0x1000 + 0x100 * (uint64_t)i, 1);
+	n = thread_counts(st, 3, v, 8, &exact);
+	REQUIRE(n == 6, "%zu samples", n);
+	CHECK(v[0] == 1 && v[1] == 1 && v[2] == 0 && v[3] == 0 && v[4] == 0 && v[5] == 0,
+	      "threads/count %lld %lld %lld %lld %lld %lld, want 1 1 0 0 0 0", (long long)v[0],
+	      (long long)v[1], (long long)v[2], (long long)v[3], (long long)v[4], (long long)v[5]);
+	CHECK(exact == 6, "thread_snapshots/count %lld, want 6", (long long)exact);
+	/* Again: what the first profile tallied is not carried over. */
+	n = thread_counts(st, 3, v, 8, &exact);
+	CHECK(n == 6 && v[0] + v[1] + v[2] + v[3] + v[4] + v[5] == 2, "again: total %lld",
+	      (long long)(v[0] + v[1] + v[2] + v[3] + v[4] + v[5]));
+	stacks__free(st);
+
+	st = stacks__new(NULL);
+	REQUIRE(st, "new");
+	add_threads(st, 0x1000, 1);
+	add_threads(st, 0x2000, 1);
+	add_threads(st, 0x3000, 1);
+	n = thread_counts(st, 2, v, 8, &exact);
+	REQUIRE(n == 3, "%zu samples", n);
+	CHECK(v[0] == 1 && v[1] == 1 && v[2] == 0, "threads/count %lld %lld %lld, want 1 1 0",
+	      (long long)v[0], (long long)v[1], (long long)v[2]);
+	/* Whole averages stay as they are; the fractions decide the rest: 1.25, 0.75, 0.5 of
+	 * 2.5 → 3: 1, 1, 1. */
+	stacks__free(st);
+	st = stacks__new(NULL);
+	REQUIRE(st, "new");
+	add_threads(st, 0x1000, 5);
+	add_threads(st, 0x2000, 3);
+	add_threads(st, 0x3000, 2);
+	add_threads(st, 0x4000, 8);
+	n = thread_counts(st, 4, v, 8, &exact);
+	REQUIRE(n == 4, "%zu samples", n);
+	CHECK(v[0] == 1 && v[1] == 1 && v[2] == 1 && v[3] == 2,
+	      "threads/count %lld %lld %lld %lld, want 1 1 1 2", (long long)v[0], (long long)v[1],
+	      (long long)v[2], (long long)v[3]);
+	CHECK(exact == 18, "thread_snapshots/count %lld, want 18", (long long)exact);
+	stacks__free(st);
+}
+
 int main(void)
 {
 	check__suite = "stacks";
@@ -255,5 +351,6 @@ int main(void)
 	check__run("limit_overflows_to_one_stack", limit_overflows_to_one_stack);
 	check__run("add_values_by_serial", add_values_by_serial);
 	check__run("images_apart", images_apart);
+	check__run("threads_apportioned", threads_apportioned);
 	return check__any_failed;
 }

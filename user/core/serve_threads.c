@@ -98,6 +98,7 @@ static int reply_profile(struct req *r, const char *name, const uint8_t *buf, si
 	struct stacks *st = stacks__new(s->env.pt);
 	struct report *rep = report__new(s->env.sym);
 	static const uint64_t one = 1;
+	struct threads_avg avg = { .snapshots = &one };
 	struct report_kind rk;
 	struct report_result res;
 	struct report_extra extra = {
@@ -114,9 +115,10 @@ static int reply_profile(struct req *r, const char *name, const uint8_t *buf, si
 		err = threads__add(&s->env, st, buf, len, &t->rec, &n);
 	if (err == -EINVAL)
 		err = 0;	/* the threads before the bad bytes */
-	threads__report_kind(&rk, &one);
+	threads__report_kind(&rk, &avg);
 	if (!err)
 		err = report__build(rep, &rk, st, &extra, &out, &out_len, &res);
+	threads_avg__free(&avg);
 	report__free(rep);
 	stacks__free(st);
 	if (err)

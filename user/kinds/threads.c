@@ -41,6 +41,7 @@ struct threads {
 	double interval, start, next;
 	bool attached, failed;
 	uint64_t snapshots, threads, bad, deferred;
+	struct threads_avg avg;	/* the report's averages */
 	double secs, cpu_secs;	/* spent taking them: wall, and the loop thread's CPU */
 };
 
@@ -275,20 +276,119 @@ static size_t threads_labels(const struct stack *s, struct pprof_label *out,
 	return 1;
 }
 
+struct threads_rem {
+	uint64_t serial, rem;
+};
+
+static uint64_t avg_n(const struct threads_avg *avg)
+{
+	return avg && avg->snapshots && *avg->snapshots ? *avg->snapshots : 1;
+}
+
 /* thread_snapshots/count: the threads summed over the snapshots, exact; threads/count (last:
- * pprof's default): their average, rounded (pprof values are integers). */
+ * pprof's default): their average, rounded (pprof values are integers). For what has no
+ * tally: [lost samples], a served window. */
 static void threads_values(const struct report_kind *k, uint64_t count, const uint64_t value[2],
 			   int64_t *out)
 {
-	const uint64_t *snapshots = k->ctx;
-	uint64_t n = snapshots && *snapshots ? *snapshots : 1;
+	uint64_t n = avg_n(k->ctx);
 
 	(void)count;
 	out[0] = (int64_t)value[0];
 	out[1] = (int64_t)((value[0] * 2 + n) / (2 * n));
 }
 
-void threads__report_kind(struct report_kind *rk, const uint64_t *snapshots)
+static int by_rem(const void *a, const void *b)
+{
+	const struct threads_rem *x = a, *y = b;
+
+	if (x->rem != y->rem)
+		return x->rem > y->rem ? -1 : 1;
+	return x->serial < y->serial ? -1 : x->serial > y->serial;
+}
+
+static int by_serial(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Largest remainder: every stack gets the floor of its average, and as many as the total's
+ * rounding leaves get one more, those with the largest fractions first (ties: the older
+ * stack). With NULL (before and after a profile's stacks): begins again. The tally is
+ * turned into the stacks rounded up at threads_stack_values' first call. */
+static int threads_tally(const struct report_kind *k, const struct stack *s)
+{
+	struct threads_avg *avg = k->ctx;
+	uint64_t n = avg_n(avg);
+
+	if (!avg)
+		return 0;
+	if (!s) {
+		avg->n_rem = avg->n_up = 0;
+		avg->sum = avg->sum_floor = 0;
+		free(avg->up);
+		avg->up = NULL;
+		return 0;
+	}
+	avg->sum += s->value[0];
+	avg->sum_floor += s->value[0] / n;
+	if (s->value[0] % n &&
+	    VEC_PUSH(avg->rem, avg->n_rem, avg->cap_rem,
+		     ((struct threads_rem){ s->serial, s->value[0] % n })))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The serials rounded up, once the tally is complete. */
+static int threads_apportion(struct threads_avg *avg)
+{
+	uint64_t n = avg_n(avg), total = (avg->sum * 2 + n) / (2 * n);
+	size_t extra = total > avg->sum_floor ? (size_t)(total - avg->sum_floor) : 0;
+
+	if (extra > avg->n_rem)
+		extra = avg->n_rem;
+	qsort(avg->rem, avg->n_rem, sizeof(*avg->rem), by_rem);
+	avg->up = malloc((extra ? extra : 1) * sizeof(*avg->up));
+	if (!avg->up)
+		return -ENOMEM;
+	for (size_t i = 0; i < extra; i++)
+		avg->up[i] = avg->rem[i].serial;
+	avg->n_up = extra;
+	qsort(avg->up, extra, sizeof(*avg->up), by_serial);
+	avg->n_rem = 0;
+	return 0;
+}
+
+static void threads_stack_values(const struct report_kind *k, const struct stack *s,
+				 int64_t *out)
+{
+	struct threads_avg *avg = k->ctx;
+	uint64_t n = avg_n(avg);
+
+	/* Without a tally (or memory for it): each average rounded on its own. */
+	if (!avg || (!avg->up && (avg->n_rem || avg->sum) && threads_apportion(avg)) || !avg->up) {
+		threads_values(k, s->count, s->value, out);
+		return;
+	}
+	out[0] = (int64_t)s->value[0];
+	out[1] = (int64_t)(s->value[0] / n) +
+		 (bsearch(&s->serial, avg->up, avg->n_up, sizeof(*avg->up), by_serial) ? 1 : 0);
+}
+
+void threads_avg__free(struct threads_avg *avg)
+{
+	if (!avg)
+		return;
+	free(avg->rem);
+	free(avg->up);
+	avg->rem = NULL;
+	avg->up = NULL;
+	avg->n_rem = avg->cap_rem = avg->n_up = 0;
+}
+
+void threads__report_kind(struct report_kind *rk, struct threads_avg *avg)
 {
 	static const struct pprof_value_type types[] = {
 		{ "thread_snapshots", "count" },
@@ -304,8 +404,10 @@ void threads__report_kind(struct report_kind *rk, const uint64_t *snapshots)
 		.period_type = { "threads", "count" },
 		.period = 1,
 		.values = threads_values,
+		.stack_values = threads_stack_values,
+		.tally = threads_tally,
 		.labels = threads_labels,
-		.ctx = (void *)snapshots,
+		.ctx = avg,
 	};
 }
 
@@ -317,7 +419,8 @@ static int threads_report(struct kind *k, struct kind_env *env, const uint64_t *
 	(void)env;
 	(void)cnt;
 	*out = (struct kind_report){ 0 };
-	threads__report_kind(&out->rk, &t->snapshots);
+	t->avg.snapshots = &t->snapshots;
+	threads__report_kind(&out->rk, &t->avg);
 	return 0;
 }
 
@@ -344,6 +447,7 @@ static void threads_free(struct kind *k)
 	if (!t)
 		return;
 	threads_bpf__destroy(t->skel);
+	threads_avg__free(&t->avg);
 	free(t->buf);
 	free(t->rec);
 	free(t);

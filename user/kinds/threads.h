@@ -25,8 +25,23 @@ int threads_iter__read(struct bpf_program *prog, uint8_t **buf, size_t *len, siz
 int threads__add(const struct kind_env *env, struct stacks *st, const void *buf, size_t len,
 		 union thread_rec *rec, size_t *n);
 
-/* The threads profile's conventions, its values averaged over *snapshots (kept by the
- * caller for as long as rk is used). */
-void threads__report_kind(struct report_kind *rk, const uint64_t *snapshots);
+/* What the threads profile's averages need: the number of snapshots (kept by the caller for
+ * as long as the profile is written), and the profile's stacks whose average is rounded up.
+ * Zeroed but for snapshots to begin; threads_avg__free after. */
+struct threads_avg {
+	const uint64_t *snapshots;
+	struct threads_rem *rem;	/* the stacks with a fraction: serial, remainder */
+	size_t n_rem, cap_rem;
+	uint64_t *up;			/* serials rounded up, sorted */
+	size_t n_up;
+	uint64_t sum, sum_floor;	/* of the written stacks' thread counts, and averages */
+};
+void threads_avg__free(struct threads_avg *avg);
+
+/* The threads profile's conventions. threads/count, the average threads per stack over the
+ * snapshots, is an integer (pprof's values are): the fractions are apportioned by largest
+ * remainder, so that the profile's total is its average thread count, rounded, and a stack
+ * seen in a third of the snapshots is not 0 when its share of the total says 1. */
+void threads__report_kind(struct report_kind *rk, struct threads_avg *avg);
 
 #endif

@@ -457,6 +457,15 @@ static int build(struct report *r, const struct report_kind *k, const struct sta
 	r->fns = topfns__new();
 	if (!r->b || !r->locs || !r->maps || !r->fns)
 		return -ENOMEM;
+	if (k->tally) {
+		err = k->tally(k, NULL);
+		for (size_t i = 0; !err && i < stacks__count(st); i++)
+			if (view_stack(k, extra, stacks__get(st, i), &bi, &view))
+				err = k->tally(k, &view);
+		if (err)
+			return err;
+		bi = 0;
+	}
 	for (size_t i = 0; i < stacks__count(st); i++) {
 		if (!view_stack(k, extra, stacks__get(st, i), &bi, &view))
 			continue;
@@ -465,6 +474,9 @@ static int build(struct report *r, const struct report_kind *k, const struct sta
 		if (err)
 			return err;
 	}
+	/* Begun again: what was tallied is for this profile only. */
+	if (k->tally)
+		k->tally(k, NULL);
 	err = add_lost(r, k, extra ? extra->lost : 0, extra ? extra->lost_value : 0, res);
 	if (!err && extra && !extra->base)
 		err = add_evicted(r, k, extra->evicted, extra->evicted_records, res);

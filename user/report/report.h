@@ -35,6 +35,11 @@ struct report_kind {
 	/* Optional: sample values from the whole stack (its key fields too), used for stacks
 	 * instead of values (which still prices [lost samples]). */
 	void (*stack_values)(const struct report_kind *k, const struct stack *s, int64_t *out);
+	/* Optional: before a profile's stacks are written, called with NULL, then with each
+	 * stack that will be written, in order, and with NULL again once they are: for values
+	 * that depend on all of them (the threads profile's averages, apportioned). Returns 0
+	 * or -ENOMEM. */
+	int (*tally)(const struct report_kind *k, const struct stack *s);
 	/* Labels beyond the process's (pid, comm, thread, cgroup, container_id; NULL: none).
 	 * Writes at most REPORT_EXTRA_LABELS into out, their strings into buf; returns how
 	 * many. */
