@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -298,45 +299,62 @@ TEST(nothing_to_gain)
 	elf_file__close(&src);
 }
 
-/* With room for one copy, the second evicts the first (less recently used); a temporary
- * file of a run that died long ago goes too, a recent one stays. */
+/* Over the room, making a copy removes the least recently used copies until they fit: two
+ * planted copies of 600 KB (sparse) with old times, in 1 MiB, lose the older one; the copies
+ * used since stay. A temporary file of a run that died long ago goes too, a recent one
+ * stays. */
+static int plant(const char *path, off_t size, time_t when)
+{
+	struct timespec times[2] = { { .tv_sec = when }, { .tv_sec = when } };
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	if (size && ftruncate(fd, size)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return utimensat(AT_FDCWD, path, times, 0);
+}
+
 TEST(least_recently_used_evicted)
 {
 	struct elf_file a, b, got = { .fd = -1 };
 	struct debugcache_stats before, d;
-	char bid_a[41], bid_b[41], path[PATH_MAX], old_tmp[PATH_MAX], new_tmp[PATH_MAX];
-	struct timespec times[2] = { { .tv_sec = 1000000 }, { .tv_sec = 1000000 } };
-	struct stat st;
-	int fd;
+	char bid_a[41], bid_b[41], path_a[PATH_MAX], path_b[PATH_MAX], old1[PATH_MAX],
+		old2[PATH_MAX], old_tmp[PATH_MAX], new_tmp[PATH_MAX];
+	time_t now = time(NULL);
 
 	fresh_dir();
 	REQUIRE(!open_src("sym_pie.zdebug", &a, bid_a) && !open_src("sym_nopie.zdebug", &b, bid_b),
 		"opened");
 	REQUIRE(strcmp(bid_a, bid_b), "two build ids");
+	debugcache__set_max_bytes(1 << 20);
 	REQUIRE(!debugcache__open(dir, bid_a, &a, &got), "the first copy made");
 	elf_file__close(&got);
-	copy_path(path, sizeof(path), bid_a);
-	REQUIRE(!stat(path, &st), "the first copy");
-	debugcache__set_max_bytes((uint64_t)st.st_size + 1);
+	copy_path(path_a, sizeof(path_a), bid_a);
+	copy_path(path_b, sizeof(path_b), bid_b);
+	snprintf(old1, sizeof(old1), "%s/%040d.debug", dir, 1);
+	snprintf(old2, sizeof(old2), "%s/%040d.debug", dir, 2);
 	snprintf(old_tmp, sizeof(old_tmp), "%s/.%s.debug.AAAAAA", dir, bid_a);
 	snprintf(new_tmp, sizeof(new_tmp), "%s/.%s.debug.BBBBBB", dir, bid_b);
-	fd = open(old_tmp, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
-	utimensat(AT_FDCWD, old_tmp, times, 0);
-	fd = open(new_tmp, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
+	REQUIRE(!plant(old1, 600 << 10, now - 2000) && !plant(old2, 600 << 10, now - 1000) &&
+			!plant(old_tmp, 0, now - 100000) && !plant(new_tmp, 0, now),
+		"planted");
 	debugcache__stats(&before);
 	REQUIRE(!debugcache__open(dir, bid_b, &b, &got), "the second copy made");
 	elf_file__close(&got);
 	d = delta(&before);
 	CHECK(d.evicted == 1, "evicted %lu", d.evicted);
-	CHECK(access(path, F_OK), "the first copy is gone");
-	copy_path(path, sizeof(path), bid_b);
-	CHECK(!access(path, F_OK), "the second stays");
+	CHECK(access(old1, F_OK), "the least recently used copy is gone");
+	CHECK(!access(old2, F_OK), "the next one stays (the copies fit now)");
+	CHECK(!access(path_a, F_OK) && !access(path_b, F_OK), "the copies used since stay");
 	CHECK(access(old_tmp, F_OK), "an old temporary file removed");
 	CHECK(!access(new_tmp, F_OK), "a recent one kept (a run may be writing it)");
+	/* A file whose copy would take over a quarter of the room gets none. */
+	debugcache__set_max_bytes(4096);
+	CHECK(debugcache__open(dir, bid_b, &b, &got) == -ENOENT, "too large for the room");
 	debugcache__set_max_bytes(DEBUGCACHE_MAX_BYTES);
 	elf_file__close(&a);
 	elf_file__close(&b);

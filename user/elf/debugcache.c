@@ -235,10 +235,17 @@ int debugcache__open(const char *dir, const char *bid, const struct elf_file *sr
 		     struct elf_file *out)
 {
 	char path[PATH_MAX], name[64];
+	uint64_t inflated = 0;
 	int err;
 
 	out->fd = -1;
-	if (!dir || !cachefile__valid_id(bid, 40) || !src || src->image || src->fd < 0 || !has_compressed(src))
+	if (!dir || !cachefile__valid_id(bid, 40) || !src || src->image || src->fd < 0 ||
+	    !has_compressed(src))
+		return -ENOENT;
+	/* A copy that would take more than a quarter of the directory's room is not made:
+	 * it would be made again and again as others push it out. */
+	if (elf_file__check_debug(src, max_bytes / 4, &inflated) ||
+	    src->size + inflated > max_bytes / 4)
 		return -ENOENT;
 	snprintf(name, sizeof(name), "%s%s", bid, SUFFIX);
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))

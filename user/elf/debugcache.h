@@ -9,7 +9,8 @@
  * build id it is named for, without compressed sections; one that is not is rebuilt (or,
  * not ours, left alone and not used), and counted. Copies are written under a temporary
  * name and renamed into place. The directory holds at most DEBUGCACHE_MAX_BYTES of them:
- * storing one evicts the least recently used. */
+ * storing one evicts the least recently used; a file that would take over a quarter of
+ * that gets no copy (libdw inflates it, as without a cache). */
 #ifndef CPROF_DEBUGCACHE_H
 #define CPROF_DEBUGCACHE_H
 
