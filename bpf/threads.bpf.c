@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Thread snapshot (`cprof-bpf stacks`): a sleepable task iterator visits every thread of the
- * watched processes, in the reader's context, and writes one record per thread (a struct
- * cprof_sample of kind CPROF_EV_THREAD) to the iterator's file: its state, its kernel stack
- * and its user stack. The threads are not stopped, signalled or traced: a thread's user
+ * watched processes (without a pid filter, of every program of the host), in the reader's
+ * context, and writes one record per thread (a struct cprof_sample of kind CPROF_EV_THREAD)
+ * to the iterator's file: its state, its kernel stack and its user stack. The threads are not stopped, signalled or traced: a thread's user
  * stack is copied out of its memory (bpf_copy_from_user_task, which needs a sleepable
  * program) from its saved user registers, then unwound over that copy by the same unwinder
  * and tables as every profile (unwind_replay(), as a CPU sample's stack copy is). Records go
@@ -123,7 +123,9 @@ int cprof_threads_iter(struct bpf_iter__task *ctx)
 	__u64 n, state;
 	long k;
 
-	if (!task || !pid_watched(BPF_CORE_READ(task, tgid)))
+	/* Kernel threads have no user stack to show: a host's snapshot is of its programs. */
+	if (!task || (BPF_CORE_READ(task, flags) & PF_KTHREAD) ||
+	    !pid_watched(BPF_CORE_READ(task, tgid)))
 		return 0;
 	b = sample_begin_task(CPROF_EV_THREAD, task);
 	if (!b)

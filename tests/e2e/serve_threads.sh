@@ -11,7 +11,9 @@
 #      debug=2 one entry per thread, as `stacks --each` ("thread TID sleep-I [sleeping]:"
 #      entries, 51 in all, 10 of them sleep-*, no group lines).
 #   3. A bad query is a 400 with a reason: debug=3, seconds=5, debug=x; threadcreate is still
-#      a 404 that says what is served; host-wide (no -p) goroutine is a 404 that says why.
+#      a 404 that says what is served.
+#   4. Host-wide (no -p): every program's threads, the workload's as with -p, and those of
+#      one started after the server, unwound.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/serve.bash"
 require_binary threads
@@ -100,7 +102,29 @@ bad threadcreate threadcreate 404 'not served by cprof-bpf; profiles here: .*gor
 kill -INT "$CPROF_PID" 2>/dev/null
 wait_exit "$CPROF_PID" 30 >/dev/null 2>&1
 
+# Host-wide: every program's threads, the workload's among them as with -p, and a process
+# started after the server (its view published for the request).
 serve_start host --http 127.0.0.1:0 -t cpu -o "$E2E_TMP/host" || e2e_exit
-bad host_wide goroutine 404 'goroutine: a snapshot needs -p PID or a COMMAND'
+start_bg late "$WL/threads" 60
+wait_until 20 has_line "$E2E_TMP/late.log" '^threads: pid [0-9]+ ready$'
+http host_wide goroutine
+why=()
+[ "$CODE" = 200 ] || why+=("status $CODE: $BODY")
+if [ "$CODE" = 200 ] && ! HT=$(pprof_traces "$E2E_TMP/host_wide.body" -sample_index=threads); then
+	why+=("go tool pprof cannot read it: $(head -1 "$PPROF_ERR")")
+fi
+figures=""
+for p in "$wl" "$late"; do
+	n=$(traces_count 'lab ~ /,pid='"$p"',/' <<<"$HT")
+	spin=$(traces_count '";" stack ";" ~ /;spin_main;/ && lab ~ /,pid='"$p"',/' <<<"$HT")
+	sleep_fs=$(traces_count '";" stack ";" ~ /;f_sleep;sleep_main;/ && lab ~ /,pid='"$p"',/' <<<"$HT")
+	figures+="pid $p: $n threads, $spin through spin_main, $sleep_fs in f_sleep; "
+	[ "$n" = 51 ] || why+=("pid $p: $n threads, want 51")
+	[ "$spin" = 20 ] || why+=("pid $p: $spin through spin_main, want 20")
+	[ "$sleep_fs" = 10 ] || why+=("pid $p: $sleep_fs in f_sleep under sleep_main, want 10 (unwound)")
+done
+mine=$(traces_count 'lab ~ /,pid='"$$"',/' <<<"$HT")
+[ "$mine" = 1 ] || why+=("this shell: $mine threads, want 1")
+verdict host_wide "${figures}this shell $mine" "${why[@]}"
 kill -INT "$CPROF_PID" 2>/dev/null
 e2e_exit

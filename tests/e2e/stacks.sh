@@ -14,7 +14,8 @@
 #      each group, the same addresses.
 #   4. goidle (Go): every thread of the process, each with Go frames (runtime.*), complete.
 #   5. Two processes in one snapshot (-p A,B).
-#   6. Bad input: no -p and a pid that is no number (exit 2), no such process, a thread's
+#   6. Without -p: every process of the host, the workload's threads among them.
+#   7. Bad input: a pid that is no number (exit 2), no such process, a thread's
 #      id, not root, a process that exits before its threads are read (exit 1), each one
 #      line.
 source "$(dirname "$0")/lib.bash"
@@ -177,6 +178,65 @@ EOF
 else
 	echo "SKIP: $E2E_SUITE/eu_stack: eu-stack (elfutils) is not installed (scripts/install-deps)"
 fi
+# ---- 6: the whole host -----------------------------------------------------------------
+# Without -p: every process of the host. Each process that ran a program before the snapshot
+# and still does after it is in it (but cprof-bpf's own), with as many threads as /proc
+# lists for it when they did not change (the workload, this shell); the workload's threads
+# named sleep-N, read-N, lock-N and spin-N are 10/10/10/20 under f_sleep, f_read, f_lock and
+# f_spin.
+host_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		readlink "$p/exe" >/dev/null 2>&1 && echo "${p#/proc/}"
+	done | sort -n
+}
+host_pids >"$E2E_TMP/host.before"
+run_cprof host 60 stacks --json
+host_pids >"$E2E_TMP/host.after"
+python3 - "$E2E_SUITE" "$E2E_TMP/host.out" "$RC" "$wl" "$$" "$E2E_TMP/host.before" \
+	"$E2E_TMP/host.after" "$(ls /proc/"$wl"/task | wc -l)" <<'EOF2' || E2E_FAILED=1
+import json, sys
+
+suite, path, rc, wl, sh, before, after, wl_tasks = sys.argv[1:9]
+wl, sh, wl_tasks = int(wl), int(sh), int(wl_tasks)
+try:
+    groups = json.load(open(path))["groups"]
+except Exception as e:
+    print("FAIL: %s/host: exit %s, no snapshot: %s" % (suite, rc, e))
+    sys.exit(1)
+stayed = set(map(int, open(before).read().split())) & set(map(int, open(after).read().split()))
+per = {}
+for g in groups:
+    per[g["pid"]] = per.get(g["pid"], 0) + g["count"]
+missing = sorted(p for p in stayed if p not in per and
+                 open("/proc/%d/comm" % p).read().strip() != "cprof-bpf"
+                 if p in stayed)
+fns = {}
+for g in groups:
+    if g["pid"] != wl:
+        continue
+    for fn in ("f_sleep", "f_read", "f_lock", "f_spin"):
+        kind = fn[2:] + "-"
+        n = sum(1 for t in g["threads"] if t["name"].startswith(kind))
+        if n and any(f["function"] == fn for f in g["frames"]):
+            fns[fn] = fns.get(fn, 0) + n
+why = []
+if rc != "0":
+    why.append("exit %s" % rc)
+if missing:
+    why.append("%d of %d processes missing: %s" % (len(missing), len(stayed), missing[:8]))
+if per.get(wl) != wl_tasks:
+    why.append("the workload has %s threads, /proc %d" % (per.get(wl), wl_tasks))
+if per.get(sh) != 1:
+    why.append("this shell has %s threads, want 1" % per.get(sh))
+if fns != {"f_sleep": 10, "f_read": 10, "f_lock": 10, "f_spin": 20}:
+    why.append("workload threads per function %s, want 10/10/10/20" % fns)
+msg = "%d processes, %d threads; all %d that ran before and after; workload %s" % (
+    len(per), sum(per.values()), len(stayed), fns)
+print(("FAIL: %s/host: %s [%s]" % (suite, "; ".join(why), msg)) if why else
+      ("PASS: %s/host (%s)" % (suite, msg)))
+sys.exit(1 if why else 0)
+EOF2
 { kill -9 "$wl"; wait "$wl"; } 2>/dev/null
 
 # ---- 4: a Go program ------------------------------------------------------------------
@@ -234,7 +294,6 @@ bad_input() {
 	run_cprof "$name" 60 "$@"
 	check_one_line "$name" "$want" "$re"
 }
-bad_input no_pid 2 '^cprof-bpf stacks: .*-p PID is required' stacks
 bad_input bad_pid 2 "^cprof-bpf stacks: -p: 'x1' is not a process id" stacks -p x1
 bad_input two_formats 2 '^cprof-bpf stacks: --each and --json: one format at a time$' \
 	stacks -p $$ --each --json

@@ -7,7 +7,8 @@
 #      thread under its own name (thread label); thread_snapshots/count is the exact sum.
 #   2. go tool pprof -raw reads the file; pprofcheck (Parca's and Alloy's rules) passes it;
 #      flame.html shows the kind; `cprof-bpf report` reads it with threads/count by default.
-#   3. Not in the default set with -p; host-wide it is refused, one line, exit 2; a bad
+#   3. Not in the default set with -p; host-wide, every program's threads (the workload's
+#      among them, as with -p, and no kernel thread's); a bad
 #      --threads-interval is a usage error (exit 2); `top -t threads` says why not (exit 2).
 source "$(dirname "$0")/lib.bash"
 require_binary threads
@@ -90,7 +91,23 @@ check_usage() {
 		$([ "$(wc -l <"$E2E_TMP/$name.err")" = 1 ] || echo "want one line") \
 		$(grep -Eq "$want" "$E2E_TMP/$name.err" || echo "want '$want'")
 }
-check_usage host_wide 'the threads profile needs -p or a COMMAND' -t threads -d 1 -o "$E2E_TMP/h"
+# Host-wide: every program's threads, the workload's among them as with -p, and this shell.
+run_cprof host_wide 60 -t threads -d 2 --threads-interval 0.5 -o "$E2E_TMP/h"
+if [ "$RC" -ne 0 ] || [ ! -s "$E2E_TMP/h/threads.pb.gz" ]; then
+	show_err host_wide
+	fail host_wide "cprof-bpf -t threads -d 2 (host-wide) exited $RC; threads.pb.gz $([ -s "$E2E_TMP/h/threads.pb.gz" ] && echo written || echo missing)"
+elif ! HT=$(pprof_traces "$E2E_TMP/h/threads.pb.gz" -sample_index=threads); then
+	fail host_wide "go tool pprof cannot read $E2E_TMP/h/threads.pb.gz: $(head -1 "$PPROF_ERR")"
+else
+	spin=$(traces_count '";" stack ";" ~ /;spin_main;/ && lab ~ /,pid='"$wl"',/' <<<"$HT")
+	mine=$(traces_count 'lab ~ /,pid='"$$"',/' <<<"$HT")
+	procs=$(awk -F '\t' '{ l = "," $2 ","; if (match(l, /,pid=[0-9]+,/)) print substr(l, RSTART, RLENGTH) }' <<<"$HT" | sort -u | wc -l)
+	kthreads=$(traces_count 'lab ~ /,comm=(kworker|ksoftirqd|rcu_)/' <<<"$HT")
+	verdict host_wide "$procs processes; threads/count $spin through the workload's spin_main (want 20 ±0.5), $mine in this shell (want 1), $kthreads of kernel threads (want 0)" \
+		$(fcmp "$spin >= 19.5 && $spin <= 20.5" || echo "spin_main off") \
+		$([ "$mine" = 1 ] || echo "this shell") $([ "$procs" -ge 3 ] || echo "too few processes") \
+		$([ "$kthreads" = 0 ] || echo "kernel threads")
+fi
 check_usage interval_small "invalid --threads-interval '0.001'" -t threads -p "$wl" --threads-interval 0.001 -d 1
 check_usage interval_word "invalid --threads-interval 'x'" -t threads -p "$wl" --threads-interval x -d 1
 check_usage interval_big "invalid --threads-interval '61'" -t threads -p "$wl" --threads-interval 61 -d 1

@@ -18,6 +18,7 @@
 #include "core/loadlog.h"
 #include "core/options.h"
 #include "core/procobj.h"
+#include "core/session_priv.h"
 #include "core/sysinfo.h"
 #include "cprof.h"
 #include "kinds/kind.h"
@@ -42,12 +43,13 @@
 #define STACKS_WAIT_SECS 10.0
 
 static const char stacks_usage[] =
-	"Usage: cprof-bpf stacks -p PID[,PID...] [--each | --json] [-v]\n"
+	"Usage: cprof-bpf stacks [-p PID[,PID...]] [--each | --json] [-v]\n"
 	"Prints the stack of every thread of the processes now, threads with the same stack\n"
 	"grouped (leaf first: kernel frames, then user frames with inline calls and file:line),\n"
 	"each thread's id, name and state. The processes are not stopped: no ptrace, no signal.\n"
 	"\n"
-	"  -p, --pid PID[,PID...]   the processes (repeatable)\n"
+	"  -p, --pid PID[,PID...]   the processes (repeatable); without it, every process of\n"
+	"                           the host (but kernel threads and this one)\n"
 	"      --each               each thread on its own, by thread id, with its stack\n"
 	"                           (as goroutine?debug=2 lists goroutines)\n"
 	"      --json               one JSON document of the groups instead of text\n"
@@ -64,6 +66,7 @@ struct stacks_args {
 	size_t n_pids, cap_pids;
 	enum threadsnap_format fmt;
 	bool verbose;
+	bool host;	/* no -p: pids are every process of the host, found at the start */
 };
 
 /* Everything one snapshot holds, freed by snap_free. */
@@ -148,10 +151,7 @@ static int parse_stacks_args(int argc, char **argv, struct stacks_args *a)
 		stacks_error("unexpected argument '%s' (cprof-bpf stacks --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!a->n_pids) {
-		stacks_error("which process? -p PID is required (cprof-bpf stacks --help)");
-		return EXIT_USAGE;
-	}
+	a->host = !a->n_pids;
 	return 0;
 }
 
@@ -310,7 +310,7 @@ static int report_gone(const struct snap *s, const struct stacks_args *a)
 {
 	int gone = 0;
 
-	for (size_t i = 0; i < a->n_pids; i++) {
+	for (size_t i = 0; !a->host && i < a->n_pids; i++) {
 		if (threadsnap__count(s->ts, a->pids[i]))
 			continue;
 		stacks_error("pid %d exited before its threads could be read", a->pids[i]);
@@ -386,7 +386,10 @@ int cmd_stacks__main(int argc, char **argv)
 		stacks_error("reading threads' stacks needs root (or CAP_BPF and CAP_PERFMON): "
 			     "run it with sudo");
 		rc = EXIT_FAIL;
-	} else if (!rc && !(rc = check_pids(&a))) {
+	} else if (!rc && a.host && (rc = hostscan__pids(&a.pids, &a.n_pids, &a.cap_pids))) {
+		stacks_error("cannot list the host's processes in /proc: %s", strerror(-rc));
+		rc = EXIT_FAIL;
+	} else if (!rc && (a.host || !(rc = check_pids(&a)))) {
 		log__set_verbose(a.verbose);
 		loadlog__install(a.verbose);
 		rc = snapshot(&a);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/session_priv.h"
@@ -15,6 +16,7 @@
 #include "unwind/unwinder.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/vec.h"
 
 /* How long the start may wait for tables being built (an empty cache on a host with a few
  * hundred objects takes about a second of building); what is not ready by then is
@@ -30,18 +32,14 @@ static bool has_program(int pid)
 	return readlink(path, target, sizeof(target)) > 0;
 }
 
-/* Publishes the view of every user process but this one; returns how many. */
-static size_t publish_all(struct session *s)
+int hostscan__pids(int **pids, size_t *n, size_t *cap)
 {
 	DIR *d = opendir("/proc");
-	int self = getpid();
+	int self = getpid(), err = 0;
 	struct dirent *de;
-	size_t n = 0;
 
-	if (!d) {
-		log_debug("reading /proc: %m: views are published at each process's first sample");
-		return 0;
-	}
+	if (!d)
+		return -errno;
 	while ((de = readdir(d))) {
 		char *end;
 		long pid;
@@ -51,10 +49,31 @@ static size_t publish_all(struct session *s)
 		pid = strtol(de->d_name, &end, 10);
 		if (*end || pid <= 0 || pid > INT32_MAX || pid == self || !has_program((int)pid))
 			continue;
-		if (!unwinder__sync(s->uw, (int)pid, proctab__get(s->env.pt, (int)pid)))
-			n++;
+		if (VEC_PUSH(*pids, *n, *cap, (int)pid)) {
+			err = -ENOMEM;
+			break;
+		}
 	}
 	closedir(d);
+	return err;
+}
+
+/* Publishes the view of every user process but this one; returns how many. */
+static size_t publish_all(struct session *s)
+{
+	int *pids = NULL;
+	size_t n_pids = 0, cap = 0, n = 0;
+	int err = hostscan__pids(&pids, &n_pids, &cap);
+
+	if (err) {
+		log_debug("reading /proc: %s: views are published at each process's first sample",
+			  strerror(-err));
+		n_pids = 0;
+	}
+	for (size_t i = 0; i < n_pids; i++)
+		if (!unwinder__sync(s->uw, pids[i], proctab__get(s->env.pt, pids[i])))
+			n++;
+	free(pids);
 	return n;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* /debug/pprof/goroutine and /debug/pprof/threads: a snapshot of every thread of the
- * watched processes taken when asked (the thread iterator of `cprof-bpf stacks`, loaded
- * on the first request), not the run's aggregate. As Go's goroutine endpoint: a pprof
+ * watched processes (host-wide, of every program of the host) taken when asked (the thread
+ * iterator of `cprof-bpf stacks`, loaded on the first request), not the run's aggregate. As Go's goroutine endpoint: a pprof
  * profile of one snapshot (threads/count), or with ?debug=1 the text of `cprof-bpf stacks`
  * (threads grouped by stack) and with ?debug=2 that of `cprof-bpf stacks --each` (each
  * thread and its stack). */
@@ -18,10 +18,12 @@
 #include "cprof.h"
 #include "kinds/kind.h"
 #include "kinds/threads.h"
+#include "proc/proctab.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "report/threadsnap.h"
 #include "threads.skel.h"
+#include "unwind/unwinder.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -59,6 +61,20 @@ fail:
 	t->skel = NULL;
 	t->load_err = err;
 	return err;
+}
+
+/* Host-wide: every program of the host gets its unwind view before its threads are read
+ * (one started since the run began and not sampled yet has none). */
+static void publish_host(struct session *s)
+{
+	int *pids = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!hostscan__pids(&pids, &n, &cap))
+		for (size_t i = 0; i < n; i++)
+			unwinder__sync(s->uw, pids[i], proctab__get(s->env.pt, pids[i]));
+	unwinder__poll(s->uw);
+	free(pids);
 }
 
 /* The text of `cprof-bpf stacks` for buf's threads. */
@@ -145,9 +161,7 @@ int serve_threads__reply(struct req *r, const char *name, const struct httpq *q)
 		return serve__reply_error(r, MHD_HTTP_BAD_REQUEST,
 					  "debug=%lld: 0 (a pprof profile), 1 or 2 (text)", q->debug);
 	if (!s->o->n_pids && !s->o->command)
-		return serve__reply_error(r, MHD_HTTP_NOT_FOUND,
-					  "%s: a snapshot needs -p PID or a COMMAND (every thread "
-					  "of the host is not read)", name);
+		publish_host(s);
 	if (!srv->threads && !(srv->threads = calloc(1, sizeof(*srv->threads))))
 		return serve__reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	t = srv->threads;

@@ -109,6 +109,10 @@ int loop__report_gone(const struct session *s);
  * built for it are waited for (a few seconds at most), before the programs attach. */
 void hostscan__run(struct session *s);
 
+/* Appends to *pids the pid of every process of the host that runs a program (not a kernel
+ * thread), but this one's. Returns 0 or -errno. */
+int hostscan__pids(int **pids, size_t *n, size_t *cap);
+
 /* output.c */
 
 /* Creates dir (and parents) and proves it writable. Returns 0 or -errno. */

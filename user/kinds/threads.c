@@ -457,7 +457,6 @@ const struct kind_ops threads_kind = {
 	.name = "threads",
 	.id = CPROF_KIND_THREADS,
 	.records = KIND_BIT(CPROF_KIND_THREADS),
-	.needs_targets = true,
 	.opt_in = true,
 	.load_fails = "this kernel refused the thread iterator (a sleepable task iterator with "
 		      "bpf_copy_from_user_task, Linux 5.18+)",
