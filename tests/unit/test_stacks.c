@@ -339,6 +339,11 @@ TEST(threads_apportioned)
 	      "threads/count %lld %lld %lld %lld, want 1 1 1 2", (long long)v[0], (long long)v[1],
 	      (long long)v[2], (long long)v[3]);
 	CHECK(exact == 18, "thread_snapshots/count %lld, want 18", (long long)exact);
+	/* One snapshot (a served one): no fractions at all, the counts as they are. */
+	n = thread_counts(st, 1, v, 8, &exact);
+	CHECK(n == 4 && v[0] == 5 && v[1] == 3 && v[2] == 2 && v[3] == 8,
+	      "one snapshot: %lld %lld %lld %lld, want 5 3 2 8", (long long)v[0], (long long)v[1],
+	      (long long)v[2], (long long)v[3]);
 	stacks__free(st);
 }
 

@@ -97,12 +97,13 @@ phase image "$t0"
 # TCG with a thread per vCPU; every CPU feature TCG has but 5-level paging, which x86-64
 # machines rarely have and which moves the top of user space. No network; the guest powers
 # itself off (-no-reboot turns a panic into an exit as well). The host-side timeout bounds
-# everything, boot included.
+# everything, boot included. A soft lockup's report prints every CPU's stack (level 4, which
+# loglevel=5 lets through to the console): a guest that stalls says where each CPU was.
 t0=$(now_ms)
 timeout -k 10 "$limit" "$qemu" -accel tcg,thread=multi -cpu max,la57=off \
 	-smp "${CPROF_VM_SMP:-2}" -m "${CPROF_VM_MEM:-2048}" \
 	-kernel "$kernel" -initrd "$image" \
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 mitigations=off" \
+	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=5 mitigations=off softlockup_all_cpu_backtrace=1" \
 	-nographic -no-reboot -nic none \
 	-virtfs "local,path=$share,mount_tag=job,security_model=none,id=job" \
 	</dev/null >"$share/console.log" 2>&1

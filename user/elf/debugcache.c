@@ -198,7 +198,8 @@ static void evict(const char *dir, const char *keep)
 		total += v[n].size;
 		n++;
 	}
-	qsort(v, n, sizeof(*v), by_use);
+	if (n)
+		qsort(v, n, sizeof(*v), by_use);
 	for (size_t i = 0; i < n && total > max_bytes; i++) {
 		if (unlinkat(dirfd(d), v[i].name, 0))
 			continue;

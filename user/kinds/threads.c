@@ -349,14 +349,16 @@ static int threads_apportion(struct threads_avg *avg)
 
 	if (extra > avg->n_rem)
 		extra = avg->n_rem;
-	qsort(avg->rem, avg->n_rem, sizeof(*avg->rem), by_rem);
+	if (avg->n_rem)
+		qsort(avg->rem, avg->n_rem, sizeof(*avg->rem), by_rem);
 	avg->up = malloc((extra ? extra : 1) * sizeof(*avg->up));
 	if (!avg->up)
 		return -ENOMEM;
 	for (size_t i = 0; i < extra; i++)
 		avg->up[i] = avg->rem[i].serial;
 	avg->n_up = extra;
-	qsort(avg->up, extra, sizeof(*avg->up), by_serial);
+	if (extra)
+		qsort(avg->up, extra, sizeof(*avg->up), by_serial);
 	avg->n_rem = 0;
 	return 0;
 }
