@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "util/hashmap.h"
+#include "util/extents.h"
 #include "util/idmap.h"
 #include "util/search.h"
 #include "util/util.h"
@@ -174,6 +175,81 @@ TEST(idmap_pairs)
 	idmap__free(m);
 }
 
+/* Ranges handed out first fit, given back merged with their neighbours; the top comes back
+ * when what reaches it does; a full array says so; the count of used elements holds. */
+TEST(extents_reuse)
+{
+	struct extents x;
+	uint32_t a = 0, b = 0, c = 0, d = 0, e = 0;
+
+	extents__init(&x, 100);
+	CHECK(!extents__alloc(&x, 10, &a) && !extents__alloc(&x, 20, &b) &&
+	      !extents__alloc(&x, 30, &c) && a == 0 && b == 10 && c == 30,
+	      "bump: %u %u %u, want 0 10 30", a, b, c);
+	CHECK(extents__alloc(&x, 41, &d) == -ENOSPC, "41 of 40 left given");
+	CHECK(!extents__alloc(&x, 0, &d) && d == 0 && x.used == 60, "n 0: %u, used %llu", d,
+	      (unsigned long long)x.used);
+	CHECK(!extents__free(&x, b, 20) && x.n_free == 1 && x.used == 40, "free b: %zu ranges",
+	      x.n_free);
+	CHECK(!extents__alloc(&x, 5, &d) && d == 10, "first fit into b's range: %u, want 10", d);
+	CHECK(!extents__alloc(&x, 15, &e) && e == 15 && x.n_free == 0,
+	      "the rest of b's range: %u, want 15 (%zu free ranges left)", e, x.n_free);
+	/* Free a, then d between a and e: one range 0..20 merged. */
+	CHECK(!extents__free(&x, a, 10) && !extents__free(&x, d, 5) && x.n_free == 1 &&
+	      x.free[0].start == 0 && x.free[0].n == 15, "merged: %zu ranges, first %u+%u",
+	      x.n_free, x.free[0].start, x.free[0].n);
+	CHECK(!extents__free(&x, e, 15) && x.n_free == 1 && x.free[0].n == 30,
+	      "merged with the next: %u", x.free[0].n);
+	/* c reaches the top: giving it back takes everything below back to the top. */
+	CHECK(!extents__free(&x, c, 30) && x.n_free == 0 && x.top == 0 && x.used == 0,
+	      "all back: %zu ranges, top %u, used %llu", x.n_free, x.top,
+	      (unsigned long long)x.used);
+	CHECK(!extents__alloc(&x, 100, &a) && a == 0, "the whole array again: %u", a);
+	extents__fini(&x);
+}
+
+/* Many objects coming and going in random sizes never leak a range: at the end, with all
+ * given back, the array is whole again and every allocation on the way was disjoint. */
+TEST(extents_random_churn)
+{
+	enum { LIMIT = 5000, LIVE = 40 };
+	static uint8_t owner[LIMIT];
+	struct extents x;
+	struct extent live[LIVE] = { 0 };
+	size_t overlaps = 0, full = 0;
+	unsigned int seed = 7;
+
+	extents__init(&x, LIMIT);
+	memset(owner, 0, sizeof(owner));
+	for (int round = 0; round < 20000; round++) {
+		size_t i = (size_t)rand_r(&seed) % LIVE;
+		uint32_t n = 1 + (uint32_t)rand_r(&seed) % 200, start;
+
+		if (live[i].n) {
+			for (uint32_t k = 0; k < live[i].n; k++)
+				owner[live[i].start + k] = 0;
+			extents__free(&x, live[i].start, live[i].n);
+			live[i].n = 0;
+			continue;
+		}
+		if (extents__alloc(&x, n, &start)) {
+			full++;
+			continue;
+		}
+		for (uint32_t k = 0; k < n; k++)
+			overlaps += owner[start + k]++ != 0;
+		live[i] = (struct extent){ start, n };
+	}
+	for (size_t i = 0; i < LIVE; i++)
+		extents__free(&x, live[i].start, live[i].n);
+	CHECK(overlaps == 0, "%zu elements handed out twice", overlaps);
+	CHECK(x.used == 0 && x.top == 0 && x.n_free == 0,
+	      "after all came back: used %llu, top %u, %zu free ranges",
+	      (unsigned long long)x.used, x.top, x.n_free);
+	CHECK(full < 20000 / 10, "%zu allocations refused of 20000 (40 x <= 200 of 5000)", full);
+	extents__fini(&x);
+}
+
 int main(void)
 {
 	check__suite = "util";
@@ -182,5 +258,7 @@ int main(void)
 	check__run("vec_grow", vec_grow);
 	check__run("search_bounds", search_bounds);
 	check__run("idmap_pairs", idmap_pairs);
+	check__run("extents_reuse", extents_reuse);
+	check__run("extents_random_churn", extents_random_churn);
 	return check__any_failed;
 }
