@@ -5,6 +5,9 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <dirent.h>
+#include <errno.h>
 
 #include <limits.h>
 
@@ -450,6 +453,128 @@ TEST(vdso_copied_from_ourselves)
 	objcache__free(oc);
 }
 
+/* A snapshot of this process mapping fixtures a and b (executable, by their real dev and
+ * inode: opened through our root). */
+static struct procmaps *fixture_maps(struct objcache *oc, const char *a, const char *b)
+{
+	char text[2 * PATH_MAX + 256];
+	struct stat sa, sb;
+	struct procmaps *pm;
+	int n;
+
+	if (stat(a, &sa) || (b && stat(b, &sb)))
+		return NULL;
+	n = snprintf(text, sizeof(text), "10000-20000 r-xp 00000000 %02x:%02x %lu %s\n",
+		     major(sa.st_dev), minor(sa.st_dev), (unsigned long)sa.st_ino, a);
+	if (b)
+		snprintf(text + n, sizeof(text) - n, "30000-40000 r-xp 00000000 %02x:%02x %lu %s\n",
+			 major(sb.st_dev), minor(sb.st_dev), (unsigned long)sb.st_ino, b);
+	pm = procmaps__parse(text, strlen(text));
+	if (pm)
+		procmaps__attach_objects(pm, getpid(), oc);
+	return pm;
+}
+
+struct forget_log {
+	int refuse;		/* refuse this many calls first */
+	size_t calls;
+	const struct object *last;
+};
+
+static int forget_logged(void *ctx, struct object *obj)
+{
+	struct forget_log *l = ctx;
+
+	l->calls++;
+	l->last = obj;
+	if (l->refuse > 0) {
+		l->refuse--;
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static size_t open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* An object is released (its file closed) once no snapshot shows it, not before, and not
+ * while the caller's forget refuses; one never shown by a snapshot stays; opening the file
+ * again gives a new object with a new serial. */
+TEST(released_when_no_snapshot_shows_it)
+{
+	struct objcache *oc = objcache__new();
+	struct forget_log log = { 0 };
+	const char *a = fixture("obj_pie"), *b = fixture("obj_nopie");
+	struct procmaps *ab, *bonly, *pa;
+	const struct procmaps_entry *ea;
+	struct object *lone, *again;
+	uint64_t serial_a;
+	size_t fds;
+	struct stat st;
+
+	REQUIRE(oc, "new");
+	ab = fixture_maps(oc, a, b);
+	bonly = fixture_maps(oc, b, NULL);
+	REQUIRE(ab && bonly, "snapshots");
+	ea = procmaps__find(ab, 0x10000);
+	REQUIRE(ea && ea->obj && procmaps__find(ab, 0x30000)->obj ==
+		procmaps__find(bonly, 0x10000)->obj, "objects attached, b shared");
+	serial_a = ea->obj->serial;
+	REQUIRE(!stat(fixture("obj_tiny"), &st), "stat obj_tiny");
+	lone = objcache__get(oc, getpid(), 1, 2, fixture("obj_tiny"), st.st_dev, st.st_ino);
+	REQUIRE(lone, "a lookup that keeps no snapshot");
+	CHECK(objcache__count(oc) == 3, "count %zu, want 3", objcache__count(oc));
+
+	CHECK(objcache__sweep(oc, 0, 0, forget_logged, &log) == 0 && log.calls == 0,
+	      "released %zu (forget called %zu times) while every object is shown",
+	      objcache__released(oc), log.calls);
+	fds = open_fds();
+	procmaps__free(ab);
+	CHECK(objcache__sweep(oc, 3600, 1, forget_logged, &log) == 0 && log.calls == 0,
+	      "released while idle for less than idle_secs and within idle_max (%zu calls)",
+	      log.calls);
+	log.refuse = 1;
+	CHECK(objcache__sweep(oc, 0, 0, forget_logged, &log) == 0 && log.calls == 1,
+	      "a refused forget released it (%zu calls)", log.calls);
+	CHECK(objcache__sweep(oc, 0, 0, forget_logged, &log) == 1 && log.calls == 2,
+	      "a once shown, now shown by none: not released (%zu calls)", log.calls);
+	CHECK(objcache__count(oc) == 2 && objcache__released(oc) == 1,
+	      "count %zu released %zu, want 2 and 1", objcache__count(oc),
+	      objcache__released(oc));
+	CHECK(open_fds() == fds - 1, "%zu descriptors open, want %zu: its file stays open",
+	      open_fds(), fds - 1);
+	CHECK(procmaps__find(bonly, 0x10000)->obj->holds == 1, "b's holds %u, want 1",
+	      procmaps__find(bonly, 0x10000)->obj->holds);
+
+	pa = fixture_maps(oc, a, NULL);
+	ea = pa ? procmaps__find(pa, 0x10000) : NULL;
+	again = ea ? ea->obj : NULL;
+	CHECK(again && again->serial > serial_a, "a opened again: serial %llu after %llu",
+	      again ? (unsigned long long)again->serial : 0ull, (unsigned long long)serial_a);
+	procmaps__free(pa);
+	log.calls = 0;
+	CHECK(objcache__sweep(oc, 3600, 8, forget_logged, &log) == 0 && log.calls == 0,
+	      "released within idle_secs and idle_max (%zu calls)", log.calls);
+	procmaps__free(bonly);
+	/* Two idle, one kept: the longest idle (a, seen idle by the sweep before) goes. */
+	CHECK(objcache__sweep(oc, 3600, 1, forget_logged, &log) == 1 && log.calls == 1 &&
+	      log.last == again, "beyond idle_max: %zu released, want 1 (a)", log.calls);
+	CHECK(objcache__sweep(oc, 0, 0, forget_logged, &log) == 1 && log.calls == 2,
+	      "released %zu of a (again) and b, want 2", log.calls);
+	CHECK(objcache__count(oc) == 1 && objcache__find(oc, st.st_dev, st.st_ino) == lone,
+	      "the object no snapshot ever showed stays: count %zu", objcache__count(oc));
+	objcache__free(oc);
+}
+
 int main(void)
 {
 	CHECK_SUITE("object");
@@ -463,5 +588,6 @@ int main(void)
 	RUN(dedup_across_pids);
 	RUN(not_elf_still_cached);
 	RUN(vdso_copied_from_ourselves);
+	RUN(released_when_no_snapshot_shows_it);
 	return CHECK_EXIT();
 }

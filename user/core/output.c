@@ -18,6 +18,7 @@
 #include "elf/debuginfod.h"
 #include "flame.h"
 #include "pmodel.h"
+#include "proc/object.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "report/summary.h"
@@ -272,8 +273,9 @@ static void summary_tail(const struct session *s, const uint64_t *cnt)
 			"left out\n", (unsigned long long)s->pre_exec_records);
 	if (s->evicted_procs)
 		fprintf(stderr, "  %llu exited processes released past --max-exited %u (or near "
-			"--max-stacks): their stacks are counted in [evicted]\n",
-			(unsigned long long)s->evicted_procs, s->o->retain.max_exited);
+			"--max-stacks): their stacks are counted in [evicted]; %zu files only they "
+			"mapped closed\n", (unsigned long long)s->evicted_procs,
+			s->o->retain.max_exited, objcache__released(s->env.oc));
 	if (stacks__overflowed(s->env.st))
 		fprintf(stderr, "  %llu samples in [stack table full]: more distinct stacks than "
 			"--max-stacks %u\n", (unsigned long long)stacks__overflowed(s->env.st),

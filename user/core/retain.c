@@ -5,7 +5,10 @@
  * oldest exited ones are released: their stacks' values move into their kind's [evicted]
  * sample, which only grows (a scraper computing deltas never sees a value go down), and
  * their maps are freed. A process is released only once its exit is older than every open
- * delta window, so a window's delta never counts what it did before the window began. */
+ * delta window, so a window's delta never counts what it did before the window began.
+ * The files no kept snapshot maps any more are then closed, and their tables freed
+ * (objcache__sweep): a host that runs a new binary every second holds a bounded number. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +19,21 @@
 #include "core/retain.h"
 #include "core/session_priv.h"
 #include "cprof.h"
+#include "proc/object.h"
 #include "proc/proctab.h"
 #include "report/report.h"
 #include "report/stacks.h"
 #include "symbols/symbolizer.h"
 #include "util/clock.h"
 #include "util/hashmap.h"
+#include "unwind/unwinder.h"
 #include "util/log.h"
 
 #define RETAIN_INTERVAL_S 1.0
+/* Files no kept process maps stay open this long, and this many at most: a host that runs
+ * the same compiler every few seconds keeps it (and its unwind table) between runs. */
+#define OBJECT_IDLE_SECS 10.0
+#define OBJECT_IDLE_MAX 64
 
 struct fold {
 	struct session *s;
@@ -112,6 +121,19 @@ static int release(struct session *s, const struct proctab_exited *ex, size_t k)
 	return 0;
 }
 
+/* An object no snapshot shows any more (its processes released): what the unwinder and
+ * the symbolizer keep of it goes, then the objcache closes it. */
+static int forget_object(void *ctx, struct object *obj)
+{
+	struct session *s = ctx;
+
+	if (s->uw && unwinder__drop(s->uw, obj))
+		return -EBUSY;
+	if (s->env.sym)
+		symbolizer__drop(s->env.sym, obj);
+	return 0;
+}
+
 void retain__run(struct session *s, double oldest_window)
 {
 	const struct proctab_exited *ex;
@@ -127,4 +149,5 @@ void retain__run(struct session *s, double oldest_window)
 	/* Snapshots are freed only once no stack points into them. */
 	if (k && !release(s, ex, k))
 		proctab__reap(s->env.pt, k);
+	objcache__sweep(s->env.oc, OBJECT_IDLE_SECS, OBJECT_IDLE_MAX, forget_object, s);
 }

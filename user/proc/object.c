@@ -13,17 +13,26 @@
 
 #include "proc/mapsfile.h"
 #include "proc/object.h"
+#include "util/clock.h"
 #include "util/hashmap.h"
 #include "util/util.h"
+#include "util/vec.h"
 
 struct objcache {
 	struct hashmap objs;	/* of struct object *, by (dev, inode) */
 	struct object *vdso;
+	uint64_t serial;	/* the last object's */
+	size_t released;	/* by objcache__sweep */
 };
 
 struct file_key {
 	uint64_t dev, inode;
 };
+
+static uint64_t file_hash(uint64_t dev, uint64_t inode)
+{
+	return hash__add(hash__u64(dev), inode);
+}
 
 static bool object_eq(const void *ctx, const void *key, const void *entry)
 {
@@ -75,6 +84,73 @@ void objcache__free(struct objcache *oc)
 size_t objcache__count(const struct objcache *oc)
 {
 	return hashmap__count(&oc->objs) + (oc->vdso ? 1 : 0);
+}
+
+size_t objcache__released(const struct objcache *oc)
+{
+	return oc->released;
+}
+
+void object__hold(struct object *obj)
+{
+	obj->holds++;
+	obj->held = true;
+}
+
+void object__unhold(struct object *obj)
+{
+	if (obj->holds)
+		obj->holds--;
+}
+
+static int cmp_idle(const void *a, const void *b)
+{
+	const struct object *x = *(struct object *const *)a, *y = *(struct object *const *)b;
+
+	return CMP3(x->idle_since, y->idle_since);
+}
+
+size_t objcache__sweep(struct objcache *oc, double idle_secs, size_t idle_max,
+		       int (*forget)(void *ctx, struct object *obj), void *ctx)
+{
+	double now = clock__secs(CLOCK_MONOTONIC);
+	struct object **slot, **idle = NULL;
+	size_t it = 0, n = 0, cap = 0, done = 0;
+
+	/* Removal moves entries: collect first. */
+	while ((slot = hashmap__next(&oc->objs, &it))) {
+		struct object *obj = *slot;
+
+		if (obj->holds || !obj->held) {
+			obj->idle_since = 0;
+			continue;
+		}
+		if (!obj->idle_since)
+			obj->idle_since = now;
+		if (VEC_PUSH(idle, n, cap, obj))
+			break;
+	}
+	if (n > 1)
+		qsort(idle, n, sizeof(*idle), cmp_idle);
+	/* Oldest first: all those idle too long, then as many as exceed idle_max. */
+	for (size_t i = 0; i < n; i++) {
+		struct object *obj = idle[i];
+		struct file_key key = { .dev = obj->dev, .inode = obj->inode };
+
+		if (now - obj->idle_since < idle_secs && n - i <= idle_max)
+			break;
+		if (forget(ctx, obj))
+			continue;
+		slot = hashmap__find(&oc->objs, file_hash(key.dev, key.inode), &key, object_eq,
+				     NULL);
+		if (slot)
+			hashmap__remove(&oc->objs, slot);
+		object__free(obj);
+		done++;
+	}
+	free(idle);
+	oc->released += done;
+	return done;
 }
 
 /* Opens for reading the file an O_PATH fd names, if it is a regular file of the expected
@@ -243,6 +319,7 @@ static struct object *vdso_get(struct objcache *oc, uint64_t start, uint64_t end
 		memcpy(obj->vdso_image, (const void *)base, size);
 		obj->vdso_size = size;
 		object__parse_elf(obj, obj->vdso_image, size);
+		obj->serial = ++oc->serial;
 		oc->vdso = obj;
 		obj = NULL;
 	}
@@ -254,11 +331,6 @@ err_out:
 	object__free(obj);
 	errno = -err;
 	return NULL;
-}
-
-static uint64_t file_hash(uint64_t dev, uint64_t inode)
-{
-	return hash__add(hash__u64(dev), inode);
 }
 
 struct object *objcache__find(const struct objcache *oc, uint64_t dev, uint64_t inode)
@@ -298,6 +370,7 @@ static struct object *get(struct objcache *oc, int pid, uint64_t start, uint64_t
 		errno = ENOMEM;
 		return NULL;
 	}
+	obj->serial = ++oc->serial;
 	*slot = obj;
 	return obj;
 }

@@ -1,7 +1,8 @@
 /* Mapped files of profiled processes, opened once and shared by every process that maps
- * them (keyed by device and inode). The file stays open for the whole run, so a process
- * that exits or a binary that is replaced still symbolizes. Fields are read-only outside
- * object.c. Everything read from the file is untrusted. */
+ * them (keyed by device and inode). The file stays open while a snapshot of a process's
+ * maps shows it, so a process that exits or a binary that is replaced still symbolizes;
+ * once none does (its processes released: retain.h), objcache__sweep closes it. Fields
+ * are read-only outside object.c. Everything read from the file is untrusted. */
 #ifndef CPROF_OBJECT_H
 #define CPROF_OBJECT_H
 
@@ -37,6 +38,12 @@ struct object {
 	 * when debuglink_path, the path as the process sees it, is set. */
 	char *debuglink_path;
 	int debuglink_fd;
+	uint64_t serial;	/* unique in the run, never reused: a key that may outlive the
+				 * object (symbolization results are kept by it) */
+	unsigned int holds;	/* snapshots' entries that show it (object__hold) */
+	bool held;		/* it had one: sweeping it once it has none is safe */
+	double idle_since;	/* monotonic seconds when a sweep first saw it shown by
+				 * none; 0: shown */
 };
 
 struct objcache;
@@ -62,8 +69,24 @@ struct object *objcache__find(const struct objcache *oc, uint64_t dev, uint64_t 
 struct object *objcache__get_host(struct objcache *oc, const char *path, uint64_t dev,
 				  uint64_t inode);
 
-/* Number of distinct objects opened so far (for the summary and tests). */
+/* Number of objects open, and of objects released by objcache__sweep (for the summary and
+ * tests). */
 size_t objcache__count(const struct objcache *oc);
+size_t objcache__released(const struct objcache *oc);
+
+/* A snapshot's entry shows obj (procmaps.c), or no longer does. */
+void object__hold(struct object *obj);
+void object__unhold(struct object *obj);
+
+/* Releases (closes and frees) objects that some snapshot showed and none shows any more:
+ * those idle (shown by none) for idle_secs or more, and the longest idle beyond the
+ * idle_max most recent (a program that runs again soon finds its object, and its unwind
+ * table, still there). Each goes once forget(ctx, obj) returns 0: the caller drops there
+ * whatever it keeps of obj (tables, pointers); a non-zero return keeps obj for a later
+ * sweep (its table being built, say). Objects never held (opened by a lookup that keeps
+ * no snapshot) stay for the run. Returns how many were released. */
+size_t objcache__sweep(struct objcache *oc, double idle_secs, size_t idle_max,
+		       int (*forget)(void *ctx, struct object *obj), void *ctx);
 
 /* Translates a file offset (mapping offset + (addr - mapping start)) to the ELF virtual
  * address through the PT_LOAD that contains it. Returns 0 or -ENOENT. */

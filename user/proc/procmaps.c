@@ -155,6 +155,9 @@ void procmaps__free(struct procmaps *pm)
 {
 	if (!pm || --pm->refs)
 		return;
+	for (size_t i = 0; i < pm->n; i++)
+		if (pm->entries[i].obj)
+			object__unhold(pm->entries[i].obj);
 	free(pm->entries);
 	free(pm->arena);
 	free(pm);
@@ -189,6 +192,16 @@ static bool wants_object(const struct procmaps_entry *e)
 	return (e->inode && e->path[0] == '/') || strcmp(e->path, "[vdso]") == 0;
 }
 
+/* Sets e's object, which the snapshot then holds until it is freed (object.h). */
+static void set_object(struct procmaps_entry *e, struct object *obj)
+{
+	if (e->obj)
+		object__unhold(e->obj);
+	e->obj = obj;
+	if (obj)
+		object__hold(obj);
+}
+
 /* Objects that cannot be opened stay NULL: their frames show as module+offset. */
 void procmaps__attach_objects(struct procmaps *pm, int pid, struct objcache *oc)
 {
@@ -198,7 +211,8 @@ void procmaps__attach_objects(struct procmaps *pm, int pid, struct objcache *oc)
 	for (i = 0; oc && i < pm->n; i++) {
 		e = &pm->entries[i];
 		if (wants_object(e))
-			e->obj = objcache__get(oc, pid, e->start, e->end, e->path, e->dev, e->inode);
+			set_object(e, objcache__get(oc, pid, e->start, e->end, e->path, e->dev,
+						    e->inode));
 	}
 }
 
@@ -272,11 +286,13 @@ static void attach_exec_objects(struct procmaps *pm, struct objcache *oc, bool h
 {
 	for (size_t i = 0; oc && i < pm->n; i++) {
 		struct procmaps_entry *e = &pm->entries[i];
+		struct object *obj;
 
 		if (!e->inode)
-			e->obj = objcache__get(oc, 0, e->start, e->end, e->path, 0, 0);
-		else if (!(e->obj = objcache__find(oc, e->dev, e->inode)) && host_root)
-			e->obj = objcache__get_host(oc, e->path, e->dev, e->inode);
+			obj = objcache__get(oc, 0, e->start, e->end, e->path, 0, 0);
+		else if (!(obj = objcache__find(oc, e->dev, e->inode)) && host_root)
+			obj = objcache__get_host(oc, e->path, e->dev, e->inode);
+		set_object(e, obj);
 	}
 }
 
@@ -365,9 +381,9 @@ struct procmaps *procmaps__with_vma(const struct procmaps *pm, const struct cpro
 		const struct procmaps_entry *old = procmaps__find(pm, e->start);
 
 		if (e->start == add.start && e->end == add.end && e->inode == add.inode)
-			e->obj = obj;
+			set_object(e, obj);
 		else if (old && old->start == e->start && old->end == e->end)
-			e->obj = old->obj;
+			set_object(e, old->obj);
 	}
 	return out;
 }

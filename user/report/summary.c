@@ -161,6 +161,9 @@ void summary__unwind(const struct unwinder_stats *us)
 	log_debug("unwind table cache: %zu tables loaded, %zu files rebuilt, %zu ignored, %zu "
 		  "tables stored", us->cache_loaded, us->cache_rebuilt, us->cache_ignored,
 		  us->cache_stored);
+	if (us->dropped)
+		log_debug("unwind tables: %zu dropped with their objects (no kept process maps "
+			  "them), their rows used again", us->dropped);
 	summary__debugcache();
 }
 

@@ -29,7 +29,8 @@ struct dsym {
 };
 
 struct dtable {
-	const struct object *obj;
+	uint64_t serial;		/* the object's: never reused, unlike its address */
+	const struct object *obj;	/* valid only within a call passing it */
 	struct dsym *v;
 	size_t n;
 	struct dwvars *vars;	/* NULL: no DWARF variables */
@@ -127,12 +128,15 @@ static void load_table(struct dtable *t)
 
 static struct dtable *get_table(struct datasym *ds, const struct object *obj)
 {
-	for (size_t i = 0; i < ds->n; i++)
-		if (ds->t[i].obj == obj)
+	for (size_t i = 0; i < ds->n; i++) {
+		if (ds->t[i].serial == obj->serial) {
+			ds->t[i].obj = obj;
 			return &ds->t[i];
+		}
+	}
 	if (VEC_GROW(ds->t, ds->cap, ds->n + 1))
 		return NULL;
-	ds->t[ds->n] = (struct dtable){ .obj = obj };
+	ds->t[ds->n] = (struct dtable){ .serial = obj->serial, .obj = obj };
 	load_table(&ds->t[ds->n]);
 	return &ds->t[ds->n++];
 }

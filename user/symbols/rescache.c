@@ -12,7 +12,7 @@
 #include "util/vec.h"
 
 struct entry {
-	const void *obj;
+	uint64_t obj;		/* the object's serial */
 	uint64_t vaddr;
 	uint64_t sym_start;
 	uint32_t first;		/* into frames */
@@ -30,7 +30,7 @@ struct rescache {
 };
 
 struct key {
-	const void *obj;
+	uint64_t obj;
 	uint64_t vaddr;
 };
 
@@ -51,7 +51,7 @@ static bool string_eq(const void *ctx, const void *key, const void *ent)
 
 static uint64_t key_hash(const struct key *k)
 {
-	return hash__add(hash__u64((uintptr_t)k->obj), k->vaddr);
+	return hash__add(hash__u64(k->obj), k->vaddr);
 }
 
 struct rescache *rescache__new(size_t max_entries)
@@ -85,7 +85,7 @@ void rescache__free(struct rescache *c)
 	free(c);
 }
 
-bool rescache__get(struct rescache *c, const void *obj, uint64_t vaddr, struct sym_result *res,
+bool rescache__get(struct rescache *c, uint64_t obj, uint64_t vaddr, struct sym_result *res,
 		   int *err)
 {
 	struct key k = { obj, vaddr };
@@ -124,7 +124,7 @@ static const char *intern(struct rescache *c, const char *s, bool *failed)
 	return *ent;
 }
 
-void rescache__put(struct rescache *c, const void *obj, uint64_t vaddr,
+void rescache__put(struct rescache *c, uint64_t obj, uint64_t vaddr,
 		   const struct sym_result *res, int err)
 {
 	struct key k = { obj, vaddr };

@@ -1,8 +1,8 @@
 /* Address → function names, files, lines. See symbolizer.h.
  *
- * The symbolizer owns what is built once and kept for the run: each object's tables
- * (symobj.h), keyed by the struct object pointer, which the objcache keeps alive for the
- * whole run; each process's JIT map; the kernel's symbols. */
+ * The symbolizer owns what is built once and kept: each object's tables (symobj.h), keyed
+ * by the struct object pointer, until the objcache releases the object
+ * (symbolizer__drop); each process's JIT map; the kernel's symbols. */
 #include <errno.h>
 #include <libelf.h>
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "elf/debuginfo.h"
+#include "proc/object.h"
 #include "symbols/kallsyms.h"
 #include "symbols/ksymbpf.h"
 #include "symbols/perfmap.h"
@@ -103,15 +104,25 @@ int symbolizer__resolve(struct symbolizer *s, struct object *obj, uint64_t vaddr
 	struct symobj *so;
 	int err;
 
-	if (s->cache && rescache__get(s->cache, obj, vaddr, res, &err))
+	if (s->cache && rescache__get(s->cache, obj->serial, vaddr, res, &err))
 		return err;
 	memset(res, 0, sizeof(*res));
 	err = symbolizer__get(s, obj, &so);
 	if (!err)
 		err = symobj__resolve(so, vaddr, res);
 	if (s->cache && err != -ENOMEM)
-		rescache__put(s->cache, obj, vaddr, res, err);
+		rescache__put(s->cache, obj->serial, vaddr, res, err);
 	return err;
+}
+
+void symbolizer__drop(struct symbolizer *s, const struct object *obj)
+{
+	struct obj_ent *e = hashmap__find(&s->objs, hash__u64((uintptr_t)obj), obj, obj_eq, NULL);
+
+	if (!e)
+		return;
+	symobj__free(e->so);
+	hashmap__remove(&s->objs, e);
 }
 
 int symbolizer__keep_results(struct symbolizer *s, size_t max)

@@ -51,6 +51,10 @@ int symbolizer__keep_results(struct symbolizer *s, size_t max);
  * again and again (a server): files stay small, libdw's decompressed sections do not. */
 void symbolizer__trim(struct symbolizer *s, uint64_t budget);
 
+/* Forgets obj's tables: the objcache is releasing it (objcache__sweep). Results kept for
+ * it (symbolizer__keep_results) stay, by its serial. */
+void symbolizer__drop(struct symbolizer *s, const struct object *obj);
+
 /* Forgets what was read for process pid (its JIT map): it exited and is released. */
 void symbolizer__forget(struct symbolizer *s, int pid);
 

@@ -17,6 +17,7 @@
 #include "unwind/cfi.h"
 #include "cprof.h"
 #include "util/clock.h"
+#include "util/extents.h"
 #include "util/idmap.h"
 #include "util/log.h"
 #include "util/vec.h"
@@ -53,6 +54,9 @@ struct unwinder {
 	struct unwinder_opts o;
 	struct obj_table *tabs;		/* by object number */
 	size_t n_tabs, cap_tabs;
+	uint32_t *free_nums;		/* numbers of objects dropped, to be given out again */
+	size_t n_free_nums, cap_free_nums;
+	struct extents rows, pages;	/* of the shared arrays */
 	struct idmap *objs;		/* (object pointer, 0) → object number */
 	struct idmap *procs;		/* (pid, 0) → procmaps pointer published */
 	struct cprof_proc_maps *view;	/* scratch for one process's view */
@@ -76,6 +80,8 @@ struct unwinder *unwinder__new(const struct unwinder_opts *o)
 	if (!u)
 		return NULL;
 	u->o = *o;
+	extents__init(&u->rows, o->max_rows > UINT32_MAX ? UINT32_MAX : (uint32_t)o->max_rows);
+	extents__init(&u->pages, o->max_pages > UINT32_MAX ? UINT32_MAX : (uint32_t)o->max_pages);
 	u->objs = idmap__new();
 	u->procs = idmap__new();
 	u->view = calloc(1, sizeof(*u->view));
@@ -99,6 +105,9 @@ void unwinder__free(struct unwinder *u)
 	idmap__free(u->objs);
 	idmap__free(u->procs);
 	free(u->tabs);
+	free(u->free_nums);
+	extents__fini(&u->rows);
+	extents__fini(&u->pages);
 	free(u->view);
 	free(u);
 }
@@ -242,33 +251,45 @@ static int publish_table(struct unwinder *u, const struct cfi_table *t, struct o
 	const struct cprof_unwind_row *rows = cfi_table__rows(t, &n_rows);
 	const uint32_t *pages = cfi_table__pages(t, &n_pages);
 
+	uint32_t row_start, page_start;
 	uint64_t *wide;
 	int err;
 
-	if (u->st.rows + n_rows > u->o.max_rows || u->st.pages + n_pages > u->o.max_pages)
+	if (n_rows > UINT32_MAX || n_pages > UINT32_MAX)
 		return -ENOSPC;
-	/* Page entries are __u64 in BPF: array elements are 8-byte aligned anyway. */
-	wide = malloc(n_pages * sizeof(*wide));
-	if (!wide)
-		return -ENOMEM;
-	for (size_t i = 0; i < n_pages; i++)
-		wide[i] = pages[i];
-	err = write_array(u->o.rows_fd, u->st.rows, rows, n_rows, sizeof(*rows));
-	if (!err)
-		err = write_array(u->o.pages_fd, u->st.pages, wide, n_pages, sizeof(*wide));
-	free(wide);
+	err = extents__alloc(&u->rows, (uint32_t)n_rows, &row_start);
 	if (err)
 		return err;
+	err = extents__alloc(&u->pages, (uint32_t)n_pages, &page_start);
+	if (err) {
+		extents__free(&u->rows, row_start, (uint32_t)n_rows);
+		return err;
+	}
+	/* Page entries are __u64 in BPF: array elements are 8-byte aligned anyway. */
+	wide = malloc(n_pages * sizeof(*wide));
+	err = wide ? 0 : -ENOMEM;
+	for (size_t i = 0; wide && i < n_pages; i++)
+		wide[i] = pages[i];
+	if (!err)
+		err = write_array(u->o.rows_fd, row_start, rows, n_rows, sizeof(*rows));
+	if (!err)
+		err = write_array(u->o.pages_fd, page_start, wide, n_pages, sizeof(*wide));
+	free(wide);
+	if (err) {
+		extents__free(&u->rows, row_start, (uint32_t)n_rows);
+		extents__free(&u->pages, page_start, (uint32_t)n_pages);
+		return err;
+	}
 	*ot = (struct obj_table){
-		.row_start = u->st.rows,
-		.n_rows = n_rows,
-		.page_start = u->st.pages,
-		.n_pages = n_pages,
+		.row_start = row_start,
+		.n_rows = (uint32_t)n_rows,
+		.page_start = page_start,
+		.n_pages = (uint32_t)n_pages,
 		.base = cfi_table__base(t),
 		.usable = true,
 	};
-	u->st.rows += n_rows;
-	u->st.pages += n_pages;
+	u->st.rows = u->rows.used;
+	u->st.pages = u->pages.used;
 	return 0;
 }
 
@@ -288,27 +309,39 @@ static size_t *table_count(struct unwinder_stats *st, const struct cfi_table *t)
  * from it (bpf/proc.bpf.c): by the file's kernel dev_t and inode, with the one delta
  * between file offsets and addresses of its executable segment (objects with more than
  * one are left to user space). A failure only leaves that to user space too. */
-static void register_table(const struct unwinder *u, const struct object *obj,
-			   const struct obj_table *ot, uint32_t num)
+static bool table_key(const struct unwinder *u, const struct object *obj,
+		      struct cprof_obj_key *key, uint64_t *delta)
 {
-	struct cprof_obj_key key = { 0 };
-	struct cprof_obj_table t = { .obj_id = num };
 	size_t n_exec = 0;
 
+	*key = (struct cprof_obj_key){ 0 };
 	if (u->o.obj_tables_fd < 0 || !obj->is_elf)
-		return;
+		return false;
 	for (size_t i = 0; i < obj->n_loads; i++) {
 		if (!(obj->loads[i].flags & PF_X))
 			continue;
-		t.delta = obj->loads[i].vaddr - obj->loads[i].offset;
+		*delta = obj->loads[i].vaddr - obj->loads[i].offset;
 		n_exec++;
 	}
 	if (n_exec != 1)
-		return;
+		return false;
 	if (!obj->is_vdso) {
-		key.ino = obj->inode;
-		key.dev = major(obj->dev) << 20 | minor(obj->dev);
+		key->ino = obj->inode;
+		key->dev = major(obj->dev) << 20 | minor(obj->dev);
 	}
+	return true;
+}
+
+static void register_table(const struct unwinder *u, const struct object *obj,
+			   const struct obj_table *ot, uint32_t num)
+{
+	struct cprof_obj_key key;
+	struct cprof_obj_table t = { .obj_id = num };
+	uint64_t delta;
+
+	if (!table_key(u, obj, &key, &delta))
+		return;
+	t.delta = delta;
 	if (ot->usable) {
 		t.base = ot->base;
 		t.row_start = ot->row_start;
@@ -370,9 +403,13 @@ static int object_table(struct unwinder *u, struct object *obj, double deadline,
 
 	if (idmap__get(u->objs, (uintptr_t)obj, 0, num))
 		return 0;
-	if (VEC_GROW(u->tabs, u->cap_tabs, u->n_tabs + 1))
-		return -ENOMEM;
-	*num = u->n_tabs++;
+	if (u->n_free_nums) {
+		*num = u->free_nums[--u->n_free_nums];
+	} else {
+		if (VEC_GROW(u->tabs, u->cap_tabs, u->n_tabs + 1))
+			return -ENOMEM;
+		*num = u->n_tabs++;
+	}
 	if (obj->is_elf && !obj->is_vdso &&
 	    (text_size(obj) >= BACKGROUND_TEXT || t0 >= deadline) && !buildq__push(u->bq, obj)) {
 		u->tabs[*num] = (struct obj_table){ .pending = true };
@@ -564,6 +601,36 @@ void unwinder__forget(struct unwinder *u, int pid)
 	bpf_map_delete_elem(u->o.proc_maps_fd, &key);
 	/* Removed, not set to 0: a host's pids come and go by the million. */
 	idmap__remove(u->procs, pid, 0);
+}
+
+int unwinder__drop(struct unwinder *u, const struct object *obj)
+{
+	struct cprof_obj_key key;
+	struct cprof_obj_table t;
+	struct obj_table *ot;
+	uint64_t num, delta;
+
+	if (!idmap__get(u->objs, (uintptr_t)obj, 0, &num))
+		return 0;
+	ot = &u->tabs[num];
+	if (ot->pending)
+		return -EBUSY;
+	/* The exec program's entry, unless another object's replaced it. */
+	if (table_key(u, obj, &key, &delta) &&
+	    !bpf_map_lookup_elem(u->o.obj_tables_fd, &key, &t) && t.obj_id == num)
+		bpf_map_delete_elem(u->o.obj_tables_fd, &key);
+	if (ot->usable) {
+		extents__free(&u->rows, ot->row_start, ot->n_rows);
+		extents__free(&u->pages, ot->page_start, ot->n_pages);
+		u->st.rows = u->rows.used;
+		u->st.pages = u->pages.used;
+	}
+	*ot = (struct obj_table){ .usable = false };
+	idmap__remove(u->objs, (uintptr_t)obj, 0);
+	/* Out of memory, the number is not given out again: only that is lost. */
+	VEC_PUSH(u->free_nums, u->n_free_nums, u->cap_free_nums, (uint32_t)num);
+	u->st.dropped++;
+	return 0;
 }
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *s)

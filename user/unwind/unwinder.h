@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct debuginfod;
+struct object;
 struct procmaps;
 struct unwinder;
 
@@ -34,6 +35,7 @@ struct unwinder_stats {
 				 * table, or one of frame-pointer rows */
 	size_t objects_full;	/* objects left out because the arrays were full */
 	size_t rows, pages;	/* array entries used */
+	size_t dropped;		/* objects' tables dropped (unwinder__drop) */
 	size_t processes;	/* processes published */
 	size_t from_cache;	/* tables read from the disk cache (not compiled) */
 	double build_seconds;	/* time spent building or loading tables */
@@ -73,6 +75,12 @@ void unwinder__exec(struct unwinder *u, int pid);
 
 /* The process exited: drop its view. */
 void unwinder__forget(struct unwinder *u, int pid);
+
+/* The objcache is releasing obj (objcache__sweep): no view shows it any more. Its table's
+ * rows and pages go back to the shared arrays, the exec program forgets it, and its number
+ * may be given to another object. Returns 0, or -EBUSY while its table is being built
+ * (ask again later). */
+int unwinder__drop(struct unwinder *u, const struct object *obj);
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *s);
 
