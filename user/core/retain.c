@@ -9,6 +9,7 @@
  * The files no kept snapshot maps any more are then closed, and their tables freed
  * (objcache__sweep): a host that runs a new binary every second holds a bounded number. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
  * the same compiler every few seconds keeps it (and its unwind table) between runs. */
 #define OBJECT_IDLE_SECS 10.0
 #define OBJECT_IDLE_MAX 64
+#define TRIM_INTERVAL_S 10.0
 
 struct fold {
 	struct session *s;
@@ -149,5 +151,14 @@ void retain__run(struct session *s, double oldest_window)
 	/* Snapshots are freed only once no stack points into them. */
 	if (k && !release(s, ex, k))
 		proctab__reap(s->env.pt, k);
-	objcache__sweep(s->env.oc, OBJECT_IDLE_SECS, OBJECT_IDLE_MAX, forget_object, s);
+	else
+		k = 0;
+	k += objcache__sweep(s->env.oc, OBJECT_IDLE_SECS, OBJECT_IDLE_MAX, forget_object, s);
+	/* What was freed goes back to the system now and then: a run's stacks and snapshots,
+	 * and the tables the build thread made in an arena of its own, are freed in pieces
+	 * that malloc otherwise keeps resident (soak: the RSS kept every peak). */
+	if (k && now - s->trimmed_at >= TRIM_INTERVAL_S) {
+		s->trimmed_at = now;
+		malloc_trim(0);
+	}
 }

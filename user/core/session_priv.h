@@ -78,6 +78,7 @@ struct session {
 	struct retain_kind evicted[KINDS_MAX];	/* released stacks, by index into kinds[] */
 	uint64_t evicted_procs;	/* exited processes released */
 	double retained_at;	/* monotonic: the bounds were last applied */
+	double trimmed_at;	/* monotonic: freed memory last went back (retain.c) */
 	struct debuginfod *dfd;	/* fetches debuginfo; NULL without DEBUGINFOD_URLS */
 };
 
