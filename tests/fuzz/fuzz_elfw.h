@@ -15,6 +15,7 @@ struct elfw_sec {
 	uint64_t flags, addr;
 	const void *data;
 	size_t size;
+	uint32_t link;		/* sh_link: a symbol table's string table */
 };
 
 static inline size_t elfw_file_size(const struct elfw_sec *s)
@@ -74,6 +75,9 @@ static inline unsigned char *elfw_build(const struct elfw_sec *secs, size_t n, s
 		s->sh_offset = off;
 		s->sh_size = secs[i].size;
 		s->sh_addralign = 1;
+		s->sh_link = secs[i].link;
+		if (secs[i].type == SHT_SYMTAB)
+			s->sh_entsize = sizeof(Elf64_Sym);
 		if (elfw_file_size(&secs[i]))
 			memcpy(out + off, secs[i].data, secs[i].size);
 		off += elfw_file_size(&secs[i]);

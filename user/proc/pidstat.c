@@ -78,11 +78,18 @@ int pidstat__parse(const char *text, size_t len, struct pidstat *ps)
 
 int pidstat__read(int pid, struct pidstat *ps)
 {
-	char path[64], buf[1024];
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return pidstat__read_file(path, ps);
+}
+
+int pidstat__read_file(const char *path, struct pidstat *ps)
+{
+	char buf[1024];
 	ssize_t len;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;

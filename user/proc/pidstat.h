@@ -20,5 +20,8 @@ int pidstat__parse(const char *text, size_t len, struct pidstat *ps);
 
 /* Reads and parses /proc/PID/stat. Returns 0, -ESRCH (no such process) or -errno. */
 int pidstat__read(int pid, struct pidstat *ps);
+/* The same for the stat file at path (its first 1 KiB): -ESRCH when it is missing or
+ * empty. */
+int pidstat__read_file(const char *path, struct pidstat *ps);
 
 #endif

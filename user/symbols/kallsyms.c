@@ -262,12 +262,11 @@ size_t kallsyms__count(const struct kallsyms *ks)
 	return ks->n_text;
 }
 
-/* /sys/kernel/notes holds the kernel's ELF notes; NT_GNU_BUILD_ID (3) names "GNU". */
+/* /sys/kernel/notes holds the kernel's ELF notes. */
 void kallsyms__build_id(char *out, size_t size)
 {
 	unsigned char buf[4096];
 	ssize_t len;
-	size_t off = 0;
 	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
 
 	out[0] = 0;
@@ -275,7 +274,18 @@ void kallsyms__build_id(char *out, size_t size)
 		return;
 	len = read(fd, buf, sizeof(buf));
 	close(fd);
-	while (len > 0 && off + 12 <= (size_t)len) {
+	if (len > 0)
+		kallsyms__notes_build_id(buf, (size_t)len, out, size);
+}
+
+/* NT_GNU_BUILD_ID (3) names "GNU". */
+void kallsyms__notes_build_id(const void *notes, size_t len, char *out, size_t size)
+{
+	const unsigned char *buf = notes;
+	size_t off = 0;
+
+	out[0] = 0;
+	while (off + 12 <= len) {
 		uint32_t nsz, dsz, type;
 		size_t name_off = off + 12, desc_off;
 
@@ -283,7 +293,7 @@ void kallsyms__build_id(char *out, size_t size)
 		memcpy(&dsz, buf + off + 4, 4);
 		memcpy(&type, buf + off + 8, 4);
 		desc_off = name_off + ((nsz + 3) & ~3u);
-		if (nsz > 4096 || dsz > 4096 || desc_off + dsz > (size_t)len)
+		if (nsz > 4096 || dsz > 4096 || desc_off + dsz > len)
 			return;
 		if (type == 3 && nsz == 4 && !memcmp(buf + name_off, "GNU", 4)) {
 			for (uint32_t i = 0; i < dsz && 2 * i + 2 < size; i++)

@@ -23,5 +23,8 @@ size_t kallsyms__count(const struct kallsyms *ks);
 /* The running kernel's build id (lowercase hex, from /sys/kernel/notes) into out[size];
  * "" if it cannot be read. */
 void kallsyms__build_id(char *out, size_t size);
+/* The NT_GNU_BUILD_ID of len bytes of ELF notes (as /sys/kernel/notes holds them, untrusted)
+ * into out[size], cut to fit; "" if there is none. */
+void kallsyms__notes_build_id(const void *notes, size_t len, char *out, size_t size);
 
 #endif

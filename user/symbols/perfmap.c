@@ -3,6 +3,7 @@
  * them may still reach it (a running maximum of ends says when to stop). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -168,13 +169,14 @@ int perfmap__find(const struct perfmap *pm, uint64_t addr, const char **name, ui
 
 /* From /proc/PID/status: the pid in the process's own namespace (last NSpid field) and
  * its effective uid. */
-static int read_status(int pid, int *nspid, unsigned int *euid)
+static int read_status(const char *sysroot, int pid, int *nspid, unsigned int *euid)
 {
-	char path[64], line[512];
+	char path[PATH_MAX], line[512];
 	int found = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (snprintf(path, sizeof(path), "%s/proc/%d/status", sysroot, pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -199,15 +201,16 @@ static int read_status(int pid, int *nspid, unsigned int *euid)
 /* Opens /tmp/perf-NSPID.map resolved inside the process's root: its symlinks cannot lead
  * to our files, and a FIFO cannot block us. The map itself is no symlink: one would pass
  * the owner check with its target's owner (a root-owned file anyone can point at). */
-static int open_map(int pid, int nspid)
+static int open_map(const char *sysroot, int pid, int nspid)
 {
 	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW |
 					 O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	char path[64];
+	char path[PATH_MAX];
 	int root, fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (snprintf(path, sizeof(path), "%s/proc/%d/root", sysroot, pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -errno;
@@ -247,16 +250,17 @@ static int read_bounded(int fd, char **buf, size_t *len)
 /* A process that has exited can only be looked for in our /tmp, under its pid: where a
  * process of our mount namespace left it (JITs do not remove their maps). Its owner can
  * no longer be checked. */
-static int open_gone(int pid, unsigned int *euid)
+static int open_gone(const char *sysroot, int pid, unsigned int *euid)
 {
-	char path[64];
+	char path[PATH_MAX];
 	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	if (!stat(path, &st) || errno != ENOENT)
+	if (snprintf(path, sizeof(path), "%s/proc/%d", sysroot, pid) >= (int)sizeof(path) ||
+	    !stat(path, &st) || errno != ENOENT)
 		return -ENOENT;
-	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+	if (snprintf(path, sizeof(path), "%s/tmp/perf-%d.map", sysroot, pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -266,6 +270,11 @@ static int open_gone(int pid, unsigned int *euid)
 
 struct perfmap *perfmap__load(int pid)
 {
+	return perfmap__load_at("", pid);
+}
+
+struct perfmap *perfmap__load_at(const char *sysroot, int pid)
+{
 	struct perfmap *pm = NULL;
 	unsigned int euid = 0;
 	char *buf = NULL;
@@ -273,11 +282,11 @@ struct perfmap *perfmap__load(int pid)
 	int nspid = 0, fd = -1, err;
 	size_t len;
 
-	err = read_status(pid, &nspid, &euid);
+	err = read_status(sysroot, pid, &nspid, &euid);
 	if (!err)
-		err = fd = open_map(pid, nspid);
+		err = fd = open_map(sysroot, pid, nspid);
 	else if (err == -ENOENT)
-		err = fd = open_gone(pid, &euid);
+		err = fd = open_gone(sysroot, pid, &euid);
 	if (err >= 0)
 		err = fstat(fd, &st) ? -errno : 0;
 	if (!err && !S_ISREG(st.st_mode))

@@ -25,6 +25,8 @@ struct perfmap *perfmap__parse(const char *text, size_t len);
  * with it). NULL with errno: ENOENT (no map), EPERM (wrong owner), ELOOP (a symlink),
  * ENOMEM... */
 struct perfmap *perfmap__load(int pid);
+/* The same with /proc and our /tmp under the directory sysroot ("" for /'s): for tests. */
+struct perfmap *perfmap__load_at(const char *sysroot, int pid);
 void perfmap__free(struct perfmap *pm);
 
 /* The function covering addr: its name (valid until perfmap__free) and start. Returns 0
