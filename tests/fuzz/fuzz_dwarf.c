@@ -3,27 +3,30 @@
  * (datasym.h, dwvar.h: member paths) on fuzzed debug sections. The input is a series of sections,
  * each a little-endian u32 length and its bytes, in the order of `names` below; they are
  * wrapped in an ELF file (fuzz_elfw.h) with an executable .text at 0x401000, written to a
- * memfd and symbolized every 16 bytes across the first KiB of non-PIE (0x401000) and PIE
- * (0x1000) text, where the seeds' code is, and every 256 bytes up to 8 KiB, plus the entry
- * of each function found and the byte before it; data addresses are named every 16 bytes
- * across the first 1.25 KiB of non-PIE (0x404000) and PIE (0x4000) data, where the seeds'
- * variables are. (The lookups were nearly all of the harness's time, a fixed cost per
- * address whatever the input: the steps of 4 bytes it took before reached no more of the
- * parsers on the corpus than steps of 32, at a third of the speed; 3 and 5 bytes before
- * that were slower still.)
+ * memfd (fuzz_memfd.h) and symbolized across the first KiB of non-PIE (0x401000) and PIE
+ * (0x1000) text, where the seeds' code is, every 16 bytes where a lookup every 64 found
+ * code, plus the entry of each function found and the byte before it (the edges of its
+ * range), and every 256 bytes up to 8 KiB; data addresses are named every 16 bytes across
+ * the first 1.25 KiB of non-PIE (0x404000) and PIE (0x4000) data, where the seeds'
+ * variables are. (The lookups are nearly all of the harness's time, a cost per address
+ * whatever the input. The steps of 4 bytes it took before, at a third of the speed,
+ * reached no more of the parsers on the seeds and a 60 s campaign's corpus than steps of
+ * 32, nor did lookups in each input's other text base (each input's code is at one);
+ * 3 and 5 bytes before that were slower still. Data named only where a probe every 64
+ * bytes found a variable would miss lines of dwvar.c: small variables between misses.)
  *
  * Seeds (tests/fuzz/corpus/dwarf/): the debug sections of the symbolizer fixtures
  * sym_nopie and sym_pie (tests/unit/fixtures/sym_prog.c, -O1 -g) and of a -O2 -g build of
  * an always-inlined helper, and of the lock-naming fixture dwvar_nopie
  * (tests/unit/fixtures/dwvar_prog.c), extracted with `objcopy --dump-section` and packed so. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "symbols/datasym.h"
 #include "fuzz_elfw.h"
+#include "fuzz_memfd.h"
 #include "proc/object.h"
 #include "symbols/symbolizer.h"
 
@@ -34,23 +37,21 @@ static const char *const names[] = {
 };
 #define N_NAMES (sizeof(names) / sizeof(names[0]))
 
-static void name_data(struct datasym *ds, struct object *obj, uint64_t addr)
-{
-	char buf[64];
+/* What the lookups of one input share. */
+struct look {
+	struct symbolizer *s;
+	struct datasym *ds;
+	struct object *obj;
+	uint64_t last;	/* the entry of the last function found */
+};
 
-	buf[0] = '\0';
-	if (!datasym__name(ds, obj, addr, buf, sizeof(buf)) &&
-	    strnlen(buf, sizeof(buf)) == sizeof(buf))
-		abort();
-}
-
-/* The entry of the function at addr (0 if none). */
-static uint64_t resolve(struct symbolizer *s, struct object *obj, uint64_t addr)
+/* The entry of the function at addr; 0 if none, 1 when only a line covers it. */
+static uint64_t resolve(struct look *l, uint64_t addr)
 {
 	struct sym_result r;
 	size_t i;
 
-	if (symbolizer__resolve(s, obj, addr, &r))
+	if (symbolizer__resolve(l->s, l->obj, addr, &r))
 		return 0;
 	if (!r.n || r.n > SYM_MAX_FRAMES)
 		abort();
@@ -60,21 +61,44 @@ static uint64_t resolve(struct symbolizer *s, struct object *obj, uint64_t addr)
 		    (r.frames[i].file && strlen(r.frames[i].file) > 1u << 30) ||
 		    r.frames[i].line < 0)
 			abort();
-	return r.sym_start;
+	return r.sym_start ? r.sym_start : 1;
 }
 
 /* Looks addr up, and a function's entry and the byte before it the first time addr falls
  * in it: the edges of its range, which a grid of lookups may step over. */
-static void resolve_edges(struct symbolizer *s, struct object *obj, uint64_t addr,
-			  uint64_t *last)
+static bool look_code(struct look *l, uint64_t addr)
 {
-	uint64_t entry = resolve(s, obj, addr);
+	uint64_t entry = resolve(l, addr);
 
-	if (!entry || entry == *last)
-		return;
-	*last = entry;
-	resolve(s, obj, entry);
-	resolve(s, obj, entry - 1);
+	if (entry > 1 && entry != l->last) {
+		l->last = entry;
+		resolve(l, entry);
+		resolve(l, entry - 1);
+	}
+	return entry;
+}
+
+/* Looks up code in [base, base + len) every 16 bytes where there is some: every 64 bytes,
+ * and in between where either end of the 64 found something. */
+static void scan(struct look *l, uint64_t base, uint64_t len)
+{
+	bool prev = look_code(l, base), hit;
+
+	for (uint64_t a = 64; a <= len; a += 64, prev = hit) {
+		hit = a < len && look_code(l, base + a);
+		for (uint64_t f = a - 64 + 16; (prev || hit) && f < a; f += 16)
+			look_code(l, base + f);
+	}
+}
+
+static void name_data(struct look *l, uint64_t addr)
+{
+	char buf[64];
+
+	buf[0] = '\0';
+	if (!datasym__name(l->ds, l->obj, addr, buf, sizeof(buf)) &&
+	    strnlen(buf, sizeof(buf)) == sizeof(buf))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -85,48 +109,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ ".text", SHT_NOBITS, SHF_ALLOC | SHF_EXECINSTR, 0x401000, NULL, 0x10000 },
 	};
 	struct object obj = { .fd = -1 };
-	struct symbolizer *s = NULL;
-	struct datasym *ds = NULL;
+	struct look l = { .obj = &obj };
 	unsigned char *elf = NULL;
 	size_t n = 1, pos = 0, len;
-	uint64_t a, last[2] = { 0, 0 };
-	int fd = -1;
+	uint64_t a;
+	int fd;
 
 	for (size_t k = 0; k < N_NAMES && pos + 4 <= size; k++) {
-		uint32_t l;
+		uint32_t sz;
 
-		memcpy(&l, data + pos, 4);
+		memcpy(&sz, data + pos, 4);
 		pos += 4;
-		if (l > size - pos)
-			l = (uint32_t)(size - pos);
-		secs[n++] = (struct elfw_sec){ names[k], SHT_PROGBITS, 0, 0, data + pos, l };
-		pos += l;
+		if (sz > size - pos)
+			sz = (uint32_t)(size - pos);
+		secs[n++] = (struct elfw_sec){ names[k], SHT_PROGBITS, 0, 0, data + pos, sz };
+		pos += sz;
 	}
 	elf = elfw_build(secs, n, &len);
-	fd = memfd_create("fuzz_dwarf", MFD_CLOEXEC);
-	if (!elf || fd < 0 || write(fd, elf, len) != (ssize_t)len)
+	fd = elf ? fuzz_memfd(elf, len) : -1;
+	if (fd < 0)
 		goto out;
 	obj.fd = fd;
 	obj.path = obj.host_path = (char *)"/nonexistent/fuzz_dwarf";
 	obj.is_elf = true;
 	obj.e_type = ET_EXEC;
-	s = symbolizer__new(&opts);
-	for (a = 0; s && a < 0x2000; a += a < 0x400 ? 16 : 0x100) {
-		resolve_edges(s, &obj, 0x401000 + a, &last[0]);
-		resolve_edges(s, &obj, 0x1000 + a, &last[1]);
+	l.s = symbolizer__new(&opts);
+	if (!l.s)
+		goto out;
+	scan(&l, 0x401000, 0x400);
+	scan(&l, 0x1000, 0x400);
+	for (a = 0x400; a < 0x2000; a += 0x100) {
+		look_code(&l, 0x401000 + a);
+		look_code(&l, 0x1000 + a);
 	}
-	if (s)
-		resolve(s, &obj, UINT64_MAX);
-	ds = s ? datasym__new(s) : NULL;
-	for (a = 0; ds && a < 0x500; a += 16) {
-		name_data(ds, &obj, 0x404000 + a);
-		name_data(ds, &obj, 0x4000 + a);
+	resolve(&l, UINT64_MAX);
+	l.ds = datasym__new(l.s);
+	for (a = 0; l.ds && a < 0x500; a += 16) {
+		name_data(&l, 0x404000 + a);
+		name_data(&l, 0x4000 + a);
 	}
 out:
-	datasym__free(ds);
-	symbolizer__free(s);
-	if (fd >= 0)
-		close(fd);
+	datasym__free(l.ds);
+	symbolizer__free(l.s);
 	free(elf);
 	return 0;
 }
