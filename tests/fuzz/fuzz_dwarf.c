@@ -1,19 +1,20 @@
 /* The symbolizer's DWARF path (elf_file__check_debug, libdw, the per-unit index, file
  * names and inline chains) and the lock names from DWARF variables and their types
- * (datasym.h, dwvar.h: member paths) on fuzzed debug sections. The input is a series of sections,
- * each a little-endian u32 length and its bytes, in the order of `names` below; they are
- * wrapped in an ELF file (fuzz_elfw.h) with an executable .text at 0x401000, written to a
- * memfd (fuzz_memfd.h) and symbolized across the first KiB of non-PIE (0x401000) and PIE
- * (0x1000) text, where the seeds' code is, every 16 bytes where a lookup every 64 found
- * code, plus the entry of each function found and the byte before it (the edges of its
- * range), and every 256 bytes up to 8 KiB; data addresses are named every 16 bytes across
- * the first 1.25 KiB of non-PIE (0x404000) and PIE (0x4000) data, where the seeds'
- * variables are. (The lookups are nearly all of the harness's time, a cost per address
- * whatever the input. The steps of 4 bytes it took before, at a third of the speed,
- * reached no more of the parsers on the seeds and a 60 s campaign's corpus than steps of
- * 32, nor did lookups in each input's other text base (each input's code is at one);
- * 3 and 5 bytes before that were slower still. Data named only where a probe every 64
- * bytes found a variable would miss lines of dwvar.c: small variables between misses.)
+ * (datasym.h, dwvar.h: member paths) on fuzzed debug sections. The input is a series of
+ * sections, each a little-endian u32 length and its bytes, in the order of `names` below;
+ * they are wrapped in an ELF file (fuzz_elfw.h) with an executable .text at 0x401000,
+ * written to a memfd (fuzz_memfd.h) and symbolized across the first KiB of non-PIE
+ * (0x401000) and PIE (0x1000) text, where the seeds' code is, every 16 bytes where a
+ * lookup every 64 found code (fuzz_scan.h), plus the entry of each function found and the
+ * byte before it (the edges of its range), and every 256 bytes up to 8 KiB; data
+ * addresses are named every 16 bytes across the first 1.25 KiB of non-PIE (0x404000) and
+ * PIE (0x4000) data, where the seeds' variables are. (The lookups are nearly all of the
+ * harness's time, a cost per address whatever the input. The steps of 4 bytes it took
+ * before, at a third of the speed, reached no more of the parsers on the seeds and a 60 s
+ * campaign's corpus than steps of 32, nor did lookups in each input's other text base
+ * (each input's code is at one); 3 and 5 bytes before that were slower still. Data named
+ * only where a probe every 64 bytes found a variable would miss lines of dwvar.c: small
+ * variables between misses.)
  *
  * Seeds (tests/fuzz/corpus/dwarf/): the debug sections of the symbolizer fixtures
  * sym_nopie and sym_pie (tests/unit/fixtures/sym_prog.c, -O1 -g) and of a -O2 -g build of
@@ -27,6 +28,7 @@
 #include "symbols/datasym.h"
 #include "fuzz_elfw.h"
 #include "fuzz_memfd.h"
+#include "fuzz_scan.h"
 #include "proc/object.h"
 #include "symbols/symbolizer.h"
 
@@ -66,8 +68,9 @@ static uint64_t resolve(struct look *l, uint64_t addr)
 
 /* Looks addr up, and a function's entry and the byte before it the first time addr falls
  * in it: the edges of its range, which a grid of lookups may step over. */
-static bool look_code(struct look *l, uint64_t addr)
+static bool look_code(void *ctx, uint64_t addr)
 {
+	struct look *l = ctx;
 	uint64_t entry = resolve(l, addr);
 
 	if (entry > 1 && entry != l->last) {
@@ -76,19 +79,6 @@ static bool look_code(struct look *l, uint64_t addr)
 		resolve(l, entry - 1);
 	}
 	return entry;
-}
-
-/* Looks up code in [base, base + len) every 16 bytes where there is some: every 64 bytes,
- * and in between where either end of the 64 found something. */
-static void scan(struct look *l, uint64_t base, uint64_t len)
-{
-	bool prev = look_code(l, base), hit;
-
-	for (uint64_t a = 64; a <= len; a += 64, prev = hit) {
-		hit = a < len && look_code(l, base + a);
-		for (uint64_t f = a - 64 + 16; (prev || hit) && f < a; f += 16)
-			look_code(l, base + f);
-	}
 }
 
 static void name_data(struct look *l, uint64_t addr)
@@ -136,8 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l.s = symbolizer__new(&opts);
 	if (!l.s)
 		goto out;
-	scan(&l, 0x401000, 0x400);
-	scan(&l, 0x1000, 0x400);
+	fuzz_scan(look_code, &l, 0x401000, 0x400);
+	fuzz_scan(look_code, &l, 0x1000, 0x400);
 	for (a = 0x400; a < 0x2000; a += 0x100) {
 		look_code(&l, 0x401000 + a);
 		look_code(&l, 0x1000 + a);

@@ -2,11 +2,11 @@
  * covers, its .eh_frame_hdr function ranges, elf/fderange.h): the input becomes an
  * object's file (a memfd, fuzz_memfd.h), whose table is built and looked up across the
  * first 8 KiB of non-PIE (0x400000) and PIE (0) executables, where small programs keep
- * their code: every 16 bytes where there is code, found by a lookup every 64 bytes.
+ * their code: every 16 bytes where a lookup every 64 bytes found code (fuzz_scan.h).
  * (The lookups are most of the harness's time, the same per address whatever it finds;
  * the 16-byte steps it took everywhere before spent half of them where nothing was. On the
  * seeds and a 60 s campaign's corpus the two reach the same lines, of the parsers and of
- * symobj.c and demangle.c; coarse steps of 256 bytes would lose 3 lines of demangle.c.)
+ * symobj.c and demangle.c; probes every 256 bytes would lose 3 lines of demangle.c.)
  *
  * Seeds (tests/fuzz/corpus/symtab/) are small fixture builds:
  *   cc -O1 -g0 -no-pie -Wl,-z,noseparate-code tests/unit/fixtures/sym_prog.c -o nopie
@@ -21,16 +21,23 @@
 #include <string.h>
 
 #include "fuzz_memfd.h"
+#include "fuzz_scan.h"
 #include "proc/object.h"
 #include "symbols/symbolizer.h"
 
+struct look {
+	struct symbolizer *s;
+	struct object *obj;
+};
+
 /* Whether something covers addr. */
-static bool resolve(struct symbolizer *s, struct object *obj, uint64_t addr)
+static bool resolve(void *ctx, uint64_t addr)
 {
+	struct look *l = ctx;
 	struct sym_result r;
 	size_t i;
 
-	if (symbolizer__resolve(s, obj, addr, &r))
+	if (symbolizer__resolve(l->s, l->obj, addr, &r))
 		return false;
 	/* Touch every string so the sanitizers see where they point. */
 	for (i = 0; i < r.n; i++)
@@ -39,27 +46,14 @@ static bool resolve(struct symbolizer *s, struct object *obj, uint64_t addr)
 	return true;
 }
 
-/* Looks up every 16 bytes of the first 8 KiB from base where there is code: every 64
- * bytes, and in between where either end of the 64 found something. */
-static void scan(struct symbolizer *s, struct object *obj, uint64_t base)
-{
-	bool prev = resolve(s, obj, base), hit;
-
-	for (uint64_t a = 64; a <= 0x2000; a += 64, prev = hit) {
-		hit = a < 0x2000 && resolve(s, obj, base + a);
-		for (uint64_t f = a - 64 + 16; (prev || hit) && f < a; f += 16)
-			resolve(s, obj, base + f);
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Nothing outside the input may be read: no debug dirs, no sibling files. */
 	static const char *const dirs[] = { "/nonexistent-debug", NULL };
 	struct symbolizer_opts opts = { .debug_dirs = dirs };
 	struct object obj = { .fd = -1 };
+	struct look l = { .obj = &obj };
 	struct sym_object_info info;
-	struct symbolizer *s = NULL;
 	int fd;
 
 	fd = fuzz_memfd(data, size);
@@ -70,15 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	obj.host_path = obj.path;
 	obj.is_elf = true;
 	obj.e_type = ET_EXEC;
-	s = symbolizer__new(&opts);
-	if (!s)
+	l.s = symbolizer__new(&opts);
+	if (!l.s)
 		goto out;
-	scan(s, &obj, 0);
-	scan(s, &obj, 0x400000);
-	resolve(s, &obj, 0);
-	resolve(s, &obj, UINT64_MAX);
-	symbolizer__object_info(s, &obj, &info);
+	fuzz_scan(resolve, &l, 0, 0x2000);
+	fuzz_scan(resolve, &l, 0x400000, 0x2000);
+	resolve(&l, 0);
+	resolve(&l, UINT64_MAX);
+	symbolizer__object_info(l.s, &obj, &info);
 out:
-	symbolizer__free(s);
+	symbolizer__free(l.s);
 	return 0;
 }
