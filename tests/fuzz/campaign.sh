@@ -124,7 +124,8 @@ coverage() {
 		-timeout=10 -rss_limit_mb=2048 "$@" >"$d/cov.log" 2>&1
 	"$profdata" merge -sparse "$d"/cov-*.profraw -o "$d/cov.profdata" 2>>"$d/cov.log" ||
 		{ echo "- ?" && return; }
-	read -r -a files <<<"${PARSERS[$n]}"
+	# -d '': all the lines of an entry (read stops at the first newline otherwise).
+	read -r -d '' -a files <<<"${PARSERS[$n]}"
 	(cd "$root" && "$llvmcov" report "build/fuzz-cov/fuzz_$n" \
 		-instr-profile="$d/cov.profdata" "${files[@]}") >"$d/cov.txt" 2>>"$d/cov.log"
 	# TOTAL's columns: regions, missed, cover, functions, missed, cover, lines, missed, ...

@@ -1,6 +1,6 @@
 /* libFuzzer harness for allocobj__read, which reads a target's allocator object (symbols,
  * program headers, PLT relocations, code disassembled to place probes): the input becomes
- * the file (a memfd). Aborts when a plan breaks what heap.c relies on: distinct offsets
+ * the file (a memfd, fuzz_memfd.h). Aborts when a plan breaks what heap.c relies on: distinct offsets
  * inside the file, at most ALLOCOBJ_MAX_PROBES, probes only where malloc and free are,
  * argument registers only in the cookie's bits and only past an entry. The input is also
  * taken as code for allocobj__probe_offset (the first byte choosing the arguments), whose
@@ -14,9 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "fuzz_memfd.h"
 #include "kinds/allocobj.h"
 #include "cprof.h"
 
@@ -40,13 +39,11 @@ static void place(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
+	int fd = fuzz_memfd(data, size);
 	struct allocobj ao;
 
 	place(data, size);
-	if (fd < 0)
-		return 0;
-	if (write(fd, data, size) == (ssize_t)size && !allocobj__read(fd, &ao)) {
+	if (fd >= 0 && !allocobj__read(fd, &ao)) {
 		char buf[256];
 
 		if (ao.n > ALLOCOBJ_MAX_PROBES || (!ao.has && ao.n) || ao.dl_hook >= size)
@@ -63,7 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		allocobj__describe(&ao, buf, sizeof(buf));
 	}
-	close(fd);
 	return 0;
 }
 

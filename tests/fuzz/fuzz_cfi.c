@@ -1,7 +1,8 @@
 /* Fuzzes the unwind-table compiler and the cache loader with the same bytes: as an ELF
- * object (through a memfd: cfi_table__build reads files), as its own debuginfo file (CFI
- * and symbols), and as a cache file. A table that builds must answer lookups with its own
- * rows and survive a store/load round trip unchanged.
+ * object (through a memfd, fuzz_memfd.h: cfi_table__build reads files), as its own
+ * debuginfo file (CFI and symbols), and as a cache file. A table that builds must answer
+ * lookups with its own rows and survive a store/load round trip unchanged (in /dev/shm:
+ * fuzz_cfitab.h).
  *
  * Seeds (tests/fuzz/corpus/cfi): tiny.so is tests/unit/fixtures/cfi_nounwind.c built with
  * gcc -shared -fPIC -O2 -nostartfiles -nostdlib -fasynchronous-unwind-tables -s
@@ -20,21 +21,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "fuzz_cfitab.h"
+#include "fuzz_memfd.h"
 #include "unwind/cfi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cfi_table *t = NULL;
-	int fd = memfd_create("fuzz-cfi", MFD_CLOEXEC);
+	int fd = fuzz_memfd(data, size);
 
 	if (fd < 0)
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size)
-		goto out;
 	if (!cfi_cache__get(NULL, NULL, fd, -1, -1, &t))	/* no cache: cfi_table__build */
 		fuzz_cfi_check_table(t);
 	cfi_table__free(t);
@@ -46,7 +44,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cfi_cache__load_fd(fd, FUZZ_BUILD_ID, &t))
 		fuzz_cfi_check_table(t);
 	cfi_table__free(t);
-out:
-	close(fd);
 	return 0;
 }

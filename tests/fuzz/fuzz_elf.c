@@ -1,14 +1,13 @@
 /* object__parse_elf on arbitrary bytes (a zeroed object each time, as a caller would
- * have), then offset translation; and object__parse_fd on the same bytes in a memfd, which
- * must agree (it reads through pread and a window cache instead of memcpy). Aborts on
- * results that break the object contract. */
+ * have), then offset translation; and object__parse_fd on the same bytes in a memfd
+ * (fuzz_memfd.h), which must agree (it reads through pread and a window cache instead of
+ * memcpy). Aborts on results that break the object contract. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "fuzz_memfd.h"
 #include "proc/object.h"
 
 static void check_object(const struct object *obj, int err, const uint8_t *data, size_t size)
@@ -40,13 +39,11 @@ static void check_object(const struct object *obj, int err, const uint8_t *data,
 
 static void same_as_file(const struct object *mem, int mem_err, const uint8_t *data, size_t size)
 {
-	static int fd = -1;
+	int fd = fuzz_memfd(data, size);
 	struct object file;
 	int err;
 
 	if (fd < 0)
-		fd = memfd_create("fuzz_elf", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
 		return;
 	memset(&file, 0, sizeof(file));
 	file.fd = -1;
