@@ -13,7 +13,7 @@
 
 #include "symbols/kallsyms.h"
 #include "symbols/ksymbpf.h"
-#include "fuzz_memfile.h"
+#include "fuzz_memfd.h"
 
 static void lookup(const struct kallsyms *ks, uint64_t addr)
 {

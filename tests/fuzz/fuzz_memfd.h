@@ -6,6 +6,8 @@
 #define FUZZ_MEMFD_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -20,6 +22,18 @@ static inline int fuzz_memfd(const void *data, size_t size)
 	if (fd < 0 || pwrite(fd, data, size, 0) != (ssize_t)size || ftruncate(fd, (off_t)size))
 		return -1;
 	return fd;
+}
+
+/* The same memfd named by its /proc/self/fd path, for entry points that read a path. */
+static inline const char *fuzz_memfile(const void *data, size_t size)
+{
+	static char path[64];
+	int fd = fuzz_memfd(data, size);
+
+	if (fd < 0)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return path;
 }
 
 #endif

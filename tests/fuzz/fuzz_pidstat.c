@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "proc/pidstat.h"
-#include "fuzz_memfile.h"
+#include "fuzz_memfd.h"
 
 #define READ_MAX 1024	/* what pidstat__read_file reads of a file */
 

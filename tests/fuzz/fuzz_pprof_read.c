@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "pprof_read.h"
-#include "fuzz_memfile.h"
+#include "fuzz_memfd.h"
 
 typedef Perftools__Profiles__Profile Profile;
 

@@ -117,7 +117,15 @@ static void with_vma(const struct procmaps *pm, const uint8_t *data, size_t size
 	procmaps__free(out);
 }
 
-/* pm's objects, the mapping of with_vma, the exec record's objects. */
+static int forget_any(void *ctx, struct object *obj)
+{
+	(void)ctx;
+	(void)obj;
+	return 0;
+}
+
+/* pm's objects, the mapping of with_vma, the exec record's objects; then pm is freed and
+ * the objects no snapshot holds any more are released, before the cache goes. */
 static void objects(struct procmaps *pm, const uint8_t *data, size_t size)
 {
 	struct objcache *oc = objcache__new();
@@ -125,8 +133,10 @@ static void objects(struct procmaps *pm, const uint8_t *data, size_t size)
 	struct cprof_exec_info xi;
 	struct procmaps *x;
 
-	if (!oc)
+	if (!oc) {
+		procmaps__free(pm);
 		return;
+	}
 	fix_obj = objcache__get_host(oc, fix.path, fix.dev, fix.ino);
 	if (!fix_obj)
 		abort();
@@ -140,6 +150,8 @@ static void objects(struct procmaps *pm, const uint8_t *data, size_t size)
 			check_entries(x, true);
 		procmaps__free(x);
 	}
+	procmaps__free(pm);
+	objcache__sweep(oc, 0, 0, forget_any, NULL);
 	objcache__free(oc);
 }
 
@@ -175,9 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			procmaps__find(pm, addr);
 		}
 		snapshot(pm, text, size);
-		objects(pm, data, size);
+		objects(pm, data, size);	/* frees pm */
 	}
-	procmaps__free(pm);
 	free(text);
 	/* The same bytes as an exec record, whose path the target chose: one line per
 	 * mapping whatever it holds. */

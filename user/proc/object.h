@@ -49,6 +49,7 @@ struct object {
 struct objcache;
 
 struct objcache *objcache__new(void);
+/* After every snapshot that holds its objects (procmaps__free). */
 void objcache__free(struct objcache *oc);
 
 /* The object mapped by pid at [start, end) with pathname path (dev/inode from the maps
