@@ -13,6 +13,8 @@
 #   evicted    the removed programs' samples are in [evicted], not lost;
 #   keeper     ≥ 150 samples in keep_inner (2 s at 199 Hz is 398), ≥ 95% of them complete
 #              (keep_inner ← keep_outer ← main).
+#   nofile     started with a soft descriptor limit of 256, cprof-bpf raises its own to the
+#              hard limit, and COMMAND still runs with 256.
 source "$(dirname "$0")/lib.bash"
 require_bpf cpu
 require_pprof
@@ -84,4 +86,18 @@ why=()
 [ $((whole * 100)) -ge $((inner * 95)) ] || why+=("want ≥ 95% complete")
 verdict keeper "$whole of $inner samples in keep_inner complete (keep_inner ← keep_outer ← main)" \
 	"${why[@]}"
+
+# The descriptor limit: ours raised, the command's as given.
+(
+	ulimit -Sn 256
+	exec "$CPROF" -t cpu -d 5 -o "$E2E_TMP/nofile" -- sh -c \
+		'ulimit -Sn >"$0"; grep "Max open files" /proc/$PPID/limits >>"$0"' "$E2E_TMP/nofile.txt"
+) >"$E2E_TMP/nofile.out" 2>&1
+cmd_soft=$(head -1 "$E2E_TMP/nofile.txt")
+read -r soft hard < <(awk '/Max open files/ { print $4, $5 }' "$E2E_TMP/nofile.txt")
+why=()
+[ "$cmd_soft" = 256 ] || why+=("the command ran with a soft limit of ${cmd_soft:-?}, want 256")
+[ -n "$hard" ] && [ "$soft" = "$hard" ] || why+=("cprof-bpf's soft limit ${soft:-?}, want its hard limit ${hard:-?}")
+((${#why[@]} == 0)) || sed -n '1,5s/^/    | /p' "$E2E_TMP/nofile.out"
+verdict nofile "command $cmd_soft, cprof-bpf $soft of $hard" "${why[@]}"
 e2e_exit

@@ -30,6 +30,8 @@ int command__spawn(struct command *c, char *const *argv)
 		if (read(p[0], &x, 1) != 1)
 			_exit(127);	/* the profiler failed before starting us */
 		signal(SIGPIPE, SIG_DFL);	/* ignored by us, not by the command */
+		if (c->nofile_set)
+			setrlimit(RLIMIT_NOFILE, &c->nofile);	/* ours was raised, not its */
 		execvp(argv[0], argv);
 		log_error("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);

@@ -4,6 +4,7 @@
 #define CPROF_COMMAND_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct command {
@@ -12,6 +13,9 @@ struct command {
 	int status;		/* waitpid's, once done */
 	bool done;		/* reaped */
 	bool execed;		/* its exec was seen: its samples are the command's */
+	struct rlimit nofile;	/* the descriptor limit it runs with (ours before we raised
+				 * it: session.c) */
+	bool nofile_set;
 };
 
 #define COMMAND_INIT { .release_fd = -1 }

@@ -492,6 +492,22 @@ static void start(const struct cprof_opts *o)
 	loadlog__install(o->verbose);
 }
 
+/* Every distinct file the watched processes map holds a descriptor while they do
+ * (object.h), and every BPF map and link one: the soft limit (often 1024) goes up to the
+ * hard one. COMMAND runs with the limit we were given. */
+static void raise_nofile(struct command *cmd)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	cmd->nofile = rl;
+	cmd->nofile_set = true;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		log_debug("cannot raise the descriptor limit: %s", strerror(errno));
+}
+
 int session__run(const struct cprof_opts *o)
 {
 	struct session s = { .o = o, .kinds = o->kinds, .cmd = COMMAND_INIT };
@@ -499,6 +515,7 @@ int session__run(const struct cprof_opts *o)
 	int err;
 
 	start(o);
+	raise_nofile(&s.cmd);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
