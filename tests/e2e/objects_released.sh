@@ -13,6 +13,10 @@
 #   evicted    the removed programs' samples are in [evicted], not lost;
 #   keeper     ≥ 150 samples in keep_inner (2 s at 199 Hz is 398), ≥ 95% of them complete
 #              (keep_inner ← keep_outer ← main).
+#   wakers     a shell runs /bin/true 80 times (-t block --block-rate 1 --max-exited 2): its
+#              waits, each keyed by the child that woke it, leave with the children they
+#              name: at most 3 stacks woken by `true` kept, ≥ 60 samples in [evicted]
+#              (a long-lived parent otherwise kept a stack per child it ever had);
 #   nofile     started with a soft descriptor limit of 256, cprof-bpf raises its own to the
 #              hard limit, and COMMAND still runs with 256.
 source "$(dirname "$0")/lib.bash"
@@ -100,4 +104,18 @@ why=()
 [ -n "$hard" ] && [ "$soft" = "$hard" ] || why+=("cprof-bpf's soft limit ${soft:-?}, want its hard limit ${hard:-?}")
 ((${#why[@]} == 0)) || sed -n '1,5s/^/    | /p' "$E2E_TMP/nofile.out"
 verdict nofile "command $cmd_soft, cprof-bpf $soft of $hard" "${why[@]}"
+
+# Waits keyed by wakers that are gone go with them.
+run_cprof wakers 60 -t block --block-rate 1 --max-exited 2 -o "$E2E_TMP/wakers" -- \
+	sh -c 'for i in $(seq 80); do /bin/true; done; sleep 2.5'
+why=()
+if [ "$RC" -ne 0 ] || ! wtraces=$(pprof_traces "$E2E_TMP/wakers/block.pb.gz" -sample_index=contentions); then
+	show_err wakers
+	why+=("cprof-bpf -t block exited $RC, or its profile does not read: $(head -2 "$PPROF_ERR")")
+fi
+kept=$(awk -F '\t' '$2 ~ /(^|,)waker=true(,|$)/ { n++ } END { print n + 0 }' <<<"$wtraces")
+folded=$(traces_count 'fr[1] == "[evicted]"' <<<"$wtraces")
+[ "$kept" -le 3 ] || why+=("$kept stacks woken by true kept, want ≤ 3")
+[ "$folded" -ge 60 ] || why+=("$folded samples in [evicted], want ≥ 60 (80 waits for children)")
+verdict wakers "$kept stacks woken by true kept, $folded samples in [evicted]" "${why[@]}"
 e2e_exit

@@ -2,9 +2,9 @@
 /* Bounds on what a long run keeps. A whole-host server sees processes come and go for weeks:
  * each one leaves distinct stacks (its pid is part of their key) and the snapshots of its
  * maps. Past --max-exited exited processes (or when the stack table nears --max-stacks), the
- * oldest exited ones are released: their stacks' values move into their kind's [evicted]
- * sample, which only grows (a scraper computing deltas never sees a value go down), and
- * their maps are freed. A process is released only once its exit is older than every open
+ * oldest exited ones are released: their stacks' values, and those of the block stacks
+ * they were the wakers of, move into their kind's [evicted] sample, which only grows (a
+ * scraper computing deltas never sees a value go down), and their maps are freed. A process is released only once its exit is older than every open
  * delta window, so a window's delta never counts what it did before the window began.
  * The files no kept snapshot maps any more are then closed, and their tables freed
  * (objcache__sweep): a host that runs a new binary every second holds a bounded number. */
@@ -40,6 +40,7 @@
 struct fold {
 	struct session *s;
 	struct hashmap gone;	/* uint64_t pid << 32 | gen of the processes released */
+	struct hashmap wakers;	/* uint64_t pid of the same */
 	const struct report_kind *rk[KINDS_MAX];	/* by index into kinds[] */
 };
 
@@ -54,14 +55,30 @@ static uint64_t proc_key(uint32_t pid, uint32_t gen)
 	return (uint64_t)pid << 32 | gen;
 }
 
-/* Picks the stacks of released processes, adding their values to their kind's totals. */
+/* A block stack of another process whose waker (part of its key) is a process released:
+ * a process woken by each of its short-lived children (a shell, a supervisor) would
+ * otherwise keep a stack per child for as long as it lives. The waker exited before every
+ * open window began, so no window's delta has counts of such a stack. */
+static bool woken_by_gone(const struct fold *f, const struct stack *st)
+{
+	uint64_t pid;
+
+	if (st->kind != CPROF_KIND_BLOCK || !st->aux || st->aux == CPROF_WAKER_IRQ ||
+	    st->aux >> 32 == st->pid)
+		return false;
+	pid = st->aux >> 32;
+	return hashmap__find(&f->wakers, hash__u64(pid), &pid, key_eq, NULL);
+}
+
+/* Picks the stacks of released processes, and those they woke, adding their values to
+ * their kind's totals. */
 static bool pick(void *ctx, const struct stack *st)
 {
 	struct fold *f = ctx;
 	uint64_t key = proc_key(st->pid, st->gen);
 	int64_t v[8] = { 0 };
 
-	if (!hashmap__find(&f->gone, hash__u64(key), &key, key_eq, NULL))
+	if (!hashmap__find(&f->gone, hash__u64(key), &key, key_eq, NULL) && !woken_by_gone(f, st))
 		return false;
 	for (unsigned int i = 0; i < n_kinds; i++) {
 		struct retain_kind *rk = &f->s->evicted[i];
@@ -95,7 +112,7 @@ static size_t to_release(const struct session *s, const struct proctab_exited *e
 
 static int release(struct session *s, const struct proctab_exited *ex, size_t k)
 {
-	struct fold f = { .s = s, .gone = HASHMAP_INIT(uint64_t) };
+	struct fold f = { .s = s, .gone = HASHMAP_INIT(uint64_t), .wakers = HASHMAP_INIT(uint64_t) };
 	struct kind_report kr[KINDS_MAX];
 	uint64_t cnt[CPROF_CNT_NR];
 	size_t evicted;
@@ -106,20 +123,26 @@ static int release(struct session *s, const struct proctab_exited *ex, size_t k)
 		if (s->active[i] && !kinds[i]->report(s->active[i], &s->env, cnt, &kr[i]))
 			f.rk[i] = &kr[i].rk;
 	for (size_t i = 0; i < k; i++) {
-		uint64_t key = proc_key((uint32_t)ex[i].pid, ex[i].gen), *e;
+		uint64_t key = proc_key((uint32_t)ex[i].pid, ex[i].gen), pid = (uint32_t)ex[i].pid;
+		uint64_t *e = hashmap__insert(&f.gone, hash__u64(key), &key, key_eq, NULL, &added);
+		uint64_t *w = e ? hashmap__insert(&f.wakers, hash__u64(pid), &pid, key_eq, NULL,
+						  &added) : NULL;
 
-		e = hashmap__insert(&f.gone, hash__u64(key), &key, key_eq, NULL, &added);
-		if (!e) {
+		if (!w) {
 			hashmap__free(&f.gone);
+			hashmap__free(&f.wakers);
 			return -1;
 		}
 		*e = key;
+		*w = pid;
 		symbolizer__forget(s->env.sym, ex[i].pid);
 	}
 	evicted = stacks__evict(s->env.st, pick, &f);
 	hashmap__free(&f.gone);
+	hashmap__free(&f.wakers);
 	s->evicted_procs += k;
-	log_debug("released %zu exited processes and %zu of their stacks", k, evicted);
+	log_debug("released %zu exited processes and %zu of their stacks (%zu kept)", k, evicted,
+		  stacks__count(s->env.st));
 	return 0;
 }
 
