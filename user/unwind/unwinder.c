@@ -26,6 +26,7 @@
 #include "elf/debuginfo.h"
 #include "elf/elffile.h"
 #include "unwind/unwinder.h"
+#include "unwind/unwinder_int.h"
 
 /* Objects with this much executable code or more have their tables built on the build
  * queue's thread (buildq.h): the largest take long enough for every other process's exec
@@ -34,42 +35,6 @@
  * the first ones, the executable among them, usually are. */
 #define BACKGROUND_TEXT (2u << 20)
 #define INLINE_SECS 0.005
-
-/* Where an object's table sits in the shared arrays. */
-struct obj_table {
-	uint32_t row_start, n_rows;
-	uint32_t page_start, n_pages;
-	uint64_t base;
-	bool usable;
-	bool pending;		/* being built on the queue's thread */
-};
-
-/* A process whose view has objects still being built: published again when they are. */
-struct waiting {
-	int pid;
-	struct procmaps *pm;	/* a reference of our own (procmaps__ref) */
-};
-
-struct unwinder {
-	struct unwinder_opts o;
-	struct obj_table *tabs;		/* by object number */
-	size_t n_tabs, cap_tabs;
-	uint32_t *free_nums;		/* numbers of objects dropped, to be given out again */
-	size_t n_free_nums, cap_free_nums;
-	struct extents rows, pages;	/* of the shared arrays */
-	struct idmap *objs;		/* (object pointer, 0) → object number */
-	struct idmap *procs;		/* (pid, 0) → procmaps pointer published */
-	struct cprof_proc_maps *view;	/* scratch for one process's view */
-	uint32_t gen;			/* of the last view published */
-	struct buildq *bq;
-	struct waiting *waiting;
-	size_t n_waiting, cap_waiting;
-	struct unwinder_stats st;
-	struct {			/* the disk cache's files (atomics: the build queue's
-					 * thread counts too) */
-		size_t loaded, rebuilt, ignored, stored;
-	} cache;
-};
 
 static int build_job(void *ctx, void *job, struct cfi_table **t);
 
@@ -110,26 +75,6 @@ void unwinder__free(struct unwinder *u)
 	extents__fini(&u->pages);
 	free(u->view);
 	free(u);
-}
-
-/* Writes n values of size bytes (the arrays' element stride) to the BPF array fd from index
- * start, through a mapping of just the pages written: element-wise updates cost ~0.3 us per
- * row (13 ms for libstdc++, while that process's samples wait), and mapping the whole
- * arrays would charge all their pages to our RSS. */
-static int write_array(int fd, uint32_t start, const void *values, size_t n, size_t size)
-{
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off = (uint64_t)start * size;
-	uint64_t lo = off & ~(page - 1), len = off + n * size - lo;
-	void *p;
-
-	if (!n)
-		return 0;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)lo);
-	if (p == MAP_FAILED)
-		return -errno;
-	memcpy((char *)p + (off - lo), values, n * size);
-	munmap(p, len);
-	return 0;
 }
 
 /* The vDSO has no file: its image is handed to the compiler through a memfd. */
@@ -244,143 +189,6 @@ static int build_job(void *ctx, void *job, struct cfi_table **t)
 	return build_table(ctx, job, t);
 }
 
-/* Copies t into the shared arrays. Returns 0 or -ENOSPC when they are full. */
-static int publish_table(struct unwinder *u, const struct cfi_table *t, struct obj_table *ot)
-{
-	size_t n_rows, n_pages;
-	const struct cprof_unwind_row *rows = cfi_table__rows(t, &n_rows);
-	const uint32_t *pages = cfi_table__pages(t, &n_pages);
-
-	uint32_t row_start, page_start;
-	uint64_t *wide;
-	int err;
-
-	if (n_rows > UINT32_MAX || n_pages > UINT32_MAX)
-		return -ENOSPC;
-	err = extents__alloc(&u->rows, (uint32_t)n_rows, &row_start);
-	if (err)
-		return err;
-	err = extents__alloc(&u->pages, (uint32_t)n_pages, &page_start);
-	if (err) {
-		extents__free(&u->rows, row_start, (uint32_t)n_rows);
-		return err;
-	}
-	/* Page entries are __u64 in BPF: array elements are 8-byte aligned anyway. */
-	wide = malloc(n_pages * sizeof(*wide));
-	err = wide ? 0 : -ENOMEM;
-	for (size_t i = 0; wide && i < n_pages; i++)
-		wide[i] = pages[i];
-	if (!err)
-		err = write_array(u->o.rows_fd, row_start, rows, n_rows, sizeof(*rows));
-	if (!err)
-		err = write_array(u->o.pages_fd, page_start, wide, n_pages, sizeof(*wide));
-	free(wide);
-	if (err) {
-		extents__free(&u->rows, row_start, (uint32_t)n_rows);
-		extents__free(&u->pages, page_start, (uint32_t)n_pages);
-		return err;
-	}
-	*ot = (struct obj_table){
-		.row_start = row_start,
-		.n_rows = (uint32_t)n_rows,
-		.page_start = page_start,
-		.n_pages = (uint32_t)n_pages,
-		.base = cfi_table__base(t),
-		.usable = true,
-	};
-	u->st.rows = u->rows.used;
-	u->st.pages = u->pages.used;
-	return 0;
-}
-
-/* The count t falls in: objects with CFI, Go objects without (stripped of .debug_frame;
- * Go writes no .eh_frame) whose Go code has rows from .gopclntab's stack-pointer tables,
- * and objects whose table is frame-pointer rows only. */
-static size_t *table_count(struct unwinder_stats *st, const struct cfi_table *t)
-{
-	uint32_t src = cfi_table__stats(t)->source;
-
-	if (src & (CFI_SRC_EH_FRAME | CFI_SRC_DEBUG_FRAME | CFI_SRC_DEBUG_FILE))
-		return &st->objects;
-	return src & CFI_SRC_GO_PCSP ? &st->objects_go : &st->objects_without;
-}
-
-/* Registers obj's table for the exec program, which builds the first view of a new image
- * from it (bpf/proc.bpf.c): by the file's kernel dev_t and inode, with the one delta
- * between file offsets and addresses of its executable segment (objects with more than
- * one are left to user space). A failure only leaves that to user space too. */
-static bool table_key(const struct unwinder *u, const struct object *obj,
-		      struct cprof_obj_key *key, uint64_t *delta)
-{
-	size_t n_exec = 0;
-
-	*key = (struct cprof_obj_key){ 0 };
-	if (u->o.obj_tables_fd < 0 || !obj->is_elf)
-		return false;
-	for (size_t i = 0; i < obj->n_loads; i++) {
-		if (!(obj->loads[i].flags & PF_X))
-			continue;
-		*delta = obj->loads[i].vaddr - obj->loads[i].offset;
-		n_exec++;
-	}
-	if (n_exec != 1)
-		return false;
-	if (!obj->is_vdso) {
-		key->ino = obj->inode;
-		key->dev = major(obj->dev) << 20 | minor(obj->dev);
-	}
-	return true;
-}
-
-static void register_table(const struct unwinder *u, const struct object *obj,
-			   const struct obj_table *ot, uint32_t num)
-{
-	struct cprof_obj_key key;
-	struct cprof_obj_table t = { .obj_id = num };
-	uint64_t delta;
-
-	if (!table_key(u, obj, &key, &delta))
-		return;
-	t.delta = delta;
-	if (ot->usable) {
-		t.base = ot->base;
-		t.row_start = ot->row_start;
-		t.n_rows = ot->n_rows;
-		t.page_start = ot->page_start;
-		t.n_pages = ot->n_pages;
-	} else {
-		t.flags = CPROF_MAP_NO_TABLES;
-	}
-	bpf_map_update_elem(u->o.obj_tables_fd, &key, &t, BPF_ANY);
-}
-
-/* Publishes the table built for object number num (t, or why there is none: err), counts
- * it, and registers it for the exec program. Takes t. */
-static void table_done(struct unwinder *u, struct object *obj, uint32_t num,
-		       struct cfi_table *t, int err, double secs)
-{
-	struct obj_table ot = { .usable = false };
-
-	if (!err)
-		err = publish_table(u, t, &ot);
-	if (err == -ENOSPC)
-		u->st.objects_full++;
-	else if (err)
-		u->st.objects_without++;
-	else
-		(*table_count(&u->st, t))++;
-	if (!err && (cfi_table__stats(t)->source & CFI_SRC_CACHE))
-		u->st.from_cache++;
-	if (err)
-		log_debug("%s: no unwind tables (%s): frame pointers there", obj->path,
-			  strerror(-err));
-	cfi_table__free(t);
-	u->st.build_seconds += secs;
-	u->tabs[num] = ot;
-	if (err != -ENOSPC)
-		register_table(u, obj, &ot, num);
-}
-
 /* The size of obj's executable segments. */
 static uint64_t text_size(const struct object *obj)
 {
@@ -416,7 +224,7 @@ static int object_table(struct unwinder *u, struct object *obj, double deadline,
 		return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 	}
 	err = obj->is_elf ? build_table(u, obj, &t) : -ENOEXEC;
-	table_done(u, obj, (uint32_t)*num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
+	unwinder_table_done(u, obj, (uint32_t)*num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
 	return idmap__set(u->objs, (uintptr_t)obj, 0, *num);
 }
 
@@ -539,7 +347,7 @@ int unwinder__poll(struct unwinder *u)
 	while (buildq__pop(u->bq, &job, &t, &err, &secs)) {
 		/* Not pending any more: built at once meanwhile (unwinder__urgent). */
 		if (idmap__get(u->objs, (uintptr_t)job, 0, &num) && u->tabs[num].pending) {
-			table_done(u, job, (uint32_t)num, t, err, secs);
+			unwinder_table_done(u, job, (uint32_t)num, t, err, secs);
 			done++;
 		} else {
 			cfi_table__free(t);
@@ -567,7 +375,7 @@ int unwinder__urgent(struct unwinder *u, const struct procmaps *pm, uint64_t pc)
 	if (!buildq__take(u->bq, e->obj))
 		return unwinder__poll(u) > 0;
 	err = build_table(u, e->obj, &t);
-	table_done(u, e->obj, (uint32_t)num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
+	unwinder_table_done(u, e->obj, (uint32_t)num, t, err, clock__secs(CLOCK_MONOTONIC) - t0);
 	republish_waiting(u);
 	return 1;
 }
@@ -601,36 +409,6 @@ void unwinder__forget(struct unwinder *u, int pid)
 	bpf_map_delete_elem(u->o.proc_maps_fd, &key);
 	/* Removed, not set to 0: a host's pids come and go by the million. */
 	idmap__remove(u->procs, pid, 0);
-}
-
-int unwinder__drop(struct unwinder *u, const struct object *obj)
-{
-	struct cprof_obj_key key;
-	struct cprof_obj_table t;
-	struct obj_table *ot;
-	uint64_t num, delta;
-
-	if (!idmap__get(u->objs, (uintptr_t)obj, 0, &num))
-		return 0;
-	ot = &u->tabs[num];
-	if (ot->pending)
-		return -EBUSY;
-	/* The exec program's entry, unless another object's replaced it. */
-	if (table_key(u, obj, &key, &delta) &&
-	    !bpf_map_lookup_elem(u->o.obj_tables_fd, &key, &t) && t.obj_id == num)
-		bpf_map_delete_elem(u->o.obj_tables_fd, &key);
-	if (ot->usable) {
-		extents__free(&u->rows, ot->row_start, ot->n_rows);
-		extents__free(&u->pages, ot->page_start, ot->n_pages);
-		u->st.rows = u->rows.used;
-		u->st.pages = u->pages.used;
-	}
-	*ot = (struct obj_table){ .usable = false };
-	idmap__remove(u->objs, (uintptr_t)obj, 0);
-	/* Out of memory, the number is not given out again: only that is lost. */
-	VEC_PUSH(u->free_nums, u->n_free_nums, u->cap_free_nums, (uint32_t)num);
-	u->st.dropped++;
-	return 0;
 }
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *s)
