@@ -273,7 +273,8 @@ static void summary_tail(const struct session *s, const uint64_t *cnt)
 			"left out\n", (unsigned long long)s->pre_exec_records);
 	if (s->evicted_procs)
 		fprintf(stderr, "  %llu exited processes released past --max-exited %u (or near "
-			"--max-stacks): their stacks are counted in [evicted]; %zu files only they "
+			"--max-stacks): their stacks, and the waits they ended in other "
+			"processes, are counted in [evicted]; %zu files only they "
 			"mapped closed\n", (unsigned long long)s->evicted_procs,
 			s->o->retain.max_exited, objcache__released(s->env.oc));
 	if (stacks__overflowed(s->env.st))
