@@ -4,8 +4,9 @@
  * maps. Past --max-exited exited processes (or when the stack table nears --max-stacks), the
  * oldest exited ones are released: their stacks' values, and those of the block stacks
  * they were the wakers of, move into their kind's [evicted] sample, which only grows (a
- * scraper computing deltas never sees a value go down), and their maps are freed. A process is released only once its exit is older than every open
- * delta window, so a window's delta never counts what it did before the window began.
+ * scraper computing deltas never sees a value go down), and their maps are freed. A process
+ * is released only once its exit is older than every open delta window, so a window's
+ * delta never counts what it did before the window began.
  * The files no kept snapshot maps any more are then closed, and their tables freed
  * (objcache__sweep): a host that runs a new binary every second holds a bounded number. */
 #include <errno.h>
