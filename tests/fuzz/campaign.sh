@@ -5,11 +5,16 @@
 # files (PARSERS below). One table row per harness: executions, executions per second,
 # line coverage of its parser, crashes (count and artifact paths).
 #
-#   tests/fuzz/campaign.sh [--seconds N] [--jobs N] [--out DIR] [--no-build]
+#   tests/fuzz/campaign.sh [--goal] [--seconds N] [--jobs N] [--out DIR] [--no-build]
 #                          [--update-corpus] [HARNESS...]
 #
-# --seconds N (FUZZ_SECONDS, default 600) per harness; --jobs N (FUZZ_JOBS, default: the
-# CPUs) workers; --out DIR (default build/fuzz-campaign) keeps per harness its corpus
+# --seconds N (FUZZ_SECONDS, default 600) per harness, of wall time; --goal: each harness
+# runs until it reaches the goal below, 10M executions (-runs) or one CPU-hour, whichever
+# comes first (--seconds then only caps the wall time, default 6 hours). The CPU time is
+# that of the harness's process group (the fork mode's parent, its jobs and their
+# symbolizers), read from /proc every 5 s, so a campaign that is paused (kill -STOP) or that
+# shares the machine still gives each harness its CPU-hour. --jobs N (FUZZ_JOBS, default:
+# the CPUs) workers; --out DIR (default build/fuzz-campaign) keeps per harness its corpus
 # (which later campaigns resume from), artifacts/, fuzz.log, the coverage report cov.txt;
 # --update-corpus merges what the campaign found into tests/fuzz/corpus/NAME/ with
 # libFuzzer's -merge=1 (only inputs that reach something new are added). HARNESS: names as
@@ -22,7 +27,8 @@
 # fuzzers, each stopping at its first crash, with a log of its own to add up.
 #
 # Goals: at least 10M executions or one CPU-hour per harness, no crash, 80% of each
-# parser's lines.
+# parser's lines. The table's CPU column is the harness's CPU seconds (its jobs' included),
+# and execs/s is per CPU-second.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -59,7 +65,10 @@ usage() {
 	exit 2
 }
 
-secs=${FUZZ_SECONDS:-600}
+secs=${FUZZ_SECONDS:-}
+goal=0
+GOAL_RUNS=${FUZZ_GOAL_RUNS:-10000000}
+GOAL_CPU=${FUZZ_GOAL_CPU:-3600}
 jobs=${FUZZ_JOBS:-$(nproc)}
 out=$root/build/fuzz-campaign
 build=1
@@ -68,6 +77,7 @@ names=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=${2:-} && shift ;;
+	--goal) goal=1 ;;
 	--jobs) jobs=${2:-} && shift ;;
 	--out) out=${2:-} && shift ;;
 	--no-build) build=0 ;;
@@ -78,7 +88,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+[ -n "$secs" ] || { [ "$goal" = 1 ] && secs=21600; } || secs=600
 [[ "$secs" =~ ^[1-9][0-9]*$ && "$jobs" =~ ^[1-9][0-9]*$ ]] || usage
+hz=$(getconf CLK_TCK)
 
 # clang 14's profiles need llvm 14's tools (scripts/install-deps installs llvm-14).
 tool() {
@@ -134,15 +146,35 @@ coverage() {
 }
 
 row() {
-	printf '%-12s %14s %10s %22s %8s  %s\n' "$@"
+	printf '%-12s %14s %10s %7s %6s %22s %8s  %s\n' "$@"
+}
+
+# group_ticks PGID: the CPU clock ticks a process group has used: each live member's own
+# time, and the leader's reaped children's (cutime, cstime: the fork jobs that ended). In
+# /proc/PID/stat the name may hold spaces: the fields are counted after its last ") ".
+group_ticks() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{ pid = $1; sub(/^.*\) /, "")
+		if ($3 != g) next; t += $12 + $13; if (pid == g) t += $14 + $15 }
+		END { print t + 0 }'
+}
+
+# child_ticks FILE: the CPU ticks of a shell's reaped children, from its times in FILE.
+child_ticks() {
+	awk -v hz="$hz" 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) {
+		split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.0f\n", t * hz }' "$1"
 }
 
 mkdir -p "$out" || exit 1
 summary=$out/summary.txt
-echo "campaign: ${#names[@]} harnesses, ${secs}s each, -fork=$jobs, in $out" >&2
+if [ "$goal" = 1 ]; then
+	each="until $GOAL_RUNS executions or ${GOAL_CPU} CPU seconds (at most ${secs}s)"
+else
+	each="${secs}s"
+fi
+echo "campaign: ${#names[@]} harnesses, $each each, -fork=$jobs, in $out" >&2
 {
-	echo "# $(date -u +%FT%TZ) ${secs}s per harness, -fork=$jobs ($(nproc) CPUs)"
-	row harness executions execs/s "parser lines" crashes artifacts
+	echo "# $(date -u +%FT%TZ) $each per harness, -fork=$jobs ($(nproc) CPUs)"
+	row harness executions "execs/s" "CPU s" goal "parser lines" crashes artifacts
 } | tee "$summary"
 status=0
 for n in "${names[@]}"; do
@@ -152,18 +184,43 @@ for n in "${names[@]}"; do
 	[ -d "$seeds" ] && corpora+=("$seeds")
 	rm -rf "$d/artifacts"
 	mkdir -p "$d/corpus" "$d/artifacts"
-	t0=$(date +%s.%N)
-	"$root/build/fuzz/fuzz_$n" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 \
+	runs_opt=()
+	[ "$goal" = 1 ] && runs_opt=(-runs="$GOAL_RUNS")
+	rm -f "$d/times"
+	# In a process group of its own, which the CPU count and the interrupt address, under a
+	# shell that writes the CPU time of the whole run when it ends (not when interrupted).
+	set -m
+	TIMES=$d/times bash -c '"$@"; s=$?; times >"$TIMES"; exit $s' fuzz \
+		"$root/build/fuzz/fuzz_$n" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 \
 		-ignore_ooms=1 -max_total_time="$secs" -max_len=65536 -timeout=10 \
-		-rss_limit_mb=2048 -artifact_prefix="$d/artifacts/" "${corpora[@]}" \
-		>"$d/fuzz.log" 2>&1
-	t1=$(date +%s.%N)
+		-rss_limit_mb=2048 -artifact_prefix="$d/artifacts/" "${runs_opt[@]}" "${corpora[@]}" \
+		>"$d/fuzz.log" 2>&1 &
+	fpid=$!
+	set +m
+	seen=0
+	while [ "$goal" = 1 ] && kill -0 "$fpid" 2>/dev/null; do
+		sleep 5
+		seen=$(group_ticks "$fpid")
+		if [ "$seen" -ge $((GOAL_CPU * hz)) ]; then
+			kill -INT -- "-$fpid" 2>/dev/null # the fork mode's parent and its jobs
+			break
+		fi
+	done
+	wait "$fpid"
+	# What the shell reaped, or the last count when interrupted.
+	reaped=0
+	[ -s "$d/times" ] && reaped=$(child_ticks "$d/times")
+	cpu=$(awk -v a="$reaped" -v s="$seen" -v hz="$hz" \
+		'BEGIN { t = a > s ? a : s; printf "%.0f", t / hz }')
 	runs=$(executions "$d/fuzz.log")
-	rate=$(awk -v r="${runs:-0}" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", r / (b - a) }')
+	rate=$(awk -v r="${runs:-0}" -v c="$cpu" 'BEGIN { printf "%.0f", (c > 0 ? r / c : 0) }')
+	met=short
+	[ "${runs:-0}" -ge "$GOAL_RUNS" ] && met=10M
+	[ "$cpu" -ge "$GOAL_CPU" ] && met=CPU-h
 	mapfile -t arts < <(find "$d/artifacts" -type f | sort)
 	read -r lines pct <<<"$(coverage "$n" "$d" "${corpora[@]}")"
 	[ ${#arts[@]} -eq 0 ] || status=1
-	row "fuzz_$n" "${runs:-?}" "$rate" "${pct:-?} ${lines:-}" "${#arts[@]}" \
+	row "fuzz_$n" "${runs:-?}" "$rate" "$cpu" "$met" "${pct:-?} ${lines:-}" "${#arts[@]}" \
 		"$(printf '%s ' "${arts[@]:0:3}")$([ ${#arts[@]} -gt 3 ] && echo ...)" |
 		tee -a "$summary"
 	if [ "$update" = 1 ]; then
