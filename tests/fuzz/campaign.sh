@@ -150,12 +150,12 @@ row() {
 }
 
 # group_ticks PGID: the CPU clock ticks a process group has used: each live member's own
-# time, and the leader's reaped children's (cutime, cstime: the fork jobs that ended). In
-# /proc/PID/stat the name may hold spaces: the fields are counted after its last ") ".
+# time and that of the children it has reaped (cutime, cstime: the fork jobs that ended).
+# A reaped process is no longer live, so nothing is counted twice. In /proc/PID/stat the
+# name may hold spaces: the fields are counted after its last ") ".
 group_ticks() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{ pid = $1; sub(/^.*\) /, "")
-		if ($3 != g) next; t += $12 + $13; if (pid == g) t += $14 + $15 }
-		END { print t + 0 }'
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{ sub(/^.*\) /, "")
+		if ($3 == g) t += $12 + $13 + $14 + $15 } END { print t + 0 }'
 }
 
 # child_ticks FILE: the CPU ticks of a shell's reaped children, from its times in FILE.
@@ -187,7 +187,7 @@ for n in "${names[@]}"; do
 	runs_opt=()
 	[ "$goal" = 1 ] && runs_opt=(-runs="$GOAL_RUNS")
 	rm -f "$d/times"
-	# In a process group of its own, which the CPU count and the interrupt address, under a
+	# In a process group of its own, which the CPU count and the stop address, under a
 	# shell that writes the CPU time of the whole run when it ends (not when interrupted).
 	set -m
 	TIMES=$d/times bash -c '"$@"; s=$?; times >"$TIMES"; exit $s' fuzz \
@@ -202,7 +202,8 @@ for n in "${names[@]}"; do
 		sleep 5
 		seen=$(group_ticks "$fpid")
 		if [ "$seen" -ge $((GOAL_CPU * hz)) ]; then
-			kill -INT -- "-$fpid" 2>/dev/null # the fork mode's parent and its jobs
+			# TERM, not INT: system(), which runs the jobs, makes the parent ignore SIGINT.
+			kill -TERM -- "-$fpid" 2>/dev/null # the fork mode's parent and its jobs
 			break
 		fi
 	done
