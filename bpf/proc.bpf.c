@@ -247,4 +247,21 @@ int BPF_PROG(cprof_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* A watched process's pid leaves the filter when its last task is freed: its parent has
+ * reaped it, and the kernel may give the pid to an unrelated process next. Not at
+ * sched_process_exit: the exit's own work (unmapping its memory) still runs, and is sampled,
+ * after that. Without this a followed child's pid stayed watched after it exited, and the
+ * map (64 Ki pids) filled in a long build. Loaded only with a pid filter. */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(cprof_free, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	/* The group leader is freed last: after every other thread of its process. */
+	if (p->pid != p->tgid)
+		return 0;
+	bpf_map_delete_elem(&pids, &tgid);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -54,6 +54,8 @@ static void configure(struct procobj *po, const struct cprof_opts *o)
 	p->rodata->filter_pids = filter;
 	p->rodata->wakeup_bytes = (__u64)o->ring_mib << 18;
 	p->rodata->follow_children = o->command != NULL;
+	/* Host-wide there is no filter to keep: nothing runs at each task's free. */
+	bpf_program__set_autoload(p->progs.cprof_free, filter);
 	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
 		if (shared[i].size)
 			bpf_map__set_max_entries(shared[i].map, shared[i].size);
