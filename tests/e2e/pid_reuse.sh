@@ -23,6 +23,10 @@ if ! wait_until 30 has_line "$E2E_TMP/run.out" '^reaped$'; then
 	e2e_exit
 fi
 child=$(sed -n 's/^child \([0-9]*\)$/\1/p' "$E2E_TMP/run.out")
+# The pid leaves the filter when the child's task is freed, an RCU grace period after the
+# reap (milliseconds; tens on a busy machine). The kernel hands pids out in turn, so it
+# gives this one again only after all the others; here it is forced at once: wait that out.
+sleep 0.5
 
 # The next pid the kernel gives is ns_last_pid + 1, unless another process forks first:
 # then this tries again. echo is a builtin, so nothing of ours forks in between.
