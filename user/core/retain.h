@@ -12,4 +12,7 @@ struct session;
  * the oldest such window in seconds, or 0 when none is open. */
 void retain__run(struct session *s, double oldest_window);
 
+/* Fixes malloc's thresholds for a long run, before the first allocation that matters. */
+void retain__tune_malloc(void);
+
 #endif

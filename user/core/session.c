@@ -16,6 +16,7 @@
 #include "core/loadlog.h"
 #include "core/options.h"
 #include "core/procobj.h"
+#include "core/retain.h"
 #include "core/serve.h"
 #include "core/session.h"
 #include "core/session_priv.h"
@@ -515,6 +516,7 @@ int session__run(const struct cprof_opts *o)
 	int err;
 
 	start(o);
+	retain__tune_malloc();
 	raise_nofile(&s.cmd);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
