@@ -12,15 +12,18 @@
 #include <bpf/bpf_helpers.h>
 #include "cprof.h"
 
-/* tgid → 1: the processes watched when filter_pids is set. Sized by user space (64 Ki);
- * not preallocated: a run watches a few, and preallocating cost every start ~2 ms. Only user
- * space and the fork tracepoint insert; every program looks up. */
+/* tgid → who has it: the processes watched when filter_pids is set. Sized by user space
+ * (64 Ki); not preallocated: a run watches a few, and preallocating cost every start ~2 ms.
+ * User space inserts its targets with 0; the fork tracepoint inserts a followed child with
+ * the child's start_time, so that the free of an earlier process with that pid (an RCU
+ * grace period after its reap) does not take out a child the pid went to at once. Every
+ * program looks up. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } pids SEC(".maps");
 
 /* Every record and event to user space. Sized by user space (--ring-size). */

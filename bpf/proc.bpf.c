@@ -238,12 +238,12 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cprof_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	__u8 one = 1;
+	__u64 born = child->start_time;
 
 	if (!follow_children || !filter_pids || ctgid == ptgid)
 		return 0;
 	if (bpf_map_lookup_elem(&pids, &ptgid))
-		bpf_map_update_elem(&pids, &ctgid, &one, BPF_ANY);
+		bpf_map_update_elem(&pids, &ctgid, &born, BPF_ANY);
 	return 0;
 }
 
@@ -251,16 +251,22 @@ int BPF_PROG(cprof_fork, struct task_struct *parent, struct task_struct *child)
  * reaped it, and the kernel may give the pid to an unrelated process next. Not at
  * sched_process_exit: the exit's own work (unmapping its memory) still runs, and is sampled,
  * after that. Without this a followed child's pid stayed watched after it exited, and the
- * map (64 Ki pids) filled in a long build. Loaded only with a pid filter. */
+ * map (64 Ki pids) filled in a long build. Loaded only with a pid filter.
+ * The free comes an RCU grace period after the reap, and a followed process may have forked
+ * a child that got the pid meanwhile: the entry goes only if it is this process's (its
+ * start_time) or a target user space gave (0). */
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(cprof_free, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
+	__u64 *born;
 
 	/* The group leader is freed last: after every other thread of its process. */
 	if (p->pid != p->tgid)
 		return 0;
-	bpf_map_delete_elem(&pids, &tgid);
+	born = bpf_map_lookup_elem(&pids, &tgid);
+	if (born && (!*born || *born == p->start_time))
+		bpf_map_delete_elem(&pids, &tgid);
 	return 0;
 }
 

@@ -163,9 +163,9 @@ void procobj__detach(struct procobj *po)
 int procobj__watch_pid(struct procobj *po, int pid)
 {
 	__u32 key = pid;
-	__u8 one = 1;
+	__u64 any = 0;	/* a target: its entry goes at the free of any process with its pid */
 
-	if (bpf_map_update_elem(bpf_map__fd(po->skel->maps.pids), &key, &one, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(po->skel->maps.pids), &key, &any, BPF_ANY))
 		return -errno;
 	return 0;
 }
