@@ -177,6 +177,9 @@ echo "campaign: ${#names[@]} harnesses, $each each, -fork=$jobs, in $out" >&2
 	row harness executions "execs/s" "CPU s" goal "parser lines" crashes artifacts
 } | tee "$summary"
 status=0
+# A campaign stopped (Ctrl-C, kill) stops the harness running: its group, jobs included.
+fpid=
+trap '[ -n "$fpid" ] && kill -TERM -- "-$fpid" 2>/dev/null; exit 143' TERM INT
 for n in "${names[@]}"; do
 	d=$out/$n
 	seeds=$root/tests/fuzz/corpus/$n
